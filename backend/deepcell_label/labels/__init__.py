@@ -1,0 +1,35 @@
+"""Label editing as pure functions on numpy arrays and plain lists: no Flask, no database."""
+
+from deepcell_label.labels.actions import (
+    ACTIONS,
+    WRITE_MODES,
+    Action,
+    add_cell,
+    remove_cell,
+)
+from deepcell_label.labels.cell_actions import (
+    CELL_ACTIONS,
+    CellAction,
+    delete_cell,
+    new_cell,
+    replace_cell,
+    swap_cells,
+)
+from deepcell_label.labels.cellmap import CellMap, cell_mask, remap
+
+__all__ = [
+    "ACTIONS",
+    "CELL_ACTIONS",
+    "WRITE_MODES",
+    "Action",
+    "CellAction",
+    "CellMap",
+    "add_cell",
+    "cell_mask",
+    "delete_cell",
+    "new_cell",
+    "remap",
+    "remove_cell",
+    "replace_cell",
+    "swap_cells",
+]

@@ -1,0 +1,18 @@
+"""Readers and writers of the files DeepCell Label accepts and exports (see docs/FORMATS.md).
+
+Pure Python and NumPy: no Flask, no database.
+"""
+
+from deepcell_label.formats.cells import normalize_labels
+from deepcell_label.formats.data import ProjectData
+from deepcell_label.formats.readers import read_images, read_labels
+from deepcell_label.formats.writers import write_npz, write_project_zip
+
+__all__ = [
+    "ProjectData",
+    "normalize_labels",
+    "read_images",
+    "read_labels",
+    "write_npz",
+    "write_project_zip",
+]

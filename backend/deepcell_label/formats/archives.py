@@ -1,0 +1,155 @@
+"""Reading members of zip and tar archives in memory, with guards against unsafe names
+and archives that expand to far more than they claim (zip bombs).
+
+Member names are only ever compared as text; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import re
+import tarfile
+import zipfile
+from typing import BinaryIO
+
+from deepcell_label.errors import InputFormatError, TooLargeError
+from deepcell_label.formats.limits import Limits
+
+MAX_MEMBERS = 10_000
+CHUNK = 2**20
+
+
+def is_junk(name: str) -> bool:
+    """Entries that macOS and Windows add to archives, and folders."""
+    base = name.rstrip("/").rsplit("/", 1)[-1]
+    return (
+        name.startswith("__MACOSX/")
+        or base.startswith("._")
+        or base in (".DS_Store", "Thumbs.db", "")
+        or name.endswith("/")
+    )
+
+
+def check_name(name: str) -> None:
+    parts = re.split(r"[\\/]", name)
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or ".." in parts:
+        raise InputFormatError(
+            f"The archive contains an entry named {name[:80]!r} that points outside the archive; "
+            "re-create the archive with plain relative names."
+        )
+
+
+def relative_names(names: list[str]) -> dict[str, str]:
+    """Map each name to its name without a folder that every entry shares (e.g. 'project/')."""
+    tops = {name.split("/", 1)[0] for name in names}
+    if len(tops) == 1 and all("/" in name for name in names):
+        return {name: name.split("/", 1)[1] for name in names}
+    return {name: name for name in names}
+
+
+class ZipMembers:
+    """The useful members of a zip, read one at a time within the limits."""
+
+    def __init__(self, fileobj: BinaryIO, limits: Limits) -> None:
+        try:
+            self.zip = zipfile.ZipFile(fileobj)
+            infos = self.zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+            raise InputFormatError(
+                f"The zip file could not be read ({error}); it may be damaged or incomplete. "
+                "Create it again and re-upload it."
+            ) from None
+        if len(infos) > MAX_MEMBERS:
+            raise InputFormatError(
+                f"The zip file has {len(infos):,} entries; at most {MAX_MEMBERS:,} are read."
+            )
+        self.limits = limits
+        useful = []
+        for info in infos:
+            check_name(info.filename)
+            if not is_junk(info.filename):
+                useful.append(info)
+        self.infos = {info.filename: info for info in useful}
+        self.names = relative_names(list(self.infos))
+
+    def open(self, name: str) -> BinaryIO:
+        """A stream over the member, for readers that bound what they read by the member's own
+        header (checked against the limits) rather than by its declared size."""
+        try:
+            return self.zip.open(self.infos[name])
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+            raise _damaged_member(name, error) from None
+
+    def declared_size(self, name: str) -> int:
+        return self.infos[name].file_size
+
+    def read(self, name: str) -> bytes:
+        info = self.infos[name]
+        self.limits.take_archive_bytes(info.file_size, name)
+        try:
+            with self.zip.open(info) as stream:
+                data = _read_at_most(stream, info.file_size, name)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+            raise _damaged_member(name, error) from None
+        return data
+
+
+def _damaged_member(name: str, error: Exception) -> InputFormatError:
+    return InputFormatError(
+        f"The member '{name}' of the zip file could not be read ({error}); the zip may be "
+        "damaged. Create it again and re-upload it."
+    )
+
+
+def _read_at_most(stream: BinaryIO, size: int, name: str) -> bytes:
+    chunks, total = [], 0
+    while chunk := stream.read(CHUNK):
+        total += len(chunk)
+        if total > size:
+            raise TooLargeError(
+                f"The archive member '{name}' expands to more than the {size:,} bytes it declares; "
+                "the archive is damaged or malicious."
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class TarMembers:
+    """The regular-file members of a (possibly compressed) tar archive, such as .trk files."""
+
+    def __init__(self, fileobj: BinaryIO, limits: Limits) -> None:
+        self.limits = limits
+        try:
+            # Lives as long as this object; the caller closes the underlying file.
+            self.tar = tarfile.open(fileobj=fileobj, mode="r:*")  # noqa: SIM115
+            members = []
+            for member in self.tar:
+                if len(members) >= MAX_MEMBERS:
+                    raise InputFormatError(f"The tar file has more than {MAX_MEMBERS:,} entries.")
+                members.append(member)
+        except (tarfile.TarError, OSError, EOFError, ValueError) as error:
+            raise InputFormatError(
+                f"The tar (.trk/.trks) file could not be read ({error}); it may be damaged or "
+                "incomplete."
+            ) from None
+        for member in members:
+            check_name(member.name)
+        useful = [m for m in members if m.isfile() and not is_junk(m.name)]
+        self.members = {member.name: member for member in useful}
+        self.names = relative_names(list(self.members))
+
+    def read(self, name: str) -> bytes:
+        member = self.members[name]
+        self.limits.take_archive_bytes(member.size, name)
+        try:
+            stream = self.tar.extractfile(member)
+            if stream is None:
+                raise InputFormatError(f"The tar member '{name}' is not a regular file.")
+            data = _read_at_most(stream, member.size, name)
+        except (tarfile.TarError, OSError, EOFError, ValueError) as error:
+            raise InputFormatError(
+                f"The member '{name}' of the tar file could not be read ({error}); the file may "
+                "be damaged."
+            ) from None
+        if len(data) != member.size:
+            raise InputFormatError(f"The member '{name}' of the tar file is incomplete.")
+        return data

@@ -1,0 +1,284 @@
+"""Cells, divisions, cell types and spots: validation of what files hold, and
+``normalize_labels``, which renumbers label values for export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from deepcell_label.errors import InputFormatError
+
+INT32_MAX = np.iinfo(np.int32).max
+
+
+def _whole_number(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputFormatError(f"{what} is {value!r}; it must be a whole number.")
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise InputFormatError(f"{what} is {value!r}; it must be a whole number.")
+    number = int(value)
+    if abs(number) > INT32_MAX:
+        raise InputFormatError(f"{what} is {number}; it must be at most {INT32_MAX}.")
+    return number
+
+
+def parse_cells(content: Any, frames: int, features: int) -> list[dict] | None:
+    """Cells from cells.json as ``[{"value", "cell", "t", "c"}]``; None when it lists none.
+
+    Accepted layouts: the current list of ``{"value", "cell", "t", "c"}`` (an entry without
+    ``c`` applies to every feature, an entry without ``t`` to every frame); a dict
+    ``{"cells": [...]}``; the older dict ``{value: cell or [cells]}`` for every frame and feature;
+    and ``{frame: {value: cell or [cells]}}`` for every feature.
+    """
+    if isinstance(content, dict) and "cells" in content:
+        content = content["cells"]
+    if isinstance(content, dict):
+        content = _cells_from_dict(content)
+    if not isinstance(content, list):
+        raise InputFormatError('cells.json must be a list of {"value", "cell", "t", "c"} entries.')
+    cells = []
+    for entry in content:
+        if not isinstance(entry, dict) or "value" not in entry or "cell" not in entry:
+            raise InputFormatError(
+                f'cells.json has the entry {str(entry)[:80]}; each entry needs "value" and '
+                '"cell" (and "t" for the frame, "c" for the feature).'
+            )
+        value = _whole_number(entry["value"], "A value in cells.json")
+        cell = _whole_number(entry["cell"], "A cell in cells.json")
+        if value <= 0 or cell <= 0:
+            raise InputFormatError(
+                f"cells.json maps value {value} to cell {cell}; both must be positive "
+                "(0 is background)."
+            )
+        times = _indices(entry, "t", frames, "frame")
+        for c in _indices(entry, "c", features, "feature"):
+            cells.extend({"value": value, "cell": cell, "t": t, "c": c} for t in times)
+    return cells or None
+
+
+def _indices(entry: dict, key: str, count: int, name: str) -> range | list[int]:
+    if key not in entry:
+        return range(count)
+    index = _whole_number(entry[key], f"The {name} '{key}' in cells.json")
+    if not 0 <= index < count:
+        raise InputFormatError(
+            f"cells.json names {name} {index} but the labels have {count} {name}s "
+            f"(0 to {count - 1})."
+        )
+    return [index]
+
+
+def _cells_from_dict(content: dict) -> list[dict]:
+    entries = []
+    for key, item in content.items():
+        if isinstance(item, dict):
+            frame = _whole_number(_number_key(key), "A frame in cells.json")
+            entries += [
+                {"value": _number_key(value), "cell": cell, "t": frame}
+                for value, cells in item.items()
+                for cell in _as_list(cells)
+            ]
+        else:
+            entries += [{"value": _number_key(key), "cell": cell} for cell in _as_list(item)]
+    return entries
+
+
+def _number_key(key: Any) -> Any:
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        raise InputFormatError(
+            f"cells.json has the key {str(key)[:40]!r} where a number was expected."
+        ) from None
+
+
+def _as_list(item: Any) -> list:
+    return item if isinstance(item, list) else [item]
+
+
+def parse_divisions(content: Any) -> list[dict]:
+    """Divisions as ``[{"parent", "daughters", "t"}]`` from divisions.json."""
+    if not isinstance(content, list):
+        raise InputFormatError(
+            'divisions.json must be a list of {"parent", "daughters", "t"} entries.'
+        )
+    divisions = []
+    for entry in content:
+        if not isinstance(entry, dict) or not {"parent", "daughters", "t"} <= entry.keys():
+            raise InputFormatError(
+                f'divisions.json has the entry {str(entry)[:80]}; each entry needs "parent", '
+                '"daughters" and "t" (the first frame of the daughters).'
+            )
+        if not isinstance(entry["daughters"], list):
+            raise InputFormatError('In divisions.json, "daughters" must be a list of cells.')
+        divisions.append(
+            {
+                "parent": _whole_number(entry["parent"], "A parent in divisions.json"),
+                "daughters": [
+                    _whole_number(d, "A daughter in divisions.json") for d in entry["daughters"]
+                ],
+                "t": _whole_number(entry["t"], "A division frame in divisions.json"),
+            }
+        )
+    return divisions
+
+
+def lineage_to_divisions(lineage: Any) -> list[dict]:
+    """Divisions from a deepcell-tracking lineage ``{cell: {frames, daughters, parent, frame_div}}``.
+
+    A division's ``t`` is the first frame in which a daughter appears; when the daughters'
+    frames are unknown, ``frame_div``; failing that, the frame after the parent's last.
+    """
+    if not isinstance(lineage, dict):
+        raise InputFormatError(
+            'lineage.json must map each cell to {"frames", "daughters", "parent", "frame_div"}.'
+        )
+    divisions = []
+    for key in sorted(lineage, key=lambda k: _whole_number(_number_key(k), "A cell in lineage")):
+        track = lineage[key]
+        if not isinstance(track, dict):
+            raise InputFormatError(f"lineage.json has {str(track)[:60]} for cell {key}.")
+        daughters = [
+            _whole_number(d, "A daughter in lineage.json") for d in track.get("daughters") or []
+        ]
+        if not daughters:
+            continue
+        first_frames = [
+            min(lineage[str(d)]["frames"])
+            for d in daughters
+            if isinstance(lineage.get(str(d)), dict) and lineage[str(d)].get("frames")
+        ]
+        if first_frames:
+            frame = min(first_frames)
+        elif track.get("frame_div") is not None:
+            frame = track["frame_div"]
+        else:
+            frame = max(track.get("frames") or [-1]) + 1
+        divisions.append(
+            {
+                "parent": _whole_number(_number_key(key), "A cell in lineage.json"),
+                "daughters": daughters,
+                "t": _whole_number(frame, "A division frame in lineage.json"),
+            }
+        )
+    return divisions
+
+
+def parse_cell_types(content: Any) -> list[dict]:
+    if not isinstance(content, list) or not all(isinstance(item, dict) for item in content):
+        raise InputFormatError(
+            'cellTypes.json must be a list of {"id", "name", "color", "cells", "feature"} entries.'
+        )
+    return content
+
+
+def parse_channel_names(content: Any) -> list[str] | None:
+    if isinstance(content, list) and all(isinstance(name, str) for name in content):
+        return content
+    raise InputFormatError("channels.json must be a list of channel names.")
+
+
+def parse_spots(text: str) -> tuple[list[str], list[list[float]]]:
+    """Spots from spots.csv: a header (``x,y,...``) and one row of numbers per spot."""
+    rows = [row for row in csv.reader(io.StringIO(text)) if row]
+    if not rows:
+        return [], []
+    columns = [name.strip() for name in rows[0]]
+    if len(columns) < 2 or columns[0].lower() != "x" or columns[1].lower() != "y":
+        raise InputFormatError(
+            f"spots.csv starts with the header {','.join(columns)[:80]}; it must start with "
+            "'x,y' followed by any other columns."
+        )
+    spots = []
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != len(columns):
+            raise InputFormatError(
+                f"Line {number} of spots.csv has {len(row)} values but the header names "
+                f"{len(columns)} columns."
+            )
+        try:
+            spots.append([float(value) for value in row])
+        except ValueError:
+            raise InputFormatError(
+                f"Line {number} of spots.csv holds {','.join(row)[:80]!r}; spots must be numbers."
+            ) from None
+    return columns, spots
+
+
+def format_spots(columns: list[str], spots: list[list[float]]) -> str:
+    lines = [",".join(columns)]
+    lines += [",".join(_format_number(value) for value in spot) for spot in spots]
+    return "\n".join(lines) + "\n"
+
+
+def _format_number(value: float) -> str:
+    # The shortest text that reads back as the same float; whole numbers without ".0".
+    value = float(value)
+    if value.is_integer() and abs(value) < 2**53:
+        return str(int(value))
+    return repr(value)
+
+
+def normalize_labels(labels: np.ndarray, cells: list[dict] | None) -> tuple[np.ndarray, list[dict]]:
+    """Renumber label values so that each value says plainly which cells it encodes.
+
+    Per feature: a value encoding one cell becomes that cell's id; a value encoding several
+    cells gets an id above every cell id of the feature (the same set of cells gets the same
+    id in every frame, ids given in the order of the sorted sets); values with no pixels are
+    dropped from the cells. A value present in a frame without any entry in ``cells`` encodes
+    the cell of the same number. Returns new int32 labels (frames, height, width, features)
+    and the cells ``[{"value", "cell", "t", "c"}]`` sorted by feature, frame, value and cell.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 4:
+        raise InputFormatError(
+            f"Labels must have 4 dimensions (frames, height, width, features), not {labels.shape}."
+        )
+    frames, _, _, features = labels.shape
+    encoded: dict[tuple[int, int], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for entry in cells or []:
+        encoded[entry["t"], entry["c"]][int(entry["value"])].add(int(entry["cell"]))
+
+    out = np.empty(labels.shape, dtype=np.int32)
+    new_cells: list[dict] = []
+    for c in range(features):
+        values_per_frame = [np.unique(labels[t, :, :, c]) for t in range(frames)]
+        cell_sets = [
+            [frozenset(encoded[t, c].get(int(v)) or {int(v)}) for v in values if v != 0]
+            for t, values in enumerate(values_per_frame)
+        ]
+        new_value = _new_values({s for sets in cell_sets for s in sets})
+        for t, values in enumerate(values_per_frame):
+            frame = labels[t, :, :, c]
+            lookup = np.zeros(len(values), dtype=np.int32)
+            nonzero = values != 0
+            lookup[nonzero] = [new_value[s] for s in cell_sets[t]]
+            if np.array_equal(lookup, values):
+                out[t, :, :, c] = frame
+            else:
+                out[t, :, :, c] = lookup[np.searchsorted(values, frame)]
+            new_cells += [
+                {"value": new_value[s], "cell": cell, "t": t, "c": c}
+                for s in sorted(cell_sets[t], key=lambda s: new_value[s])
+                for cell in sorted(s)
+            ]
+    return out, new_cells
+
+
+def _new_values(cell_sets: set[frozenset[int]]) -> dict[frozenset[int], int]:
+    single = [s for s in cell_sets if len(s) == 1]
+    several = sorted((s for s in cell_sets if len(s) > 1), key=lambda s: sorted(s))
+    new_value = {s: next(iter(s)) for s in single}
+    top = max((cell for s in cell_sets for cell in s), default=0)
+    if top + len(several) > INT32_MAX:
+        raise InputFormatError(
+            f"Cell ids reach {top}; there is no room above them for {len(several)} values of "
+            "overlapping cells. Renumber the cells."
+        )
+    new_value.update({s: top + 1 + i for i, s in enumerate(several)})
+    return new_value

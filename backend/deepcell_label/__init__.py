@@ -1,0 +1,59 @@
+"""DeepCell Label: label single cells in microscopy images in the browser."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import REPOSITORY_ROOT, load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Application factory; `overrides` replace settings read from the environment."""
+    from flask_migrate import Migrate
+
+    from .api import register
+    from .models import db
+    from .storage import storage_from_config
+
+    app = Flask(__name__, instance_path=str(REPOSITORY_ROOT / "instance"))
+    app.config.update(load_config(overrides))
+    Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"],
+        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+    )
+    _install_request_id_filter()
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"timeout": 60},
+        }
+    db.init_app(app)
+    Migrate(app, db, directory=str(REPOSITORY_ROOT / "migrations"))
+    app.extensions["deepcell_storage"] = storage_from_config(app.config)
+    register(app)
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """SQLite: write-ahead log (readers never block the writer) and enforced foreign keys."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _install_request_id_filter() -> None:
+    from .api.requestid import RequestIdFilter
+
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
+            handler.addFilter(RequestIdFilter())

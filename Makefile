@@ -1,0 +1,58 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export PYTHONPATH := $(CURDIR)/backend
+
+.PHONY: run test lint format bench install install-dev frontend frontend-deps test-python test-frontend test-e2e clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+frontend-deps:
+	@if [ -f visualizer/package.json ]; then \
+	  cd visualizer && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund; \
+	fi
+
+frontend: frontend-deps
+	@if [ -f visualizer/package.json ]; then cd visualizer && npm run build; fi
+
+run: install frontend
+	bash scripts/serve.sh
+
+lint: install-dev frontend-deps
+	$(VENV)/bin/ruff check backend tests bench application.py
+	$(VENV)/bin/ruff format --check backend tests bench application.py
+	@if [ -f visualizer/package.json ]; then cd visualizer && npm run lint; fi
+
+format: install-dev
+	$(VENV)/bin/ruff format backend tests bench application.py
+	$(VENV)/bin/ruff check --fix backend tests bench application.py
+
+test-python: install-dev
+	$(PY) -m pytest -q -ra
+
+test-frontend: frontend
+	@if [ -f visualizer/package.json ]; then cd visualizer && npm test; fi
+
+test-e2e: frontend
+	@if [ -f visualizer/package.json ]; then cd visualizer && npm run test:e2e; fi
+
+test: lint test-python test-frontend test-e2e
+
+bench: install-dev
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) visualizer/node_modules visualizer/dist

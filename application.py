@@ -1,0 +1,10 @@
+"""WSGI entry point (Elastic Beanstalk looks for `application` here)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "backend"))
+
+from deepcell_label import create_app  # noqa: E402
+
+application = create_app()

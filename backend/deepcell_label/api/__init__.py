@@ -1,0 +1,116 @@
+"""HTTP layer: blueprints, JSON errors, security headers and the built browser app."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, jsonify, request, send_from_directory
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from ..errors import DeepCellLabelError
+from .requestid import current_request_id
+
+log = logging.getLogger(__name__)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; worker-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; form-action 'self'"
+)
+
+
+def error_response(message: str, status: int):
+    response = jsonify({"error": message, "request_id": current_request_id()})
+    response.status_code = status
+    return response
+
+
+def register(app: Flask) -> None:
+    from .compat import compat
+    from .edits import edits
+    from .projects import projects
+
+    app.register_blueprint(compat)
+    app.register_blueprint(projects)
+    app.register_blueprint(edits)
+    _register_errors(app)
+    _register_headers(app)
+    _register_frontend(app)
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(DeepCellLabelError)
+    def our_error(error: DeepCellLabelError):
+        log.info("refused %s %s: %s", request.method, request.path, error.message)
+        return error_response(error.message, error.status)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_error):
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return error_response(
+            f"The upload is larger than this server's limit of {limit // (1024 * 1024)} MB. "
+            "Upload a smaller file, or load it from a URL.",
+            413,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        messages = {
+            404: f"There is nothing at {request.path}. See the API reference for the routes.",
+            405: f"{request.method} is not allowed on {request.path}.",
+        }
+        return error_response(messages.get(error.code, error.description or error.name), error.code or 500)
+
+    @app.errorhandler(Exception)
+    def our_fault(error: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(
+            f"Something went wrong on the server (request {current_request_id()}). "
+            "Try again; if it keeps happening, report this request id.",
+            500,
+        )
+
+
+def _register_headers(app: Flask) -> None:
+    origins = set(app.config["CORS_ORIGINS"])
+
+    @app.after_request
+    def headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers["X-Request-Id"] = current_request_id()
+        origin = request.headers.get("Origin")
+        if origin and origin in origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Expose-Headers"] = "X-Shape, X-Dtype, X-Version, ETag"
+        return response
+
+
+def _register_frontend(app: Flask) -> None:
+    """Serve the built app: assets as files, every other non-API path as index.html."""
+    folder = Path(app.config["FRONTEND_DIR"])
+
+    @app.get("/")
+    @app.get("/<path:path>")
+    def frontend(path: str = ""):
+        if path.startswith("api/"):
+            return error_response(f"There is nothing at /{path}. See the API reference for the routes.", 404)
+        if path and (folder / path).is_file():
+            response = send_from_directory(folder, path)
+            if path.startswith("assets/"):
+                response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+            return response
+        if not (folder / "index.html").is_file():
+            return error_response(
+                "The browser app is not built. Run `make run` (or `cd visualizer && npm ci && npm run build`).",
+                404,
+            )
+        response = send_from_directory(folder, "index.html")
+        response.headers["Cache-Control"] = "no-cache"
+        return response

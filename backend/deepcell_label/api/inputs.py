@@ -1,0 +1,78 @@
+"""Turning a request's files, URLs and form fields into local input files for the services."""
+
+from __future__ import annotations
+
+import re
+from contextlib import ExitStack
+from pathlib import Path
+
+from flask import current_app, request
+from werkzeug.datastructures import FileStorage
+
+from .. import urls
+from ..errors import InputFormatError, URLRefusedError
+from ..projects import Source, temporary_file
+from ..storage import make_s3_client
+
+AXES_PATTERN = re.compile(r"^[TZCYXSQI]{2,6}$")
+
+
+def axes_field(name: str) -> str | None:
+    value = (request.form.get(name) or "").strip().upper()
+    if not value:
+        return None
+    if not AXES_PATTERN.fullmatch(value) or len(set(value)) != len(value):
+        raise InputFormatError(
+            f"'{name}' must be 2 to 6 distinct letters from T, Z, C, Y, X (e.g. 'TYXC' or 'ZYX'), "
+            f"not {value[:40]!r}."
+        )
+    return value
+
+
+def _from_upload(stack: ExitStack, upload: FileStorage, field: str) -> Source:
+    path, out = stack.enter_context(temporary_file())
+    upload.save(out)
+    out.flush()
+    if out.tell() == 0:
+        raise InputFormatError(f"The file sent as '{field}' is empty. Choose the file again.")
+    return Source(path, Path(upload.filename or "").name, "upload")
+
+
+def _from_url(stack: ExitStack, url: str, field: str) -> Source:
+    config = current_app.config
+    url = url.strip()
+    if url.lower().startswith("s3://"):
+        bucket = url[5:].split("/", 1)[0]
+        if bucket not in config["ALLOWED_INPUT_BUCKETS"]:
+            raise URLRefusedError(
+                f"Loading from bucket {bucket!r} is not allowed on this server. "
+                "Use an http(s) URL, upload the file, or ask the operator to add the bucket to ALLOWED_INPUT_BUCKETS."
+            )
+    path, out = stack.enter_context(temporary_file())
+    name = urls.download(
+        url,
+        out,
+        max_bytes=config["URL_MAX_BYTES"],
+        timeout=config["URL_TIMEOUT"],
+        allow_private=config["ALLOW_PRIVATE_URLS"],
+        s3_client_factory=lambda: make_s3_client(config["AWS_ENDPOINT_URL"], config["AWS_REGION"]),
+    )
+    out.flush()
+    if out.tell() == 0:
+        raise InputFormatError(f"The URL given as '{field}' answered with an empty file.")
+    return Source(path, name, url)
+
+
+def source(stack: ExitStack, file_field: str, url_fields: tuple[str, ...], required: bool) -> Source | None:
+    """The input named by a file field or one of the URL fields, saved to a temporary file."""
+    upload = request.files.get(file_field)
+    if upload is not None and upload.filename is not None:
+        return _from_upload(stack, upload, file_field)
+    for field in url_fields:
+        url = request.form.get(field)
+        if url:
+            return _from_url(stack, url, field)
+    if required:
+        names = " or ".join([f"a file '{file_field}'", *[f"a URL '{f}'" for f in url_fields]])
+        raise InputFormatError(f"Send {names} with the request (multipart/form-data).")
+    return None

@@ -1,0 +1,114 @@
+"""The product's own project routes: create, describe, pixel data, export and submit."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+
+import numpy as np
+from flask import Blueprint, Response, jsonify, request
+
+from .. import labelstore, tiling
+from .. import projects as service
+from ..models import Project
+from .inputs import axes_field, source
+
+projects = Blueprint("projects", __name__, url_prefix="/api/projects")
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@projects.post("")
+def create():
+    with ExitStack() as stack:
+        images = source(stack, "images", ("images_url",), required=True)
+        labels = source(stack, "labels", ("labels_url",), required=False)
+        project = service.create_project(
+            images,
+            labels,
+            axes_field("axes"),
+            axes_field("labels_axes"),
+            (request.form.get("name") or "").strip() or None,
+        )
+    return jsonify(service.metadata(project)), 201
+
+
+@projects.get("/<project_id>")
+def describe(project_id: str):
+    return jsonify(service.metadata(service.get_project(project_id)))
+
+
+@projects.get("/<project_id>/spots")
+def spots(project_id: str):
+    return jsonify(service.spots(service.get_project(project_id)))
+
+
+def pixels_response(deflated: bytes, shape: tuple[int, int], dtype: str, cache: str, etag: str | None = None):
+    if etag is not None and request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(deflated, mimetype="application/octet-stream")
+        response.headers["Content-Encoding"] = "deflate"
+    response.headers["X-Shape"] = f"{shape[0]},{shape[1]}"
+    response.headers["X-Dtype"] = np.dtype(dtype).name
+    response.headers["Cache-Control"] = cache
+    if etag is not None:
+        response.set_etag(etag)
+        response.headers["X-Version"] = etag
+    return response
+
+
+@projects.get("/<project_id>/raw/<int:frame>/<int:channel>")
+def raw_frame(project_id: str, frame: int, channel: int):
+    project = service.get_project(project_id)
+    array = service.raw_frame(project, frame, channel)
+    return pixels_response(tiling.encode(array), array.shape, project.dtype, IMMUTABLE)
+
+
+@projects.get("/<project_id>/raw/<int:frame>/<int:channel>/tiles/<int:tile_y>/<int:tile_x>")
+def raw_tile(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int):
+    project = service.get_project(project_id)
+    data, shape = service.raw_tile(project, frame, channel, tile_y, tile_x)
+    return pixels_response(data, shape, project.dtype, IMMUTABLE)
+
+
+def _check_labels(project: Project, feature: int, frame: int) -> None:
+    service._check_plane(project, frame, feature, project.features, "Feature")
+
+
+@projects.get("/<project_id>/labels/<int:feature>/<int:frame>")
+def label_frame(project_id: str, feature: int, frame: int):
+    project = service.get_project(project_id)
+    _check_labels(project, feature, frame)
+    etag = str(project.version)
+    if request.if_none_match.contains(etag):
+        return pixels_response(b"", (project.height, project.width), "int32", "no-cache", etag)
+    array = labelstore.read_frame(project, feature, frame)
+    return pixels_response(tiling.encode(array), array.shape, "int32", "no-cache", etag)
+
+
+@projects.get("/<project_id>/labels/<int:feature>/<int:frame>/tiles/<int:tile_y>/<int:tile_x>")
+def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: int):
+    project = service.get_project(project_id)
+    _check_labels(project, feature, frame)
+    box = service._check_tile(project, tile_y, tile_x)
+    data, version = labelstore.tile_bytes(project, feature, frame, tile_y, tile_x)
+    return pixels_response(data, (box[2] - box[0], box[3] - box[1]), "int32", "no-cache", str(version))
+
+
+def download_response(project: Project, kind: str):
+    data, filename, content_type = service.export(project, kind)
+    response = Response(data, mimetype=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@projects.get("/<project_id>/export")
+def export(project_id: str):
+    return download_response(service.get_project(project_id), request.args.get("format", "zip"))
+
+
+@projects.post("/<project_id>/submit")
+def submit(project_id: str):
+    body = request.get_json(silent=True) or {}
+    kind = body.get("format", "zip") if isinstance(body, dict) else "zip"
+    return jsonify(service.submit(service.get_project(project_id), kind))

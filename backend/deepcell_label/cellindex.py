@@ -1,0 +1,119 @@
+"""The index of a label frame: for each value, its cells, pixel count and bounding box.
+
+Built once per frame when a project is created, then kept up to date from each edit's
+before/after window, so an edit never scans the whole frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from .tiling import Box, union
+
+# Above this, bincount/find_objects would allocate per possible value; fall back to np.unique.
+DENSE_VALUE_LIMIT = 1 << 24
+
+
+@dataclass(frozen=True)
+class ValueInfo:
+    cells: frozenset[int]
+    area: int
+    box: Box  # y0, x0, y1, x1 (exclusive); may be larger than the value's pixels, never smaller
+
+
+FrameIndex = dict[int, ValueInfo]
+
+
+def _areas_and_boxes(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
+    """Distinct nonzero values of a 2-D array, their pixel counts and bounding slices."""
+    top = int(frame.max(initial=0))
+    if top == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), []
+    if top < DENSE_VALUE_LIMIT and frame.min(initial=0) >= 0:
+        counts = np.bincount(frame.ravel())
+        values = np.flatnonzero(counts)
+        values = values[values > 0]
+        slices = ndimage.find_objects(frame)
+        return values, counts[values], [slices[value - 1] for value in values]
+    values, inverse = np.unique(frame, return_inverse=True)
+    inverse = inverse.reshape(frame.shape).astype(np.int32)
+    counts = np.bincount(inverse.ravel())
+    slices = ndimage.find_objects(inverse + 1)
+    keep = values != 0
+    return values[keep], counts[keep], [s for s, k in zip(slices, keep, strict=True) if k]
+
+
+def index_frame(
+    frame: np.ndarray, cells: Mapping[int, Iterable[int]] | None = None
+) -> FrameIndex:
+    """Index a whole 2-D label frame; `cells` maps values to cells (default: value == cell)."""
+    values, counts, slices = _areas_and_boxes(frame)
+    index: FrameIndex = {}
+    for value, count, (rows, columns) in zip(values.tolist(), counts.tolist(), slices, strict=True):
+        encoded = frozenset(cells[value]) if cells is not None and value in cells else {value}
+        index[value] = ValueInfo(
+            frozenset(encoded), count, (rows.start, columns.start, rows.stop, columns.stop)
+        )
+    return index
+
+
+def update_index(
+    index: Mapping[int, ValueInfo],
+    before: np.ndarray,
+    after: np.ndarray,
+    origin: tuple[int, int],
+    cells_of_new_value: Callable[[int], Iterable[int]],
+) -> dict[int, ValueInfo | None]:
+    """What an edit of one window changes in the frame's index: value -> new info, or None if gone.
+
+    Only the changed pixels are counted; boxes grow to cover new pixels and are left as they are
+    when pixels go (they remain valid bounds).
+    """
+    changed = before != after
+    if not changed.any():
+        return {}
+    lost_values, lost_counts = np.unique(before[changed], return_counts=True)
+    rows, columns = np.nonzero(changed)
+    gained = after[rows, columns]
+    order = np.argsort(gained, kind="stable")
+    gained, rows, columns = gained[order], rows[order], columns[order]
+    gained_values, starts, gained_counts = np.unique(gained, return_index=True, return_counts=True)
+    y, x = origin
+    result: dict[int, ValueInfo | None] = {}
+    area_change: dict[int, int] = {}
+    for value, count in zip(lost_values.tolist(), lost_counts.tolist(), strict=True):
+        if value:
+            area_change[value] = area_change.get(value, 0) - count
+    new_boxes: dict[int, Box] = {}
+    for value, start, count in zip(
+        gained_values.tolist(), starts.tolist(), gained_counts.tolist(), strict=True
+    ):
+        if not value:
+            continue
+        area_change[value] = area_change.get(value, 0) + count
+        r, c = rows[start : start + count], columns[start : start + count]
+        new_boxes[value] = (y + int(r.min()), x + int(c.min()), y + int(r.max()) + 1, x + int(c.max()) + 1)
+    for value, delta in area_change.items():
+        old = index.get(value)
+        area = (old.area if old else 0) + delta
+        if area <= 0:
+            result[value] = None if old else None
+            continue
+        box = union(old.box if old else None, new_boxes.get(value))
+        cells = old.cells if old else frozenset(cells_of_new_value(value))
+        if old is None or area != old.area or box != old.box:
+            result[value] = ValueInfo(cells, area, box)
+    return {value: info for value, info in result.items() if info is not None or value in index}
+
+
+def cell_box(index: Mapping[int, ValueInfo], cell: int) -> Box | None:
+    """Bounding box of every value that encodes `cell` in this frame, or None if it is absent."""
+    box = None
+    for info in index.values():
+        if cell in info.cells:
+            box = union(box, info.box)
+    return box

@@ -1,0 +1,69 @@
+"""Settings from the environment (and `.env`), with defaults that need no cloud account."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def _flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Read every setting; `.env.example` documents each one with its default."""
+    load_dotenv(REPOSITORY_ROOT / ".env", override=False)
+    overrides = dict(overrides or {})
+    data_dir = Path(
+        overrides.pop("DATA_DIR", None) or os.environ.get("DATA_DIR") or REPOSITORY_ROOT / "instance"
+    ).resolve()
+    config = {
+        "DATA_DIR": str(data_dir),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("SQLALCHEMY_DATABASE_URI")
+        or f"sqlite:///{data_dir / 'deepcell_label.db'}",
+        "STORAGE": os.environ.get("STORAGE", "local"),
+        "STORAGE_DIR": os.environ.get("STORAGE_DIR") or str(data_dir / "storage"),
+        "STORAGE_BUCKET": os.environ.get("STORAGE_BUCKET", ""),
+        "STORAGE_PREFIX": os.environ.get("STORAGE_PREFIX", ""),
+        "OUTPUT_BUCKET": os.environ.get("OUTPUT_BUCKET", ""),
+        "OUTPUT_DIR": os.environ.get("OUTPUT_DIR") or str(data_dir / "output"),
+        "ALLOWED_INPUT_BUCKETS": _list("ALLOWED_INPUT_BUCKETS"),
+        "AWS_ENDPOINT_URL": os.environ.get("AWS_ENDPOINT_URL", ""),
+        "AWS_REGION": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024 * 1024),
+        "MAX_PIXELS": _int("MAX_PIXELS", 2_000_000_000),
+        "URL_MAX_BYTES": _int("URL_MAX_BYTES", 1024 * 1024 * 1024),
+        "URL_TIMEOUT": _float("URL_TIMEOUT", 60.0),
+        "ALLOW_PRIVATE_URLS": _flag("ALLOW_PRIVATE_URLS"),
+        "CORS_ORIGINS": _list("CORS_ORIGINS"),
+        "DEBUG": _flag("FLASK_DEBUG"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "FRONTEND_DIR": os.environ.get("FRONTEND_DIR") or str(REPOSITORY_ROOT / "visualizer" / "dist"),
+        "DASHBOARD_CONFIG": os.environ.get("DASHBOARD_CONFIG", ""),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,582 @@
+"""Use cases of editing: apply an action, undo, redo, and list what changed since a version.
+
+Each call is one database transaction: the project row is locked first (so edits to one
+project are serialized across processes), then tiles, cell rows, lists and the history
+record are written together.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import OperationalError
+
+from . import labels as label_actions
+from . import tiling
+from .cellindex import FrameIndex, ValueInfo, cell_box, update_index
+from .errors import ConflictError, EditError
+from .history import ChangeSet
+from .labelstore import TileSet
+from .models import CellValue, Edit, Project, db
+from .projects import get_project, raw_window
+
+log = logging.getLogger(__name__)
+
+WRITE_MODES = ("exclude", "overwrite", "overlap")
+SCOPES = ("frame", "past", "future", "all")
+DIVISION_ACTIONS = ("add_daughter", "remove_daughter")
+CELL_TYPE_ACTIONS = (
+    "create_cell_type",
+    "rename_cell_type",
+    "recolor_cell_type",
+    "delete_cell_type",
+    "reorder_cell_types",
+    "add_to_cell_type",
+    "remove_from_cell_type",
+)
+RETRIES = 5
+INDEX_CACHE_FRAMES = 64
+CACHE_CATCH_UP = 64  # beyond this many unseen versions, reload a frame's index instead
+
+
+# ---------------------------------------------------------------- frame index cache
+
+
+@dataclass
+class CachedIndex:
+    version: int
+    index: FrameIndex
+
+
+class IndexCache:
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, int, int], CachedIndex] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            return self.entries.get(key)
+
+    def put(self, key, version: int, index: FrameIndex) -> None:
+        with self.lock:
+            if len(self.entries) >= INDEX_CACHE_FRAMES and key not in self.entries:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[key] = CachedIndex(version, index)
+
+    def drop(self, keys) -> None:
+        with self.lock:
+            for key in keys:
+                self.entries.pop(key, None)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+index_cache = IndexCache()
+
+
+def _load_index(project_id: str, feature: int, frame: int) -> FrameIndex:
+    rows = db.session.execute(
+        select(CellValue).where(
+            CellValue.project_id == project_id, CellValue.feature == feature, CellValue.frame == frame
+        )
+    ).scalars()
+    grouped: dict[int, list[CellValue]] = {}
+    for row in rows:
+        grouped.setdefault(row.value, []).append(row)
+    return {
+        value: ValueInfo(
+            frozenset(r.cell for r in group),
+            group[0].area,
+            (group[0].y0, group[0].x0, group[0].y1, group[0].x1),
+        )
+        for value, group in grouped.items()
+    }
+
+
+def frame_index(project: Project, feature: int, frame: int) -> FrameIndex:
+    """The frame's index at the project's current version, from the cache when still valid."""
+    key = (project.id, feature, frame)
+    entry = index_cache.get(key)
+    if entry is not None and entry.version != project.version:
+        if 0 <= project.version - entry.version <= CACHE_CATCH_UP:
+            touched = db.session.execute(
+                select(Edit.touched).where(
+                    Edit.project_id == project.id, Edit.version > entry.version
+                )
+            ).scalars()
+            if any([feature, frame] in pairs for pairs in touched):
+                entry = None
+        else:
+            entry = None
+    if entry is None:
+        index = _load_index(project.id, feature, frame)
+    else:
+        index = entry.index
+    index_cache.put(key, project.version, index)
+    return index
+
+
+def cell_frames(project: Project, feature: int, cells: set[int] | None = None) -> dict[int, list[int]]:
+    """In which frames each cell appears (all cells, or the given ones)."""
+    query = select(CellValue.cell, CellValue.frame).where(
+        CellValue.project_id == project.id, CellValue.feature == feature
+    )
+    frames: dict[int, set[int]] = {}
+    if cells is not None:
+        ids = sorted(cells)
+        for start in range(0, len(ids), 500):
+            for cell, frame in db.session.execute(
+                query.where(CellValue.cell.in_(ids[start : start + 500]))
+            ):
+                frames.setdefault(cell, set()).add(frame)
+    else:
+        for cell, frame in db.session.execute(query):
+            frames.setdefault(cell, set()).add(frame)
+    return {cell: sorted(found) for cell, found in frames.items()}
+
+
+def _division_cells(divisions: list[dict]) -> set[int]:
+    return {d["parent"] for d in divisions} | {c for d in divisions for c in d["daughters"]}
+
+
+def validation_findings(project: Project) -> list[dict]:
+    if not project.divisions:
+        return []
+    frames = cell_frames(project, 0, _division_cells(project.divisions))
+    return label_actions.validate_divisions(project.divisions, frames)
+
+
+# ---------------------------------------------------------------- one edit
+
+
+class EditContext:
+    """The state an edit works on, and the record of what it changed."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.changes = ChangeSet()
+        self.tilesets: dict[tuple[int, int], TileSet] = {}
+        self.indexes: dict[tuple[int, int], FrameIndex] = {}
+
+    def index(self, feature: int, frame: int) -> FrameIndex:
+        key = (feature, frame)
+        if key not in self.indexes:
+            self.indexes[key] = dict(frame_index(self.project, feature, frame))
+        return self.indexes[key]
+
+    def tileset(self, feature: int, frame: int, box: tiling.Box) -> TileSet:
+        key = (feature, frame)
+        if key not in self.tilesets:
+            self.tilesets[key] = TileSet(self.project, feature, frame, box)
+        return self.tilesets[key]
+
+    def cell_map(self, feature: int, frame: int):
+        index = self.index(feature, frame)
+        top = max(index, default=0)
+        next_value = max(top, self.project.next_cell[feature] - 1) + 1
+        return label_actions.CellMap({v: info.cells for v, info in index.items()}, next_value)
+
+    def apply_window(
+        self, feature: int, frame: int, box: tiling.Box, change: Callable[[np.ndarray, object], np.ndarray]
+    ) -> None:
+        """Run a pure label function on a window and record the pixels and cells it changed."""
+        tileset = self.tileset(feature, frame, box)
+        before = tileset.read(box)
+        cellmap = self.cell_map(feature, frame)
+        after = np.asarray(change(before.copy(), cellmap), dtype=np.int32)
+        changed = tiling.changed_box(before, after)
+        if changed is None:
+            return
+        y, x = box[0], box[1]
+        patch_box = (y + changed[0], x + changed[1], y + changed[2], x + changed[3])
+        sub = (slice(changed[0], changed[2]), slice(changed[1], changed[3]))
+        tileset.write(patch_box, after[sub])
+        self.changes.add_patch(feature, frame, patch_box, before[sub], after[sub])
+        index = self.index(feature, frame)
+        for value, info in update_index(
+            index, before[sub], after[sub], patch_box[:2], cellmap.cells
+        ).items():
+            self.changes.set_cell((feature, frame, value), index.get(value), info)
+            if info is None:
+                index.pop(value, None)
+            else:
+                index[value] = info
+        self._note_cells(feature, (info.cells for info in index.values()))
+
+    def _note_cells(self, feature: int, cell_sets) -> None:
+        top = max((max(cells) for cells in cell_sets if cells), default=0)
+        if top >= self.project.next_cell[feature]:
+            self.set_list("next_cell", _replace(self.project.next_cell, feature, top + 1))
+
+    def set_list(self, name: str, value) -> None:
+        self.changes.set_list(name, getattr(self.project, name), value)
+        setattr(self.project, name, value)
+
+    def save(self, version: int) -> None:
+        for tileset in self.tilesets.values():
+            tileset.save(version)
+        self._write_cells()
+
+    def _write_cells(self) -> None:
+        for (feature, frame, value), (_, after) in self.changes.cells.items():
+            write_cell_rows(self.project.id, feature, frame, value, after)
+
+
+def _replace(items: list, position: int, value) -> list:
+    items = list(items)
+    items[position] = value
+    return items
+
+
+def write_cell_rows(project_id: str, feature: int, frame: int, value: int, info: ValueInfo | None) -> None:
+    db.session.execute(
+        delete(CellValue).where(
+            CellValue.project_id == project_id,
+            CellValue.feature == feature,
+            CellValue.frame == frame,
+            CellValue.value == value,
+        )
+    )
+    if info is not None:
+        y0, x0, y1, x1 = info.box
+        for cell in sorted(info.cells):
+            db.session.add(
+                CellValue(project_id=project_id, feature=feature, frame=frame, value=value,
+                          cell=cell, area=info.area, y0=y0, x0=x0, y1=y1, x1=x1)
+            )
+
+
+# ---------------------------------------------------------------- the actions
+
+
+def _require_int(args: dict, name: str, action: str) -> int:
+    value = args.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EditError(f"{action} needs '{name}' as a whole number.")
+    return value
+
+
+def _pixel_action(context: EditContext, action: str, args: dict, frame: int, feature: int, write_mode: str) -> None:
+    project = context.project
+    spec = label_actions.ACTIONS[action]
+    args = spec.validate(dict(args), project.height, project.width)
+    index = context.index(feature, frame)
+
+    def box_of(cell: int):
+        return cell_box(index, cell)
+
+    box = spec.window(args, project.height, project.width, box_of)
+    raw = None
+    if spec.uses_raw:
+        channel = args.get("channel", 0)
+        if isinstance(channel, bool) or not isinstance(channel, int) or not 0 <= channel < project.channels:
+            raise EditError(
+                f"{action} reads raw channel {channel!r}, but the project has channels 0–{project.channels - 1}."
+            )
+        raw = raw_window(project, frame, channel, box)
+    context.apply_window(
+        feature,
+        frame,
+        box,
+        lambda window, cellmap: spec.apply(window, box[:2], cellmap, args, raw, write_mode),
+    )
+
+
+def _scope_frames(project: Project, frame: int, scope: str) -> range:
+    return {
+        "frame": range(frame, frame + 1),
+        "past": range(0, frame + 1),
+        "future": range(frame, project.frames),
+        "all": range(project.frames),
+    }[scope]
+
+
+def _cell_action(context: EditContext, action: str, args: dict, frame: int, feature: int) -> None:
+    project = context.project
+    spec = label_actions.CELL_ACTIONS[action]
+    args = spec.validate(dict(args))
+    action = spec.name
+    scope = args.get("scope", "frame")
+    cell = args["cell"]
+    other = args.get("other_cell")
+    new_id = None
+    if action == "new":
+        # The server picks the id, so two annotators can never pick the same one.
+        new_id = project.next_cell[feature]
+        args["new_cell"] = new_id
+        context.set_list("next_cell", _replace(project.next_cell, feature, new_id + 1))
+    involved = {cell} | ({other} if other is not None else set())
+    present = cell_frames(project, feature, involved)
+    frames = [t for t in _scope_frames(project, frame, scope) if any(t in present.get(c, ()) for c in involved)]
+    if not frames:
+        raise EditError(f"Cell {cell} is not in the frames of scope '{scope}' (feature {feature}).")
+    for t in frames:
+        index = context.index(feature, t)
+        box = None
+        for c in involved:
+            box = tiling.union(box, cell_box(index, c))
+        context.apply_window(
+            feature, t, box,
+            lambda window, cellmap: spec.apply(window, cellmap, args),
+        )
+    if feature == 0 and project.divisions:
+        after = cell_frames(project, feature, involved | ({new_id} if new_id else set()))
+        merged = {c: sorted(set(after.get(c, []))) for c in involved | ({new_id} if new_id else set())}
+        for key, index in context.indexes.items():
+            if key[0] != feature:
+                continue
+            for c in list(merged):
+                present_here = any(c in info.cells for info in index.values())
+                frames_set = set(merged[c])
+                if present_here:
+                    frames_set.add(key[1])
+                else:
+                    frames_set.discard(key[1])
+                merged[c] = sorted(frames_set)
+        context.set_list(
+            "divisions",
+            label_actions.update_divisions(
+                project.divisions, action, cell, other, new_id, frames, merged
+            ),
+        )
+    if project.cell_types:
+        remaining = {c for c, f in cell_frames(project, feature, involved).items() if f}
+        context.set_list(
+            "cell_types",
+            label_actions.update_cell_types(project.cell_types, action, cell, other, new_id, remaining),
+        )
+
+
+def _division_action(context: EditContext, action: str, args: dict) -> None:
+    project = context.project
+    parent = _require_int(args, "parent", action)
+    daughter = _require_int(args, "daughter", action)
+    if set(args) - {"parent", "daughter"}:
+        raise EditError(f"{action} takes only 'parent' and 'daughter'.")
+    function = label_actions.add_daughter if action == "add_daughter" else label_actions.remove_daughter
+    frames = cell_frames(project, 0, _division_cells(project.divisions) | {parent, daughter})
+    context.set_list("divisions", function(project.divisions, parent, daughter, frames))
+
+
+def _cell_type_action(context: EditContext, action: str, args: dict) -> None:
+    context.set_list(
+        "cell_types", label_actions.apply_cell_type_action(context.project.cell_types, action, dict(args))
+    )
+
+
+def _dispatch(context: EditContext, action: str, args: dict, frame: int, feature: int, write_mode: str) -> None:
+    if action in label_actions.ACTIONS:
+        _pixel_action(context, action, args, frame, feature, write_mode)
+    elif action in label_actions.CELL_ACTIONS:
+        _cell_action(context, action, args, frame, feature)
+    elif action in DIVISION_ACTIONS:
+        _division_action(context, action, args)
+    elif action in CELL_TYPE_ACTIONS:
+        _cell_type_action(context, action, args)
+    else:
+        known = sorted([*label_actions.ACTIONS, *label_actions.CELL_ACTIONS, *DIVISION_ACTIONS, *CELL_TYPE_ACTIONS])
+        raise EditError(f"Unknown action {action!r}. Known actions: {', '.join(known)}.")
+
+
+# ---------------------------------------------------------------- transactions
+
+
+def _lock(project_id: str) -> Project:
+    """Lock the project row for this transaction (serializes edits to a project everywhere)."""
+    get_project(project_id)
+    db.session.execute(update(Project).where(Project.id == project_id).values(version=Project.version))
+    return db.session.execute(
+        select(Project).where(Project.id == project_id).execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _transaction(project_id: str, work: Callable[[Project], dict]) -> dict:
+    """Run `work` in one transaction, retried on lock timeouts and deadlocks."""
+    for attempt in range(RETRIES):
+        try:
+            project = _lock(project_id)
+            result = work(project)
+            db.session.commit()
+            return result
+        except OperationalError as error:
+            db.session.rollback()
+            index_cache.clear()
+            if attempt == RETRIES - 1:
+                raise
+            log.warning("retrying an edit of %s after %s", project_id, error.orig)
+            time.sleep(0.01 * 2**attempt)
+        except BaseException:
+            db.session.rollback()
+            index_cache.clear()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _record(project: Project, context: EditContext, kind: str, action: str, args: dict,
+            frame: int, feature: int, write_mode: str, target: int | None, author: str) -> Edit:
+    version = project.version + 1
+    context.save(version)
+    edit = Edit(
+        project_id=project.id, version=version, kind=kind, action=action, args=args, frame=frame,
+        feature=feature, write_mode=write_mode, state="applied" if kind == "edit" else "done",
+        target=target, author=author[:255], touched=context.changes.touched,
+        changes=context.changes.encode(),
+    )
+    db.session.add(edit)
+    project.version = version
+    for (feature_, frame_), index in context.indexes.items():
+        index_cache.put((project.id, feature_, frame_), version, index)
+    return edit
+
+
+def _undo_state(project: Project) -> dict:
+    def exists(state: str) -> bool:
+        return db.session.execute(
+            select(Edit.version).where(
+                Edit.project_id == project.id, Edit.kind == "edit", Edit.state == state
+            ).limit(1)
+        ).first() is not None
+
+    return {"can_undo": exists("applied"), "can_redo": exists("undone")}
+
+
+def _answer(project: Project, base_version: int | None, own: list[dict]) -> dict:
+    edits = own
+    if base_version is not None and base_version < project.version - len(own):
+        edits = edits_since(project, base_version)
+    return {
+        "version": project.version,
+        "edits": edits,
+        "findings": validation_findings(project),
+        **_undo_state(project),
+    }
+
+
+def describe_edit(edit: Edit, changes: ChangeSet | None = None) -> dict:
+    changes = changes or ChangeSet.decode(edit.changes)
+    return {
+        "version": edit.version,
+        "kind": edit.kind,
+        "action": edit.action,
+        "target": edit.target,
+        "frame": edit.frame,
+        "feature": edit.feature,
+        **changes.describe(),
+    }
+
+
+def edits_since(project: Project, since: int) -> list[dict]:
+    rows = db.session.execute(
+        select(Edit).where(Edit.project_id == project.id, Edit.version > since).order_by(Edit.version)
+    ).scalars()
+    return [describe_edit(edit) for edit in rows]
+
+
+def _parse_base_version(value) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise EditError("'base_version' must be the project version the client last saw (a whole number ≥ 0).")
+    return value
+
+
+def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
+    """Apply one edit request `{action, args, frame, feature, write_mode, base_version}`."""
+    if not isinstance(request, dict):
+        raise EditError("Send the edit as a JSON object with 'action' and 'args'.")
+    extra = set(request) - {"action", "args", "frame", "feature", "write_mode", "base_version"}
+    if extra:
+        raise EditError(f"Unknown fields {sorted(extra)} in the edit; allowed: action, args, frame, feature, write_mode, base_version.")
+    action = request.get("action")
+    if not isinstance(action, str) or not action:
+        raise EditError("The edit needs an 'action' such as 'brush'.")
+    args = request.get("args", {})
+    if not isinstance(args, dict):
+        raise EditError("'args' must be a JSON object.")
+    write_mode = request.get("write_mode") or "exclude"
+    if write_mode not in WRITE_MODES:
+        raise EditError(f"'write_mode' must be one of {', '.join(WRITE_MODES)}, not {write_mode!r}.")
+    base_version = _parse_base_version(request.get("base_version"))
+    frame = request.get("frame", 0)
+    feature = request.get("feature", 0)
+
+    def work(project: Project) -> dict:
+        for name, value, count in (("frame", frame, project.frames), ("feature", feature, project.features)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
+                raise EditError(f"'{name}' must be between 0 and {count - 1}, not {value!r}.")
+        context = EditContext(project)
+        _dispatch(context, action, args, frame, feature, write_mode)
+        db.session.execute(
+            update(Edit)
+            .where(Edit.project_id == project.id, Edit.kind == "edit", Edit.state == "undone")
+            .values(state="discarded")
+        )
+        edit = _record(project, context, "edit", action, args, frame, feature, write_mode, None, author)
+        return _answer(project, base_version, [describe_edit(edit, context.changes)])
+
+    return _transaction(project_id, work)
+
+
+def _replay(context: EditContext, changes: ChangeSet) -> None:
+    """Apply a stored change set (forwards); used by undo (with its inverse) and redo."""
+    project = context.project
+    for patch in changes.patches:
+        tileset = context.tileset(patch.feature, patch.frame, patch.box)
+        tileset.write(patch.box, patch.values("after"))
+        context.changes.patches.append(patch)
+    for (feature, frame, value), (before, after) in changes.cells.items():
+        index = context.index(feature, frame)
+        context.changes.set_cell((feature, frame, value), before, after)
+        if after is None:
+            index.pop(value, None)
+        else:
+            index[value] = after
+    for name, (_, after) in changes.lists.items():
+        context.set_list(name, after)
+    _ = project
+
+
+def _step(project_id: str, direction: str, base_version: int | None, author: str) -> dict:
+    def work(project: Project) -> dict:
+        state = "applied" if direction == "undo" else "undone"
+        order = Edit.version.desc() if direction == "undo" else Edit.version.asc()
+        target = db.session.execute(
+            select(Edit)
+            .where(Edit.project_id == project.id, Edit.kind == "edit", Edit.state == state)
+            .order_by(order)
+            .limit(1)
+        ).scalar_one_or_none()
+        if target is None:
+            raise ConflictError(f"There is nothing to {direction}.")
+        changes = ChangeSet.decode(target.changes)
+        context = EditContext(project)
+        _replay(context, changes.inverse() if direction == "undo" else changes)
+        target.state = "undone" if direction == "undo" else "applied"
+        edit = _record(project, context, direction, target.action, {}, target.frame, target.feature,
+                       target.write_mode, target.version, author)
+        return _answer(project, base_version, [describe_edit(edit, context.changes)])
+
+    return _transaction(project_id, work)
+
+
+def undo(project_id: str, base_version: int | None = None, author: str = "") -> dict:
+    return _step(project_id, "undo", _parse_base_version(base_version), author)
+
+
+def redo(project_id: str, base_version: int | None = None, author: str = "") -> dict:
+    return _step(project_id, "redo", _parse_base_version(base_version), author)
+
+
+def history(project_id: str, since: int) -> dict:
+    project = get_project(project_id)
+    if since < 0:
+        raise EditError("'since' must be a version number ≥ 0.")
+    return {"version": project.version, "edits": edits_since(project, since), **_undo_state(project)}

@@ -1,0 +1,148 @@
+"""What one edit changed, as a reversible record: pixel patches, cell index entries, lists.
+
+Stored with each history row; undo applies the record backwards, redo forwards, and the
+patches are what the browser receives.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import tiling
+from .cellindex import ValueInfo
+
+
+@dataclass
+class Patch:
+    feature: int
+    frame: int
+    box: tiling.Box
+    before: bytes  # deflated int32, box-sized
+    after: bytes
+
+    def describe(self) -> dict:
+        y0, x0, y1, x1 = self.box
+        return {
+            "feature": self.feature,
+            "frame": self.frame,
+            "x": x0,
+            "y": y0,
+            "width": x1 - x0,
+            "height": y1 - y0,
+            "data": base64.b64encode(self.after).decode("ascii"),
+        }
+
+    def values(self, which: str) -> np.ndarray:
+        y0, x0, y1, x1 = self.box
+        return tiling.decode(getattr(self, which), (y1 - y0, x1 - x0), np.int32)
+
+
+def _info_to_json(info: ValueInfo | None) -> list | None:
+    if info is None:
+        return None
+    return [sorted(info.cells), info.area, list(info.box)]
+
+
+def _info_from_json(item: list | None) -> ValueInfo | None:
+    if item is None:
+        return None
+    return ValueInfo(frozenset(item[0]), item[1], tuple(item[2]))
+
+
+@dataclass
+class ChangeSet:
+    patches: list[Patch] = field(default_factory=list)
+    # (feature, frame, value) -> (before, after); None means the value is absent
+    cells: dict[tuple[int, int, int], tuple[ValueInfo | None, ValueInfo | None]] = field(
+        default_factory=dict
+    )
+    # name -> (before, after) for project lists: divisions, cell_types, next_cell
+    lists: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def add_patch(self, feature: int, frame: int, box: tiling.Box, before: np.ndarray, after: np.ndarray) -> None:
+        self.patches.append(Patch(feature, frame, box, tiling.encode(before), tiling.encode(after)))
+
+    def set_cell(self, key: tuple[int, int, int], before: ValueInfo | None, after: ValueInfo | None) -> None:
+        if key in self.cells:
+            before = self.cells[key][0]
+        self.cells[key] = (before, after)
+
+    def set_list(self, name: str, before: Any, after: Any) -> None:
+        if name in self.lists:
+            before = self.lists[name][0]
+        if before != after:
+            self.lists[name] = (before, after)
+        else:
+            self.lists.pop(name, None)
+
+    @property
+    def touched(self) -> list[list[int]]:
+        pairs = {(p.feature, p.frame) for p in self.patches} | {(k[0], k[1]) for k in self.cells}
+        return [list(pair) for pair in sorted(pairs)]
+
+    def inverse(self) -> ChangeSet:
+        return ChangeSet(
+            patches=[Patch(p.feature, p.frame, p.box, p.after, p.before) for p in reversed(self.patches)],
+            cells={key: (after, before) for key, (before, after) in self.cells.items()},
+            lists={name: (after, before) for name, (before, after) in self.lists.items()},
+        )
+
+    def describe(self) -> dict:
+        """The browser's view: new patch values, changed value meanings, new lists."""
+        cells = [
+            {"c": feature, "t": frame, "value": value, "cells": sorted(after.cells) if after else []}
+            for (feature, frame, value), (before, after) in sorted(self.cells.items())
+            if (before.cells if before else None) != (after.cells if after else None)
+        ]
+        return {
+            "patches": [patch.describe() for patch in self.patches],
+            "cells": cells,
+            "divisions": self.lists["divisions"][1] if "divisions" in self.lists else None,
+            "cellTypes": self.lists["cell_types"][1] if "cell_types" in self.lists else None,
+        }
+
+    def encode(self) -> bytes:
+        blobs: list[bytes] = []
+        patches = []
+        for patch in self.patches:
+            patches.append([patch.feature, patch.frame, list(patch.box), len(patch.before), len(patch.after)])
+            blobs += [patch.before, patch.after]
+        header = json.dumps(
+            {
+                "patches": patches,
+                "cells": [
+                    [list(key), _info_to_json(before), _info_to_json(after)]
+                    for key, (before, after) in self.cells.items()
+                ],
+                "lists": {name: list(pair) for name, pair in self.lists.items()},
+            },
+            separators=(",", ":"),
+        ).encode()
+        return struct.pack("<I", len(header)) + header + b"".join(blobs)
+
+    @classmethod
+    def decode(cls, data: bytes) -> ChangeSet:
+        (length,) = struct.unpack_from("<I", data)
+        header = json.loads(data[4 : 4 + length])
+        offset = 4 + length
+        patches = []
+        for feature, frame, box, before_length, after_length in header["patches"]:
+            before = data[offset : offset + before_length]
+            offset += before_length
+            after = data[offset : offset + after_length]
+            offset += after_length
+            patches.append(Patch(feature, frame, tuple(box), before, after))
+        return cls(
+            patches=patches,
+            cells={
+                tuple(key): (_info_from_json(before), _info_from_json(after))
+                for key, before, after in header["cells"]
+            },
+            lists={name: tuple(pair) for name, pair in header["lists"].items()},
+        )

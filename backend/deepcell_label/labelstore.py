@@ -1,0 +1,183 @@
+"""Label frames kept as tiles in the database, with a per-process cache of decoded tiles.
+
+The cache is keyed by each tile's version, so several processes can share one database:
+a stale entry is never used because the version read with the row decides.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+from sqlalchemy import delete, select, update
+
+from . import tiling
+from .models import LabelTile, Project, db
+
+CACHE_TILES = 256
+
+
+class TileCache:
+    """Least-recently-used decoded tiles: (project, feature, frame, tile_y, tile_x) -> (version, array)."""
+
+    def __init__(self, capacity: int = CACHE_TILES) -> None:
+        self.capacity = capacity
+        self.entries: OrderedDict[tuple, tuple[int, np.ndarray]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple, version: int) -> np.ndarray | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] != version:
+                return None
+            self.entries.move_to_end(key)
+            return entry[1]
+
+    def put(self, key: tuple, version: int, array: np.ndarray) -> None:
+        with self.lock:
+            self.entries[key] = (version, array)
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.capacity:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+cache = TileCache()
+
+
+class TileSet:
+    """The tiles of one label frame that cover a box: read once, changed in memory, saved together."""
+
+    def __init__(self, project: Project, feature: int, frame: int, box: tiling.Box) -> None:
+        self.project = project
+        self.feature = feature
+        self.frame = frame
+        self.tiles: dict[tuple[int, int], np.ndarray] = {}
+        self.stored: set[tuple[int, int]] = set()
+        self.dirty: set[tuple[int, int]] = set()
+        self.load(box)
+
+    def _key(self, tile: tuple[int, int]) -> tuple:
+        return (self.project.id, self.feature, self.frame, *tile)
+
+    def load(self, box: tiling.Box) -> None:
+        wanted = [
+            tile
+            for tile in tiling.tiles_in(box, self.project.height, self.project.width)
+            if tile not in self.tiles
+        ]
+        if not wanted:
+            return
+        rows = [tile[0] for tile in wanted]
+        columns = [tile[1] for tile in wanted]
+        where = (
+            (LabelTile.project_id == self.project.id)
+            & (LabelTile.feature == self.feature)
+            & (LabelTile.frame == self.frame)
+            & LabelTile.tile_y.between(min(rows), max(rows))
+            & LabelTile.tile_x.between(min(columns), max(columns))
+        )
+        versions = dict(
+            ((y, x), v)
+            for y, x, v in db.session.execute(
+                select(LabelTile.tile_y, LabelTile.tile_x, LabelTile.version).where(where)
+            )
+        )
+        missing = []
+        for tile in wanted:
+            if tile not in versions:
+                y0, x0, y1, x1 = tiling.tile_box(*tile, self.project.height, self.project.width)
+                self.tiles[tile] = np.zeros((y1 - y0, x1 - x0), np.int32)
+                continue
+            self.stored.add(tile)
+            cached = cache.get(self._key(tile), versions[tile])
+            if cached is None:
+                missing.append(tile)
+            else:
+                self.tiles[tile] = cached.copy()
+        if missing:
+            for y, x, version, data in db.session.execute(
+                select(LabelTile.tile_y, LabelTile.tile_x, LabelTile.version, LabelTile.data).where(
+                    where
+                )
+            ):
+                if (y, x) in missing:
+                    y0, x0, y1, x1 = tiling.tile_box(y, x, self.project.height, self.project.width)
+                    array = tiling.decode(data, (y1 - y0, x1 - x0), np.int32)
+                    cache.put(self._key((y, x)), version, array.copy())
+                    self.tiles[(y, x)] = array
+
+    def _parts(self, box: tiling.Box):
+        self.load(box)
+        for tile in tiling.tiles_in(box, self.project.height, self.project.width):
+            tile_box = tiling.tile_box(*tile, self.project.height, self.project.width)
+            part = tiling.intersect(box, tile_box)
+            yield (
+                tile,
+                (slice(part[0] - box[0], part[2] - box[0]), slice(part[1] - box[1], part[3] - box[1])),
+                (
+                    slice(part[0] - tile_box[0], part[2] - tile_box[0]),
+                    slice(part[1] - tile_box[1], part[3] - tile_box[1]),
+                ),
+            )
+
+    def read(self, box: tiling.Box) -> np.ndarray:
+        out = np.empty((box[2] - box[0], box[3] - box[1]), np.int32)
+        for tile, window_part, tile_part in self._parts(box):
+            out[window_part] = self.tiles[tile][tile_part]
+        return out
+
+    def write(self, box: tiling.Box, values: np.ndarray) -> None:
+        for tile, window_part, tile_part in self._parts(box):
+            self.tiles[tile][tile_part] = values[window_part]
+            self.dirty.add(tile)
+
+    def save(self, version: int) -> None:
+        """Write the changed tiles in the current transaction; all-background tiles are deleted."""
+        for tile in sorted(self.dirty):
+            array = self.tiles[tile]
+            key = dict(project_id=self.project.id, feature=self.feature, frame=self.frame,
+                       tile_y=tile[0], tile_x=tile[1])
+            where = [getattr(LabelTile, name) == value for name, value in key.items()]
+            if not array.any():
+                if tile in self.stored:
+                    db.session.execute(delete(LabelTile).where(*where))
+                    self.stored.discard(tile)
+                continue
+            data = tiling.encode(array)
+            if tile in self.stored:
+                db.session.execute(update(LabelTile).where(*where).values(version=version, data=data))
+            else:
+                db.session.add(LabelTile(**key, version=version, data=data))
+                self.stored.add(tile)
+            cache.put(self._key(tile), version, array.copy())
+        self.dirty.clear()
+
+
+def read_window(project: Project, feature: int, frame: int, box: tiling.Box) -> np.ndarray:
+    return TileSet(project, feature, frame, box).read(box)
+
+
+def read_frame(project: Project, feature: int, frame: int) -> np.ndarray:
+    return read_window(project, feature, frame, (0, 0, project.height, project.width))
+
+
+def tile_bytes(project: Project, feature: int, frame: int, tile_y: int, tile_x: int) -> tuple[bytes, int]:
+    """The stored deflated bytes of one label tile and its version (a deflated blank tile if none)."""
+    row = db.session.execute(
+        select(LabelTile.data, LabelTile.version).where(
+            LabelTile.project_id == project.id,
+            LabelTile.feature == feature,
+            LabelTile.frame == frame,
+            LabelTile.tile_y == tile_y,
+            LabelTile.tile_x == tile_x,
+        )
+    ).first()
+    if row is not None:
+        return row.data, row.version
+    y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, project.height, project.width)
+    return tiling.encode(np.zeros((y1 - y0, x1 - x0), np.int32)), 0

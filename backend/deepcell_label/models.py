@@ -1,0 +1,119 @@
+"""Database tables: projects, label tiles, the cells of each label value, and the edit history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# MySQL's plain BLOB stops at 64 KB; label tiles and history records can be larger.
+Blob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Project(db.Model):
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(1024), default="")
+    frames: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    channels: Mapped[int] = mapped_column(Integer)
+    features: Mapped[int] = mapped_column(Integer)
+    dtype: Mapped[str] = mapped_column(String(16))
+    channel_names: Mapped[list[Any]] = mapped_column(JSON)
+    feature_names: Mapped[list[Any]] = mapped_column(JSON)
+    channel_ranges: Mapped[list[Any]] = mapped_column(JSON)
+    # Next unused cell id per feature: cell ids are never reused within a project.
+    next_cell: Mapped[list[Any]] = mapped_column(JSON)
+    divisions: Mapped[list[Any]] = mapped_column(JSON)
+    cell_types: Mapped[list[Any]] = mapped_column(JSON)
+    spot_columns: Mapped[list[Any]] = mapped_column(JSON)
+    spot_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Bumped by every edit, undo and redo; the history's last version.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LabelTile(db.Model):
+    """One tile of one label frame, deflated int32; absent rows are all background."""
+
+    __tablename__ = "label_tiles"
+
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    feature: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    frame: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tile_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tile_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[bytes] = mapped_column(Blob)
+
+
+class CellValue(db.Model):
+    """One (value, cell) pair of a label frame, with the value's pixel count and bounding box.
+
+    A value encoding several overlapping cells has one row per cell. The box may be larger than the
+    value's pixels after an edit removed some of them (it is a bound, never too small).
+    """
+
+    __tablename__ = "cell_values"
+
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    feature: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    frame: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    cell: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    area: Mapped[int] = mapped_column(Integer)
+    y0: Mapped[int] = mapped_column(Integer)
+    x0: Mapped[int] = mapped_column(Integer)
+    y1: Mapped[int] = mapped_column(Integer)
+    x1: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_cell_values_cell", "project_id", "feature", "cell"),)
+
+
+class Edit(db.Model):
+    """One numbered record of the history: an edit, an undo or a redo, with what it changed."""
+
+    __tablename__ = "edits"
+
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(8))  # edit | undo | redo
+    action: Mapped[str] = mapped_column(String(64))
+    args: Mapped[dict[str, Any]] = mapped_column(JSON)
+    frame: Mapped[int] = mapped_column(Integer, default=0)
+    feature: Mapped[int] = mapped_column(Integer, default=0)
+    write_mode: Mapped[str] = mapped_column(String(16), default="exclude")
+    # For an edit: applied | undone | discarded. For undo/redo: the edit's version it acted on.
+    state: Mapped[str] = mapped_column(String(16), default="applied")
+    target: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    author: Mapped[str] = mapped_column(String(255), default="")
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The (feature, frame) pairs whose labels it changed, so caches elsewhere know what is stale.
+    touched: Mapped[list[Any]] = mapped_column(JSON)
+    changes: Mapped[bytes] = mapped_column(Blob)
+
+    __table_args__ = (Index("ix_edits_project_kind_state", "project_id", "kind", "state"),)

@@ -1,0 +1,384 @@
+"""Use cases around whole projects: create from a file or URL, describe, read pixels, export."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import secrets
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import insert, select
+
+from . import formats, tiling
+from .cellindex import index_frame
+from .errors import InputFormatError, NotFoundError
+from .models import CellValue, LabelTile, Project, db
+from .storage import Storage, output_storage_from_config
+
+log = logging.getLogger(__name__)
+
+ID_BYTES = 9  # 72 bits of randomness, 12 URL-safe characters
+
+
+def storage() -> Storage:
+    return current_app.extensions["deepcell_storage"]
+
+
+def project_prefix(project_id: str) -> str:
+    return f"projects/{project_id}/"
+
+
+def raw_key(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int) -> str:
+    return f"projects/{project_id}/raw/{frame}/{channel}/{tile_y}_{tile_x}"
+
+
+@dataclass
+class Source:
+    """An input file on local disk (an upload saved to a temporary file, or a download)."""
+
+    path: Path
+    name: str
+    origin: str  # "upload" or the URL it came from
+
+
+@contextmanager
+def temporary_file() -> Iterator[tuple[Path, io.BufferedWriter]]:
+    folder = Path(current_app.config["DATA_DIR"]) / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=folder, prefix="upload-")
+    path = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            yield path, out
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def get_project(project_id: str) -> Project:
+    project = db.session.get(Project, project_id) if project_id else None
+    if project is None:
+        raise NotFoundError(
+            f"There is no project {project_id!r}. Check the link, or create the project again."
+        )
+    return project
+
+
+def _channel_ranges(raw: np.ndarray) -> list[list[float]]:
+    ranges = []
+    for channel in range(raw.shape[-1]):
+        values = raw[..., channel]
+        if np.issubdtype(values.dtype, np.floating):
+            low, high = np.nanmin(values), np.nanmax(values)
+            low, high = (0.0, 1.0) if not np.isfinite(low) else (float(low), float(high))
+        else:
+            low, high = int(values.min()), int(values.max())
+        ranges.append([low, high])
+    return ranges
+
+
+def _cell_map(cells: list[dict] | None, feature: int, frame: int) -> dict[int, set[int]] | None:
+    if cells is None:
+        return None
+    mapping: dict[int, set[int]] = {}
+    for item in cells:
+        if item.get("c", 0) == feature and item.get("t", 0) == frame:
+            mapping.setdefault(int(item["value"]), set()).add(int(item["cell"]))
+    return mapping
+
+
+def _store_raw(project_id: str, raw: np.ndarray, store: Storage) -> None:
+    frames, height, width, channels = raw.shape
+    rows, columns = tiling.tile_count(height, width)
+
+    def put(job: tuple[int, int, int, int]) -> None:
+        frame, channel, tile_y, tile_x = job
+        y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width)
+        store.put(
+            raw_key(project_id, frame, channel, tile_y, tile_x),
+            tiling.encode(raw[frame, y0:y1, x0:x1, channel]),
+        )
+
+    jobs = [
+        (frame, channel, tile_y, tile_x)
+        for frame in range(frames)
+        for channel in range(channels)
+        for tile_y in range(rows)
+        for tile_x in range(columns)
+    ]
+    # zlib and file/network writes release the GIL, so threads overlap the work.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(put, jobs))
+
+
+def _label_rows(project_id: str, labels: np.ndarray, cells: list[dict] | None):
+    """Tile rows and cell-value rows for every frame and feature of a label array."""
+    frames, height, width, features = labels.shape
+    rows, columns = tiling.tile_count(height, width)
+    tile_rows: list[dict] = []
+    value_rows: list[dict] = []
+    for feature in range(features):
+        for frame in range(frames):
+            plane = np.ascontiguousarray(labels[frame, :, :, feature], dtype=np.int32)
+            for tile_y in range(rows):
+                for tile_x in range(columns):
+                    y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width)
+                    tile = plane[y0:y1, x0:x1]
+                    if tile.any():
+                        tile_rows.append(
+                            dict(project_id=project_id, feature=feature, frame=frame,
+                                 tile_y=tile_y, tile_x=tile_x, version=0, data=tiling.encode(tile))
+                        )
+            for value, info in index_frame(plane, _cell_map(cells, feature, frame)).items():
+                for cell in sorted(info.cells):
+                    value_rows.append(
+                        dict(project_id=project_id, feature=feature, frame=frame, value=value,
+                             cell=cell, area=info.area, y0=info.box[0], x0=info.box[1],
+                             y1=info.box[2], x1=info.box[3])
+                    )
+    return tile_rows, value_rows
+
+
+def _bulk_insert(model, rows: list[dict], batch: int = 2000) -> None:
+    for start in range(0, len(rows), batch):
+        db.session.execute(insert(model), rows[start : start + batch])
+
+
+def create_project(
+    images: Source,
+    labels: Source | None = None,
+    axes: str | None = None,
+    labels_axes: str | None = None,
+    name: str | None = None,
+) -> Project:
+    """Read the files, store raw tiles and the originals, and write the project in one transaction.
+
+    If anything fails, nothing is left behind: no row, no stored object.
+    """
+    max_pixels = current_app.config["MAX_PIXELS"]
+    data = formats.read_images(images.path, axes or None, max_pixels=max_pixels)
+    frames, height, width, channels = data.raw.shape
+    if labels is not None:
+        data.labels = formats.read_labels(
+            labels.path, (frames, height, width), labels_axes or axes or None, max_pixels=max_pixels
+        )
+        data.feature_names = [f"feature {i}" for i in range(data.labels.shape[-1])]
+        data.cells = None
+    if data.labels is None:
+        data.labels = np.zeros((frames, height, width, 1), np.int32)
+        data.feature_names = ["feature 0"]
+    features = data.labels.shape[-1]
+    if data.labels.shape[:3] != (frames, height, width):
+        raise InputFormatError(
+            f"The labels have shape {data.labels.shape[:3]} (frames, height, width) but the image "
+            f"has {(frames, height, width)}. Give labels of the same size as the image."
+        )
+    project_id = secrets.token_urlsafe(ID_BYTES)
+    store = storage()
+    try:
+        store.put_file(f"{project_prefix(project_id)}original/images", images.path.open("rb"))
+        if labels is not None:
+            store.put_file(f"{project_prefix(project_id)}original/labels", labels.path.open("rb"))
+        _store_raw(project_id, data.raw, store)
+        if data.spots:
+            store.put(f"{project_prefix(project_id)}spots.json", json.dumps(data.spots).encode())
+        tile_rows, value_rows = _label_rows(project_id, data.labels, data.cells)
+        max_cell = max((row["cell"] for row in value_rows), default=0)
+        for division in data.divisions:
+            max_cell = max(max_cell, division["parent"], *division["daughters"])
+        project = Project(
+            id=project_id,
+            name=(name or images.name or "untitled")[:255],
+            source=images.origin[:1024],
+            frames=frames,
+            height=height,
+            width=width,
+            channels=channels,
+            features=features,
+            dtype=str(data.raw.dtype),
+            channel_names=list(data.channel_names),
+            feature_names=list(data.feature_names),
+            channel_ranges=_channel_ranges(data.raw),
+            next_cell=[max_cell + 1] * features,
+            divisions=list(data.divisions),
+            cell_types=list(data.cell_types),
+            spot_columns=list(data.spot_columns),
+            spot_count=len(data.spots),
+            version=0,
+        )
+        db.session.add(project)
+        db.session.flush()
+        _bulk_insert(LabelTile, tile_rows)
+        _bulk_insert(CellValue, value_rows)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        store.delete_prefix(project_prefix(project_id))
+        raise
+    log.info("created project %s (%s) from %s", project_id, data.raw.shape, images.origin)
+    return project
+
+
+def cells_list(project_id: str) -> list[dict]:
+    rows = db.session.execute(
+        select(CellValue.value, CellValue.cell, CellValue.frame, CellValue.feature)
+        .where(CellValue.project_id == project_id)
+        .order_by(CellValue.feature, CellValue.frame, CellValue.value, CellValue.cell)
+    )
+    return [{"value": v, "cell": c, "t": t, "c": f} for v, c, t, f in rows]
+
+
+def metadata(project: Project) -> dict:
+    from .editing import validation_findings
+
+    return {
+        "id": project.id,
+        "name": project.name,
+        "created": project.created.isoformat() + "Z",
+        "source": project.source,
+        "frames": project.frames,
+        "height": project.height,
+        "width": project.width,
+        "channels": project.channels,
+        "features": project.features,
+        "dtype": project.dtype,
+        "channel_names": project.channel_names,
+        "feature_names": project.feature_names,
+        "channel_ranges": project.channel_ranges,
+        "tile_size": tiling.TILE_SIZE,
+        "version": project.version,
+        "cells": cells_list(project.id),
+        "divisions": project.divisions,
+        "cellTypes": project.cell_types,
+        "spots": {"count": project.spot_count, "columns": project.spot_columns},
+        "findings": validation_findings(project),
+    }
+
+
+def spots(project: Project) -> dict:
+    rows: list = []
+    if project.spot_count:
+        rows = json.loads(storage().get(f"{project_prefix(project.id)}spots.json"))
+    return {"columns": project.spot_columns, "spots": rows}
+
+
+def _check_plane(project: Project, frame: int, channel: int, channels: int, what: str) -> None:
+    if not 0 <= frame < project.frames:
+        raise NotFoundError(f"Frame {frame} does not exist; the project has frames 0–{project.frames - 1}.")
+    if not 0 <= channel < channels:
+        raise NotFoundError(f"{what} {channel} does not exist; the project has {channels}.")
+
+
+def _check_tile(project: Project, tile_y: int, tile_x: int) -> tiling.Box:
+    rows, columns = tiling.tile_count(project.height, project.width)
+    if not (0 <= tile_y < rows and 0 <= tile_x < columns):
+        raise NotFoundError(f"Tile ({tile_y}, {tile_x}) is outside the {rows}×{columns} tile grid.")
+    return tiling.tile_box(tile_y, tile_x, project.height, project.width)
+
+
+def raw_tile(project: Project, frame: int, channel: int, tile_y: int, tile_x: int):
+    """The stored (deflated) bytes of one raw tile, with its shape."""
+    _check_plane(project, frame, channel, project.channels, "Channel")
+    y0, x0, y1, x1 = _check_tile(project, tile_y, tile_x)
+    data = storage().get(raw_key(project.id, frame, channel, tile_y, tile_x))
+    return data, (y1 - y0, x1 - x0)
+
+
+def raw_frame(project: Project, frame: int, channel: int) -> np.ndarray:
+    _check_plane(project, frame, channel, project.channels, "Channel")
+    out = np.empty((project.height, project.width), tiling.little_endian(project.dtype))
+    rows, columns = tiling.tile_count(project.height, project.width)
+    store = storage()
+
+    def read(tile: tuple[int, int]) -> None:
+        y0, x0, y1, x1 = tiling.tile_box(*tile, project.height, project.width)
+        data = store.get(raw_key(project.id, frame, channel, *tile))
+        out[y0:y1, x0:x1] = tiling.decode(data, (y1 - y0, x1 - x0), project.dtype)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(read, [(ty, tx) for ty in range(rows) for tx in range(columns)]))
+    return out
+
+
+def raw_window(project: Project, frame: int, channel: int, box: tiling.Box) -> np.ndarray:
+    """A window of one raw channel, read from the tiles it overlaps."""
+    _check_plane(project, frame, channel, project.channels, "Channel")
+    y0, x0, y1, x1 = box
+    out = np.empty((y1 - y0, x1 - x0), tiling.little_endian(project.dtype))
+    store = storage()
+    for tile_y, tile_x in tiling.tiles_in(box, project.height, project.width):
+        tile = tiling.tile_box(tile_y, tile_x, project.height, project.width)
+        data = tiling.decode(
+            store.get(raw_key(project.id, frame, channel, tile_y, tile_x)),
+            (tile[2] - tile[0], tile[3] - tile[1]),
+            project.dtype,
+        )
+        part = tiling.intersect(box, tile)
+        out[part[0] - y0 : part[2] - y0, part[1] - x0 : part[3] - x0] = data[
+            part[0] - tile[0] : part[2] - tile[0], part[1] - tile[1] : part[3] - tile[1]
+        ]
+    return out
+
+
+def raw_array(project: Project) -> np.ndarray:
+    out = np.empty(
+        (project.frames, project.height, project.width, project.channels), np.dtype(project.dtype)
+    )
+    for frame in range(project.frames):
+        for channel in range(project.channels):
+            out[frame, :, :, channel] = raw_frame(project, frame, channel)
+    return out
+
+
+def project_data(project: Project) -> formats.ProjectData:
+    """Everything in a project as arrays and lists, for export."""
+    from .labelstore import read_frame
+
+    labels = np.zeros((project.frames, project.height, project.width, project.features), np.int32)
+    for feature in range(project.features):
+        for frame in range(project.frames):
+            labels[frame, :, :, feature] = read_frame(project, feature, frame)
+    spot_data = spots(project)
+    return formats.ProjectData(
+        raw=raw_array(project),
+        labels=labels,
+        channel_names=list(project.channel_names),
+        feature_names=list(project.feature_names),
+        cells=cells_list(project.id),
+        divisions=list(project.divisions),
+        cell_types=list(project.cell_types),
+        spot_columns=list(spot_data["columns"]),
+        spots=spot_data["spots"],
+    )
+
+
+EXPORT_FORMATS = {"zip": (formats.write_project_zip, "application/zip"),
+                  "npz": (formats.write_npz, "application/octet-stream")}
+
+
+def export(project: Project, kind: str = "zip") -> tuple[bytes, str, str]:
+    """The project as a download: (bytes, file name, content type)."""
+    if kind not in EXPORT_FORMATS:
+        raise InputFormatError(f"Unknown export format {kind!r}; use 'zip' or 'npz'.")
+    writer, content_type = EXPORT_FORMATS[kind]
+    buffer = io.BytesIO()
+    writer(project_data(project), buffer)
+    return buffer.getvalue(), f"{project.id}.{kind}", content_type
+
+
+def submit(project: Project, kind: str = "zip") -> dict:
+    """Write the export to the configured output bucket (never one the client names)."""
+    data, filename, _ = export(project, kind)
+    target, bucket = output_storage_from_config(current_app.config)
+    key = f"{project.id}/{filename}"
+    target.put(key, data)
+    log.info("submitted project %s to %s/%s", project.id, bucket, key)
+    return {"bucket": bucket, "key": key, "bytes": len(data)}

@@ -1,0 +1,168 @@
+"""Object storage for raw image chunks, uploaded originals and exports: a local folder or S3."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from .errors import StorageError
+
+SAFE_KEY_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
+
+
+def check_key(key: str) -> str:
+    """Keys are made by our code only; refuse anything that could leave the storage root."""
+    if not key or key.startswith("/") or ".." in key.split("/") or set(key) - SAFE_KEY_CHARACTERS:
+        raise ValueError(f"invalid storage key {key!r}")
+    return key
+
+
+class Storage(Protocol):
+    def put(self, key: str, data: bytes) -> None: ...
+    def put_file(self, key: str, fileobj: BinaryIO) -> None: ...
+    def get(self, key: str) -> bytes: ...
+    def exists(self, key: str) -> bool: ...
+    def keys(self, prefix: str) -> list[str]: ...
+    def delete_prefix(self, prefix: str) -> None: ...
+
+
+class LocalStorage:
+    """Objects as files under one folder; writes are atomic (temporary file + rename)."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def _write(self, key: str, write) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                write(out)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def put(self, key: str, data: bytes) -> None:
+        self._write(key, lambda out: out.write(data))
+
+    def put_file(self, key: str, fileobj: BinaryIO) -> None:
+        self._write(key, lambda out: shutil.copyfileobj(fileobj, out, 1024 * 1024))
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def keys(self, prefix: str) -> list[str]:
+        base = self.root / check_key(prefix.rstrip("/"))
+        if not base.exists():
+            return []
+        return sorted(
+            str(path.relative_to(self.root))
+            for path in base.rglob("*")
+            if path.is_file() and not path.name.startswith(".part-")
+        )
+
+    def delete_prefix(self, prefix: str) -> None:
+        shutil.rmtree(self.root / check_key(prefix.rstrip("/")), ignore_errors=True)
+
+
+def make_s3_client(endpoint_url: str = "", region: str = "us-east-1"):
+    """A boto3 S3 client; `endpoint_url` points at an S3-compatible server (tests, MinIO)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint_url or None,
+        region_name=region,
+        config=Config(retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32),
+    )
+
+
+class S3Storage:
+    """Objects in one S3 bucket under an optional prefix."""
+
+    def __init__(self, bucket: str, prefix: str = "", client=None) -> None:
+        if not bucket:
+            raise StorageError("STORAGE=s3 needs STORAGE_BUCKET to name the bucket.")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.client = client or make_s3_client()
+
+    def _key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def put_file(self, key: str, fileobj: BinaryIO) -> None:
+        self.client.upload_fileobj(fileobj, self.bucket, self._key(key))
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except self.client.exceptions.NoSuchKey:
+            raise KeyError(key) from None
+
+    def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                return False
+            raise
+
+    def _list(self, prefix: str) -> Iterable[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+
+    def keys(self, prefix: str) -> list[str]:
+        return sorted(key[len(self.prefix) :] for key in self._list(prefix))
+
+    def delete_prefix(self, prefix: str) -> None:
+        batch: list[dict] = []
+        for key in self._list(prefix):
+            batch.append({"Key": key})
+            if len(batch) == 1000:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch})
+                batch = []
+        if batch:
+            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch})
+
+
+def storage_from_config(config: dict) -> Storage:
+    kind = config["STORAGE"]
+    if kind == "local":
+        return LocalStorage(config["STORAGE_DIR"])
+    if kind == "s3":
+        client = make_s3_client(config["AWS_ENDPOINT_URL"], config["AWS_REGION"])
+        return S3Storage(config["STORAGE_BUCKET"], config["STORAGE_PREFIX"], client)
+    raise StorageError(f"STORAGE must be 'local' or 's3', not {kind!r}.")
+
+
+def output_storage_from_config(config: dict) -> tuple[Storage, str]:
+    """Where submitted exports go, and a name for it: the configured bucket only, never the client's."""
+    if config["OUTPUT_BUCKET"]:
+        client = make_s3_client(config["AWS_ENDPOINT_URL"], config["AWS_REGION"])
+        return S3Storage(config["OUTPUT_BUCKET"], "", client), config["OUTPUT_BUCKET"]
+    return LocalStorage(config["OUTPUT_DIR"]), "local"

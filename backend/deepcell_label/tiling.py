@@ -1,0 +1,74 @@
+"""Cutting frames into square tiles and packing them as deflated little-endian bytes.
+
+Tiles are stored zlib-deflated so that the HTTP layer can send a stored tile as it is with
+`Content-Encoding: deflate`, without inflating and deflating it again.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+
+import numpy as np
+
+TILE_SIZE = 512
+COMPRESSION_LEVEL = 1
+
+Box = tuple[int, int, int, int]  # y0, x0, y1, x1 (end exclusive)
+
+
+def little_endian(dtype: np.dtype | str) -> np.dtype:
+    return np.dtype(dtype).newbyteorder("<")
+
+
+def encode(array: np.ndarray) -> bytes:
+    """Deflate an array's little-endian bytes (zlib format, as HTTP `deflate` expects)."""
+    array = np.ascontiguousarray(array, dtype=little_endian(array.dtype))
+    return zlib.compress(array.data, COMPRESSION_LEVEL)
+
+
+def decode(data: bytes, shape: tuple[int, ...], dtype: np.dtype | str) -> np.ndarray:
+    """Inverse of :func:`encode`; the result is writable."""
+    raw = bytearray(zlib.decompress(data))
+    return np.frombuffer(raw, dtype=little_endian(dtype)).reshape(shape)
+
+
+def tile_count(height: int, width: int, size: int = TILE_SIZE) -> tuple[int, int]:
+    return -(-height // size), -(-width // size)
+
+
+def tile_box(tile_y: int, tile_x: int, height: int, width: int, size: int = TILE_SIZE) -> Box:
+    y0, x0 = tile_y * size, tile_x * size
+    return y0, x0, min(y0 + size, height), min(x0 + size, width)
+
+
+def tiles_in(box: Box, height: int, width: int, size: int = TILE_SIZE) -> Iterator[tuple[int, int]]:
+    """The (tile_y, tile_x) of every tile that overlaps `box`."""
+    y0, x0, y1, x1 = box
+    for tile_y in range(y0 // size, (min(y1, height) - 1) // size + 1):
+        for tile_x in range(x0 // size, (min(x1, width) - 1) // size + 1):
+            yield tile_y, tile_x
+
+
+def intersect(a: Box, b: Box) -> Box | None:
+    y0, x0, y1, x1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
+    if y0 >= y1 or x0 >= x1:
+        return None
+    return y0, x0, y1, x1
+
+
+def union(a: Box | None, b: Box | None) -> Box | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def changed_box(before: np.ndarray, after: np.ndarray) -> Box | None:
+    """Bounding box (in the arrays' own coordinates) of the pixels that differ."""
+    rows = np.flatnonzero((before != after).any(axis=1))
+    if rows.size == 0:
+        return None
+    columns = np.flatnonzero((before[rows[0] : rows[-1] + 1] != after[rows[0] : rows[-1] + 1]).any(axis=0))
+    return int(rows[0]), int(columns[0]), int(rows[-1]) + 1, int(columns[-1]) + 1

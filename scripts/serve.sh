@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Upgrade the database and serve the API and the built browser app on one port.
+# Settings: PORT (5000), HOST (127.0.0.1), DATA_DIR (./instance), WORKERS (2), and every
+# variable in .env.example.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-.venv/bin/python}
+export PYTHONPATH="$PWD/backend${PYTHONPATH:+:$PYTHONPATH}"
+export FLASK_APP=deepcell_label:create_app
+"$PYTHON" -m flask db upgrade
+exec "$PYTHON" -m gunicorn "deepcell_label:create_app()" \
+  --bind "${HOST:-127.0.0.1}:${PORT:-5000}" \
+  --workers "${WORKERS:-2}" --threads "${THREADS:-4}" \
+  --timeout "${TIMEOUT:-600}" --graceful-timeout 30 \
+  --access-logfile - --error-logfile -

@@ -1,0 +1,115 @@
+"""Shared fixtures: the app on SQLite + local storage and on MariaDB + S3 (moto's server)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306")
+
+
+def _required(variable: str) -> bool:
+    return os.environ.get(variable, "").lower() in {"1", "true", "yes"}
+
+
+def skip_or_fail(variable: str, reason: str) -> None:
+    """Skip loudly; when CI sets `variable`, the missing service is a failure instead."""
+    if _required(variable):
+        pytest.fail(f"{reason} ({variable} is set, so this cannot be skipped)")
+    warnings.warn(f"SKIPPED: {reason}", stacklevel=2)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """moto's standalone S3 server on loopback, reached like AWS through an endpoint URL."""
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        skip_or_fail("REQUIRE_S3", "moto[server] is not installed; S3 tests need it")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def make_bucket(endpoint: str, name: str | None = None) -> str:
+    from deepcell_label.storage import make_s3_client
+
+    name = name or f"test-{secrets.token_hex(6)}"
+    make_s3_client(endpoint).create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> Iterator[str]:
+    """A fresh database on the local MariaDB for this test session, dropped afterwards."""
+    import pymysql
+
+    try:
+        connection = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", connect_timeout=3)
+    except pymysql.err.OperationalError as error:
+        skip_or_fail("REQUIRE_MYSQL", f"MariaDB/MySQL on 127.0.0.1:3306 is not reachable: {error}")
+    name = f"dcl_test_{secrets.token_hex(4)}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+    yield f"{MYSQL_URL}/{name}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+    connection.close()
+
+
+def build_app(tmp: Path, overrides: dict):
+    from flask_migrate import upgrade
+
+    from deepcell_label import create_app
+
+    app = create_app({"DATA_DIR": str(tmp), "ALLOW_PRIVATE_URLS": True, "TESTING": True, **overrides})
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(scope="session", params=["sqlite-local", "mysql-s3"])
+def app(request, tmp_path_factory):
+    """The application, once on SQLite with local storage and once on MariaDB with S3."""
+    tmp = tmp_path_factory.mktemp(request.param)
+    if request.param == "sqlite-local":
+        overrides = {}
+    else:
+        endpoint = request.getfixturevalue("moto_endpoint")
+        overrides = {
+            "SQLALCHEMY_DATABASE_URI": request.getfixturevalue("mysql_url"),
+            "STORAGE": "s3",
+            "STORAGE_BUCKET": make_bucket(endpoint),
+            "OUTPUT_BUCKET": make_bucket(endpoint),
+            "AWS_ENDPOINT_URL": endpoint,
+        }
+    return build_app(tmp, overrides)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def sqlite_app(tmp_path):
+    """A private app on its own SQLite file, for tests that need a clean database."""
+    return build_app(tmp_path, {})

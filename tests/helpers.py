@@ -1,0 +1,46 @@
+"""Small helpers shared by the API tests: upload files, read pixel answers."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+
+def upload(client, path: Path | None = None, *, data: bytes | None = None, name: str = "image",
+           labels: Path | bytes | None = None, axes: str | None = None, route: str = "/api/projects",
+           **fields):
+    form: dict = {}
+    content = data if data is not None else Path(path).read_bytes()
+    form["images"] = (io.BytesIO(content), path.name if path is not None else name)
+    if labels is not None:
+        label_bytes = labels if isinstance(labels, bytes) else Path(labels).read_bytes()
+        form["labels"] = (io.BytesIO(label_bytes), "labels")
+    if axes is not None:
+        form["axes"] = axes
+    form.update(fields)
+    return client.post(route, data=form, content_type="multipart/form-data")
+
+
+def create(client, path: Path | None = None, **kwargs) -> dict:
+    response = upload(client, path, **kwargs)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def pixels(response) -> np.ndarray:
+    assert response.status_code == 200, response.data[:500]
+    assert response.headers["Content-Encoding"] == "deflate"
+    shape = tuple(int(n) for n in response.headers["X-Shape"].split(","))
+    dtype = np.dtype(response.headers["X-Dtype"]).newbyteorder("<")
+    return np.frombuffer(zlib.decompress(response.data), dtype).reshape(shape)
+
+
+def label_frame(client, project_id: str, feature: int = 0, frame: int = 0) -> np.ndarray:
+    return pixels(client.get(f"/api/projects/{project_id}/labels/{feature}/{frame}"))
+
+
+def raw_frame(client, project_id: str, frame: int = 0, channel: int = 0) -> np.ndarray:
+    return pixels(client.get(f"/api/projects/{project_id}/raw/{frame}/{channel}"))

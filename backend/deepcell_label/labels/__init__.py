@@ -16,6 +16,15 @@ from deepcell_label.labels.cell_actions import (
     swap_cells,
 )
 from deepcell_label.labels.cellmap import CellMap, cell_mask, remap
+from deepcell_label.labels.lineage import (
+    add_daughter,
+    apply_cell_type_action,
+    remove_daughter,
+    update_cell_types,
+    update_divisions,
+    validate_cell_type_action,
+    validate_divisions,
+)
 
 __all__ = [
     "ACTIONS",
@@ -25,11 +34,18 @@ __all__ = [
     "CellAction",
     "CellMap",
     "add_cell",
+    "add_daughter",
+    "apply_cell_type_action",
     "cell_mask",
     "delete_cell",
     "new_cell",
     "remap",
     "remove_cell",
+    "remove_daughter",
     "replace_cell",
     "swap_cells",
+    "update_cell_types",
+    "update_divisions",
+    "validate_cell_type_action",
+    "validate_divisions",
 ]

@@ -64,11 +64,15 @@ def _read_into(fileobj: BinaryIO, buffer: memoryview) -> int:
     return filled
 
 
-def read_npz_arrays(members: ZipMembers, limits: Limits) -> dict[str, ImageArray]:
-    """Every array of an .npz (a zip of .npy files), by name without '.npy', in archive order."""
+def read_npz_arrays(
+    members: ZipMembers, names: dict[str, str], limits: Limits
+) -> dict[str, ImageArray]:
+    """The arrays of an .npz (a zip of .npy files), by name without '.npy', in the order of
+    ``names`` (name in the archive -> name without a shared folder)."""
     arrays = {}
-    for name, relative in members.names.items():
+    for name, relative in names.items():
         stem = relative[:-4] if relative.endswith(".npy") else relative
+        limits.take_archive_bytes(members.declared_size(name), relative)
         # Streamed: the .npy header bounds what is read, and it is checked against the limits.
         with members.open(name) as stream:
             arrays[stem] = read_npy(stream, limits, f"The array '{stem}'")

@@ -226,7 +226,7 @@ def _read_zip(members: ZipMembers, limits: Limits) -> _Content:
         if project_labels is not None:
             content.labels = _read_member(members, project_labels, limits, "y.ome.tiff")
     elif images and all(r.endswith(".npy") for r in images):
-        arrays = read_npz_arrays(members, limits)
+        arrays = read_npz_arrays(members, {n: r for r, n in images.items()}, limits)
         content.raw = arrays.get("X") or next(iter(arrays.values()))
         content.labels = arrays.get("y") if "X" in arrays else None
     elif images and all(BATCH_FEATURE.search(r) for r in images):

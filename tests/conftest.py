@@ -63,7 +63,9 @@ def mysql_url() -> Iterator[str]:
     import pymysql
 
     try:
-        connection = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", connect_timeout=3)
+        connection = pymysql.connect(
+            host="127.0.0.1", port=3306, user="root", password="", connect_timeout=3
+        )
     except pymysql.err.OperationalError as error:
         skip_or_fail("REQUIRE_MYSQL", f"MariaDB/MySQL on 127.0.0.1:3306 is not reachable: {error}")
     name = f"dcl_test_{secrets.token_hex(4)}"
@@ -76,11 +78,12 @@ def mysql_url() -> Iterator[str]:
 
 
 def build_app(tmp: Path, overrides: dict):
+    from deepcell_label import create_app
     from flask_migrate import upgrade
 
-    from deepcell_label import create_app
-
-    app = create_app({"DATA_DIR": str(tmp), "ALLOW_PRIVATE_URLS": True, "TESTING": True, **overrides})
+    app = create_app(
+        {"DATA_DIR": str(tmp), "ALLOW_PRIVATE_URLS": True, "TESTING": True, **overrides}
+    )
     with app.app_context():
         upgrade()
     return app

@@ -9,9 +9,17 @@ from pathlib import Path
 import numpy as np
 
 
-def upload(client, path: Path | None = None, *, data: bytes | None = None, name: str = "image",
-           labels: Path | bytes | None = None, axes: str | None = None, route: str = "/api/projects",
-           **fields):
+def upload(
+    client,
+    path: Path | None = None,
+    *,
+    data: bytes | None = None,
+    name: str = "image",
+    labels: Path | bytes | None = None,
+    axes: str | None = None,
+    route: str = "/api/projects",
+    **fields,
+):
     form: dict = {}
     content = data if data is not None else Path(path).read_bytes()
     form["images"] = (io.BytesIO(content), path.name if path is not None else name)

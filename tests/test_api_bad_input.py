@@ -9,7 +9,6 @@ import zipfile
 import numpy as np
 import pytest
 import tifffile
-
 from helpers import upload
 
 
@@ -115,9 +114,8 @@ CASES[-1] = ("tar with ../ entry", _tar_with_escape(), {}, None)
 
 
 def _counts(app) -> tuple[int, int]:
-    from sqlalchemy import func, select
-
     from deepcell_label.models import Project, db
+    from sqlalchemy import func, select
 
     with app.app_context():
         rows = db.session.execute(select(func.count()).select_from(Project)).scalar_one()
@@ -125,7 +123,9 @@ def _counts(app) -> tuple[int, int]:
     return rows, objects
 
 
-@pytest.mark.parametrize(("name", "images", "fields", "labels"), CASES, ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(
+    ("name", "images", "fields", "labels"), CASES, ids=[case[0] for case in CASES]
+)
 def test_bad_input_is_refused_cleanly(app, client, name, images, fields, labels):
     before = _counts(app)
     response = upload(client, data=images, name="file", labels=labels, **fields)
@@ -138,7 +138,11 @@ def test_bad_input_is_refused_cleanly(app, client, name, images, fields, labels)
 
 
 def test_missing_file_field(client):
-    response = client.post("/api/projects", data={"picture": (io.BytesIO(GOOD), "x.tif")}, content_type="multipart/form-data")
+    response = client.post(
+        "/api/projects",
+        data={"picture": (io.BytesIO(GOOD), "x.tif")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 400
     assert "images" in response.get_json()["error"]
 
@@ -174,9 +178,12 @@ def test_url_loading_refuses_loopback_by_default(tmp_path):
     from conftest import build_app
 
     app = build_app(tmp_path, {"ALLOW_PRIVATE_URLS": False})
-    response = app.test_client().post("/api/projects", data={"images_url": "http://127.0.0.1:9/x.tif"})
+    response = app.test_client().post(
+        "/api/projects", data={"images_url": "http://127.0.0.1:9/x.tif"}
+    )
     assert response.status_code == 400
     assert "127.0.0.1" in response.get_json()["error"]
-    response = app.test_client().post("/api/projects", data={"images_url": "s3://someone-elses-bucket/x.tif"})
+    response = app.test_client().post(
+        "/api/projects", data={"images_url": "s3://someone-elses-bucket/x.tif"}
+    )
     assert response.status_code == 400 and "bucket" in response.get_json()["error"]
-

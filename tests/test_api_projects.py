@@ -9,9 +9,8 @@ import zipfile
 import numpy as np
 import pytest
 import tifffile
-from PIL import Image
-
 from helpers import create, label_frame, raw_frame, upload
+from PIL import Image
 from testdata import testdata_path as shared_file
 
 # What each file holds, written down from inspecting the files (tifffile/PIL and their README),
@@ -21,10 +20,28 @@ IMAGES = [
     ("stardist/img3d.tif", "ZYX", 31, 61, 57, 1, "uint16", None),
     ("galaxy-image-analysis/zcyx_confocal_hyperstack.tiff", None, 25, 50, 50, 2, "uint8", None),
     ("galaxy-image-analysis/sample_ovule_zyx.tiff", None, 32, 128, 128, 1, "uint8", None),
-    ("intro-to-deepcell/example_input_combined.tif", None, 1, 512, 512, 2, "float32", ["DNA", "Membrane"]),
+    (
+        "intro-to-deepcell/example_input_combined.tif",
+        None,
+        1,
+        512,
+        512,
+        2,
+        "float32",
+        ["DNA", "Membrane"],
+    ),
     ("intro-to-deepcell/img_000000000_FITC_001.png", None, 1, 1080, 1280, 1, "uint16", None),
     ("intro-to-deepcell/img_000000000_Phase_000.png", None, 1, 1080, 1280, 1, "uint16", None),
-    ("ome-tiff/170918_tn_neutrophil_migration_wave.ome.tif", None, 1, 1024, 1024, 1, "uint16", ["488 TIRF left"]),
+    (
+        "ome-tiff/170918_tn_neutrophil_migration_wave.ome.tif",
+        None,
+        1,
+        1024,
+        1024,
+        1,
+        "uint16",
+        ["488 TIRF left"],
+    ),
     ("ome-tiff/multi-channel-time-series.ome.tif", None, 7, 167, 439, 3, "int8", None),
     ("scikit-image/cell.png", None, 1, 660, 550, 1, "uint8", None),
     ("deepcell-label-zips/oneDivision.zip", None, 2, 52, 29, 1, "uint8", None),
@@ -33,11 +50,20 @@ IMAGES = [
 ]
 
 
-@pytest.mark.parametrize(("name", "axes", "frames", "height", "width", "channels", "dtype", "names"), IMAGES)
-def test_every_test_file_is_created_and_read_back(client, name, axes, frames, height, width, channels, dtype, names):
+@pytest.mark.parametrize(
+    ("name", "axes", "frames", "height", "width", "channels", "dtype", "names"), IMAGES
+)
+def test_every_test_file_is_created_and_read_back(
+    client, name, axes, frames, height, width, channels, dtype, names
+):
     path = shared_file(name)
     meta = create(client, path, axes=axes)
-    assert (meta["frames"], meta["height"], meta["width"], meta["channels"]) == (frames, height, width, channels)
+    assert (meta["frames"], meta["height"], meta["width"], meta["channels"]) == (
+        frames,
+        height,
+        width,
+        channels,
+    )
     assert meta["dtype"] == dtype
     assert len(meta["id"]) == 12
     if names:
@@ -69,7 +95,12 @@ def test_png_image_with_tiff_labels(client):
 
 
 def test_stardist_3d_labels(client):
-    meta = create(client, shared_file("stardist/img3d.tif"), labels=shared_file("stardist/mask3d.tif"), axes="ZYX")
+    meta = create(
+        client,
+        shared_file("stardist/img3d.tif"),
+        labels=shared_file("stardist/mask3d.tif"),
+        axes="ZYX",
+    )
     expected = tifffile.imread(shared_file("stardist/mask3d.tif"))
     assert len({c["cell"] for c in meta["cells"]}) == 51
     for frame in (0, 15, 30):
@@ -81,7 +112,9 @@ def test_one_division_zip(client):
     assert meta["divisions"] == [{"parent": 31, "daughters": [134, 135], "t": 1}]
     cells = {(c["cell"], c["t"]) for c in meta["cells"]}
     assert cells == {(23, 0), (23, 1), (31, 0), (134, 1), (135, 1)}
-    values = set(np.unique(label_frame(client, meta["id"], 0, 0))) | set(np.unique(label_frame(client, meta["id"], 0, 1)))
+    values = set(np.unique(label_frame(client, meta["id"], 0, 0))) | set(
+        np.unique(label_frame(client, meta["id"], 0, 1))
+    )
     assert values == {0, 23, 31, 134, 135}
 
 
@@ -125,8 +158,12 @@ def _assert_same(a: dict, b: dict) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["deepcell-label-zips/oneDivision.zip", "deepcell-label-zips/spots.zip", "deepcell-label-zips/rgb.zip",
-     "ome-tiff/multi-channel-time-series.ome.tif"],
+    [
+        "deepcell-label-zips/oneDivision.zip",
+        "deepcell-label-zips/spots.zip",
+        "deepcell-label-zips/rgb.zip",
+        "ome-tiff/multi-channel-time-series.ome.tif",
+    ],
 )
 def test_zip_round_trip_is_identical(client, name):
     meta = create(client, shared_file(name))
@@ -138,14 +175,18 @@ def test_zip_round_trip_is_identical(client, name):
 
 
 def test_npz_round_trip_is_identical(client):
-    meta = create(client, shared_file("stardist/img2d.tif"), labels=shared_file("stardist/mask2d.tif"))
+    meta = create(
+        client, shared_file("stardist/img2d.tif"), labels=shared_file("stardist/mask2d.tif")
+    )
     first = client.get(f"/api/projects/{meta['id']}/export?format=npz")
     again = create(client, data=first.data, name="export.npz")
     second = client.get(f"/api/projects/{again['id']}/export?format=npz")
     a, b = np.load(io.BytesIO(first.data)), np.load(io.BytesIO(second.data))
     for key in ("X", "y"):
         np.testing.assert_array_equal(a[key], b[key])
-    np.testing.assert_array_equal(a["y"][0, :, :, 0], tifffile.imread(shared_file("stardist/mask2d.tif")))
+    np.testing.assert_array_equal(
+        a["y"][0, :, :, 0], tifffile.imread(shared_file("stardist/mask2d.tif"))
+    )
 
 
 def test_compatible_routes(client):
@@ -170,14 +211,19 @@ def test_tiles_cover_the_frame(client):
     for tile_y in range(-(-meta["height"] // size)):
         for tile_x in range(-(-meta["width"] // size)):
             tile = pixels(client.get(f"/api/projects/{meta['id']}/raw/0/0/tiles/{tile_y}/{tile_x}"))
-            np.testing.assert_array_equal(tile, whole[tile_y * size : (tile_y + 1) * size, tile_x * size : (tile_x + 1) * size])
+            np.testing.assert_array_equal(
+                tile,
+                whole[tile_y * size : (tile_y + 1) * size, tile_x * size : (tile_x + 1) * size],
+            )
     missing = client.get(f"/api/projects/{meta['id']}/raw/0/0/tiles/9/9")
     assert missing.status_code == 404 and "tile" in missing.get_json()["error"]
 
 
 def test_submit_writes_to_the_configured_output(client, app):
     meta = create(client, shared_file("deepcell-label-zips/rgb.zip"))
-    response = client.post(f"/api/projects/{meta['id']}/submit", json={"format": "zip", "bucket": "elsewhere"})
+    response = client.post(
+        f"/api/projects/{meta['id']}/submit", json={"format": "zip", "bucket": "elsewhere"}
+    )
     assert response.status_code == 200
     answer = response.get_json()
     assert answer["key"].startswith(meta["id"])
@@ -185,7 +231,11 @@ def test_submit_writes_to_the_configured_output(client, app):
         assert answer["bucket"] == app.config["OUTPUT_BUCKET"]
         from deepcell_label.storage import make_s3_client
 
-        body = make_s3_client(app.config["AWS_ENDPOINT_URL"]).get_object(Bucket=answer["bucket"], Key=answer["key"])["Body"].read()
+        body = (
+            make_s3_client(app.config["AWS_ENDPOINT_URL"])
+            .get_object(Bucket=answer["bucket"], Key=answer["key"])["Body"]
+            .read()
+        )
     else:
         from pathlib import Path
 

@@ -47,9 +47,7 @@ def _areas_and_boxes(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
     return values[keep], counts[keep], [s for s, k in zip(slices, keep, strict=True) if k]
 
 
-def index_frame(
-    frame: np.ndarray, cells: Mapping[int, Iterable[int]] | None = None
-) -> FrameIndex:
+def index_frame(frame: np.ndarray, cells: Mapping[int, Iterable[int]] | None = None) -> FrameIndex:
     """Index a whole 2-D label frame; `cells` maps values to cells (default: value == cell)."""
     values, counts, slices = _areas_and_boxes(frame)
     index: FrameIndex = {}
@@ -96,7 +94,12 @@ def update_index(
             continue
         area_change[value] = area_change.get(value, 0) + count
         r, c = rows[start : start + count], columns[start : start + count]
-        new_boxes[value] = (y + int(r.min()), x + int(c.min()), y + int(r.max()) + 1, x + int(c.max()) + 1)
+        new_boxes[value] = (
+            y + int(r.min()),
+            x + int(c.min()),
+            y + int(r.max()) + 1,
+            x + int(c.max()) + 1,
+        )
     for value, delta in area_change.items():
         old = index.get(value)
         area = (old.area if old else 0) + delta

@@ -38,7 +38,9 @@ def load_config(overrides: dict | None = None) -> dict:
     load_dotenv(REPOSITORY_ROOT / ".env", override=False)
     overrides = dict(overrides or {})
     data_dir = Path(
-        overrides.pop("DATA_DIR", None) or os.environ.get("DATA_DIR") or REPOSITORY_ROOT / "instance"
+        overrides.pop("DATA_DIR", None)
+        or os.environ.get("DATA_DIR")
+        or REPOSITORY_ROOT / "instance"
     ).resolve()
     config = {
         "DATA_DIR": str(data_dir),
@@ -52,7 +54,9 @@ def load_config(overrides: dict | None = None) -> dict:
         "OUTPUT_DIR": os.environ.get("OUTPUT_DIR") or str(data_dir / "output"),
         "ALLOWED_INPUT_BUCKETS": _list("ALLOWED_INPUT_BUCKETS"),
         "AWS_ENDPOINT_URL": os.environ.get("AWS_ENDPOINT_URL", ""),
-        "AWS_REGION": os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        "AWS_REGION": os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1",
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024 * 1024),
         "MAX_PIXELS": _int("MAX_PIXELS", 2_000_000_000),
         "URL_MAX_BYTES": _int("URL_MAX_BYTES", 1024 * 1024 * 1024),
@@ -61,7 +65,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "CORS_ORIGINS": _list("CORS_ORIGINS"),
         "DEBUG": _flag("FLASK_DEBUG"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
-        "FRONTEND_DIR": os.environ.get("FRONTEND_DIR") or str(REPOSITORY_ROOT / "visualizer" / "dist"),
+        "FRONTEND_DIR": os.environ.get("FRONTEND_DIR")
+        or str(REPOSITORY_ROOT / "visualizer" / "dist"),
         "DASHBOARD_CONFIG": os.environ.get("DASHBOARD_CONFIG", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }

@@ -85,7 +85,9 @@ index_cache = IndexCache()
 def _load_index(project_id: str, feature: int, frame: int) -> FrameIndex:
     rows = db.session.execute(
         select(CellValue).where(
-            CellValue.project_id == project_id, CellValue.feature == feature, CellValue.frame == frame
+            CellValue.project_id == project_id,
+            CellValue.feature == feature,
+            CellValue.frame == frame,
         )
     ).scalars()
     grouped: dict[int, list[CellValue]] = {}
@@ -116,15 +118,14 @@ def frame_index(project: Project, feature: int, frame: int) -> FrameIndex:
                 entry = None
         else:
             entry = None
-    if entry is None:
-        index = _load_index(project.id, feature, frame)
-    else:
-        index = entry.index
+    index = _load_index(project.id, feature, frame) if entry is None else entry.index
     index_cache.put(key, project.version, index)
     return index
 
 
-def cell_frames(project: Project, feature: int, cells: set[int] | None = None) -> dict[int, list[int]]:
+def cell_frames(
+    project: Project, feature: int, cells: set[int] | None = None
+) -> dict[int, list[int]]:
     """In which frames each cell appears (all cells, or the given ones)."""
     query = select(CellValue.cell, CellValue.frame).where(
         CellValue.project_id == project.id, CellValue.feature == feature
@@ -178,6 +179,22 @@ class EditContext:
             self.tilesets[key] = TileSet(self.project, feature, frame, box)
         return self.tilesets[key]
 
+    def frames_of(self, feature: int, cells: set[int]) -> dict[int, list[int]]:
+        """Frames each cell is in after this edit so far (stored rows, overridden by edited frames)."""
+        stored = cell_frames(self.project, feature, cells)
+        result = {}
+        for cell in cells:
+            frames = set(stored.get(cell, ()))
+            for (feature_, frame), index in self.indexes.items():
+                if feature_ != feature:
+                    continue
+                if any(cell in info.cells for info in index.values()):
+                    frames.add(frame)
+                else:
+                    frames.discard(frame)
+            result[cell] = sorted(frames)  # an empty list: the cell is gone everywhere
+        return result
+
     def cell_map(self, feature: int, frame: int):
         index = self.index(feature, frame)
         top = max(index, default=0)
@@ -185,7 +202,11 @@ class EditContext:
         return label_actions.CellMap({v: info.cells for v, info in index.items()}, next_value)
 
     def apply_window(
-        self, feature: int, frame: int, box: tiling.Box, change: Callable[[np.ndarray, object], np.ndarray]
+        self,
+        feature: int,
+        frame: int,
+        box: tiling.Box,
+        change: Callable[[np.ndarray, object], np.ndarray],
     ) -> None:
         """Run a pure label function on a window and record the pixels and cells it changed."""
         tileset = self.tileset(feature, frame, box)
@@ -236,7 +257,9 @@ def _replace(items: list, position: int, value) -> list:
     return items
 
 
-def write_cell_rows(project_id: str, feature: int, frame: int, value: int, info: ValueInfo | None) -> None:
+def write_cell_rows(
+    project_id: str, feature: int, frame: int, value: int, info: ValueInfo | None
+) -> None:
     db.session.execute(
         delete(CellValue).where(
             CellValue.project_id == project_id,
@@ -249,8 +272,18 @@ def write_cell_rows(project_id: str, feature: int, frame: int, value: int, info:
         y0, x0, y1, x1 = info.box
         for cell in sorted(info.cells):
             db.session.add(
-                CellValue(project_id=project_id, feature=feature, frame=frame, value=value,
-                          cell=cell, area=info.area, y0=y0, x0=x0, y1=y1, x1=x1)
+                CellValue(
+                    project_id=project_id,
+                    feature=feature,
+                    frame=frame,
+                    value=value,
+                    cell=cell,
+                    area=info.area,
+                    y0=y0,
+                    x0=x0,
+                    y1=y1,
+                    x1=x1,
+                )
             )
 
 
@@ -264,10 +297,15 @@ def _require_int(args: dict, name: str, action: str) -> int:
     return value
 
 
-def _pixel_action(context: EditContext, action: str, args: dict, frame: int, feature: int, write_mode: str) -> None:
+def _pixel_action(
+    context: EditContext, action: str, args: dict, frame: int, feature: int, write_mode: str
+) -> None:
     project = context.project
     spec = label_actions.ACTIONS[action]
-    args = spec.validate(dict(args), project.height, project.width)
+    args = dict(args)
+    if action == "watershed" and args.get("new_cell") is None:
+        args["new_cell"] = project.next_cell[feature]  # the server picks unused ids
+    args = spec.validate(args, project.height, project.width)
     index = context.index(feature, frame)
 
     def box_of(cell: int):
@@ -277,7 +315,11 @@ def _pixel_action(context: EditContext, action: str, args: dict, frame: int, fea
     raw = None
     if spec.uses_raw:
         channel = args.get("channel", 0)
-        if isinstance(channel, bool) or not isinstance(channel, int) or not 0 <= channel < project.channels:
+        if (
+            isinstance(channel, bool)
+            or not isinstance(channel, int)
+            or not 0 <= channel < project.channels
+        ):
             raise EditError(
                 f"{action} reads raw channel {channel!r}, but the project has channels 0–{project.channels - 1}."
             )
@@ -315,7 +357,11 @@ def _cell_action(context: EditContext, action: str, args: dict, frame: int, feat
         context.set_list("next_cell", _replace(project.next_cell, feature, new_id + 1))
     involved = {cell} | ({other} if other is not None else set())
     present = cell_frames(project, feature, involved)
-    frames = [t for t in _scope_frames(project, frame, scope) if any(t in present.get(c, ()) for c in involved)]
+    frames = [
+        t
+        for t in _scope_frames(project, frame, scope)
+        if any(t in present.get(c, ()) for c in involved)
+    ]
     if not frames:
         raise EditError(f"Cell {cell} is not in the frames of scope '{scope}' (feature {feature}).")
     for t in frames:
@@ -324,34 +370,31 @@ def _cell_action(context: EditContext, action: str, args: dict, frame: int, feat
         for c in involved:
             box = tiling.union(box, cell_box(index, c))
         context.apply_window(
-            feature, t, box,
+            feature,
+            t,
+            box,
             lambda window, cellmap: spec.apply(window, cellmap, args),
         )
+    cells = involved | ({new_id} if new_id else set())
+    frames_after = context.frames_of(feature, cells)
     if feature == 0 and project.divisions:
-        after = cell_frames(project, feature, involved | ({new_id} if new_id else set()))
-        merged = {c: sorted(set(after.get(c, []))) for c in involved | ({new_id} if new_id else set())}
-        for key, index in context.indexes.items():
-            if key[0] != feature:
-                continue
-            for c in list(merged):
-                present_here = any(c in info.cells for info in index.values())
-                frames_set = set(merged[c])
-                if present_here:
-                    frames_set.add(key[1])
-                else:
-                    frames_set.discard(key[1])
-                merged[c] = sorted(frames_set)
         context.set_list(
             "divisions",
             label_actions.update_divisions(
-                project.divisions, action, cell, other, new_id, frames, merged
+                project.divisions, action, cell, other, new_id, frames, frames_after
             ),
         )
     if project.cell_types:
-        remaining = {c for c, f in cell_frames(project, feature, involved).items() if f}
         context.set_list(
             "cell_types",
-            label_actions.update_cell_types(project.cell_types, action, cell, other, new_id, remaining),
+            label_actions.update_cell_types(
+                project.cell_types,
+                action,
+                cell,
+                other,
+                new_id,
+                {c for c, found in frames_after.items() if found},
+            ),
         )
 
 
@@ -361,18 +404,23 @@ def _division_action(context: EditContext, action: str, args: dict) -> None:
     daughter = _require_int(args, "daughter", action)
     if set(args) - {"parent", "daughter"}:
         raise EditError(f"{action} takes only 'parent' and 'daughter'.")
-    function = label_actions.add_daughter if action == "add_daughter" else label_actions.remove_daughter
+    function = (
+        label_actions.add_daughter if action == "add_daughter" else label_actions.remove_daughter
+    )
     frames = cell_frames(project, 0, _division_cells(project.divisions) | {parent, daughter})
     context.set_list("divisions", function(project.divisions, parent, daughter, frames))
 
 
 def _cell_type_action(context: EditContext, action: str, args: dict) -> None:
     context.set_list(
-        "cell_types", label_actions.apply_cell_type_action(context.project.cell_types, action, dict(args))
+        "cell_types",
+        label_actions.apply_cell_type_action(context.project.cell_types, action, dict(args)),
     )
 
 
-def _dispatch(context: EditContext, action: str, args: dict, frame: int, feature: int, write_mode: str) -> None:
+def _dispatch(
+    context: EditContext, action: str, args: dict, frame: int, feature: int, write_mode: str
+) -> None:
     if action in label_actions.ACTIONS:
         _pixel_action(context, action, args, frame, feature, write_mode)
     elif action in label_actions.CELL_ACTIONS:
@@ -382,7 +430,14 @@ def _dispatch(context: EditContext, action: str, args: dict, frame: int, feature
     elif action in CELL_TYPE_ACTIONS:
         _cell_type_action(context, action, args)
     else:
-        known = sorted([*label_actions.ACTIONS, *label_actions.CELL_ACTIONS, *DIVISION_ACTIONS, *CELL_TYPE_ACTIONS])
+        known = sorted(
+            [
+                *label_actions.ACTIONS,
+                *label_actions.CELL_ACTIONS,
+                *DIVISION_ACTIONS,
+                *CELL_TYPE_ACTIONS,
+            ]
+        )
         raise EditError(f"Unknown action {action!r}. Known actions: {', '.join(known)}.")
 
 
@@ -392,7 +447,9 @@ def _dispatch(context: EditContext, action: str, args: dict, frame: int, feature
 def _lock(project_id: str) -> Project:
     """Lock the project row for this transaction (serializes edits to a project everywhere)."""
     get_project(project_id)
-    db.session.execute(update(Project).where(Project.id == project_id).values(version=Project.version))
+    db.session.execute(
+        update(Project).where(Project.id == project_id).values(version=Project.version)
+    )
     return db.session.execute(
         select(Project).where(Project.id == project_id).execution_options(populate_existing=True)
     ).scalar_one()
@@ -420,14 +477,33 @@ def _transaction(project_id: str, work: Callable[[Project], dict]) -> dict:
     raise AssertionError("unreachable")
 
 
-def _record(project: Project, context: EditContext, kind: str, action: str, args: dict,
-            frame: int, feature: int, write_mode: str, target: int | None, author: str) -> Edit:
+def _record(
+    project: Project,
+    context: EditContext,
+    kind: str,
+    action: str,
+    args: dict,
+    frame: int,
+    feature: int,
+    write_mode: str,
+    target: int | None,
+    author: str,
+) -> Edit:
     version = project.version + 1
     context.save(version)
     edit = Edit(
-        project_id=project.id, version=version, kind=kind, action=action, args=args, frame=frame,
-        feature=feature, write_mode=write_mode, state="applied" if kind == "edit" else "done",
-        target=target, author=author[:255], touched=context.changes.touched,
+        project_id=project.id,
+        version=version,
+        kind=kind,
+        action=action,
+        args=args,
+        frame=frame,
+        feature=feature,
+        write_mode=write_mode,
+        state="applied" if kind == "edit" else "done",
+        target=target,
+        author=author[:255],
+        touched=context.changes.touched,
         changes=context.changes.encode(),
     )
     db.session.add(edit)
@@ -439,11 +515,14 @@ def _record(project: Project, context: EditContext, kind: str, action: str, args
 
 def _undo_state(project: Project) -> dict:
     def exists(state: str) -> bool:
-        return db.session.execute(
-            select(Edit.version).where(
-                Edit.project_id == project.id, Edit.kind == "edit", Edit.state == state
-            ).limit(1)
-        ).first() is not None
+        return (
+            db.session.execute(
+                select(Edit.version)
+                .where(Edit.project_id == project.id, Edit.kind == "edit", Edit.state == state)
+                .limit(1)
+            ).first()
+            is not None
+        )
 
     return {"can_undo": exists("applied"), "can_redo": exists("undone")}
 
@@ -475,7 +554,9 @@ def describe_edit(edit: Edit, changes: ChangeSet | None = None) -> dict:
 
 def edits_since(project: Project, since: int) -> list[dict]:
     rows = db.session.execute(
-        select(Edit).where(Edit.project_id == project.id, Edit.version > since).order_by(Edit.version)
+        select(Edit)
+        .where(Edit.project_id == project.id, Edit.version > since)
+        .order_by(Edit.version)
     ).scalars()
     return [describe_edit(edit) for edit in rows]
 
@@ -484,7 +565,9 @@ def _parse_base_version(value) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise EditError("'base_version' must be the project version the client last saw (a whole number ≥ 0).")
+        raise EditError(
+            "'base_version' must be the project version the client last saw (a whole number ≥ 0)."
+        )
     return value
 
 
@@ -494,7 +577,9 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
         raise EditError("Send the edit as a JSON object with 'action' and 'args'.")
     extra = set(request) - {"action", "args", "frame", "feature", "write_mode", "base_version"}
     if extra:
-        raise EditError(f"Unknown fields {sorted(extra)} in the edit; allowed: action, args, frame, feature, write_mode, base_version.")
+        raise EditError(
+            f"Unknown fields {sorted(extra)} in the edit; allowed: action, args, frame, feature, write_mode, base_version."
+        )
     action = request.get("action")
     if not isinstance(action, str) or not action:
         raise EditError("The edit needs an 'action' such as 'brush'.")
@@ -503,13 +588,18 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
         raise EditError("'args' must be a JSON object.")
     write_mode = request.get("write_mode") or "exclude"
     if write_mode not in WRITE_MODES:
-        raise EditError(f"'write_mode' must be one of {', '.join(WRITE_MODES)}, not {write_mode!r}.")
+        raise EditError(
+            f"'write_mode' must be one of {', '.join(WRITE_MODES)}, not {write_mode!r}."
+        )
     base_version = _parse_base_version(request.get("base_version"))
     frame = request.get("frame", 0)
     feature = request.get("feature", 0)
 
     def work(project: Project) -> dict:
-        for name, value, count in (("frame", frame, project.frames), ("feature", feature, project.features)):
+        for name, value, count in (
+            ("frame", frame, project.frames),
+            ("feature", feature, project.features),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
                 raise EditError(f"'{name}' must be between 0 and {count - 1}, not {value!r}.")
         context = EditContext(project)
@@ -519,7 +609,9 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
             .where(Edit.project_id == project.id, Edit.kind == "edit", Edit.state == "undone")
             .values(state="discarded")
         )
-        edit = _record(project, context, "edit", action, args, frame, feature, write_mode, None, author)
+        edit = _record(
+            project, context, "edit", action, args, frame, feature, write_mode, None, author
+        )
         return _answer(project, base_version, [describe_edit(edit, context.changes)])
 
     return _transaction(project_id, work)
@@ -560,8 +652,18 @@ def _step(project_id: str, direction: str, base_version: int | None, author: str
         context = EditContext(project)
         _replay(context, changes.inverse() if direction == "undo" else changes)
         target.state = "undone" if direction == "undo" else "applied"
-        edit = _record(project, context, direction, target.action, {}, target.frame, target.feature,
-                       target.write_mode, target.version, author)
+        edit = _record(
+            project,
+            context,
+            direction,
+            target.action,
+            {},
+            target.frame,
+            target.feature,
+            target.write_mode,
+            target.version,
+            author,
+        )
         return _answer(project, base_version, [describe_edit(edit, context.changes)])
 
     return _transaction(project_id, work)
@@ -579,4 +681,8 @@ def history(project_id: str, since: int) -> dict:
     project = get_project(project_id)
     if since < 0:
         raise EditError("'since' must be a version number ≥ 0.")
-    return {"version": project.version, "edits": edits_since(project, since), **_undo_state(project)}
+    return {
+        "version": project.version,
+        "edits": edits_since(project, since),
+        **_undo_state(project),
+    }

@@ -65,10 +65,14 @@ class ChangeSet:
     # name -> (before, after) for project lists: divisions, cell_types, next_cell
     lists: dict[str, tuple[Any, Any]] = field(default_factory=dict)
 
-    def add_patch(self, feature: int, frame: int, box: tiling.Box, before: np.ndarray, after: np.ndarray) -> None:
+    def add_patch(
+        self, feature: int, frame: int, box: tiling.Box, before: np.ndarray, after: np.ndarray
+    ) -> None:
         self.patches.append(Patch(feature, frame, box, tiling.encode(before), tiling.encode(after)))
 
-    def set_cell(self, key: tuple[int, int, int], before: ValueInfo | None, after: ValueInfo | None) -> None:
+    def set_cell(
+        self, key: tuple[int, int, int], before: ValueInfo | None, after: ValueInfo | None
+    ) -> None:
         if key in self.cells:
             before = self.cells[key][0]
         self.cells[key] = (before, after)
@@ -88,7 +92,9 @@ class ChangeSet:
 
     def inverse(self) -> ChangeSet:
         return ChangeSet(
-            patches=[Patch(p.feature, p.frame, p.box, p.after, p.before) for p in reversed(self.patches)],
+            patches=[
+                Patch(p.feature, p.frame, p.box, p.after, p.before) for p in reversed(self.patches)
+            ],
             cells={key: (after, before) for key, (before, after) in self.cells.items()},
             lists={name: (after, before) for name, (before, after) in self.lists.items()},
         )
@@ -96,7 +102,12 @@ class ChangeSet:
     def describe(self) -> dict:
         """The browser's view: new patch values, changed value meanings, new lists."""
         cells = [
-            {"c": feature, "t": frame, "value": value, "cells": sorted(after.cells) if after else []}
+            {
+                "c": feature,
+                "t": frame,
+                "value": value,
+                "cells": sorted(after.cells) if after else [],
+            }
             for (feature, frame, value), (before, after) in sorted(self.cells.items())
             if (before.cells if before else None) != (after.cells if after else None)
         ]
@@ -111,7 +122,9 @@ class ChangeSet:
         blobs: list[bytes] = []
         patches = []
         for patch in self.patches:
-            patches.append([patch.feature, patch.frame, list(patch.box), len(patch.before), len(patch.after)])
+            patches.append(
+                [patch.feature, patch.frame, list(patch.box), len(patch.before), len(patch.after)]
+            )
             blobs += [patch.before, patch.after]
         header = json.dumps(
             {

@@ -118,7 +118,10 @@ class TileSet:
             part = tiling.intersect(box, tile_box)
             yield (
                 tile,
-                (slice(part[0] - box[0], part[2] - box[0]), slice(part[1] - box[1], part[3] - box[1])),
+                (
+                    slice(part[0] - box[0], part[2] - box[0]),
+                    slice(part[1] - box[1], part[3] - box[1]),
+                ),
                 (
                     slice(part[0] - tile_box[0], part[2] - tile_box[0]),
                     slice(part[1] - tile_box[1], part[3] - tile_box[1]),
@@ -140,8 +143,13 @@ class TileSet:
         """Write the changed tiles in the current transaction; all-background tiles are deleted."""
         for tile in sorted(self.dirty):
             array = self.tiles[tile]
-            key = dict(project_id=self.project.id, feature=self.feature, frame=self.frame,
-                       tile_y=tile[0], tile_x=tile[1])
+            key = dict(
+                project_id=self.project.id,
+                feature=self.feature,
+                frame=self.frame,
+                tile_y=tile[0],
+                tile_x=tile[1],
+            )
             where = [getattr(LabelTile, name) == value for name, value in key.items()]
             if not array.any():
                 if tile in self.stored:
@@ -150,7 +158,9 @@ class TileSet:
                 continue
             data = tiling.encode(array)
             if tile in self.stored:
-                db.session.execute(update(LabelTile).where(*where).values(version=version, data=data))
+                db.session.execute(
+                    update(LabelTile).where(*where).values(version=version, data=data)
+                )
             else:
                 db.session.add(LabelTile(**key, version=version, data=data))
                 self.stored.add(tile)
@@ -166,7 +176,9 @@ def read_frame(project: Project, feature: int, frame: int) -> np.ndarray:
     return read_window(project, feature, frame, (0, 0, project.height, project.width))
 
 
-def tile_bytes(project: Project, feature: int, frame: int, tile_y: int, tile_x: int) -> tuple[bytes, int]:
+def tile_bytes(
+    project: Project, feature: int, frame: int, tile_y: int, tile_x: int
+) -> tuple[bytes, int]:
     """The stored deflated bytes of one label tile and its version (a deflated blank tile if none)."""
     row = db.session.execute(
         select(LabelTile.data, LabelTile.version).where(

@@ -134,15 +134,31 @@ def _label_rows(project_id: str, labels: np.ndarray, cells: list[dict] | None):
                     tile = plane[y0:y1, x0:x1]
                     if tile.any():
                         tile_rows.append(
-                            dict(project_id=project_id, feature=feature, frame=frame,
-                                 tile_y=tile_y, tile_x=tile_x, version=0, data=tiling.encode(tile))
+                            dict(
+                                project_id=project_id,
+                                feature=feature,
+                                frame=frame,
+                                tile_y=tile_y,
+                                tile_x=tile_x,
+                                version=0,
+                                data=tiling.encode(tile),
+                            )
                         )
             for value, info in index_frame(plane, _cell_map(cells, feature, frame)).items():
                 for cell in sorted(info.cells):
                     value_rows.append(
-                        dict(project_id=project_id, feature=feature, frame=frame, value=value,
-                             cell=cell, area=info.area, y0=info.box[0], x0=info.box[1],
-                             y1=info.box[2], x1=info.box[3])
+                        dict(
+                            project_id=project_id,
+                            feature=feature,
+                            frame=frame,
+                            value=value,
+                            cell=cell,
+                            area=info.area,
+                            y0=info.box[0],
+                            x0=info.box[1],
+                            y1=info.box[2],
+                            x1=info.box[3],
+                        )
                     )
     return tile_rows, value_rows
 
@@ -272,7 +288,9 @@ def spots(project: Project) -> dict:
 
 def _check_plane(project: Project, frame: int, channel: int, channels: int, what: str) -> None:
     if not 0 <= frame < project.frames:
-        raise NotFoundError(f"Frame {frame} does not exist; the project has frames 0–{project.frames - 1}.")
+        raise NotFoundError(
+            f"Frame {frame} does not exist; the project has frames 0–{project.frames - 1}."
+        )
     if not 0 <= channel < channels:
         raise NotFoundError(f"{what} {channel} does not exist; the project has {channels}.")
 
@@ -360,8 +378,10 @@ def project_data(project: Project) -> formats.ProjectData:
     )
 
 
-EXPORT_FORMATS = {"zip": (formats.write_project_zip, "application/zip"),
-                  "npz": (formats.write_npz, "application/octet-stream")}
+EXPORT_FORMATS = {
+    "zip": (formats.write_project_zip, "application/zip"),
+    "npz": (formats.write_npz, "application/octet-stream"),
+}
 
 
 def export(project: Project, kind: str = "zip") -> tuple[bytes, str, str]:

@@ -70,5 +70,7 @@ def changed_box(before: np.ndarray, after: np.ndarray) -> Box | None:
     rows = np.flatnonzero((before != after).any(axis=1))
     if rows.size == 0:
         return None
-    columns = np.flatnonzero((before[rows[0] : rows[-1] + 1] != after[rows[0] : rows[-1] + 1]).any(axis=0))
+    columns = np.flatnonzero(
+        (before[rows[0] : rows[-1] + 1] != after[rows[0] : rows[-1] + 1]).any(axis=0)
+    )
     return int(rows[0]), int(columns[0]), int(rows[-1]) + 1, int(columns[-1]) + 1

@@ -60,7 +60,9 @@ def _register_errors(app: Flask) -> None:
             404: f"There is nothing at {request.path}. See the API reference for the routes.",
             405: f"{request.method} is not allowed on {request.path}.",
         }
-        return error_response(messages.get(error.code, error.description or error.name), error.code or 500)
+        return error_response(
+            messages.get(error.code, error.description or error.name), error.code or 500
+        )
 
     @app.errorhandler(Exception)
     def our_fault(error: Exception):
@@ -100,7 +102,9 @@ def _register_frontend(app: Flask) -> None:
     @app.get("/<path:path>")
     def frontend(path: str = ""):
         if path.startswith("api/"):
-            return error_response(f"There is nothing at /{path}. See the API reference for the routes.", 404)
+            return error_response(
+                f"There is nothing at /{path}. See the API reference for the routes.", 404
+            )
         if path and (folder / path).is_file():
             response = send_from_directory(folder, path)
             if path.startswith("assets/"):

@@ -23,7 +23,9 @@ def create_from_urls():
     with ExitStack() as stack:
         images = source(stack, "__no_file__", ("images",), required=True)
         labels = source(stack, "__no_file__", ("labels",), required=False)
-        project = service.create_project(images, labels, axes_field("axes"), axes_field("labels_axes"))
+        project = service.create_project(
+            images, labels, axes_field("axes"), axes_field("labels_axes")
+        )
     return jsonify(project.id)
 
 
@@ -32,7 +34,9 @@ def create_from_upload():
     with ExitStack() as stack:
         images = source(stack, "images", (), required=True)
         labels = source(stack, "labels", (), required=False)
-        project = service.create_project(images, labels, axes_field("axes"), axes_field("labels_axes"))
+        project = service.create_project(
+            images, labels, axes_field("axes"), axes_field("labels_axes")
+        )
     return jsonify(project.id)
 
 

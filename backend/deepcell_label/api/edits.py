@@ -13,7 +13,9 @@ edits = Blueprint("edits", __name__, url_prefix="/api/projects")
 def _json_body() -> dict:
     body = request.get_json(silent=True)
     if body is None and request.get_data():
-        raise EditError("The request body is not valid JSON. Send a JSON object (Content-Type: application/json).")
+        raise EditError(
+            "The request body is not valid JSON. Send a JSON object (Content-Type: application/json)."
+        )
     if body is None:
         return {}
     if not isinstance(body, dict):

@@ -63,7 +63,9 @@ def _from_url(stack: ExitStack, url: str, field: str) -> Source:
     return Source(path, name, url)
 
 
-def source(stack: ExitStack, file_field: str, url_fields: tuple[str, ...], required: bool) -> Source | None:
+def source(
+    stack: ExitStack, file_field: str, url_fields: tuple[str, ...], required: bool
+) -> Source | None:
     """The input named by a file field or one of the URL fields, saved to a temporary file."""
     upload = request.files.get(file_field)
     if upload is not None and upload.filename is not None:

@@ -42,7 +42,9 @@ def spots(project_id: str):
     return jsonify(service.spots(service.get_project(project_id)))
 
 
-def pixels_response(deflated: bytes, shape: tuple[int, int], dtype: str, cache: str, etag: str | None = None):
+def pixels_response(
+    deflated: bytes, shape: tuple[int, int], dtype: str, cache: str, etag: str | None = None
+):
     if etag is not None and request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
@@ -92,7 +94,9 @@ def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: i
     _check_labels(project, feature, frame)
     box = service._check_tile(project, tile_y, tile_x)
     data, version = labelstore.tile_bytes(project, feature, frame, tile_y, tile_x)
-    return pixels_response(data, (box[2] - box[0], box[3] - box[1]), "int32", "no-cache", str(version))
+    return pixels_response(
+        data, (box[2] - box[0], box[3] - box[1]), "int32", "no-cache", str(version)
+    )
 
 
 def download_response(project: Project, kind: str):

@@ -13,7 +13,9 @@ def current_request_id() -> str:
         return "-"
     if "request_id" not in g:
         incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if incoming.isalnum() and len(incoming) <= 64 else secrets.token_hex(8)
+        g.request_id = (
+            incoming if incoming.isalnum() and len(incoming) <= 64 else secrets.token_hex(8)
+        )
     return g.request_id
 
 

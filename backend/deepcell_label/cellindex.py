@@ -120,3 +120,22 @@ def cell_box(index: Mapping[int, ValueInfo], cell: int) -> Box | None:
         if cell in info.cells:
             box = union(box, info.box)
     return box
+
+
+def value_rows(feature: int, frame: int, value: int, info: ValueInfo) -> list[dict]:
+    """The `cell_values` rows (without the project id) that store one value's entry."""
+    y0, x0, y1, x1 = info.box
+    return [
+        dict(
+            feature=feature,
+            frame=frame,
+            value=value,
+            cell=cell,
+            area=info.area,
+            y0=y0,
+            x0=x0,
+            y1=y1,
+            x1=x1,
+        )
+        for cell in sorted(info.cells)
+    ]

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from . import labels as label_actions
 from . import tiling
-from .cellindex import FrameIndex, ValueInfo, cell_box, update_index
+from .cellindex import FrameIndex, ValueInfo, cell_box, update_index, value_rows
 from .errors import ConflictError, EditError
 from .history import ChangeSet
 from .labelstore import TileSet
@@ -269,22 +269,8 @@ def write_cell_rows(
         )
     )
     if info is not None:
-        y0, x0, y1, x1 = info.box
-        for cell in sorted(info.cells):
-            db.session.add(
-                CellValue(
-                    project_id=project_id,
-                    feature=feature,
-                    frame=frame,
-                    value=value,
-                    cell=cell,
-                    area=info.area,
-                    y0=y0,
-                    x0=x0,
-                    y1=y1,
-                    x1=x1,
-                )
-            )
+        for row in value_rows(feature, frame, value, info):
+            db.session.add(CellValue(project_id=project_id, **row))
 
 
 # ---------------------------------------------------------------- the actions

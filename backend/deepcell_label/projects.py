@@ -20,6 +20,7 @@ from sqlalchemy import insert, select
 
 from . import formats, tiling
 from .cellindex import index_frame
+from .cellindex import value_rows as cellindex_rows
 from .errors import InputFormatError, NotFoundError
 from .models import CellValue, LabelTile, Project, db
 from .storage import Storage, output_storage_from_config
@@ -145,21 +146,10 @@ def _label_rows(project_id: str, labels: np.ndarray, cells: list[dict] | None):
                             )
                         )
             for value, info in index_frame(plane, _cell_map(cells, feature, frame)).items():
-                for cell in sorted(info.cells):
-                    value_rows.append(
-                        dict(
-                            project_id=project_id,
-                            feature=feature,
-                            frame=frame,
-                            value=value,
-                            cell=cell,
-                            area=info.area,
-                            y0=info.box[0],
-                            x0=info.box[1],
-                            y1=info.box[2],
-                            x1=info.box[3],
-                        )
-                    )
+                value_rows += [
+                    dict(project_id=project_id, **row)
+                    for row in cellindex_rows(feature, frame, value, info)
+                ]
     return tile_rows, value_rows
 
 

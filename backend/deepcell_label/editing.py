@@ -222,15 +222,14 @@ class EditContext:
         tileset.write(patch_box, after[sub])
         self.changes.add_patch(feature, frame, patch_box, before[sub], after[sub])
         index = self.index(feature, frame)
-        for value, info in update_index(
-            index, before[sub], after[sub], patch_box[:2], cellmap.cells
-        ).items():
+        updates = update_index(index, before[sub], after[sub], patch_box[:2], cellmap.cells)
+        for value, info in updates.items():
             self.changes.set_cell((feature, frame, value), index.get(value), info)
             if info is None:
                 index.pop(value, None)
             else:
                 index[value] = info
-        self._note_cells(feature, (info.cells for info in index.values()))
+        self._note_cells(feature, (info.cells for info in updates.values() if info is not None))
 
     def _note_cells(self, feature: int, cell_sets) -> None:
         top = max((max(cells) for cells in cell_sets if cells), default=0)

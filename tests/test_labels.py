@@ -55,11 +55,11 @@ def test_cellmap_next_value_is_above_every_value():
     assert cellmap.value_for({1, 2}) == 10
 
 
-def test_cellmap_refuses_broken_maps():
+def test_cellmap_refuses_empty_sets_and_uses_the_lowest_of_repeated_ones():
     with pytest.raises(ValueError):
         CellMap({3: []}, 4)
-    with pytest.raises(ValueError):
-        CellMap({3: [3], 4: [3]}, 5)
+    repeated = CellMap({4: [3], 3: [3]}, 5)
+    assert repeated.value_for({3}) == 3 and repeated.cells(4) == {3}
 
 
 # --- validation --------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ class CellMap:
     Notes
     -----
     The map keeps two invariants: every value maps to a non-empty set of cells, and no two
-    values map to the same set. Values that no longer occur in the frame are not removed here:
+    values map to the same set (values it creates never repeat a set; should ``mapping``
+    already repeat one, the lowest of its values is the one used). Values that no longer occur in the frame are not removed here:
     only the caller knows how many pixels each value has.
     """
 
@@ -48,17 +49,15 @@ class CellMap:
             cells = frozenset(int(c) for c in mapping[value])
             if not cells:
                 raise ValueError(f"value {value} encodes no cell")
-            if cells in self._value_of:
-                raise ValueError(
-                    f"values {self._value_of[cells]} and {value} encode the same cells"
-                )
             self._record(value, cells)
         self.next_value = max([int(next_value), *(v + 1 for v in self._cells)])
         self.added: list[int] = []
 
     def _record(self, value: int, cells: frozenset[int]) -> None:
         self._cells[value] = cells
-        self._value_of[cells] = value
+        # Should stored data hold two values for one set, the lower one is used from now on;
+        # edits then stop producing the other.
+        self._value_of.setdefault(cells, value)
         for cell in cells:
             self._values_of_cell.setdefault(cell, set()).add(value)
 

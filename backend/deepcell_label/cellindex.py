@@ -113,15 +113,6 @@ def update_index(
     return {value: info for value, info in result.items() if info is not None or value in index}
 
 
-def cell_box(index: Mapping[int, ValueInfo], cell: int) -> Box | None:
-    """Bounding box of every value that encodes `cell` in this frame, or None if it is absent."""
-    box = None
-    for info in index.values():
-        if cell in info.cells:
-            box = union(box, info.box)
-    return box
-
-
 def value_rows(feature: int, frame: int, value: int, info: ValueInfo) -> list[dict]:
     """The `cell_values` rows (without the project id) that store one value's entry."""
     y0, x0, y1, x1 = info.box

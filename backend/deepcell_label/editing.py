@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from . import labels as label_actions
 from . import tiling
-from .cellindex import FrameIndex, ValueInfo, cell_box, update_index, value_rows
+from .cellindex import FrameIndex, ValueInfo, update_index, value_rows
 from .errors import ConflictError, EditError
 from .history import ChangeSet
 from .labelstore import TileSet
@@ -41,45 +41,83 @@ CELL_TYPE_ACTIONS = (
     "remove_from_cell_type",
 )
 RETRIES = 5
-INDEX_CACHE_FRAMES = 64
-CACHE_CATCH_UP = 64  # beyond this many unseen versions, reload a frame's index instead
+FRAME_CACHE_SIZE = 64
+CACHE_CATCH_UP = 64  # beyond this many unseen versions, reload a frame's state instead
 
 
 # ---------------------------------------------------------------- frame index cache
 
 
 @dataclass
-class CachedIndex:
-    version: int
+class FrameState:
+    """A frame's index (value -> cells, area, box) and its cell map, kept in step."""
+
     index: FrameIndex
+    cellmap: label_actions.CellMap
+
+    @classmethod
+    def build(cls, index: FrameIndex) -> FrameState:
+        return cls(index, label_actions.CellMap({v: i.cells for v, i in index.items()}, 1))
+
+    def set(self, value: int, info: ValueInfo | None) -> None:
+        if info is None:
+            self.index.pop(value, None)
+            self.cellmap.remove(value)
+        else:
+            self.index[value] = info
+            self.cellmap.set(value, info.cells)
+
+    def forget_unused(self) -> None:
+        """Drop values an action created in the map but left without pixels."""
+        for value in self.cellmap.added:
+            if value not in self.index:
+                self.cellmap.remove(value)
+        self.cellmap.added = []
+
+    def cell_box(self, cell: int) -> tiling.Box | None:
+        box = None
+        for value in self.cellmap.values_containing(cell):
+            box = tiling.union(box, self.index[value].box)
+        return box
+
+    def has(self, cell: int) -> bool:
+        return bool(self.cellmap.values_containing(cell))
 
 
-class IndexCache:
+@dataclass
+class CachedFrame:
+    version: int
+    state: FrameState
+
+
+class FrameCache:
+    """Frame states per process, valid for the project version they were read or written at."""
+
     def __init__(self) -> None:
-        self.entries: dict[tuple[str, int, int], CachedIndex] = {}
+        self.entries: dict[tuple[str, int, int], CachedFrame] = {}
         self.lock = threading.Lock()
 
-    def get(self, key):
+    def get(self, key) -> CachedFrame | None:
         with self.lock:
             return self.entries.get(key)
 
-    def put(self, key, version: int, index: FrameIndex) -> None:
+    def put(self, key, version: int, state: FrameState) -> None:
         with self.lock:
-            if len(self.entries) >= INDEX_CACHE_FRAMES and key not in self.entries:
+            if len(self.entries) >= FRAME_CACHE_SIZE and key not in self.entries:
                 self.entries.pop(next(iter(self.entries)))
-            self.entries[key] = CachedIndex(version, index)
+            self.entries[key] = CachedFrame(version, state)
 
-    def drop(self, keys) -> None:
+    def drop(self, project_id: str, frames) -> None:
         with self.lock:
-            for key in keys:
-                self.entries.pop(key, None)
+            for feature, frame in frames:
+                self.entries.pop((project_id, feature, frame), None)
 
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
 
 
-index_cache = IndexCache()
+frame_cache = FrameCache()
 
 
 def _load_index(project_id: str, feature: int, frame: int) -> FrameIndex:
@@ -103,10 +141,14 @@ def _load_index(project_id: str, feature: int, frame: int) -> FrameIndex:
     }
 
 
-def frame_index(project: Project, feature: int, frame: int) -> FrameIndex:
-    """The frame's index at the project's current version, from the cache when still valid."""
+def frame_state(project: Project, feature: int, frame: int) -> FrameState:
+    """The frame's state at the project's current version (shared: copy before changing it).
+
+    A cached state is reused when no edit since it was cached touched the frame, which the
+    history's `touched` column tells, so processes sharing one database stay correct.
+    """
     key = (project.id, feature, frame)
-    entry = index_cache.get(key)
+    entry = frame_cache.get(key)
     if entry is not None and entry.version != project.version:
         if 0 <= project.version - entry.version <= CACHE_CATCH_UP:
             touched = db.session.execute(
@@ -118,9 +160,12 @@ def frame_index(project: Project, feature: int, frame: int) -> FrameIndex:
                 entry = None
         else:
             entry = None
-    index = _load_index(project.id, feature, frame) if entry is None else entry.index
-    index_cache.put(key, project.version, index)
-    return index
+    if entry is None:
+        state = FrameState.build(_load_index(project.id, feature, frame))
+    else:
+        state = entry.state
+    frame_cache.put(key, project.version, state)
+    return state
 
 
 def cell_frames(
@@ -165,13 +210,24 @@ class EditContext:
         self.project = project
         self.changes = ChangeSet()
         self.tilesets: dict[tuple[int, int], TileSet] = {}
-        self.indexes: dict[tuple[int, int], FrameIndex] = {}
+        self.frames: dict[tuple[int, int], FrameState] = {}
+        self.changed_frames: set[tuple[int, int]] = set()
 
-    def index(self, feature: int, frame: int) -> FrameIndex:
+    def frame(self, feature: int, frame: int) -> FrameState:
+        """A frame's state, changed in place by this edit.
+
+        No copy is made (that would cost time in the number of cells): the project row lock
+        keeps other edits of this project away, and a failed transaction empties the cache.
+        """
         key = (feature, frame)
-        if key not in self.indexes:
-            self.indexes[key] = dict(frame_index(self.project, feature, frame))
-        return self.indexes[key]
+        if key not in self.frames:
+            self.frames[key] = frame_state(self.project, feature, frame)
+        return self.frames[key]
+
+    def changing(self, feature: int, frame: int) -> FrameState:
+        """A frame's state that this edit is about to change (dropped from the cache on failure)."""
+        self.changed_frames.add((feature, frame))
+        return self.frame(feature, frame)
 
     def tileset(self, feature: int, frame: int, box: tiling.Box) -> TileSet:
         key = (feature, frame)
@@ -185,21 +241,15 @@ class EditContext:
         result = {}
         for cell in cells:
             frames = set(stored.get(cell, ()))
-            for (feature_, frame), index in self.indexes.items():
+            for (feature_, frame), state in self.frames.items():
                 if feature_ != feature:
                     continue
-                if any(cell in info.cells for info in index.values()):
+                if state.has(cell):
                     frames.add(frame)
                 else:
                     frames.discard(frame)
             result[cell] = sorted(frames)  # an empty list: the cell is gone everywhere
         return result
-
-    def cell_map(self, feature: int, frame: int):
-        index = self.index(feature, frame)
-        top = max(index, default=0)
-        next_value = max(top, self.project.next_cell[feature] - 1) + 1
-        return label_actions.CellMap({v: info.cells for v, info in index.items()}, next_value)
 
     def apply_window(
         self,
@@ -211,24 +261,27 @@ class EditContext:
         """Run a pure label function on a window and record the pixels and cells it changed."""
         tileset = self.tileset(feature, frame, box)
         before = tileset.read(box)
-        cellmap = self.cell_map(feature, frame)
+        state = self.changing(feature, frame)
+        cellmap = state.cellmap
+        cellmap.next_value = max(cellmap.next_value, self.project.next_cell[feature])
         after = np.asarray(change(before.copy(), cellmap), dtype=np.int32)
         changed = tiling.changed_box(before, after)
         if changed is None:
+            state.forget_unused()
             return
         y, x = box[0], box[1]
         patch_box = (y + changed[0], x + changed[1], y + changed[2], x + changed[3])
         sub = (slice(changed[0], changed[2]), slice(changed[1], changed[3]))
         tileset.write(patch_box, after[sub])
         self.changes.add_patch(feature, frame, patch_box, before[sub], after[sub])
-        index = self.index(feature, frame)
-        updates = update_index(index, before[sub], after[sub], patch_box[:2], cellmap.cells)
+        updates = update_index(state.index, before[sub], after[sub], patch_box[:2], cellmap.cells)
         for value, info in updates.items():
-            self.changes.set_cell((feature, frame, value), index.get(value), info)
+            self.changes.set_cell((feature, frame, value), state.index.get(value), info)
             if info is None:
-                index.pop(value, None)
+                state.set(value, None)
             else:
-                index[value] = info
+                state.index[value] = info
+        state.forget_unused()
         self._note_cells(feature, (info.cells for info in updates.values() if info is not None))
 
     def _note_cells(self, feature: int, cell_sets) -> None:
@@ -291,12 +344,9 @@ def _pixel_action(
     if action == "watershed" and args.get("new_cell") is None:
         args["new_cell"] = project.next_cell[feature]  # the server picks unused ids
     args = spec.validate(args, project.height, project.width)
-    index = context.index(feature, frame)
-
-    def box_of(cell: int):
-        return cell_box(index, cell)
-
-    box = spec.window(args, project.height, project.width, box_of)
+    box = spec.window(
+        args, project.height, project.width, context.frame(feature, frame).cell_box, frame
+    )
     raw = None
     if spec.uses_raw:
         channel = args.get("channel", 0)
@@ -350,10 +400,10 @@ def _cell_action(context: EditContext, action: str, args: dict, frame: int, feat
     if not frames:
         raise EditError(f"Cell {cell} is not in the frames of scope '{scope}' (feature {feature}).")
     for t in frames:
-        index = context.index(feature, t)
+        state = context.frame(feature, t)
         box = None
         for c in involved:
-            box = tiling.union(box, cell_box(index, c))
+            box = tiling.union(box, state.cell_box(c))
         context.apply_window(
             feature,
             t,
@@ -431,34 +481,36 @@ def _dispatch(
 
 def _lock(project_id: str) -> Project:
     """Lock the project row for this transaction (serializes edits to a project everywhere)."""
-    get_project(project_id)
-    db.session.execute(
+    locked = db.session.execute(
         update(Project).where(Project.id == project_id).values(version=Project.version)
     )
+    if locked.rowcount == 0:
+        get_project(project_id)  # raises the user-facing "no such project"
     return db.session.execute(
         select(Project).where(Project.id == project_id).execution_options(populate_existing=True)
     ).scalar_one()
 
 
-def _transaction(project_id: str, work: Callable[[Project], dict]) -> dict:
-    """Run `work` in one transaction, retried on lock timeouts and deadlocks."""
+def _transaction(project_id: str, work: Callable[[EditContext], dict]) -> dict:
+    """Run `work` in one transaction, retried on lock timeouts and deadlocks.
+
+    On failure, the frame states the edit had begun to change are dropped from the cache.
+    """
     for attempt in range(RETRIES):
+        context = None
         try:
-            project = _lock(project_id)
-            result = work(project)
+            context = EditContext(_lock(project_id))
+            result = work(context)
             db.session.commit()
             return result
-        except OperationalError as error:
+        except BaseException as error:
             db.session.rollback()
-            index_cache.clear()
-            if attempt == RETRIES - 1:
+            if context is not None:
+                frame_cache.drop(project_id, context.changed_frames)
+            if not isinstance(error, OperationalError) or attempt == RETRIES - 1:
                 raise
             log.warning("retrying an edit of %s after %s", project_id, error.orig)
             time.sleep(0.01 * 2**attempt)
-        except BaseException:
-            db.session.rollback()
-            index_cache.clear()
-            raise
     raise AssertionError("unreachable")
 
 
@@ -493,12 +545,15 @@ def _record(
     )
     db.session.add(edit)
     project.version = version
-    for (feature_, frame_), index in context.indexes.items():
-        index_cache.put((project.id, feature_, frame_), version, index)
+    for (feature_, frame_), state in context.frames.items():
+        frame_cache.put((project.id, feature_, frame_), version, state)
     return edit
 
 
-def _undo_state(project: Project) -> dict:
+def _undo_state(project: Project, known: dict | None = None) -> dict:
+    """Whether undo and redo are possible; `known` gives answers the caller already has."""
+    known = known or {}
+
     def exists(state: str) -> bool:
         return (
             db.session.execute(
@@ -509,10 +564,13 @@ def _undo_state(project: Project) -> dict:
             is not None
         )
 
-    return {"can_undo": exists("applied"), "can_redo": exists("undone")}
+    return {
+        "can_undo": known["can_undo"] if "can_undo" in known else exists("applied"),
+        "can_redo": known["can_redo"] if "can_redo" in known else exists("undone"),
+    }
 
 
-def _answer(project: Project, base_version: int | None, own: list[dict]) -> dict:
+def _answer(project: Project, base_version: int | None, own: list[dict], known: dict) -> dict:
     edits = own
     if base_version is not None and base_version < project.version - len(own):
         edits = edits_since(project, base_version)
@@ -520,7 +578,7 @@ def _answer(project: Project, base_version: int | None, own: list[dict]) -> dict
         "version": project.version,
         "edits": edits,
         "findings": validation_findings(project),
-        **_undo_state(project),
+        **_undo_state(project, known),
     }
 
 
@@ -580,14 +638,14 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
     frame = request.get("frame", 0)
     feature = request.get("feature", 0)
 
-    def work(project: Project) -> dict:
+    def work(context: EditContext) -> dict:
+        project = context.project
         for name, value, count in (
             ("frame", frame, project.frames),
             ("feature", feature, project.features),
         ):
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
                 raise EditError(f"'{name}' must be between 0 and {count - 1}, not {value!r}.")
-        context = EditContext(project)
         _dispatch(context, action, args, frame, feature, write_mode)
         db.session.execute(
             update(Edit)
@@ -597,32 +655,29 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
         edit = _record(
             project, context, "edit", action, args, frame, feature, write_mode, None, author
         )
-        return _answer(project, base_version, [describe_edit(edit, context.changes)])
+        # An edit was just applied and every undone edit discarded.
+        known = {"can_undo": True, "can_redo": False}
+        return _answer(project, base_version, [describe_edit(edit, context.changes)], known)
 
     return _transaction(project_id, work)
 
 
 def _replay(context: EditContext, changes: ChangeSet) -> None:
     """Apply a stored change set (forwards); used by undo (with its inverse) and redo."""
-    project = context.project
     for patch in changes.patches:
         tileset = context.tileset(patch.feature, patch.frame, patch.box)
         tileset.write(patch.box, patch.values("after"))
         context.changes.patches.append(patch)
     for (feature, frame, value), (before, after) in changes.cells.items():
-        index = context.index(feature, frame)
         context.changes.set_cell((feature, frame, value), before, after)
-        if after is None:
-            index.pop(value, None)
-        else:
-            index[value] = after
+        context.changing(feature, frame).set(value, after)
     for name, (_, after) in changes.lists.items():
         context.set_list(name, after)
-    _ = project
 
 
 def _step(project_id: str, direction: str, base_version: int | None, author: str) -> dict:
-    def work(project: Project) -> dict:
+    def work(context: EditContext) -> dict:
+        project = context.project
         state = "applied" if direction == "undo" else "undone"
         order = Edit.version.desc() if direction == "undo" else Edit.version.asc()
         target = db.session.execute(
@@ -634,7 +689,6 @@ def _step(project_id: str, direction: str, base_version: int | None, author: str
         if target is None:
             raise ConflictError(f"There is nothing to {direction}.")
         changes = ChangeSet.decode(target.changes)
-        context = EditContext(project)
         _replay(context, changes.inverse() if direction == "undo" else changes)
         target.state = "undone" if direction == "undo" else "applied"
         edit = _record(
@@ -649,7 +703,8 @@ def _step(project_id: str, direction: str, base_version: int | None, author: str
             target.version,
             author,
         )
-        return _answer(project, base_version, [describe_edit(edit, context.changes)])
+        known = {"can_redo": True} if direction == "undo" else {"can_undo": True}
+        return _answer(project, base_version, [describe_edit(edit, context.changes)], known)
 
     return _transaction(project_id, work)
 

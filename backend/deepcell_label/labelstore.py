@@ -15,7 +15,8 @@ from sqlalchemy import delete, select, update
 from . import tiling
 from .models import LabelTile, Project, db
 
-CACHE_TILES = 256
+CACHE_TILES = 1024
+SIZE = tiling.LABEL_TILE_SIZE
 
 
 class TileCache:
@@ -67,7 +68,7 @@ class TileSet:
     def load(self, box: tiling.Box) -> None:
         wanted = [
             tile
-            for tile in tiling.tiles_in(box, self.project.height, self.project.width)
+            for tile in tiling.tiles_in(box, self.project.height, self.project.width, SIZE)
             if tile not in self.tiles
         ]
         if not wanted:
@@ -90,7 +91,9 @@ class TileSet:
         missing = []
         for tile in wanted:
             if tile not in versions:
-                y0, x0, y1, x1 = tiling.tile_box(*tile, self.project.height, self.project.width)
+                y0, x0, y1, x1 = tiling.tile_box(
+                    *tile, self.project.height, self.project.width, SIZE
+                )
                 self.tiles[tile] = np.zeros((y1 - y0, x1 - x0), np.int32)
                 continue
             self.stored.add(tile)
@@ -106,15 +109,17 @@ class TileSet:
                 )
             ):
                 if (y, x) in missing:
-                    y0, x0, y1, x1 = tiling.tile_box(y, x, self.project.height, self.project.width)
+                    y0, x0, y1, x1 = tiling.tile_box(
+                        y, x, self.project.height, self.project.width, SIZE
+                    )
                     array = tiling.decode(data, (y1 - y0, x1 - x0), np.int32)
                     cache.put(self._key((y, x)), version, array.copy())
                     self.tiles[(y, x)] = array
 
     def _parts(self, box: tiling.Box):
         self.load(box)
-        for tile in tiling.tiles_in(box, self.project.height, self.project.width):
-            tile_box = tiling.tile_box(*tile, self.project.height, self.project.width)
+        for tile in tiling.tiles_in(box, self.project.height, self.project.width, SIZE):
+            tile_box = tiling.tile_box(*tile, self.project.height, self.project.width, SIZE)
             part = tiling.intersect(box, tile_box)
             yield (
                 tile,
@@ -191,5 +196,5 @@ def tile_bytes(
     ).first()
     if row is not None:
         return row.data, row.version
-    y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, project.height, project.width)
+    y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, project.height, project.width, SIZE)
     return tiling.encode(np.zeros((y1 - y0, x1 - x0), np.int32)), 0

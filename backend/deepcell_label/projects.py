@@ -123,7 +123,7 @@ def _store_raw(project_id: str, raw: np.ndarray, store: Storage) -> None:
 def _label_rows(project_id: str, labels: np.ndarray, cells: list[dict] | None):
     """Tile rows and cell-value rows for every frame and feature of a label array."""
     frames, height, width, features = labels.shape
-    rows, columns = tiling.tile_count(height, width)
+    rows, columns = tiling.tile_count(height, width, tiling.LABEL_TILE_SIZE)
     tile_rows: list[dict] = []
     value_rows: list[dict] = []
     for feature in range(features):
@@ -131,7 +131,9 @@ def _label_rows(project_id: str, labels: np.ndarray, cells: list[dict] | None):
             plane = np.ascontiguousarray(labels[frame, :, :, feature], dtype=np.int32)
             for tile_y in range(rows):
                 for tile_x in range(columns):
-                    y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width)
+                    y0, x0, y1, x1 = tiling.tile_box(
+                        tile_y, tile_x, height, width, tiling.LABEL_TILE_SIZE
+                    )
                     tile = plane[y0:y1, x0:x1]
                     if tile.any():
                         tile_rows.append(
@@ -260,6 +262,7 @@ def metadata(project: Project) -> dict:
         "feature_names": project.feature_names,
         "channel_ranges": project.channel_ranges,
         "tile_size": tiling.TILE_SIZE,
+        "label_tile_size": tiling.LABEL_TILE_SIZE,
         "version": project.version,
         "cells": cells_list(project.id),
         "divisions": project.divisions,
@@ -285,11 +288,13 @@ def _check_plane(project: Project, frame: int, channel: int, channels: int, what
         raise NotFoundError(f"{what} {channel} does not exist; the project has {channels}.")
 
 
-def _check_tile(project: Project, tile_y: int, tile_x: int) -> tiling.Box:
-    rows, columns = tiling.tile_count(project.height, project.width)
+def _check_tile(
+    project: Project, tile_y: int, tile_x: int, size: int = tiling.TILE_SIZE
+) -> tiling.Box:
+    rows, columns = tiling.tile_count(project.height, project.width, size)
     if not (0 <= tile_y < rows and 0 <= tile_x < columns):
         raise NotFoundError(f"Tile ({tile_y}, {tile_x}) is outside the {rows}×{columns} tile grid.")
-    return tiling.tile_box(tile_y, tile_x, project.height, project.width)
+    return tiling.tile_box(tile_y, tile_x, project.height, project.width, size)
 
 
 def raw_tile(project: Project, frame: int, channel: int, tile_y: int, tile_x: int):

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-TILE_SIZE = 512
+TILE_SIZE = 512  # raw image tiles in object storage
+# Label tiles are smaller: an edit re-deflates every label tile it touches, in its transaction.
+LABEL_TILE_SIZE = 256
 COMPRESSION_LEVEL = 1
 
 Box = tuple[int, int, int, int]  # y0, x0, y1, x1 (end exclusive)

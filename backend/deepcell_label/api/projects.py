@@ -92,7 +92,7 @@ def label_frame(project_id: str, feature: int, frame: int):
 def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: int):
     project = service.get_project(project_id)
     _check_labels(project, feature, frame)
-    box = service._check_tile(project, tile_y, tile_x)
+    box = service._check_tile(project, tile_y, tile_x, tiling.LABEL_TILE_SIZE)
     data, version = labelstore.tile_bytes(project, feature, frame, tile_y, tile_x)
     return pixels_response(
         data, (box[2] - box[0], box[3] - box[1]), "int32", "no-cache", str(version)

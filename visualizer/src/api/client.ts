@@ -1,0 +1,265 @@
+// The one module that talks to the server (see docs/API.md). Everything else goes through it.
+
+export interface CellEntry {
+  value: number;
+  cell: number;
+  t: number;
+  c?: number;
+}
+
+export interface Division {
+  parent: number;
+  daughters: number[];
+  t: number;
+}
+
+export interface CellType {
+  id: number;
+  name: string;
+  color: string;
+  cells: number[];
+  feature: number;
+}
+
+export interface ProjectMetadata {
+  id: string;
+  name: string;
+  frames: number;
+  height: number;
+  width: number;
+  channels: number;
+  features: number;
+  dtype: string;
+  channel_names: string[];
+  feature_names: string[];
+  channel_ranges?: [number, number][];
+  tile_size?: number;
+  version: number;
+  cells: CellEntry[];
+  divisions: Division[];
+  cellTypes: CellType[];
+  findings?: unknown[];
+  can_undo?: boolean;
+  can_redo?: boolean;
+}
+
+export interface Patch {
+  feature: number;
+  frame: number;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  data: string;
+}
+
+export interface CellChange {
+  t: number;
+  c: number;
+  value: number;
+  cells: number[];
+}
+
+export interface EditRecord {
+  version: number;
+  action: string;
+  kind: string;
+  patches: Patch[];
+  cells: CellChange[];
+  divisions: Division[] | null;
+  cellTypes: CellType[] | null;
+}
+
+export interface EditResponse {
+  version: number;
+  edits: EditRecord[];
+  findings?: unknown[];
+  can_undo?: boolean;
+  can_redo?: boolean;
+}
+
+export type WriteMode = 'exclude' | 'overwrite' | 'overlap';
+
+export interface EditRequest {
+  action: string;
+  args: Record<string, unknown>;
+  frame: number;
+  feature: number;
+  write_mode: WriteMode;
+  base_version: number;
+}
+
+/** The server refused the request (4xx/5xx); `message` is the server's explanation. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The server could not be reached at all; worth retrying later. */
+export class NetworkError extends Error {
+  constructor(message = 'The server cannot be reached') {
+    super(message);
+    this.name = 'NetworkError';
+  }
+}
+
+async function errorFrom(response: Response): Promise<ApiError> {
+  let message = `${response.status} ${response.statusText}`;
+  try {
+    const body = await response.json();
+    if (body && typeof body.error === 'string') message = body.error;
+  } catch {
+    // The body was not JSON; the status line is all we have.
+  }
+  return new ApiError(message, response.status);
+}
+
+async function request(url: string, init?: RequestInit): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url, init);
+  } catch {
+    throw new NetworkError();
+  }
+  if (!response.ok) throw await errorFrom(response);
+  return response;
+}
+
+async function json<T>(url: string, init?: RequestInit): Promise<T> {
+  return (await request(url, init)).json() as Promise<T>;
+}
+
+function postJson<T>(url: string, body: unknown): Promise<T> {
+  return json<T>(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+const base = (id: string) => `/api/projects/${encodeURIComponent(id)}`;
+
+export interface UploadForm {
+  images: Blob;
+  imagesName: string;
+  labels?: Blob;
+  labelsName?: string;
+  axes?: string;
+  name?: string;
+}
+
+/** Create a project from files, reporting upload progress (0..1) as it goes. */
+export function createProject(
+  form: UploadForm,
+  onProgress: (fraction: number) => void,
+): Promise<ProjectMetadata> {
+  const body = new FormData();
+  body.append('images', form.images, form.imagesName);
+  if (form.labels) body.append('labels', form.labels, form.labelsName ?? 'labels');
+  if (form.axes) body.append('axes', form.axes);
+  if (form.name) body.append('name', form.name);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/projects');
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onerror = () => reject(new NetworkError());
+    xhr.onload = () => {
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(xhr.responseText);
+      } catch {
+        // Not JSON: handled below.
+      }
+      if (xhr.status >= 200 && xhr.status < 300 && parsed) {
+        resolve(parsed as ProjectMetadata);
+      } else {
+        const error = (parsed as { error?: string } | null)?.error;
+        reject(new ApiError(error ?? `Upload failed (${xhr.status})`, xhr.status));
+      }
+    };
+    xhr.send(body);
+  });
+}
+
+export const getProject = (id: string) => json<ProjectMetadata>(base(id));
+
+export interface PixelPlane {
+  height: number;
+  width: number;
+  dtype: string;
+  data: Float32Array | Int32Array;
+  version?: number;
+}
+
+/** Convert any numpy dtype's bytes into what the textures take: float32 for raw, int32 for labels. */
+export function decodePlane(buffer: ArrayBuffer, dtype: string): Float32Array | Int32Array {
+  switch (dtype) {
+    case 'int32':
+      return new Int32Array(buffer);
+    case 'float32':
+      return new Float32Array(buffer);
+    case 'uint8':
+      return Float32Array.from(new Uint8Array(buffer));
+    case 'int8':
+      return Float32Array.from(new Int8Array(buffer));
+    case 'uint16':
+      return Float32Array.from(new Uint16Array(buffer));
+    case 'int16':
+      return Float32Array.from(new Int16Array(buffer));
+    case 'uint32':
+      return Float32Array.from(new Uint32Array(buffer));
+    case 'float64':
+      return Float32Array.from(new Float64Array(buffer));
+    case 'int64':
+      return Float32Array.from(new BigInt64Array(buffer), (v) => Number(v));
+    case 'uint64':
+      return Float32Array.from(new BigUint64Array(buffer), (v) => Number(v));
+    default:
+      throw new Error(`Unsupported pixel type ${dtype}`);
+  }
+}
+
+async function plane(url: string): Promise<PixelPlane> {
+  const response = await request(url);
+  const [height, width] = (response.headers.get('X-Shape') ?? '0,0').split(',').map(Number);
+  const dtype = response.headers.get('X-Dtype') ?? 'uint8';
+  const version = response.headers.get('X-Version');
+  const data = decodePlane(await response.arrayBuffer(), dtype);
+  return { height, width, dtype, data, version: version === null ? undefined : Number(version) };
+}
+
+export const getRaw = (id: string, frame: number, channel: number) =>
+  plane(`${base(id)}/raw/${frame}/${channel}`);
+
+export async function getLabels(id: string, feature: number, frame: number): Promise<PixelPlane> {
+  const result = await plane(`${base(id)}/labels/${feature}/${frame}`);
+  if (!(result.data instanceof Int32Array)) result.data = Int32Array.from(result.data);
+  return result;
+}
+
+export const postEdit = (id: string, edit: EditRequest) =>
+  postJson<EditResponse>(`${base(id)}/edits`, edit);
+
+export const undo = (id: string, baseVersion: number) =>
+  postJson<EditResponse>(`${base(id)}/undo`, { base_version: baseVersion });
+
+export const redo = (id: string, baseVersion: number) =>
+  postJson<EditResponse>(`${base(id)}/redo`, { base_version: baseVersion });
+
+export const getEditsSince = (id: string, version: number) =>
+  json<EditResponse>(`${base(id)}/edits?since=${version}`);
+
+export async function downloadExport(id: string, format: 'zip' | 'npz' = 'zip'): Promise<Blob> {
+  const response = await request(`${base(id)}/export?format=${format}`);
+  return response.blob();
+}
+
+export const submitProject = (id: string) =>
+  postJson<{ key: string; bucket: string }>(`${base(id)}/submit`, { format: 'zip' });

@@ -1,0 +1,249 @@
+// The labelling page: loads the project, then lays out tools, canvas and panels around a session.
+import { useEffect, useState } from 'react';
+import {
+  Alert,
+  AppBar,
+  Box,
+  Button,
+  CircularProgress,
+  Divider,
+  Slider,
+  Stack,
+  Toolbar,
+  Tooltip,
+  Typography,
+} from '@mui/material';
+import { useMachine, useSelector } from '@xstate/react';
+import { fromPromise } from 'xstate';
+import { getProject } from '../api/client';
+import { DisplayPanel } from '../components/DisplayPanel';
+import { HelpDialog } from '../components/HelpDialog';
+import { ImageCanvas } from '../components/ImageCanvas';
+import { Notices } from '../components/Notices';
+import { SaveStatus } from '../components/SaveStatus';
+import { SelectionPanel } from '../components/SelectionPanel';
+import { ThemeToggle } from '../components/ThemeToggle';
+import { ToolPanel } from '../components/ToolPanel';
+import { keyName, shortcutFor } from '../keymap';
+import { projectMachine } from '../machines/project';
+import { ProjectSession } from '../session';
+
+const loadingMachine = projectMachine.provide({
+  actors: { load: fromPromise(({ input }) => getProject(input.projectId)) },
+});
+
+declare global {
+  interface Window {
+    /** The open project, for tests and debugging from the console. */
+    deepcellLabel?: ProjectSession;
+  }
+}
+
+function isTyping(target: EventTarget | null) {
+  const element = target as HTMLElement | null;
+  return (
+    !!element &&
+    (element.tagName === 'INPUT' || element.tagName === 'TEXTAREA' || element.isContentEditable)
+  );
+}
+
+function FrameSlider({ session }: { session: ProjectSession }) {
+  const frame = useSelector(session.display, (s) => s.context.frame);
+  const frames = session.metadata.frames;
+  if (frames <= 1) return null;
+  return (
+    <Stack direction="row" spacing={2} sx={{ px: 2, alignItems: 'center' }}>
+      <Typography variant="caption" data-testid="frame-label" sx={{ whiteSpace: 'nowrap' }}>
+        Frame {frame + 1} / {frames} (A/D)
+      </Typography>
+      <Slider
+        size="small"
+        min={0}
+        max={frames - 1}
+        value={frame}
+        marks
+        aria-label="Frame"
+        data-testid="frame-slider"
+        onChange={(_e, v) => session.display.send({ type: 'SET_FRAME', frame: v as number })}
+      />
+    </Stack>
+  );
+}
+
+function HistoryButtons({ session }: { session: ProjectSession }) {
+  const available = useSelector(session.undo, (s) => s.context);
+  const buttons = [
+    ['undo', 'Undo', available.canUndo],
+    ['redo', 'Redo', available.canRedo],
+  ] as const;
+  return buttons.map(([id, name, enabled]) => (
+    <Tooltip key={id} title={`${name} (${shortcutFor(id)})`}>
+      <span>
+        <Button
+          color="inherit"
+          size="small"
+          disabled={!enabled}
+          onClick={session.keyHandlers[id]}
+          data-testid={id}
+        >
+          {name}
+        </Button>
+      </span>
+    </Tooltip>
+  ));
+}
+
+function ExportButtons({ session }: { session: ProjectSession }) {
+  const state = useSelector(session.exporter, (s) => s);
+  const busy = !state.matches('idle');
+  return (
+    <>
+      <Button
+        color="inherit"
+        size="small"
+        disabled={busy}
+        onClick={() => session.exporter.send({ type: 'DOWNLOAD' })}
+        data-testid="download"
+      >
+        {state.matches('working') && state.context.kind === 'download'
+          ? 'Downloading…'
+          : 'Download'}
+      </Button>
+      <Button
+        color="inherit"
+        size="small"
+        disabled={busy}
+        onClick={() => session.exporter.send({ type: 'SUBMIT' })}
+        data-testid="submit"
+      >
+        {state.matches('working') && state.context.kind === 'submit' ? 'Submitting…' : 'Submit'}
+      </Button>
+      {state.context.message && (
+        <Alert
+          severity={state.context.severity ?? 'info'}
+          data-testid="export-result"
+          sx={{ py: 0, ml: 1 }}
+          onClose={() => session.exporter.send({ type: 'DISMISS' })}
+        >
+          {state.context.message}
+        </Alert>
+      )}
+    </>
+  );
+}
+
+function Workspace({ session }: { session: ProjectSession }) {
+  const [helpOpen, setHelpOpen] = useState(false);
+  useEffect(() => {
+    session.onHelp = () => setHelpOpen(true);
+    const down = (event: KeyboardEvent) => {
+      if (isTyping(event.target) || helpOpen) return;
+      if (session.keyDown(keyName(event))) event.preventDefault();
+    };
+    const up = (event: KeyboardEvent) => session.keyUp(keyName(event));
+    window.addEventListener('keydown', down);
+    window.addEventListener('keyup', up);
+    return () => {
+      window.removeEventListener('keydown', down);
+      window.removeEventListener('keyup', up);
+    };
+  }, [session, helpOpen]);
+
+  return (
+    <Box
+      sx={{
+        height: '100vh',
+        display: 'flex',
+        flexDirection: 'column',
+        bgcolor: 'background.default',
+      }}
+    >
+      <AppBar position="static" color="primary">
+        <Toolbar variant="dense" sx={{ gap: 1 }}>
+          <Typography
+            component="a"
+            href="/"
+            variant="h6"
+            sx={{ color: 'inherit', textDecoration: 'none' }}
+          >
+            DeepCell Label
+          </Typography>
+          <Typography
+            variant="body2"
+            sx={{ flexGrow: 1, opacity: 0.8 }}
+            noWrap
+            data-testid="project-name"
+          >
+            {session.metadata.name}
+          </Typography>
+          <SaveStatus session={session} />
+          <HistoryButtons session={session} />
+          <ExportButtons session={session} />
+          <Button color="inherit" size="small" onClick={() => setHelpOpen(true)} data-testid="help">
+            Help (?)
+          </Button>
+          <ThemeToggle />
+        </Toolbar>
+      </AppBar>
+      <Box sx={{ flex: 1, display: 'flex', minHeight: 0 }}>
+        <Box sx={{ borderRight: 1, borderColor: 'divider', overflowY: 'auto' }}>
+          <ToolPanel session={session} />
+        </Box>
+        <Box sx={{ flex: 1, display: 'flex', flexDirection: 'column', minWidth: 0 }}>
+          <ImageCanvas session={session} />
+          <FrameSlider session={session} />
+        </Box>
+        <Box sx={{ width: 280, borderLeft: 1, borderColor: 'divider', overflowY: 'auto' }}>
+          <SelectionPanel session={session} />
+          <Divider />
+          <DisplayPanel session={session} />
+        </Box>
+      </Box>
+      <Notices session={session} />
+      <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
+    </Box>
+  );
+}
+
+export function ProjectPage({ projectId }: { projectId: string }) {
+  const [state, send] = useMachine(loadingMachine, { input: { projectId } });
+  const metadata = state.context.metadata;
+  const [session, setSession] = useState<ProjectSession | null>(null);
+
+  useEffect(() => {
+    if (!metadata) return;
+    const created = new ProjectSession(metadata);
+    window.deepcellLabel = created;
+    setSession(created);
+    return () => {
+      created.dispose();
+      if (window.deepcellLabel === created) delete window.deepcellLabel;
+    };
+  }, [metadata]);
+
+  if (state.matches('failed')) {
+    return (
+      <Box sx={{ p: 4 }}>
+        <Alert
+          severity="error"
+          data-testid="project-error"
+          action={<Button onClick={() => send({ type: 'RETRY' })}>Retry</Button>}
+        >
+          Could not open project {projectId}: {state.context.error}
+        </Alert>
+        <Button href="/" sx={{ mt: 2 }}>
+          Back to the home page
+        </Button>
+      </Box>
+    );
+  }
+  if (!session) {
+    return (
+      <Box sx={{ p: 4, display: 'flex', gap: 2, alignItems: 'center' }}>
+        <CircularProgress size={24} />
+        <Typography>Opening project…</Typography>
+      </Box>
+    );
+  }
+  return <Workspace session={session} />;
+}

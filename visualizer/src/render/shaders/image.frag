@@ -1,0 +1,132 @@
+#version 300 es
+// Draws the image for one canvas pixel: raw channels mixed by the display settings, then the
+// label fill, outlines, selected-cell highlight, the local brush preview and tool cursors.
+precision highp float;
+precision highp int;
+precision highp sampler2DArray;
+precision highp isampler2D;
+
+const int MAX_LAYERS = 8;
+const int LOOKUP_WIDTH = 4096;
+
+uniform sampler2DArray u_raw;   // one R32F layer per channel
+uniform isampler2D u_labels;    // R32I label values of the shown feature and frame
+uniform sampler2D u_lookup;     // RGBA8 per label value: cell colour, alpha 255 = selected cell
+uniform sampler2D u_overlay;    // R8: 1 = painted locally, 2 = erased locally, not yet confirmed
+
+uniform vec2 u_imageSize;
+uniform vec2 u_origin;          // image point at the canvas's top-left corner
+uniform float u_scale;          // image pixels per device pixel
+uniform vec2 u_canvasSize;      // device pixels
+
+uniform int u_layerCount;
+uniform int u_layerChannel[MAX_LAYERS];
+uniform vec3 u_layerColor[MAX_LAYERS];
+uniform vec2 u_layerRange[MAX_LAYERS];
+uniform bool u_grayscale;
+uniform float u_brightness;
+uniform float u_contrast;
+uniform bool u_invert;
+
+uniform bool u_showLabels;
+uniform float u_labelOpacity;
+uniform float u_outlineOpacity;
+uniform bool u_highlight;
+uniform int u_lookupSize;
+uniform bool u_hasLabels;
+uniform vec3 u_selectedColor;
+
+uniform vec3 u_brush;           // x, y, radius in image pixels; radius 0 = no brush cursor
+uniform vec4 u_box;             // x1, y1, x2, y2; x2 < x1 = no box
+uniform vec3 u_seed;            // x, y, 1 when a watershed seed is placed
+uniform vec3 u_background;
+uniform vec3 u_edgeColor;
+
+out vec4 outColor;
+
+vec3 hashColor(int value) {
+  float hue = fract(float(value) * 0.61803398875);
+  vec3 k = mod(vec3(5.0, 3.0, 1.0) + hue * 6.0, 6.0);
+  return vec3(0.85) - 0.6 * clamp(min(k, 4.0 - k), 0.0, 1.0);
+}
+
+vec4 lookupValue(int value) {
+  if (value < u_lookupSize) {
+    return texelFetch(u_lookup, ivec2(value % LOOKUP_WIDTH, value / LOOKUP_WIDTH), 0);
+  }
+  return vec4(hashColor(value), 0.5);
+}
+
+int labelAt(ivec2 p) {
+  if (p.x < 0 || p.y < 0 || p.x >= int(u_imageSize.x) || p.y >= int(u_imageSize.y)) return 0;
+  return texelFetch(u_labels, p, 0).r;
+}
+
+vec3 rawColor(ivec2 p) {
+  vec3 color = vec3(0.0);
+  for (int i = 0; i < MAX_LAYERS; i++) {
+    if (i >= u_layerCount) break;
+    float v = texelFetch(u_raw, ivec3(p, u_layerChannel[i]), 0).r;
+    vec2 range = u_layerRange[i];
+    float t = clamp((v - range.x) / max(range.y - range.x, 1e-6), 0.0, 1.0);
+    color += t * u_layerColor[i];
+  }
+  if (u_grayscale) {
+    float g = color.r;
+    g = (g - 0.5) * (1.0 + u_contrast) / max(1.0 - u_contrast, 0.05) + 0.5 + u_brightness;
+    g = clamp(g, 0.0, 1.0);
+    if (u_invert) g = 1.0 - g;
+    color = vec3(g);
+  }
+  return clamp(color, 0.0, 1.0);
+}
+
+void main() {
+  vec2 screen = vec2(gl_FragCoord.x, u_canvasSize.y - gl_FragCoord.y);
+  vec2 image = u_origin + screen * u_scale;
+  ivec2 p = ivec2(floor(image));
+
+  // Edge markers: a band along each canvas edge beyond which the image continues.
+  float band = 5.0;
+  vec2 viewEnd = u_origin + u_canvasSize * u_scale;
+  bool beyond = (u_origin.x > 0.0 && screen.x < band) || (u_origin.y > 0.0 && screen.y < band) ||
+                (viewEnd.x < u_imageSize.x && screen.x > u_canvasSize.x - band) ||
+                (viewEnd.y < u_imageSize.y && screen.y > u_canvasSize.y - band);
+
+  if (image.x < 0.0 || image.y < 0.0 || image.x >= u_imageSize.x || image.y >= u_imageSize.y) {
+    outColor = vec4(u_background, 1.0);
+  } else {
+    vec3 color = rawColor(p);
+    if (u_hasLabels && u_showLabels) {
+      int value = labelAt(p);
+      if (value != 0) {
+        vec4 cell = lookupValue(value);
+        bool selected = u_highlight && cell.a > 0.99;
+        vec3 fill = selected ? u_selectedColor : cell.rgb;
+        color = mix(color, fill, selected ? max(u_labelOpacity, 0.5) : u_labelOpacity);
+        bool edge = labelAt(p + ivec2(1, 0)) != value || labelAt(p - ivec2(1, 0)) != value ||
+                    labelAt(p + ivec2(0, 1)) != value || labelAt(p - ivec2(0, 1)) != value;
+        if (edge) color = mix(color, selected ? vec3(1.0, 0.1, 0.1) : vec3(1.0), u_outlineOpacity);
+      }
+    }
+    float overlay = texelFetch(u_overlay, p, 0).r * 255.0;
+    if (overlay > 0.5 && overlay < 1.5) color = mix(color, u_selectedColor, 0.7);
+    else if (overlay > 1.5) color = mix(color, vec3(0.0), 0.6);
+
+    // Tool cursors, one device pixel wide.
+    if (u_brush.z > 0.0) {
+      float d = abs(distance(image, u_brush.xy) - u_brush.z);
+      if (d < u_scale) color = vec3(1.0);
+    }
+    if (u_box.z >= u_box.x) {
+      bool inside = image.x >= u_box.x && image.x <= u_box.z + 1.0 && image.y >= u_box.y && image.y <= u_box.w + 1.0;
+      bool border = inside && (image.x - u_box.x < u_scale * 2.0 || u_box.z + 1.0 - image.x < u_scale * 2.0 ||
+                               image.y - u_box.y < u_scale * 2.0 || u_box.w + 1.0 - image.y < u_scale * 2.0);
+      if (border) color = vec3(1.0, 1.0, 0.0);
+    }
+    if (u_seed.z > 0.0 && distance(image, u_seed.xy + 0.5) < max(1.5, 4.0 * u_scale)) color = vec3(1.0, 1.0, 0.0);
+    outColor = vec4(color, 1.0);
+  }
+
+  if (beyond) outColor.rgb = mix(outColor.rgb, u_edgeColor, 0.8);
+}

@@ -1,0 +1,646 @@
+// One open project: creates the actors, owns the label copy and the renderer, and connects them.
+// Components read the actors through selectors and call the methods here for gestures and keys.
+import { createActor, fromPromise, type Actor } from 'xstate';
+import * as api from './api/client';
+import { LabelStore, type Rect } from './data/labelStore';
+import { decodePatchValues } from './data/patches';
+import { StrokePreview } from './data/strokePreview';
+import { actionForKey, type KeyActionId } from './keymap';
+import { displayMachine, type DisplayContext } from './machines/display';
+import { editQueueMachine, type QueuedEdit } from './machines/editQueue';
+import { exportMachine } from './machines/exporter';
+import { noticesMachine } from './machines/notices';
+import { selectionMachine } from './machines/selection';
+import { toolMachine, type ToolEmitted } from './machines/tools';
+import { availabilityFromHistory, undoMachine } from './machines/undo';
+import { toImage, viewportMachine } from './machines/viewport';
+import { buildLookup } from './render/lookup';
+import { Renderer, type DisplayUniforms } from './render/renderer';
+
+/** Actions that read the raw image take the channel shown. */
+const RAW_ACTIONS = new Set(['threshold', 'watershed', 'autofit']);
+const RAW_CACHE_FRAMES = 6;
+
+export function hexToRgb(hex: string): [number, number, number] {
+  const n = parseInt(hex.replace('#', ''), 16);
+  return [((n >> 16) & 255) / 255, ((n >> 8) & 255) / 255, (n & 255) / 255];
+}
+
+/** What the shader needs from the display settings. */
+export function displayUniforms(display: DisplayContext, dark: boolean): DisplayUniforms {
+  const settings = display.channels[display.channel];
+  const layers =
+    display.mode === 'grayscale'
+      ? [
+          {
+            channel: display.channel,
+            color: [1, 1, 1] as [number, number, number],
+            range: settings.range,
+          },
+        ]
+      : display.layers
+          .filter((l) => l.on)
+          .map((l) => ({
+            channel: l.channel,
+            color: hexToRgb(l.color),
+            range: display.channels[l.channel].range,
+          }));
+  return {
+    layers,
+    grayscale: display.mode === 'grayscale',
+    brightness: settings.brightness,
+    contrast: settings.contrast,
+    invert: settings.invert,
+    showLabels: display.showLabels,
+    labelOpacity: display.labelOpacity,
+    outlineOpacity: display.outlineOpacity,
+    highlight: display.highlight,
+    background: dark ? [0.07, 0.07, 0.09] : [0.8, 0.8, 0.82],
+  };
+}
+
+function download(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export class ProjectSession {
+  readonly store: LabelStore;
+  readonly preview: StrokePreview;
+  readonly viewport;
+  readonly display;
+  readonly selection;
+  readonly tools;
+  readonly editQueue;
+  readonly undo;
+  readonly exporter;
+  readonly notices;
+  divisions: api.Division[];
+  renderer: Renderer | null = null;
+  dark = false;
+  spaceHeld = false;
+  firstImageShown = false;
+
+  private rawCache = new Map<number, Map<number, Float32Array>>();
+  private rawRequests = new Map<string, Promise<void>>();
+  private labelRequests = new Map<string, Promise<void>>();
+  private applyChain: Promise<void> = Promise.resolve();
+  private maxValues = new Map<string, number>();
+  private unsubscribers: (() => void)[] = [];
+  private drag: {
+    x: number;
+    y: number;
+    panning: boolean;
+    moved: boolean;
+    toolDown: boolean;
+  } | null = null;
+  private pointer: { x: number; y: number } | null = null;
+
+  constructor(readonly metadata: api.ProjectMetadata) {
+    const id = metadata.id;
+    this.store = new LabelStore(metadata.width, metadata.height, metadata.cells);
+    this.preview = new StrokePreview(metadata.width, metadata.height);
+    this.divisions = metadata.divisions ?? [];
+    this.viewport = createActor(viewportMachine, {
+      input: { imageWidth: metadata.width, imageHeight: metadata.height },
+    });
+    this.display = createActor(displayMachine, {
+      input: {
+        channelNames: metadata.channel_names,
+        channelRanges: metadata.channel_ranges,
+        dtype: metadata.dtype,
+        features: metadata.features,
+        frames: metadata.frames,
+      },
+    });
+    this.selection = createActor(selectionMachine);
+    this.tools = createActor(toolMachine);
+    this.notices = createActor(noticesMachine);
+    this.undo = createActor(undoMachine, {
+      input: { canUndo: metadata.can_undo ?? false, canRedo: metadata.can_redo ?? false },
+    });
+    this.editQueue = createActor(
+      editQueueMachine.provide({
+        actors: {
+          send: fromPromise(async ({ input }) => {
+            const { item, version } = input;
+            if (item.kind !== 'edit') {
+              const call = item.kind === 'undo' ? api.undo : api.redo;
+              return call(input.projectId, version);
+            }
+            return api.postEdit(input.projectId, { ...item.request, base_version: version });
+          }),
+          poll: fromPromise(({ input }) => api.getEditsSince(input.projectId, input.version)),
+        },
+      }),
+      { input: { projectId: id, version: metadata.version } },
+    );
+    this.exporter = createActor(
+      exportMachine.provide({
+        actors: {
+          run: fromPromise(async ({ input }) => {
+            if (input.kind === 'submit') {
+              const result = await api.submitProject(input.projectId);
+              return `Submitted to ${result.bucket}/${result.key}.`;
+            }
+            const blob = await api.downloadExport(input.projectId, 'zip');
+            download(blob, `${metadata.name || input.projectId}.zip`);
+            return `Downloaded ${(blob.size / 1024).toFixed(0)} KB.`;
+          }),
+        },
+      }),
+      { input: { projectId: id } },
+    );
+    this.wire();
+  }
+
+  private wire() {
+    const on = <T>(subscription: { unsubscribe: () => void } | (() => T)) =>
+      this.unsubscribers.push(
+        typeof subscription === 'function' ? subscription : () => subscription.unsubscribe(),
+      );
+
+    on(this.tools.on('*', (event) => this.onToolEvent(event as ToolEmitted)));
+    on(
+      this.undo.on('request', (event) =>
+        this.editQueue.send({ type: event.kind === 'undo' ? 'UNDO' : 'REDO' }),
+      ),
+    );
+    on(
+      this.editQueue.on('applied', (event) => {
+        const { records, response } = event;
+        this.applyChain = this.applyChain.then(() => this.applyRecords(records));
+        if (response && typeof response.can_undo === 'boolean') {
+          this.undo.send({
+            type: 'SERVER_STATE',
+            canUndo: response.can_undo,
+            canRedo: response.can_redo ?? false,
+          });
+        } else if (!event.item) {
+          this.undo.send({ type: 'RECORDS_SEEN', records });
+        }
+      }),
+    );
+    on(
+      this.editQueue.on('rejected', (event) => {
+        const item: QueuedEdit = event.item;
+        const what = item.kind === 'edit' ? item.request.action : item.kind;
+        this.notify('error', `${what} failed and was undone on screen: ${event.message}`);
+      }),
+    );
+    on(this.editQueue.on('settled', (event) => this.settle(event.item)));
+    on(this.store.subscribe((change) => this.onStoreChange(change)));
+    on(this.display.subscribe(() => this.onDisplayChange()));
+    on(this.selection.subscribe(() => this.refreshLookup()));
+    on(this.viewport.subscribe(() => this.pushView()));
+    on(this.tools.subscribe(() => this.pushCursors()));
+
+    for (const actor of this.actors()) actor.start();
+    if (this.metadata.can_undo === undefined) void this.loadUndoHistory();
+  }
+
+  private actors(): Actor<never>[] {
+    return [
+      this.viewport,
+      this.display,
+      this.selection,
+      this.tools,
+      this.notices,
+      this.undo,
+      this.editQueue,
+      this.exporter,
+    ] as unknown as Actor<never>[];
+  }
+
+  /** The metadata lacks undo availability: work it out from the history's kinds. */
+  private async loadUndoHistory() {
+    try {
+      const history = await api.getEditsSince(this.metadata.id, 0);
+      this.undo.send({ type: 'SERVER_STATE', ...availabilityFromHistory(history.edits) });
+    } catch {
+      // Without history the buttons stay off until the first edit answers.
+    }
+  }
+
+  notify(severity: 'error' | 'warning' | 'info' | 'success', message: string) {
+    this.notices.send({ type: 'PUSH', severity, message });
+  }
+
+  dispose() {
+    for (const stop of this.unsubscribers) stop();
+    for (const actor of this.actors()) actor.stop();
+    this.renderer?.dispose();
+    this.renderer = null;
+  }
+
+  // ---- rendering -------------------------------------------------------------------------------
+
+  attachCanvas(canvas: HTMLCanvasElement) {
+    this.renderer = new Renderer(canvas);
+    this.renderer.setImage(this.metadata.width, this.metadata.height, this.metadata.channels);
+    this.renderer.onDraw = () => {
+      if (!this.firstImageShown && this.rawCache.get(this.current().frame)?.size) {
+        this.firstImageShown = true;
+        performance.mark('dcl:first-image');
+      }
+    };
+    this.onDisplayChange(true);
+    this.pushView();
+  }
+
+  setDark(dark: boolean) {
+    this.dark = dark;
+    this.pushDisplay();
+  }
+
+  private current() {
+    const { frame, feature } = this.display.getSnapshot().context;
+    return { frame, feature };
+  }
+
+  private shownFrame = -1;
+  private shownFeature = -1;
+
+  private onDisplayChange(force = false) {
+    const { frame, feature } = this.current();
+    if (force || frame !== this.shownFrame) {
+      this.shownFrame = frame;
+      this.showRaw(frame);
+      void this.loadRaw(frame);
+    }
+    if (force || frame !== this.shownFrame || feature !== this.shownFeature || force) {
+      this.shownFeature = feature;
+      this.showLabels();
+      void this.loadLabels(feature, frame);
+    }
+    this.pushDisplay();
+  }
+
+  private pushDisplay() {
+    this.renderer?.setDisplay(displayUniforms(this.display.getSnapshot().context, this.dark));
+  }
+
+  private pushView() {
+    const view = this.viewport.getSnapshot().context;
+    this.renderer?.setView({
+      x: view.x,
+      y: view.y,
+      zoom: view.zoom,
+      cssWidth: view.canvasWidth,
+      cssHeight: view.canvasHeight,
+      devicePixelRatio: window.devicePixelRatio || 1,
+    });
+  }
+
+  private pushCursors() {
+    const tools = this.tools.getSnapshot().context;
+    const brush =
+      this.pointer && (tools.tool === 'brush' || tools.tool === 'eraser')
+        ? ([
+            Math.floor(this.pointer.x) + 0.5,
+            Math.floor(this.pointer.y) + 0.5,
+            tools.brushSize,
+          ] as [number, number, number])
+        : null;
+    const box =
+      tools.boxStart && tools.boxEnd
+        ? ([
+            Math.min(tools.boxStart[0], tools.boxEnd[0]),
+            Math.min(tools.boxStart[1], tools.boxEnd[1]),
+            Math.max(tools.boxStart[0], tools.boxEnd[0]),
+            Math.max(tools.boxStart[1], tools.boxEnd[1]),
+          ] as [number, number, number, number])
+        : null;
+    const seed = tools.seed ? ([tools.seed.x, tools.seed.y] as [number, number]) : null;
+    this.renderer?.setCursors({ brush, box, seed });
+  }
+
+  private showRaw(frame: number) {
+    const channels = this.rawCache.get(frame);
+    if (!channels || !this.renderer) return;
+    for (const [channel, data] of channels) this.renderer.setRawChannel(channel, data);
+  }
+
+  private showLabels() {
+    const { frame, feature } = this.current();
+    this.renderer?.setLabels(this.store.plane(feature, frame) ?? null);
+    this.refreshLookup();
+  }
+
+  refreshLookup() {
+    if (!this.renderer) return;
+    const { frame, feature } = this.current();
+    const selected = this.selection.getSnapshot().context.selected;
+    const maxValue = this.maxValues.get(`${feature}/${frame}`) ?? 0;
+    this.renderer.setLookup(buildLookup(this.store.cellMap(feature, frame), maxValue, selected));
+  }
+
+  private onStoreChange(change: { kind: string; feature: number; frame: number; rect?: Rect }) {
+    const { frame, feature } = this.current();
+    if (change.frame !== frame || change.feature !== feature) return;
+    if (change.kind === 'cells') {
+      this.refreshLookup();
+    } else if (change.rect) {
+      this.renderer?.updateLabels(this.store.plane(feature, frame)!, change.rect);
+    } else {
+      this.showLabels();
+    }
+  }
+
+  // ---- pixel loading ---------------------------------------------------------------------------
+
+  private loadRaw(frame: number): Promise<void> {
+    const key = `${frame}`;
+    const existing = this.rawRequests.get(key);
+    if (existing) return existing;
+    const promise = (async () => {
+      let channels = this.rawCache.get(frame);
+      if (!channels) {
+        channels = new Map();
+        this.rawCache.set(frame, channels);
+      }
+      const loads = Array.from({ length: this.metadata.channels }, async (_x, channel) => {
+        const plane = await api.getRaw(this.metadata.id, frame, channel);
+        channels.set(channel, plane.data as Float32Array);
+        if (this.current().frame === frame)
+          this.renderer?.setRawChannel(channel, plane.data as Float32Array);
+      });
+      try {
+        await Promise.all(loads);
+      } catch (error) {
+        this.rawRequests.delete(key);
+        this.notify('error', `Could not load frame ${frame}: ${(error as Error).message}`);
+      }
+      this.trimRawCache(frame);
+    })();
+    this.rawRequests.set(key, promise);
+    return promise;
+  }
+
+  private trimRawCache(keep: number) {
+    for (const frame of this.rawCache.keys()) {
+      if (this.rawCache.size <= RAW_CACHE_FRAMES) break;
+      if (frame === keep || frame === this.current().frame) continue;
+      this.rawCache.delete(frame);
+      this.rawRequests.delete(`${frame}`);
+    }
+  }
+
+  private loadLabels(feature: number, frame: number): Promise<void> {
+    const key = `${feature}/${frame}`;
+    if (this.store.hasPlane(feature, frame)) return Promise.resolve();
+    const existing = this.labelRequests.get(key);
+    if (existing) return existing;
+    const promise = (async () => {
+      try {
+        const plane = await api.getLabels(this.metadata.id, feature, frame);
+        const data = plane.data as Int32Array;
+        let max = 0;
+        for (let i = 0; i < data.length; i++) if (data[i] > max) max = data[i];
+        this.maxValues.set(key, max);
+        this.store.setPlane(feature, frame, data);
+        const known = this.editQueue.getSnapshot().context.version;
+        // Edits that landed while the plane was on its way are not in it: fetch it again.
+        if (plane.version !== undefined && plane.version < known) {
+          this.labelRequests.delete(key);
+          this.store.forgetPlane(feature, frame);
+          await this.loadLabels(feature, frame);
+        }
+      } catch (error) {
+        this.notify('error', `Could not load labels: ${(error as Error).message}`);
+      } finally {
+        this.labelRequests.delete(key);
+      }
+    })();
+    this.labelRequests.set(key, promise);
+    return promise;
+  }
+
+  // ---- edits -----------------------------------------------------------------------------------
+
+  private async applyRecords(records: api.EditRecord[]) {
+    for (const record of records) {
+      for (const patch of record.patches ?? []) {
+        if (!this.store.hasPlane(patch.feature, patch.frame)) continue;
+        try {
+          const values = await decodePatchValues(patch.data, patch.width * patch.height);
+          const key = `${patch.feature}/${patch.frame}`;
+          let max = this.maxValues.get(key) ?? 0;
+          for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
+          if (max !== this.maxValues.get(key)) {
+            this.maxValues.set(key, max);
+          }
+          this.store.applyPatch(patch, values);
+        } catch (error) {
+          this.notify(
+            'error',
+            `Could not read an update from the server: ${(error as Error).message}`,
+          );
+        }
+      }
+      if (record.cells?.length) this.store.applyCellChanges(record.cells);
+      if (record.divisions) this.divisions = record.divisions;
+    }
+    if (records.length) this.refreshLookup();
+  }
+
+  private settle(item: QueuedEdit) {
+    this.applyChain = this.applyChain.then(() => {
+      const rect = this.preview.remove(item.id);
+      if (rect) this.renderer?.updateOverlay(this.preview.mask, rect);
+    });
+  }
+
+  /** Queue an edit of the shown frame and feature. */
+  sendEdit(action: string, args: Record<string, unknown>) {
+    const { frame, feature, channel } = this.display.getSnapshot().context;
+    const fullArgs = RAW_ACTIONS.has(action) ? { channel, ...args } : args;
+    const queue = this.editQueue.getSnapshot().context;
+    const id = queue.nextId;
+    if (action === 'brush' || action === 'erase') this.preview.rename('stroke', id);
+    this.editQueue.send({
+      type: 'ENQUEUE',
+      edit: {
+        action,
+        args: fullArgs,
+        frame,
+        feature,
+        write_mode: this.tools.getSnapshot().context.writeMode,
+      },
+    });
+  }
+
+  private onToolEvent(event: ToolEmitted) {
+    switch (event.type) {
+      case 'edit':
+        this.sendEdit(event.action, event.args);
+        break;
+      case 'pick':
+        this.selection.send({ type: 'CLICK', cells: event.cells });
+        break;
+      case 'stroke': {
+        // Drawn now, in this frame; the server's patch replaces it.
+        const rect = this.preview.extend('stroke', event);
+        if (rect) {
+          this.renderer?.updateOverlay(this.preview.mask, rect);
+          this.renderer?.render();
+        }
+        break;
+      }
+      case 'notice':
+        this.notify('info', event.message);
+        break;
+    }
+  }
+
+  // ---- pointer and keys ------------------------------------------------------------------------
+
+  private imagePoint(canvasX: number, canvasY: number) {
+    return toImage(this.viewport.getSnapshot().context, canvasX, canvasY);
+  }
+
+  /** Cells under an image point: one read from the label copy, no scan. */
+  cellsAt(x: number, y: number): number[] {
+    const { frame, feature } = this.current();
+    return this.store.cellsAt(feature, frame, x, y);
+  }
+
+  pointerDown(canvasX: number, canvasY: number, button: number) {
+    const tool = this.tools.getSnapshot().context.tool;
+    const panning = button === 1 || button === 2 || this.spaceHeld;
+    this.drag = { x: canvasX, y: canvasY, panning, moved: false, toolDown: false };
+    // The select tool pans on drag and picks on a click without movement.
+    if (panning || tool === 'select') return;
+    this.drag.toolDown = true;
+    this.toolPointerDown(canvasX, canvasY);
+  }
+
+  private toolPointerDown(canvasX: number, canvasY: number) {
+    const point = this.imagePoint(canvasX, canvasY);
+    this.tools.send({
+      type: 'POINTER_DOWN',
+      x: point.x,
+      y: point.y,
+      cells: this.cellsAt(point.x, point.y),
+      selected: this.selection.getSnapshot().context.selected,
+    });
+  }
+
+  pointerMove(canvasX: number, canvasY: number) {
+    const point = this.imagePoint(canvasX, canvasY);
+    this.pointer = point;
+    this.selection.send({ type: 'HOVER', cells: this.cellsAt(point.x, point.y) });
+    const drag = this.drag;
+    if (drag) {
+      const dx = canvasX - drag.x;
+      const dy = canvasY - drag.y;
+      if (!drag.moved && Math.hypot(dx, dy) > 3) drag.moved = true;
+      if (drag.toolDown) {
+        this.tools.send({ type: 'POINTER_MOVE', x: point.x, y: point.y });
+      } else if (drag.moved) {
+        this.viewport.send({ type: 'PAN', dx, dy });
+        drag.x = canvasX;
+        drag.y = canvasY;
+      }
+    }
+    this.pushCursors();
+  }
+
+  pointerUp(canvasX: number, canvasY: number) {
+    const drag = this.drag;
+    this.drag = null;
+    if (!drag) return;
+    const point = this.imagePoint(canvasX, canvasY);
+    if (drag.toolDown) {
+      this.tools.send({ type: 'POINTER_UP', x: point.x, y: point.y });
+    } else if (!drag.moved && !drag.panning) {
+      this.toolPointerDown(canvasX, canvasY);
+    }
+  }
+
+  pointerLeave() {
+    this.pointer = null;
+    this.selection.send({ type: 'HOVER', cells: [] });
+    this.pushCursors();
+  }
+
+  wheel(canvasX: number, canvasY: number, deltaY: number) {
+    this.viewport.send({ type: 'ZOOM_AT', factor: Math.exp(-deltaY * 0.0015), canvasX, canvasY });
+  }
+
+  private selectedCell() {
+    return this.selection.getSnapshot().context.selected;
+  }
+
+  private cellList() {
+    return this.store.allCells(this.current().feature);
+  }
+
+  readonly keyHandlers: Record<KeyActionId, () => void> = {
+    zoomIn: () => this.viewport.send({ type: 'ZOOM_IN' }),
+    zoomOut: () => this.viewport.send({ type: 'ZOOM_OUT' }),
+    fit: () => this.viewport.send({ type: 'FIT' }),
+    pan: () => {
+      this.spaceHeld = true;
+    },
+    nextFeature: () => this.display.send({ type: 'NEXT_FEATURE' }),
+    nextChannel: () => this.display.send({ type: 'NEXT_CHANNEL' }),
+    previousFrame: () => this.display.send({ type: 'PREVIOUS_FRAME' }),
+    nextFrame: () => this.display.send({ type: 'NEXT_FRAME' }),
+    toggleHighlight: () => this.display.send({ type: 'TOGGLE_HIGHLIGHT' }),
+    toggleLabels: () => this.display.send({ type: 'TOGGLE_LABELS' }),
+    previousCell: () => this.selection.send({ type: 'PREVIOUS', cells: this.cellList() }),
+    nextCell: () => this.selection.send({ type: 'NEXT', cells: this.cellList() }),
+    newCell: () =>
+      this.selection.send({ type: 'SELECT', cell: this.store.maxCell(this.current().feature) + 1 }),
+    reset: () => {
+      this.selection.send({ type: 'RESET' });
+      this.tools.send({ type: 'CANCEL' });
+    },
+    select: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'select' }),
+    brush: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'brush' }),
+    eraser: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'eraser' }),
+    toggleEraser: () => this.tools.send({ type: 'TOGGLE_ERASER' }),
+    brushBigger: () => this.tools.send({ type: 'BRUSH_BIGGER' }),
+    brushSmaller: () => this.tools.send({ type: 'BRUSH_SMALLER' }),
+    trim: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'trim' }),
+    flood: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'flood' }),
+    threshold: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'threshold' }),
+    watershed: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'watershed' }),
+    autofit: () =>
+      this.tools.send({ type: 'CELL_ACTION', action: 'autofit', selected: this.selectedCell() }),
+    shrink: () =>
+      this.tools.send({ type: 'CELL_ACTION', action: 'shrink', selected: this.selectedCell() }),
+    grow: () =>
+      this.tools.send({ type: 'CELL_ACTION', action: 'grow', selected: this.selectedCell() }),
+    delete: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'delete' }),
+    replace: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'replace' }),
+    swap: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'swap' }),
+    relabel: () => this.tools.send({ type: 'SELECT_TOOL', tool: 'new' }),
+    apply: () => this.tools.send({ type: 'APPLY', selected: this.selectedCell() }),
+    undo: () => this.undo.send({ type: 'UNDO' }),
+    redo: () => this.undo.send({ type: 'REDO' }),
+    help: () => this.onHelp?.(),
+    closeDialog: () => undefined,
+  };
+
+  onHelp: (() => void) | null = null;
+
+  /** Handle a key press on the project page; returns whether it was ours. */
+  keyDown(name: string): boolean {
+    const action = actionForKey('project', name);
+    if (!action) return false;
+    this.keyHandlers[action]();
+    return true;
+  }
+
+  keyUp(name: string) {
+    if (name === 'Space') this.spaceHeld = false;
+  }
+}

@@ -241,3 +241,42 @@ def test_submit_writes_to_the_configured_output(client, app):
 
         body = (Path(app.config["OUTPUT_DIR"]) / answer["key"]).read_bytes()
     assert "X.ome.tiff" in zipfile.ZipFile(io.BytesIO(body)).namelist()
+
+
+@pytest.fixture
+def file_server():
+    """Serves the shared test data over HTTP on loopback for URL loading."""
+    import functools
+    import http.server
+    import threading
+
+    folder = shared_file("scikit-image/cell.png").parent.parent
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_create_from_urls(client, file_server):
+    response = client.post(
+        "/api/project",
+        data={
+            "images": f"{file_server}/stardist/img2d.tif",
+            "labels": f"{file_server}/stardist/mask2d.tif",
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    project_id = response.get_json()
+    meta = client.get(f"/api/projects/{project_id}").get_json()
+    assert meta["source"].endswith("/stardist/img2d.tif")
+    assert len({c["cell"] for c in meta["cells"]}) == 125
+    response = client.post(
+        "/api/projects",
+        data={"images_url": f"{file_server}/scikit-image/cell.png", "name": "phase"},
+    )
+    assert response.status_code == 201 and response.get_json()["name"] == "phase"
+    missing = client.post("/api/projects", data={"images_url": f"{file_server}/nothing.tif"})
+    assert missing.status_code == 400 and "404" in missing.get_json()["error"]

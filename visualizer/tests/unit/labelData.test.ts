@@ -1,0 +1,79 @@
+import { deflateSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { decodePlane } from '../../src/api/client';
+import { LabelStore } from '../../src/data/labelStore';
+import { decodePatchValues } from '../../src/data/patches';
+import { StrokePreview } from '../../src/data/strokePreview';
+import { buildLookup } from '../../src/render/lookup';
+
+describe('label data', () => {
+  it('decodes a server patch (base64 of zlib int32 LE)', async () => {
+    const values = new Int32Array([0, 7, 7, 123456]);
+    const data = deflateSync(Buffer.from(values.buffer)).toString('base64');
+    expect([...(await decodePatchValues(data, 4))]).toEqual([0, 7, 7, 123456]);
+    await expect(decodePatchValues(data, 5)).rejects.toThrow(/expected 5/);
+  });
+
+  it('reads the cells under a pixel from the copy and applies patches and cell changes', () => {
+    const store = new LabelStore(4, 3, [
+      { value: 1, cell: 1, t: 0, c: 0 },
+      { value: 3, cell: 1, t: 0, c: 0 },
+      { value: 3, cell: 2, t: 0, c: 0 },
+    ]);
+    const changes: string[] = [];
+    store.subscribe((c) => changes.push(c.kind));
+    store.setPlane(0, 0, new Int32Array([0, 1, 1, 0, 0, 3, 3, 0, 0, 0, 0, 0]));
+    expect(store.cellsAt(0, 0, 1.5, 0.2)).toEqual([1]);
+    expect(store.cellsAt(0, 0, 2, 1)).toEqual([1, 2]);
+    expect(store.cellsAt(0, 0, -1, 1)).toEqual([]);
+    store.applyPatch(
+      { feature: 0, frame: 0, x: 1, y: 1, width: 2, height: 2, data: '' },
+      new Int32Array([5, 5, 5, 0]),
+    );
+    expect(store.valueAt(0, 0, 1, 2)).toBe(5);
+    expect(store.valueAt(0, 0, 2, 2)).toBe(0);
+    expect(store.valueAt(0, 0, 3, 1)).toBe(0);
+    store.applyCellChanges([
+      { t: 0, c: 0, value: 5, cells: [9] },
+      { t: 0, c: 0, value: 3, cells: [] },
+    ]);
+    expect(store.cellsAt(0, 0, 1, 1)).toEqual([9]);
+    expect(store.allCells(0)).toEqual([1, 9]);
+    expect(store.maxCell(0)).toBe(9);
+    expect(changes).toEqual(['pixels', 'pixels', 'cells']);
+  });
+
+  it('converts each pixel type for the textures', () => {
+    expect([...decodePlane(new Uint16Array([0, 65535]).buffer, 'uint16')]).toEqual([0, 65535]);
+    expect([...decodePlane(new Int8Array([-5, 3]).buffer, 'int8')]).toEqual([-5, 3]);
+    expect(decodePlane(new Int32Array([1]).buffer, 'int32')).toBeInstanceOf(Int32Array);
+    expect(() => decodePlane(new ArrayBuffer(2), 'complex64')).toThrow(/Unsupported/);
+  });
+
+  it('previews a stroke at once and removes it when settled', () => {
+    const preview = new StrokePreview(20, 10);
+    const rect = preview.extend('stroke', {
+      points: [
+        [2, 2],
+        [8, 2],
+      ],
+      size: 1,
+      erase: false,
+    });
+    expect(rect).toEqual({ x: 1, y: 1, width: 9, height: 3 });
+    expect(preview.mask[2 * 20 + 5]).toBe(1);
+    preview.rename('stroke', 4);
+    preview.extend(5, { points: [[15, 7]], size: 0, erase: true });
+    preview.remove(4);
+    expect(preview.mask[2 * 20 + 5]).toBe(0);
+    expect(preview.mask[7 * 20 + 15]).toBe(2);
+    expect(preview.pending).toBe(1);
+  });
+
+  it('marks the selected cell in the lookup, including values shared by several cells', () => {
+    const lookup = buildLookup(new Map([[4, [2, 8]]]), 5, 8);
+    expect(lookup.data[4 * 4 + 3]).toBe(255);
+    expect(lookup.data[5 * 4 + 3]).toBe(128);
+    expect(lookup.size).toBe(4096);
+  });
+});

@@ -332,3 +332,25 @@ def test_pixel_actions_on_real_nuclei(client):
     )
     split = label_frame(client, pid)
     assert len(set(np.unique(split)) - set(np.unique(now))) == 1
+
+
+def test_flood_fills_a_hole_and_a_clicked_cell(client):
+    pid = _blank_project(client, 50, 70)["id"]
+    ring = [[x, 10] for x in range(10, 31)] + [[30, y] for y in range(10, 31)]
+    ring += [[x, 30] for x in range(30, 9, -1)] + [[10, y] for y in range(30, 9, -1)]
+    _edit(client, pid, "brush", args={"points": ring, "brush_size": 1, "cell": 1})
+    _edit(client, pid, "brush", args={"points": [[60, 40]], "brush_size": 3, "cell": 2})
+    # A click inside the ring fills the hole only: the patch stays inside the ring.
+    answer = _edit(client, pid, "flood", args={"x": 20, "y": 20, "cell": 1})
+    (patch,) = answer["edits"][0]["patches"]
+    assert (patch["x"], patch["y"], patch["width"], patch["height"]) == (11, 11, 19, 19)
+    labels = label_frame(client, pid)
+    assert (labels[10:31, 10:31] == 1).all() and labels[5, 5] == 0
+    # A click on cell 2 gives all of its pixels to cell 3 (overwrite), and nothing else.
+    _edit(client, pid, "flood", args={"x": 60, "y": 40, "cell": 3}, write_mode="overwrite")
+    after = label_frame(client, pid)
+    np.testing.assert_array_equal(after == 3, labels == 2)
+    # A click on the open background floods all of it with cell 4.
+    _edit(client, pid, "flood", args={"x": 0, "y": 0, "cell": 4})
+    final = label_frame(client, pid)
+    np.testing.assert_array_equal(final == 4, after == 0)

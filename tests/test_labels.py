@@ -135,7 +135,10 @@ def test_windows():
         {"x1": 4, "y1": 9, "x2": 2, "y2": 3, "cell": 1}, 20, 10
     )
     assert ACTIONS["threshold"].window(threshold, 20, 10, boxes()) == (3, 2, 10, 5)
-    assert ACTIONS["flood"].window({"x": 1, "y": 1, "cell": 2}, 20, 10, boxes()) == (0, 0, 20, 10)
+    # flood starts with the cell's box and the click, one pixel wider
+    assert ACTIONS["flood"].window({"x": 1, "y": 1, "cell": 2}, 20, 10, boxes()) == (0, 0, 3, 3)
+    flood = {"x": 8, "y": 1, "cell": 5}
+    assert ACTIONS["flood"].window(flood, 20, 10, boxes(c5=(2, 2, 4, 6))) == (0, 1, 5, 10)
     assert ACTIONS["trim"].window({"x": 3, "y": 1, "cell": 5}, 20, 10, boxes(c5=(0, 2, 4, 6))) == (
         0,
         2,
@@ -353,6 +356,31 @@ def test_flood_hole_in_overwrite_and_overlap():
     )
     assert cellmap.cells(result[3, 3]) == {1, 2}
     assert result[1, 6] == 2  # the other region of the same value is not connected
+
+
+def test_flood_asks_for_a_larger_window_when_the_region_continues():
+    from deepcell_label.labels import WindowTooSmall
+
+    window = np.array([[0, 0, 0], [0, 7, 7], [0, 7, 7]], np.int32)
+    cellmap = CellMap({7: [7]}, 8)
+    args = {"x": 11, "y": 21, "cell": 3}
+    # The window sits inside a 100 x 100 frame: the 7s touch its lower and right inner edges.
+    with pytest.raises(WindowTooSmall) as raised:
+        ACTIONS["flood"].apply(
+            window.copy(), (20, 10), cellmap, args, None, "overwrite", (100, 100)
+        )
+    assert raised.value.value == 7
+    # At the frame's own corner the same window is complete.
+    result = ACTIONS["flood"].apply(
+        window.copy(),
+        (97, 97),
+        cellmap,
+        {"x": 98, "y": 98, "cell": 3},
+        None,
+        "overwrite",
+        (100, 100),
+    )
+    assert (result == np.array([[0, 0, 0], [0, 3, 3], [0, 3, 3]])).all()
 
 
 def test_flood_background_is_four_connected():

@@ -2,7 +2,7 @@
 
 import numpy as np
 from deepcell_label.errors import EditError
-from deepcell_label.labels import ACTIONS, CELL_ACTIONS, CellMap
+from deepcell_label.labels import ACTIONS, CELL_ACTIONS, CellMap, WindowTooSmall
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -46,7 +46,13 @@ def apply_in_window(frame, cellmap, name, args, mode, raw=None):
     window = frame[y0:y1, x0:x1].copy()
     window_raw = None if raw is None else raw[y0:y1, x0:x1]
     result = frame.copy()
-    result[y0:y1, x0:x1] = action.apply(window, (y0, x0), cellmap, args, window_raw, mode)
+    try:
+        new = action.apply(window, (y0, x0), cellmap, args, window_raw, mode, (height, width))
+    except WindowTooSmall:
+        # As the service does when an action reaches past its window: read more (here, all).
+        y0, x0, y1, x1 = 0, 0, height, width
+        new = action.apply(frame.copy(), (0, 0), cellmap, args, raw, mode, (height, width))
+    result[y0:y1, x0:x1] = new
     return result
 
 

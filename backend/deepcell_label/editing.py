@@ -344,26 +344,44 @@ def _pixel_action(
     if action == "watershed" and args.get("new_cell") is None:
         args["new_cell"] = project.next_cell[feature]  # the server picks unused ids
     args = spec.validate(args, project.height, project.width)
-    box = spec.window(
-        args, project.height, project.width, context.frame(feature, frame).cell_box, frame
-    )
-    raw = None
-    if spec.uses_raw:
-        channel = args.get("channel", 0)
-        if (
-            isinstance(channel, bool)
-            or not isinstance(channel, int)
-            or not 0 <= channel < project.channels
-        ):
-            raise EditError(
-                f"{action} reads raw channel {channel!r}, but the project has channels 0–{project.channels - 1}."
+    state = context.frame(feature, frame)
+    box = spec.window(args, project.height, project.width, state.cell_box, frame)
+    channel = args.get("channel", 0)
+    if spec.uses_raw and (
+        isinstance(channel, bool)
+        or not isinstance(channel, int)
+        or not 0 <= channel < project.channels
+    ):
+        raise EditError(
+            f"{action} reads raw channel {channel!r}, but the project has channels "
+            f"0–{project.channels - 1}."
+        )
+    whole = (0, 0, project.height, project.width)
+    while True:
+        raw = raw_window(project, frame, channel, box) if spec.uses_raw else None
+        try:
+            context.apply_window(
+                feature,
+                frame,
+                box,
+                lambda window, cellmap, box=box, raw=raw: spec.apply(
+                    window, box[:2], cellmap, args, raw, write_mode, (project.height, project.width)
+                ),
             )
-        raw = raw_window(project, frame, channel, box)
-    context.apply_window(
-        feature,
-        frame,
-        box,
-        lambda window, cellmap: spec.apply(window, box[:2], cellmap, args, raw, write_mode),
+            return
+        except label_actions.WindowTooSmall as more:
+            # The clicked value's pixels (or the background) continue past the window.
+            info = state.index.get(more.value)
+            bigger = whole if info is None else _pad(tiling.union(box, info.box), 1, whole)
+            box = whole if bigger == box else bigger
+
+
+def _pad(box: tiling.Box, margin: int, limit: tiling.Box) -> tiling.Box:
+    return (
+        max(limit[0], box[0] - margin),
+        max(limit[1], box[1] - margin),
+        min(limit[2], box[2] + margin),
+        min(limit[3], box[3] + margin),
     )
 
 

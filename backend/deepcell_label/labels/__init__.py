@@ -4,6 +4,7 @@ from deepcell_label.labels.actions import (
     ACTIONS,
     WRITE_MODES,
     Action,
+    WindowTooSmall,
     add_cell,
     remove_cell,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ACTIONS",
     "CELL_ACTIONS",
     "WRITE_MODES",
+    "WindowTooSmall",
     "Action",
     "CellAction",
     "CellMap",

@@ -27,6 +27,19 @@ CellBox = Callable[[int], Box | None]
 
 WRITE_MODES = ("exclude", "overwrite", "overlap")
 
+
+class WindowTooSmall(Exception):  # noqa: N818 - a request to the caller, not an error
+    """Raised by an action whose result reaches past its window inside the frame.
+
+    The caller reads a larger window and applies the action again: the pixels of ``value``
+    (background when 0) continue outside the window.
+    """
+
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.value = value
+
+
 # 4-connected and 8-connected neighbourhoods.
 _EDGE_NEIGHBOURS = ndimage.generate_binary_structure(2, 1)
 _ALL_NEIGHBOURS = ndimage.generate_binary_structure(2, 2)
@@ -170,6 +183,7 @@ class Action:
         args: dict[str, Any],
         raw: np.ndarray | None = None,
         write_mode: str = "exclude",
+        frame_shape: tuple[int, int] | None = None,
     ) -> np.ndarray:
         """Compute the new labels of ``window``.
 
@@ -188,11 +202,18 @@ class Action:
             The same window of the chosen raw channel (any dtype); required when ``uses_raw``.
         write_mode : {'exclude', 'overwrite', 'overlap'}
             How pixels already encoding other cells are treated where the action adds pixels.
+        frame_shape : tuple of int, optional
+            (height, width) of the whole frame; without it the window is taken as the frame.
 
         Returns
         -------
         numpy.ndarray
             The new window: same shape, int32.
+
+        Raises
+        ------
+        WindowTooSmall
+            When the result would reach past the window (flood): apply again on a larger one.
         """
         if write_mode not in WRITE_MODES:
             raise EditError(
@@ -207,7 +228,7 @@ class Action:
             raw = np.asarray(raw)
             if raw.shape != window.shape:
                 raise ValueError(f"raw window {raw.shape} differs from labels {window.shape}")
-        result = self.compute(window, _Origin(*origin), cellmap, args, raw, write_mode)
+        result = self.compute(window, _Origin(*origin, frame_shape), cellmap, args, raw, write_mode)
         return np.asarray(result, dtype=np.int32)
 
 
@@ -217,6 +238,23 @@ class _Origin:
 
     y: int
     x: int
+    frame_shape: tuple[int, int] | None = None
+
+    def inner_edges(self, window: np.ndarray) -> np.ndarray:
+        """Mask of the window's border pixels that are not also on the frame's border."""
+        edges = np.zeros(window.shape, bool)
+        if self.frame_shape is None:
+            return edges
+        height, width = self.frame_shape
+        if self.y > 0:
+            edges[0, :] = True
+        if self.x > 0:
+            edges[:, 0] = True
+        if self.y + window.shape[0] < height:
+            edges[-1, :] = True
+        if self.x + window.shape[1] < width:
+            edges[:, -1] = True
+        return edges
 
     def point(self, x: int, y: int) -> tuple[int, int]:
         """(row, column) in the window of the frame point (x, y)."""
@@ -345,8 +383,15 @@ def _trim(window, origin, cellmap, args, raw, write_mode):
     return remove_cell(window, mask & (parts != parts[point]), cell, cellmap)
 
 
-def _whole_frame(args: dict, height: int, width: int, cells: _PresentCells) -> Box:
-    return 0, 0, height, width
+def _flood_window(args: dict, height: int, width: int, cells: _PresentCells) -> Box:
+    """First try: the selected cell's box and the click, one pixel wider (a hole fits in it).
+
+    When the flooded region turns out to reach past it, :func:`_flood` asks for more.
+    """
+    y, x = args["y"], args["x"]
+    box = cells.cell_box(args["cell"])
+    y0, x0, y1, x1 = box if box is not None else (y, x, y + 1, x + 1)
+    return _padded((min(y0, y), min(x0, x), max(y1, y + 1), max(x1, x + 1)), 1, height, width)
 
 
 def _flood(window, origin, cellmap, args, raw, write_mode):
@@ -355,6 +400,8 @@ def _flood(window, origin, cellmap, args, raw, write_mode):
     # diagonal line keeps its inside apart from the outside.
     connectivity = 1 if window[point] == 0 else 2
     region = segmentation.flood(window, point, connectivity=connectivity)
+    if (region & origin.inner_edges(window)).any():
+        raise WindowTooSmall(int(window[point]))
     return add_cell(window, region, args["cell"], cellmap, write_mode)
 
 
@@ -527,7 +574,7 @@ ACTIONS: dict[str, Action] = {
         Action("brush", _STROKE, _stroke_window, _brush),
         Action("erase", _STROKE, _stroke_window, _erase),
         Action("trim", _CLICK_ON_CELL, _trim_window, _trim),
-        Action("flood", _CLICK_ON_CELL, _whole_frame, _flood),
+        Action("flood", _CLICK_ON_CELL, _flood_window, _flood),
         Action(
             "threshold",
             {**_BOX, **_CELL, **_CHANNEL},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import resource
 import secrets
@@ -30,8 +31,12 @@ def make_app(data_dir: Path):
     app = create_app(
         {"DATA_DIR": str(data_dir), "ALLOW_PRIVATE_URLS": True, "LOG_LEVEL": "WARNING"}
     )
-    with app.app_context():
-        upgrade()
+    logging.disable(logging.INFO)  # the migration's progress lines would clutter the tables
+    try:
+        with app.app_context():
+            upgrade()
+    finally:
+        logging.disable(logging.NOTSET)
     return app
 
 
@@ -283,6 +288,8 @@ class Goal:
 
 
 def goals_table(title: str, goals: Sequence[Goal]) -> str:
+    if QUICK:
+        title += " (BENCH_QUICK: sizes and runs shrunk, so these verdicts are only a smoke test)"
     return table(
         title,
         ("result", "goal", "measured"),

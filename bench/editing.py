@@ -3,7 +3,8 @@
 One project per size (one frame, one uint16 channel, disc-shaped cells on a 20-px pitch, so one
 cell per 400 px²), created once by upload and reused for every action. Each action is warmed up
 once, then timed over its runs through the test client (the whole WSGI stack, in process), each
-run on a different cell (or, for the brush, a different place). Undo and redo are timed on the
+run on a different cell (or, for the brush, a different place); the runs at the three sizes
+are interleaved, so that the load of the machine weighs on each size alike. Undo and redo are timed on the
 brush strokes, undoing them one by one and then redoing them.
 
 Baseline: per edit, the client deflates the whole int32 frame into a zip (ZIP_DEFLATED, default
@@ -23,6 +24,7 @@ import random
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +70,7 @@ class Session:
     version: int = 0
     next_new_cell: int = 0
     free_cells: list[tuple[int, int]] = field(default_factory=list)  # (row, col) of blocks
+    rng: random.Random = field(default_factory=random.Random)
     erased: list[tuple[int, float, float]] = field(default_factory=list)  # cut in two by erase
 
     def take_cells(self, count: int) -> list[tuple[int, float, float]]:
@@ -194,30 +197,34 @@ def _create(client, size: int, folder: Path) -> tuple[str, Layout, np.ndarray, f
     return project["id"], layout, labels, seconds
 
 
-def _time_requests(session: Session, requests: list[tuple]) -> tuple[list[float], list[int]]:
-    sizes: list[int] = []
+def _interleaved(calls: dict[int, Callable[[int], int]], runs: int, budget: float | None = None):
+    """Time `calls[size](i)` for i in range(runs) at every size, in rounds: round i runs call i
+    at each size, starting at a different size each round, so that changes of load on the
+    machine fall on all sizes alike. Returns {size: (seconds, answer bytes)}."""
+    order = list(calls)
+    out: dict[int, tuple[list[float], list[int]]] = {size: ([], []) for size in order}
+    started = time.perf_counter()
+    for i in range(runs):
+        shift = i % len(order)
+        for size in order[shift:] + order[:shift]:
+            begin = time.perf_counter()
+            answer = calls[size](i)
+            out[size][0].append(time.perf_counter() - begin)
+            out[size][1].append(answer)
+        if budget is not None and i >= 9 and time.perf_counter() - started > budget:
+            break
+    return out
 
-    def call(i: int) -> None:
-        action, args, write_mode = requests[i]
-        sizes.append(session.edit(action, args, write_mode))
 
-    return time_calls(call, len(requests), ACTION_BUDGET, minimum=10), sizes
+def _figures(seconds: list[float], sizes: list[int]) -> dict:
+    return {**summary(seconds), "median_bytes": float(np.median(sizes)), "max_bytes": max(sizes)}
 
 
-def _time_steps(session: Session, direction: str, count: int) -> tuple[list[float], list[int]]:
-    sizes: list[int] = []
-
-    def call(_: int) -> None:
-        sizes.append(session.post(direction, {"base_version": session.version}))
-
-    return time_calls(call, count), sizes
-
-
-def _profile(session: Session, action: str, rng: random.Random) -> str:
+def _profile(session: Session, action: str) -> str:
     if action in ("undo", "redo"):
         call = lambda: session.post(action, {"base_version": session.version})  # noqa: E731
     else:
-        name, args, write_mode = _requests(session, action, 1, rng)[0]
+        name, args, write_mode = _requests(session, action, 1, session.rng)[0]
         call = lambda: session.edit(name, args, write_mode)  # noqa: E731
     profiler = cProfile.Profile()
     profiler.runcall(call)
@@ -226,7 +233,7 @@ def _profile(session: Session, action: str, rng: random.Random) -> str:
     return f"cProfile of one {action} at {session.size}²:\n{out.getvalue()}"
 
 
-def _measure_size(client, size: int, folder: Path) -> dict:
+def _open_session(client, size: int, folder: Path) -> tuple[Session, np.ndarray, dict]:
     project_id, layout, labels, creation_s = _create(client, size, folder)
     rng = random.Random(size)
     blocks = [(r, c) for r in range(layout.shape[0]) for c in range(layout.shape[1])]
@@ -236,36 +243,45 @@ def _measure_size(client, size: int, folder: Path) -> dict:
         project_id,
         size,
         layout,
+        rng=rng,
         free_cells=blocks,
         next_new_cell=int(layout.ids.max()) + 1000,
     )
-    figures: dict = {"cells": int(layout.ids.size), "creation_s": creation_s, "actions": {}}
+    figures = {"cells": int(layout.ids.size), "creation_s": creation_s, "actions": {}}
+    return session, labels, figures
+
+
+def _measure(sessions: dict[int, Session], results: dict[int, dict]) -> None:
     for action in ORDER:
-        requests = _requests(session, action, RUNS + 1, rng)
-        warm_up, timed = requests[0], requests[1:]
-        session.edit(*warm_up)
-        seconds, sizes = _time_requests(session, timed)
-        figures["actions"][action] = {
-            **summary(seconds),
-            "median_bytes": float(np.median(sizes)),
-            "max_bytes": max(sizes),
-        }
+        requests = {}
+        for size, session in sessions.items():
+            requests[size] = _requests(session, action, RUNS + 1, session.rng)
+            session.edit(*requests[size][0])  # warm-up
+        timed = _interleaved(
+            {
+                size: (lambda i, s=session, r=requests[size]: s.edit(*r[i + 1]))
+                for size, session in sessions.items()
+            },
+            RUNS,
+            ACTION_BUDGET,
+        )
+        for size, (seconds, sizes) in timed.items():
+            results[size]["actions"][action] = _figures(seconds, sizes)
     # Undo and redo the brush strokes: one warm-up pair, then each timed over the strokes.
-    session.post("undo", {"base_version": session.version})
-    session.post("redo", {"base_version": session.version})
-    strokes = figures["actions"]["brush"]["n"]
+    strokes = min(results[size]["actions"]["brush"]["n"] for size in sessions)
+    for session in sessions.values():
+        session.post("undo", {"base_version": session.version})
+        session.post("redo", {"base_version": session.version})
     for direction in ("undo", "redo"):
-        seconds, sizes = _time_steps(session, direction, strokes)
-        figures["actions"][direction] = {
-            **summary(seconds),
-            "median_bytes": float(np.median(sizes)),
-            "max_bytes": max(sizes),
-        }
-    profiled = os.environ.get("BENCH_PROFILE", "").strip()
-    if profiled:
-        print(_profile(session, profiled, rng), flush=True)
-    figures["baseline"] = _baseline(labels)
-    return figures
+        timed = _interleaved(
+            {
+                size: (lambda _, s=session, d=direction: s.post(d, {"base_version": s.version}))
+                for size, session in sessions.items()
+            },
+            strokes,
+        )
+        for size, (seconds, sizes) in timed.items():
+            results[size]["actions"][direction] = _figures(seconds, sizes)
 
 
 # ---------------------------------------------------------------- the full-frame baseline
@@ -359,8 +375,15 @@ def run() -> str:
         folder = Path(temporary)
         app = make_app(folder / "data")
         client = app.test_client()
+        sessions, labels = {}, {}
         for size in SIZES:
-            results[size] = _measure_size(client, size, folder)
+            sessions[size], labels[size], results[size] = _open_session(client, size, folder)
+        _measure(sessions, results)
+        profiled = os.environ.get("BENCH_PROFILE", "").strip()
+        for session in sessions.values() if profiled else ():
+            print(_profile(session, profiled), flush=True)
+        for size in SIZES:
+            results[size]["baseline"] = _baseline(labels.pop(size))
     actions = [*ORDER, "undo", "redo"]
     rows = []
     for name in actions:

@@ -269,12 +269,13 @@ export class ProjectSession {
 
   private onDisplayChange(force = false) {
     const { frame, feature } = this.current();
-    if (force || frame !== this.shownFrame) {
+    const frameChanged = force || frame !== this.shownFrame;
+    if (frameChanged) {
       this.shownFrame = frame;
       this.showRaw(frame);
       void this.loadRaw(frame);
     }
-    if (force || frame !== this.shownFrame || feature !== this.shownFeature || force) {
+    if (frameChanged || feature !== this.shownFeature) {
       this.shownFeature = feature;
       this.showLabels();
       void this.loadLabels(feature, frame);

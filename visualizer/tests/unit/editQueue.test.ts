@@ -32,7 +32,7 @@ function start(
   const machine = editQueueMachine.provide({
     actors: {
       send: fromPromise(({ input }: { input: SendInput }) => send(input)),
-      poll: fromPromise(({ input }: { input: { version: number } }) =>
+      poll: fromPromise(({ input }: { input: { projectId: string; version: number } }) =>
         poll ? poll(input.version) : Promise.resolve({ version: input.version, edits: [] }),
       ),
     },

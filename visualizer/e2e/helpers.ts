@@ -1,0 +1,151 @@
+// Shared steps of the end-to-end tests: finding test data, uploading, reading the canvas and
+// reading labels back through the API.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Page } from '@playwright/test';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** `../shared/testdata` seen from the repository root. */
+export const TESTDATA = join(here, '..', '..', '..', 'shared', 'testdata');
+
+/** Path of a shared test file, or skip (fail under REQUIRE_TESTDATA=1) when it is absent. */
+export function testdata(relative: string): string {
+  const path = join(TESTDATA, relative);
+  if (!existsSync(path)) {
+    const reason = `test data ${path} is missing`;
+    if (process.env.REQUIRE_TESTDATA === '1') throw new Error(reason);
+    console.warn(`SKIPPED: ${reason}`);
+    test.skip(true, reason);
+  }
+  return path;
+}
+
+export const projectId = (page: Page) => new URL(page.url()).searchParams.get('projectId')!;
+
+/** Wait until the project page has drawn its first full image. */
+export async function waitForImage(page: Page) {
+  await page.waitForURL(/\/project\?projectId=/);
+  await page.waitForFunction(() => window.deepcellLabel?.firstImageShown === true, null, {
+    timeout: 60_000,
+  });
+  await waitForLabels(page);
+}
+
+export async function waitForLabels(page: Page) {
+  await page.waitForFunction(() => {
+    const s = window.deepcellLabel;
+    if (!s) return false;
+    const { frame, feature } = s.display.getSnapshot().context;
+    return s.store.hasPlane(feature, frame);
+  });
+}
+
+/** Wait until every queued edit has been answered; returns the project version. */
+export async function waitForSaved(page: Page): Promise<number> {
+  await expect(page.getByTestId('save-state')).toHaveText('Saved');
+  await page.waitForFunction(() => {
+    const queue = window.deepcellLabel!.editQueue.getSnapshot();
+    return queue.context.queue.length === 0 && !queue.matches('sending');
+  });
+  return page.evaluate(() => window.deepcellLabel!.editQueue.getSnapshot().context.version);
+}
+
+/** Page coordinates of the centre of an image pixel. */
+export async function screenPoint(page: Page, x: number, y: number) {
+  const box = (await page.getByTestId('canvas-container').boundingBox())!;
+  const view = await page.evaluate(() => window.deepcellLabel!.viewport.getSnapshot().context);
+  return { x: box.x + (x + 0.5 - view.x) * view.zoom, y: box.y + (y + 0.5 - view.y) * view.zoom };
+}
+
+export async function clickPixel(page: Page, x: number, y: number) {
+  const p = await screenPoint(page, x, y);
+  await page.mouse.click(p.x, p.y);
+}
+
+/** Canvas RGBA at an image pixel, read from the WebGL drawing buffer. */
+export async function canvasColorAt(page: Page, x: number, y: number): Promise<number[]> {
+  return page.evaluate(
+    ([ix, iy]) => {
+      const s = window.deepcellLabel!;
+      const view = s.viewport.getSnapshot().context;
+      const dpr = window.devicePixelRatio || 1;
+      s.renderer!.render();
+      return s.renderer!.readPixel(
+        Math.floor((ix + 0.5 - view.x) * view.zoom * dpr),
+        Math.floor((iy + 0.5 - view.y) * view.zoom * dpr),
+      );
+    },
+    [x, y],
+  );
+}
+
+export interface LabelFrame {
+  width: number;
+  height: number;
+  values: Int32Array;
+  at: (x: number, y: number) => number;
+}
+
+/** The label frame as the server has it now. */
+export async function serverLabels(
+  page: Page,
+  id: string,
+  feature = 0,
+  frame = 0,
+): Promise<LabelFrame> {
+  const response = await page.request.get(`/api/projects/${id}/labels/${feature}/${frame}`);
+  expect(response.ok()).toBeTruthy();
+  const [height, width] = response.headers()['x-shape'].split(',').map(Number);
+  const body = await response.body();
+  const values = new Int32Array(
+    body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength),
+  );
+  return { width, height, values, at: (x, y) => values[y * width + x] };
+}
+
+/** The browser's copy of the shown label frame. */
+export async function localLabels(page: Page): Promise<LabelFrame> {
+  const { width, height, list } = await page.evaluate(() => {
+    const s = window.deepcellLabel!;
+    const { frame, feature } = s.display.getSnapshot().context;
+    return {
+      width: s.metadata.width,
+      height: s.metadata.height,
+      list: [...s.store.plane(feature, frame)!],
+    };
+  });
+  const values = Int32Array.from(list);
+  return { width, height, values, at: (x, y) => values[y * width + x] };
+}
+
+/** Pixels of each label value: count and a pixel well inside (farthest from the bounding box edge). */
+export function cellPixels(frame: LabelFrame, value: number) {
+  const points: [number, number][] = [];
+  for (let y = 0; y < frame.height; y++) {
+    for (let x = 0; x < frame.width; x++) if (frame.at(x, y) === value) points.push([x, y]);
+  }
+  const cx = points.reduce((s, p) => s + p[0], 0) / points.length;
+  const cy = points.reduce((s, p) => s + p[1], 0) / points.length;
+  points.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
+  return { count: points.length, centre: points[0], points };
+}
+
+/** Label values present, by pixel count, largest first. */
+export function valuesBySize(frame: LabelFrame): number[] {
+  const counts = new Map<number, number>();
+  for (const v of frame.values) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([v]) => v);
+}
+
+export async function screenshot(page: Page, name: string) {
+  await page.screenshot({ path: join(here, '..', 'test-results', 'screenshots', `${name}.png`) });
+}
+
+export async function uploadThroughHome(page: Page, images: string, labels?: string) {
+  await page.goto('/');
+  await page.getByTestId('images-input').setInputFiles(images);
+  if (labels) await page.getByTestId('labels-input').setInputFiles(labels);
+  await page.getByTestId('upload-button').click();
+  await waitForImage(page);
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from pathlib import Path
 
 from flask import Flask
@@ -17,17 +18,20 @@ def create_app(overrides: dict | None = None) -> Flask:
     from flask_migrate import Migrate
 
     from .api import register
+    from .api.requestid import install_request_ids
+    from .dashboard import init_dashboard
     from .models import db
+    from .publish import publish_frontend
     from .storage import storage_from_config
 
     app = Flask(__name__, instance_path=str(REPOSITORY_ROOT / "instance"))
     app.config.update(load_config(overrides))
     Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
+    install_request_ids()
     logging.basicConfig(
         level=app.config["LOG_LEVEL"],
         format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
     )
-    _install_request_id_filter()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
@@ -36,7 +40,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     Migrate(app, db, directory=str(REPOSITORY_ROOT / "migrations"))
     app.extensions["deepcell_storage"] = storage_from_config(app.config)
+    app.secret_key = app.config["SECRET_KEY"] or secrets.token_hex(32)
     register(app)
+    app.cli.add_command(publish_frontend)
+    init_dashboard(app)
     return app
 
 
@@ -49,11 +56,3 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-
-
-def _install_request_id_filter() -> None:
-    from .api.requestid import RequestIdFilter
-
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, RequestIdFilter) for f in handler.filters):
-            handler.addFilter(RequestIdFilter())

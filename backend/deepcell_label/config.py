@@ -68,6 +68,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "FRONTEND_DIR": os.environ.get("FRONTEND_DIR")
         or str(REPOSITORY_ROOT / "visualizer" / "dist"),
         "DASHBOARD_CONFIG": os.environ.get("DASHBOARD_CONFIG", ""),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
     config.update(overrides)

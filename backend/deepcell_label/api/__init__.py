@@ -20,6 +20,10 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# Pages of the browser app (client-side routes); every other unknown path is a JSON 404.
+APP_PAGES = {"", "project"}
+
+
 def error_response(message: str, status: int):
     response = jsonify({"error": message, "request_id": current_request_id()})
     response.status_code = status
@@ -80,7 +84,8 @@ def _register_headers(app: Flask) -> None:
     @app.after_request
     def headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if not request.path.startswith("/dashboard"):  # the dashboard's pages use inline scripts
+            response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers["X-Request-Id"] = current_request_id()
@@ -95,21 +100,21 @@ def _register_headers(app: Flask) -> None:
 
 
 def _register_frontend(app: Flask) -> None:
-    """Serve the built app: assets as files, every other non-API path as index.html."""
+    """Serve the built app: its files as they are, its pages as index.html."""
     folder = Path(app.config["FRONTEND_DIR"])
 
     @app.get("/")
     @app.get("/<path:path>")
     def frontend(path: str = ""):
-        if path.startswith("api/"):
-            return error_response(
-                f"There is nothing at /{path}. See the API reference for the routes.", 404
-            )
-        if path and (folder / path).is_file():
+        if path and not path.startswith("api/") and (folder / path).is_file():
             response = send_from_directory(folder, path)
             if path.startswith("assets/"):
                 response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
             return response
+        if path.rstrip("/") not in APP_PAGES:
+            return error_response(
+                f"There is nothing at /{path}. See the API reference for the routes.", 404
+            )
         if not (folder / "index.html").is_file():
             return error_response(
                 "The browser app is not built. Run `make run` (or `cd visualizer && npm ci && npm run build`).",

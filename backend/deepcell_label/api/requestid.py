@@ -19,7 +19,16 @@ def current_request_id() -> str:
     return g.request_id
 
 
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
+def install_request_ids() -> None:
+    """Give every log record a `request_id` attribute (once per process)."""
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "adds_request_id", False):
+        return
+
+    def record_with_request_id(*args, **kwargs):
+        record = make_record(*args, **kwargs)
         record.request_id = current_request_id()
-        return True
+        return record
+
+    record_with_request_id.adds_request_id = True
+    logging.setLogRecordFactory(record_with_request_id)

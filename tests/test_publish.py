@@ -11,6 +11,7 @@ from conftest import make_bucket
 from deepcell_label.storage import make_s3_client
 
 ROOT = Path(__file__).resolve().parents[1]
+IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def _dist(tmp_path: Path) -> Path:
@@ -23,31 +24,24 @@ def _dist(tmp_path: Path) -> Path:
     return dist
 
 
-def test_flask_publish_frontend_command(tmp_path, moto_endpoint):
-    bucket = make_bucket(moto_endpoint)
+def _publish_command(tmp_path: Path, endpoint: str, *args: str) -> subprocess.CompletedProcess:
+    """`flask publish-frontend ...` in a fresh process, against the S3 server at `endpoint`."""
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT / "backend"),
-        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ENDPOINT_URL": endpoint,
         "DATA_DIR": str(tmp_path / "data"),
     }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "deepcell_label:create_app",
-            "publish-frontend",
-            "--bucket",
-            bucket,
-            "--dist",
-            str(_dist(tmp_path)),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    command = [sys.executable, "-m", "flask", "--app", "deepcell_label:create_app"]
+    return subprocess.run(
+        [*command, "publish-frontend", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_flask_publish_frontend_command(tmp_path, moto_endpoint):
+    bucket = make_bucket(moto_endpoint)
+    done = _publish_command(
+        tmp_path, moto_endpoint, "--bucket", bucket, "--dist", str(_dist(tmp_path))
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "uploaded 4 files" in done.stdout
@@ -55,11 +49,8 @@ def test_flask_publish_frontend_command(tmp_path, moto_endpoint):
     expected = {
         "index.html": ("text/html; charset=utf-8", "no-cache"),
         "favicon.svg": ("image/svg+xml", "no-cache"),
-        "assets/app-1a2b.js": (
-            "text/javascript; charset=utf-8",
-            "public, max-age=31536000, immutable",
-        ),
-        "assets/app-3c4d.css": ("text/css; charset=utf-8", "public, max-age=31536000, immutable"),
+        "assets/app-1a2b.js": ("text/javascript; charset=utf-8", IMMUTABLE),
+        "assets/app-3c4d.css": ("text/css; charset=utf-8", IMMUTABLE),
     }
     for key, (kind, cache) in expected.items():
         head = client.head_object(Bucket=bucket, Key=key)
@@ -69,28 +60,5 @@ def test_flask_publish_frontend_command(tmp_path, moto_endpoint):
 
 
 def test_publish_refuses_an_unbuilt_app(tmp_path, moto_endpoint):
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "backend"),
-        "AWS_ENDPOINT_URL": moto_endpoint,
-        "DATA_DIR": str(tmp_path / "data"),
-    }
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flask",
-            "--app",
-            "deepcell_label:create_app",
-            "publish-frontend",
-            "--bucket",
-            "any",
-            "--dist",
-            str(tmp_path),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _publish_command(tmp_path, moto_endpoint, "--bucket", "any", "--dist", str(tmp_path))
     assert done.returncode != 0 and "build the app first" in done.stderr

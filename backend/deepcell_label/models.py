@@ -117,3 +117,18 @@ class Edit(db.Model):
     changes: Mapped[bytes] = mapped_column(Blob)
 
     __table_args__ = (Index("ix_edits_project_kind_state", "project_id", "kind", "state"),)
+
+
+class Review(db.Model):
+    """One reviewer's judgment of a project; the latest one per project is its verdict."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    judgment: Mapped[str] = mapped_column(String(8))  # accept | reject
+    comment: Mapped[str] = mapped_column(String(2000), default="")
+    reviewer: Mapped[str] = mapped_column(String(255), default="")
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -34,10 +34,12 @@ def register(app: Flask) -> None:
     from .compat import compat
     from .edits import edits
     from .projects import projects
+    from .reviews import reviews
 
     app.register_blueprint(compat)
     app.register_blueprint(projects)
     app.register_blueprint(edits)
+    app.register_blueprint(reviews)
     _register_errors(app)
     _register_headers(app)
     _register_frontend(app)

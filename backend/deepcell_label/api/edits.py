@@ -6,40 +6,24 @@ from flask import Blueprint, jsonify, request
 
 from .. import editing
 from ..errors import EditError
+from .inputs import annotator, json_body
 
 edits = Blueprint("edits", __name__, url_prefix="/api/projects")
 
 
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if body is None and request.get_data():
-        raise EditError(
-            "The request body is not valid JSON. Send a JSON object (Content-Type: application/json)."
-        )
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise EditError("Send a JSON object.")
-    return body
-
-
-def _author() -> str:
-    return request.headers.get("X-Annotator", "")[:255]
-
-
 @edits.post("/<project_id>/edits")
 def apply(project_id: str):
-    return jsonify(editing.apply_edit(project_id, _json_body(), _author()))
+    return jsonify(editing.apply_edit(project_id, json_body(), annotator()))
 
 
 @edits.post("/<project_id>/undo")
 def undo(project_id: str):
-    return jsonify(editing.undo(project_id, _json_body().get("base_version"), _author()))
+    return jsonify(editing.undo(project_id, json_body().get("base_version"), annotator()))
 
 
 @edits.post("/<project_id>/redo")
 def redo(project_id: str):
-    return jsonify(editing.redo(project_id, _json_body().get("base_version"), _author()))
+    return jsonify(editing.redo(project_id, json_body().get("base_version"), annotator()))
 
 
 @edits.get("/<project_id>/edits")

@@ -10,7 +10,7 @@ from flask import current_app, request
 from werkzeug.datastructures import FileStorage
 
 from .. import urls
-from ..errors import InputFormatError, URLRefusedError
+from ..errors import EditError, InputFormatError, URLRefusedError
 from ..projects import Source, temporary_file
 from ..storage import make_s3_client
 
@@ -78,3 +78,20 @@ def source(
         names = " or ".join([f"a file '{file_field}'", *[f"a URL '{f}'" for f in url_fields]])
         raise InputFormatError(f"Send {names} with the request (multipart/form-data).")
     return None
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if body is None and request.get_data():
+        raise EditError(
+            "The request body is not valid JSON. Send a JSON object (Content-Type: application/json)."
+        )
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise EditError("Send a JSON object.")
+    return body
+
+
+def annotator() -> str:
+    return request.headers.get("X-Annotator", "")[:255]

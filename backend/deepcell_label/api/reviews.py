@@ -1,0 +1,25 @@
+"""Review routes: judge a project, list verdicts, download them as CSV."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from .. import reviews as service
+from .inputs import annotator, json_body
+
+reviews = Blueprint("reviews", __name__, url_prefix="/api")
+
+
+@reviews.post("/projects/<project_id>/review")
+def judge(project_id: str):
+    return jsonify(service.judge(project_id, json_body(), annotator())), 201
+
+
+@reviews.get("/reviews")
+def verdicts():
+    ids = service.parse_project_ids(request.args.get("projects"))
+    if request.args.get("format") == "csv":
+        response = Response(service.verdicts_csv(ids), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="review.csv"'
+        return response
+    return jsonify({"reviews": service.verdicts(ids)})

@@ -14,7 +14,7 @@ import { selectionMachine } from './machines/selection';
 import { toolMachine, type ToolEmitted } from './machines/tools';
 import { availabilityFromHistory, undoMachine } from './machines/undo';
 import { toImage, viewportMachine } from './machines/viewport';
-import { buildLookup } from './render/lookup';
+import { buildLookup, withSelected, type Lookup } from './render/lookup';
 import { Renderer, type DisplayUniforms } from './render/renderer';
 
 /** Actions that read the raw image take the channel shown. */
@@ -197,7 +197,15 @@ export class ProjectSession {
     on(this.editQueue.on('settled', (event) => this.settle(event.item)));
     on(this.store.subscribe((change) => this.onStoreChange(change)));
     on(this.display.subscribe(() => this.onDisplayChange()));
-    on(this.selection.subscribe(() => this.refreshLookup()));
+    // Only a new selection changes the colours; hovering does not.
+    let selected = this.selection.getSnapshot().context.selected;
+    on(
+      this.selection.subscribe((snapshot) => {
+        if (snapshot.context.selected === selected) return;
+        selected = snapshot.context.selected;
+        this.refreshLookup();
+      }),
+    );
     on(this.viewport.subscribe(() => this.pushView()));
     on(this.tools.subscribe(() => this.pushCursors()));
 
@@ -334,18 +342,29 @@ export class ProjectSession {
     this.refreshLookup();
   }
 
+  /** Colours per (feature, frame), rebuilt only when that frame's cells change. */
+  private lookups = new Map<string, Lookup>();
+
   refreshLookup() {
     if (!this.renderer) return;
     const { frame, feature } = this.current();
-    const selected = this.selection.getSnapshot().context.selected;
-    const maxValue = this.maxValues.get(`${feature}/${frame}`) ?? 0;
-    this.renderer.setLookup(buildLookup(this.store.cellMap(feature, frame), maxValue, selected));
+    const key = `${feature}/${frame}`;
+    const cells = this.store.cellMap(feature, frame);
+    let base = this.lookups.get(key);
+    if (!base) {
+      base = buildLookup(cells, this.maxValues.get(key) ?? 0);
+      this.lookups.set(key, base);
+    }
+    this.renderer.setLookup(
+      withSelected(base, cells, this.selection.getSnapshot().context.selected),
+    );
   }
 
   private onStoreChange(change: { kind: string; feature: number; frame: number; rect?: Rect }) {
     const { frame, feature } = this.current();
     if (change.frame !== frame || change.feature !== feature) return;
     if (change.kind === 'cells') {
+      this.lookups.delete(`${feature}/${frame}`);
       this.refreshLookup();
     } else if (change.rect) {
       this.renderer?.updateLabels(this.store.plane(feature, frame)!, change.rect);
@@ -405,6 +424,7 @@ export class ProjectSession {
         let max = 0;
         for (let i = 0; i < data.length; i++) if (data[i] > max) max = data[i];
         this.maxValues.set(key, max);
+        this.lookups.delete(key);
         this.store.setPlane(feature, frame, data);
         const known = this.editQueue.getSnapshot().context.version;
         // Edits that landed while the plane was on its way are not in it: fetch it again.
@@ -436,6 +456,7 @@ export class ProjectSession {
           for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
           if (max !== this.maxValues.get(key)) {
             this.maxValues.set(key, max);
+            this.lookups.delete(key);
           }
           this.store.applyPatch(patch, values);
         } catch (error) {

@@ -25,24 +25,42 @@ export interface Lookup {
   rows: number;
 }
 
-/** Build the lookup for one frame: colour of the value's first cell; alpha 255 marks `selected`. */
-export function buildLookup(
-  valueCells: Map<number, number[]>,
-  maxValue: number,
-  selected: number | null,
-): Lookup {
+/** The colours of one frame's values: the value's first cell's colour; alpha 128 (not selected). */
+export function buildLookup(valueCells: Map<number, number[]>, maxValue: number): Lookup {
   let top = maxValue;
   for (const value of valueCells.keys()) if (value > top) top = value;
   const rows = Math.max(1, Math.ceil((top + 1) / LOOKUP_WIDTH));
   const data = new Uint8Array(rows * LOOKUP_WIDTH * 4);
-  for (let value = 1; value <= top; value++) {
-    const [r, g, b] = cellColor(value);
-    data.set([r, g, b, value === selected ? 255 : 128], value * 4);
-  }
-  for (const [value, cells] of valueCells) {
-    if (value <= 0 || cells.length === 0) continue;
-    const [r, g, b] = cellColor(cells[0]);
-    data.set([r, g, b, selected !== null && cells.includes(selected) ? 255 : 128], value * 4);
-  }
+  const write = (value: number, cell: number) => {
+    const [r, g, b] = cellColor(cell);
+    const at = value * 4;
+    data[at] = r;
+    data[at + 1] = g;
+    data[at + 2] = b;
+    data[at + 3] = 128;
+  };
+  for (let value = 1; value <= top; value++) if (!valueCells.has(value)) write(value, value);
+  for (const [value, cells] of valueCells) if (value > 0 && cells.length) write(value, cells[0]);
   return { data, size: rows * LOOKUP_WIDTH, rows };
+}
+
+/** A copy of `base` in which every value encoding `selected` has alpha 255. */
+export function withSelected(
+  base: Lookup,
+  valueCells: Map<number, number[]>,
+  selected: number | null,
+): Lookup {
+  const data = base.data.slice();
+  if (selected !== null) {
+    let marked = false;
+    for (const [value, cells] of valueCells) {
+      if (value > 0 && value < base.size && cells.includes(selected)) {
+        data[value * 4 + 3] = 255;
+        marked = true;
+      }
+    }
+    // A value with no entry in the map stands for the cell of the same number.
+    if (!marked && selected < base.size && !valueCells.has(selected)) data[selected * 4 + 3] = 255;
+  }
+  return { ...base, data };
 }

@@ -4,7 +4,7 @@ import { decodePlane } from '../../src/api/client';
 import { LabelStore } from '../../src/data/labelStore';
 import { decodePatchValues } from '../../src/data/patches';
 import { StrokePreview } from '../../src/data/strokePreview';
-import { buildLookup } from '../../src/render/lookup';
+import { buildLookup, withSelected } from '../../src/render/lookup';
 
 describe('label data', () => {
   it('decodes a server patch (base64 of zlib int32 LE)', async () => {
@@ -71,9 +71,13 @@ describe('label data', () => {
   });
 
   it('marks the selected cell in the lookup, including values shared by several cells', () => {
-    const lookup = buildLookup(new Map([[4, [2, 8]]]), 5, 8);
+    const cells = new Map([[4, [2, 8]]]);
+    const base = buildLookup(cells, 5);
+    const lookup = withSelected(base, cells, 8);
     expect(lookup.data[4 * 4 + 3]).toBe(255);
     expect(lookup.data[5 * 4 + 3]).toBe(128);
+    expect(base.data[4 * 4 + 3]).toBe(128);
+    expect(withSelected(base, cells, 5).data[5 * 4 + 3]).toBe(255);
     expect(lookup.size).toBe(4096);
   });
 });

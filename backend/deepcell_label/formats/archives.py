@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import tarfile
 import zipfile
+import zlib
 from typing import BinaryIO
 
 from deepcell_label.errors import InputFormatError, TooLargeError
@@ -75,8 +76,8 @@ class ZipMembers:
         """A stream over the member, for readers that bound what they read by the member's own
         header (checked against the limits) rather than by its declared size."""
         try:
-            return self.zip.open(self.infos[name])
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+            return _MemberStream(self.zip.open(self.infos[name]), name)
+        except MEMBER_ERRORS as error:
             raise _damaged_member(name, error) from None
 
     def declared_size(self, name: str) -> int:
@@ -88,9 +89,45 @@ class ZipMembers:
         try:
             with self.zip.open(info) as stream:
                 data = _read_at_most(stream, info.file_size, name)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+        except MEMBER_ERRORS as error:
             raise _damaged_member(name, error) from None
         return data
+
+
+# What reading a damaged member can raise (zlib.error: corrupt deflate data).
+MEMBER_ERRORS = (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, zlib.error)
+
+
+class _MemberStream:
+    """A zip member's stream whose read errors become our message about a damaged member."""
+
+    def __init__(self, stream: BinaryIO, name: str) -> None:
+        self._stream = stream
+        self._name = name
+
+    def _guard(self, method, *args):
+        try:
+            return method(*args)
+        except MEMBER_ERRORS as error:
+            raise _damaged_member(self._name, error) from None
+
+    def read(self, *args):
+        return self._guard(self._stream.read, *args)
+
+    def readinto(self, *args):
+        return self._guard(self._stream.readinto, *args)
+
+    def seek(self, *args):
+        return self._guard(self._stream.seek, *args)
+
+    def __getattr__(self, attribute):
+        return getattr(self._stream, attribute)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stream.close()
 
 
 def _damaged_member(name: str, error: Exception) -> InputFormatError:

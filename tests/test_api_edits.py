@@ -354,3 +354,19 @@ def test_flood_fills_a_hole_and_a_clicked_cell(client):
     _edit(client, pid, "flood", args={"x": 0, "y": 0, "cell": 4})
     final = label_frame(client, pid)
     np.testing.assert_array_equal(final == 4, after == 0)
+
+
+def test_rename_channel_is_an_undoable_edit(client):
+    meta = create(client, shared_file("deepcell-label-zips/rgb.zip"))
+    pid = meta["id"]
+    assert not meta["can_undo"] and not meta["can_redo"]
+    answer = _edit(client, pid, "rename_channel", args={"channel": 1, "name": " CD45 "})
+    assert answer["edits"][0]["channelNames"][1] == "CD45"
+    again = client.get(f"/api/projects/{pid}").get_json()
+    assert again["channel_names"][1] == "CD45" and again["can_undo"]
+    client.post(f"/api/projects/{pid}/undo", json={})
+    assert client.get(f"/api/projects/{pid}").get_json()["channel_names"] == meta["channel_names"]
+    _edit(client, pid, "rename_channel", 400, args={"channel": 7, "name": "x"})
+    _edit(client, pid, "rename_channel", 400, args={"channel": 0, "name": ""})
+    history = client.get(f"/api/projects/{pid}/edits?since=0").get_json()
+    assert history["can_redo"] and not history["can_undo"]

@@ -685,7 +685,6 @@ def test_cell_action_registry():
     np.testing.assert_array_equal(
         replace.apply(SHARED, CellMap(SHARED_MAP, 10), args), [[3, 3, 3, 3, 3], [5, 5, 3, 0, 3]]
     )
-    assert CELL_ACTIONS["swap_cells"] is CELL_ACTIONS["swap"]
     with pytest.raises(EditError, match="two different cells"):
         CELL_ACTIONS["swap"].validate({"cell": 3, "other_cell": 3})
     with pytest.raises(EditError, match="scope"):

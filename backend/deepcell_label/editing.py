@@ -40,6 +40,7 @@ CELL_TYPE_ACTIONS = (
     "add_to_cell_type",
     "remove_from_cell_type",
 )
+PROJECT_ACTIONS = ("rename_channel",)
 RETRIES = 5
 FRAME_CACHE_SIZE = 64
 CACHE_CATCH_UP = 64  # beyond this many unseen versions, reload a frame's state instead
@@ -471,6 +472,20 @@ def _cell_type_action(context: EditContext, action: str, args: dict) -> None:
     )
 
 
+def _rename_channel(context: EditContext, args: dict) -> None:
+    project = context.project
+    if set(args) != {"channel", "name"}:
+        raise EditError("rename_channel takes exactly 'channel' and 'name'.")
+    channel, name = args["channel"], args["name"]
+    if isinstance(channel, bool) or not isinstance(channel, int):
+        raise EditError("rename_channel needs 'channel' as a whole number.")
+    if not 0 <= channel < project.channels:
+        raise EditError(f"Channel {channel} does not exist; the project has {project.channels}.")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise EditError("A channel name is text of 1 to 100 characters.")
+    context.set_list("channel_names", _replace(project.channel_names, channel, name.strip()))
+
+
 def _dispatch(
     context: EditContext, action: str, args: dict, frame: int, feature: int, write_mode: str
 ) -> None:
@@ -482,6 +497,8 @@ def _dispatch(
         _division_action(context, action, args)
     elif action in CELL_TYPE_ACTIONS:
         _cell_type_action(context, action, args)
+    elif action == "rename_channel":
+        _rename_channel(context, args)
     else:
         known = sorted(
             [
@@ -489,6 +506,7 @@ def _dispatch(
                 *label_actions.CELL_ACTIONS,
                 *DIVISION_ACTIONS,
                 *CELL_TYPE_ACTIONS,
+                *PROJECT_ACTIONS,
             ]
         )
         raise EditError(f"Unknown action {action!r}. Known actions: {', '.join(known)}.")
@@ -568,7 +586,7 @@ def _record(
     return edit
 
 
-def _undo_state(project: Project, known: dict | None = None) -> dict:
+def undo_state(project: Project, known: dict | None = None) -> dict:
     """Whether undo and redo are possible; `known` gives answers the caller already has."""
     known = known or {}
 
@@ -596,7 +614,7 @@ def _answer(project: Project, base_version: int | None, own: list[dict], known: 
         "version": project.version,
         "edits": edits,
         "findings": validation_findings(project),
-        **_undo_state(project, known),
+        **undo_state(project, known),
     }
 
 
@@ -742,5 +760,5 @@ def history(project_id: str, since: int) -> dict:
     return {
         "version": project.version,
         "edits": edits_since(project, since),
-        **_undo_state(project),
+        **undo_state(project),
     }

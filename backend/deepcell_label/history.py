@@ -116,6 +116,9 @@ class ChangeSet:
             "cells": cells,
             "divisions": self.lists["divisions"][1] if "divisions" in self.lists else None,
             "cellTypes": self.lists["cell_types"][1] if "cell_types" in self.lists else None,
+            "channelNames": (
+                self.lists["channel_names"][1] if "channel_names" in self.lists else None
+            ),
         }
 
     def encode(self) -> bytes:

@@ -245,7 +245,7 @@ def cells_list(project_id: str) -> list[dict]:
 
 
 def metadata(project: Project) -> dict:
-    from .editing import validation_findings
+    from .editing import undo_state, validation_findings
 
     return {
         "id": project.id,
@@ -269,6 +269,7 @@ def metadata(project: Project) -> dict:
         "cellTypes": project.cell_types,
         "spots": {"count": project.spot_count, "columns": project.spot_columns},
         "findings": validation_findings(project),
+        **undo_state(project),
     }
 
 

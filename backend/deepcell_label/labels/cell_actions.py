@@ -158,14 +158,7 @@ _CELL_ACTIONS = (
     ),
 )
 
-CELL_ACTIONS: dict[str, CellAction] = {
-    **{action.name: action for action in _CELL_ACTIONS},
-    # The same actions under the names of their functions.
-    "delete_cell": _CELL_ACTIONS[0],
-    "replace_cell": _CELL_ACTIONS[1],
-    "swap_cells": _CELL_ACTIONS[2],
-    "new_cell": _CELL_ACTIONS[3],
-}
-"""The cell actions by name (``delete``, ``replace``, ``swap``, ``new``, and the same names of
-their functions ``delete_cell`` ...). Each takes ``cell``, ``scope`` and, for replace and swap,
-``other_cell``; ``new`` takes the ``new_cell`` id chosen by the caller."""
+CELL_ACTIONS: dict[str, CellAction] = {action.name: action for action in _CELL_ACTIONS}
+"""The cell actions by name: ``delete``, ``replace``, ``swap`` and ``new``. Each takes ``cell``
+and ``scope``; replace and swap take ``other_cell``; ``new`` takes the ``new_cell`` id chosen by
+the caller."""

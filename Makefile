@@ -43,11 +43,16 @@ format: install-dev
 test-python: install-dev
 	$(PY) -m pytest -q -ra
 
-test-frontend: frontend
+test-frontend: frontend-deps
 	@if [ -f visualizer/package.json ]; then cd visualizer && npm test; fi
 
-test-e2e: frontend
-	@if [ -f visualizer/package.json ]; then cd visualizer && npm run test:e2e; fi
+CHROMIUM ?= /usr/bin/chromium
+
+test-e2e: install frontend-deps
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$REQUIRE_CHROMIUM" = "1" ]; then echo "FAILED: $(CHROMIUM) is missing and REQUIRE_CHROMIUM=1"; exit 1; fi; \
+	  echo "SKIPPED: browser end-to-end tests: $(CHROMIUM) is missing (apt-get install chromium)"; \
+	elif [ -f visualizer/package.json ]; then cd visualizer && CHROMIUM_PATH=$(CHROMIUM) npm run test:e2e; fi
 
 test: lint test-python test-frontend test-e2e
 

@@ -4,8 +4,10 @@ Pure Python and NumPy: no Flask, no database.
 """
 
 from deepcell_label.formats.cells import normalize_labels
+from deepcell_label.formats.ctc import write_ctc
 from deepcell_label.formats.data import ProjectData
 from deepcell_label.formats.readers import read_images, read_labels
+from deepcell_label.formats.trk import write_trk
 from deepcell_label.formats.writers import write_npz, write_project_zip
 
 __all__ = [
@@ -13,6 +15,8 @@ __all__ = [
     "normalize_labels",
     "read_images",
     "read_labels",
+    "write_ctc",
     "write_npz",
     "write_project_zip",
+    "write_trk",
 ]

@@ -30,6 +30,7 @@ from deepcell_label.formats.cells import (
     parse_divisions,
     parse_spots,
 )
+from deepcell_label.formats.ctc import find_track_file, read_ctc
 from deepcell_label.formats.data import (
     ImageArray,
     ProjectData,
@@ -43,7 +44,8 @@ from deepcell_label.formats.tiff import read_tiff
 
 ACCEPTED = (
     "DeepCell Label accepts TIFF (also OME-TIFF and ImageJ), PNG, JPEG, NumPy .npy and .npz, "
-    "zip files (a DeepCell Label project, or TIFF/.npy/PNG images) and .trk/.trks files."
+    "zip files (a DeepCell Label project, a Cell Tracking Challenge sequence, or TIFF/.npy/PNG "
+    "images) and .trk/.trks files."
 )
 SINGLE_FORMATS = ("tiff", "png", "jpeg", "npy")
 PROJECT_IMAGES = ("X.ome.tiff", "X.ome.tif")
@@ -94,7 +96,8 @@ def read_images(
     if content.raw is None:
         raise InputFormatError(
             "The file holds no image; a project zip needs X.ome.tiff, an .npz needs an array "
-            f"(named X for the image). {ACCEPTED}"
+            "(named X for the image), a Cell Tracking Challenge zip its raw frames tNNN.tif "
+            f"(or give the images separately, with this zip as the labels). {ACCEPTED}"
         )
     raw, channel_names = _standardize(content.raw, None if content.fixed else axes, "The image")
     raw = raw_dtype(raw)
@@ -219,7 +222,16 @@ def _read_zip(members: ZipMembers, limits: Limits) -> _Content:
     content = _Content(side_files=_read_side_files(members, by_name))
     images = {r: n for r, n in by_name.items() if r not in SIDE_FILES and r != "spots.csv"}
     project_raw = next((by_name[r] for r in PROJECT_IMAGES if r in by_name), None)
-    if project_raw is not None:
+    track_file = None if project_raw else find_track_file(by_name)
+    if track_file is not None:
+        # Cell Tracking Challenge: masks, track file and perhaps raw frames tNNN.tif.
+        found = read_ctc(lambda r: members.read(by_name[r]), by_name, track_file, limits)
+        content.fixed = True
+        content.raw = None if found.raw is None else ImageArray(found.raw, "TYXC", None)
+        content.labels = ImageArray(found.labels, "TYXC", None)
+        content.side_files.pop("lineage.json", None)
+        content.side_files["divisions.json"] = found.divisions
+    elif project_raw is not None:
         content.fixed = True
         content.raw = _read_member(members, project_raw, limits, "X.ome.tiff")
         project_labels = next((by_name[r] for r in PROJECT_LABELS if r in by_name), None)

@@ -214,7 +214,7 @@ def check_tracks(tracks: list[Track], labels: np.ndarray, first: int, what: str)
     begins = np.array([track.begin - first for track in tracks])
     ends = np.array([track.end - first for track in tracks])
     for t in range(frames):
-        present = np.unique(labels[t])
+        present = present_values(labels[t])
         active = (begins <= t) & (ends >= t)
         absent = listed[active & ~np.isin(listed, present)]
         if absent.size:
@@ -276,7 +276,7 @@ def _frame_files(names: list[str], folder: str, prefix: str) -> dict[int, str]:
 
 def _raw_frame_files(names: list[str], folder: str) -> dict[int, str]:
     folders = sorted(
-        {_folder(n) for n in names if (m := FRAME_FILE.match(_base(n))) and m[1] in "tT"}
+        {_folder(n) for n in names if (m := FRAME_FILE.match(_base(n))) and m[1].lower() == "t"}
     )
     if not folders:
         return {}
@@ -335,8 +335,18 @@ def _span(numbers: list[int]) -> str:
 # --- export ---------------------------------------------------------------------------------
 
 
-def cell_per_pixel(data: ProjectData, feature: int = 0) -> np.ndarray:
-    """The labels of ``feature`` (frames, height, width) with each pixel holding one cell.
+def present_values(array: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of a non-negative integer array (a bincount when the values
+    are small, which is faster than sorting)."""
+    top = int(array.max()) if array.size else 0
+    if top <= 2 * array.size + 2**16:
+        return np.flatnonzero(np.bincount(array.reshape(-1), minlength=1)).astype(array.dtype)
+    return np.unique(array)
+
+
+def cell_per_pixel(data: ProjectData, feature: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The labels of ``feature`` (frames, height, width) with each pixel holding one cell,
+    and for each frame the sorted cells present in it.
 
     A value encoding several cells (overlapping cells) gives the pixel to the cell with the
     smallest id; a value without an entry in ``data.cells`` for its frame is its own cell.
@@ -344,7 +354,8 @@ def cell_per_pixel(data: ProjectData, feature: int = 0) -> np.ndarray:
     """
     frames, height, width, _ = data.raw.shape
     if data.labels is None:
-        return np.zeros((frames, height, width), dtype=np.int32)
+        empty = np.zeros(0, dtype=np.int32)
+        return np.zeros((frames, height, width), dtype=np.int32), [empty] * frames
     labels = np.asarray(data.labels)[..., feature]
     smallest: dict[int, dict[int, int]] = defaultdict(dict)
     for entry in data.cells or []:
@@ -353,23 +364,24 @@ def cell_per_pixel(data: ProjectData, feature: int = 0) -> np.ndarray:
             value, cell = int(entry["value"]), int(entry["cell"])
             known[value] = min(cell, known.get(value, cell))
     out = np.empty(labels.shape, dtype=np.int32)
+    present = []
     for t in range(labels.shape[0]):
-        values = np.unique(labels[t])
+        values = present_values(labels[t])
         lookup = np.array([smallest[t].get(int(v), int(v)) if v else 0 for v in values], np.int32)
         if np.array_equal(lookup, values):
             out[t] = labels[t]
         else:
             out[t] = lookup[np.searchsorted(values, labels[t])]
-    return out
+        present.append(np.unique(lookup[lookup != 0]))
+    return out, present
 
 
-def cell_frames(cells: np.ndarray) -> dict[int, list[int]]:
-    """For each cell of (frames, height, width) cells, the sorted frames it is present in."""
+def cell_frames(present: list[np.ndarray]) -> dict[int, list[int]]:
+    """For each cell, the sorted frames it is present in, from the cells of each frame."""
     frames: dict[int, list[int]] = defaultdict(list)
-    for t in range(cells.shape[0]):
-        for cell in np.unique(cells[t]):
-            if cell:
-                frames[int(cell)].append(t)
+    for t, cells in enumerate(present):
+        for cell in cells.tolist():
+            frames[cell].append(t)
     return dict(frames)
 
 
@@ -387,15 +399,15 @@ def write_ctc(data: ProjectData, fileobj: BinaryIO, feature: int = 0) -> None:
     track fits in 16 bits; otherwise tracks are numbered from 1 in the order of cell and
     frame. More than 65535 tracks cannot be written.
     """
-    cells = cell_per_pixel(data, feature)
-    tracks, frame_labels = _tracks(cell_frames(cells), data.divisions)
+    cells, present = cell_per_pixel(data, feature)
+    tracks, frame_labels = _tracks(cell_frames(present), data.divisions)
     digits = 3 if cells.shape[0] <= 1000 else 4
     raw = np.asarray(data.raw)
     with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as archive:
         lines = "".join(f"{t.label} {t.begin} {t.end} {t.parent}\n" for t in tracks)
         add_entry(archive, "man_track.txt", lines.encode())
         for t in range(cells.shape[0]):
-            mask = _relabel(cells[t], frame_labels[t])
+            mask = _relabel(cells[t], present[t], frame_labels[t])
             add_entry(archive, f"man_track{t:0{digits}d}.tif", _tiff(mask, "YX"))
             frame = raw[t, :, :, 0] if raw.shape[3] == 1 else np.moveaxis(raw[t], 2, 0)
             add_entry(
@@ -466,10 +478,11 @@ def _parent_track(
     return labels[parent, before[-1]] if before else 0
 
 
-def _relabel(cells: np.ndarray, labels: dict[int, int]) -> np.ndarray:
-    values = np.unique(cells)
-    lookup = np.array([labels.get(int(v), 0) for v in values], dtype=np.uint16)
-    return lookup[np.searchsorted(values, cells)]
+def _relabel(cells: np.ndarray, present: np.ndarray, labels: dict[int, int]) -> np.ndarray:
+    """The frame's cells replaced by their track labels; ``present`` the sorted cells."""
+    keys = np.concatenate([[0], present])
+    lookup = np.array([0] + [labels[int(c)] for c in present], dtype=np.uint16)
+    return lookup[np.searchsorted(keys, cells)]
 
 
 def _tiff(array: np.ndarray, axes: str) -> bytes:

@@ -25,8 +25,8 @@ def write_trk(data: ProjectData, fileobj: BinaryIO, feature: int = 0) -> None:
     The layout allows one division per parent: a parent with several divisions gets all
     daughters in one list and the earliest ``t``.
     """
-    cells = cell_per_pixel(data, feature)
-    lineage = trk_lineage(cell_frames(cells), data.divisions)
+    cells, present = cell_per_pixel(data, feature)
+    lineage = trk_lineage(cell_frames(present), data.divisions)
     members = {
         "raw.npy": _npy(np.asarray(data.raw)),
         "tracked.npy": _npy(cells[..., np.newaxis]),

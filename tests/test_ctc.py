@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 import tifffile
-from deepcell_label.errors import DeepCellLabelError, InputFormatError
+from deepcell_label.errors import DeepCellLabelError, InputFormatError, TooLargeError
 from deepcell_label.formats import ProjectData, read_images, read_labels, write_ctc
 from deepcell_label.formats.ctc import parse_tracks, tracks_to_divisions
 from test_formats import save, zip_bytes
@@ -313,3 +313,10 @@ def test_project_without_labels_exports_empty_masks(tmp_path):
     assert members(content)["man_track.txt"] == b""
     back = read_images(save(tmp_path, content))
     assert not back.labels.any() and back.divisions == []
+
+
+def test_sequence_over_the_pixel_limit_is_refused(tmp_path):
+    path = save(tmp_path, ctc_zip())
+    with pytest.raises(TooLargeError, match="The sequence has 5 x 12 x 12"):
+        read_labels(path, (5, 12, 12), max_pixels=5 * 12 * 12 - 1)
+    assert read_labels(path, (5, 12, 12), max_pixels=5 * 12 * 12).shape == (5, 12, 12, 1)

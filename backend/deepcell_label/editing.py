@@ -123,23 +123,41 @@ frame_cache = FrameCache()
 
 def _load_index(project_id: str, feature: int, frame: int) -> FrameIndex:
     rows = db.session.execute(
-        select(CellValue).where(
+        select(
+            CellValue.value,
+            CellValue.cell,
+            CellValue.area,
+            CellValue.y0,
+            CellValue.x0,
+            CellValue.y1,
+            CellValue.x1,
+        ).where(
             CellValue.project_id == project_id,
             CellValue.feature == feature,
             CellValue.frame == frame,
         )
-    ).scalars()
-    grouped: dict[int, list[CellValue]] = {}
-    for row in rows:
-        grouped.setdefault(row.value, []).append(row)
-    return {
-        value: ValueInfo(
-            frozenset(r.cell for r in group),
-            group[0].area,
-            (group[0].y0, group[0].x0, group[0].y1, group[0].x1),
-        )
-        for value, group in grouped.items()
-    }
+    ).tuples()
+    cells: dict[int, set[int]] = {}
+    first: dict[int, tuple] = {}
+    for value, cell, area, y0, x0, y1, x1 in rows:
+        cells.setdefault(value, set()).add(cell)
+        first.setdefault(value, (area, (y0, x0, y1, x1)))
+    return {value: ValueInfo(frozenset(found), *first[value]) for value, found in cells.items()}
+
+
+def prefetch_frame(project_id: str, feature: int, frame: int) -> None:
+    """Load a frame's state into the cache before an edit locks the project.
+
+    Reading a large frame's index takes a while; done here, outside the lock, other edits of
+    the project do not wait for it. Under the lock the state is brought up to date from the
+    history. The transaction is ended afterwards, so the edit's own reads start afresh.
+    """
+    try:
+        project = db.session.get(Project, project_id)
+        if project is not None and 0 <= feature < project.features and 0 <= frame < project.frames:
+            frame_state(project, feature, frame)
+    finally:
+        db.session.rollback()
 
 
 def frame_state(project: Project, feature: int, frame: int) -> FrameState:
@@ -151,22 +169,44 @@ def frame_state(project: Project, feature: int, frame: int) -> FrameState:
     key = (project.id, feature, frame)
     entry = frame_cache.get(key)
     if entry is not None and entry.version != project.version:
-        if 0 <= project.version - entry.version <= CACHE_CATCH_UP:
-            touched = db.session.execute(
-                select(Edit.touched).where(
-                    Edit.project_id == project.id, Edit.version > entry.version
-                )
-            ).scalars()
-            if any([feature, frame] in pairs for pairs in touched):
-                entry = None
-        else:
-            entry = None
+        entry = _catch_up(project, feature, frame, entry)
     if entry is None:
         state = FrameState.build(_load_index(project.id, feature, frame))
     else:
         state = entry.state
     frame_cache.put(key, project.version, state)
     return state
+
+
+def _catch_up(project: Project, feature: int, frame: int, entry: CachedFrame) -> CachedFrame | None:
+    """Bring a cached frame state up to the project's version with the history's records.
+
+    Edits made by other processes since the state was cached are applied from their stored
+    changes (only the cell entries of this frame), so the cost follows what they changed, not
+    the number of cells. Too far behind, or ahead (a rolled-back version): None, reload.
+    """
+    gap = project.version - entry.version
+    if not 0 < gap <= CACHE_CATCH_UP:
+        return None
+    rows = db.session.execute(
+        select(Edit.version, Edit.touched)
+        .where(Edit.project_id == project.id, Edit.version > entry.version)
+        .order_by(Edit.version)
+    ).all()
+    if len(rows) != gap:
+        return None
+    needed = [version for version, touched in rows if [feature, frame] in touched]
+    if needed:
+        records = db.session.execute(
+            select(Edit.changes)
+            .where(Edit.project_id == project.id, Edit.version.in_(needed))
+            .order_by(Edit.version)
+        ).scalars()
+        for data in records:
+            for (feature_, frame_, value), (_, after) in ChangeSet.decode(data).cells.items():
+                if (feature_, frame_) == (feature, frame):
+                    entry.state.set(value, after)
+    return entry
 
 
 def cell_frames(
@@ -213,6 +253,7 @@ class EditContext:
         self.tilesets: dict[tuple[int, int], TileSet] = {}
         self.frames: dict[tuple[int, int], FrameState] = {}
         self.changed_frames: set[tuple[int, int]] = set()
+        self.recorded = False
 
     def frame(self, feature: int, frame: int) -> FrameState:
         """A frame's state, changed in place by this edit.
@@ -509,7 +550,7 @@ def _dispatch(
                 *PROJECT_ACTIONS,
             ]
         )
-        raise EditError(f"Unknown action {action!r}. Known actions: {', '.join(known)}.")
+        raise EditError(f"Unknown action {action[:80]!r}. Known actions: {', '.join(known)}.")
 
 
 # ---------------------------------------------------------------- transactions
@@ -542,7 +583,10 @@ def _transaction(project_id: str, work: Callable[[EditContext], dict]) -> dict:
         except BaseException as error:
             db.session.rollback()
             if context is not None:
-                frame_cache.drop(project_id, context.changed_frames)
+                # Once recorded, every frame the edit loaded is cached under a version that
+                # was never committed: drop them all; before that, only what it changed.
+                frames = context.frames if context.recorded else context.changed_frames
+                frame_cache.drop(project_id, frames)
             if not isinstance(error, OperationalError) or attempt == RETRIES - 1:
                 raise
             log.warning("retrying an edit of %s after %s", project_id, error.orig)
@@ -563,6 +607,7 @@ def _record(
     author: str,
 ) -> Edit:
     version = project.version + 1
+    context.recorded = True
     context.save(version)
     edit = Edit(
         project_id=project.id,
@@ -640,6 +685,14 @@ def edits_since(project: Project, since: int) -> list[dict]:
     return [describe_edit(edit) for edit in rows]
 
 
+def _check_base(project: Project, base_version: int | None) -> None:
+    if base_version is not None and base_version > project.version:
+        raise EditError(
+            f"'base_version' {base_version} is newer than the project (version {project.version}). "
+            "Reload the project."
+        )
+
+
 def _parse_base_version(value) -> int | None:
     if value is None:
         return None
@@ -656,8 +709,10 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
         raise EditError("Send the edit as a JSON object with 'action' and 'args'.")
     extra = set(request) - {"action", "args", "frame", "feature", "write_mode", "base_version"}
     if extra:
+        named = ", ".join(repr(name[:40]) for name in sorted(extra)[:5])
         raise EditError(
-            f"Unknown fields {sorted(extra)} in the edit; allowed: action, args, frame, feature, write_mode, base_version."
+            f"Unknown fields {named} in the edit; allowed: action, args, frame, feature, "
+            "write_mode, base_version."
         )
     action = request.get("action")
     if not isinstance(action, str) or not action:
@@ -674,8 +729,12 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
     frame = request.get("frame", 0)
     feature = request.get("feature", 0)
 
+    if isinstance(frame, int) and isinstance(feature, int) and action in label_actions.ACTIONS:
+        prefetch_frame(project_id, feature, frame)
+
     def work(context: EditContext) -> dict:
         project = context.project
+        _check_base(project, base_version)
         for name, value, count in (
             ("frame", frame, project.frames),
             ("feature", feature, project.features),
@@ -714,6 +773,7 @@ def _replay(context: EditContext, changes: ChangeSet) -> None:
 def _step(project_id: str, direction: str, base_version: int | None, author: str) -> dict:
     def work(context: EditContext) -> dict:
         project = context.project
+        _check_base(project, base_version)
         state = "applied" if direction == "undo" else "undone"
         order = Edit.version.desc() if direction == "undo" else Edit.version.asc()
         target = db.session.execute(

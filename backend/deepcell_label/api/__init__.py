@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
-from flask import Flask, jsonify, request, send_from_directory
+from flask import Flask, g, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..errors import DeepCellLabelError
@@ -49,7 +50,9 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(DeepCellLabelError)
     def our_error(error: DeepCellLabelError):
         log.info("refused %s %s: %s", request.method, request.path, error.message)
-        return error_response(error.message, error.status)
+        # A library's message may name a server file; the client never sees server paths.
+        message = error.message.replace(app.config["DATA_DIR"], "…")
+        return error_response(message, error.status)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_error):
@@ -83,8 +86,17 @@ def _register_errors(app: Flask) -> None:
 def _register_headers(app: Flask) -> None:
     origins = set(app.config["CORS_ORIGINS"])
 
+    @app.before_request
+    def start_clock():
+        g.started = time.perf_counter()
+
     @app.after_request
     def headers(response):
+        if "started" in g:
+            # Time spent in the app, so clients and load tests can tell it from queueing.
+            response.headers["Server-Timing"] = (
+                f"app;dur={(time.perf_counter() - g.started) * 1000:.1f}"
+            )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if not request.path.startswith("/dashboard"):  # the dashboard's pages use inline scripts
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

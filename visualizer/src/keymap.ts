@@ -3,7 +3,17 @@
 
 export type KeyContext = 'project' | 'dialog';
 export type KeyGroup =
-  'View' | 'Display' | 'Selection' | 'Segment tools' | 'Cells tools' | 'History' | 'Help';
+  | 'View'
+  | 'Display'
+  | 'Selection'
+  | 'Segment tools'
+  | 'Cells tools'
+  | 'Divisions'
+  | 'Cell types'
+  | 'Spots'
+  | 'Review'
+  | 'History'
+  | 'Help';
 
 export interface KeyBinding {
   id: string;
@@ -220,6 +230,62 @@ export const KEY_BINDINGS = [
     group: 'Cells tools',
     context: 'project',
   },
+  {
+    id: 'addDaughter',
+    keys: ['Y'],
+    description: 'Add a daughter to the selected cell: click it (Shift+click cycles overlaps)',
+    group: 'Divisions',
+    context: 'project',
+  },
+  {
+    id: 'removeDaughter',
+    keys: ['Shift+Y'],
+    description: 'Remove a daughter of the selected cell: click it',
+    group: 'Divisions',
+    context: 'project',
+  },
+  {
+    id: 'nextFinding',
+    keys: ['J'],
+    description: 'Jump to the next problem found in the divisions',
+    group: 'Divisions',
+    context: 'project',
+  },
+  {
+    id: 'toggleTypeOverlay',
+    keys: ['O'],
+    description: 'Show/hide the cell type colours',
+    group: 'Cell types',
+    context: 'project',
+  },
+  {
+    id: 'pickTypeCells',
+    keys: ['U'],
+    description: 'Click cells to add them to (or take them out of) the chosen cell type',
+    group: 'Cell types',
+    context: 'project',
+  },
+  {
+    id: 'toggleSpots',
+    keys: ['P'],
+    description: 'Show/hide the spots',
+    group: 'Spots',
+    context: 'project',
+  },
+  {
+    id: 'nextProject',
+    keys: ['Shift+ArrowRight'],
+    description: 'Next project (review mode)',
+    group: 'Review',
+    context: 'project',
+  },
+  {
+    id: 'previousProject',
+    keys: ['Shift+ArrowLeft'],
+    description: 'Previous project (review mode)',
+    group: 'Review',
+    context: 'project',
+  },
   { id: 'undo', keys: ['Mod+Z'], description: 'Undo', group: 'History', context: 'project' },
   {
     id: 'redo',
@@ -274,7 +340,9 @@ export function displayKey(
   return key
     .replace('Mod', isMac ? '⌘' : 'Ctrl')
     .replace('ArrowUp', '↑')
-    .replace('ArrowDown', '↓');
+    .replace('ArrowDown', '↓')
+    .replace('ArrowLeft', '←')
+    .replace('ArrowRight', '→');
 }
 
 /** The first key of an action, as shown on buttons. */

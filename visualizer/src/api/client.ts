@@ -21,6 +21,14 @@ export interface CellType {
   feature: number;
 }
 
+/** A problem the server found in the divisions, e.g. a parent that divides into one daughter. */
+export interface Finding {
+  kind: string;
+  cell: number;
+  frames: number[];
+  message: string;
+}
+
 export interface ProjectMetadata {
   id: string;
   name: string;
@@ -38,7 +46,8 @@ export interface ProjectMetadata {
   cells: CellEntry[];
   divisions: Division[];
   cellTypes: CellType[];
-  findings?: unknown[];
+  findings?: Finding[];
+  spots?: { count: number; columns: string[] };
   can_undo?: boolean;
   can_redo?: boolean;
 }
@@ -68,12 +77,13 @@ export interface EditRecord {
   cells: CellChange[];
   divisions: Division[] | null;
   cellTypes: CellType[] | null;
+  channelNames?: string[] | null;
 }
 
 export interface EditResponse {
   version: number;
   edits: EditRecord[];
-  findings?: unknown[];
+  findings?: Finding[];
   can_undo?: boolean;
   can_redo?: boolean;
 }
@@ -263,3 +273,57 @@ export async function downloadExport(id: string, format: 'zip' | 'npz' = 'zip'):
 
 export const submitProject = (id: string) =>
   postJson<{ key: string; bucket: string }>(`${base(id)}/submit`, { format: 'zip' });
+
+export interface Spots {
+  columns: string[];
+  spots: number[][];
+  /** The frame of each spot, when the project has several. */
+  frames?: number[];
+}
+
+export const getSpots = (id: string) => json<Spots>(`${base(id)}/spots`);
+
+export interface Expression {
+  feature: number;
+  frame: number | 'all';
+  channels: string[];
+  cells: number[];
+  area: number[];
+  /** One row per cell, one column per channel. */
+  mean: number[][];
+  total: number[][];
+}
+
+export type ExpressionFrame = number | 'all';
+
+export const expressionUrl = (
+  id: string,
+  feature: number,
+  frame: ExpressionFrame,
+  format?: 'csv',
+) => `${base(id)}/expression?feature=${feature}&frame=${frame}${format ? `&format=${format}` : ''}`;
+
+export const getExpression = (id: string, feature: number, frame: ExpressionFrame) =>
+  json<Expression>(expressionUrl(id, feature, frame));
+
+export type Judgment = 'accept' | 'reject';
+
+export interface Review {
+  project: string;
+  name: string;
+  judgment: Judgment | null;
+  comment: string;
+  reviewer: string | null;
+  reviewed: string | null;
+  version: number;
+}
+
+export const postReview = (id: string, judgment: Judgment, comment: string) =>
+  postJson<Review>(`${base(id)}/review`, { judgment, comment });
+
+export const reviewsUrl = (projects: string[], format?: 'csv') =>
+  `/api/reviews?projects=${projects.map(encodeURIComponent).join(',')}${
+    format ? `&format=${format}` : ''
+  }`;
+
+export const getReviews = (projects: string[]) => json<{ reviews: Review[] }>(reviewsUrl(projects));

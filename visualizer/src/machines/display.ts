@@ -49,7 +49,8 @@ export type DisplayEvent =
   | { type: 'SET_BRIGHTNESS'; channel: number; brightness: number }
   | { type: 'SET_CONTRAST'; channel: number; contrast: number }
   | { type: 'TOGGLE_INVERT'; channel: number }
-  | { type: 'RENAME_CHANNEL'; channel: number; name: string }
+  /** The server's channel names (they change by the undoable `rename_channel` edit). */
+  | { type: 'SET_CHANNEL_NAMES'; names: string[] }
   | { type: 'ADD_LAYER' }
   | { type: 'REMOVE_LAYER'; index: number }
   | { type: 'SET_LAYER'; index: number; layer: Partial<Layer> }
@@ -165,11 +166,10 @@ export const displayMachine = setup({
           }),
       }),
     },
-    RENAME_CHANNEL: {
-      guard: ({ event }) => event.name.trim().length > 0,
+    SET_CHANNEL_NAMES: {
       actions: assign({
         channels: ({ context, event }) =>
-          updateChannel(context, event.channel, { name: event.name.trim() }),
+          context.channels.map((c, i) => ({ ...c, name: event.names[i] ?? c.name })),
       }),
     },
     ADD_LAYER: {

@@ -171,7 +171,7 @@ export const editQueueMachine = setup({
               type: 'applied' as const,
               records: unseen(event.output, context.version),
               item: null,
-              response: null,
+              response: event.output,
             })),
             assign(({ context, event }) => ({
               version: Math.max(context.version, event.output.version),

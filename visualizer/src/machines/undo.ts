@@ -16,28 +16,6 @@ export type UndoEvent =
 
 export type UndoEmitted = { type: 'request'; kind: 'undo' | 'redo' };
 
-/**
- * Replays a history of edit kinds to find what can be undone and redone: an edit can be undone,
- * an undo can be redone, a new edit clears the redo list.
- */
-export function availabilityFromHistory(records: Pick<EditRecord, 'kind'>[]): UndoContext {
-  let undoable = 0;
-  let redoable = 0;
-  for (const record of records) {
-    if (record.kind === 'undo') {
-      undoable = Math.max(0, undoable - 1);
-      redoable += 1;
-    } else if (record.kind === 'redo') {
-      redoable = Math.max(0, redoable - 1);
-      undoable += 1;
-    } else {
-      undoable += 1;
-      redoable = 0;
-    }
-  }
-  return { canUndo: undoable > 0, canRedo: redoable > 0 };
-}
-
 export const undoMachine = setup({
   types: {
     context: {} as UndoContext,

@@ -64,3 +64,49 @@ export function withSelected(
   }
   return { ...base, data };
 }
+
+export interface TypeColor {
+  cells: number[];
+  color: string;
+  /** 0 hides the type. */
+  opacity: number;
+}
+
+function parseHex(hex: string): [number, number, number] {
+  const n = parseInt(hex.replace('#', '').slice(0, 6), 16) || 0;
+  return [(n >> 16) & 255, (n >> 8) & 255, n & 255];
+}
+
+/**
+ * Cell-type colours per label value: RGB of the first listed type holding one of the value's
+ * cells, alpha = that type's opacity (0 where no shown type holds a cell).
+ */
+export function buildTypeLookup(
+  valueCells: Map<number, number[]>,
+  maxValue: number,
+  types: TypeColor[],
+): Lookup {
+  let top = maxValue;
+  for (const value of valueCells.keys()) if (value > top) top = value;
+  const rows = Math.max(1, Math.ceil((top + 1) / LOOKUP_WIDTH));
+  const data = new Uint8Array(rows * LOOKUP_WIDTH * 4);
+  const cellType = new Map<number, [number, number, number, number]>();
+  for (const type of types) {
+    if (type.opacity <= 0) continue;
+    const rgba = [...parseHex(type.color), Math.round(type.opacity * 255)] as [
+      number,
+      number,
+      number,
+      number,
+    ];
+    for (const cell of type.cells) if (!cellType.has(cell)) cellType.set(cell, rgba);
+  }
+  if (cellType.size) {
+    for (let value = 1; value <= top; value++) {
+      const cells = valueCells.get(value) ?? [value];
+      const rgba = cells.map((c) => cellType.get(c)).find((v) => v);
+      if (rgba) data.set(rgba, value * 4);
+    }
+  }
+  return { data, size: rows * LOOKUP_WIDTH, rows };
+}

@@ -30,7 +30,7 @@ describe('key map', () => {
     for (const binding of KEY_BINDINGS) {
       for (const key of binding.keys) {
         expect(key).toMatch(
-          /^(Mod\+)?(Shift\+)?([A-Z0-9]|Arrow(Up|Down)|Space|Enter|Escape|Backspace|Delete|[=+\-[\]?])$/,
+          /^(Mod\+)?(Shift\+)?([A-Z0-9]|Arrow(Up|Down|Left|Right)|Space|Enter|Escape|Backspace|Delete|[=+\-[\]?])$/,
         );
       }
     }
@@ -54,6 +54,8 @@ describe('key map', () => {
     expect(actionForKey('project', 'Mod+Shift+Z')).toBe('redo');
     expect(actionForKey('project', '[')).toBe('previousCell');
     expect(actionForKey('dialog', 'Escape')).toBe('closeDialog');
-    expect(actionForKey('project', 'J')).toBeUndefined();
+    expect(actionForKey('project', 'J')).toBe('nextFinding');
+    expect(actionForKey('project', 'Shift+ArrowRight')).toBe('nextProject');
+    expect(actionForKey('project', '1')).toBeUndefined();
   });
 });

@@ -1,30 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { availabilityFromHistory, undoMachine } from '../../src/machines/undo';
+import { undoMachine } from '../../src/machines/undo';
 
 const kinds = (...list: string[]) => list.map((kind) => ({ kind }));
 
 describe('undo availability', () => {
-  it('replays a history to find what can be undone and redone', () => {
-    expect(availabilityFromHistory([])).toEqual({ canUndo: false, canRedo: false });
-    expect(availabilityFromHistory(kinds('edit', 'edit', 'undo'))).toEqual({
-      canUndo: true,
-      canRedo: true,
-    });
-    expect(availabilityFromHistory(kinds('edit', 'undo'))).toEqual({
-      canUndo: false,
-      canRedo: true,
-    });
-    expect(availabilityFromHistory(kinds('edit', 'undo', 'redo'))).toEqual({
-      canUndo: true,
-      canRedo: false,
-    });
-    expect(availabilityFromHistory(kinds('edit', 'undo', 'edit'))).toEqual({
-      canUndo: true,
-      canRedo: false,
-    });
-  });
-
   it('asks for undo and redo only when the server says they are available', () => {
     const actor = createActor(undoMachine, { input: {} }).start();
     const requests: string[] = [];

@@ -1,0 +1,124 @@
+// Review mode: step through several projects, judge each (accept or reject, with a comment), and
+// keep every project's verdict as the server has it.
+import { assign, fromPromise, setup } from 'xstate';
+import type { Judgment, Review } from '../api/client';
+
+export interface ReviewContext {
+  projects: string[];
+  index: number;
+  reviews: Record<string, Review>;
+  error: string | null;
+}
+
+export type ReviewEvent =
+  | { type: 'NEXT' }
+  | { type: 'PREVIOUS' }
+  | { type: 'GO'; index: number }
+  | { type: 'JUDGE'; judgment: Judgment; comment: string }
+  | { type: 'REFRESH' };
+
+/** Project ids from the `projectId` parameter: comma-separated, blanks and repeats dropped. */
+export function reviewProjects(parameter: string | null): string[] {
+  const ids = (parameter ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean);
+  return [...new Set(ids)];
+}
+
+export function stepIndex(index: number, count: number, step: number): number {
+  return Math.min(count - 1, Math.max(0, index + step));
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+export const reviewMachine = setup({
+  types: {
+    context: {} as ReviewContext,
+    events: {} as ReviewEvent,
+    input: {} as { projects: string[] },
+  },
+  actors: {
+    loadReviews: fromPromise<Review[], { projects: string[] }>(async () => {
+      throw new Error('The review loader is provided by the app');
+    }),
+    judge: fromPromise<Review, { project: string; judgment: Judgment; comment: string }>(
+      async () => {
+        throw new Error('The review sender is provided by the app');
+      },
+    ),
+  },
+}).createMachine({
+  id: 'review',
+  context: ({ input }) => ({ projects: input.projects, index: 0, reviews: {}, error: null }),
+  on: {
+    NEXT: {
+      actions: assign({
+        index: ({ context }) => stepIndex(context.index, context.projects.length, 1),
+      }),
+    },
+    PREVIOUS: {
+      actions: assign({
+        index: ({ context }) => stepIndex(context.index, context.projects.length, -1),
+      }),
+    },
+    GO: {
+      actions: assign({
+        index: ({ context, event }) => stepIndex(event.index, context.projects.length, 0),
+      }),
+    },
+  },
+  initial: 'loading',
+  states: {
+    loading: {
+      invoke: {
+        src: 'loadReviews',
+        input: ({ context }) => ({ projects: context.projects }),
+        onDone: {
+          target: 'ready',
+          actions: assign({
+            reviews: ({ event }) => Object.fromEntries(event.output.map((r) => [r.project, r])),
+            error: null,
+          }),
+        },
+        onError: {
+          target: 'ready',
+          actions: assign({ error: ({ event }) => message(event.error) }),
+        },
+      },
+    },
+    ready: {
+      on: {
+        JUDGE: 'judging',
+        REFRESH: 'loading',
+      },
+    },
+    judging: {
+      invoke: {
+        src: 'judge',
+        input: ({ context, event }) => {
+          const judged = event as Extract<ReviewEvent, { type: 'JUDGE' }>;
+          return {
+            project: context.projects[context.index],
+            judgment: judged.judgment,
+            comment: judged.comment,
+          };
+        },
+        onDone: {
+          target: 'ready',
+          actions: assign({
+            reviews: ({ context, event }) => ({
+              ...context.reviews,
+              [event.output.project]: event.output,
+            }),
+            error: null,
+          }),
+        },
+        onError: {
+          target: 'ready',
+          actions: assign({ error: ({ event }) => message(event.error) }),
+        },
+      },
+    },
+  },
+});

@@ -1,9 +1,11 @@
 // Entry point: theme and the two pages (home at `/`, project at `/project?projectId=`).
 import { StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { CssBaseline, ThemeProvider, createTheme } from '@mui/material';
+import { Box, CssBaseline, ThemeProvider, createTheme } from '@mui/material';
 import { HomePage } from './pages/HomePage';
 import { ProjectPage } from './pages/ProjectPage';
+import { ReviewPage } from './pages/ReviewPage';
+import { reviewProjects } from './machines/review';
 import { ThemeModeContext, type ThemeMode } from './themeMode';
 
 const THEME_KEY = 'deepcell-label-theme';
@@ -35,9 +37,23 @@ function App() {
     <ThemeModeContext.Provider value={modeValue}>
       <ThemeProvider theme={theme}>
         <CssBaseline />
-        {onProject ? <ProjectPage projectId={params.get('projectId') ?? ''} /> : <HomePage />}
+        {onProject ? <ProjectRoute parameter={params.get('projectId')} /> : <HomePage />}
       </ThemeProvider>
     </ThemeModeContext.Provider>
+  );
+}
+
+/** One project id opens it; several (`a,b,c`) open review mode over them. */
+function ProjectRoute({ parameter }: { parameter: string | null }) {
+  const projects = reviewProjects(parameter);
+  return (
+    <Box sx={{ height: '100vh' }}>
+      {projects.length > 1 ? (
+        <ReviewPage projects={projects} />
+      ) : (
+        <ProjectPage projectId={projects[0] ?? ''} />
+      )}
+    </Box>
   );
 }
 

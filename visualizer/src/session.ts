@@ -6,15 +6,24 @@ import { LabelStore, type Rect } from './data/labelStore';
 import { decodePatchValues } from './data/patches';
 import { StrokePreview } from './data/strokePreview';
 import { actionForKey, type KeyActionId } from './keymap';
+import { annotationsMachine, findingTarget, nextFinding } from './machines/annotations';
+import {
+  addCellsEdits,
+  typeDisplayMachine,
+  typeOpacity,
+  type TypeEdit,
+} from './machines/cellTypes';
 import { displayMachine, type DisplayContext } from './machines/display';
 import { editQueueMachine, type QueuedEdit } from './machines/editQueue';
 import { exportMachine } from './machines/exporter';
 import { noticesMachine } from './machines/notices';
+import { editForPick, pickerMachine, type PickPurpose } from './machines/picker';
 import { selectionMachine } from './machines/selection';
+import { spotsDisplayMachine } from './machines/spots';
 import { toolMachine, type ToolEmitted } from './machines/tools';
-import { availabilityFromHistory, undoMachine } from './machines/undo';
+import { undoMachine } from './machines/undo';
 import { toImage, viewportMachine } from './machines/viewport';
-import { buildLookup, withSelected, type Lookup } from './render/lookup';
+import { buildLookup, buildTypeLookup, withSelected, type Lookup } from './render/lookup';
 import { Renderer, type DisplayUniforms } from './render/renderer';
 
 /** Actions that read the raw image take the channel shown. */
@@ -81,7 +90,10 @@ export class ProjectSession {
   readonly undo;
   readonly exporter;
   readonly notices;
-  divisions: api.Division[];
+  readonly annotations;
+  readonly picker;
+  readonly typeDisplay;
+  readonly spotsDisplay;
   renderer: Renderer | null = null;
   dark = false;
   spaceHeld = false;
@@ -106,7 +118,16 @@ export class ProjectSession {
     const id = metadata.id;
     this.store = new LabelStore(metadata.width, metadata.height, metadata.cells);
     this.preview = new StrokePreview(metadata.width, metadata.height);
-    this.divisions = metadata.divisions ?? [];
+    this.annotations = createActor(annotationsMachine, {
+      input: {
+        divisions: metadata.divisions,
+        cellTypes: metadata.cellTypes,
+        findings: metadata.findings,
+      },
+    });
+    this.picker = createActor(pickerMachine);
+    this.typeDisplay = createActor(typeDisplayMachine);
+    this.spotsDisplay = createActor(spotsDisplayMachine);
     this.viewport = createActor(viewportMachine, {
       input: { imageWidth: metadata.width, imageHeight: metadata.height },
     });
@@ -176,6 +197,12 @@ export class ProjectSession {
       this.editQueue.on('applied', (event) => {
         const { records, response } = event;
         this.applyChain = this.applyChain.then(() => this.applyRecords(records));
+        this.applyLists(records);
+        if (response?.findings) {
+          this.annotations.send({ type: 'FINDINGS', findings: response.findings });
+        } else if (records.length) {
+          void this.refreshFindings();
+        }
         if (response && typeof response.can_undo === 'boolean') {
           this.undo.send({
             type: 'SERVER_STATE',
@@ -208,9 +235,67 @@ export class ProjectSession {
     );
     on(this.viewport.subscribe(() => this.pushView()));
     on(this.tools.subscribe(() => this.pushCursors()));
+    on(
+      this.picker.on('picked', (event) => {
+        const edit = editForPick(
+          event.purpose,
+          event.cell,
+          this.annotations.getSnapshot().context.cellTypes,
+        );
+        if (edit) this.sendEdit(edit.action, edit.args);
+      }),
+    );
+    let cellTypes = this.annotations.getSnapshot().context.cellTypes;
+    on(
+      this.annotations.subscribe((snapshot) => {
+        if (snapshot.context.cellTypes === cellTypes) return;
+        const known = new Set(cellTypes.map((t) => t.id));
+        cellTypes = snapshot.context.cellTypes;
+        // A type just created becomes the one the panel works on.
+        const created = cellTypes.find((t) => !known.has(t.id));
+        if (created) this.typeDisplay.send({ type: 'SET_ACTIVE', id: created.id });
+        this.refreshTypeLookup();
+      }),
+    );
+    on(this.typeDisplay.subscribe(() => this.refreshTypeLookup()));
 
     for (const actor of this.actors()) actor.start();
-    if (this.metadata.can_undo === undefined) void this.loadUndoHistory();
+    if (this.metadata.spots?.count) void this.loadSpots();
+  }
+
+  private async loadSpots() {
+    try {
+      const spots = await api.getSpots(this.metadata.id);
+      this.spotsDisplay.send({ type: 'LOADED', spots });
+    } catch (error) {
+      this.notify('error', `Could not load the spots: ${(error as Error).message}`);
+    }
+  }
+
+  /** Divisions, cell types and channel names of edit records (ours or another tab's). */
+  private applyLists(records: api.EditRecord[]) {
+    if (!records.length) return;
+    this.annotations.send({ type: 'RECORDS', records });
+    let names: string[] | null = null;
+    for (const record of records) if (record.channelNames) names = record.channelNames;
+    if (names) this.display.send({ type: 'SET_CHANNEL_NAMES', names });
+  }
+
+  private findingsRequest: Promise<void> | null = null;
+
+  /** Poll answers carry no findings: read them from the metadata after another tab's edits. */
+  private refreshFindings(): Promise<void> {
+    this.findingsRequest ??= (async () => {
+      try {
+        const metadata = await api.getProject(this.metadata.id);
+        this.annotations.send({ type: 'FINDINGS', findings: metadata.findings ?? [] });
+      } catch {
+        // The next edit answer brings them again.
+      } finally {
+        this.findingsRequest = null;
+      }
+    })();
+    return this.findingsRequest;
   }
 
   private actors(): Actor<never>[] {
@@ -223,17 +308,11 @@ export class ProjectSession {
       this.undo,
       this.editQueue,
       this.exporter,
+      this.annotations,
+      this.picker,
+      this.typeDisplay,
+      this.spotsDisplay,
     ] as unknown as Actor<never>[];
-  }
-
-  /** The metadata lacks undo availability: work it out from the history's kinds. */
-  private async loadUndoHistory() {
-    try {
-      const history = await api.getEditsSince(this.metadata.id, 0);
-      this.undo.send({ type: 'SERVER_STATE', ...availabilityFromHistory(history.edits) });
-    } catch {
-      // Without history the buttons stay off until the first edit answers.
-    }
   }
 
   notify(severity: 'error' | 'warning' | 'info' | 'success', message: string) {
@@ -340,6 +419,26 @@ export class ProjectSession {
     const { frame, feature } = this.current();
     this.renderer?.setLabels(this.store.plane(feature, frame) ?? null);
     this.refreshLookup();
+    this.refreshTypeLookup();
+  }
+
+  /** Cell-type colours of the shown frame: rebuilt when types, their display or cells change. */
+  refreshTypeLookup() {
+    if (!this.renderer) return;
+    const { frame, feature } = this.current();
+    const display = this.typeDisplay.getSnapshot().context;
+    const types = this.annotations
+      .getSnapshot()
+      .context.cellTypes.filter((t) => (t.feature ?? 0) === feature)
+      .map((t) => ({ cells: t.cells, color: t.color, opacity: typeOpacity(display, t.id) }))
+      .filter((t) => t.opacity > 0 && t.cells.length > 0);
+    if (!types.length) {
+      this.renderer.setTypeLookup(null);
+      return;
+    }
+    const key = `${feature}/${frame}`;
+    const cells = this.store.cellMap(feature, frame);
+    this.renderer.setTypeLookup(buildTypeLookup(cells, this.maxValues.get(key) ?? 0, types));
   }
 
   /** Colours per (feature, frame), rebuilt only when that frame's cells change. */
@@ -366,6 +465,7 @@ export class ProjectSession {
     if (change.kind === 'cells') {
       this.lookups.delete(`${feature}/${frame}`);
       this.refreshLookup();
+      this.refreshTypeLookup();
     } else if (change.rect) {
       this.renderer?.updateLabels(this.store.plane(feature, frame)!, change.rect);
     } else {
@@ -467,9 +567,11 @@ export class ProjectSession {
         }
       }
       if (record.cells?.length) this.store.applyCellChanges(record.cells);
-      if (record.divisions) this.divisions = record.divisions;
     }
-    if (records.length) this.refreshLookup();
+    if (records.length) {
+      this.refreshLookup();
+      this.refreshTypeLookup();
+    }
   }
 
   private settle(item: QueuedEdit) {
@@ -537,8 +639,8 @@ export class ProjectSession {
     const tool = this.tools.getSnapshot().context.tool;
     const panning = button === 1 || button === 2 || this.spaceHeld;
     this.drag = { x: canvasX, y: canvasY, panning, moved: false, toolDown: false };
-    // The select tool pans on drag and picks on a click without movement.
-    if (panning || tool === 'select') return;
+    // The select tool, and picking cells for a panel, pan on drag and pick on a plain click.
+    if (panning || tool === 'select' || this.picking()) return;
     this.drag.toolDown = true;
     this.toolPointerDown(canvasX, canvasY);
   }
@@ -574,7 +676,7 @@ export class ProjectSession {
     this.pushCursors();
   }
 
-  pointerUp(canvasX: number, canvasY: number) {
+  pointerUp(canvasX: number, canvasY: number, shift = false) {
     const drag = this.drag;
     this.drag = null;
     if (!drag) return;
@@ -582,8 +684,76 @@ export class ProjectSession {
     if (drag.toolDown) {
       this.tools.send({ type: 'POINTER_UP', x: point.x, y: point.y });
     } else if (!drag.moved && !drag.panning) {
-      this.toolPointerDown(canvasX, canvasY);
+      if (this.picking()) {
+        this.picker.send({ type: 'CLICK', cells: this.cellsAt(point.x, point.y), cycle: shift });
+      } else {
+        this.toolPointerDown(canvasX, canvasY);
+      }
     }
+  }
+
+  private picking() {
+    return this.picker.getSnapshot().context.purpose !== null;
+  }
+
+  /** Start picking cells on the canvas for a panel (toggles off when already picking so). */
+  startPicking(purpose: PickPurpose) {
+    const current = this.picker.getSnapshot().context.purpose;
+    if (current && JSON.stringify(current) === JSON.stringify(purpose)) {
+      this.picker.send({ type: 'CANCEL' });
+    } else {
+      this.picker.send({ type: 'START', purpose });
+    }
+  }
+
+  /** Show a frame and select a cell, e.g. where a division or a finding is. */
+  jumpTo(frame: number, cell: number | null) {
+    this.display.send({ type: 'SET_FRAME', frame });
+    if (cell !== null) this.selection.send({ type: 'SELECT', cell });
+  }
+
+  sendTypeEdit(edit: TypeEdit | null) {
+    if (edit) this.sendEdit(edit.action, edit.args);
+  }
+
+  /** Put several cells in a type at once (one edit per cell that is not in it yet). */
+  addCellsToType(id: number, cells: number[]) {
+    const type = this.annotations.getSnapshot().context.cellTypes.find((t) => t.id === id);
+    if (!type) return;
+    const edits = addCellsEdits(type, cells);
+    for (const edit of edits) this.sendTypeEdit(edit);
+    this.notify(
+      'success',
+      `Added ${edits.length} cell${edits.length === 1 ? '' : 's'} to ${type.name}.`,
+    );
+  }
+
+  renameChannel(channel: number, name: string) {
+    const current = this.display.getSnapshot().context.channels[channel]?.name;
+    if (!name.trim() || name.trim() === current) return;
+    this.sendEdit('rename_channel', { channel, name: name.trim() });
+  }
+
+  private shownFinding: api.Finding | null = null;
+
+  private jumpToNextFinding() {
+    const finding = nextFinding(this.annotations.getSnapshot().context.findings, this.shownFinding);
+    this.shownFinding = finding;
+    if (!finding) {
+      this.notify('info', 'No problems found in the divisions.');
+      return;
+    }
+    const target = findingTarget(finding);
+    this.jumpTo(target.frame, target.cell);
+  }
+
+  private pickDaughter(kind: 'addDaughter' | 'removeDaughter') {
+    const parent = this.selectedCell();
+    if (parent === null) {
+      this.notify('info', 'Select the parent cell first.');
+      return;
+    }
+    this.startPicking({ kind, parent });
   }
 
   pointerLeave() {
@@ -622,6 +792,10 @@ export class ProjectSession {
     newCell: () =>
       this.selection.send({ type: 'SELECT', cell: this.store.maxCell(this.current().feature) + 1 }),
     reset: () => {
+      if (this.picking()) {
+        this.picker.send({ type: 'CANCEL' });
+        return;
+      }
       this.selection.send({ type: 'RESET' });
       this.tools.send({ type: 'CANCEL' });
     },
@@ -648,11 +822,25 @@ export class ProjectSession {
     apply: () => this.tools.send({ type: 'APPLY', selected: this.selectedCell() }),
     undo: () => this.undo.send({ type: 'UNDO' }),
     redo: () => this.undo.send({ type: 'REDO' }),
+    addDaughter: () => this.pickDaughter('addDaughter'),
+    removeDaughter: () => this.pickDaughter('removeDaughter'),
+    nextFinding: () => this.jumpToNextFinding(),
+    toggleTypeOverlay: () => this.typeDisplay.send({ type: 'TOGGLE_OVERLAY' }),
+    pickTypeCells: () => {
+      const id = this.typeDisplay.getSnapshot().context.active;
+      if (id === null) this.notify('info', 'Choose a cell type in the Cell types panel first.');
+      else this.startPicking({ kind: 'cellType', id });
+    },
+    toggleSpots: () => this.spotsDisplay.send({ type: 'TOGGLE' }),
+    nextProject: () => this.pageHandlers.nextProject?.(),
+    previousProject: () => this.pageHandlers.previousProject?.(),
     help: () => this.onHelp?.(),
     closeDialog: () => undefined,
   };
 
   onHelp: (() => void) | null = null;
+  /** Keys whose actions belong to the page around the project (review mode). */
+  pageHandlers: Partial<Record<KeyActionId, () => void>> = {};
 
   /** Handle a key press on the project page; returns whether it was ours. */
   keyDown(name: string): boolean {

@@ -166,9 +166,8 @@ export function DisplayPanel({ session }: { session: ProjectSession }) {
         label={`Rename ${settings.name}`}
         key={`${display.channel}-${settings.name}`}
         defaultValue={settings.name}
-        onBlur={(e) =>
-          send({ type: 'RENAME_CHANNEL', channel: display.channel, name: e.target.value })
-        }
+        onBlur={(e) => session.renameChannel(display.channel, e.target.value)}
+        slotProps={{ htmlInput: { 'data-testid': 'rename-channel' } }}
         onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
       />
       <Typography variant="overline">Labels</Typography>

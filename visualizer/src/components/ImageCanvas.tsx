@@ -4,6 +4,8 @@ import { Box, Typography } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import type { ProjectSession } from '../session';
 import { useThemeMode } from '../themeMode';
+import { LAYER_STYLE } from './layers';
+import { SpotsLayer } from './SpotsLayer';
 
 export function ImageCanvas({ session }: { session: ProjectSession }) {
   const container = useRef<HTMLDivElement>(null);
@@ -59,20 +61,15 @@ export function ImageCanvas({ session }: { session: ProjectSession }) {
         session.pointerDown(...local(e), e.button);
       }}
       onPointerMove={(e) => session.pointerMove(...local(e))}
-      onPointerUp={(e) => session.pointerUp(...local(e))}
+      onPointerUp={(e) => session.pointerUp(...local(e), e.shiftKey)}
       onPointerLeave={() => session.pointerLeave()}
     >
       <canvas
         ref={canvas}
         data-testid="image-canvas"
-        style={{
-          position: 'absolute',
-          inset: 0,
-          width: '100%',
-          height: '100%',
-          imageRendering: 'pixelated',
-        }}
+        style={{ ...LAYER_STYLE, imageRendering: 'pixelated' }}
       />
+      <SpotsLayer session={session} />
       <Typography
         variant="caption"
         data-testid="hovering"

@@ -1,4 +1,4 @@
-// The selected cell, the cells under the cursor, and the selected cell's frames and divisions.
+// The selected cell and the buttons that step through cells.
 import { Box, Button, Stack, Typography } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import { cellColorCss } from '../render/lookup';
@@ -6,14 +6,6 @@ import type { ProjectSession } from '../session';
 
 export function SelectionPanel({ session }: { session: ProjectSession }) {
   const selected = useSelector(session.selection, (s) => s.context.selected);
-  const feature = useSelector(session.display, (s) => s.context.feature);
-  const frames = session.metadata.frames;
-  const timeline =
-    selected !== null && frames > 1 ? session.store.framesOfCell(feature, selected) : [];
-  const divisions =
-    selected === null
-      ? []
-      : session.divisions.filter((d) => d.parent === selected || d.daughters.includes(selected));
   return (
     <Stack spacing={1} sx={{ p: 1 }}>
       <Typography variant="overline">Selection</Typography>
@@ -42,16 +34,6 @@ export function SelectionPanel({ session }: { session: ProjectSession }) {
           New N
         </Button>
       </Stack>
-      {timeline.length > 0 && (
-        <Typography variant="caption" data-testid="timeline">
-          In frames: {timeline.join(', ')}
-        </Typography>
-      )}
-      {divisions.map((d) => (
-        <Typography key={`${d.parent}-${d.t}`} variant="caption">
-          Division at frame {d.t}: {d.parent} → {d.daughters.join(', ')}
-        </Typography>
-      ))}
     </Stack>
   );
 }

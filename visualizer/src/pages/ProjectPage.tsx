@@ -16,15 +16,19 @@ import {
 import { useMachine, useSelector } from '@xstate/react';
 import { fromPromise } from 'xstate';
 import { getProject } from '../api/client';
+import { CellTypesPanel } from '../components/CellTypesPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
+import { DivisionsPanel } from '../components/DivisionsPanel';
 import { HelpDialog } from '../components/HelpDialog';
 import { ImageCanvas } from '../components/ImageCanvas';
 import { Notices } from '../components/Notices';
 import { SaveStatus } from '../components/SaveStatus';
 import { SelectionPanel } from '../components/SelectionPanel';
+import { SpotsPanel } from '../components/SpotsPanel';
 import { ThemeToggle } from '../components/ThemeToggle';
+import { TimelineBars } from '../components/TimelineBars';
 import { ToolPanel } from '../components/ToolPanel';
-import { keyName, shortcutFor } from '../keymap';
+import { keyName, shortcutFor, type KeyActionId } from '../keymap';
 import { projectMachine } from '../machines/project';
 import { ProjectSession } from '../session';
 
@@ -43,7 +47,11 @@ function isTyping(target: EventTarget | null) {
   const element = target as HTMLElement | null;
   return (
     !!element &&
-    (element.tagName === 'INPUT' || element.tagName === 'TEXTAREA' || element.isContentEditable)
+    (element.tagName === 'INPUT' ||
+      element.tagName === 'TEXTAREA' ||
+      element.isContentEditable ||
+      // Keys in an open dialog (the expression plots) belong to it, not to the canvas.
+      !!element.closest?.('[role="dialog"]'))
   );
 }
 
@@ -152,7 +160,7 @@ function Workspace({ session }: { session: ProjectSession }) {
   return (
     <Box
       sx={{
-        height: '100vh',
+        height: '100%',
         display: 'flex',
         flexDirection: 'column',
         bgcolor: 'background.default',
@@ -192,10 +200,16 @@ function Workspace({ session }: { session: ProjectSession }) {
         <Box sx={{ flex: 1, display: 'flex', flexDirection: 'column', minWidth: 0 }}>
           <ImageCanvas session={session} />
           <FrameSlider session={session} />
+          <TimelineBars session={session} />
         </Box>
-        <Box sx={{ width: 280, borderLeft: 1, borderColor: 'divider', overflowY: 'auto' }}>
+        <Box sx={{ width: 300, borderLeft: 1, borderColor: 'divider', overflowY: 'auto' }}>
           <SelectionPanel session={session} />
           <Divider />
+          <DivisionsPanel session={session} />
+          <Divider />
+          <CellTypesPanel session={session} />
+          <Divider />
+          <SpotsPanel session={session} />
           <DisplayPanel session={session} />
         </Box>
       </Box>
@@ -205,7 +219,14 @@ function Workspace({ session }: { session: ProjectSession }) {
   );
 }
 
-export function ProjectPage({ projectId }: { projectId: string }) {
+export function ProjectPage({
+  projectId,
+  pageHandlers = {},
+}: {
+  projectId: string;
+  /** Keys handled by the page around the project (review mode's next and previous). */
+  pageHandlers?: Partial<Record<KeyActionId, () => void>>;
+}) {
   const [state, send] = useMachine(loadingMachine, { input: { projectId } });
   const metadata = state.context.metadata;
   const [session, setSession] = useState<ProjectSession | null>(null);
@@ -220,6 +241,10 @@ export function ProjectPage({ projectId }: { projectId: string }) {
       if (window.deepcellLabel === created) delete window.deepcellLabel;
     };
   }, [metadata]);
+
+  useEffect(() => {
+    if (session) session.pageHandlers = pageHandlers;
+  }, [session, pageHandlers]);
 
   if (state.matches('failed')) {
     return (

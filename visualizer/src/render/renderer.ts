@@ -54,6 +54,8 @@ export class Renderer {
   private labels: WebGLTexture;
   private lookup: WebGLTexture;
   private overlay: WebGLTexture;
+  private typeLookup: WebGLTexture;
+  private typeLookupSize = 0;
   private imageWidth = 1;
   private imageHeight = 1;
   private lookupSize = 0;
@@ -91,6 +93,7 @@ export class Renderer {
     this.labels = this.texture(1, gl.TEXTURE_2D, 'u_labels');
     this.lookup = this.texture(2, gl.TEXTURE_2D, 'u_lookup');
     this.overlay = this.texture(3, gl.TEXTURE_2D, 'u_overlay');
+    this.typeLookup = this.texture(4, gl.TEXTURE_2D, 'u_typeLookup');
   }
 
   private texture(unit: number, target: number, name: string): WebGLTexture {
@@ -188,8 +191,20 @@ export class Renderer {
   }
 
   setLookup(lookup: Lookup) {
+    this.uploadLookup(2, this.lookup, lookup);
+    this.lookupSize = lookup.size;
+  }
+
+  /** Cell-type colours per label value (alpha = the type's opacity, 0 = no type shown). */
+  setTypeLookup(lookup: Lookup | null) {
+    if (lookup) this.uploadLookup(4, this.typeLookup, lookup);
+    else this.requestRender();
+    this.typeLookupSize = lookup?.size ?? 0;
+  }
+
+  private uploadLookup(unit: number, texture: WebGLTexture, lookup: Lookup) {
     const gl = this.gl;
-    this.bind(2, gl.TEXTURE_2D, this.lookup);
+    this.bind(unit, gl.TEXTURE_2D, texture);
     gl.texImage2D(
       gl.TEXTURE_2D,
       0,
@@ -201,7 +216,6 @@ export class Renderer {
       gl.UNSIGNED_BYTE,
       lookup.data,
     );
-    this.lookupSize = lookup.size;
     this.requestRender();
   }
 
@@ -314,6 +328,7 @@ export class Renderer {
     gl.uniform1f(u('u_outlineOpacity'), display.outlineOpacity);
     gl.uniform1i(u('u_highlight'), display.highlight ? 1 : 0);
     gl.uniform1i(u('u_lookupSize'), this.lookupSize);
+    gl.uniform1i(u('u_typeLookupSize'), this.typeLookupSize);
     gl.uniform1i(u('u_hasLabels'), this.hasLabels ? 1 : 0);
     gl.uniform3fv(u('u_selectedColor'), SELECTED_COLOR);
     gl.uniform3fv(u('u_background'), display.background);

@@ -13,6 +13,7 @@ uniform sampler2DArray u_raw;   // one R32F layer per channel
 uniform isampler2D u_labels;    // R32I label values of the shown feature and frame
 uniform sampler2D u_lookup;     // RGBA8 per label value: cell colour, alpha 255 = selected cell
 uniform sampler2D u_overlay;    // R8: 1 = painted locally, 2 = erased locally, not yet confirmed
+uniform sampler2D u_typeLookup; // RGBA8 per label value: cell-type colour, alpha = type opacity
 
 uniform vec2 u_imageSize;
 uniform vec2 u_origin;          // image point at the canvas's top-left corner
@@ -33,6 +34,7 @@ uniform float u_labelOpacity;
 uniform float u_outlineOpacity;
 uniform bool u_highlight;
 uniform int u_lookupSize;
+uniform int u_typeLookupSize;   // 0 = no cell types shown
 uniform bool u_hasLabels;
 uniform vec3 u_selectedColor;
 
@@ -104,6 +106,10 @@ void main() {
         bool selected = u_highlight && cell.a > 0.99;
         vec3 fill = selected ? u_selectedColor : cell.rgb;
         color = mix(color, fill, selected ? max(u_labelOpacity, 0.5) : u_labelOpacity);
+        if (value < u_typeLookupSize) {
+          vec4 type = texelFetch(u_typeLookup, ivec2(value % LOOKUP_WIDTH, value / LOOKUP_WIDTH), 0);
+          if (!selected) color = mix(color, type.rgb, type.a);
+        }
         bool edge = labelAt(p + ivec2(1, 0)) != value || labelAt(p - ivec2(1, 0)) != value ||
                     labelAt(p + ivec2(0, 1)) != value || labelAt(p - ivec2(0, 1)) != value;
         if (edge) color = mix(color, selected ? vec3(1.0, 0.1, 0.1) : vec3(1.0), u_outlineOpacity);

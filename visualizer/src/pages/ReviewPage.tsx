@@ -1,0 +1,132 @@
+// Review mode (`/project?projectId=a,b,c`): a bar to step through the projects and judge each,
+// above the usual project page of the one being reviewed.
+import { useMemo, useState } from 'react';
+import { Alert, Box, Button, Chip, Paper, Stack, TextField, Typography } from '@mui/material';
+import { useMachine } from '@xstate/react';
+import { fromPromise } from 'xstate';
+import * as api from '../api/client';
+import { shortcutFor } from '../keymap';
+import { reviewMachine } from '../machines/review';
+import { ProjectPage } from './ProjectPage';
+
+const serverReviewMachine = reviewMachine.provide({
+  actors: {
+    loadReviews: fromPromise(async ({ input }) => (await api.getReviews(input.projects)).reviews),
+    judge: fromPromise(({ input }) => api.postReview(input.project, input.judgment, input.comment)),
+  },
+});
+
+const JUDGMENTS = [
+  ['accept', 'Accept', 'success'],
+  ['reject', 'Reject', 'error'],
+] as const;
+
+function verdictColor(judgment: api.Judgment | null | undefined) {
+  if (judgment === 'accept') return 'success';
+  if (judgment === 'reject') return 'error';
+  return 'default';
+}
+
+export function ReviewPage({ projects }: { projects: string[] }) {
+  const [state, send] = useMachine(serverReviewMachine, { input: { projects } });
+  const { index, reviews, error } = state.context;
+  const project = projects[index];
+  const review = reviews[project];
+  const [comments, setComments] = useState<Record<string, string>>({});
+  const comment = comments[project] ?? review?.comment ?? '';
+  const busy = !state.matches('ready');
+  const handlers = useMemo(
+    () => ({
+      nextProject: () => send({ type: 'NEXT' }),
+      previousProject: () => send({ type: 'PREVIOUS' }),
+    }),
+    [send],
+  );
+  const judge = (judgment: api.Judgment) => send({ type: 'JUDGE', judgment, comment });
+
+  return (
+    <Box sx={{ height: '100%', display: 'flex', flexDirection: 'column' }}>
+      <Paper square elevation={2} sx={{ px: 2, py: 1 }} data-testid="review-bar">
+        <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
+          <Typography variant="subtitle2" data-testid="review-position">
+            Review: project {index + 1} of {projects.length}
+          </Typography>
+          <Button
+            size="small"
+            disabled={index === 0}
+            onClick={handlers.previousProject}
+            data-testid="review-previous"
+          >
+            Previous ({shortcutFor('previousProject')})
+          </Button>
+          <Button
+            size="small"
+            disabled={index === projects.length - 1}
+            onClick={handlers.nextProject}
+            data-testid="review-next"
+          >
+            Next ({shortcutFor('nextProject')})
+          </Button>
+          <TextField
+            size="small"
+            label="Comment"
+            value={comment}
+            onChange={(e) => setComments({ ...comments, [project]: e.target.value })}
+            slotProps={{ htmlInput: { 'data-testid': 'review-comment' } }}
+            sx={{ minWidth: 240, flex: 1 }}
+          />
+          {JUDGMENTS.map(([judgment, text, color]) => (
+            <Button
+              key={judgment}
+              size="small"
+              variant="contained"
+              color={color}
+              disabled={busy}
+              onClick={() => judge(judgment)}
+              data-testid={`review-${judgment}`}
+            >
+              {text}
+            </Button>
+          ))}
+          <Chip
+            size="small"
+            data-testid="review-verdict"
+            color={verdictColor(review?.judgment)}
+            label={review?.judgment ? `${review.judgment}ed` : 'not reviewed'}
+          />
+          <Button
+            size="small"
+            component="a"
+            href={api.reviewsUrl(projects, 'csv')}
+            download="review.csv"
+            data-testid="review-csv"
+          >
+            Download review (CSV)
+          </Button>
+        </Stack>
+        <Stack direction="row" spacing={0.5} sx={{ mt: 0.5, flexWrap: 'wrap' }}>
+          {projects.map((id, i) => (
+            <Chip
+              key={id}
+              size="small"
+              variant={i === index ? 'filled' : 'outlined'}
+              color={verdictColor(reviews[id]?.judgment)}
+              label={`${i + 1}. ${reviews[id]?.name ?? id}`}
+              onClick={() => send({ type: 'GO', index: i })}
+              data-testid={`review-project-${i}`}
+              data-judgment={reviews[id]?.judgment ?? ''}
+            />
+          ))}
+        </Stack>
+        {error && (
+          <Alert severity="error" sx={{ mt: 0.5 }} data-testid="review-error">
+            {error}
+          </Alert>
+        )}
+      </Paper>
+      <Box sx={{ flex: 1, minHeight: 0 }}>
+        <ProjectPage key={project} projectId={project} pageHandlers={handlers} />
+      </Box>
+    </Box>
+  );
+}

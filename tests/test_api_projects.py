@@ -280,3 +280,39 @@ def test_create_from_urls(client, file_server):
     assert response.status_code == 201 and response.get_json()["name"] == "phase"
     missing = client.post("/api/projects", data={"images_url": f"{file_server}/nothing.tif"})
     assert missing.status_code == 400 and "404" in missing.get_json()["error"]
+
+
+def test_expression_matches_a_direct_computation(client):
+    image = shared_file("stardist/img2d.tif")
+    mask = shared_file("stardist/mask2d.tif")
+    meta = create(client, image, labels=mask)
+    table = client.get(f"/api/projects/{meta['id']}/expression?feature=0&frame=0").get_json()
+    raw, labels = tifffile.imread(image).astype(np.float64), tifffile.imread(mask)
+    assert table["cells"] == sorted(int(v) for v in np.unique(labels) if v)
+    for row in (0, len(table["cells"]) // 2, -1):
+        cell = table["cells"][row]
+        pixels = raw[labels == cell]
+        assert table["area"][row] == pixels.size
+        assert table["total"][row][0] == pytest.approx(pixels.sum())
+        assert table["mean"][row][0] == pytest.approx(pixels.mean(), rel=1e-6)
+    everything = client.get(f"/api/projects/{meta['id']}/expression?frame=all").get_json()
+    assert everything["frame"] == "all" and everything["total"] == table["total"]
+    csv_text = client.get(f"/api/projects/{meta['id']}/expression?format=csv").get_data(
+        as_text=True
+    )
+    assert csv_text.splitlines()[0] == "cell,area,channel 0 mean,channel 0 total"
+    assert len(csv_text.splitlines()) == len(table["cells"]) + 1
+    assert client.get(f"/api/projects/{meta['id']}/expression?frame=x").status_code == 400
+
+
+@pytest.mark.parametrize("kind", ["ctc", "trk"])
+def test_tracking_exports_reimport_with_their_division(client, kind):
+    meta = create(client, shared_file("deepcell-label-zips/oneDivision.zip"))
+    download = client.get(f"/api/projects/{meta['id']}/export?format={kind}")
+    assert download.status_code == 200
+    again = create(client, data=download.data, name=f"export.{kind}")
+    assert again["divisions"] == [{"parent": 31, "daughters": [134, 135], "t": 1}]
+    for frame in (0, 1):
+        np.testing.assert_array_equal(
+            label_frame(client, again["id"], 0, frame), label_frame(client, meta["id"], 0, frame)
+        )

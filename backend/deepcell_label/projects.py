@@ -22,6 +22,7 @@ from . import formats, tiling
 from .cellindex import index_frame
 from .cellindex import value_rows as cellindex_rows
 from .errors import InputFormatError, NotFoundError
+from .labels.expression import frames_expression
 from .models import CellValue, LabelTile, Project, db
 from .storage import Storage, output_storage_from_config
 
@@ -78,8 +79,8 @@ def _channel_ranges(raw: np.ndarray) -> list[list[float]]:
     for channel in range(raw.shape[-1]):
         values = raw[..., channel]
         if np.issubdtype(values.dtype, np.floating):
-            low, high = np.nanmin(values), np.nanmax(values)
-            low, high = (0.0, 1.0) if not np.isfinite(low) else (float(low), float(high))
+            finite = values[np.isfinite(values)]  # NaN and ±inf have no place on a display range
+            low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         else:
             low, high = int(values.min()), int(values.max())
         ranges.append([low, high])
@@ -374,20 +375,69 @@ def project_data(project: Project) -> formats.ProjectData:
     )
 
 
+# format -> (writer, content type, file name ending)
 EXPORT_FORMATS = {
-    "zip": (formats.write_project_zip, "application/zip"),
-    "npz": (formats.write_npz, "application/octet-stream"),
+    "zip": (formats.write_project_zip, "application/zip", "zip"),
+    "npz": (formats.write_npz, "application/octet-stream", "npz"),
+    "ctc": (formats.write_ctc, "application/zip", "ctc.zip"),
+    "trk": (formats.write_trk, "application/x-tar", "trk"),
 }
 
 
 def export(project: Project, kind: str = "zip") -> tuple[bytes, str, str]:
     """The project as a download: (bytes, file name, content type)."""
     if kind not in EXPORT_FORMATS:
-        raise InputFormatError(f"Unknown export format {kind!r}; use 'zip' or 'npz'.")
-    writer, content_type = EXPORT_FORMATS[kind]
+        raise InputFormatError(
+            f"Unknown export format {str(kind)[:20]!r}; use one of {', '.join(EXPORT_FORMATS)}."
+        )
+    writer, content_type, ending = EXPORT_FORMATS[kind]
     buffer = io.BytesIO()
     writer(project_data(project), buffer)
-    return buffer.getvalue(), f"{project.id}.{kind}", content_type
+    return buffer.getvalue(), f"{project.id}.{ending}", content_type
+
+
+def expression(project: Project, feature: int, frame: int | None) -> dict:
+    """Per-cell area, mean and total intensity of every channel, in one frame or all frames."""
+    from .editing import frame_state
+    from .labelstore import read_frame
+
+    if not 0 <= feature < project.features:
+        raise NotFoundError(
+            f"Feature {feature} does not exist; the project has {project.features}."
+        )
+    frames = range(project.frames) if frame is None else [frame]
+    if frame is not None and not 0 <= frame < project.frames:
+        raise NotFoundError(
+            f"Frame {frame} does not exist; the project has frames 0–{project.frames - 1}."
+        )
+    labels, raw, cells = [], [], []
+    for t in frames:
+        labels.append(read_frame(project, feature, t))
+        raw.append(np.stack([raw_frame(project, t, c) for c in range(project.channels)], axis=-1))
+        cells.append(frame_state(project, feature, t).cellmap.mapping)
+    table = frames_expression(np.stack(labels), np.stack(raw), cells)
+    return {
+        "feature": feature,
+        "frame": "all" if frame is None else frame,
+        "channels": list(project.channel_names),
+        "cells": table["cells"].tolist(),
+        "area": table["area"].tolist(),
+        "mean": np.round(table["mean"], 6).tolist(),
+        "total": table["total"].tolist(),
+    }
+
+
+def expression_csv(table: dict) -> str:
+    header = ["cell", "area"]
+    for name in table["channels"]:
+        header += [f"{name} mean", f"{name} total"]
+    lines = [",".join(f'"{h}"' if "," in h else h for h in header)]
+    for row, cell in enumerate(table["cells"]):
+        values = [cell, table["area"][row]]
+        for channel in range(len(table["channels"])):
+            values += [table["mean"][row][channel], table["total"][row][channel]]
+        lines.append(",".join(str(v) for v in values))
+    return "\n".join(lines) + "\n"
 
 
 def submit(project: Project, kind: str = "zip") -> dict:

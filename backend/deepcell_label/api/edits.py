@@ -29,6 +29,6 @@ def redo(project_id: str):
 @edits.get("/<project_id>/edits")
 def since(project_id: str):
     value = request.args.get("since", "0")
-    if not value.isdigit():
+    if not value.isdigit() or len(value) > 12:
         raise EditError("'since' must be a version number ≥ 0, e.g. ?since=12.")
     return jsonify(editing.history(project_id, int(value)))

@@ -43,6 +43,11 @@ def _from_url(stack: ExitStack, url: str, field: str) -> Source:
     url = url.strip()
     if url.lower().startswith("s3://"):
         bucket = url[5:].split("/", 1)[0]
+        if "@" in bucket or ":" in bucket:
+            raise URLRefusedError(
+                "s3:// URLs may not carry credentials or ports. Give s3://<bucket>/<key>; the "
+                "server uses its own credentials."
+            )
         if bucket not in config["ALLOWED_INPUT_BUCKETS"]:
             raise URLRefusedError(
                 f"Loading from bucket {bucket!r} is not allowed on this server. "
@@ -70,6 +75,9 @@ def source(
     upload = request.files.get(file_field)
     if upload is not None and upload.filename is not None:
         return _from_upload(stack, upload, file_field)
+    if file_field not in url_fields and request.form.get(file_field):
+        hint = f"; to give a URL, send it as '{url_fields[0]}'" if url_fields else ""
+        raise InputFormatError(f"'{file_field}' must be a file, not a text field{hint}.")
     for field in url_fields:
         url = request.form.get(field)
         if url:
@@ -81,7 +89,10 @@ def source(
 
 
 def json_body() -> dict:
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise EditError("The JSON body is nested too deeply. Send a flat JSON object.") from None
     if body is None and request.get_data():
         raise EditError(
             "The request body is not valid JSON. Send a JSON object (Content-Type: application/json)."

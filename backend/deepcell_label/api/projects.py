@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from .. import labelstore, tiling
 from .. import projects as service
+from ..errors import InputFormatError
 from ..models import Project
 from .inputs import axes_field, source
 
@@ -116,3 +117,22 @@ def submit(project_id: str):
     body = request.get_json(silent=True) or {}
     kind = body.get("format", "zip") if isinstance(body, dict) else "zip"
     return jsonify(service.submit(service.get_project(project_id), kind))
+
+
+@projects.get("/<project_id>/expression")
+def expression(project_id: str):
+    project = service.get_project(project_id)
+    feature = request.args.get("feature", "0")
+    frame = request.args.get("frame", "all")
+    if (
+        not feature.isdigit()
+        or len(feature) > 6
+        or not (frame == "all" or (frame.isdigit() and len(frame) < 7))
+    ):
+        raise InputFormatError("Use ?feature=<n>&frame=<t> or &frame=all.")
+    table = service.expression(project, int(feature), None if frame == "all" else int(frame))
+    if request.args.get("format") == "csv":
+        response = Response(service.expression_csv(table), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="{project.id}-cells.csv"'
+        return response
+    return jsonify(table)

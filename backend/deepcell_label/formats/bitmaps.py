@@ -34,7 +34,8 @@ def read_bitmap(
         raise TooLargeError(f"{what} is too large to open safely: {error}") from None
     except Exception as error:
         raise InputFormatError(
-            f"The {kind} file could not be read ({type(error).__name__}: {str(error)[:200]}); it "
+            # The library's own text may name the server's temporary file, so it is left out.
+            f"The {kind} file could not be read ({type(error).__name__}); it "
             "may be damaged or incomplete. Save it again and re-upload it."
         ) from None
     if array.size == 0:

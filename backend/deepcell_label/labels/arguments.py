@@ -74,13 +74,20 @@ def whole_number(name: str, value: Any) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    raise EditError(f"'{name}' must be a whole number, not {value!r}")
+    raise EditError(f"'{name}' must be a whole number, not {str(value)[:30]!r}")
+
+
+# Labels are int32; ids stay far below 2**31 so values for overlapping cells fit above them.
+MAX_CELL_ID = 1_000_000_000
 
 
 def cell_id(name: str, value: Any, frame: Frame) -> int:
     number = whole_number(name, value)
-    if number <= 0:
-        raise EditError(f"'{name}' must be a cell id (a positive whole number), not {number}")
+    if not 0 < number <= MAX_CELL_ID:
+        raise EditError(
+            f"'{name}' must be a cell id: a whole number from 1 to {MAX_CELL_ID:,}, "
+            f"not {str(number)[:30]}"
+        )
     return number
 
 

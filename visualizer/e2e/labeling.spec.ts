@@ -272,6 +272,8 @@ test('frames, channels, display settings, help and themes', async ({ page }) => 
   expect(await canvasColorAt(page, 20, 20)).not.toEqual(channel0);
   await page.keyboard.press('?');
   await expect(page.getByTestId('shortcut-table')).toContainText('Shift+Q');
+  await expect(page.getByTestId('shortcut-table')).toContainText('Add a daughter');
+  await expect(page.getByTestId('shortcut-table')).toContainText('Show/hide the spots');
   await screenshot(page, 'help');
   await page.keyboard.press('Escape');
   await page.getByRole('button', { name: 'Switch light/dark theme' }).click();

@@ -63,6 +63,7 @@ export function DivisionsPanel({ session }: { session: ProjectSession }) {
   const findings = useSelector(session.annotations, (s) => s.context.findings);
   const purpose = useSelector(session.picker, (s) => s.context.purpose);
   const { asParent, asDaughter } = divisionsOfCell(divisions, selected);
+  const frames = session.metadata.frames;
   const removeDaughter = (parent: number, daughter: number) =>
     session.sendEdit('remove_daughter', { parent, daughter });
   return (
@@ -164,7 +165,7 @@ export function DivisionsPanel({ session }: { session: ProjectSession }) {
                 >
                   <ListItemText
                     primary={finding.message}
-                    secondary={`cell ${finding.cell} · frame${finding.frames.length > 1 ? 's' : ''} ${finding.frames.map((f) => f + 1).join(', ')}`}
+                    secondary={`Show cell ${finding.cell} at frame ${target.frame + 1} / ${frames}`}
                     slotProps={{ primary: { variant: 'caption', color: 'warning' } }}
                   />
                 </ListItemButton>

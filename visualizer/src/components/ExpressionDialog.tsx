@@ -15,8 +15,8 @@ import { useActorRef, useSelector } from '@xstate/react';
 import { fromPromise } from 'xstate';
 import * as api from '../api/client';
 import {
+  cellsInBins,
   cellsInBox,
-  cellsInRange,
   expressionColumn,
   histogram,
   scatterPoints,
@@ -151,7 +151,10 @@ export function ExpressionDialog({
                 xLabel={channels[xChannel] ?? ''}
                 yLabel="cells"
                 onSelect={(box) =>
-                  actor.send({ type: 'SELECT', cells: cellsInRange(cells, xs, box.x0, box.x1) })
+                  actor.send({
+                    type: 'SELECT',
+                    cells: cellsInBins(cells, xs, bins, box.x0, box.x1),
+                  })
                 }
               />
             </Stack>

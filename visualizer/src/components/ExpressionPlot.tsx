@@ -41,12 +41,21 @@ export function ExpressionPlot(props: {
             paths: () => null,
             points: { show: true, size: 5, fill: color, stroke: color },
           };
+    const half = x.length > 1 ? (x[1] - x[0]) / 2 : 0.5;
     const options: uPlot.Options = {
       width,
       height,
       legend: { show: false },
       cursor: { drag: { x: true, y: kind === 'scatter', setScale: false } },
-      scales: { x: { time: false } },
+      // Scatter points keep a margin from the frame, so a box can be dragged around any of them.
+      scales:
+        kind === 'scatter'
+          ? {
+              x: { time: false, range: (_u, min, max) => uPlot.rangeNum(min, max, 0.1, true) },
+              y: { range: (_u, min, max) => uPlot.rangeNum(min, max, 0.1, true) },
+            }
+          : // Whole bars, the outer halves of the first and last included.
+            { x: { time: false, range: (_u, min, max) => [min - half, max + half] } },
       axes: [
         { ...axis, label: xLabel },
         { ...axis, label: yLabel },

@@ -44,6 +44,29 @@ export interface Box {
   y1: number;
 }
 
+/**
+ * Cells in the histogram bins whose centres lie in [low, high]: a drag over bars takes the whole
+ * bars, even the values at a bar's outer edge.
+ */
+export function cellsInBins(
+  cells: number[],
+  values: number[],
+  bins: Histogram,
+  low: number,
+  high: number,
+) {
+  const [a, b] = low <= high ? [low, high] : [high, low];
+  const chosen = bins.edges
+    .map((edge, i) => [i, edge + bins.width / 2] as const)
+    .filter(([, centre]) => centre >= a && centre <= b)
+    .map(([i]) => i);
+  if (!chosen.length) return [];
+  const first = bins.edges[chosen[0]];
+  const last = bins.edges[chosen[chosen.length - 1]];
+  const top = chosen[chosen.length - 1] === bins.edges.length - 1 ? Infinity : last + bins.width;
+  return cells.filter((_cell, i) => values[i] >= first && values[i] < top);
+}
+
 /** Cells whose (x, y) point lies in the box (edges included, corners in any order). */
 export function cellsInBox(cells: number[], xs: number[], ys: number[], box: Box) {
   const [xa, xb] = box.x0 <= box.x1 ? [box.x0, box.x1] : [box.x1, box.x0];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Expression } from '../../src/api/client';
 import {
+  cellsInBins,
   cellsInBox,
   cellsInRange,
   expressionColumn,
@@ -50,6 +51,17 @@ describe('plot selection', () => {
     const values = expressionColumn(expression, 'mean', 1);
     expect(cellsInRange(expression.cells, values, 15, 30)).toEqual([2, 3]);
     expect(cellsInRange(expression.cells, values, 30, 15)).toEqual([2, 3]);
+  });
+
+  it('a drag over histogram bars takes every cell of those bars', () => {
+    const values = [0, 1, 2, 3, 4, 10];
+    const bins = histogram(values, 5); // bins of width 2: [0,2) [2,4) [4,6) [6,8) [8,10]
+    const cells = [1, 2, 3, 4, 5, 6];
+    // From the first bar's centre to the second's: values 0..3.
+    expect(cellsInBins(cells, values, bins, 1, 3)).toEqual([1, 2, 3, 4]);
+    // The last bar is closed on the right.
+    expect(cellsInBins(cells, values, bins, 9, 8.5)).toEqual([6]);
+    expect(cellsInBins(cells, values, bins, 5.5, 6.5)).toEqual([]);
   });
 
   it('bins values, every value in one bin', () => {

@@ -8,7 +8,7 @@ import time
 
 from .common import QUICK, RESULTS_DIR
 
-MODULES = ("creation", "editing")
+MODULES = ("creation", "editing", "lineage")
 
 
 def main(names: list[str]) -> None:

@@ -330,25 +330,8 @@ def closed_port() -> int:
     return free_port()  # nothing listens there once the probe socket is closed
 
 
-# Cases the server refuses wrongly today: name -> where and why (strict xfail, so a fix shows).
-PATH_IN_PNG_ERROR = (
-    "formats/bitmaps.py read_bitmap puts str(error) of Pillow's UnidentifiedImageError in the "
-    "message, and that names the server's temporary upload file"
-)
-KNOWN_BUGS = {
-    "png with a bad IHDR CRC": PATH_IN_PNG_ERROR,
-    "png with width 0": PATH_IN_PNG_ERROR,
-    "s3 URL with credentials": "api/inputs.py _from_url echoes the bucket part of an s3:// URL, "
-    "credentials included, in the message (and so in the server log)",
-    "nesting 100000 deep": "api/edits.py _json_body: request.get_json(silent=True) lets the "
-    "RecursionError of json.loads through, so the answer is a 500",
-    "cell 2**31": "labels/arguments.py cell_id has no upper bound: the int32 labels overflow (500)",
-    "cell 2**70": "labels/arguments.py cell_id has no upper bound: the int32 labels overflow (500)",
-    "cell 1e308": "labels/arguments.py cell_id takes 1e308 as a whole number: int32 overflow (500)",
-    "action name of 1 MB": "editing.py _dispatch echoes the whole unknown action name (1 MB)",
-    "since with 5000 digits": "api/edits.py since(): int() of more than 4300 digits raises "
-    "ValueError, so the answer is a 500",
-}
+# Cases the server refused wrongly once: name -> why (strict xfail, so a regression shows).
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def cases(names) -> list:
@@ -480,11 +463,6 @@ def test_png_with_a_bad_pixel_crc_but_intact_pixels_is_read(client):
     assert (project["height"], project["width"], project["channel_ranges"]) == (16, 16, [[0, 255]])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="projects.py _channel_ranges keeps +inf as the top of the range, so the metadata "
-    "holds `Infinity`, which is not JSON",
-)
 def test_float_image_with_infinity_gives_valid_json(client):
     image = np.ones((8, 8), np.float32)
     image[0, 0] = np.inf
@@ -498,16 +476,11 @@ def test_float_image_with_infinity_gives_valid_json(client):
     assert response.get_json()["channel_ranges"] == [[1.0, 1.0]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api/inputs.py source() ignores a text field named 'labels', so the project is "
-    "created without the labels the user meant to send",
-)
 def test_labels_sent_as_a_text_field_are_not_silently_dropped(app, client):
     before = leftovers(app)
-    response = client.post(
-        "/api/projects", data=files(GOOD, labels="labels.tif"), content_type="multipart/form-data"
-    )
+    form = files(GOOD)
+    form["labels"] = "labels.tif"
+    response = client.post("/api/projects", data=form, content_type="multipart/form-data")
     assert_refused(app, client, response, "labels as a text field")
     assert leftovers(app) == before
 

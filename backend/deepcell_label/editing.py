@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
 
 from . import labels as label_actions
-from . import tiling
+from . import presence, tiling
 from .cellindex import FrameIndex, ValueInfo, update_index, value_rows
 from .errors import ConflictError, EditError
 from .history import ChangeSet
@@ -237,8 +237,7 @@ def _division_cells(divisions: list[dict]) -> set[int]:
 def validation_findings(project: Project) -> list[dict]:
     if not project.divisions:
         return []
-    frames = cell_frames(project, 0, _division_cells(project.divisions))
-    return label_actions.validate_divisions(project.divisions, frames)
+    return label_actions.validate_divisions(project.divisions, presence.presence(project))
 
 
 # ---------------------------------------------------------------- one edit
@@ -502,7 +501,7 @@ def _division_action(context: EditContext, action: str, args: dict) -> None:
     function = (
         label_actions.add_daughter if action == "add_daughter" else label_actions.remove_daughter
     )
-    frames = cell_frames(project, 0, _division_cells(project.divisions) | {parent, daughter})
+    frames = presence.presence(project)  # every cell's frames, kept current per process
     context.set_list("divisions", function(project.divisions, parent, daughter, frames))
 
 
@@ -582,6 +581,8 @@ def _transaction(project_id: str, work: Callable[[EditContext], dict]) -> dict:
             return result
         except BaseException as error:
             db.session.rollback()
+            if context is not None and context.recorded:
+                presence.forget(project_id)
             if context is not None:
                 # Once recorded, every frame the edit loaded is cached under a version that
                 # was never committed: drop them all; before that, only what it changed.

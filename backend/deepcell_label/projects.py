@@ -177,7 +177,7 @@ def create_project(
     frames, height, width, channels = data.raw.shape
     if labels is not None:
         data.labels = formats.read_labels(
-            labels.path, (frames, height, width), labels_axes or axes or None, max_pixels=max_pixels
+            labels.path, (frames, height, width), labels_axes or None, max_pixels=max_pixels
         )
         data.feature_names = [f"feature {i}" for i in range(data.labels.shape[-1])]
         data.cells = None

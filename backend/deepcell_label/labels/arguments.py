@@ -85,7 +85,7 @@ def cell_id(name: str, value: Any, frame: Frame) -> int:
     number = whole_number(name, value)
     if not 0 < number <= MAX_CELL_ID:
         raise EditError(
-            f"'{name}' must be a cell id: a whole number from 1 to {MAX_CELL_ID:,}, "
+            f"'{name}' must be a cell id: a positive whole number up to {MAX_CELL_ID:,}, "
             f"not {str(number)[:30]}"
         )
     return number

@@ -1,0 +1,117 @@
+"""In which frames each cell of a project's tracked feature is present, kept current per process.
+
+Validating divisions after every edit needs the frames of thousands of cells; reading them from
+`cell_values` each time would cost time in the size of the project. Instead each process keeps,
+per project, a count per cell and frame of the label values that encode the cell, and brings it
+up to date from the history's change records (the same records that undo uses), so an edit costs
+what it changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+
+import numpy as np
+from sqlalchemy import func, select
+
+from .history import ChangeSet
+from .models import CellValue, Edit, Project, db
+
+TRACKED_FEATURE = 0  # divisions refer to the first feature
+CATCH_UP = 256
+CACHED_PROJECTS = 8
+
+
+class Presence(Mapping[int, list[int]]):
+    """cell -> frames (ascending) in which some value of the tracked feature encodes the cell."""
+
+    def __init__(self, frames: int) -> None:
+        self.frames = frames
+        self.counts: dict[int, np.ndarray] = {}
+
+    def add(self, cell: int, frame: int, count: int) -> None:
+        row = self.counts.get(cell)
+        if row is None:
+            row = self.counts[cell] = np.zeros(self.frames, np.int32)
+        row[frame] += count
+
+    def apply(self, changes: ChangeSet) -> None:
+        for (feature, frame, _value), (before, after) in changes.cells.items():
+            if feature != TRACKED_FEATURE:
+                continue
+            for cell in before.cells if before else ():
+                self.add(cell, frame, -1)
+            for cell in after.cells if after else ():
+                self.add(cell, frame, 1)
+
+    def __getitem__(self, cell: int) -> list[int]:
+        return np.flatnonzero(self.counts[cell]).tolist()
+
+    def get(self, cell: int, default=None):
+        row = self.counts.get(cell)
+        return default if row is None else np.flatnonzero(row).tolist()
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.counts)
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+
+class _Entry:
+    def __init__(self, version: int, presence: Presence) -> None:
+        self.version = version
+        self.presence = presence
+        self.lock = threading.Lock()
+
+
+_entries: dict[str, _Entry] = {}
+_entries_lock = threading.Lock()
+
+
+def _load(project: Project) -> Presence:
+    presence = Presence(project.frames)
+    rows = db.session.execute(
+        select(CellValue.cell, CellValue.frame, func.count())
+        .where(CellValue.project_id == project.id, CellValue.feature == TRACKED_FEATURE)
+        .group_by(CellValue.cell, CellValue.frame)
+    ).tuples()
+    for cell, frame, count in rows:
+        presence.add(cell, frame, count)
+    return presence
+
+
+def _records(project_id: str, after: int) -> Iterable[bytes]:
+    return db.session.execute(
+        select(Edit.changes)
+        .where(Edit.project_id == project_id, Edit.version > after)
+        .order_by(Edit.version)
+    ).scalars()
+
+
+def presence(project: Project) -> Presence:
+    """The project's presence at its current version; shared, so read it and let go.
+
+    Inside an edit's transaction the edit's own record is already flushed, so it is included;
+    if that transaction fails, :func:`forget` drops what it taught the cache.
+    """
+    with _entries_lock:
+        entry = _entries.get(project.id)
+    if entry is None or not 0 <= project.version - entry.version <= CATCH_UP:
+        entry = _Entry(project.version, _load(project))
+        with _entries_lock:
+            if len(_entries) >= CACHED_PROJECTS and project.id not in _entries:
+                _entries.pop(next(iter(_entries)))
+            _entries[project.id] = entry
+    with entry.lock:
+        if entry.version < project.version:
+            for data in _records(project.id, entry.version):
+                entry.presence.apply(ChangeSet.decode(data))
+            entry.version = project.version
+        return entry.presence
+
+
+def forget(project_id: str) -> None:
+    with _entries_lock:
+        _entries.pop(project_id, None)

@@ -1,6 +1,6 @@
 // Shared steps of the end-to-end tests: finding test data, uploading, reading the canvas and
 // reading labels back through the API.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
@@ -140,6 +140,23 @@ export function valuesBySize(frame: LabelFrame): number[] {
 
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: join(here, '..', 'test-results', 'screenshots', `${name}.png`) });
+}
+
+/** Download the project zip with the Download button and upload it again from the home page. */
+export async function exportAndImport(page: Page): Promise<Buffer> {
+  const download = page.waitForEvent('download');
+  await page.getByTestId('download').click();
+  const exported = readFileSync(await (await download).path());
+  await expect(page.getByTestId('export-result')).toContainText('Downloaded');
+  await page.goto('/');
+  await page.getByTestId('images-input').setInputFiles({
+    name: 'exported.zip',
+    mimeType: 'application/zip',
+    buffer: exported,
+  });
+  await page.getByTestId('upload-button').click();
+  await page.waitForURL(/\/project\?projectId=/);
+  return exported;
 }
 
 export async function uploadThroughHome(page: Page, images: string, labels?: string) {

@@ -1,10 +1,10 @@
 // The labelling workflow against the real server: upload, see, select, edit, undo, reload, export.
-import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import {
   canvasColorAt,
   cellPixels,
   clickPixel,
+  exportAndImport,
   localLabels,
   projectId,
   screenPoint,
@@ -218,19 +218,8 @@ test('label a 2-D image: select, brush, flood, threshold, watershed, delete, swa
   await other.close();
 
   // Export, then import the download again.
-  const download = page.waitForEvent('download');
-  await page.getByTestId('download').click();
-  const file = await (await download).path();
-  await expect(page.getByTestId('export-result')).toContainText('Downloaded');
-  const exported = readFileSync(file);
+  const exported = await exportAndImport(page);
   expect(exported.subarray(0, 2).toString()).toBe('PK');
-  await page.goto('/');
-  await page.getByTestId('images-input').setInputFiles({
-    name: 'exported.zip',
-    mimeType: 'application/zip',
-    buffer: exported,
-  });
-  await page.getByTestId('upload-button').click();
   await waitForImage(page);
   const reimported = await localLabels(page);
   expect(reimported.at(bx + 10, by)).toBeGreaterThan(0);

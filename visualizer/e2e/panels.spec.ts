@@ -5,6 +5,7 @@ import {
   canvasColorAt,
   cellPixels,
   clickPixel,
+  exportAndImport,
   projectId,
   screenPoint,
   screenshot,
@@ -154,17 +155,7 @@ test('cell types: create, add cells, see the colours, export and import again', 
   await expect(renamed).toBeVisible();
 
   // Export and import again: the type and its cells come back.
-  const download = page.waitForEvent('download');
-  await page.getByTestId('download').click();
-  const exported = readFileSync(await (await download).path());
-  await page.goto('/');
-  await page.getByTestId('images-input').setInputFiles({
-    name: 'typed.zip',
-    mimeType: 'application/zip',
-    buffer: exported,
-  });
-  await page.getByTestId('upload-button').click();
-  await page.waitForURL(/\/project\?projectId=/);
+  await exportAndImport(page);
   const again = page.getByTestId('cell-type-Tumour cell');
   await expect(again).toBeVisible();
   await expect(again.getByTestId('type-count')).toHaveText('2');
@@ -253,4 +244,32 @@ test('review mode: step through two projects, accept one, reject the other, down
   const rows = Object.fromEntries(csv.slice(1).map((line) => [line.split(',')[0], line]));
   expect(rows[first]).toContain(',accept,divisions look right,');
   expect(rows[second]).toContain(',reject,spots off,');
+});
+
+test('renaming a channel is an undoable edit that survives reload and reaches other tabs', async ({
+  page,
+  context,
+}) => {
+  await uploadThroughHome(page, zip('oneDivision.zip'));
+  const other = await context.newPage();
+  await other.goto(page.url());
+  await other.waitForFunction(() => window.deepcellLabel?.firstImageShown === true);
+
+  await page.getByTestId('rename-channel').fill('DNA');
+  await page.getByTestId('rename-channel').press('Enter');
+  await waitForSaved(page);
+  await expect(page.getByTestId('channel-select')).toContainText('DNA');
+  await expect(page.getByTestId('undo')).toBeEnabled();
+  // The other tab hears of it from its poll.
+  await expect(other.getByTestId('channel-select')).toContainText('DNA');
+  await other.close();
+
+  await page.reload();
+  await expect(page.getByTestId('channel-select')).toContainText('DNA');
+  // Undo availability comes with the metadata, without reading the history.
+  await expect(page.getByTestId('undo')).toBeEnabled();
+  await page.getByTestId('undo').click();
+  await waitForSaved(page);
+  await expect(page.getByTestId('channel-select')).toContainText('channel 0');
+  await expect(page.getByTestId('redo')).toBeEnabled();
 });

@@ -64,3 +64,20 @@ def test_debug_is_off_and_faults_answer_json_without_details(served, caplog):
     assert response.headers["X-Request-Id"] == "abc123"
     # The fault is in the log, with its request id, for the operator.
     assert any(getattr(record, "request_id", None) == "abc123" for record in caplog.records)
+
+
+def test_json_log_lines_carry_the_request_id():
+    import json
+
+    from deepcell_label.api.requestid import JsonFormatter
+
+    record = logging.LogRecord(
+        "deepcell_label", logging.WARNING, __file__, 1, "refused %s", ("x",), None
+    )
+    record.request_id = "feed01"
+    line = json.loads(JsonFormatter().format(record))
+    assert (
+        line["request_id"] == "feed01"
+        and line["message"] == "refused x"
+        and line["level"] == "WARNING"
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from pathlib import Path
 
@@ -18,7 +17,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from flask_migrate import Migrate
 
     from .api import register
-    from .api.requestid import install_request_ids
+    from .api.requestid import configure_logging
     from .dashboard import init_dashboard
     from .models import db
     from .publish import publish_frontend
@@ -27,11 +26,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(REPOSITORY_ROOT / "instance"))
     app.config.update(load_config(overrides))
     Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    install_request_ids()
-    logging.basicConfig(
-        level=app.config["LOG_LEVEL"],
-        format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
-    )
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],

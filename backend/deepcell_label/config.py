@@ -65,6 +65,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "CORS_ORIGINS": _list("CORS_ORIGINS"),
         "DEBUG": _flag("FLASK_DEBUG"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text"),
         "FRONTEND_DIR": os.environ.get("FRONTEND_DIR")
         or str(REPOSITORY_ROOT / "visualizer" / "dist"),
         "DASHBOARD_CONFIG": os.environ.get("DASHBOARD_CONFIG", ""),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 
@@ -32,3 +33,31 @@ def install_request_ids() -> None:
 
     record_with_request_id.adds_request_id = True
     logging.setLogRecordFactory(record_with_request_id)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log collectors (LOG_FORMAT=json)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+def configure_logging(level: str, style: str) -> None:
+    """Request ids on every record; plain text lines, or JSON lines with LOG_FORMAT=json."""
+    install_request_ids()
+    logging.basicConfig(level=level, format=TEXT_FORMAT)
+    if style == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())

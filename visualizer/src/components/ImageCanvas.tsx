@@ -69,7 +69,8 @@ export function ImageCanvas({ session }: { session: ProjectSession }) {
         data-testid="image-canvas"
         style={{ ...LAYER_STYLE, imageRendering: 'pixelated' }}
       />
-      <SpotsLayer session={session} />
+      {/* Without spots there is no second canvas to composite on every redraw. */}
+      {!!session.metadata.spots?.count && <SpotsLayer session={session} />}
       <Typography
         variant="caption"
         data-testid="hovering"

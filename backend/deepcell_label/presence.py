@@ -24,17 +24,26 @@ CACHED_PROJECTS = 8
 
 
 class Presence(Mapping[int, list[int]]):
-    """cell -> frames (ascending) in which some value of the tracked feature encodes the cell."""
+    """cell -> frames (ascending) in which some value of the tracked feature encodes the cell.
+
+    Counts live in one table (a row per cell, a column per frame), so the first and last frame
+    of every cell come from a few array operations.
+    """
 
     def __init__(self, frames: int) -> None:
         self.frames = frames
-        self.counts: dict[int, np.ndarray] = {}
+        self.rows: dict[int, int] = {}
+        self.table = np.zeros((64, frames), np.int32)
+        self._spans: tuple[dict[int, int], dict[int, int]] | None = None
 
     def add(self, cell: int, frame: int, count: int) -> None:
-        row = self.counts.get(cell)
+        row = self.rows.get(cell)
         if row is None:
-            row = self.counts[cell] = np.zeros(self.frames, np.int32)
-        row[frame] += count
+            row = self.rows[cell] = len(self.rows)
+            if row >= len(self.table):
+                self.table = np.concatenate([self.table, np.zeros_like(self.table)])
+        self.table[row, frame] += count
+        self._spans = None
 
     def apply(self, changes: ChangeSet) -> None:
         for (feature, frame, _value), (before, after) in changes.cells.items():
@@ -45,18 +54,31 @@ class Presence(Mapping[int, list[int]]):
             for cell in after.cells if after else ():
                 self.add(cell, frame, 1)
 
+    def spans(self) -> tuple[dict[int, int], dict[int, int]]:
+        """First and last frame of every cell that is present somewhere."""
+        if self._spans is None:
+            present = self.table[: len(self.rows)] > 0
+            anywhere = present.any(axis=1)
+            first = present.argmax(axis=1)
+            last = self.frames - 1 - present[:, ::-1].argmax(axis=1)
+            cells = np.fromiter(self.rows, np.int64, len(self.rows))[anywhere]
+            self._spans = (
+                dict(zip(cells.tolist(), first[anywhere].tolist(), strict=True)),
+                dict(zip(cells.tolist(), last[anywhere].tolist(), strict=True)),
+            )
+        return self._spans
+
     def __getitem__(self, cell: int) -> list[int]:
-        return np.flatnonzero(self.counts[cell]).tolist()
+        return np.flatnonzero(self.table[self.rows[cell]] > 0).tolist()
 
     def get(self, cell: int, default=None):
-        row = self.counts.get(cell)
-        return default if row is None else np.flatnonzero(row).tolist()
+        return self[cell] if cell in self.rows else default
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self.counts)
+        return iter(self.rows)
 
     def __len__(self) -> int:
-        return len(self.counts)
+        return len(self.rows)
 
 
 class _Entry:

@@ -22,7 +22,7 @@ from . import formats, tiling
 from .cellindex import index_frame
 from .cellindex import value_rows as cellindex_rows
 from .errors import InputFormatError, NotFoundError
-from .labels.expression import frames_expression
+from .labels.expression import combine_frames, plane_expression
 from .models import CellValue, LabelTile, Project, db
 from .storage import Storage, output_storage_from_config
 
@@ -396,6 +396,23 @@ def export(project: Project, kind: str = "zip") -> tuple[bytes, str, str]:
     return buffer.getvalue(), f"{project.id}.{ending}", content_type
 
 
+def _planes_ahead(project: Project, frame: int) -> Iterator[np.ndarray]:
+    """The frame's raw channels in order, each read while the one before is being used."""
+    app = current_app._get_current_object()
+
+    def read(channel: int) -> np.ndarray:
+        with app.app_context():
+            return raw_frame(project, frame, channel)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        coming = pool.submit(read, 0)
+        for channel in range(project.channels):
+            plane = coming.result()
+            if channel + 1 < project.channels:
+                coming = pool.submit(read, channel + 1)
+            yield plane
+
+
 def expression(project: Project, feature: int, frame: int | None) -> dict:
     """Per-cell area, mean and total intensity of every channel, in one frame or all frames."""
     from .editing import frame_state
@@ -410,12 +427,15 @@ def expression(project: Project, feature: int, frame: int | None) -> dict:
         raise NotFoundError(
             f"Frame {frame} does not exist; the project has frames 0–{project.frames - 1}."
         )
-    labels, raw, cells = [], [], []
-    for t in frames:
-        labels.append(read_frame(project, feature, t))
-        raw.append(np.stack([raw_frame(project, t, c) for c in range(project.channels)], axis=-1))
-        cells.append(frame_state(project, feature, t).cellmap.mapping)
-    table = frames_expression(np.stack(labels), np.stack(raw), cells)
+    results = [
+        plane_expression(
+            read_frame(project, feature, t),
+            _planes_ahead(project, t),
+            frame_state(project, feature, t).cellmap.mapping,
+        )
+        for t in frames
+    ]
+    table = results[0] if len(results) == 1 else combine_frames(results, project.channels)
     return {
         "feature": feature,
         "frame": "all" if frame is None else frame,

@@ -89,10 +89,8 @@ def frames_expression(
     return _combine(results, 1 if raw.ndim == 3 else raw.shape[3])
 
 
-def _value_sums(values: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The nonzero label values present, their pixel counts and per-channel sums (float64).
-
-    ``values`` is the flat labels and ``raw`` (pixels, channels)."""
+def _index(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The label values present (ascending) and, per pixel, its value's position among them."""
     top = int(values.max()) if values.size else 0
     if values.size and int(values.min()) < 0:
         raise ValueError("labels must not be negative")
@@ -100,14 +98,49 @@ def _value_sums(values: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, np.nda
         present = np.flatnonzero(np.bincount(values, minlength=top + 1))
         table = np.zeros(top + 1, dtype=np.intp)
         table[present] = np.arange(present.size)
-        index = table[values]
-    else:
-        present, index = np.unique(values, return_inverse=True)
-        index = index.reshape(-1).astype(np.intp, copy=False)
+        return present, table[values]
+    present, index = np.unique(values, return_inverse=True)
+    return present, index.reshape(-1).astype(np.intp, copy=False)
+
+
+def _value_sums(values: np.ndarray, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The nonzero label values present, their pixel counts and per-channel sums (float64).
+
+    ``values`` is the flat labels and ``raw`` (pixels, channels)."""
+    present, index = _index(values)
     counts = np.bincount(index, minlength=present.size)
     sums = _sums(index, raw, present.size)
     keep = present != 0
     return present[keep].astype(np.int64), counts[keep], sums[keep]
+
+
+def plane_expression(
+    labels: np.ndarray, planes: Iterable[np.ndarray], cells: CellsOfValues | None = None
+) -> dict[str, np.ndarray]:
+    """``cell_expression`` with the channels given one 2-D plane at a time.
+
+    Each plane is read once, in its own memory order, and may be dropped right after, so a
+    many-channel image never has to be gathered into one (height, width, channels) array.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2 or labels.dtype.kind not in "iub":
+        raise ValueError(f"labels must be a 2-D integer array, not {labels.dtype} {labels.shape}")
+    present, index = _index(labels.reshape(-1))
+    columns = []
+    for plane in planes:
+        plane = np.asarray(plane)
+        if plane.shape != labels.shape:
+            raise ValueError(f"a raw plane {plane.shape} differs from the labels {labels.shape}")
+        columns.append(np.bincount(index, weights=plane.reshape(-1), minlength=present.size))
+    counts = np.bincount(index, minlength=present.size)
+    sums = np.stack(columns, axis=1) if columns else np.zeros((present.size, 0))
+    keep = present != 0
+    return _per_cell(present[keep].astype(np.int64), counts[keep], sums[keep], cells)
+
+
+def combine_frames(results: list[dict[str, np.ndarray]], channels: int) -> dict[str, np.ndarray]:
+    """Several frames' results as one: areas and totals summed, means over all pixels."""
+    return _combine(results, channels)
 
 
 def _sums(index: np.ndarray, raw: np.ndarray, count: int) -> np.ndarray:

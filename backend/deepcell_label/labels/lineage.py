@@ -279,20 +279,19 @@ def validate_divisions(
         ``frames`` are the frames to look at.
     """
     findings: list[dict[str, Any]] = []
-    # Only the last frame of parents and the first frame of daughters are needed, each once per
-    # cell: that keeps the check within a few milliseconds for thousands of divisions.
-    last: dict[int, float] = {}
-    first: dict[int, float] = {}
+    divisions = list(divisions)
+    # Only the last frame of parents and the first frame of daughters are needed; a map that
+    # knows them all at once (``spans()``) saves building every cell's frame list.
+    if hasattr(cell_frames, "spans"):
+        first, last = cell_frames.spans()
+    else:
+        first, last = _spans(cell_frames, divisions)
     parent_of: dict[int, list[int]] = {}
     daughter_of: dict[int, list[int]] = {}
     for division in divisions:
         parent, t, daughters = division["parent"], division["t"], division["daughters"]
         parent_of.setdefault(parent, []).append(t)
-        parent_last = last.get(parent)
-        if parent_last is None:
-            frames = cell_frames.get(parent)
-            parent_last = last[parent] = max(frames) if frames is not None and len(frames) else -1
-        if parent_last >= t:
+        if last.get(parent, -1) >= t:
             frames = sorted([f for f in cell_frames[parent] if f >= t])
             findings.append(
                 _finding(
@@ -305,13 +304,7 @@ def validate_divisions(
             )
         for daughter in daughters:
             daughter_of.setdefault(daughter, []).append(t)
-            daughter_first = first.get(daughter)
-            if daughter_first is None:
-                frames = cell_frames.get(daughter)
-                daughter_first = first[daughter] = (
-                    min(frames) if frames is not None and len(frames) else math.inf
-                )
-            if daughter_first < t:
+            if first.get(daughter, math.inf) < t:
                 frames = sorted([f for f in cell_frames[daughter] if f < t])
                 findings.append(
                     _finding(
@@ -345,6 +338,21 @@ def validate_divisions(
                     )
                 )
     return findings
+
+
+def _spans(
+    cell_frames: CellFrames, divisions: list[Mapping[str, Any]]
+) -> tuple[dict[int, int], dict[int, int]]:
+    """First and last frame of each cell named in the divisions that is present somewhere."""
+    first: dict[int, int] = {}
+    last: dict[int, int] = {}
+    for division in divisions:
+        for cell in (division["parent"], *division["daughters"]):
+            if cell not in first:
+                frames = cell_frames.get(cell)
+                if frames is not None and len(frames):
+                    first[cell], last[cell] = min(frames), max(frames)
+    return first, last
 
 
 def _finding(kind: str, cell: int, frames: list[int], message: str) -> dict[str, Any]:

@@ -259,6 +259,8 @@ def test_division_actions_and_findings(client):
     removed = _edit(client, pid, "remove_daughter", args={"parent": 31, "daughter": 135})
     assert removed["edits"][0]["divisions"] == [{"parent": 31, "daughters": [134], "t": 1}]
     assert [f["kind"] for f in removed["findings"]] == ["single_daughter"]
+    polled = client.get(f"/api/projects/{pid}/edits?since=0").get_json()
+    assert [f["kind"] for f in polled["findings"]] == ["single_daughter"]
     added = _edit(client, pid, "add_daughter", args={"parent": 31, "daughter": 135})
     assert added["edits"][0]["divisions"] == [{"parent": 31, "daughters": [134, 135], "t": 1}]
     assert added["findings"] == []
@@ -278,6 +280,11 @@ def test_cell_type_actions(client):
     assert added["edits"][0]["cellTypes"][0]["cells"] == [2]
     deleted = _edit(client, pid, "delete", args={"cell": 2, "scope": "all"})
     assert deleted["edits"][0]["cellTypes"][0]["cells"] == []
+    # Several cells at once (e.g. picked in a plot) are one undoable edit.
+    several = _edit(client, pid, "add_to_cell_type", args={"id": cell_type["id"], "cells": [1, 2]})
+    assert several["edits"][0]["cellTypes"][0]["cells"] == [1, 2]
+    client.post(f"/api/projects/{pid}/undo", json={})
+    assert client.get(f"/api/projects/{pid}").get_json()["cellTypes"][0]["cells"] == []
     assert client.get(f"/api/projects/{pid}").get_json()["cellTypes"][0]["cells"] == []
 
 

@@ -45,4 +45,6 @@ def test_bad_reviews(client):
         client.post("/api/projects/unknown/review", json={"judgment": "accept"}).status_code == 404
     )
     assert client.get("/api/reviews").status_code == 400
-    assert client.get("/api/reviews?projects=nope").status_code == 404
+    # An unknown id does not hide the verdicts of the others: it is marked missing.
+    listed = client.get(f"/api/reviews?projects=nope,{project}").get_json()["reviews"]
+    assert [(r["project"], r["missing"]) for r in listed] == [("nope", True), (project, False)]

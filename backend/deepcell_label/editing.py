@@ -821,5 +821,6 @@ def history(project_id: str, since: int) -> dict:
     return {
         "version": project.version,
         "edits": edits_since(project, since),
+        "findings": validation_findings(project),
         **undo_state(project),
     }

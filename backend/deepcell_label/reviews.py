@@ -48,6 +48,7 @@ def _describe(project: Project, review: Review | None) -> dict:
         "reviewer": review.reviewer if review else "",
         "reviewed": review.created.isoformat() + "Z" if review else None,
         "version": project.version,
+        "missing": False,
     }
 
 
@@ -61,13 +62,23 @@ def parse_project_ids(text: str | None) -> list[str]:
 
 
 def verdicts(project_ids: list[str]) -> list[dict]:
-    """The latest judgment of each project, in the order asked for."""
-    projects = [get_project(project_id) for project_id in project_ids]
+    """The latest judgment of each project, in the order asked for; unknown ids are marked."""
+    found = {
+        project.id: project
+        for project in db.session.execute(
+            select(Project).where(Project.id.in_(project_ids))
+        ).scalars()
+    }
     rows = db.session.execute(
         select(Review).where(Review.project_id.in_(project_ids)).order_by(Review.id)
     ).scalars()
     latest = {review.project_id: review for review in rows}
-    return [_describe(project, latest.get(project.id)) for project in projects]
+    return [
+        _describe(found[project_id], latest.get(project_id))
+        if project_id in found
+        else {**dict.fromkeys(CSV_COLUMNS, None), "project": project_id[:32], "missing": True}
+        for project_id in project_ids
+    ]
 
 
 CSV_COLUMNS = ("project", "name", "judgment", "comment", "reviewer", "reviewed", "version")

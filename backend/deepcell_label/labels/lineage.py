@@ -401,7 +401,19 @@ def _order(name: str, value: Any, frame: a.Frame) -> list[int]:
     return [a.whole_number(name, v) for v in value]
 
 
+def _cell_list(name: str, value: Any, frame: a.Frame) -> list[int]:
+    if not isinstance(value, list | tuple) or not 0 < len(value) <= MAX_LISTED_CELLS:
+        raise EditError(f"'{name}' must be a list of 1 to {MAX_LISTED_CELLS:,} cell ids")
+    return sorted({a.cell_id(name, v, frame) for v in value})
+
+
+MAX_LISTED_CELLS = 100_000
 _TYPE_ID = {"id": a.Argument(a.cell_id)}
+# One cell, or a list of cells (e.g. picked in a plot) as one undoable edit.
+_TYPE_CELLS = {
+    "cell": a.Argument(a.cell_id, required=False),
+    "cells": a.Argument(_cell_list, required=False),
+}
 _CELL_TYPE_ARGUMENTS: dict[str, dict[str, a.Argument]] = {
     "create_cell_type": {
         "name": a.Argument(_name),
@@ -412,8 +424,8 @@ _CELL_TYPE_ARGUMENTS: dict[str, dict[str, a.Argument]] = {
     "recolor_cell_type": {**_TYPE_ID, "color": a.Argument(_color)},
     "delete_cell_type": _TYPE_ID,
     "reorder_cell_types": {"order": a.Argument(_order)},
-    "add_to_cell_type": {**_TYPE_ID, "cell": a.Argument(a.cell_id)},
-    "remove_from_cell_type": {**_TYPE_ID, "cell": a.Argument(a.cell_id)},
+    "add_to_cell_type": {**_TYPE_ID, **_TYPE_CELLS},
+    "remove_from_cell_type": {**_TYPE_ID, **_TYPE_CELLS},
 }
 CELL_TYPE_ACTIONS = tuple(_CELL_TYPE_ARGUMENTS)
 
@@ -489,14 +501,19 @@ def apply_cell_type_action(
         cell_type["color"] = args["color"]
     elif action == "delete_cell_type":
         types.remove(cell_type)
-    elif action == "add_to_cell_type":
-        if args["cell"] in cell_type["cells"]:
-            raise EditError(f"cell {args['cell']} is already of type {cell_type['name']!r}")
-        cell_type["cells"] = sorted([*cell_type["cells"], args["cell"]])
-    elif action == "remove_from_cell_type":
-        if args["cell"] not in cell_type["cells"]:
-            raise EditError(f"cell {args['cell']} is not of type {cell_type['name']!r}")
-        cell_type["cells"].remove(args["cell"])
+    elif action in ("add_to_cell_type", "remove_from_cell_type"):
+        if (args["cell"] is None) == (args["cells"] is None):
+            raise EditError(f"{action} needs either 'cell' or 'cells'")
+        named = [args["cell"]] if args["cell"] is not None else args["cells"]
+        members = set(cell_type["cells"])
+        adding = action == "add_to_cell_type"
+        changing = [c for c in named if (c in members) != adding]
+        if not changing:
+            which = ", ".join(str(c) for c in named[:10])
+            state = "already" if adding else "not"
+            raise EditError(f"cell {which} is {state} of type {cell_type['name']!r}")
+        members = members | set(changing) if adding else members - set(changing)
+        cell_type["cells"] = sorted(members)
     return types
 
 

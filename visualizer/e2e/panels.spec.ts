@@ -47,8 +47,20 @@ async function showFrame(page: Page, frame: number) {
   await waitForLabels(page);
 }
 
-test('divisions: see, remove and re-add a daughter, follow the alert', async ({ page }) => {
+test('divisions: see, remove and re-add a daughter, follow the alert', async ({
+  page,
+  context,
+}) => {
   await uploadThroughHome(page, zip('oneDivision.zip'));
+  // A second tab on the same project learns of the findings from its polls alone.
+  const other = await context.newPage();
+  await other.goto(page.url());
+  await other.waitForFunction(() => window.deepcellLabel?.firstImageShown === true);
+  const metadataReads: string[] = [];
+  const metadataUrl = new URL(`/api/projects/${projectId(page)}`, page.url()).href;
+  other.on('request', (request) => {
+    if (request.url() === metadataUrl) metadataReads.push(request.url());
+  });
   await clickCell(page, 31, 0);
   await expect(page.getByTestId('selected-cell')).toHaveText('Cell 31');
   await expect(page.getByTestId('division-daughter-134')).toBeVisible();
@@ -67,7 +79,21 @@ test('divisions: see, remove and re-add a daughter, follow the alert', async ({ 
   await clickCell(page, 135, 1);
   await waitForSaved(page);
   await expect(page.getByTestId('division-daughter-135')).toHaveCount(0);
-  await expect(page.getByTestId('finding-single_daughter')).toContainText('one daughter');
+  // Worded by the app with frames from 1: the division is in the second frame.
+  await expect(page.getByTestId('finding-single_daughter')).toContainText(
+    'Cell 31 divides into one daughter only, at frame 2',
+  );
+  await expect(page.getByTestId('finding-single_daughter')).toContainText(
+    'Show cell 31 at frame 2 /',
+  );
+  await expect(page.getByTestId('finding-single_daughter')).toHaveAttribute(
+    'title',
+    /counting frames from 0: .*at frame 1 /,
+  );
+  await expect(other.getByTestId('finding-single_daughter')).toContainText(
+    'one daughter only, at frame 2',
+  );
+  expect(metadataReads).toEqual([]);
   await screenshot(page, 'divisions-alert');
 
   // The alert leads to the problem: its frame and its cell.
@@ -84,6 +110,9 @@ test('divisions: see, remove and re-add a daughter, follow the alert', async ({ 
   await waitForSaved(page);
   await expect(page.getByTestId('division-daughter-135')).toBeVisible();
   await expect(page.getByTestId('findings-none')).toBeVisible();
+  await expect(other.getByTestId('findings-none')).toBeVisible();
+  expect(metadataReads).toEqual([]);
+  await other.close();
   await page.mouse.move(5, 5);
   await screenshot(page, 'divisions');
 
@@ -106,14 +135,10 @@ test('cell types: create, add cells, see the colours, export and import again', 
   await page.getByTestId('create-type').click();
   const row = page.getByTestId('cell-type-Tumour');
   await expect(row).toBeVisible();
-  await page.keyboard.press('u');
-  await expect(page.getByTestId('type-picking')).toBeVisible();
-  await clickCell(page, 23, 0);
-  await waitForSaved(page);
-  await expect(row.getByTestId('type-count')).toHaveText('1');
-  await page.keyboard.press('Escape');
+  const created = await waitForSaved(page);
 
-  // Per-cell expression: select every cell in the histogram and put them in the type at once.
+  // Per-cell expression: select every cell in the histogram and put them in the type at once,
+  // as one edit that one undo takes back.
   const id = projectId(page);
   const table = await page.request.get(`/api/projects/${id}/expression?feature=0&frame=0`);
   if (table.ok()) {
@@ -130,14 +155,40 @@ test('cell types: create, add cells, see the colours, export and import again', 
     );
     expect((await csv.text()).split('\n')[0]).toMatch(/^cell,area/);
     await page.getByRole('button', { name: 'Close' }).click();
+    const added = await waitForSaved(page);
+    expect(added).toBe(created + 1);
+    const history = await (
+      await page.request.get(`/api/projects/${id}/edits?since=${created}`)
+    ).json();
+    expect(history.edits.map((e: { action: string }) => e.action)).toEqual(['add_to_cell_type']);
+    await expect(row.getByTestId('type-count')).toHaveText('2');
+
+    await page.getByTestId('undo').click();
+    await waitForSaved(page);
+    await expect(row.getByTestId('type-count')).toHaveText('0');
+    await page.getByTestId('redo').click();
+    await waitForSaved(page);
+    await expect(row.getByTestId('type-count')).toHaveText('2');
   } else {
     console.warn(`SKIPPED expression plots: the server answers ${table.status()}`);
     await page.keyboard.press('u');
+    await clickCell(page, 23, 0);
     await clickCell(page, 31, 0);
     await page.keyboard.press('Escape');
+    await waitForSaved(page);
   }
+  await expect(row.getByTestId('type-count')).toHaveText('2');
+
+  // Clicking a cell of the type while picking takes it out; clicking again puts it back.
+  await page.keyboard.press('u');
+  await expect(page.getByTestId('type-picking')).toBeVisible();
+  await clickCell(page, 23, 0);
+  await waitForSaved(page);
+  await expect(row.getByTestId('type-count')).toHaveText('1');
+  await clickCell(page, 23, 0);
   await waitForSaved(page);
   await expect(row.getByTestId('type-count')).toHaveText('2');
+  await page.keyboard.press('Escape');
 
   // The type colour is drawn over the cells in the shader, and hiding the type removes it.
   const typed = await canvasColorAt(page, ...centre23);
@@ -200,7 +251,7 @@ test('spots are drawn over the image and follow the view', async ({ page }) => {
   await expect.poll(async () => (await spotPixel(x, y))[3]).toBe(0);
 });
 
-test('review mode: step through two projects, accept one, reject the other, download', async ({
+test('review mode: step through two projects, accept one, reject the other, download; an unknown id is shown as missing', async ({
   page,
 }) => {
   const create = async (file: string) => {
@@ -214,8 +265,9 @@ test('review mode: step through two projects, accept one, reject the other, down
   };
   const first = await create('oneDivision.zip');
   const second = await create('spots.zip');
-  await page.goto(`/project?projectId=${first},${second}`);
-  await expect(page.getByTestId('review-position')).toHaveText('Review: project 1 of 2');
+  const unknown = 'noSuchProject';
+  await page.goto(`/project?projectId=${first},${second},${unknown}`);
+  await expect(page.getByTestId('review-position')).toHaveText('Review: project 1 of 3');
   await expect(page.getByTestId('project-name')).toHaveText('oneDivision.zip');
   await expect(page.getByTestId('review-verdict')).toHaveText('not reviewed');
 
@@ -224,7 +276,7 @@ test('review mode: step through two projects, accept one, reject the other, down
   await expect(page.getByTestId('review-verdict')).toHaveText('accepted');
 
   await page.keyboard.press('Shift+ArrowRight');
-  await expect(page.getByTestId('review-position')).toHaveText('Review: project 2 of 2');
+  await expect(page.getByTestId('review-position')).toHaveText('Review: project 2 of 3');
   await expect(page.getByTestId('project-name')).toHaveText('spots.zip');
   await page.getByTestId('review-comment').fill('spots off');
   await page.getByTestId('review-reject').click();
@@ -232,7 +284,23 @@ test('review mode: step through two projects, accept one, reject the other, down
   await expect(page.getByTestId('review-project-0')).toHaveAttribute('data-judgment', 'accept');
   await screenshot(page, 'review');
 
-  await page.getByTestId('review-previous').click();
+  // The unknown id: marked missing in the list and on its own page, not an error of the review.
+  await expect(page.getByTestId('review-project-2')).toHaveAttribute('data-missing', 'true');
+  await expect(page.getByTestId('review-project-2')).toContainText('(missing)');
+  await expect(page.getByTestId('review-project-0')).toHaveAttribute('data-missing', 'false');
+  await page.keyboard.press('Shift+ArrowRight');
+  await expect(page.getByTestId('review-position')).toHaveText('Review: project 3 of 3');
+  await expect(page.getByTestId('review-missing')).toContainText(unknown);
+  await expect(page.getByTestId('review-verdict')).toHaveText('missing');
+  await expect(page.getByTestId('review-accept')).toBeDisabled();
+  await expect(page.getByTestId('review-error')).toHaveCount(0);
+  await expect(page.getByTestId('project-error')).toHaveCount(0);
+  // The review keys still work on the missing project's page.
+  await page.keyboard.press('Shift+ArrowLeft');
+  await expect(page.getByTestId('review-position')).toHaveText('Review: project 2 of 3');
+  await expect(page.getByTestId('project-name')).toHaveText('spots.zip');
+
+  await page.getByTestId('review-project-0').click();
   await expect(page.getByTestId('review-verdict')).toHaveText('accepted');
 
   const download = page.waitForEvent('download');

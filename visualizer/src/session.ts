@@ -7,12 +7,7 @@ import { decodePatchValues } from './data/patches';
 import { StrokePreview } from './data/strokePreview';
 import { actionForKey, type KeyActionId } from './keymap';
 import { annotationsMachine, findingTarget, nextFinding } from './machines/annotations';
-import {
-  addCellsEdits,
-  typeDisplayMachine,
-  typeOpacity,
-  type TypeEdit,
-} from './machines/cellTypes';
+import { addCellsEdit, typeDisplayMachine, typeOpacity, type TypeEdit } from './machines/cellTypes';
 import { displayMachine, type DisplayContext } from './machines/display';
 import { editQueueMachine, type QueuedEdit } from './machines/editQueue';
 import { exportMachine } from './machines/exporter';
@@ -198,10 +193,9 @@ export class ProjectSession {
         const { records, response } = event;
         this.applyChain = this.applyChain.then(() => this.applyRecords(records));
         this.applyLists(records);
+        // Edit, undo, redo and poll answers all carry the findings; an unchanged list is ignored.
         if (response?.findings) {
           this.annotations.send({ type: 'FINDINGS', findings: response.findings });
-        } else if (records.length) {
-          void this.refreshFindings();
         }
         if (response && typeof response.can_undo === 'boolean') {
           this.undo.send({
@@ -279,23 +273,6 @@ export class ProjectSession {
     let names: string[] | null = null;
     for (const record of records) if (record.channelNames) names = record.channelNames;
     if (names) this.display.send({ type: 'SET_CHANNEL_NAMES', names });
-  }
-
-  private findingsRequest: Promise<void> | null = null;
-
-  /** Poll answers carry no findings: read them from the metadata after another tab's edits. */
-  private refreshFindings(): Promise<void> {
-    this.findingsRequest ??= (async () => {
-      try {
-        const metadata = await api.getProject(this.metadata.id);
-        this.annotations.send({ type: 'FINDINGS', findings: metadata.findings ?? [] });
-      } catch {
-        // The next edit answer brings them again.
-      } finally {
-        this.findingsRequest = null;
-      }
-    })();
-    return this.findingsRequest;
   }
 
   private actors(): Actor<never>[] {
@@ -716,16 +693,18 @@ export class ProjectSession {
     if (edit) this.sendEdit(edit.action, edit.args);
   }
 
-  /** Put several cells in a type at once (one edit per cell that is not in it yet). */
+  /** Put several cells in a type at once: one edit, so one undo takes them all out again. */
   addCellsToType(id: number, cells: number[]) {
     const type = this.annotations.getSnapshot().context.cellTypes.find((t) => t.id === id);
     if (!type) return;
-    const edits = addCellsEdits(type, cells);
-    for (const edit of edits) this.sendTypeEdit(edit);
-    this.notify(
-      'success',
-      `Added ${edits.length} cell${edits.length === 1 ? '' : 's'} to ${type.name}.`,
-    );
+    const edit = addCellsEdit(type, cells);
+    if (!edit) {
+      this.notify('info', `The selected cells are already of type ${type.name}.`);
+      return;
+    }
+    this.sendTypeEdit(edit);
+    const count = (edit.args.cells as number[]).length;
+    this.notify('success', `Added ${count} cell${count === 1 ? '' : 's'} to ${type.name}.`);
   }
 
   renameChannel(channel: number, name: string) {

@@ -21,7 +21,10 @@ export interface CellType {
   feature: number;
 }
 
-/** A problem the server found in the divisions, e.g. a parent that divides into one daughter. */
+/**
+ * A problem the server found in the divisions, e.g. a parent that divides into one daughter.
+ * `frames` count from 0, and so do the frame numbers in `message`.
+ */
 export interface Finding {
   kind: string;
   cell: number;
@@ -83,6 +86,7 @@ export interface EditRecord {
 export interface EditResponse {
   version: number;
   edits: EditRecord[];
+  /** The divisions' problems after the edits (in edit, undo, redo and poll answers alike). */
   findings?: Finding[];
   can_undo?: boolean;
   can_redo?: boolean;
@@ -310,12 +314,15 @@ export type Judgment = 'accept' | 'reject';
 
 export interface Review {
   project: string;
-  name: string;
+  /** Null, like every field but `project`, when the project does not exist. */
+  name: string | null;
   judgment: Judgment | null;
-  comment: string;
+  comment: string | null;
   reviewer: string | null;
   reviewed: string | null;
-  version: number;
+  version: number | null;
+  /** The id names no project (mistyped, or the project was deleted). */
+  missing?: boolean;
 }
 
 export const postReview = (id: string, judgment: Judgment, comment: string) =>

@@ -1,5 +1,6 @@
 // The selected cell's parent and daughters, adding and removing daughters by clicking cells, and
-// the problems the server finds in the divisions, each a link to where it is.
+// the problems the server finds in the divisions, each a link to where it is. The problems are
+// worded here with frames numbered from 1, like everywhere in the app.
 import {
   Alert,
   Box,
@@ -13,7 +14,7 @@ import {
 } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import { shortcutFor } from '../keymap';
-import { divisionsOfCell, findingTarget } from '../machines/annotations';
+import { describeFinding, divisionsOfCell, findingTarget } from '../machines/annotations';
 import { cellColorCss } from '../render/lookup';
 import type { ProjectSession } from '../session';
 
@@ -161,10 +162,11 @@ export function DivisionsPanel({ session }: { session: ProjectSession }) {
                 <ListItemButton
                   key={`${finding.kind}-${finding.cell}-${i}`}
                   data-testid={`finding-${finding.kind}`}
+                  title={`As the server reports it, counting frames from 0: ${finding.message}`}
                   onClick={() => session.jumpTo(target.frame, target.cell)}
                 >
                   <ListItemText
-                    primary={finding.message}
+                    primary={describeFinding(finding)}
                     secondary={`Show cell ${finding.cell} at frame ${target.frame + 1} / ${frames}`}
                     slotProps={{ primary: { variant: 'caption', color: 'warning' } }}
                   />

@@ -35,6 +35,55 @@ export function findingTarget(finding: Finding): { frame: number; cell: number }
   return { frame: finding.frames.length ? Math.min(...finding.frames) : 0, cell: finding.cell };
 }
 
+/** Frames (counted from 0, ascending) in a few words, numbered from 1 as the app shows them. */
+export function describeFrames(frames: number[]): string {
+  const shown = [...new Set(frames)].sort((a, b) => a - b).map((f) => f + 1);
+  if (!shown.length) return 'no frame';
+  if (shown.length === 1) return `frame ${shown[0]}`;
+  const first = shown[0];
+  const last = shown[shown.length - 1];
+  if (last - first === shown.length - 1) return `frames ${first} to ${last}`;
+  if (shown.length <= 4) return `frames ${shown.slice(0, -1).join(', ')} and ${last}`;
+  return `${shown.length} frames from ${first} to ${last}`;
+}
+
+/**
+ * What a finding says, built from its kind, cell and frames with frames numbered from 1 (the
+ * server's own message counts them from 0).
+ */
+export function describeFinding(finding: Finding): string {
+  const { cell, frames } = finding;
+  const where = describeFrames(frames);
+  switch (finding.kind) {
+    case 'parent_after_division':
+      return `Cell ${cell} has divided but is still present in ${where}`;
+    case 'daughter_before_division':
+      return `Cell ${cell} is a daughter but is present before its birth, in ${where}`;
+    case 'single_daughter':
+      return `Cell ${cell} divides into one daughter only, at ${where}`;
+    case 'multiple_divisions':
+      return `Cell ${cell} is in more than one division, at ${where}`;
+    default:
+      return `Cell ${cell}: ${finding.kind.replace(/_/g, ' ')} (${where})`;
+  }
+}
+
+/** Whether two finding lists say the same, so an unchanged list from a poll changes nothing. */
+export function sameFindings(a: Finding[], b: Finding[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  return a.every((f, i) => {
+    const g = b[i];
+    return (
+      f.kind === g.kind &&
+      f.cell === g.cell &&
+      f.message === g.message &&
+      f.frames.length === g.frames.length &&
+      f.frames.every((frame, j) => frame === g.frames[j])
+    );
+  });
+}
+
 /** The finding after `current` in the list (wrapping), to step through problems one by one. */
 export function nextFinding(findings: Finding[], current: Finding | null): Finding | null {
   if (!findings.length) return null;
@@ -70,6 +119,9 @@ export const annotationsMachine = setup({
         return { divisions, cellTypes, cellsVersion };
       }),
     },
-    FINDINGS: { actions: assign({ findings: ({ event }) => event.findings }) },
+    FINDINGS: {
+      guard: ({ context, event }) => !sameFindings(context.findings, event.findings),
+      actions: assign({ findings: ({ event }) => event.findings }),
+    },
   },
 });

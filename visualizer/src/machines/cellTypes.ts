@@ -45,6 +45,10 @@ export const typeEdits = {
     action: 'add_to_cell_type',
     args: { id, cell },
   }),
+  addCells: (id: number, cells: number[]): TypeEdit => ({
+    action: 'add_to_cell_type',
+    args: { id, cells },
+  }),
   removeCell: (id: number, cell: number): TypeEdit => ({
     action: 'remove_from_cell_type',
     args: { id, cell },
@@ -61,12 +65,11 @@ export function moveType(types: CellType[], id: number, step: -1 | 1): TypeEdit 
   return { action: 'reorder_cell_types', args: { order } };
 }
 
-/** One add edit per cell not yet in the type (the server takes one cell per edit). */
-export function addCellsEdits(type: CellType, cells: number[]): TypeEdit[] {
+/** The one edit that adds the cells not yet in the type (each once), or null when there are none. */
+export function addCellsEdit(type: CellType, cells: number[]): TypeEdit | null {
   const present = new Set(type.cells);
-  return [...new Set(cells)]
-    .filter((c) => !present.has(c))
-    .map((c) => typeEdits.addCell(type.id, c));
+  const adding = [...new Set(cells)].filter((c) => !present.has(c)).sort((a, b) => a - b);
+  return adding.length ? typeEdits.addCells(type.id, adding) : null;
 }
 
 export interface TypeDisplayContext {

@@ -1,5 +1,6 @@
 // Review mode: step through several projects, judge each (accept or reject, with a comment), and
-// keep every project's verdict as the server has it.
+// keep every project's verdict as the server has it. Ids that name no project are shown as
+// missing.
 import { assign, fromPromise, setup } from 'xstate';
 import type { Judgment, Review } from '../api/client';
 
@@ -29,6 +30,19 @@ export function reviewProjects(parameter: string | null): string[] {
 export function stepIndex(index: number, count: number, step: number): number {
   return Math.min(count - 1, Math.max(0, index + step));
 }
+
+/**
+ * The server's verdicts keyed by the project ids asked for. The answer keeps the order asked for,
+ * so each id gets its own row, even an unknown one (whose row is marked `missing`).
+ */
+export function reviewsByProject(projects: string[], reviews: Review[]): Record<string, Review> {
+  const byOrder = reviews.length === projects.length;
+  return Object.fromEntries(reviews.map((r, i) => [byOrder ? projects[i] : r.project, r]));
+}
+
+/** Whether the server said that no project has this id. */
+export const isMissing = (context: Pick<ReviewContext, 'reviews'>, project: string) =>
+  context.reviews[project]?.missing === true;
 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -77,7 +91,7 @@ export const reviewMachine = setup({
         onDone: {
           target: 'ready',
           actions: assign({
-            reviews: ({ event }) => Object.fromEntries(event.output.map((r) => [r.project, r])),
+            reviews: ({ context, event }) => reviewsByProject(context.projects, event.output),
             error: null,
           }),
         },
@@ -89,7 +103,11 @@ export const reviewMachine = setup({
     },
     ready: {
       on: {
-        JUDGE: 'judging',
+        // A project that does not exist cannot be judged.
+        JUDGE: {
+          target: 'judging',
+          guard: ({ context }) => !isMissing(context, context.projects[context.index]),
+        },
         REFRESH: 'loading',
       },
     },

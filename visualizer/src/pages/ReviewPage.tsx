@@ -1,12 +1,12 @@
 // Review mode (`/project?projectId=a,b,c`): a bar to step through the projects and judge each,
-// above the usual project page of the one being reviewed.
-import { useMemo, useState } from 'react';
+// above the usual project page of the one being reviewed (or a note when the id names no project).
+import { useEffect, useMemo, useState } from 'react';
 import { Alert, Box, Button, Chip, Paper, Stack, TextField, Typography } from '@mui/material';
 import { useMachine } from '@xstate/react';
 import { fromPromise } from 'xstate';
 import * as api from '../api/client';
-import { shortcutFor } from '../keymap';
-import { reviewMachine } from '../machines/review';
+import { actionForKey, keyName, shortcutFor, type KeyActionId } from '../keymap';
+import { isMissing, reviewMachine } from '../machines/review';
 import { ProjectPage } from './ProjectPage';
 
 const serverReviewMachine = reviewMachine.provide({
@@ -21,10 +21,38 @@ const JUDGMENTS = [
   ['reject', 'Reject', 'error'],
 ] as const;
 
-function verdictColor(judgment: api.Judgment | null | undefined) {
+function verdictColor(review: api.Review | undefined) {
+  if (review?.missing) return 'warning';
+  const judgment = review?.judgment;
   if (judgment === 'accept') return 'success';
   if (judgment === 'reject') return 'error';
   return 'default';
+}
+
+type PageHandlers = Partial<Record<KeyActionId, () => void>>;
+
+/** In place of the project page when the id names no project; the review keys still step on. */
+function MissingProject({ project, handlers }: { project: string; handlers: PageHandlers }) {
+  useEffect(() => {
+    const down = (event: KeyboardEvent) => {
+      const target = event.target as HTMLElement | null;
+      if (target?.tagName === 'INPUT' || target?.tagName === 'TEXTAREA') return;
+      const action = actionForKey('project', keyName(event));
+      const handler = action && handlers[action];
+      if (handler) {
+        event.preventDefault();
+        handler();
+      }
+    };
+    window.addEventListener('keydown', down);
+    return () => window.removeEventListener('keydown', down);
+  }, [handlers]);
+  return (
+    <Alert severity="warning" sx={{ m: 2 }} data-testid="review-missing">
+      There is no project with the id “{project}”: it may be mistyped, or the project was deleted.
+      The other projects of the review can still be judged.
+    </Alert>
+  );
 }
 
 export function ReviewPage({ projects }: { projects: string[] }) {
@@ -34,8 +62,9 @@ export function ReviewPage({ projects }: { projects: string[] }) {
   const review = reviews[project];
   const [comments, setComments] = useState<Record<string, string>>({});
   const comment = comments[project] ?? review?.comment ?? '';
-  const busy = !state.matches('ready');
-  const handlers = useMemo(
+  const missing = isMissing(state.context, project);
+  const busy = !state.matches('ready') || missing;
+  const handlers = useMemo<PageHandlers>(
     () => ({
       nextProject: () => send({ type: 'NEXT' }),
       previousProject: () => send({ type: 'PREVIOUS' }),
@@ -71,6 +100,7 @@ export function ReviewPage({ projects }: { projects: string[] }) {
             size="small"
             label="Comment"
             value={comment}
+            disabled={missing}
             onChange={(e) => setComments({ ...comments, [project]: e.target.value })}
             slotProps={{ htmlInput: { 'data-testid': 'review-comment' } }}
             sx={{ minWidth: 240, flex: 1 }}
@@ -91,8 +121,8 @@ export function ReviewPage({ projects }: { projects: string[] }) {
           <Chip
             size="small"
             data-testid="review-verdict"
-            color={verdictColor(review?.judgment)}
-            label={review?.judgment ? `${review.judgment}ed` : 'not reviewed'}
+            color={verdictColor(review)}
+            label={missing ? 'missing' : review?.judgment ? `${review.judgment}ed` : 'not reviewed'}
           />
           <Button
             size="small"
@@ -110,11 +140,14 @@ export function ReviewPage({ projects }: { projects: string[] }) {
               key={id}
               size="small"
               variant={i === index ? 'filled' : 'outlined'}
-              color={verdictColor(reviews[id]?.judgment)}
-              label={`${i + 1}. ${reviews[id]?.name ?? id}`}
+              color={verdictColor(reviews[id])}
+              label={`${i + 1}. ${reviews[id]?.name ?? id}${
+                isMissing(state.context, id) ? ' (missing)' : ''
+              }`}
               onClick={() => send({ type: 'GO', index: i })}
               data-testid={`review-project-${i}`}
               data-judgment={reviews[id]?.judgment ?? ''}
+              data-missing={isMissing(state.context, id) ? 'true' : 'false'}
             />
           ))}
         </Stack>
@@ -125,7 +158,11 @@ export function ReviewPage({ projects }: { projects: string[] }) {
         )}
       </Paper>
       <Box sx={{ flex: 1, minHeight: 0 }}>
-        <ProjectPage key={project} projectId={project} pageHandlers={handlers} />
+        {missing ? (
+          <MissingProject project={project} handlers={handlers} />
+        ) : (
+          <ProjectPage key={project} projectId={project} pageHandlers={handlers} />
+        )}
       </Box>
     </Box>
   );

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import {
   TYPE_COLORS,
-  addCellsEdits,
+  addCellsEdit,
   moveType,
   nextTypeColor,
   typeDisplayMachine,
@@ -50,11 +50,13 @@ describe('cell type actions', () => {
     expect(moveType([tcell, bcell], 2, 1)).toBeNull();
   });
 
-  it('add only the cells not yet in the type, once each', () => {
-    expect(addCellsEdits(tcell, [5, 6, 6, 8]).map((e) => e.args)).toEqual([
-      { id: 1, cell: 6 },
-      { id: 1, cell: 8 },
-    ]);
+  it('add several cells in one edit: only those not yet in the type, once each', () => {
+    expect(addCellsEdit(tcell, [8, 5, 6, 6])).toEqual({
+      action: 'add_to_cell_type',
+      args: { id: 1, cells: [6, 8] },
+    });
+    expect(addCellsEdit(tcell, [5, 1, 5])).toBeNull();
+    expect(addCellsEdit(tcell, [])).toBeNull();
   });
 
   it('picks a free colour for a new type', () => {

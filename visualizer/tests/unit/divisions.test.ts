@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import {
   annotationsMachine,
+  describeFinding,
+  describeFrames,
   divisionsOfCell,
   findingTarget,
   nextFinding,
@@ -40,6 +42,34 @@ describe('divisions panel', () => {
     expect(context.findings).toEqual([single]);
     actor.send({ type: 'FINDINGS', findings: [] });
     expect(actor.getSnapshot().context.findings).toEqual([]);
+  });
+
+  it('words findings from their fields, numbering frames from 1 as the app does', () => {
+    expect(describeFinding(single)).toBe('Cell 31 divides into one daughter only, at frame 2');
+    expect(describeFinding(single)).not.toContain('frame 1');
+    expect(
+      describeFinding({ ...single, kind: 'parent_after_division', frames: [3, 4, 5], message: '' }),
+    ).toBe('Cell 31 has divided but is still present in frames 4 to 6');
+    expect(
+      describeFinding({ kind: 'daughter_before_division', cell: 134, frames: [0], message: '' }),
+    ).toBe('Cell 134 is a daughter but is present before its birth, in frame 1');
+    expect(
+      describeFinding({ kind: 'multiple_divisions', cell: 7, frames: [2, 9], message: '' }),
+    ).toBe('Cell 7 is in more than one division, at frames 3 and 10');
+    expect(describeFinding({ kind: 'odd_thing', cell: 2, frames: [0, 1], message: '' })).toBe(
+      'Cell 2: odd thing (frames 1 to 2)',
+    );
+    expect(describeFrames([20, 0, 5, 9, 13])).toBe('5 frames from 1 to 21');
+    expect(describeFrames([])).toBe('no frame');
+  });
+
+  it('ignores a findings list that says the same as the one it has', () => {
+    const actor = createActor(annotationsMachine, { input: { findings: [single] } }).start();
+    const before = actor.getSnapshot().context.findings;
+    actor.send({ type: 'FINDINGS', findings: [{ ...single, frames: [1] }] });
+    expect(actor.getSnapshot().context.findings).toBe(before);
+    actor.send({ type: 'FINDINGS', findings: [{ ...single, frames: [2] }] });
+    expect(actor.getSnapshot().context.findings[0].frames).toEqual([2]);
   });
 
   it('jumps to a finding: its first frame and its cell, stepping through the list', () => {

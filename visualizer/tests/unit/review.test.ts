@@ -1,7 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import type { Judgment, Review } from '../../src/api/client';
-import { reviewMachine, reviewProjects, stepIndex } from '../../src/machines/review';
+import {
+  isMissing,
+  reviewMachine,
+  reviewProjects,
+  reviewsByProject,
+  stepIndex,
+} from '../../src/machines/review';
+
+const missing = (project: string): Review => ({
+  project: project.slice(0, 32),
+  name: null,
+  judgment: null,
+  comment: null,
+  reviewer: null,
+  reviewed: null,
+  version: null,
+  missing: true,
+});
 
 const verdict = (project: string, judgment: Judgment | null, comment = ''): Review => ({
   project,
@@ -60,5 +77,30 @@ describe('review mode', () => {
     expect(sent).toEqual([{ project: 'b', judgment: 'accept', comment: 'fine' }]);
     expect(actor.getSnapshot().context.reviews.b.judgment).toBe('accept');
     expect(actor.getSnapshot().context.reviews.a.judgment).toBe('reject');
+  });
+
+  it('marks an unknown id as missing, keeps the others, and does not judge it', async () => {
+    const long = 'x'.repeat(40);
+    const { actor, sent } = start(
+      ['a', long, 'b'],
+      [verdict('a', 'accept'), missing(long), verdict('b', null)],
+    );
+    await waitFor(actor, (s) => s.matches('ready'));
+    const context = actor.getSnapshot().context;
+    expect(context.error).toBeNull();
+    expect(isMissing(context, long)).toBe(true);
+    expect(isMissing(context, 'a')).toBe(false);
+    expect(context.reviews.a.judgment).toBe('accept');
+    actor.send({ type: 'NEXT' });
+    actor.send({ type: 'JUDGE', judgment: 'reject', comment: '' });
+    expect(actor.getSnapshot().matches('ready')).toBe(true);
+    expect(sent).toEqual([]);
+  });
+
+  it('keys the verdicts by the ids asked for, in order', () => {
+    const long = 'y'.repeat(40);
+    const rows = [missing(long), verdict('b', null)];
+    expect(Object.keys(reviewsByProject([long, 'b'], rows))).toEqual([long, 'b']);
+    expect(Object.keys(reviewsByProject(['b'], [verdict('b', null)]))).toEqual(['b']);
   });
 });

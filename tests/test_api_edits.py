@@ -377,3 +377,42 @@ def test_rename_channel_is_an_undoable_edit(client):
     _edit(client, pid, "rename_channel", 400, args={"channel": 0, "name": ""})
     history = client.get(f"/api/projects/{pid}/edits?since=0").get_json()
     assert history["can_redo"] and not history["can_undo"]
+
+
+def test_a_cold_process_loads_from_the_checkpoint_and_the_history(app, client, monkeypatch):
+    """A process that never saw the project starts from the frame's packed checkpoint, replays
+    the edits made since, and answers exactly as the process that made them."""
+    from deepcell_label import editing
+    from deepcell_label.models import FrameCheckpoint, db
+    from sqlalchemy import select
+
+    meta = create(
+        client, shared_file("stardist/img2d.tif"), labels=shared_file("stardist/mask2d.tif")
+    )
+    pid = meta["id"]
+    monkeypatch.setattr(editing, "CHECKPOINT_REFRESH", 3)
+    for i in range(6):
+        _edit(
+            client,
+            pid,
+            "brush",
+            args={"points": [[40 + 60 * i, 40]], "brush_size": 6, "cell": 300 + i},
+            write_mode="overlap" if i % 2 else "overwrite",
+        )
+    editing.frame_cache.clear()  # as in a freshly started process
+    answer = _edit(client, pid, "erase", args={"points": [[100, 40]], "brush_size": 6, "cell": 301})
+    labels = label_frame(client, pid)
+    cells = client.get(f"/api/projects/{pid}").get_json()["cells"]
+    assert {c["value"] for c in cells} == set(np.unique(labels).tolist()) - {0}
+    assert answer["version"] == 7
+    with app.app_context():
+        version = db.session.execute(
+            select(FrameCheckpoint.version).where(FrameCheckpoint.project_id == pid)
+        ).scalar_one()
+    assert version == 6  # replaying more than 3 edits wrote a newer checkpoint
+    # The state loaded from the checkpoint keeps serving further edits and undo exactly.
+    client.post(f"/api/projects/{pid}/undo", json={})
+    editing.frame_cache.clear()
+    client.post(f"/api/projects/{pid}/undo", json={})
+    cells = client.get(f"/api/projects/{pid}").get_json()["cells"]
+    assert {c["value"] for c in cells} == set(np.unique(label_frame(client, pid)).tolist()) - {0}

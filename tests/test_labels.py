@@ -697,3 +697,22 @@ def test_cell_action_registry():
         )
     new = CELL_ACTIONS["new"].validate({"cell": 3, "new_cell": 11, "scope": "all"})
     assert CELL_ACTIONS["new"].apply(SHARED, CellMap(SHARED_MAP, 10), new)[0, 0] == 11
+
+
+def test_packed_index_round_trip():
+    from deepcell_label.cellindex import index_frame, pack_index, unpack_index
+
+    frame = np.array([[0, 3, 3, 9], [5, 5, 0, 9], [0, 0, 7, 7]], np.int32)
+    index = index_frame(frame, {3: [3], 5: [5], 7: [1, 2], 9: [9]})
+    assert unpack_index(pack_index(index)) == index
+    assert unpack_index(pack_index({})) == {}
+
+
+def test_cell_map_from_sets_equals_the_checked_constructor():
+    mapping = {3: frozenset({3}), 7: frozenset({1, 2}), 9: frozenset({9}), 12: frozenset({3})}
+    quick, checked = CellMap.from_sets(mapping, 5), CellMap(mapping, 5)
+    assert quick.mapping == checked.mapping and quick.next_value == checked.next_value
+    for cell in (1, 2, 3, 9, 4):
+        assert quick.values_containing(cell) == checked.values_containing(cell)
+    for cells in ({3}, {1, 2}, {9}, {4}, {1, 9}):
+        assert quick.copy().value_for(cells) == checked.copy().value_for(cells)

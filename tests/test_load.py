@@ -3,7 +3,7 @@
 Each project is a 2048×2048 frame with about 10,000 cells (discs of radius 8 on a 20-pixel
 grid), created through POST /api/projects from a TIFF image and TIFF labels. Four annotators
 share each project and send strokes for LOAD_SECONDS (60 s in CI, 15 s otherwise), each
-naming the version it last saw, one stroke every LOAD_PACE seconds (0.5 s; 0 = back to back). Measured: edits per second, median and 99th percentile
+naming the version it last saw, one stroke every LOAD_PACE seconds (1 s; 0 = back to back). Measured: edits per second, median and 99th percentile
 latency, errors; the figures are printed and written to bench/results/load.json.
 
 There must be no error, and each project's stored labels and cells must equal a replay of its
@@ -47,9 +47,9 @@ ANNOTATORS = 20
 # gunicorn processes and threads per process (LOAD_WORKERS / LOAD_THREADS to compare others)
 WORKERS = int(os.environ.get("LOAD_WORKERS") or 4)
 THREADS = int(os.environ.get("LOAD_THREADS") or 2)
-# Seconds between the starts of one annotator's strokes (a quick human draws about two strokes
+# Seconds between the starts of one annotator's strokes (a human draws about one stroke
 # a second); 0 sends back to back and measures the server saturated instead.
-PACE = float(os.environ.get("LOAD_PACE") or 0.5)
+PACE = float(os.environ.get("LOAD_PACE") or 1.0)
 P99_GOAL = 0.100  # seconds
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results" / "load.json"
 

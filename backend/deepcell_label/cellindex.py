@@ -6,6 +6,7 @@ before/after window, so an edit never scans the whole frame.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -130,3 +131,36 @@ def value_rows(feature: int, frame: int, value: int, info: ValueInfo) -> list[di
         )
         for cell in sorted(info.cells)
     ]
+
+
+def pack_index(index: Mapping[int, ValueInfo]) -> bytes:
+    """A frame's whole index as compact bytes (see :func:`unpack_index`)."""
+    infos = list(index.values())
+    count = len(infos)
+    values = np.fromiter(index.keys(), np.int64, count)
+    areas = np.fromiter((info.area for info in infos), np.int64, count)
+    boxes = np.array([info.box for info in infos], np.int64).reshape(count, 4)
+    sizes = np.fromiter((len(info.cells) for info in infos), np.int64, count)
+    cells = np.fromiter((c for info in infos for c in sorted(info.cells)), np.int64)
+    header = np.array([count, cells.size], np.int64)
+    parts = (header, values, areas, boxes, sizes, cells)
+    return zlib.compress(b"".join(part.astype("<i8").tobytes() for part in parts), 1)
+
+
+def unpack_index(data: bytes) -> FrameIndex:
+    raw = np.frombuffer(zlib.decompress(data), "<i8")
+    count, total = int(raw[0]), int(raw[1])
+    values, areas = raw[2 : 2 + count], raw[2 + count : 2 + 2 * count]
+    start = 2 + 2 * count
+    boxes = raw[start : start + 4 * count].reshape(count, 4)
+    sizes = raw[start + 4 * count : start + 5 * count]
+    cells = raw[start + 5 * count : start + 5 * count + total].tolist()
+    ends = np.cumsum(sizes).tolist()
+    index: FrameIndex = {}
+    begin = 0
+    for value, area, box, end in zip(
+        values.tolist(), areas.tolist(), boxes.tolist(), ends, strict=True
+    ):
+        index[value] = ValueInfo(frozenset(cells[begin:end]), area, tuple(box))
+        begin = end
+    return index

@@ -15,15 +15,15 @@ from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from . import labels as label_actions
 from . import presence, tiling
-from .cellindex import FrameIndex, ValueInfo, update_index, value_rows
+from .cellindex import FrameIndex, ValueInfo, pack_index, unpack_index, update_index, value_rows
 from .errors import ConflictError, EditError
 from .history import ChangeSet
 from .labelstore import TileSet
-from .models import CellValue, Edit, Project, db
+from .models import CellValue, Edit, FrameCheckpoint, Project, db
 from .projects import get_project, raw_window
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,8 @@ PROJECT_ACTIONS = ("rename_channel",)
 RETRIES = 5
 FRAME_CACHE_SIZE = 64
 CACHE_CATCH_UP = 64  # beyond this many unseen versions, reload a frame's state instead
+CHECKPOINT_CATCH_UP = 5000  # edits after a checkpoint that a load may replay
+CHECKPOINT_REFRESH = 256  # a load replaying more than this writes a newer checkpoint
 
 
 # ---------------------------------------------------------------- frame index cache
@@ -58,7 +60,8 @@ class FrameState:
 
     @classmethod
     def build(cls, index: FrameIndex) -> FrameState:
-        return cls(index, label_actions.CellMap({v: i.cells for v, i in index.items()}, 1))
+        cells = {value: info.cells for value, info in index.items()}
+        return cls(index, label_actions.CellMap.from_sets(cells, 1))
 
     def set(self, value: int, info: ValueInfo | None) -> None:
         if info is None:
@@ -156,8 +159,10 @@ def prefetch_frame(project_id: str, feature: int, frame: int) -> None:
         project = db.session.get(Project, project_id)
         if project is not None and 0 <= feature < project.features and 0 <= frame < project.frames:
             frame_state(project, feature, frame)
-    finally:
+        db.session.commit()  # a checkpoint it may have refreshed
+    except Exception:
         db.session.rollback()
+        raise
 
 
 def frame_state(project: Project, feature: int, frame: int) -> FrameState:
@@ -170,15 +175,59 @@ def frame_state(project: Project, feature: int, frame: int) -> FrameState:
     entry = frame_cache.get(key)
     if entry is not None and entry.version != project.version:
         entry = _catch_up(project, feature, frame, entry)
-    if entry is None:
-        state = FrameState.build(_load_index(project.id, feature, frame))
-    else:
-        state = entry.state
+    state = _load_state(project, feature, frame) if entry is None else entry.state
     frame_cache.put(key, project.version, state)
     return state
 
 
-def _catch_up(project: Project, feature: int, frame: int, entry: CachedFrame) -> CachedFrame | None:
+def _load_state(project: Project, feature: int, frame: int) -> FrameState:
+    """A frame's state from its checkpoint and the edits since, or from its rows.
+
+    A checkpoint far behind, or missing, is written anew at the current version (in the
+    caller's transaction, inside a savepoint: a concurrent writer simply wins).
+    """
+    row = db.session.execute(
+        select(FrameCheckpoint.version, FrameCheckpoint.data).where(
+            FrameCheckpoint.project_id == project.id,
+            FrameCheckpoint.feature == feature,
+            FrameCheckpoint.frame == frame,
+        )
+    ).first()
+    if row is not None and row.version <= project.version:
+        start = CachedFrame(row.version, FrameState.build(unpack_index(row.data)))
+        entry = _catch_up(project, feature, frame, start, CHECKPOINT_CATCH_UP)
+        if entry is not None:
+            if project.version - row.version > CHECKPOINT_REFRESH:
+                _write_checkpoint(project, feature, frame, entry.state.index, exists=True)
+            return entry.state
+    index = _load_index(project.id, feature, frame)
+    _write_checkpoint(project, feature, frame, index, exists=row is not None)
+    return FrameState.build(index)
+
+
+def _write_checkpoint(
+    project: Project, feature: int, frame: int, index: FrameIndex, exists: bool
+) -> None:
+    key = dict(project_id=project.id, feature=feature, frame=frame)
+    data = pack_index(index)
+    try:
+        with db.session.begin_nested():
+            if exists:
+                db.session.execute(
+                    update(FrameCheckpoint)
+                    .where(*[getattr(FrameCheckpoint, k) == v for k, v in key.items()])
+                    .where(FrameCheckpoint.version < project.version)
+                    .values(version=project.version, data=data)
+                )
+            else:
+                db.session.add(FrameCheckpoint(**key, version=project.version, data=data))
+    except IntegrityError:
+        pass  # another process wrote it first
+
+
+def _catch_up(
+    project: Project, feature: int, frame: int, entry: CachedFrame, limit: int = CACHE_CATCH_UP
+) -> CachedFrame | None:
     """Bring a cached frame state up to the project's version with the history's records.
 
     Edits made by other processes since the state was cached are applied from their stored
@@ -186,7 +235,9 @@ def _catch_up(project: Project, feature: int, frame: int, entry: CachedFrame) ->
     the number of cells. Too far behind, or ahead (a rolled-back version): None, reload.
     """
     gap = project.version - entry.version
-    if not 0 < gap <= CACHE_CATCH_UP:
+    if gap == 0:
+        return entry
+    if not 0 < gap <= limit:
         return None
     rows = db.session.execute(
         select(Edit.version, Edit.touched)

@@ -132,3 +132,20 @@ class Review(db.Model):
     comment: Mapped[str] = mapped_column(String(2000), default="")
     reviewer: Mapped[str] = mapped_column(String(255), default="")
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class FrameCheckpoint(db.Model):
+    """A frame's whole cell index at one version, packed, so a process can load it at once.
+
+    It is a starting point only: the edits after `version` (in the history) bring it up to date.
+    """
+
+    __tablename__ = "frame_checkpoints"
+
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    feature: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    frame: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(Blob)

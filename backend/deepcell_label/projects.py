@@ -19,11 +19,11 @@ from flask import current_app
 from sqlalchemy import insert, select
 
 from . import formats, tiling
-from .cellindex import index_frame
+from .cellindex import index_frame, pack_index
 from .cellindex import value_rows as cellindex_rows
 from .errors import InputFormatError, NotFoundError
 from .labels.expression import combine_frames, plane_expression
-from .models import CellValue, LabelTile, Project, db
+from .models import CellValue, FrameCheckpoint, LabelTile, Project, db
 from .storage import Storage, output_storage_from_config
 
 log = logging.getLogger(__name__)
@@ -122,11 +122,12 @@ def _store_raw(project_id: str, raw: np.ndarray, store: Storage) -> None:
 
 
 def _label_rows(project_id: str, labels: np.ndarray, cells: list[dict] | None):
-    """Tile rows and cell-value rows for every frame and feature of a label array."""
+    """Tile rows, cell-value rows and index checkpoints for every frame and feature."""
     frames, height, width, features = labels.shape
     rows, columns = tiling.tile_count(height, width, tiling.LABEL_TILE_SIZE)
     tile_rows: list[dict] = []
     value_rows: list[dict] = []
+    checkpoint_rows: list[dict] = []
     for feature in range(features):
         for frame in range(frames):
             plane = np.ascontiguousarray(labels[frame, :, :, feature], dtype=np.int32)
@@ -148,12 +149,22 @@ def _label_rows(project_id: str, labels: np.ndarray, cells: list[dict] | None):
                                 data=tiling.encode(tile),
                             )
                         )
-            for value, info in index_frame(plane, _cell_map(cells, feature, frame)).items():
+            index = index_frame(plane, _cell_map(cells, feature, frame))
+            checkpoint_rows.append(
+                dict(
+                    project_id=project_id,
+                    feature=feature,
+                    frame=frame,
+                    version=0,
+                    data=pack_index(index),
+                )
+            )
+            for value, info in index.items():
                 value_rows += [
                     dict(project_id=project_id, **row)
                     for row in cellindex_rows(feature, frame, value, info)
                 ]
-    return tile_rows, value_rows
+    return tile_rows, value_rows, checkpoint_rows
 
 
 def _bulk_insert(model, rows: list[dict], batch: int = 2000) -> None:
@@ -199,7 +210,7 @@ def create_project(
         _store_raw(project_id, data.raw, store)
         if data.spots:
             store.put(f"{project_prefix(project_id)}spots.json", json.dumps(data.spots).encode())
-        tile_rows, value_rows = _label_rows(project_id, data.labels, data.cells)
+        tile_rows, value_rows, checkpoint_rows = _label_rows(project_id, data.labels, data.cells)
         max_cell = max((row["cell"] for row in value_rows), default=0)
         for division in data.divisions:
             max_cell = max(max_cell, division["parent"], *division["daughters"])
@@ -227,6 +238,7 @@ def create_project(
         db.session.flush()
         _bulk_insert(LabelTile, tile_rows)
         _bulk_insert(CellValue, value_rows)
+        _bulk_insert(FrameCheckpoint, checkpoint_rows, batch=50)
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -62,6 +62,25 @@ class CellMap:
         for cell in cells:
             self._values_of_cell[cell] = self._values_of_cell.get(cell, _NO_CELLS) | {value}
 
+    @classmethod
+    def from_sets(cls, mapping: Mapping[int, frozenset[int]], next_value: int) -> CellMap:
+        """A map from values to non-empty frozensets already checked (e.g. a stored index).
+
+        Same result as the constructor, built with few Python steps per value.
+        """
+        cellmap = cls.__new__(cls)
+        cellmap._cells = dict(mapping)
+        # The lowest value wins where stored data holds two values for one set.
+        cellmap._value_of = {cells: value for value, cells in sorted(mapping.items(), reverse=True)}
+        values_of_cell: dict[int, frozenset[int]] = {}
+        for value, cells in mapping.items():
+            for cell in cells:
+                values_of_cell[cell] = values_of_cell.get(cell, _NO_CELLS) | {value}
+        cellmap._values_of_cell = values_of_cell
+        cellmap.next_value = max(int(next_value), max(mapping, default=0) + 1)
+        cellmap.added = []
+        return cellmap
+
     def copy(self) -> CellMap:
         """An independent map with the same entries, made in time linear in C, not in Python.
 

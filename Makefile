@@ -52,7 +52,9 @@ test-e2e: install frontend-deps
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 	  if [ "$$REQUIRE_CHROMIUM" = "1" ]; then echo "FAILED: $(CHROMIUM) is missing and REQUIRE_CHROMIUM=1"; exit 1; fi; \
 	  echo "SKIPPED: browser end-to-end tests: $(CHROMIUM) is missing (apt-get install chromium)"; \
-	elif [ -f visualizer/package.json ]; then cd visualizer && CHROMIUM_PATH=$(CHROMIUM) npm run test:e2e; fi
+	elif [ -f visualizer/package.json ]; then \
+	  port=$$($(PY) -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'); \
+	  cd visualizer && E2E_PORT=$$port CHROMIUM_PATH=$(CHROMIUM) npm run test:e2e; fi
 
 test: lint test-python test-frontend test-e2e
 

@@ -7,6 +7,7 @@ import secrets
 import socket
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,9 @@ def make_bucket(endpoint: str, name: str | None = None) -> str:
     return name
 
 
-@pytest.fixture(scope="session")
-def mysql_url() -> Iterator[str]:
-    """A fresh database on the local MariaDB for this test session, dropped afterwards."""
+@contextmanager
+def mysql_database() -> Iterator[str]:
+    """A new, empty database on the local MariaDB (skipped when unreachable), dropped after."""
     import pymysql
 
     try:
@@ -69,12 +70,21 @@ def mysql_url() -> Iterator[str]:
     except pymysql.err.OperationalError as error:
         skip_or_fail("REQUIRE_MYSQL", f"MariaDB/MySQL on 127.0.0.1:3306 is not reachable: {error}")
     name = f"dcl_test_{secrets.token_hex(4)}"
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-    yield f"{MYSQL_URL}/{name}"
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
-    connection.close()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
+        yield f"{MYSQL_URL}/{name}"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> Iterator[str]:
+    """A fresh database on the local MariaDB for this test session, dropped afterwards."""
+    with mysql_database() as url:
+        yield url
 
 
 def build_app(tmp: Path, overrides: dict):

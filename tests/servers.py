@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -22,33 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import requests
-from conftest import MYSQL_URL, build_app, free_port, skip_or_fail
+from conftest import build_app, free_port, mysql_database  # noqa: F401 (used by tests)
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 TIMEOUT = (5, 60)  # connect, read (seconds) for every request a test sends
-
-
-@contextmanager
-def mysql_database() -> Iterator[str]:
-    """A new, empty database on the local MariaDB (skipped when unreachable), dropped after."""
-    import pymysql
-
-    try:
-        connection = pymysql.connect(
-            host="127.0.0.1", port=3306, user="root", password="", connect_timeout=3
-        )
-    except pymysql.err.OperationalError as error:
-        skip_or_fail("REQUIRE_MYSQL", f"MariaDB/MySQL on 127.0.0.1:3306 is not reachable: {error}")
-    name = f"dcl_server_{secrets.token_hex(4)}"
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {name} CHARACTER SET utf8mb4")
-        yield f"{MYSQL_URL}/{name}"
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.close()
 
 
 def migrate(data_dir: Path, database_url: str | None) -> None:

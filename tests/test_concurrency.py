@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import random
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -24,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
-from conftest import free_port
+from servers import Server, migrate
 
 # The MariaDB database comes from conftest's `mysql_url`, which skips (or fails under
 # REQUIRE_MYSQL) when MariaDB is not reachable on 127.0.0.1:3306.
@@ -46,74 +44,17 @@ RUN_TIMEOUT = 300  # the whole burst of edits
 @pytest.fixture(params=["processes", "processes-and-threads"])
 def server(request, mysql_url, tmp_path):
     """gunicorn with two worker processes (then also four threads each, so requests share the
-    per-process caches); the base URL. Killed however the test ends."""
-    environment = {
-        **os.environ,
-        "PYTHONPATH": str(REPOSITORY / "backend"),
-        "DATA_DIR": str(tmp_path / "data"),
-        "SQLALCHEMY_DATABASE_URI": mysql_url,
-        "LOG_LEVEL": "WARNING",
-    }
-    subprocess.run(
-        [str(BIN / "flask"), "--app", "deepcell_label:create_app", "db", "upgrade"],
-        cwd=REPOSITORY,
-        env=environment,
-        check=True,
-        timeout=120,
-        capture_output=True,
-    )
-    port = free_port()
-    log_path = tmp_path / "gunicorn.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "deepcell_label:create_app()",
-                "--workers",
-                "2",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--timeout",
-                "120",
-                *(["--threads", "4"] if request.param == "processes-and-threads" else []),
-            ],
-            cwd=REPOSITORY,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+    per-process caches); the base URL. Stopped however the test ends."""
+    data_dir = tmp_path / "data"
+    migrate(data_dir, mysql_url)
+    threads = 4 if request.param == "processes-and-threads" else 1
+    running = Server(data_dir, mysql_url, workers=2, threads=threads)
     try:
-        _wait_for_health(url, process, log_path)
-        yield url
+        yield running.start().url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        errors = [
-            line for line in log_path.read_text(errors="replace").splitlines() if "ERROR" in line
-        ]
-        if errors:
-            print("server errors:", *errors[:20], sep="\n")
-
-
-def _wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"gunicorn exited with {process.returncode}:\n{log_path.read_text()[-3000:]}"
-            )
-        try:
-            if requests.get(f"{url}/health", timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"gunicorn did not answer /health within 60 s:\n{log_path.read_text()[-3000:]}")
+        running.stop()
+        if running.errors():
+            print("server errors:", *running.errors()[:20], sep="\n")
 
 
 # ---------------------------------------------------------------- the project and its pixels

@@ -105,13 +105,14 @@ def update_index(
         old = index.get(value)
         area = (old.area if old else 0) + delta
         if area <= 0:
-            result[value] = None if old else None
+            if old is not None:
+                result[value] = None
             continue
         box = union(old.box if old else None, new_boxes.get(value))
         cells = old.cells if old else frozenset(cells_of_new_value(value))
         if old is None or area != old.area or box != old.box:
             result[value] = ValueInfo(cells, area, box)
-    return {value: info for value, info in result.items() if info is not None or value in index}
+    return result
 
 
 def value_rows(feature: int, frame: int, value: int, info: ValueInfo) -> list[dict]:

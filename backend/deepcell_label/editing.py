@@ -166,7 +166,8 @@ def prefetch_frame(project_id: str, feature: int, frame: int) -> None:
 
 
 def frame_state(project: Project, feature: int, frame: int) -> FrameState:
-    """The frame's state at the project's current version (shared: copy before changing it).
+    """The frame's state at the project's current version (shared: only an edit holding the
+    project's lock may change it).
 
     A cached state is reused when no edit since it was cached touched the frame, which the
     history's `touched` column tells, so processes sharing one database stay correct.
@@ -279,10 +280,6 @@ def cell_frames(
         for cell, frame in db.session.execute(query):
             frames.setdefault(cell, set()).add(frame)
     return {cell: sorted(found) for cell, found in frames.items()}
-
-
-def _division_cells(divisions: list[dict]) -> set[int]:
-    return {d["parent"] for d in divisions} | {c for d in divisions for c in d["daughters"]}
 
 
 def validation_findings(project: Project) -> list[dict]:

@@ -10,7 +10,7 @@ import threading
 from collections import OrderedDict
 
 import numpy as np
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from . import tiling
 from .models import LabelTile, Project, db
@@ -103,18 +103,20 @@ class TileSet:
             else:
                 self.tiles[tile] = cached.copy()
         if missing:
+            only_missing = or_(
+                *(and_(LabelTile.tile_y == y, LabelTile.tile_x == x) for y, x in missing)
+            )
             for y, x, version, data in db.session.execute(
                 select(LabelTile.tile_y, LabelTile.tile_x, LabelTile.version, LabelTile.data).where(
-                    where
+                    where, only_missing
                 )
             ):
-                if (y, x) in missing:
-                    y0, x0, y1, x1 = tiling.tile_box(
-                        y, x, self.project.height, self.project.width, SIZE
-                    )
-                    array = tiling.decode(data, (y1 - y0, x1 - x0), np.int32)
-                    cache.put(self._key((y, x)), version, array.copy())
-                    self.tiles[(y, x)] = array
+                y0, x0, y1, x1 = tiling.tile_box(
+                    y, x, self.project.height, self.project.width, SIZE
+                )
+                array = tiling.decode(data, (y1 - y0, x1 - x0), np.int32)
+                cache.put(self._key((y, x)), version, array.copy())
+                self.tiles[(y, x)] = array
 
     def _parts(self, box: tiling.Box):
         self.load(box)

@@ -293,7 +293,7 @@ def spots(project: Project) -> dict:
     return {"columns": project.spot_columns, "spots": rows}
 
 
-def _check_plane(project: Project, frame: int, channel: int, channels: int, what: str) -> None:
+def check_plane(project: Project, frame: int, channel: int, channels: int, what: str) -> None:
     if not 0 <= frame < project.frames:
         raise NotFoundError(
             f"Frame {frame} does not exist; the project has frames 0–{project.frames - 1}."
@@ -302,7 +302,7 @@ def _check_plane(project: Project, frame: int, channel: int, channels: int, what
         raise NotFoundError(f"{what} {channel} does not exist; the project has {channels}.")
 
 
-def _check_tile(
+def check_tile(
     project: Project, tile_y: int, tile_x: int, size: int = tiling.TILE_SIZE
 ) -> tiling.Box:
     rows, columns = tiling.tile_count(project.height, project.width, size)
@@ -313,14 +313,45 @@ def _check_tile(
 
 def raw_tile(project: Project, frame: int, channel: int, tile_y: int, tile_x: int):
     """The stored (deflated) bytes of one raw tile, with its shape."""
-    _check_plane(project, frame, channel, project.channels, "Channel")
-    y0, x0, y1, x1 = _check_tile(project, tile_y, tile_x)
+    check_plane(project, frame, channel, project.channels, "Channel")
+    y0, x0, y1, x1 = check_tile(project, tile_y, tile_x)
     data = storage().get(raw_key(project.id, frame, channel, tile_y, tile_x))
     return data, (y1 - y0, x1 - x0)
 
 
+def raw_frame_deflated(project: Project, frame: int, channel: int) -> tuple[bytes, tuple[int, int]]:
+    """One whole raw frame of one channel, deflated, with its shape."""
+    array = raw_frame(project, frame, channel)
+    return tiling.encode(array), array.shape
+
+
+def check_labels(project: Project, feature: int, frame: int) -> None:
+    check_plane(project, frame, feature, project.features, "Feature")
+
+
+def label_frame(project: Project, feature: int, frame: int) -> tuple[bytes, tuple[int, int]]:
+    """One whole label frame, deflated, with its shape."""
+    from .labelstore import read_frame
+
+    check_labels(project, feature, frame)
+    array = read_frame(project, feature, frame)
+    return tiling.encode(array), array.shape
+
+
+def label_tile(
+    project: Project, feature: int, frame: int, tile_y: int, tile_x: int
+) -> tuple[bytes, tuple[int, int], int]:
+    """The stored (deflated) bytes of one label tile, its shape and its version."""
+    from .labelstore import tile_bytes
+
+    check_labels(project, feature, frame)
+    y0, x0, y1, x1 = check_tile(project, tile_y, tile_x, tiling.LABEL_TILE_SIZE)
+    data, version = tile_bytes(project, feature, frame, tile_y, tile_x)
+    return data, (y1 - y0, x1 - x0), version
+
+
 def raw_frame(project: Project, frame: int, channel: int) -> np.ndarray:
-    _check_plane(project, frame, channel, project.channels, "Channel")
+    check_plane(project, frame, channel, project.channels, "Channel")
     out = np.empty((project.height, project.width), tiling.little_endian(project.dtype))
     rows, columns = tiling.tile_count(project.height, project.width)
     store = storage()
@@ -337,7 +368,7 @@ def raw_frame(project: Project, frame: int, channel: int) -> np.ndarray:
 
 def raw_window(project: Project, frame: int, channel: int, box: tiling.Box) -> np.ndarray:
     """A window of one raw channel, read from the tiles it overlaps."""
-    _check_plane(project, frame, channel, project.channels, "Channel")
+    check_plane(project, frame, channel, project.channels, "Channel")
     y0, x0, y1, x1 = box
     out = np.empty((y1 - y0, x1 - x0), tiling.little_endian(project.dtype))
     store = storage()

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-import numpy as np
 from flask import Blueprint, Response, jsonify, request
 
-from .. import labelstore, tiling
 from .. import projects as service
 from ..errors import InputFormatError
 from ..models import Project
@@ -52,7 +50,7 @@ def pixels_response(
         response = Response(deflated, mimetype="application/octet-stream")
         response.headers["Content-Encoding"] = "deflate"
     response.headers["X-Shape"] = f"{shape[0]},{shape[1]}"
-    response.headers["X-Dtype"] = np.dtype(dtype).name
+    response.headers["X-Dtype"] = dtype
     response.headers["Cache-Control"] = cache
     if etag is not None:
         response.set_etag(etag)
@@ -63,8 +61,8 @@ def pixels_response(
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>")
 def raw_frame(project_id: str, frame: int, channel: int):
     project = service.get_project(project_id)
-    array = service.raw_frame(project, frame, channel)
-    return pixels_response(tiling.encode(array), array.shape, project.dtype, IMMUTABLE)
+    data, shape = service.raw_frame_deflated(project, frame, channel)
+    return pixels_response(data, shape, project.dtype, IMMUTABLE)
 
 
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>/tiles/<int:tile_y>/<int:tile_x>")
@@ -74,30 +72,23 @@ def raw_tile(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int
     return pixels_response(data, shape, project.dtype, IMMUTABLE)
 
 
-def _check_labels(project: Project, feature: int, frame: int) -> None:
-    service._check_plane(project, frame, feature, project.features, "Feature")
-
-
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>")
 def label_frame(project_id: str, feature: int, frame: int):
     project = service.get_project(project_id)
-    _check_labels(project, feature, frame)
+    service.check_labels(project, feature, frame)
     etag = str(project.version)
-    if request.if_none_match.contains(etag):
-        return pixels_response(b"", (project.height, project.width), "int32", "no-cache", etag)
-    array = labelstore.read_frame(project, feature, frame)
-    return pixels_response(tiling.encode(array), array.shape, "int32", "no-cache", etag)
+    if request.if_none_match.contains(etag):  # unchanged: answer 304 without reading
+        data, shape = b"", (project.height, project.width)
+    else:
+        data, shape = service.label_frame(project, feature, frame)
+    return pixels_response(data, shape, "int32", "no-cache", etag)
 
 
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>/tiles/<int:tile_y>/<int:tile_x>")
 def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: int):
     project = service.get_project(project_id)
-    _check_labels(project, feature, frame)
-    box = service._check_tile(project, tile_y, tile_x, tiling.LABEL_TILE_SIZE)
-    data, version = labelstore.tile_bytes(project, feature, frame, tile_y, tile_x)
-    return pixels_response(
-        data, (box[2] - box[0], box[3] - box[1]), "int32", "no-cache", str(version)
-    )
+    data, shape, version = service.label_tile(project, feature, frame, tile_y, tile_x)
+    return pixels_response(data, shape, "int32", "no-cache", str(version))
 
 
 def download_response(project: Project, kind: str):

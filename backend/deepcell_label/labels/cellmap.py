@@ -42,7 +42,6 @@ class CellMap:
     def __init__(self, mapping: Mapping[int, Iterable[int]], next_value: int) -> None:
         self._cells: dict[int, frozenset[int]] = {}
         self._value_of: dict[frozenset[int], int] = {}
-        # Sets of values are frozen and replaced on change, so that copy() may share them.
         self._values_of_cell: dict[int, frozenset[int]] = {}
         for value in sorted(int(v) for v in mapping):
             if value == 0:
@@ -80,19 +79,6 @@ class CellMap:
         cellmap.next_value = max(int(next_value), max(mapping, default=0) + 1)
         cellmap.added = []
         return cellmap
-
-    def copy(self) -> CellMap:
-        """An independent map with the same entries, made in time linear in C, not in Python.
-
-        ``added`` starts empty in the copy.
-        """
-        other = CellMap.__new__(CellMap)
-        other._cells = dict(self._cells)
-        other._value_of = dict(self._value_of)
-        other._values_of_cell = dict(self._values_of_cell)
-        other.next_value = self.next_value
-        other.added = []
-        return other
 
     def set(self, value: int, cells: Iterable[int]) -> None:
         """Make ``value`` encode ``cells`` (replacing what it encoded); for keeping a map current."""

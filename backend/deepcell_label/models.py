@@ -1,4 +1,5 @@
-"""Database tables: projects, label tiles, the cells of each label value, and the edit history."""
+"""Database tables: projects, label tiles, the cells of each label value, the edit history and
+chunked uploads in progress."""
 
 from __future__ import annotations
 
@@ -6,7 +7,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+)
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -149,3 +160,35 @@ class FrameCheckpoint(db.Model):
     frame: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(Blob)
+
+
+class Upload(db.Model):
+    """A file arriving in numbered chunks; its bytes live in object storage under `uploads/<id>/`.
+
+    Every server process sees the same state here, so chunks may reach any of them.
+    """
+
+    __tablename__ = "uploads"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    size: Mapped[int] = mapped_column(BigInteger)
+    chunk_size: Mapped[int] = mapped_column(Integer)
+    # The storage's handle of the unfinished object (S3's multipart UploadId; empty for a local file).
+    storage_handle: Mapped[str] = mapped_column(String(1024), default="")
+    # True once the chunks were joined into one object (S3 completes the multipart upload once).
+    assembled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Last time a chunk arrived; uploads idle longer than UPLOAD_MAX_AGE_HOURS are removed.
+    updated: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class UploadChunk(db.Model):
+    """One chunk of an upload that arrived whole."""
+
+    __tablename__ = "upload_chunks"
+
+    upload_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
+    )
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from .errors import StorageError
+
+COPY_BYTES = 1024 * 1024  # what a stream copy holds in memory at once
 
 SAFE_KEY_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./")
 
@@ -28,6 +31,13 @@ class Storage(Protocol):
     def exists(self, key: str) -> bool: ...
     def keys(self, prefix: str) -> list[str]: ...
     def delete_prefix(self, prefix: str) -> None: ...
+    def get_file(self, key: str, fileobj: BinaryIO) -> None: ...
+
+    # An object written in numbered parts, in any order, possibly by different processes.
+    def start_parts(self, key: str, size: int) -> str: ...
+    def put_part(self, key: str, handle: str, index: int, offset: int, body: BinaryIO) -> None: ...
+    def finish_parts(self, key: str, handle: str) -> None: ...
+    def abort_parts(self, key: str, handle: str) -> None: ...
 
 
 class LocalStorage:
@@ -56,7 +66,7 @@ class LocalStorage:
         self._write(key, lambda out: out.write(data))
 
     def put_file(self, key: str, fileobj: BinaryIO) -> None:
-        self._write(key, lambda out: shutil.copyfileobj(fileobj, out, 1024 * 1024))
+        self._write(key, lambda out: shutil.copyfileobj(fileobj, out, COPY_BYTES))
 
     def get(self, key: str) -> bytes:
         try:
@@ -79,6 +89,35 @@ class LocalStorage:
 
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self.root / check_key(prefix.rstrip("/")), ignore_errors=True)
+
+    def get_file(self, key: str, fileobj: BinaryIO) -> None:
+        try:
+            with self._path(key).open("rb") as source:
+                shutil.copyfileobj(source, fileobj, COPY_BYTES)
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def start_parts(self, key: str, size: int) -> str:
+        """A file of the final size (sparse until written); parts are written at their offsets."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as out:
+            out.truncate(size)
+        return ""
+
+    def put_part(self, key: str, handle: str, index: int, offset: int, body: BinaryIO) -> None:
+        try:
+            with self._path(key).open("r+b") as out:
+                out.seek(offset)
+                shutil.copyfileobj(body, out, COPY_BYTES)
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def finish_parts(self, key: str, handle: str) -> None:
+        """Nothing to join: the parts were written in place."""
+
+    def abort_parts(self, key: str, handle: str) -> None:
+        self._path(key).unlink(missing_ok=True)
 
 
 def make_s3_client(endpoint_url: str = "", region: str = "us-east-1"):
@@ -148,6 +187,60 @@ class S3Storage:
                 batch = []
         if batch:
             self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch})
+
+    def get_file(self, key: str, fileobj: BinaryIO) -> None:
+        """Stream the object into `fileobj` (ranged reads; never the whole object in memory)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.download_fileobj(self.bucket, self._key(key), fileobj)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                raise KeyError(key) from None
+            raise
+
+    def start_parts(self, key: str, size: int) -> str:
+        answer = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key))
+        return answer["UploadId"]
+
+    def put_part(self, key: str, handle: str, index: int, offset: int, body: BinaryIO) -> None:
+        """One multipart part (S3 numbers them from 1); the part is held in memory while sent."""
+        data = b"".join(iter(lambda: body.read(COPY_BYTES), b""))
+        try:
+            self.client.upload_part(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                UploadId=handle,
+                PartNumber=index + 1,
+                Body=data,
+            )
+        except self.client.exceptions.NoSuchUpload:
+            raise KeyError(key) from None
+
+    def finish_parts(self, key: str, handle: str) -> None:
+        """Join the parts S3 holds (as it lists them) into the object."""
+        parts = []
+        paginator = self.client.get_paginator("list_parts")
+        for page in paginator.paginate(Bucket=self.bucket, Key=self._key(key), UploadId=handle):
+            parts.extend(
+                {"PartNumber": part["PartNumber"], "ETag": part["ETag"]}
+                for part in page.get("Parts", [])
+            )
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket,
+            Key=self._key(key),
+            UploadId=handle,
+            MultipartUpload={"Parts": sorted(parts, key=lambda part: part["PartNumber"])},
+        )
+
+    def abort_parts(self, key: str, handle: str) -> None:
+        """Drop the parts, which S3 keeps (and bills) until the upload is aborted."""
+        # NoSuchUpload: already completed or aborted (perhaps by another process).
+        with contextlib.suppress(self.client.exceptions.NoSuchUpload):
+            if handle:
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self._key(key), UploadId=handle
+                )
 
 
 def storage_from_config(config: dict) -> Storage:

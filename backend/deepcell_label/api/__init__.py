@@ -36,11 +36,13 @@ def register(app: Flask) -> None:
     from .edits import edits
     from .projects import projects
     from .reviews import reviews
+    from .uploads import uploads
 
     app.register_blueprint(compat)
     app.register_blueprint(projects)
     app.register_blueprint(edits)
     app.register_blueprint(reviews)
+    app.register_blueprint(uploads)
     _register_errors(app)
     _register_headers(app)
     _register_frontend(app)
@@ -108,7 +110,7 @@ def _register_headers(app: Flask) -> None:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
             response.headers["Access-Control-Allow-Headers"] = "Content-Type"
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
             response.headers["Access-Control-Expose-Headers"] = "X-Shape, X-Dtype, X-Version, ETag"
         return response
 

@@ -6,10 +6,10 @@ import re
 from contextlib import ExitStack
 from pathlib import Path
 
-from flask import current_app, request
+from flask import current_app, g, request
 from werkzeug.datastructures import FileStorage
 
-from .. import urls
+from .. import uploads, urls
 from ..errors import EditError, InputFormatError, URLRefusedError
 from ..projects import Source, temporary_file
 from ..storage import make_s3_client
@@ -69,23 +69,44 @@ def _from_url(stack: ExitStack, url: str, field: str) -> Source:
 
 
 def source(
-    stack: ExitStack, file_field: str, url_fields: tuple[str, ...], required: bool
+    stack: ExitStack,
+    file_field: str,
+    url_fields: tuple[str, ...],
+    required: bool,
+    upload_field: str | None = None,
 ) -> Source | None:
-    """The input named by a file field or one of the URL fields, saved to a temporary file."""
+    """The input named by a file field, a finished chunked upload's id or one of the URL fields,
+    saved to a temporary file."""
     upload = request.files.get(file_field)
     if upload is not None and upload.filename is not None:
         return _from_upload(stack, upload, file_field)
     if file_field not in url_fields and request.form.get(file_field):
         hint = f"; to give a URL, send it as '{url_fields[0]}'" if url_fields else ""
         raise InputFormatError(f"'{file_field}' must be a file, not a text field{hint}.")
+    upload_id = (request.form.get(upload_field) or "").strip() if upload_field else ""
+    if upload_id:
+        found = uploads.upload_source(stack, upload_id, upload_field)
+        g.setdefault("used_uploads", []).append(upload_id)
+        return found
     for field in url_fields:
         url = request.form.get(field)
         if url:
             return _from_url(stack, url, field)
     if required:
-        names = " or ".join([f"a file '{file_field}'", *[f"a URL '{f}'" for f in url_fields]])
+        names = " or ".join(
+            [
+                f"a file '{file_field}'",
+                *([f"an upload id '{upload_field}'"] if upload_field else []),
+                *[f"a URL '{f}'" for f in url_fields],
+            ]
+        )
         raise InputFormatError(f"Send {names} with the request (multipart/form-data).")
     return None
+
+
+def used_uploads() -> list[str]:
+    """The chunked uploads this request's inputs came from."""
+    return list(g.get("used_uploads", []))
 
 
 def json_body() -> dict:

@@ -7,9 +7,10 @@ from contextlib import ExitStack
 from flask import Blueprint, Response, jsonify, request
 
 from .. import projects as service
+from .. import uploads
 from ..errors import InputFormatError
 from ..models import Project
-from .inputs import axes_field, source
+from .inputs import axes_field, source, used_uploads
 
 projects = Blueprint("projects", __name__, url_prefix="/api/projects")
 
@@ -19,8 +20,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 @projects.post("")
 def create():
     with ExitStack() as stack:
-        images = source(stack, "images", ("images_url",), required=True)
-        labels = source(stack, "labels", ("labels_url",), required=False)
+        images = source(stack, "images", ("images_url",), True, "images_upload")
+        labels = source(stack, "labels", ("labels_url",), False, "labels_upload")
         project = service.create_project(
             images,
             labels,
@@ -28,6 +29,8 @@ def create():
             axes_field("labels_axes"),
             (request.form.get("name") or "").strip() or None,
         )
+    # An upload is used once; after a failed creation it stays, to try again with other axes.
+    uploads.discard_used(used_uploads())
     return jsonify(service.metadata(project)), 201
 
 

@@ -316,3 +316,32 @@ def test_tracking_exports_reimport_with_their_division(client, kind):
         np.testing.assert_array_equal(
             label_frame(client, again["id"], 0, frame), label_frame(client, meta["id"], 0, frame)
         )
+
+
+def test_create_from_an_allowed_s3_url(app, client):
+    """A few-MB object in an allowed bucket becomes a project with the object's pixels."""
+    if app.config["STORAGE"] != "s3":
+        pytest.skip("needs the S3 endpoint of the MariaDB + S3 configuration")
+    from conftest import make_bucket
+    from deepcell_label.storage import make_s3_client
+
+    image = np.random.default_rng(3).integers(0, 65535, (1500, 1400), dtype=np.uint16)
+    body = io.BytesIO()
+    tifffile.imwrite(body, image)
+    assert body.tell() > 4_000_000
+    bucket = make_bucket(app.config["AWS_ENDPOINT_URL"])
+    make_s3_client(app.config["AWS_ENDPOINT_URL"]).put_object(
+        Bucket=bucket, Key="runs/big cells.tif", Body=body.getvalue()
+    )
+    before = app.config["ALLOWED_INPUT_BUCKETS"]
+    app.config["ALLOWED_INPUT_BUCKETS"] = [bucket]
+    try:
+        response = client.post(
+            "/api/projects", data={"images_url": f"s3://{bucket}/runs/big cells.tif"}
+        )
+    finally:
+        app.config["ALLOWED_INPUT_BUCKETS"] = before
+    assert response.status_code in (201, 202), response.get_json()
+    project = response.get_json()
+    assert project["name"] == "big_cells.tif"
+    np.testing.assert_array_equal(raw_frame(client, project["id"]), image)

@@ -702,6 +702,77 @@ def test_s3_oversize(s3_factory):
     assert len(body) == BIG
 
 
+@pytest.fixture
+def separate_s3_factory(tmp_path):
+    """moto's S3 server in a process of its own, so this process's memory is the client's only."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import boto3
+    from conftest import free_port
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    server_program = Path(sys.executable).parent / "moto_server"
+    with (tmp_path / "moto.log").open("wb") as log:
+        server = subprocess.Popen(
+            [str(server_program), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
+        )
+
+    def make_client():
+        return boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                make_client().list_buckets()
+                break
+            except Exception:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield make_client
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.mark.s3
+def test_s3_download_streams_in_bounded_memory(separate_s3_factory, tmp_path):
+    """A few-MB object goes to the file in pieces: the download never holds it whole."""
+    import tracemalloc
+
+    size = 6 * 1024 * 1024
+    client = separate_s3_factory()
+    client.create_bucket(Bucket="images")
+    client.put_object(Bucket="images", Key="six.bin", Body=b"q" * size)
+    target = tmp_path / "six.bin"
+    with target.open("wb") as dest:
+        tracemalloc.start()
+        try:
+            urls.download(
+                "s3://images/six.bin",
+                dest,
+                max_bytes=size,
+                timeout=30,
+                allow_private=False,
+                s3_client_factory=separate_s3_factory,
+            )
+            _current, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert target.read_bytes() == b"q" * size
+    assert peak < size // 4, f"the download held {peak} bytes at once"
+
+
 @pytest.mark.s3
 def test_s3_invalid_bucket_name(s3_factory):
     with pytest.raises(URLRefusedError):

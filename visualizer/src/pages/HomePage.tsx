@@ -20,6 +20,12 @@ import {
   Typography,
 } from '@mui/material';
 import { createProject, type UploadForm } from '../api/client';
+import {
+  CHUNKED_UPLOAD_BYTES,
+  createProjectFromUploads,
+  resumeKey,
+  uploadFile,
+} from '../api/uploads';
 import { examples } from '../examples/synthetic';
 import { ThemeToggle } from '../components/ThemeToggle';
 
@@ -47,21 +53,74 @@ export function HomePage() {
   const [labels, setLabels] = useState<File | null>(null);
   const [axes, setAxes] = useState('');
   const [progress, setProgress] = useState<number | null>(null);
+  // Megabytes per second of a chunked upload (large files); null for a plain upload.
+  const [speed, setSpeed] = useState<number | null>(null);
+  const cancelUpload = useRef<AbortController | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
   const imagesInput = useRef<HTMLInputElement>(null);
   const labelsInput = useRef<HTMLInputElement>(null);
 
+  // Large files go up in resumable chunks first; the project is then created from the uploads.
+  const uploadInChunks = async (form: UploadForm) => {
+    const files: [Blob, string][] = [[form.images, form.imagesName]];
+    if (form.labels) files.push([form.labels, form.labelsName ?? 'labels']);
+    const total = files.reduce((sum, [file]) => sum + file.size, 0);
+    const controller = new AbortController();
+    cancelUpload.current = controller;
+    const started = performance.now();
+    let finished = 0;
+    let resumedBytes: number | null = null;
+    const ids: string[] = [];
+    const keys: string[] = [];
+    for (const [file, name] of files) {
+      const key = file instanceof File ? resumeKey(file) : null;
+      const state = await uploadFile(file, name, {
+        signal: controller.signal,
+        resumeId: (key && localStorage.getItem(key)) || undefined,
+        onStart: (begun) => key && localStorage.setItem(key, begun.id),
+        onProgress: (_fraction, sent) => {
+          const bytes = finished + sent;
+          resumedBytes ??= bytes; // what the server had already is not counted in the speed
+          const seconds = (performance.now() - started) / 1000;
+          setProgress(bytes / total);
+          if (seconds > 0.5) setSpeed((bytes - resumedBytes) / 1e6 / seconds);
+        },
+      });
+      finished += file.size;
+      ids.push(state.id);
+      if (key) keys.push(key);
+    }
+    cancelUpload.current = null;
+    setSpeed(null);
+    const project = await createProjectFromUploads({
+      imagesUpload: ids[0],
+      labelsUpload: ids[1],
+      axes: form.axes,
+      name: form.name,
+    });
+    keys.forEach((key) => localStorage.removeItem(key));
+    return project;
+  };
+
   const upload = async (form: UploadForm) => {
     setError(null);
     setProgress(0);
     try {
-      const project = await createProject(form, setProgress);
+      const large = Math.max(form.images.size, form.labels?.size ?? 0) > CHUNKED_UPLOAD_BYTES;
+      const project = large ? await uploadInChunks(form) : await createProject(form, setProgress);
       setProgress(1);
       openProject(project.id);
     } catch (e) {
-      setError((e as Error).message);
+      const cancelled = (e as Error).name === 'AbortError';
+      setError(
+        cancelled
+          ? 'Upload cancelled. Upload again to continue where it stopped.'
+          : (e as Error).message,
+      );
       setProgress(null);
+      setSpeed(null);
+      cancelUpload.current = null;
     }
   };
 
@@ -185,11 +244,19 @@ export function HomePage() {
               value={(progress ?? 0) * 100}
               data-testid="upload-progress"
             />
-            <Typography variant="body2">
-              {progress !== null && progress < 1
-                ? `Uploading… ${Math.round(progress * 100)}%`
-                : 'Reading the image…'}
-            </Typography>
+            <Stack direction="row" spacing={2} sx={{ alignItems: 'center' }}>
+              <Typography variant="body2" data-testid="upload-status">
+                {progress !== null && progress < 1
+                  ? `Uploading… ${Math.round(progress * 100)}%` +
+                    (speed !== null ? ` · ${speed.toFixed(1)} MB/s` : '')
+                  : 'Reading the image…'}
+              </Typography>
+              {cancelUpload.current && progress !== null && progress < 1 && (
+                <Button size="small" onClick={() => cancelUpload.current?.abort()}>
+                  Cancel
+                </Button>
+              )}
+            </Stack>
           </Box>
         )}
         {error && (

@@ -282,7 +282,10 @@ def _assembled(upload_id: str, field: str) -> Upload:
     """
     upload = get_upload(upload_id)
     upload = db.session.scalars(
-        select(Upload).where(Upload.id == upload.id).with_for_update()
+        select(Upload)
+        .where(Upload.id == upload.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # another process may have joined it
     ).one()
     if not upload.assembled:
         present = set(received(upload))

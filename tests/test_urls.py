@@ -640,19 +640,25 @@ def s3_endpoint() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture(scope="module")
-def s3_factory(s3_endpoint):
+def client_factory(endpoint: str):
+    """Makes boto3 S3 clients for the moto server at `endpoint`, with test credentials."""
     import boto3
 
     def make_client():
         return boto3.client(
             "s3",
-            endpoint_url=s3_endpoint,
+            endpoint_url=endpoint,
             region_name="us-east-1",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
 
+    return make_client
+
+
+@pytest.fixture(scope="module")
+def s3_factory(s3_endpoint):
+    make_client = client_factory(s3_endpoint)
     client = make_client()
     client.create_bucket(Bucket="images")
     client.put_object(Bucket="images", Key="runs/2024/cells raw.tif", Body=PAYLOAD)
@@ -709,7 +715,6 @@ def separate_s3_factory(tmp_path):
     import sys
     from pathlib import Path
 
-    import boto3
     from conftest import free_port
 
     port = free_port()
@@ -720,15 +725,7 @@ def separate_s3_factory(tmp_path):
             [str(server_program), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
         )
 
-    def make_client():
-        return boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
+    make_client = client_factory(endpoint)
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 REPORT_EVERY = 0.5  # seconds between progress writes of a background build
 WRITERS = 4  # threads encoding and writing tiles: zlib and I/O release the GIL
 
-Report = Callable[[float, str], None]
+Report = Callable[[float, str, bool], None]  # (fraction done, message, write now)
 
 
 @dataclass
@@ -89,11 +89,17 @@ class Progress:
             frames * channels * raw_plane + frames * job.data.labels.shape[-1] * height * width
         )
         self.done = 0.0
+        self.message = "Starting"
         self.report = report
 
-    def step(self, pixels: float, message: str) -> None:
+    def step(self, pixels: float, message: str, force: bool = False) -> None:
         self.done += pixels
-        self.report(min(self.done / self.total, 0.99), message)
+        self.message = message
+        self.report(min(self.done / self.total, 0.99), message, force)
+
+    def flush(self) -> None:
+        """Report where the build stands now, however recently it last did."""
+        self.step(0, self.message, force=True)
 
 
 def write_raw(job: Job, store: Storage, progress: Progress) -> None:
@@ -300,7 +306,7 @@ def create(
 
 def _build_here(job: Job, project: Project) -> None:
     store = storage()
-    progress = Progress(job, lambda fraction, message: None)
+    progress = Progress(job, lambda fraction, message, force: None)
     try:
         _store_objects(job, store, progress)
         rows = LabelRows()
@@ -375,15 +381,17 @@ class Reporter:
         self.project_id = project_id
         self.last = 0.0
 
-    def __call__(self, fraction: float, message: str) -> None:
+    def __call__(self, fraction: float, message: str, force: bool = False) -> None:
         now = time.monotonic()
-        if now - self.last >= REPORT_EVERY:
+        if force or now - self.last >= REPORT_EVERY:
             self.last = now
             _set_status(self.project_id, progress=fraction, status_message=message[:1024])
 
 
-def _checkpoint(app: Flask, stage: str, project_id: str) -> None:
-    """Calls the BUILD_HOOK setting, if any, as each stage starts (tests pause or fail here)."""
+def _checkpoint(app: Flask, stage: str, project_id: str, progress: Progress) -> None:
+    """Reports the progress as each stage starts, and calls the BUILD_HOOK setting if any
+    (a function of the stage and project id; tests pause or fail builds with it)."""
+    progress.flush()
     hook = app.config.get("BUILD_HOOK")
     if hook is not None:
         hook(stage, project_id)
@@ -392,12 +400,11 @@ def _checkpoint(app: Flask, stage: str, project_id: str) -> None:
 def _build_in_background(app: Flask, job: Job) -> None:
     with app.app_context():
         try:
-            _checkpoint(app, "start", job.project_id)
-            reporter = Reporter(job.project_id)
-            progress = Progress(job, reporter)
+            progress = Progress(job, Reporter(job.project_id))
+            _checkpoint(app, "start", job.project_id, progress)
             _store_objects(job, storage(), progress)
             _remove_files(job)
-            _checkpoint(app, "labels", job.project_id)
+            _checkpoint(app, "labels", job.project_id, progress)
             max_cell = 0
             planes = _label_planes(job)
             for number, (feature, frame) in enumerate(planes, 1):
@@ -413,7 +420,7 @@ def _build_in_background(app: Flask, job: Job) -> None:
                 progress.step(
                     height * width, f"Indexing the cells, frame {number} of {len(planes)}"
                 )
-            _checkpoint(app, "finish", job.project_id)
+            _checkpoint(app, "finish", job.project_id, progress)
             _set_status(
                 job.project_id,
                 next_cell=_next_cell(job, max_cell),

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import click
 import numpy as np
@@ -30,6 +31,7 @@ from . import formats, pyramid, tiling
 from .cellindex import index_frame, pack_index
 from .cellindex import value_rows as cellindex_rows
 from .errors import DeepCellLabelError, InputFormatError
+from .formats.planes import PlaneImages, open_planes
 from .models import CellValue, FrameCheckpoint, LabelOverview, LabelTile, Project, db, utcnow
 from .overviews import overview_rows
 from .projects import ID_BYTES, Source, project_prefix, raw_key, storage
@@ -43,27 +45,67 @@ WRITERS = 4  # threads encoding and writing tiles: zlib and I/O release the GIL
 Report = Callable[[float, str, bool], None]  # (fraction done, message, write now)
 
 
+class RawPlanes(Protocol):
+    """The raw image, (frames, height, width, channels), handed out one plane at a time."""
+
+    shape: tuple[int, int, int, int]
+    dtype: np.dtype
+
+    def plane(self, frame: int, channel: int) -> np.ndarray: ...
+
+
+@dataclass
+class ArrayPlanes:
+    """Planes of an image already in memory."""
+
+    array: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return self.array.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.array.dtype
+
+    def plane(self, frame: int, channel: int) -> np.ndarray:
+        return self.array[frame, :, :, channel]
+
+
 @dataclass
 class Job:
-    """What a build needs: the checked arrays and where the original files are."""
+    """What a build needs: the checked labels and annotations, the raw planes, and where the
+    original files are. ``channel_ranges`` is filled in as the raw planes are written."""
 
     project_id: str
     data: formats.ProjectData
+    raw: RawPlanes
     levels: int
     originals: list[tuple[str, Path]] = field(default_factory=list)  # (name, file)
+    channel_ranges: list[list[float]] = field(default_factory=list)
 
 
-def _channel_ranges(raw: np.ndarray) -> list[list[float]]:
-    ranges = []
-    for channel in range(raw.shape[-1]):
-        values = raw[..., channel]
-        if np.issubdtype(values.dtype, np.floating):
-            finite = values[np.isfinite(values)]  # NaN and ±inf have no place on a display range
-            low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        else:
-            low, high = int(values.min()), int(values.max())
-        ranges.append([low, high])
-    return ranges
+def _plane_range(values: np.ndarray) -> tuple[float, float] | None:
+    """Lowest and highest value of a plane (None for a float plane with no finite value)."""
+    if np.issubdtype(values.dtype, np.floating):
+        finite = values[np.isfinite(values)]  # NaN and ±inf have no place on a display range
+        return (float(finite.min()), float(finite.max())) if finite.size else None
+    return int(values.min()), int(values.max())
+
+
+def _add_range(job: Job, channel: int, found: tuple[float, float] | None) -> None:
+    while len(job.channel_ranges) <= channel:
+        job.channel_ranges.append([])
+    if found is None:
+        return
+    kept = job.channel_ranges[channel]
+    job.channel_ranges[channel] = (
+        [min(kept[0], found[0]), max(kept[1], found[1])] if kept else list(found)
+    )
+
+
+def _finished_ranges(job: Job) -> list[list[float]]:
+    return [kept or [0.0, 1.0] for kept in job.channel_ranges]
 
 
 def _cell_map(cells: list[dict] | None, feature: int, frame: int) -> dict[int, set[int]] | None:
@@ -83,7 +125,7 @@ class Progress:
     """Counts the work done (in pixels written) and passes it on as a fraction."""
 
     def __init__(self, job: Job, report: Report) -> None:
-        frames, height, width, channels = job.data.raw.shape
+        frames, height, width, channels = job.raw.shape
         raw_plane = sum(
             np.prod(pyramid.level_shape(height, width, level)) for level in range(job.levels)
         )
@@ -120,12 +162,12 @@ def _put_tiles(pool: ThreadPoolExecutor, store: Storage, tiles) -> None:
 
 def write_raw(job: Job, store: Storage, progress: Progress) -> None:
     """Raw view tiles of every frame and channel at every level, one plane at a time."""
-    raw = job.data.raw
-    frames, height, width, channels = raw.shape
+    frames, height, width, channels = job.raw.shape
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         for frame in range(frames):
             for channel in range(channels):
-                plane = raw[frame, :, :, channel]
+                plane = job.raw.plane(frame, channel)
+                _add_range(job, channel, _plane_range(plane))
                 where = f"frame {frame + 1} of {frames}, channel {channel + 1} of {channels}"
                 progress.step(0, f"Writing raw tiles, level 1 of {job.levels} ({where})")
                 _put_tiles(pool, store, _plane_tiles(job.project_id, plane, frame, channel, 0))
@@ -235,11 +277,22 @@ def read_input(
     labels: Source | None,
     axes: str | None,
     labels_axes: str | None,
-) -> formats.ProjectData:
-    """Read and check the files; every problem is a user-facing error, before anything is stored."""
-    max_pixels = current_app.config["MAX_PIXELS"]
-    data = formats.read_images(images.path, axes or None, max_pixels=max_pixels)
-    frames, height, width, _ = data.raw.shape
+) -> tuple[formats.ProjectData, RawPlanes]:
+    """Read and check the files; every problem is a user-facing error, before anything is stored.
+
+    A large plain TIFF is only checked from its header here: its planes are read by the build.
+    """
+    config = current_app.config
+    max_pixels = config["MAX_PIXELS"]
+    planes = open_planes(images.path, axes or None, max_pixels)
+    if planes is not None and planes.size > config["CREATE_INLINE_PIXELS"]:
+        data = formats.ProjectData(raw=np.empty((0, 0, 0, 0), planes.dtype))
+        data.channel_names = planes.channel_names
+        raw: RawPlanes = planes
+    else:
+        data = formats.read_images(images.path, axes or None, max_pixels=max_pixels)
+        raw = ArrayPlanes(data.raw)
+    frames, height, width, _ = raw.shape
     if labels is not None:
         data.labels = formats.read_labels(
             labels.path, (frames, height, width), labels_axes or None, max_pixels=max_pixels
@@ -254,7 +307,7 @@ def read_input(
             f"The labels have shape {data.labels.shape[:3]} (frames, height, width) but the image "
             f"has {(frames, height, width)}. Give labels of the same size as the image."
         )
-    return data
+    return data, raw
 
 
 def create(
@@ -268,10 +321,10 @@ def create(
 
     Built here, a failure leaves nothing behind: no row, no stored object.
     """
-    data = read_input(images, labels, axes, labels_axes)
-    frames, height, width, channels = data.raw.shape
+    data, raw = read_input(images, labels, axes, labels_axes)
+    frames, height, width, channels = raw.shape
     project_id = secrets.token_urlsafe(ID_BYTES)
-    job = Job(project_id, data, pyramid.level_count(height, width))
+    job = Job(project_id, data, raw, pyramid.level_count(height, width))
     project = Project(
         id=project_id,
         name=(name or images.name or "untitled")[:255],
@@ -281,10 +334,10 @@ def create(
         width=width,
         channels=channels,
         features=data.labels.shape[-1],
-        dtype=str(data.raw.dtype),
+        dtype=str(raw.dtype),
         channel_names=list(data.channel_names),
         feature_names=list(data.feature_names),
-        channel_ranges=_channel_ranges(data.raw),
+        channel_ranges=[[0.0, 1.0]] * channels,  # known once the planes are written
         next_cell=[1] * data.labels.shape[-1],
         divisions=list(data.divisions),
         cell_types=list(data.cell_types),
@@ -294,7 +347,7 @@ def create(
         levels=job.levels,
     )
     originals = [("images", images)] + ([("labels", labels)] if labels is not None else [])
-    if data.raw.size <= current_app.config["CREATE_INLINE_PIXELS"]:
+    if frames * height * width * channels <= current_app.config["CREATE_INLINE_PIXELS"]:
         job.originals = [(name, source.path) for name, source in originals]
         _build_here(job, project)
     else:
@@ -302,7 +355,7 @@ def create(
     log.info(
         "created project %s (%s) from %s, %s",
         project_id,
-        data.raw.shape,
+        raw.shape,
         images.origin,
         project.status,
     )
@@ -320,6 +373,7 @@ def _build_here(job: Job, project: Project) -> None:
             for name in ("tiles", "values", "checkpoints", "overviews"):
                 getattr(rows, name).extend(getattr(plane_rows, name))
         project.next_cell = _next_cell(job, rows.max_cell)
+        project.channel_ranges = _finished_ranges(job)
         project.status, project.progress, project.status_message = "ready", 1.0, ""
         db.session.add(project)
         db.session.flush()
@@ -345,6 +399,8 @@ def _keep(source: Source, folder: Path) -> Path:
 def _start_in_background(job: Job, project: Project, originals: list[tuple[str, Source]]) -> None:
     folder = Path(current_app.config["DATA_DIR"]) / "tmp"
     job.originals = [(name, _keep(source, folder)) for name, source in originals]
+    if isinstance(job.raw, PlaneImages):  # read from the build's own copy of the file
+        job.raw.path = job.originals[0][1]
     project.status, project.progress = "building", 0.0
     project.status_message = "Waiting to start"
     project.heartbeat = utcnow()
@@ -429,6 +485,7 @@ def _build_in_background(app: Flask, job: Job) -> None:
             _set_status(
                 job.project_id,
                 next_cell=_next_cell(job, max_cell),
+                channel_ranges=_finished_ranges(job),
                 status="ready",
                 progress=1.0,
                 status_message="",

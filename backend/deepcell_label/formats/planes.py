@@ -1,0 +1,149 @@
+"""Large TIFF images read one (frame, channel) plane at a time.
+
+Reading a 16384² x 3 image whole and then bringing it into (frames, height, width, channels)
+holds it twice; here only the file's header is read when the project is created, and the
+build reads each plane when it needs it. Only files whose layout is plain are read this way:
+one page per plane or per plane with its samples, axes from the file's metadata (no user axes,
+no unknown dimensions, no ImageJ slices renamed as channels) and a dtype kept as it is. Anything
+else returns None and is read whole as before.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from deepcell_label.formats import axes as axes_rules
+from deepcell_label.formats.data import default_channel_names, names_or_default
+from deepcell_label.formats.limits import Limits
+from deepcell_label.formats.tiff import KNOWN_LETTERS, _check_complete, ome_channel_names
+
+TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+KEPT_DTYPES = {"uint8", "uint16", "uint32", "int8", "int16", "int32", "float32"}
+
+
+@dataclass
+class PlaneLayout:
+    """Where plane (frame, channel) lies in the file: a page, and a sample within it."""
+
+    series_axes: str  # squeezed axes of the series, e.g. "CYX", "TYXS"
+    series_shape: tuple[int, ...]
+    page_axes: str  # axes of one page, e.g. "YX", "YXS", "SYX"
+
+    def locate(self, frame: int, channel: int) -> tuple[int, dict[str, int]]:
+        sizes = dict(zip(self.series_axes, self.series_shape, strict=True))
+        index: dict[str, int] = {}
+        for letters, number in ((axes_rules.FRAME_LETTERS, frame), ("CS", channel)):
+            present = [letter for letter in letters if letter in sizes]
+            counts = [sizes[letter] for letter in present]
+            for letter, value in zip(
+                present, np.unravel_index(number, counts) if counts else (), strict=True
+            ):
+                index[letter] = int(value)
+        lead = self.series_axes[: len(self.series_axes) - len(self.page_axes)]
+        page = 0
+        for letter in lead:
+            page = page * sizes[letter] + index.get(letter, 0)
+        return page, {letter: index.get(letter, 0) for letter in self.page_axes if letter in "CS"}
+
+
+@dataclass
+class PlaneImages:
+    """An image file read plane by plane; ``shape`` is (frames, height, width, channels)."""
+
+    path: Path
+    shape: tuple[int, int, int, int]
+    dtype: np.dtype
+    channel_names: list[str]
+    layout: PlaneLayout
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def plane(self, frame: int, channel: int) -> np.ndarray:
+        page_number, samples = self.layout.locate(frame, channel)
+        with tifffile.TiffFile(self.path) as tif:
+            pixels = tif.series[0].pages[page_number].asarray()
+        page_axes = self.layout.page_axes
+        if pixels.ndim != len(page_axes):
+            pixels = pixels.reshape([n for n in pixels.shape if n > 1] or pixels.shape)
+        taken = tuple(samples.get(letter, slice(None)) for letter in page_axes)
+        plane = pixels[taken]
+        kept = [letter for letter in page_axes if letter in "YX"]
+        if kept == ["X", "Y"]:
+            plane = plane.T
+        return np.ascontiguousarray(plane, dtype=plane.dtype.newbyteorder("="))
+
+
+def open_planes(
+    path: str | os.PathLike, axes: str | None, max_pixels: int | None
+) -> PlaneImages | None:
+    """The image as planes to read later, or None when it must be read whole.
+
+    Raises the same errors as reading the whole file for a header that is too large or a
+    file that is cut short.
+    """
+    path = Path(path)
+    if axes is not None:
+        return None
+    with path.open("rb") as fileobj:
+        if fileobj.read(4) not in TIFF_MAGICS:
+            return None
+        fileobj.seek(0)
+        try:
+            tif = tifffile.TiffFile(fileobj)
+        except Exception:
+            return None  # the whole-file reader explains what is wrong
+        with tif:
+            if not tif.series or (tif.is_imagej and (tif.imagej_metadata or {}).get("Labels")):
+                return None
+            series = tif.series[0]
+            series_axes, series_shape = series.axes, tuple(int(n) for n in series.shape)
+            Limits(max_pixels).check_shape(series_shape, "The image")
+            if any(letter not in KNOWN_LETTERS for letter in series_axes) or len(
+                set(series_axes)
+            ) != len(series_axes):
+                return None
+            first = series.pages[0] if len(series.pages) else None
+            if first is None or any(page is None for page in series.pages):
+                return None
+            page_axes = "".join(
+                letter for letter, n in zip(first.axes, first.shape, strict=True) if n > 1
+            )
+            # The page's own letters may differ from the series' (a planar RGB page is "SYX"
+            # in a "CYX" series): the series names the page's dimensions.
+            tail = series_axes[len(series_axes) - len(page_axes) :] if page_axes else ""
+            if len(tail) != len(page_axes) or any(
+                mine != theirs and not (mine == "S" and theirs in "CS")
+                for mine, theirs in zip(page_axes, tail, strict=True)
+            ):
+                return None
+            page_axes = tail
+            if (
+                "Y" not in page_axes
+                or "X" not in page_axes
+                or not set(page_axes) <= set("YXCS")
+                or str(np.dtype(series.dtype).newbyteorder("=")) not in KEPT_DTYPES
+            ):
+                return None
+            lead = series_axes[: len(series_axes) - len(page_axes)]
+            if math.prod(series_shape[: len(lead)]) != len(series.pages):
+                return None
+            _check_complete(tif, series, fileobj)
+            names = ome_channel_names(tif.ome_metadata) if tif.is_ome else None
+            dtype = np.dtype(series.dtype).newbyteorder("=")
+    shape = axes_rules.standard_shape(series_shape, series_axes)
+    channels = shape[3]
+    return PlaneImages(
+        path=path,
+        shape=shape,
+        dtype=dtype,
+        channel_names=names_or_default(names, channels, default_channel_names(channels)),
+        layout=PlaneLayout(series_axes, series_shape, page_axes),
+    )

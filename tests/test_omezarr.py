@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import tifffile
+from deepcell_label.formats import ProjectData, write_project_zip
 from helpers import create, label_frame, raw_frame, upload
 
 ome_zarr_reader = pytest.importorskip("ome_zarr.reader")
@@ -19,18 +19,10 @@ ome_zarr_io = pytest.importorskip("ome_zarr.io")
 
 
 def make_project(client, raw: np.ndarray, labels: np.ndarray, channel_names: list[str]) -> dict:
-    """A project from an OME-TIFF (frames, channels named) and labels given separately."""
-    image = io.BytesIO()
-    tifffile.imwrite(
-        image,
-        np.moveaxis(raw, 3, 1),
-        ome=True,
-        photometric="minisblack",
-        metadata={"axes": "TCYX", "Channel": {"Name": channel_names}},
-    )
-    label_file = io.BytesIO()
-    np.save(label_file, labels)
-    return create(client, data=image.getvalue(), name="cells.ome.tif", labels=label_file.getvalue())
+    """A project from a project zip holding the arrays and the channel names."""
+    buffer = io.BytesIO()
+    write_project_zip(ProjectData(raw=raw, labels=labels, channel_names=channel_names), buffer)
+    return create(client, data=buffer.getvalue(), name="cells.zip")
 
 
 def export(client, project_id: str) -> bytes:
@@ -260,7 +252,10 @@ def zarr_zip(entries: dict[str, bytes | dict]) -> bytes:
 
 
 def image_entries(shape=(1, 1, 4, 4), chunks=(1, 1, 4, 4), compressor="zlib") -> dict:
-    axes = [{"name": n, "type": t} for n, t in zip("tcyx", ["time", "channel", "space", "space"])]
+    axes = [
+        {"name": n, "type": t}
+        for n, t in zip("tcyx", ["time", "channel", "space", "space"], strict=True)
+    ]
     return {
         "a.ome.zarr/.zgroup": {"zarr_format": 2},
         "a.ome.zarr/.zattrs": {

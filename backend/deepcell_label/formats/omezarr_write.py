@@ -12,7 +12,9 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -26,6 +28,8 @@ LAST_LEVEL_SIDE = tiling.TILE_SIZE
 CHANNEL_COLORS = ("FFFFFF",)
 MULTI_CHANNEL_COLORS = ("FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00")
 ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
+# zlib releases the GIL: tiles of one strip are deflated and inflated side by side.
+THREADS = 4
 
 # (tile_y) -> {tile_x: deflated tile bytes}; tiles left out are all zero.
 RowReader = Callable[[int], dict[int, bytes]]
@@ -93,6 +97,7 @@ def plane_chunks(
     levels: int,
     reduce: Callable[[np.ndarray], np.ndarray],
     keep_empty: bool,
+    map_tiles: Callable = map,
 ) -> Iterator[Chunk]:
     """Every chunk of every level of one plane, from its level-0 tiles of ``size``.
 
@@ -100,7 +105,8 @@ def plane_chunks(
     the level before, one strip of ``size`` rows at a time. Tiles the reader leaves out, and
     when ``keep_empty`` is false all-zero chunks of the higher levels, give no chunk (zarr
     reads them as the fill value 0). This is the one place that produces levels, so stored
-    levels can replace the reduction later.
+    levels can replace the reduction later. ``map_tiles`` (an ordered map, such as a thread
+    pool's) spreads the deflating and inflating of a strip's tiles over threads.
     """
     dtype = tiling.little_endian(dtype)
     tile_rows, tile_columns = tiling.tile_count(height, width, size)
@@ -110,10 +116,14 @@ def plane_chunks(
     def emit(level: int, strip: np.ndarray) -> Iterator[Chunk]:
         tile_y = emitted[level]
         emitted[level] += 1
-        for tile_x in range(-(-strip.shape[1] // size)):
-            part = strip[:, tile_x * size : (tile_x + 1) * size]
-            if keep_empty or part.any():
-                yield level, tile_y, tile_x, padded_chunk(part, size)
+        parts = [
+            (tile_x, strip[:, tile_x * size : (tile_x + 1) * size])
+            for tile_x in range(-(-strip.shape[1] // size))
+        ]
+        kept = [(tile_x, part) for tile_x, part in parts if keep_empty or part.any()]
+        encoded = map_tiles(lambda item: padded_chunk(item[1], size), kept)
+        for (tile_x, _), data in zip(kept, encoded, strict=True):
+            yield level, tile_y, tile_x, data
         if level + 1 < levels:
             yield from feed(level + 1, reduce(strip))
 
@@ -125,21 +135,13 @@ def plane_chunks(
             yield from emit(level, whole)
 
     for tile_y in range(tile_rows):
-        stored = rows(tile_y)
         y0 = tile_y * size
         strip = np.zeros((min(size, height - y0), width), dtype) if levels > 1 else None
-        for tile_x in range(tile_columns):
-            data = stored.get(tile_x)
-            if data is None:
-                continue
-            _, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, size)
-            full = (y1 - y0, x1 - x0) == (size, size)
-            tile = None
-            if strip is not None or not full:
-                tile = tiling.decode(data, (y1 - y0, x1 - x0), dtype)
-            if strip is not None:
-                strip[:, x0:x1] = tile
-            yield 0, tile_y, tile_x, data if full else padded_chunk(tile, size)
+
+        stored = sorted(rows(tile_y).items())
+        level0 = partial(_level0_chunk, tile_y, height, width, size, dtype, strip)
+        for (tile_x, _), data in zip(stored, map_tiles(level0, stored), strict=True):
+            yield 0, tile_y, tile_x, data
         if strip is not None:
             yield from feed(1, reduce(strip))
     for level in range(1, levels):  # the last, shorter strips
@@ -147,6 +149,27 @@ def plane_chunks(
             whole = np.concatenate(pending[level])
             pending[level] = []
             yield from emit(level, whole)
+
+
+def _level0_chunk(
+    tile_y: int,
+    height: int,
+    width: int,
+    size: int,
+    dtype: np.dtype,
+    strip: np.ndarray | None,
+    item: tuple[int, bytes],
+) -> bytes:
+    """A stored tile as a level-0 chunk (padded when partial), copied into ``strip`` if given."""
+    tile_x, data = item
+    y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, size)
+    full = (y1 - y0, x1 - x0) == (size, size)
+    if strip is None and full:
+        return data
+    tile = tiling.decode(data, (y1 - y0, x1 - x0), dtype)
+    if strip is not None:
+        strip[:, x0:x1] = tile
+    return data if full else padded_chunk(tile, size)
 
 
 def padded_chunk(tile: np.ndarray, size: int) -> bytes:
@@ -246,8 +269,9 @@ def _omero(project: ZarrProject) -> dict:
 
 
 class _Archive:
-    def __init__(self, archive: zipfile.ZipFile) -> None:
+    def __init__(self, archive: zipfile.ZipFile, map_tiles: Callable) -> None:
         self.archive = archive
+        self.map_tiles = map_tiles
 
     def add(self, name: str, content: bytes) -> None:
         info = zipfile.ZipInfo(name, date_time=ENTRY_TIME)
@@ -269,8 +293,11 @@ def write_ome_zarr(
     levels = len(shapes)
     root = f"{project.name}.ome.zarr"
     paths = label_path(project.feature_names)
-    with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        out = _Archive(archive)
+    with (
+        zipfile.ZipFile(fileobj, "w", zipfile.ZIP_STORED, allowZip64=True) as archive,
+        ThreadPoolExecutor(max_workers=THREADS) as pool,
+    ):
+        out = _Archive(archive, pool.map)
         image = {
             "multiscales": _multiscales(project.name, levels, "mean", "2x2 mean"),
             "omero": _omero(project),
@@ -348,6 +375,7 @@ def _write_multiscale(
                 len(shapes),
                 reduce,
                 keep_empty,
+                out.map_tiles,
             )
             for level, tile_y, tile_x, data in chunks:
                 out.add(f"{base}/{level}/{frame}/{channel}/{tile_y}/{tile_x}", data)

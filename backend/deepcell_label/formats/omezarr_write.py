@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
+import imagecodecs
 import numpy as np
 
 from deepcell_label import tiling
@@ -166,7 +167,7 @@ def _level0_chunk(
     full = (y1 - y0, x1 - x0) == (size, size)
     if strip is None and full:
         return data
-    tile = tiling.decode(data, (y1 - y0, x1 - x0), dtype)
+    tile = _inflate(data, (y1 - y0, x1 - x0), dtype)
     if strip is not None:
         strip[:, x0:x1] = tile
     return data if full else padded_chunk(tile, size)
@@ -178,7 +179,20 @@ def padded_chunk(tile: np.ndarray, size: int) -> bytes:
         full = np.zeros((size, size), tile.dtype)
         full[: tile.shape[0], : tile.shape[1]] = tile
         tile = full
-    return tiling.encode(tile)
+    return _deflate(tile)
+
+
+# libdeflate (through imagecodecs) writes the same zlib format as `tiling.encode`, about three
+# times faster at level 1; an export deflates every chunk of the downsampled levels.
+def _deflate(array: np.ndarray) -> bytes:
+    array = np.ascontiguousarray(array, dtype=tiling.little_endian(array.dtype))
+    return imagecodecs.deflate_encode(array, level=tiling.COMPRESSION_LEVEL)
+
+
+def _inflate(data: bytes, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    raw = imagecodecs.deflate_decode(data, out=size)
+    return np.frombuffer(raw, tiling.little_endian(dtype)).reshape(shape)
 
 
 def label_path(names: list[str]) -> list[str]:

@@ -67,7 +67,9 @@ def run() -> str:
         upload = prepare_upload(folder, "export", folder / "raw.tif", folder / "labels.tif", "CYX")
         (folder / "raw.tif").unlink()
         (folder / "labels.tif").unlink()
-        client = make_app(folder / "data").test_client()
+        app = make_app(folder / "data")
+        app.config["MAX_CONTENT_LENGTH"] = None  # the largest size uploads more than the default
+        client = app.test_client()
         project_id = upload.send(client)["id"]
         upload.body.unlink()
 

@@ -350,3 +350,14 @@ def test_metadata_that_is_not_json_is_refused(client):
     entries = image_entries()
     entries["a.ome.zarr/.zattrs"] = b"{not json"
     assert "not valid JSON" in refused(client, zarr_zip(entries))[1]
+
+
+def test_an_ome_zarr_may_have_more_entries_than_other_zips(client):
+    entries = image_entries(shape=(1, 1, 100, 101), chunks=(1, 1, 1, 1), compressor=None)
+    expected = np.arange(100 * 101, dtype="<u2").reshape(100, 101)
+    for y in range(100):
+        for x in range(101):
+            entries[f"a.ome.zarr/0/0/0/{y}/{x}"] = expected[y, x].tobytes()
+    assert len(entries) > 10_000
+    meta = create(client, data=zarr_zip(entries), name="many.zip")
+    np.testing.assert_array_equal(raw_frame(client, meta["id"]), expected)

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 
 from deepcell_label.errors import InputFormatError, TooLargeError
-from deepcell_label.formats.archives import ZipMembers
+from deepcell_label.formats.archives import ZARR_METADATA, ZipMembers
 from deepcell_label.formats.data import ImageArray
 from deepcell_label.formats.limits import Limits
 
-METADATA_FILES = (".zattrs", ".zgroup", ".zarray", "zarr.json")
+METADATA_FILES = ZARR_METADATA
 MAX_METADATA_BYTES = 8 * 2**20
 MAX_CHUNK_BYTES = 512 * 2**20
 MAX_LABEL_IMAGES = 64

@@ -68,6 +68,16 @@ def open_with_ome_zarr(content: bytes, folder: Path):
     return root, nodes
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.int32])
+def test_a_stored_tile_is_a_zarr_zlib_chunk(dtype):
+    from deepcell_label import tiling
+    from numcodecs import Zlib
+
+    tile = sample((1, 512, 512, 1), dtype)[0, :, :, 0].astype(np.dtype(dtype).newbyteorder(">"))
+    little = tile.astype(np.dtype(dtype).newbyteorder("<"))
+    assert tiling.encode(tile) == bytes(Zlib(level=1).encode(little))
+
+
 CASES = [
     # (frames, height, width, channels), dtype, features
     ((1, 1024, 512, 1), np.uint8, 1),  # whole tiles only

@@ -319,6 +319,12 @@ def test_huge_chunks_are_refused(client):
     assert "chunks of" in error
 
 
+def test_tiny_chunks_on_a_large_image_are_refused(client):
+    entries = image_entries(shape=(1, 1, 20_000, 20_000), chunks=(1, 1, 4, 4))
+    entries["a.ome.zarr/0/0/0/0/0"] = zlib.compress(np.zeros(16, "<u2").tobytes())
+    assert "25,000,000 chunks" in refused(client, zarr_zip(entries))[1]
+
+
 def test_a_chunk_that_expands_beyond_its_size_is_refused(client):
     entries = image_entries()
     entries["a.ome.zarr/0/0/0/0/0"] = zlib.compress(bytes(50 * 2**20), 9)  # 50 MB of zeros

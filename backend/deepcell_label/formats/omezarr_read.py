@@ -26,6 +26,8 @@ METADATA_FILES = ZARR_METADATA
 MAX_METADATA_BYTES = 8 * 2**20
 MAX_CHUNK_BYTES = 512 * 2**20
 MAX_LABEL_IMAGES = 64
+# Chunk positions zarr visits to read an array, present or not.
+MAX_CHUNKS = 1_000_000
 SUPPORTED = "zlib, gzip, blosc, zstd, lz4 or no compression"
 
 
@@ -297,7 +299,18 @@ def _read_multiscale(
     codec = _codec(array)
     if codec not in ("zlib", "gzip", "blosc", "zstd", "lz4", None):
         raise _bad(f"compresses {what} with '{codec}'; use {SUPPORTED}.")
-    chunk_bytes = math.prod(int(n) for n in array.chunks) * array.dtype.itemsize
+    dtype = np.dtype(array.dtype)
+    if dtype.kind not in "biuf":
+        raise _bad(f"stores {what} as {dtype}; DeepCell Label reads numbers only.")
+    grid = math.prod(
+        -(-size // max(int(chunk), 1)) for size, chunk in zip(shape, array.chunks, strict=True)
+    )
+    if grid > MAX_CHUNKS:
+        raise _bad(
+            f"cuts {what} into {grid:,} chunks; at most {MAX_CHUNKS:,} are read. Write it with "
+            "larger chunks."
+        )
+    chunk_bytes = math.prod(int(n) for n in array.chunks) * dtype.itemsize
     if chunk_bytes > MAX_CHUNK_BYTES:
         raise _bad(f"has chunks of {chunk_bytes:,} bytes for {what}; at most {MAX_CHUNK_BYTES:,}.")
     if not any(

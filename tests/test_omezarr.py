@@ -377,3 +377,23 @@ def test_an_ome_zarr_may_have_more_entries_than_other_zips(client):
     assert len(entries) > 10_000
     meta = create(client, data=zarr_zip(entries), name="many.zip")
     np.testing.assert_array_equal(raw_frame(client, meta["id"]), expected)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda attributes: attributes["multiscales"][0].update(axes=[1, 2, 3, 4]),
+        lambda attributes: attributes["multiscales"][0].update(axes="tcyx"),
+        lambda attributes: attributes["multiscales"][0].update(datasets={"path": "0"}),
+        lambda attributes: attributes["multiscales"][0].update(datasets=[{"path": "../0"}]),
+        lambda attributes: attributes.update(multiscales={"axes": []}),
+        lambda attributes: attributes.update(omero=["DNA"], labels="nuclei"),
+    ],
+)
+def test_malformed_metadata_is_refused_or_ignored_never_a_crash(client, change):
+    entries = image_entries()
+    entries["a.ome.zarr/0/0/0/0/0"] = zlib.compress(np.zeros(16, "<u2").tobytes())
+    change(entries["a.ome.zarr/.zattrs"])
+    response = upload(client, data=zarr_zip(entries), name="odd.zip")
+    assert response.status_code in (201, 400), response.data[:300]
+    assert response.status_code == 201 or response.get_json()["error"].startswith("The OME-Zarr")

@@ -226,6 +226,8 @@ def _axes(multiscale: dict, ndim: int, what: str) -> str:
         )
     letters = ""
     for axis in axes:
+        if not isinstance(axis, str | dict):
+            raise _bad(f"{what} has an axis {str(axis)[:40]!r}; axes are names or objects.")
         name, kind = (axis, None) if isinstance(axis, str) else (axis.get("name"), axis.get("type"))
         name = str(name).lower()
         if kind == "time" or name in ("t", "time"):
@@ -349,7 +351,8 @@ def read_ome_zarr(
 
 
 def _channel_names(attributes: dict) -> list[str] | None:
-    channels = (attributes.get("omero") or {}).get("channels")
+    omero = attributes.get("omero")
+    channels = omero.get("channels") if isinstance(omero, dict) else None
     if not isinstance(channels, list):
         return None
     return [str(c.get("label", "")) if isinstance(c, dict) else "" for c in channels]

@@ -195,15 +195,31 @@ def read_frame(project: Project, feature: int, frame: int) -> np.ndarray:
     return read_window(project, feature, frame, (0, 0, project.height, project.width))
 
 
+def _in_frame(project: Project, feature: int, frame: int):
+    return (
+        (LabelTile.project_id == project.id)
+        & (LabelTile.feature == feature)
+        & (LabelTile.frame == frame)
+    )
+
+
+def tile_row(project: Project, feature: int, frame: int, tile_y: int) -> dict[int, bytes]:
+    """The stored deflated tiles of one row of a label frame, by tile_x; absent tiles are blank."""
+    found = db.session.execute(
+        select(LabelTile.tile_x, LabelTile.data).where(
+            _in_frame(project, feature, frame), LabelTile.tile_y == tile_y
+        )
+    )
+    return {tile_x: data for tile_x, data in found}
+
+
 def tile_bytes(
     project: Project, feature: int, frame: int, tile_y: int, tile_x: int
 ) -> tuple[bytes, int]:
     """The stored deflated bytes of one label tile and its version (a deflated blank tile if none)."""
     row = db.session.execute(
         select(LabelTile.data, LabelTile.version).where(
-            LabelTile.project_id == project.id,
-            LabelTile.feature == feature,
-            LabelTile.frame == frame,
+            _in_frame(project, feature, frame),
             LabelTile.tile_y == tile_y,
             LabelTile.tile_x == tile_x,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, send_file
 
 from .. import projects as service
 from .. import uploads
@@ -122,8 +122,9 @@ def label_level_tile(
 
 
 def download_response(project: Project, kind: str):
-    data, filename, content_type = service.export(project, kind)
-    response = Response(data, mimetype=content_type)
+    fileobj, filename, content_type = service.export(project, kind)
+    # send_file streams the temporary file and closes (so removes) it after the response.
+    response = send_file(fileobj, mimetype=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -16,6 +16,9 @@ from deepcell_label.errors import InputFormatError, TooLargeError
 from deepcell_label.formats.limits import Limits
 
 MAX_MEMBERS = 10_000
+# An OME-Zarr keeps one entry per chunk, so a large image has many more.
+MAX_ZARR_MEMBERS = 200_000
+ZARR_METADATA = (".zattrs", ".zgroup", ".zarray", "zarr.json")
 CHUNK = 2**20
 
 
@@ -59,9 +62,12 @@ class ZipMembers:
                 f"The zip file could not be read ({error}); it may be damaged or incomplete. "
                 "Create it again and re-upload it."
             ) from None
-        if len(infos) > MAX_MEMBERS:
+        zarr = any(info.filename.rsplit("/", 1)[-1] in ZARR_METADATA for info in infos)
+        most = MAX_ZARR_MEMBERS if zarr else MAX_MEMBERS
+        if len(infos) > most:
             raise InputFormatError(
-                f"The zip file has {len(infos):,} entries; at most {MAX_MEMBERS:,} are read."
+                f"The zip file has {len(infos):,} entries; at most {most:,} are read"
+                f"{' from an OME-Zarr' if zarr else ''}."
             )
         self.limits = limits
         useful = []

@@ -40,12 +40,13 @@ from deepcell_label.formats.data import (
 )
 from deepcell_label.formats.limits import Limits
 from deepcell_label.formats.numpy_files import read_npy, read_npz_arrays
+from deepcell_label.formats.omezarr_read import is_ome_zarr, read_ome_zarr
 from deepcell_label.formats.tiff import read_tiff
 
 ACCEPTED = (
     "DeepCell Label accepts TIFF (also OME-TIFF and ImageJ), PNG, JPEG, NumPy .npy and .npz, "
-    "zip files (a DeepCell Label project, a Cell Tracking Challenge sequence, or TIFF/.npy/PNG "
-    "images) and .trk/.trks files."
+    "zip files (a DeepCell Label project, a Cell Tracking Challenge sequence, an OME-Zarr, or "
+    "TIFF/.npy/PNG images) and .trk/.trks files."
 )
 SINGLE_FORMATS = ("tiff", "png", "jpeg", "npy")
 PROJECT_IMAGES = ("X.ome.tiff", "X.ome.tif")
@@ -223,7 +224,11 @@ def _read_zip(members: ZipMembers, limits: Limits) -> _Content:
     images = {r: n for r, n in by_name.items() if r not in SIDE_FILES and r != "spots.csv"}
     project_raw = next((by_name[r] for r in PROJECT_IMAGES if r in by_name), None)
     track_file = None if project_raw else find_track_file(by_name)
-    if track_file is not None:
+    if project_raw is None and track_file is None and is_ome_zarr(by_name):
+        # OME-Zarr: the axes come from its metadata, the labels from its labels group.
+        content.fixed = True
+        content.raw, content.labels = read_ome_zarr(members, by_name, limits)
+    elif track_file is not None:
         # Cell Tracking Challenge: masks, track file and perhaps raw frames tNNN.tif.
         found = read_ctc(lambda r: members.read(by_name[r]), by_name, track_file, limits)
         content.fixed = True

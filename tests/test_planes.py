@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import tifffile
-
 from deepcell_label import formats
 from deepcell_label.errors import TooLargeError
 from deepcell_label.formats.planes import open_planes

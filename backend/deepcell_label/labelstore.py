@@ -17,6 +17,7 @@ from .models import LabelTile, Project, db
 
 CACHE_TILES = 1024
 SIZE = tiling.LABEL_TILE_SIZE
+ROWS_PER_QUERY = 100  # tile rows per query when reading many stored tiles
 
 
 class TileCache:
@@ -102,21 +103,30 @@ class TileSet:
                 missing.append(tile)
             else:
                 self.tiles[tile] = cached.copy()
-        if missing:
+        # One condition per tile row (SQLite refuses expressions deeper than 1000 terms).
+        by_row: dict[int, list[int]] = {}
+        for y, x in missing:
+            by_row.setdefault(y, []).append(x)
+        groups = sorted(by_row.items())
+        for start in range(0, len(groups), ROWS_PER_QUERY):
             only_missing = or_(
-                *(and_(LabelTile.tile_y == y, LabelTile.tile_x == x) for y, x in missing)
+                *(
+                    and_(LabelTile.tile_y == y, LabelTile.tile_x.in_(xs))
+                    for y, xs in groups[start : start + ROWS_PER_QUERY]
+                )
             )
-            for y, x, version, data in db.session.execute(
-                select(LabelTile.tile_y, LabelTile.tile_x, LabelTile.version, LabelTile.data).where(
-                    where, only_missing
-                )
-            ):
-                y0, x0, y1, x1 = tiling.tile_box(
-                    y, x, self.project.height, self.project.width, SIZE
-                )
-                array = tiling.decode(data, (y1 - y0, x1 - x0), np.int32)
-                cache.put(self._key((y, x)), version, array.copy())
-                self.tiles[(y, x)] = array
+            self._decode_rows(where, only_missing)
+
+    def _decode_rows(self, *where) -> None:
+        for y, x, version, data in db.session.execute(
+            select(LabelTile.tile_y, LabelTile.tile_x, LabelTile.version, LabelTile.data).where(
+                *where
+            )
+        ):
+            y0, x0, y1, x1 = tiling.tile_box(y, x, self.project.height, self.project.width, SIZE)
+            array = tiling.decode(data, (y1 - y0, x1 - x0), np.int32)
+            cache.put(self._key((y, x)), version, array.copy())
+            self.tiles[(y, x)] = array
 
     def _parts(self, box: tiling.Box):
         self.load(box)

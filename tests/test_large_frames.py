@@ -7,7 +7,6 @@ import zipfile
 
 import numpy as np
 import tifffile
-
 from helpers import create, label_frame
 
 TILE = 256

@@ -53,8 +53,22 @@ LAYOUTS = {
 def test_planes_equal_the_whole_file(tmp_path, layout):
     make, options = LAYOUTS[layout]
     path = _write(tmp_path / "image.tif", make(), **options)
-    whole = formats.read_images(path, None)
-    planes = open_planes(path, None, None)
+    _check_same(path, None)
+
+
+@pytest.mark.parametrize(
+    "shape, axes",
+    [((3, 40, 30), "CYX"), ((3, 40, 30), "TYX"), ((2, 3, 40, 30), "TCYX"), ((40, 30), "YX")],
+)
+def test_planes_with_the_users_axes(tmp_path, shape, axes):
+    array = RNG.integers(0, 60000, shape, dtype=np.uint16)
+    path = _write(tmp_path / "image.tif", array, photometric="minisblack")
+    _check_same(path, axes)
+
+
+def _check_same(path, axes):
+    whole = formats.read_images(path, axes)
+    planes = open_planes(path, axes, None)
     assert planes is not None, "a plain TIFF should be readable plane by plane"
     assert planes.shape == whole.raw.shape
     assert planes.dtype == whole.raw.dtype
@@ -69,10 +83,8 @@ def test_planes_equal_the_whole_file(tmp_path, layout):
 
 def test_files_that_need_the_whole_reader_are_left_to_it(tmp_path):
     array = RNG.integers(0, 255, (3, 20, 20), dtype=np.uint8)
-    assert (
-        open_planes(_write(tmp_path / "a.tif", array, photometric="minisblack"), "CYX", None)
-        is None
-    )  # user axes
+    path = _write(tmp_path / "a.tif", array, photometric="minisblack")
+    assert open_planes(path, "XYC", None) is None  # the pages' rows and columns renamed
     np.save(tmp_path / "a.npy", array)
     assert open_planes(tmp_path / "a.npy", None, None) is None  # not a TIFF
     wide = RNG.integers(0, 9, (2, 20, 20), dtype=np.int64)

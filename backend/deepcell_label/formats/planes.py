@@ -81,6 +81,20 @@ class PlaneImages:
         return np.ascontiguousarray(plane, dtype=plane.dtype.newbyteorder("="))
 
 
+def _named_by_user(axes: str, full_shape: tuple[int, ...]) -> tuple[str, tuple[int, ...]] | None:
+    """The user's axes for the file's dimensions (as the whole-file reader takes them), without
+    the dimensions of size 1; None when that leaves no Y or X."""
+    shape = full_shape
+    if len(axes) != len(full_shape):
+        shape = tuple(n for n in full_shape if n > 1) or (1,)
+    chosen = axes_rules.check_axes(axes, shape, "The image")
+    kept = [(letter, n) for letter, n in zip(chosen, shape, strict=True) if n > 1]
+    letters = "".join(letter for letter, _ in kept)
+    if "Y" not in letters or "X" not in letters:
+        return None
+    return letters, tuple(n for _, n in kept)
+
+
 def open_planes(
     path: str | os.PathLike, axes: str | None, max_pixels: int | None
 ) -> PlaneImages | None:
@@ -90,8 +104,6 @@ def open_planes(
     file that is cut short.
     """
     path = Path(path)
-    if axes is not None:
-        return None
     with path.open("rb") as fileobj:
         if fileobj.read(4) not in TIFF_MAGICS:
             return None
@@ -106,7 +118,12 @@ def open_planes(
             series = tif.series[0]
             series_axes, series_shape = series.axes, tuple(int(n) for n in series.shape)
             Limits(max_pixels).check_shape(series_shape, "The image")
-            if any(letter not in KNOWN_LETTERS for letter in series_axes) or len(
+            if axes is not None:
+                named = _named_by_user(axes, tuple(int(n) for n in series.get_shape(False)))
+                if named is None:
+                    return None
+                series_axes, series_shape = named
+            elif any(letter not in KNOWN_LETTERS for letter in series_axes) or len(
                 set(series_axes)
             ) != len(series_axes):
                 return None

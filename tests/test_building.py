@@ -226,6 +226,34 @@ def test_a_build_without_signs_of_life_reads_as_failed(background_app, client):
     assert _wait_until_done(client, pid, done=("ready",))["status"] == "ready"
 
 
+def test_a_build_taken_for_dead_is_cleaned_up_by_the_next_one(background_app, client):
+    stages = Stages(stop_at={"start"})
+    background_app.config["BUILD_HOOK"] = stages
+    pid = _start(client)["id"]
+    stages.reach("start")
+    folder = Path(background_app.config["DATA_DIR"]) / "tmp"
+    assert list(folder.glob(f"build-{pid}-*")), "the build keeps its own copy of the input"
+    with background_app.app_context():
+        old = utcnow() - timedelta(seconds=background_app.config["BUILD_STALE_SECONDS"] + 1)
+        db.session.execute(update(Project).where(Project.id == pid).values(heartbeat=old))
+        db.session.commit()
+    background_app.config.pop("BUILD_HOOK")
+    other = _start(client)["id"]  # a new build clears away the dead one first
+    meta = _describe(client, pid)
+    assert meta["status"] == "failed"
+    assert meta["status_message"] == "Creation was interrupted; create the project again."
+    assert not list(folder.glob(f"build-{pid}-*"))
+    # The first build was only slow: when it goes on, it finds itself cleared away and stops,
+    # removing what it wrote.
+    stages.release("start")
+    for thread in threading.enumerate():
+        if thread.name == f"build-{pid}":
+            thread.join(WAIT)
+    assert _describe(client, pid)["status"] == "failed"
+    assert _rows_and_objects(background_app, pid) == (0, [])
+    assert _wait_until_done(client, other)["status"] == "ready"
+
+
 def test_bad_large_input_is_refused_in_the_request_and_leaves_nothing(background_app, client):
     raw, _ = _images()
     store = background_app.extensions["deepcell_storage"]

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -25,7 +26,7 @@ import click
 import numpy as np
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 
 from . import formats, pyramid, tiling
 from .cellindex import index_frame, pack_index
@@ -34,7 +35,7 @@ from .errors import DeepCellLabelError, InputFormatError
 from .formats.planes import PlaneImages, open_planes
 from .models import CellValue, FrameCheckpoint, LabelOverview, LabelTile, Project, db, utcnow
 from .overviews import overview_rows
-from .projects import ID_BYTES, Source, project_prefix, raw_key, storage
+from .projects import ID_BYTES, STALE_MESSAGE, Source, project_prefix, raw_key, storage
 from .storage import Storage
 
 log = logging.getLogger(__name__)
@@ -385,10 +386,10 @@ def _build_here(job: Job, project: Project) -> None:
         raise
 
 
-def _keep(source: Source, folder: Path) -> Path:
+def _keep(source: Source, folder: Path, project_id: str) -> Path:
     """A file of the build's own with the source's content (the request removes its files)."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"build-{secrets.token_hex(8)}"
+    target = folder / f"build-{project_id}-{secrets.token_hex(8)}"
     try:
         os.link(source.path, target)
     except OSError:
@@ -397,8 +398,9 @@ def _keep(source: Source, folder: Path) -> Path:
 
 
 def _start_in_background(job: Job, project: Project, originals: list[tuple[str, Source]]) -> None:
+    clean_interrupted_builds()
     folder = Path(current_app.config["DATA_DIR"]) / "tmp"
-    job.originals = [(name, _keep(source, folder)) for name, source in originals]
+    job.originals = [(name, _keep(source, folder, job.project_id)) for name, source in originals]
     if isinstance(job.raw, PlaneImages):  # read from the build's own copy of the file
         job.raw.path = job.originals[0][1]
     project.status, project.progress = "building", 0.0
@@ -423,16 +425,27 @@ def _remove_files(job: Job) -> None:
         path.unlink(missing_ok=True)
 
 
-def _set_status(project_id: str, **values) -> None:
-    """Update the project's status row in a short transaction of its own."""
+class BuildAbandoned(Exception):
+    """The project stopped being "building" under a running build (it was taken for dead)."""
+
+
+def _set_status(project_id: str, building_only: bool = False, **values) -> None:
+    """Update the project's status row in a short transaction of its own.
+
+    With ``building_only`` the row changes only while the project is still building; a build
+    that finds it changed (taken for dead by :func:`clean_interrupted_builds`) stops.
+    """
+    statement = update(Project).where(Project.id == project_id)
+    if building_only:
+        statement = statement.where(Project.status == "building")
     try:
-        db.session.execute(
-            update(Project).where(Project.id == project_id).values(heartbeat=utcnow(), **values)
-        )
+        result = db.session.execute(statement.values(heartbeat=utcnow(), **values))
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    if building_only and result.rowcount == 0:
+        raise BuildAbandoned(project_id)
 
 
 class Reporter:
@@ -446,7 +459,12 @@ class Reporter:
         now = time.monotonic()
         if force or now - self.last >= REPORT_EVERY:
             self.last = now
-            _set_status(self.project_id, progress=fraction, status_message=message[:1024])
+            _set_status(
+                self.project_id,
+                building_only=True,
+                progress=fraction,
+                status_message=message[:1024],
+            )
 
 
 def _checkpoint(app: Flask, stage: str, project_id: str, progress: Progress) -> None:
@@ -484,6 +502,7 @@ def _build_in_background(app: Flask, job: Job) -> None:
             _checkpoint(app, "finish", job.project_id, progress)
             _set_status(
                 job.project_id,
+                building_only=True,
                 next_cell=_next_cell(job, max_cell),
                 channel_ranges=_finished_ranges(job),
                 status="ready",
@@ -491,6 +510,10 @@ def _build_in_background(app: Flask, job: Job) -> None:
                 status_message="",
             )
             log.info("built project %s", job.project_id)
+        except BuildAbandoned:
+            log.warning("build of project %s stopped: it was taken for dead", job.project_id)
+            db.session.rollback()
+            _remove_data(job.project_id)
         except BaseException as error:
             log.exception("building project %s failed", job.project_id)
             _fail(job, error)
@@ -508,18 +531,43 @@ def _fail(job: Job, error: BaseException) -> None:
             "Create the project again; if it keeps failing, report the project id."
         )
     db.session.rollback()
+    _remove_data(job.project_id)
+    _set_status(job.project_id, status="failed", status_message=reason[:1024])
+
+
+def _remove_data(project_id: str) -> None:
+    """Remove the rows and stored objects a build wrote (not the project row)."""
     try:
         for model in (LabelOverview, LabelTile, CellValue, FrameCheckpoint):
-            db.session.execute(delete(model).where(model.project_id == job.project_id))
+            db.session.execute(delete(model).where(model.project_id == project_id))
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        log.exception("could not remove the rows of project %s", job.project_id)
+        log.exception("could not remove the rows of project %s", project_id)
     try:
-        storage().delete_prefix(project_prefix(job.project_id))
+        storage().delete_prefix(project_prefix(project_id))
     except Exception:
-        log.exception("could not remove the stored objects of project %s", job.project_id)
-    _set_status(job.project_id, status="failed", status_message=reason[:1024])
+        log.exception("could not remove the stored objects of project %s", project_id)
+
+
+def clean_interrupted_builds() -> int:
+    """Mark builds that stopped giving signs of life (their process died) as failed, and remove
+    what they wrote and their copies of the input files. Returns how many there were."""
+    limit = timedelta(seconds=current_app.config["BUILD_STALE_SECONDS"])
+    stale = db.session.scalars(
+        select(Project.id).where(
+            Project.status == "building",
+            or_(Project.heartbeat.is_(None), Project.heartbeat < utcnow() - limit),
+        )
+    ).all()
+    folder = Path(current_app.config["DATA_DIR"]) / "tmp"
+    for project_id in stale:
+        log.warning("build of project %s was interrupted; removing what it wrote", project_id)
+        _remove_data(project_id)
+        _set_status(project_id, status="failed", status_message=STALE_MESSAGE)
+        for path in folder.glob(f"build-{project_id}-*"):
+            path.unlink(missing_ok=True)
+    return len(stale)
 
 
 # ---------------------------------------------------------------- projects made before pyramids

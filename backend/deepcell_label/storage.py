@@ -32,6 +32,7 @@ class Storage(Protocol):
     def keys(self, prefix: str) -> list[str]: ...
     def delete_prefix(self, prefix: str) -> None: ...
     def get_file(self, key: str, fileobj: BinaryIO) -> None: ...
+    def local_path(self, key: str) -> Path | None: ...
 
     # An object written in numbered parts, in any order, possibly by different processes.
     def start_parts(self, key: str, size: int) -> str: ...
@@ -96,6 +97,10 @@ class LocalStorage:
                 shutil.copyfileobj(source, fileobj, COPY_BYTES)
         except FileNotFoundError:
             raise KeyError(key) from None
+
+    def local_path(self, key: str) -> Path | None:
+        """The object's file, for callers that can link it instead of copying it."""
+        return self._path(key)
 
     def start_parts(self, key: str, size: int) -> str:
         """A file of the final size (sparse until written); parts are written at their offsets."""
@@ -198,6 +203,9 @@ class S3Storage:
             if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 raise KeyError(key) from None
             raise
+
+    def local_path(self, key: str) -> Path | None:
+        return None
 
     def start_parts(self, key: str, size: int) -> str:
         answer = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import secrets
 from contextlib import ExitStack
@@ -305,11 +306,20 @@ def _assembled(upload_id: str, field: str) -> Upload:
 
 
 def upload_source(stack: ExitStack, upload_id: str, field: str) -> Source:
-    """A finished upload copied (streamed) into a temporary local file for project creation."""
+    """A finished upload as a temporary local file for project creation: a second link to the
+    stored file when storage is a local folder, else a streamed copy."""
     upload = _assembled(upload_id, field)
-    path, out = stack.enter_context(temporary_file())
-    storage().get_file(data_key(upload.id), out)
-    out.flush()
+    path, _ = stack.enter_context(temporary_file())
+    stored = storage().local_path(data_key(upload.id))
+    if stored is not None:
+        path.unlink()
+        try:
+            os.link(stored, path)
+            return Source(path, upload.name, "upload")
+        except OSError:  # another file system: copy it
+            pass
+    with path.open("wb") as copy:
+        storage().get_file(data_key(upload.id), copy)
     return Source(path, upload.name, "upload")
 
 

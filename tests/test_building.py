@@ -254,6 +254,16 @@ def test_a_build_taken_for_dead_is_cleaned_up_by_the_next_one(background_app, cl
     assert _wait_until_done(client, other)["status"] == "ready"
 
 
+def test_large_labels_are_checked_as_the_build_reads_them(background_app, client):
+    raw, labels = _images()
+    labels[1, 5, 5] = -4
+    pid = _start(client, raw, labels)["id"]  # read plane by plane: the request saw only headers
+    meta = _wait_until_done(client, pid)
+    assert meta["status"] == "failed"
+    assert "negative values (down to -4)" in meta["status_message"]
+    assert _rows_and_objects(background_app, pid) == (0, [])
+
+
 def test_bad_large_input_is_refused_in_the_request_and_leaves_nothing(background_app, client):
     raw, _ = _images()
     store = background_app.extensions["deepcell_storage"]

@@ -32,6 +32,7 @@ from . import formats, pyramid, tiling
 from .cellindex import index_frame, pack_index
 from .cellindex import value_rows as cellindex_rows
 from .errors import DeepCellLabelError, InputFormatError
+from .formats.arrays import label_dtype
 from .formats.planes import PlaneImages, open_planes
 from .models import CellValue, FrameCheckpoint, LabelOverview, LabelTile, Project, db, utcnow
 from .overviews import overview_rows
@@ -75,12 +76,13 @@ class ArrayPlanes:
 
 @dataclass
 class Job:
-    """What a build needs: the checked labels and annotations, the raw planes, and where the
+    """What a build needs: the checked annotations, the raw and label planes, and where the
     original files are. ``channel_ranges`` is filled in as the raw planes are written."""
 
     project_id: str
     data: formats.ProjectData
     raw: RawPlanes
+    labels: RawPlanes  # (frames, height, width, features); planes are int32
     levels: int
     originals: list[tuple[str, Path]] = field(default_factory=list)  # (name, file)
     channel_ranges: list[list[float]] = field(default_factory=list)
@@ -131,7 +133,7 @@ class Progress:
             np.prod(pyramid.level_shape(height, width, level)) for level in range(job.levels)
         )
         self.total = float(
-            frames * channels * raw_plane + frames * job.data.labels.shape[-1] * height * width
+            frames * channels * raw_plane + frames * job.labels.shape[-1] * height * width
         )
         self.done = 0.0
         self.message = "Starting"
@@ -208,9 +210,8 @@ class LabelRows:
 
 def label_rows(job: Job, feature: int, frame: int) -> LabelRows:
     """Tile rows, cell-value rows, the index checkpoint and the overviews of one label frame."""
-    labels = job.data.labels
-    height, width = labels.shape[1:3]
-    plane = np.ascontiguousarray(labels[frame, :, :, feature], dtype=np.int32)
+    height, width = job.labels.shape[1:3]
+    plane = np.ascontiguousarray(job.labels.plane(frame, feature), dtype=np.int32)
     out = LabelRows()
     rows, columns = tiling.tile_count(height, width, tiling.LABEL_TILE_SIZE)
     for tile_y in range(rows):
@@ -251,7 +252,7 @@ def label_rows(job: Job, feature: int, frame: int) -> LabelRows:
 def _next_cell(job: Job, max_cell: int) -> list[int]:
     for division in job.data.divisions:
         max_cell = max(max_cell, division["parent"], *division["daughters"])
-    return [max_cell + 1] * job.data.labels.shape[-1]
+    return [max_cell + 1] * job.labels.shape[-1]
 
 
 def _store_objects(job: Job, store: Storage, progress: Progress) -> None:
@@ -266,7 +267,7 @@ def _store_objects(job: Job, store: Storage, progress: Progress) -> None:
 
 
 def _label_planes(job: Job):
-    frames, _, _, features = job.data.labels.shape
+    frames, _, _, features = job.labels.shape
     return [(feature, frame) for feature in range(features) for frame in range(frames)]
 
 
@@ -278,7 +279,7 @@ def read_input(
     labels: Source | None,
     axes: str | None,
     labels_axes: str | None,
-) -> tuple[formats.ProjectData, RawPlanes]:
+) -> tuple[formats.ProjectData, RawPlanes, RawPlanes]:
     """Read and check the files; every problem is a user-facing error, before anything is stored.
 
     A large plain TIFF is only checked from its header here: its planes are read by the build.
@@ -294,21 +295,59 @@ def read_input(
         data = formats.read_images(images.path, axes or None, max_pixels=max_pixels)
         raw = ArrayPlanes(data.raw)
     frames, height, width, _ = raw.shape
+    label_planes: RawPlanes | None = None
     if labels is not None:
-        data.labels = formats.read_labels(
-            labels.path, (frames, height, width), labels_axes or None, max_pixels=max_pixels
-        )
-        data.feature_names = [f"feature {i}" for i in range(data.labels.shape[-1])]
+        lazy = _label_planes_of(labels, labels_axes, raw) if isinstance(raw, PlaneImages) else None
+        if lazy is not None:
+            label_planes = lazy
+        else:
+            data.labels = formats.read_labels(
+                labels.path, (frames, height, width), labels_axes or None, max_pixels=max_pixels
+            )
         data.cells = None
-    if data.labels is None:
-        data.labels = np.zeros((frames, height, width, 1), np.int32)
-        data.feature_names = ["feature 0"]
-    if data.labels.shape[:3] != (frames, height, width):
+    if label_planes is None:
+        if data.labels is None:
+            data.labels = np.zeros((frames, height, width, 1), np.int32)
+            data.feature_names = ["feature 0"]
+        label_planes = ArrayPlanes(data.labels)
+    if labels is not None:
+        data.feature_names = [f"feature {i}" for i in range(label_planes.shape[-1])]
+    if label_planes.shape[:3] != (frames, height, width):
         raise InputFormatError(
-            f"The labels have shape {data.labels.shape[:3]} (frames, height, width) but the image "
-            f"has {(frames, height, width)}. Give labels of the same size as the image."
+            f"The labels have shape {label_planes.shape[:3]} (frames, height, width) but the "
+            f"image has {(frames, height, width)}. Give labels of the same size as the image."
         )
-    return data, raw
+    return data, raw, label_planes
+
+
+@dataclass
+class LabelFilePlanes:
+    """A large labels file read plane by plane; each plane is checked and made int32 when read
+    (so a bad value fails the build with the reason, not the request)."""
+
+    planes: PlaneImages
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return self.planes.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(np.int32)
+
+    def plane(self, frame: int, feature: int) -> np.ndarray:
+        return label_dtype(self.planes.plane(frame, feature))
+
+
+def _label_planes_of(
+    labels: Source, labels_axes: str | None, raw: PlaneImages
+) -> LabelFilePlanes | None:
+    """The labels file as planes, when it is a plain TIFF of whole numbers that fits the image as
+    its own metadata (or the user's axes) describe it; else None (it is read whole)."""
+    planes = open_planes(labels.path, labels_axes or None, current_app.config["MAX_PIXELS"])
+    if planes is None or planes.shape[:3] != raw.shape[:3] or planes.dtype.kind not in "iu":
+        return None
+    return LabelFilePlanes(planes)
 
 
 def create(
@@ -322,10 +361,10 @@ def create(
 
     Built here, a failure leaves nothing behind: no row, no stored object.
     """
-    data, raw = read_input(images, labels, axes, labels_axes)
+    data, raw, label_planes = read_input(images, labels, axes, labels_axes)
     frames, height, width, channels = raw.shape
     project_id = secrets.token_urlsafe(ID_BYTES)
-    job = Job(project_id, data, raw, pyramid.level_count(height, width))
+    job = Job(project_id, data, raw, label_planes, pyramid.level_count(height, width))
     project = Project(
         id=project_id,
         name=(name or images.name or "untitled")[:255],
@@ -334,12 +373,12 @@ def create(
         height=height,
         width=width,
         channels=channels,
-        features=data.labels.shape[-1],
+        features=label_planes.shape[-1],
         dtype=str(raw.dtype),
         channel_names=list(data.channel_names),
         feature_names=list(data.feature_names),
         channel_ranges=[[0.0, 1.0]] * channels,  # known once the planes are written
-        next_cell=[1] * data.labels.shape[-1],
+        next_cell=[1] * label_planes.shape[-1],
         divisions=list(data.divisions),
         cell_types=list(data.cell_types),
         spot_columns=list(data.spot_columns),
@@ -401,8 +440,11 @@ def _start_in_background(job: Job, project: Project, originals: list[tuple[str, 
     clean_interrupted_builds()
     folder = Path(current_app.config["DATA_DIR"]) / "tmp"
     job.originals = [(name, _keep(source, folder, job.project_id)) for name, source in originals]
-    if isinstance(job.raw, PlaneImages):  # read from the build's own copy of the file
+    # Planes are read from the build's own copies of the files.
+    if isinstance(job.raw, PlaneImages):
         job.raw.path = job.originals[0][1]
+    if isinstance(job.labels, LabelFilePlanes):
+        job.labels.planes.path = job.originals[1][1]
     project.status, project.progress = "building", 0.0
     project.status_message = "Waiting to start"
     project.heartbeat = utcnow()
@@ -482,7 +524,6 @@ def _build_in_background(app: Flask, job: Job) -> None:
             progress = Progress(job, Reporter(job.project_id))
             _checkpoint(app, "start", job.project_id, progress)
             _store_objects(job, storage(), progress)
-            _remove_files(job)
             _checkpoint(app, "labels", job.project_id, progress)
             max_cell = 0
             planes = _label_planes(job)
@@ -495,7 +536,7 @@ def _build_in_background(app: Flask, job: Job) -> None:
                 except BaseException:
                     db.session.rollback()
                     raise
-                height, width = job.data.labels.shape[1:3]
+                height, width = job.labels.shape[1:3]
                 progress.step(
                     height * width, f"Indexing the cells, frame {number} of {len(planes)}"
                 )

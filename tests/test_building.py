@@ -296,11 +296,15 @@ def _flood(client, pid: str, status: int, **args) -> dict:
 def test_a_background_flood_of_a_large_frame_needs_a_region(background_app, client):
     pid = _start(client)["id"]
     assert _wait_until_done(client, pid)["status"] == "ready"
-    background_app.config["FLOOD_MAX_PIXELS"] = 1000  # the 120×700 frame counts as large
+    background_app.config["FLOOD_MAX_PIXELS"] = 30_000  # the 120×700 frame counts as large
     before = pixels(client.get(f"/api/projects/{pid}/labels/0/0")).copy()
 
     refused = _flood(client, pid, 400, x=300, y=60, cell=5)
     assert "Zoom in and flood within the visible region" in refused["error"]
+    # A view of the whole frame is no bound either.
+    whole = {"x": 0, "y": 0, "width": WIDTH, "height": HEIGHT}
+    refused = _flood(client, pid, 400, x=300, y=60, cell=5, region=whole)
+    assert "Zoom in further and flood again" in refused["error"]
     assert np.array_equal(pixels(client.get(f"/api/projects/{pid}/labels/0/0")), before)
 
     # Within the region the background is flooded up to the region's edges, and no further.

@@ -480,19 +480,31 @@ def _pixel_action(
 
 
 def _check_flood_size(context: EditContext, args: dict, frame: int, feature: int) -> None:
-    """Refuse a background flood of a large frame unless it is bounded by a region."""
+    """Refuse a background flood that could fill more than FLOOD_MAX_PIXELS: on a large frame
+    without a region, or with a region (the view) that large."""
     project = context.project
     limit = current_app.config["FLOOD_MAX_PIXELS"]
-    if args.get("region") is not None or project.height * project.width <= limit:
+    region = args.get("region")
+    if region is None:
+        height, width = project.height, project.width
+    else:
+        height, width = region[2] - region[0], region[3] - region[1]
+    if height * width <= limit:
         return
     x, y = args["x"], args["y"]
     point = (y, x, y + 1, x + 1)
-    if context.tileset(feature, frame, point).read(point)[0, 0] == 0:
+    if context.tileset(feature, frame, point).read(point)[0, 0] != 0:
+        return
+    if region is None:
         raise EditError(
             f"Flooding the background of a {project.width}×{project.height} frame could fill "
             f"most of it (more than {limit:,} pixels). Zoom in and flood within the visible "
             "region (send 'region' with the flood)."
         )
+    raise EditError(
+        f"Flooding the background within a {width}×{height} region could fill more than "
+        f"{limit:,} pixels. Zoom in further and flood again."
+    )
 
 
 def _pad(box: tiling.Box, margin: int, limit: tiling.Box) -> tiling.Box:

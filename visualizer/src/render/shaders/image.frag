@@ -1,27 +1,46 @@
 #version 300 es
-// Draws the image for one canvas pixel: raw channels mixed by the display settings, then the
-// label fill, outlines, selected-cell highlight, the local brush preview and tool cursors.
+// Draws the image for one canvas pixel of a tile quad: raw channels mixed by the display settings,
+// then the label fill, outlines, selected-cell highlight, the local brush preview and tool cursors.
+// The background pass (u_tile false) paints what no tile covers.
 precision highp float;
 precision highp int;
-precision highp sampler2DArray;
 precision highp isampler2D;
 
 const int MAX_LAYERS = 8;
 const int LOOKUP_WIDTH = 4096;
 
-uniform sampler2DArray u_raw;   // one R32F layer per channel
-uniform isampler2D u_labels;    // R32I label values of the shown feature and frame
+// Raw channels of the shown layers, one R32F texture each, from one tile of one pyramid level.
+uniform sampler2D u_raw0;
+uniform sampler2D u_raw1;
+uniform sampler2D u_raw2;
+uniform sampler2D u_raw3;
+uniform sampler2D u_raw4;
+uniform sampler2D u_raw5;
+uniform sampler2D u_raw6;
+uniform sampler2D u_raw7;
+uniform isampler2D u_labels;    // R32I label values of one tile of the shown feature and frame
 uniform sampler2D u_lookup;     // RGBA8 per label value: cell colour, alpha 255 = selected cell
-uniform sampler2D u_overlay;    // R8: 1 = painted locally, 2 = erased locally, not yet confirmed
+uniform sampler2D u_overlay;    // R8 level-0 tile: 1 = painted locally, 2 = erased locally
 uniform sampler2D u_typeLookup; // RGBA8 per label value: cell-type colour, alpha = type opacity
 
-uniform vec2 u_imageSize;
+uniform vec2 u_imageSize;       // level-0 pixels
 uniform vec2 u_origin;          // image point at the canvas's top-left corner
 uniform float u_scale;          // image pixels per device pixel
 uniform vec2 u_canvasSize;      // device pixels
+uniform bool u_tile;            // false: the background pass, which covers the whole canvas
+
+// Where each texture's texels lie: pyramid level step (2^level), the tile's first texel in that
+// level's pixels, the tile's size and the level's size.
+uniform float u_rawStep;
+uniform ivec2 u_rawOrigin;
+uniform float u_labelStep;
+uniform ivec2 u_labelOrigin;
+uniform ivec2 u_labelSize;
+uniform ivec2 u_labelLevelSize;
+uniform bool u_hasOverlay;
+uniform ivec2 u_overlayOrigin;
 
 uniform int u_layerCount;
-uniform int u_layerChannel[MAX_LAYERS];
 uniform vec3 u_layerColor[MAX_LAYERS];
 uniform vec2 u_layerRange[MAX_LAYERS];
 uniform bool u_grayscale;
@@ -59,16 +78,28 @@ vec4 lookupValue(int value) {
   return vec4(hashColor(value), 0.5);
 }
 
-int labelAt(ivec2 p) {
-  if (p.x < 0 || p.y < 0 || p.x >= int(u_imageSize.x) || p.y >= int(u_imageSize.y)) return 0;
-  return texelFetch(u_labels, p, 0).r;
+// A label of the tile's level; neighbours across a tile seam read the tile's own edge texel.
+int labelAt(ivec2 q) {
+  if (q.x < 0 || q.y < 0 || q.x >= u_labelLevelSize.x || q.y >= u_labelLevelSize.y) return 0;
+  return texelFetch(u_labels, clamp(q - u_labelOrigin, ivec2(0), u_labelSize - 1), 0).r;
+}
+
+float rawValue(int layer, ivec2 p) {
+  if (layer == 0) return texelFetch(u_raw0, p, 0).r;
+  if (layer == 1) return texelFetch(u_raw1, p, 0).r;
+  if (layer == 2) return texelFetch(u_raw2, p, 0).r;
+  if (layer == 3) return texelFetch(u_raw3, p, 0).r;
+  if (layer == 4) return texelFetch(u_raw4, p, 0).r;
+  if (layer == 5) return texelFetch(u_raw5, p, 0).r;
+  if (layer == 6) return texelFetch(u_raw6, p, 0).r;
+  return texelFetch(u_raw7, p, 0).r;
 }
 
 vec3 rawColor(ivec2 p) {
   vec3 color = vec3(0.0);
   for (int i = 0; i < MAX_LAYERS; i++) {
     if (i >= u_layerCount) break;
-    float v = texelFetch(u_raw, ivec3(p, u_layerChannel[i]), 0).r;
+    float v = rawValue(i, p);
     vec2 range = u_layerRange[i];
     float t = clamp((v - range.x) / max(range.y - range.x, 1e-6), 0.0, 1.0);
     color += t * u_layerColor[i];
@@ -86,7 +117,6 @@ vec3 rawColor(ivec2 p) {
 void main() {
   vec2 screen = vec2(gl_FragCoord.x, u_canvasSize.y - gl_FragCoord.y);
   vec2 image = u_origin + screen * u_scale;
-  ivec2 p = ivec2(floor(image));
 
   // Edge markers: a band along each canvas edge beyond which the image continues.
   float band = 5.0;
@@ -95,11 +125,13 @@ void main() {
                 (viewEnd.x < u_imageSize.x && screen.x > u_canvasSize.x - band) ||
                 (viewEnd.y < u_imageSize.y && screen.y > u_canvasSize.y - band);
 
-  if (image.x < 0.0 || image.y < 0.0 || image.x >= u_imageSize.x || image.y >= u_imageSize.y) {
+  bool outside = image.x < 0.0 || image.y < 0.0 || image.x >= u_imageSize.x || image.y >= u_imageSize.y;
+  if (!u_tile || outside) {
     outColor = vec4(u_background, 1.0);
   } else {
-    vec3 color = rawColor(p);
+    vec3 color = rawColor(ivec2(floor(image / u_rawStep)) - u_rawOrigin);
     if (u_hasLabels && u_showLabels) {
+      ivec2 p = ivec2(floor(image / u_labelStep));
       int value = labelAt(p);
       if (value != 0) {
         vec4 cell = lookupValue(value);
@@ -115,7 +147,7 @@ void main() {
         if (edge) color = mix(color, selected ? vec3(1.0, 0.1, 0.1) : vec3(1.0), u_outlineOpacity);
       }
     }
-    float overlay = texelFetch(u_overlay, p, 0).r * 255.0;
+    float overlay = u_hasOverlay ? texelFetch(u_overlay, ivec2(floor(image)) - u_overlayOrigin, 0).r * 255.0 : 0.0;
     if (overlay > 0.5 && overlay < 1.5) color = mix(color, u_selectedColor, 0.7);
     else if (overlay > 1.5) color = mix(color, vec3(0.0), 0.6);
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -24,7 +25,7 @@ from .errors import ConflictError, EditError
 from .history import ChangeSet
 from .labelstore import TileSet
 from .models import CellValue, Edit, FrameCheckpoint, Project, db
-from .projects import get_project, raw_window
+from .projects import get_project, raw_window, require_ready
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,12 @@ def prefetch_frame(project_id: str, feature: int, frame: int) -> None:
     """
     try:
         project = db.session.get(Project, project_id)
-        if project is not None and 0 <= feature < project.features and 0 <= frame < project.frames:
+        if (
+            project is not None
+            and project.status == "ready"
+            and 0 <= feature < project.features
+            and 0 <= frame < project.frames
+        ):
             frame_state(project, feature, frame)
         db.session.commit()  # a checkpoint it may have refreshed
     except Exception:
@@ -446,6 +452,10 @@ def _pixel_action(
             f"0–{project.channels - 1}."
         )
     whole = (0, 0, project.height, project.width)
+    if action == "flood":
+        _check_flood_size(context, args, frame, feature)
+        # A background flood never reaches past its region.
+        whole = args.get("region") or whole
     while True:
         raw = raw_window(project, frame, channel, box) if spec.uses_raw else None
         try:
@@ -461,8 +471,28 @@ def _pixel_action(
         except label_actions.WindowTooSmall as more:
             # The clicked value's pixels (or the background) continue past the window.
             info = state.index.get(more.value)
-            bigger = whole if info is None else _pad(tiling.union(box, info.box), 1, whole)
-            box = whole if bigger == box else bigger
+            bigger = (
+                tiling.union(box, whole)
+                if info is None
+                else _pad(tiling.union(box, info.box), 1, (0, 0, project.height, project.width))
+            )
+            box = (0, 0, project.height, project.width) if bigger == box else bigger
+
+
+def _check_flood_size(context: EditContext, args: dict, frame: int, feature: int) -> None:
+    """Refuse a background flood of a large frame unless it is bounded by a region."""
+    project = context.project
+    limit = current_app.config["FLOOD_MAX_PIXELS"]
+    if args.get("region") is not None or project.height * project.width <= limit:
+        return
+    x, y = args["x"], args["y"]
+    point = (y, x, y + 1, x + 1)
+    if context.tileset(feature, frame, point).read(point)[0, 0] == 0:
+        raise EditError(
+            f"Flooding the background of a {project.width}×{project.height} frame could fill "
+            f"most of it (more than {limit:,} pixels). Zoom in and flood within the visible "
+            "region (send 'region' with the flood)."
+        )
 
 
 def _pad(box: tiling.Box, margin: int, limit: tiling.Box) -> tiling.Box:
@@ -623,7 +653,7 @@ def _transaction(project_id: str, work: Callable[[EditContext], dict]) -> dict:
     for attempt in range(RETRIES):
         context = None
         try:
-            context = EditContext(_lock(project_id))
+            context = EditContext(require_ready(_lock(project_id)))
             result = work(context)
             db.session.commit()
             return result

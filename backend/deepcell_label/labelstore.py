@@ -147,7 +147,19 @@ class TileSet:
             self.dirty.add(tile)
 
     def save(self, version: int) -> None:
-        """Write the changed tiles in the current transaction; all-background tiles are deleted."""
+        """Write the changed tiles in the current transaction; all-background tiles are deleted.
+
+        The frame's overviews above the changed tiles are patched in the same transaction.
+        """
+        from .overviews import patch
+
+        patch(
+            self.project,
+            self.feature,
+            self.frame,
+            {tile: self.tiles[tile] for tile in self.dirty},
+            version,
+        )
         for tile in sorted(self.dirty):
             array = self.tiles[tile]
             key = dict(

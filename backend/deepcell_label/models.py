@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -49,6 +49,14 @@ class Project(db.Model):
     spot_count: Mapped[int] = mapped_column(Integer, default=0)
     # Bumped by every edit, undo and redo; the history's last version.
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # Pyramid levels of the image (level 0 is full resolution).
+    levels: Mapped[int] = mapped_column(Integer, default=1)
+    # ready | building | failed. A large project is built after its creation was answered.
+    status: Mapped[str] = mapped_column(String(16), default="ready")
+    progress: Mapped[float] = mapped_column(Float, default=1.0)
+    status_message: Mapped[str] = mapped_column(String(1024), default="")
+    # Last sign of life of the build; an old one means the process building it has gone.
+    heartbeat: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class LabelTile(db.Model):
@@ -61,6 +69,26 @@ class LabelTile(db.Model):
     )
     feature: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     frame: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tile_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tile_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    data: Mapped[bytes] = mapped_column(Blob)
+
+
+class LabelOverview(db.Model):
+    """One view tile of a label frame at a pyramid level >= 1, deflated int32; absent = zeros.
+
+    Each pixel is the level-0 label at (y * 2^level, x * 2^level); kept exact by every label write.
+    """
+
+    __tablename__ = "label_overviews"
+
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    feature: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    frame: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     tile_y: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     tile_x: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import os
-import secrets
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -16,14 +15,12 @@ from pathlib import Path
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from . import formats, tiling
-from .cellindex import index_frame, pack_index
-from .cellindex import value_rows as cellindex_rows
-from .errors import InputFormatError, NotFoundError
+from . import formats, pyramid, tiling
+from .errors import ConflictError, InputFormatError, NotFoundError
 from .labels.expression import combine_frames, plane_expression
-from .models import CellValue, FrameCheckpoint, LabelTile, Project, db
+from .models import CellValue, Project, db, utcnow
 from .storage import Storage, output_storage_from_config
 
 log = logging.getLogger(__name__)
@@ -39,8 +36,12 @@ def project_prefix(project_id: str) -> str:
     return f"projects/{project_id}/"
 
 
-def raw_key(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int) -> str:
-    return f"projects/{project_id}/raw/{frame}/{channel}/{tile_y}_{tile_x}"
+def raw_key(
+    project_id: str, frame: int, channel: int, tile_y: int, tile_x: int, level: int = 0
+) -> str:
+    if level == 0:
+        return f"projects/{project_id}/raw/{frame}/{channel}/{tile_y}_{tile_x}"
+    return f"projects/{project_id}/raw/{frame}/{channel}/L{level}/{tile_y}_{tile_x}"
 
 
 @dataclass
@@ -74,178 +75,14 @@ def get_project(project_id: str) -> Project:
     return project
 
 
-def _channel_ranges(raw: np.ndarray) -> list[list[float]]:
-    ranges = []
-    for channel in range(raw.shape[-1]):
-        values = raw[..., channel]
-        if np.issubdtype(values.dtype, np.floating):
-            finite = values[np.isfinite(values)]  # NaN and ±inf have no place on a display range
-            low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        else:
-            low, high = int(values.min()), int(values.max())
-        ranges.append([low, high])
-    return ranges
+def create_project(*args, **kwargs) -> Project:
+    """Read and check the files, then build the project: here, or in the background when large.
 
-
-def _cell_map(cells: list[dict] | None, feature: int, frame: int) -> dict[int, set[int]] | None:
-    if cells is None:
-        return None
-    mapping: dict[int, set[int]] = {}
-    for item in cells:
-        if item.get("c", 0) == feature and item.get("t", 0) == frame:
-            mapping.setdefault(int(item["value"]), set()).add(int(item["cell"]))
-    return mapping
-
-
-def _store_raw(project_id: str, raw: np.ndarray, store: Storage) -> None:
-    frames, height, width, channels = raw.shape
-    rows, columns = tiling.tile_count(height, width)
-
-    def put(job: tuple[int, int, int, int]) -> None:
-        frame, channel, tile_y, tile_x = job
-        y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width)
-        store.put(
-            raw_key(project_id, frame, channel, tile_y, tile_x),
-            tiling.encode(raw[frame, y0:y1, x0:x1, channel]),
-        )
-
-    jobs = [
-        (frame, channel, tile_y, tile_x)
-        for frame in range(frames)
-        for channel in range(channels)
-        for tile_y in range(rows)
-        for tile_x in range(columns)
-    ]
-    # zlib and file/network writes release the GIL, so threads overlap the work.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(put, jobs))
-
-
-def _label_rows(project_id: str, labels: np.ndarray, cells: list[dict] | None):
-    """Tile rows, cell-value rows and index checkpoints for every frame and feature."""
-    frames, height, width, features = labels.shape
-    rows, columns = tiling.tile_count(height, width, tiling.LABEL_TILE_SIZE)
-    tile_rows: list[dict] = []
-    value_rows: list[dict] = []
-    checkpoint_rows: list[dict] = []
-    for feature in range(features):
-        for frame in range(frames):
-            plane = np.ascontiguousarray(labels[frame, :, :, feature], dtype=np.int32)
-            for tile_y in range(rows):
-                for tile_x in range(columns):
-                    y0, x0, y1, x1 = tiling.tile_box(
-                        tile_y, tile_x, height, width, tiling.LABEL_TILE_SIZE
-                    )
-                    tile = plane[y0:y1, x0:x1]
-                    if tile.any():
-                        tile_rows.append(
-                            dict(
-                                project_id=project_id,
-                                feature=feature,
-                                frame=frame,
-                                tile_y=tile_y,
-                                tile_x=tile_x,
-                                version=0,
-                                data=tiling.encode(tile),
-                            )
-                        )
-            index = index_frame(plane, _cell_map(cells, feature, frame))
-            checkpoint_rows.append(
-                dict(
-                    project_id=project_id,
-                    feature=feature,
-                    frame=frame,
-                    version=0,
-                    data=pack_index(index),
-                )
-            )
-            for value, info in index.items():
-                value_rows += [
-                    dict(project_id=project_id, **row)
-                    for row in cellindex_rows(feature, frame, value, info)
-                ]
-    return tile_rows, value_rows, checkpoint_rows
-
-
-def _bulk_insert(model, rows: list[dict], batch: int = 2000) -> None:
-    for start in range(0, len(rows), batch):
-        db.session.execute(insert(model), rows[start : start + batch])
-
-
-def create_project(
-    images: Source,
-    labels: Source | None = None,
-    axes: str | None = None,
-    labels_axes: str | None = None,
-    name: str | None = None,
-) -> Project:
-    """Read the files, store raw tiles and the originals, and write the project in one transaction.
-
-    If anything fails, nothing is left behind: no row, no stored object.
+    Takes the arguments of :func:`building.create`.
     """
-    max_pixels = current_app.config["MAX_PIXELS"]
-    data = formats.read_images(images.path, axes or None, max_pixels=max_pixels)
-    frames, height, width, channels = data.raw.shape
-    if labels is not None:
-        data.labels = formats.read_labels(
-            labels.path, (frames, height, width), labels_axes or None, max_pixels=max_pixels
-        )
-        data.feature_names = [f"feature {i}" for i in range(data.labels.shape[-1])]
-        data.cells = None
-    if data.labels is None:
-        data.labels = np.zeros((frames, height, width, 1), np.int32)
-        data.feature_names = ["feature 0"]
-    features = data.labels.shape[-1]
-    if data.labels.shape[:3] != (frames, height, width):
-        raise InputFormatError(
-            f"The labels have shape {data.labels.shape[:3]} (frames, height, width) but the image "
-            f"has {(frames, height, width)}. Give labels of the same size as the image."
-        )
-    project_id = secrets.token_urlsafe(ID_BYTES)
-    store = storage()
-    try:
-        store.put_file(f"{project_prefix(project_id)}original/images", images.path.open("rb"))
-        if labels is not None:
-            store.put_file(f"{project_prefix(project_id)}original/labels", labels.path.open("rb"))
-        _store_raw(project_id, data.raw, store)
-        if data.spots:
-            store.put(f"{project_prefix(project_id)}spots.json", json.dumps(data.spots).encode())
-        tile_rows, value_rows, checkpoint_rows = _label_rows(project_id, data.labels, data.cells)
-        max_cell = max((row["cell"] for row in value_rows), default=0)
-        for division in data.divisions:
-            max_cell = max(max_cell, division["parent"], *division["daughters"])
-        project = Project(
-            id=project_id,
-            name=(name or images.name or "untitled")[:255],
-            source=images.origin[:1024],
-            frames=frames,
-            height=height,
-            width=width,
-            channels=channels,
-            features=features,
-            dtype=str(data.raw.dtype),
-            channel_names=list(data.channel_names),
-            feature_names=list(data.feature_names),
-            channel_ranges=_channel_ranges(data.raw),
-            next_cell=[max_cell + 1] * features,
-            divisions=list(data.divisions),
-            cell_types=list(data.cell_types),
-            spot_columns=list(data.spot_columns),
-            spot_count=len(data.spots),
-            version=0,
-        )
-        db.session.add(project)
-        db.session.flush()
-        _bulk_insert(LabelTile, tile_rows)
-        _bulk_insert(CellValue, value_rows)
-        _bulk_insert(FrameCheckpoint, checkpoint_rows, batch=50)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        store.delete_prefix(project_prefix(project_id))
-        raise
-    log.info("created project %s (%s) from %s", project_id, data.raw.shape, images.origin)
-    return project
+    from .building import create
+
+    return create(*args, **kwargs)
 
 
 def cells_list(project_id: str) -> list[dict]:
@@ -257,9 +94,53 @@ def cells_list(project_id: str) -> list[dict]:
     return [{"value": v, "cell": c, "t": t, "c": f} for v, c, t, f in rows]
 
 
+STALE_MESSAGE = "Creation was interrupted; create the project again."
+
+
+def status(project: Project) -> tuple[str, float, str]:
+    """(status, progress, message); a build that stopped giving signs of life has failed."""
+    if project.status == "building":
+        limit = current_app.config["BUILD_STALE_SECONDS"]
+        if project.heartbeat is None or (utcnow() - project.heartbeat).total_seconds() > limit:
+            return "failed", project.progress, STALE_MESSAGE
+    return project.status, project.progress, project.status_message
+
+
+def require_ready(project: Project) -> Project:
+    """The project, if its data can be read and edited; else a 409 saying why not."""
+    state, progress, message = status(project)
+    if state == "building":
+        raise ConflictError(
+            f"The project is still being prepared ({int(progress * 100)}%). "
+            "Try again when its status is 'ready'."
+        )
+    if state == "failed":
+        raise ConflictError(f"The project could not be created: {message}")
+    return project
+
+
 def metadata(project: Project) -> dict:
     from .editing import undo_state, validation_findings
 
+    state, progress, message = status(project)
+    if state != "ready":  # no cells, lineage or history to show yet
+        return {
+            **_description(project),
+            "cells": [],
+            "findings": [],
+            "can_undo": False,
+            "can_redo": False,
+        }
+    return {
+        **_description(project),
+        "cells": cells_list(project.id),
+        "findings": validation_findings(project),
+        **undo_state(project),
+    }
+
+
+def _description(project: Project) -> dict:
+    state, progress, message = status(project)
     return {
         "id": project.id,
         "name": project.name,
@@ -277,12 +158,14 @@ def metadata(project: Project) -> dict:
         "tile_size": tiling.TILE_SIZE,
         "label_tile_size": tiling.LABEL_TILE_SIZE,
         "version": project.version,
-        "cells": cells_list(project.id),
         "divisions": project.divisions,
         "cellTypes": project.cell_types,
         "spots": {"count": project.spot_count, "columns": project.spot_columns},
-        "findings": validation_findings(project),
-        **undo_state(project),
+        "status": state,
+        "progress": round(float(progress), 4),
+        "status_message": message,
+        "view_tile_size": pyramid.VIEW_TILE_SIZE,
+        "levels": project.levels,
     }
 
 
@@ -317,6 +200,42 @@ def raw_tile(project: Project, frame: int, channel: int, tile_y: int, tile_x: in
     y0, x0, y1, x1 = check_tile(project, tile_y, tile_x)
     data = storage().get(raw_key(project.id, frame, channel, tile_y, tile_x))
     return data, (y1 - y0, x1 - x0)
+
+
+def check_level(project: Project, level: int, tile_y: int, tile_x: int) -> tiling.Box:
+    """The box of a view tile in its level, or 404 for a level or tile that does not exist."""
+    if not 0 <= level < project.levels:
+        raise NotFoundError(
+            f"Level {level} does not exist; the project has levels 0–{project.levels - 1}."
+        )
+    height, width = pyramid.level_shape(project.height, project.width, level)
+    rows, columns = tiling.tile_count(height, width, pyramid.VIEW_TILE_SIZE)
+    if not (0 <= tile_y < rows and 0 <= tile_x < columns):
+        raise NotFoundError(
+            f"Tile ({tile_y}, {tile_x}) is outside level {level}'s {rows}×{columns} tile grid."
+        )
+    return tiling.tile_box(tile_y, tile_x, height, width, pyramid.VIEW_TILE_SIZE)
+
+
+def raw_level_tile(
+    project: Project, frame: int, channel: int, level: int, tile_y: int, tile_x: int
+) -> tuple[bytes, tuple[int, int]]:
+    """The stored (deflated) bytes of one raw view tile at a pyramid level, with its shape."""
+    check_plane(project, frame, channel, project.channels, "Channel")
+    y0, x0, y1, x1 = check_level(project, level, tile_y, tile_x)
+    data = storage().get(raw_key(project.id, frame, channel, tile_y, tile_x, level))
+    return data, (y1 - y0, x1 - x0)
+
+
+def label_level_tile(
+    project: Project, feature: int, frame: int, level: int, tile_y: int, tile_x: int
+):
+    """(shape, version, read) of one label view tile at a pyramid level; see overviews.view_tile."""
+    from .overviews import view_tile
+
+    check_labels(project, feature, frame)
+    check_level(project, level, tile_y, tile_x)
+    return view_tile(project, feature, frame, level, tile_y, tile_x)
 
 
 def raw_frame_deflated(project: Project, frame: int, channel: int) -> tuple[bytes, tuple[int, int]]:

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from .. import projects as service
 from .inputs import axes_field, source
-from .projects import download_response
+from .projects import download_response, ready_project
 
 compat = Blueprint("compat", __name__)
 
@@ -42,4 +42,4 @@ def create_from_upload():
 
 @compat.get("/api/project/<project_id>")
 def download_project(project_id: str):
-    return download_response(service.get_project(project_id), request.args.get("format", "zip"))
+    return download_response(ready_project(project_id), request.args.get("format", "zip"))

@@ -28,7 +28,7 @@ def create():
             axes_field("labels_axes"),
             (request.form.get("name") or "").strip() or None,
         )
-    return jsonify(service.metadata(project)), 201
+    return jsonify(service.metadata(project)), 201 if project.status == "ready" else 202
 
 
 @projects.get("/<project_id>")
@@ -36,9 +36,14 @@ def describe(project_id: str):
     return jsonify(service.metadata(service.get_project(project_id)))
 
 
+def ready_project(project_id: str) -> Project:
+    """The project, or 409 while it is being built (and after its build failed)."""
+    return service.require_ready(service.get_project(project_id))
+
+
 @projects.get("/<project_id>/spots")
 def spots(project_id: str):
-    return jsonify(service.spots(service.get_project(project_id)))
+    return jsonify(service.spots(ready_project(project_id)))
 
 
 def pixels_response(
@@ -60,21 +65,21 @@ def pixels_response(
 
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>")
 def raw_frame(project_id: str, frame: int, channel: int):
-    project = service.get_project(project_id)
+    project = ready_project(project_id)
     data, shape = service.raw_frame_deflated(project, frame, channel)
     return pixels_response(data, shape, project.dtype, IMMUTABLE)
 
 
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>/tiles/<int:tile_y>/<int:tile_x>")
 def raw_tile(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int):
-    project = service.get_project(project_id)
+    project = ready_project(project_id)
     data, shape = service.raw_tile(project, frame, channel, tile_y, tile_x)
     return pixels_response(data, shape, project.dtype, IMMUTABLE)
 
 
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>")
 def label_frame(project_id: str, feature: int, frame: int):
-    project = service.get_project(project_id)
+    project = ready_project(project_id)
     service.check_labels(project, feature, frame)
     etag = str(project.version)
     if request.if_none_match.contains(etag):  # unchanged: answer 304 without reading
@@ -86,9 +91,31 @@ def label_frame(project_id: str, feature: int, frame: int):
 
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>/tiles/<int:tile_y>/<int:tile_x>")
 def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: int):
-    project = service.get_project(project_id)
+    project = ready_project(project_id)
     data, shape, version = service.label_tile(project, feature, frame, tile_y, tile_x)
     return pixels_response(data, shape, "int32", "no-cache", str(version))
+
+
+@projects.get(
+    "/<project_id>/raw/<int:frame>/<int:channel>/levels/<int:level>/tiles/<int:tile_y>/<int:tile_x>"
+)
+def raw_level_tile(project_id: str, frame: int, channel: int, level: int, tile_y: int, tile_x: int):
+    project = ready_project(project_id)
+    data, shape = service.raw_level_tile(project, frame, channel, level, tile_y, tile_x)
+    return pixels_response(data, shape, project.dtype, IMMUTABLE)
+
+
+@projects.get(
+    "/<project_id>/labels/<int:feature>/<int:frame>/levels/<int:level>/tiles/<int:tile_y>/<int:tile_x>"
+)
+def label_level_tile(
+    project_id: str, feature: int, frame: int, level: int, tile_y: int, tile_x: int
+):
+    project = ready_project(project_id)
+    shape, version, read = service.label_level_tile(project, feature, frame, level, tile_y, tile_x)
+    etag = str(version)
+    data = b"" if request.if_none_match.contains(etag) else read()
+    return pixels_response(data, shape, "int32", "no-cache", etag)
 
 
 def download_response(project: Project, kind: str):
@@ -100,19 +127,19 @@ def download_response(project: Project, kind: str):
 
 @projects.get("/<project_id>/export")
 def export(project_id: str):
-    return download_response(service.get_project(project_id), request.args.get("format", "zip"))
+    return download_response(ready_project(project_id), request.args.get("format", "zip"))
 
 
 @projects.post("/<project_id>/submit")
 def submit(project_id: str):
     body = request.get_json(silent=True) or {}
     kind = body.get("format", "zip") if isinstance(body, dict) else "zip"
-    return jsonify(service.submit(service.get_project(project_id), kind))
+    return jsonify(service.submit(ready_project(project_id), kind))
 
 
 @projects.get("/<project_id>/expression")
 def expression(project_id: str):
-    project = service.get_project(project_id)
+    project = ready_project(project_id)
     feature = request.args.get("feature", "0")
     frame = request.args.get("frame", "all")
     if (

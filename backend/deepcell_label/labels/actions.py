@@ -240,19 +240,23 @@ class _Origin:
     x: int
     frame_shape: tuple[int, int] | None = None
 
-    def inner_edges(self, window: np.ndarray) -> np.ndarray:
-        """Mask of the window's border pixels that are not also on the frame's border."""
+    def inner_edges(self, window: np.ndarray, limit: Box | None = None) -> np.ndarray:
+        """Mask of the window's border pixels that are not also on the border of ``limit``.
+
+        ``limit`` is a box of the frame (default: the whole frame).
+        """
         edges = np.zeros(window.shape, bool)
-        if self.frame_shape is None:
-            return edges
-        height, width = self.frame_shape
-        if self.y > 0:
+        if limit is None:
+            if self.frame_shape is None:
+                return edges
+            limit = (0, 0, *self.frame_shape)
+        if self.y > limit[0]:
             edges[0, :] = True
-        if self.x > 0:
+        if self.x > limit[1]:
             edges[:, 0] = True
-        if self.y + window.shape[0] < height:
+        if self.y + window.shape[0] < limit[2]:
             edges[-1, :] = True
-        if self.x + window.shape[1] < width:
+        if self.x + window.shape[1] < limit[3]:
             edges[:, -1] = True
         return edges
 
@@ -396,13 +400,36 @@ def _flood_window(args: dict, height: int, width: int, cells: _PresentCells) -> 
 
 def _flood(window, origin, cellmap, args, raw, write_mode):
     point = origin.point(args["x"], args["y"])
+    background = window[point] == 0
     # Background is crossed only through edges so that a cell outlined by a one-pixel-wide
     # diagonal line keeps its inside apart from the outside.
-    connectivity = 1 if window[point] == 0 else 2
-    region = segmentation.flood(window, point, connectivity=connectivity)
-    if (region & origin.inner_edges(window)).any():
+    connectivity = 1 if background else 2
+    limit = args.get("region") if background else None
+    if limit is None:
+        region = segmentation.flood(window, point, connectivity=connectivity)
+    else:
+        # The background floods only the region the user sees, however far it reaches.
+        y0, x0 = max(limit[0] - origin.y, 0), max(limit[1] - origin.x, 0)
+        y1, x1 = limit[2] - origin.y, limit[3] - origin.x
+        region = np.zeros(window.shape, bool)
+        region[y0:y1, x0:x1] = segmentation.flood(
+            window[y0:y1, x0:x1], (point[0] - y0, point[1] - x0), connectivity=connectivity
+        )
+    if (region & origin.inner_edges(window, limit)).any():
         raise WindowTooSmall(int(window[point]))
     return add_cell(window, region, args["cell"], cellmap, write_mode)
+
+
+def _click_in_region(args: dict[str, Any]) -> dict[str, Any]:
+    limit = args.get("region")
+    if limit is not None and not (
+        limit[0] <= args["y"] < limit[2] and limit[1] <= args["x"] < limit[3]
+    ):
+        raise EditError(
+            f"the point x = {args['x']}, y = {args['y']} is outside the region; "
+            "click inside the region shown"
+        )
+    return args
 
 
 # --- threshold ---------------------------------------------------------------------------------
@@ -574,7 +601,13 @@ ACTIONS: dict[str, Action] = {
         Action("brush", _STROKE, _stroke_window, _brush),
         Action("erase", _STROKE, _stroke_window, _erase),
         Action("trim", _CLICK_ON_CELL, _trim_window, _trim),
-        Action("flood", _CLICK_ON_CELL, _flood_window, _flood),
+        Action(
+            "flood",
+            {**_CLICK_ON_CELL, "region": a.Argument(a.region, required=False)},
+            _flood_window,
+            _flood,
+            check_together=_click_in_region,
+        ),
         Action(
             "threshold",
             {**_BOX, **_CELL, **_CHANNEL},

@@ -128,6 +128,31 @@ def brush_size(name: str, value: Any, frame: Frame) -> int:
     return size
 
 
+REGION_FIELDS = ("x", "y", "width", "height")
+
+
+def region(name: str, value: Any, frame: Frame) -> tuple[int, int, int, int]:
+    """A rectangle ``{"x", "y", "width", "height"}`` of the frame, as ``(y0, x0, y1, x1)``.
+
+    The part outside the frame is cut off; a rectangle with no pixel in the frame is refused.
+    """
+    if not isinstance(value, Mapping) or set(value) != set(REGION_FIELDS):
+        raise EditError(
+            f"'{name}' must be an object with exactly x, y, width and height (in image pixels)"
+        )
+    x, y, width, height = (whole_number(f"{name}.{field}", value[field]) for field in REGION_FIELDS)
+    if width < 1 or height < 1:
+        raise EditError(f"'{name}' must have a width and height of at least 1 pixel")
+    y0, x0, y1, x1 = max(y, 0), max(x, 0), y + height, x + width
+    if frame.height is not None:
+        y1 = min(y1, frame.height)
+    if frame.width is not None:
+        x1 = min(x1, frame.width)
+    if y0 >= y1 or x0 >= x1:
+        raise EditError(f"'{name}' lies outside the image; give a region that overlaps it")
+    return y0, x0, y1, x1
+
+
 def anything(name: str, value: Any, frame: Frame) -> Any:
     """Accepted as given; checked by whoever knows what is valid (e.g. the raw channel)."""
     return value

@@ -1,0 +1,453 @@
+"""Creating a project: read and check its files, then write its tiles, pyramid, cells and overviews.
+
+Small inputs are built inside the creating request, in one transaction. Larger ones (more than
+CREATE_INLINE_PIXELS raw pixels) are answered at once with status "building" and built by a
+thread of their own, which reports its progress in short transactions and marks the project
+"ready" at the end, or "failed" with the reason (and removes what it wrote).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from flask import Flask, current_app
+from sqlalchemy import delete, insert, update
+
+from . import formats, pyramid, tiling
+from .cellindex import index_frame, pack_index
+from .cellindex import value_rows as cellindex_rows
+from .errors import DeepCellLabelError, InputFormatError
+from .models import CellValue, FrameCheckpoint, LabelOverview, LabelTile, Project, db, utcnow
+from .overviews import overview_rows
+from .projects import ID_BYTES, Source, project_prefix, raw_key, storage
+from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+REPORT_EVERY = 0.5  # seconds between progress writes of a background build
+WRITERS = 4  # threads encoding and writing tiles: zlib and I/O release the GIL
+
+Report = Callable[[float, str], None]
+
+
+@dataclass
+class Job:
+    """What a build needs: the checked arrays and where the original files are."""
+
+    project_id: str
+    data: formats.ProjectData
+    levels: int
+    originals: list[tuple[str, Path]] = field(default_factory=list)  # (name, file)
+
+
+def _channel_ranges(raw: np.ndarray) -> list[list[float]]:
+    ranges = []
+    for channel in range(raw.shape[-1]):
+        values = raw[..., channel]
+        if np.issubdtype(values.dtype, np.floating):
+            finite = values[np.isfinite(values)]  # NaN and ±inf have no place on a display range
+            low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        else:
+            low, high = int(values.min()), int(values.max())
+        ranges.append([low, high])
+    return ranges
+
+
+def _cell_map(cells: list[dict] | None, feature: int, frame: int) -> dict[int, set[int]] | None:
+    if cells is None:
+        return None
+    mapping: dict[int, set[int]] = {}
+    for item in cells:
+        if item.get("c", 0) == feature and item.get("t", 0) == frame:
+            mapping.setdefault(int(item["value"]), set()).add(int(item["cell"]))
+    return mapping
+
+
+# ---------------------------------------------------------------- the work, in steps
+
+
+class Progress:
+    """Counts the work done (in pixels written) and passes it on as a fraction."""
+
+    def __init__(self, job: Job, report: Report) -> None:
+        frames, height, width, channels = job.data.raw.shape
+        raw_plane = sum(
+            np.prod(pyramid.level_shape(height, width, level)) for level in range(job.levels)
+        )
+        self.total = float(
+            frames * channels * raw_plane + frames * job.data.labels.shape[-1] * height * width
+        )
+        self.done = 0.0
+        self.report = report
+
+    def step(self, pixels: float, message: str) -> None:
+        self.done += pixels
+        self.report(min(self.done / self.total, 0.99), message)
+
+
+def write_raw(job: Job, store: Storage, progress: Progress) -> None:
+    """Raw view tiles of every frame and channel at every level, one plane at a time."""
+    raw = job.data.raw
+    frames, height, width, channels = raw.shape
+
+    def put(item: tuple[str, np.ndarray]) -> None:
+        key, tile = item
+        store.put(key, tiling.encode(tile))
+
+    def tiles(plane: np.ndarray, frame: int, channel: int, level: int):
+        rows, columns = tiling.tile_count(*plane.shape)
+        for tile_y in range(rows):
+            for tile_x in range(columns):
+                y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, *plane.shape)
+                key = raw_key(job.project_id, frame, channel, tile_y, tile_x, level)
+                yield key, plane[y0:y1, x0:x1]
+
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        for frame in range(frames):
+            for channel in range(channels):
+                plane = raw[frame, :, :, channel]
+                where = f"frame {frame + 1} of {frames}, channel {channel + 1} of {channels}"
+                progress.step(0, f"Writing raw tiles, level 1 of {job.levels} ({where})")
+                list(pool.map(put, tiles(plane, frame, channel, 0)))
+                progress.step(plane.size, f"Writing raw tiles, level 2 of {job.levels} ({where})")
+                for level, smaller in pyramid.levels_of(plane, job.levels):
+                    list(pool.map(put, tiles(smaller, frame, channel, level)))
+                    progress.step(
+                        smaller.size,
+                        f"Writing raw tiles, level {min(level + 2, job.levels)} of {job.levels} "
+                        f"({where})",
+                    )
+
+
+@dataclass
+class LabelRows:
+    tiles: list[dict] = field(default_factory=list)
+    values: list[dict] = field(default_factory=list)
+    checkpoints: list[dict] = field(default_factory=list)
+    overviews: list[dict] = field(default_factory=list)
+
+    def insert(self) -> None:
+        for model, rows, batch in (
+            (LabelTile, self.tiles, 2000),
+            (CellValue, self.values, 2000),
+            (FrameCheckpoint, self.checkpoints, 50),
+            (LabelOverview, self.overviews, 200),
+        ):
+            for start in range(0, len(rows), batch):
+                db.session.execute(insert(model), rows[start : start + batch])
+
+    @property
+    def max_cell(self) -> int:
+        return max((row["cell"] for row in self.values), default=0)
+
+
+def label_rows(job: Job, feature: int, frame: int) -> LabelRows:
+    """Tile rows, cell-value rows, the index checkpoint and the overviews of one label frame."""
+    labels = job.data.labels
+    height, width = labels.shape[1:3]
+    plane = np.ascontiguousarray(labels[frame, :, :, feature], dtype=np.int32)
+    out = LabelRows()
+    rows, columns = tiling.tile_count(height, width, tiling.LABEL_TILE_SIZE)
+    for tile_y in range(rows):
+        for tile_x in range(columns):
+            y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, tiling.LABEL_TILE_SIZE)
+            tile = plane[y0:y1, x0:x1]
+            if tile.any():
+                out.tiles.append(
+                    dict(
+                        project_id=job.project_id,
+                        feature=feature,
+                        frame=frame,
+                        tile_y=tile_y,
+                        tile_x=tile_x,
+                        version=0,
+                        data=tiling.encode(tile),
+                    )
+                )
+    index = index_frame(plane, _cell_map(job.data.cells, feature, frame))
+    out.checkpoints.append(
+        dict(
+            project_id=job.project_id,
+            feature=feature,
+            frame=frame,
+            version=0,
+            data=pack_index(index),
+        )
+    )
+    for value, info in index.items():
+        out.values += [
+            dict(project_id=job.project_id, **row)
+            for row in cellindex_rows(feature, frame, value, info)
+        ]
+    out.overviews = list(overview_rows(job.project_id, feature, frame, plane, job.levels))
+    return out
+
+
+def _next_cell(job: Job, max_cell: int) -> list[int]:
+    for division in job.data.divisions:
+        max_cell = max(max_cell, division["parent"], *division["daughters"])
+    return [max_cell + 1] * job.data.labels.shape[-1]
+
+
+def _store_objects(job: Job, store: Storage, progress: Progress) -> None:
+    prefix = project_prefix(job.project_id)
+    progress.step(0, "Storing the original files")
+    for name, path in job.originals:
+        with path.open("rb") as handle:
+            store.put_file(f"{prefix}original/{name}", handle)
+    write_raw(job, store, progress)
+    if job.data.spots:
+        store.put(f"{prefix}spots.json", json.dumps(job.data.spots).encode())
+
+
+def _label_planes(job: Job):
+    frames, _, _, features = job.data.labels.shape
+    return [(feature, frame) for feature in range(features) for frame in range(frames)]
+
+
+# ---------------------------------------------------------------- creation
+
+
+def read_input(
+    images: Source,
+    labels: Source | None,
+    axes: str | None,
+    labels_axes: str | None,
+) -> formats.ProjectData:
+    """Read and check the files; every problem is a user-facing error, before anything is stored."""
+    max_pixels = current_app.config["MAX_PIXELS"]
+    data = formats.read_images(images.path, axes or None, max_pixels=max_pixels)
+    frames, height, width, _ = data.raw.shape
+    if labels is not None:
+        data.labels = formats.read_labels(
+            labels.path, (frames, height, width), labels_axes or None, max_pixels=max_pixels
+        )
+        data.feature_names = [f"feature {i}" for i in range(data.labels.shape[-1])]
+        data.cells = None
+    if data.labels is None:
+        data.labels = np.zeros((frames, height, width, 1), np.int32)
+        data.feature_names = ["feature 0"]
+    if data.labels.shape[:3] != (frames, height, width):
+        raise InputFormatError(
+            f"The labels have shape {data.labels.shape[:3]} (frames, height, width) but the image "
+            f"has {(frames, height, width)}. Give labels of the same size as the image."
+        )
+    return data
+
+
+def create(
+    images: Source,
+    labels: Source | None = None,
+    axes: str | None = None,
+    labels_axes: str | None = None,
+    name: str | None = None,
+) -> Project:
+    """Create a project from files; its status is "ready", or "building" for a large input.
+
+    Built here, a failure leaves nothing behind: no row, no stored object.
+    """
+    data = read_input(images, labels, axes, labels_axes)
+    frames, height, width, channels = data.raw.shape
+    project_id = secrets.token_urlsafe(ID_BYTES)
+    job = Job(project_id, data, pyramid.level_count(height, width))
+    project = Project(
+        id=project_id,
+        name=(name or images.name or "untitled")[:255],
+        source=images.origin[:1024],
+        frames=frames,
+        height=height,
+        width=width,
+        channels=channels,
+        features=data.labels.shape[-1],
+        dtype=str(data.raw.dtype),
+        channel_names=list(data.channel_names),
+        feature_names=list(data.feature_names),
+        channel_ranges=_channel_ranges(data.raw),
+        next_cell=[1] * data.labels.shape[-1],
+        divisions=list(data.divisions),
+        cell_types=list(data.cell_types),
+        spot_columns=list(data.spot_columns),
+        spot_count=len(data.spots),
+        version=0,
+        levels=job.levels,
+    )
+    originals = [("images", images)] + ([("labels", labels)] if labels is not None else [])
+    if data.raw.size <= current_app.config["CREATE_INLINE_PIXELS"]:
+        job.originals = [(name, source.path) for name, source in originals]
+        _build_here(job, project)
+    else:
+        _start_in_background(job, project, originals)
+    log.info(
+        "created project %s (%s) from %s, %s",
+        project_id,
+        data.raw.shape,
+        images.origin,
+        project.status,
+    )
+    return project
+
+
+def _build_here(job: Job, project: Project) -> None:
+    store = storage()
+    progress = Progress(job, lambda fraction, message: None)
+    try:
+        _store_objects(job, store, progress)
+        rows = LabelRows()
+        for feature, frame in _label_planes(job):
+            plane_rows = label_rows(job, feature, frame)
+            for name in ("tiles", "values", "checkpoints", "overviews"):
+                getattr(rows, name).extend(getattr(plane_rows, name))
+        project.next_cell = _next_cell(job, rows.max_cell)
+        project.status, project.progress, project.status_message = "ready", 1.0, ""
+        db.session.add(project)
+        db.session.flush()
+        rows.insert()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        store.delete_prefix(project_prefix(job.project_id))
+        raise
+
+
+def _keep(source: Source, folder: Path) -> Path:
+    """A file of the build's own with the source's content (the request removes its files)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"build-{secrets.token_hex(8)}"
+    try:
+        os.link(source.path, target)
+    except OSError:
+        shutil.copyfile(source.path, target)
+    return target
+
+
+def _start_in_background(job: Job, project: Project, originals: list[tuple[str, Source]]) -> None:
+    folder = Path(current_app.config["DATA_DIR"]) / "tmp"
+    job.originals = [(name, _keep(source, folder)) for name, source in originals]
+    project.status, project.progress = "building", 0.0
+    project.status_message = "Waiting to start"
+    project.heartbeat = utcnow()
+    try:
+        db.session.add(project)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        _remove_files(job)
+        raise
+    app = current_app._get_current_object()
+    thread = threading.Thread(
+        target=_build_in_background, args=(app, job), name=f"build-{job.project_id}", daemon=True
+    )
+    thread.start()
+
+
+def _remove_files(job: Job) -> None:
+    for _, path in job.originals:
+        path.unlink(missing_ok=True)
+
+
+def _set_status(project_id: str, **values) -> None:
+    """Update the project's status row in a short transaction of its own."""
+    try:
+        db.session.execute(
+            update(Project).where(Project.id == project_id).values(heartbeat=utcnow(), **values)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+class Reporter:
+    """Writes progress at most every REPORT_EVERY seconds (each write is also a heartbeat)."""
+
+    def __init__(self, project_id: str) -> None:
+        self.project_id = project_id
+        self.last = 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if now - self.last >= REPORT_EVERY:
+            self.last = now
+            _set_status(self.project_id, progress=fraction, status_message=message[:1024])
+
+
+def _checkpoint(app: Flask, stage: str, project_id: str) -> None:
+    """Calls the BUILD_HOOK setting, if any, as each stage starts (tests pause or fail here)."""
+    hook = app.config.get("BUILD_HOOK")
+    if hook is not None:
+        hook(stage, project_id)
+
+
+def _build_in_background(app: Flask, job: Job) -> None:
+    with app.app_context():
+        try:
+            _checkpoint(app, "start", job.project_id)
+            reporter = Reporter(job.project_id)
+            progress = Progress(job, reporter)
+            _store_objects(job, storage(), progress)
+            _remove_files(job)
+            _checkpoint(app, "labels", job.project_id)
+            max_cell = 0
+            planes = _label_planes(job)
+            for number, (feature, frame) in enumerate(planes, 1):
+                rows = label_rows(job, feature, frame)
+                max_cell = max(max_cell, rows.max_cell)
+                try:
+                    rows.insert()
+                    db.session.commit()
+                except BaseException:
+                    db.session.rollback()
+                    raise
+                height, width = job.data.labels.shape[1:3]
+                progress.step(
+                    height * width, f"Indexing the cells, frame {number} of {len(planes)}"
+                )
+            _checkpoint(app, "finish", job.project_id)
+            _set_status(
+                job.project_id,
+                next_cell=_next_cell(job, max_cell),
+                status="ready",
+                progress=1.0,
+                status_message="",
+            )
+            log.info("built project %s", job.project_id)
+        except BaseException as error:
+            log.exception("building project %s failed", job.project_id)
+            _fail(job, error)
+        finally:
+            _remove_files(job)
+
+
+def _fail(job: Job, error: BaseException) -> None:
+    """Remove what the build wrote and keep the project row with the reason."""
+    if isinstance(error, DeepCellLabelError):
+        reason = error.message
+    else:
+        reason = (
+            f"The server could not finish building the project ({type(error).__name__}). "
+            "Create the project again; if it keeps failing, report the project id."
+        )
+    db.session.rollback()
+    try:
+        for model in (LabelOverview, LabelTile, CellValue, FrameCheckpoint):
+            db.session.execute(delete(model).where(model.project_id == job.project_id))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        log.exception("could not remove the rows of project %s", job.project_id)
+    try:
+        storage().delete_prefix(project_prefix(job.project_id))
+    except Exception:
+        log.exception("could not remove the stored objects of project %s", job.project_id)
+    _set_status(job.project_id, status="failed", status_message=reason[:1024])

@@ -1,0 +1,163 @@
+// A 16384×16384×3 uint16 image: created through the API (built in the background), opened, panned
+// and zoomed to a far corner at full resolution, painted at two far-apart places and exported.
+// SCALE_SIZE sets a smaller side for a quick run.
+import { expect, test, type Page } from '@playwright/test';
+import { canvasColorAt, screenPoint, waitForImage, waitForLabels, waitForSaved } from './helpers';
+import { cellCentre, createLargeProject, largeTiff, RADIUS } from './scale';
+
+const SIZE = Number(process.env.SCALE_SIZE ?? 16384);
+const CHANNELS = 3;
+const TILE = 512;
+
+/** Show level-0 pixel (x, y) at the canvas's top-left corner at zoom 1 (one pixel per CSS pixel). */
+async function viewAt(page: Page, x: number, y: number) {
+  await page.evaluate(
+    ([tx, ty]) => {
+      const s = window.deepcellLabel!;
+      let view = s.viewport.getSnapshot().context;
+      s.viewport.send({ type: 'ZOOM_AT', factor: 1 / view.zoom, canvasX: 0, canvasY: 0 });
+      view = s.viewport.getSnapshot().context;
+      s.viewport.send({
+        type: 'PAN',
+        dx: (view.x - tx) * view.zoom,
+        dy: (view.y - ty) * view.zoom,
+      });
+    },
+    [x, y],
+  );
+  await waitForLabels(page);
+}
+
+/** Level-0 label tile (ty, tx) of 512² as the server has it now. */
+async function serverTile(page: Page, id: string, ty: number, tx: number) {
+  const response = await page.request.get(
+    `/api/projects/${id}/labels/0/0/levels/0/tiles/${ty}/${tx}`,
+  );
+  expect(response.ok()).toBeTruthy();
+  const width = Number(response.headers()['x-shape'].split(',')[1]);
+  const body = await response.body();
+  const values = new Int32Array(
+    body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength),
+  );
+  return (x: number, y: number) => values[(y - ty * TILE) * width + (x - tx * TILE)] ?? NaN;
+}
+
+/** Paint a short horizontal stroke from level-0 pixel (x, y) to (x + length, y). */
+async function stroke(page: Page, x: number, y: number, length: number) {
+  const start = await screenPoint(page, x, y);
+  const end = await screenPoint(page, x + length, y);
+  await page.mouse.move(start.x, start.y);
+  await page.mouse.down();
+  await page.mouse.move(end.x, end.y, { steps: 6 });
+  await page.mouse.up();
+}
+
+const brightness = (rgba: number[]) => rgba[0] + rgba[1] + rgba[2];
+
+test('a 16384×16384×3 project opens, pans, zooms, paints far apart and exports', async ({
+  page,
+}) => {
+  test.setTimeout(900_000);
+  const tiff = largeTiff(SIZE, CHANNELS);
+  const created = await createLargeProject(page.request, tiff.path, `scale-${SIZE}`);
+  const { project } = created;
+  expect(project.levels).toBe(Math.ceil(Math.log2(SIZE / TILE)) + 1);
+  console.log(
+    `scale: generate ${tiff.seconds.toFixed(1)} s (0 = reused), create ${created.seconds.toFixed(1)} s (HTTP ${created.status})`,
+  );
+
+  await page.goto(`/project?projectId=${project.id}`);
+  await waitForImage(page);
+  const firstView = await page.evaluate(
+    () => performance.getEntriesByName('dcl:first-image')[0].startTime,
+  );
+  const fitted = await page.evaluate(() => window.__deepcellDebug!.tiles());
+  console.log(`scale: first view ${firstView.toFixed(0)} ms at level ${fitted.level}`);
+  expect(fitted.level).toBeGreaterThan(0);
+  expect(firstView).toBeLessThan(20_000);
+  // The overview shows the image: its cells are brighter than the gaps between them somewhere.
+  const view = await page.evaluate(() => window.deepcellLabel!.viewport.getSnapshot().context);
+  const centre = await canvasColorAt(
+    page,
+    Math.floor(view.x + view.canvasWidth / view.zoom / 2),
+    SIZE / 2,
+  );
+  expect(brightness(centre)).toBeGreaterThan(0);
+
+  // Full resolution at the top-left corner and at the far bottom-right corner.
+  const places = [
+    { x: 0, y: 0, row: 2, column: 2 },
+    {
+      x: SIZE - 900,
+      y: SIZE - 500,
+      row: Math.floor(SIZE / 48) - 4,
+      column: Math.floor(SIZE / 48) - 4,
+    },
+  ];
+  for (const place of places) {
+    await viewAt(page, place.x, place.y);
+    expect(await page.evaluate(() => window.__deepcellDebug!.tiles().level)).toBe(0);
+    const [cx, cy] = cellCentre(place.row, place.column);
+    const inside = await canvasColorAt(page, cx, cy);
+    const gap = await canvasColorAt(page, cx + 24, cy + 24);
+    expect(brightness(inside)).toBeGreaterThan(brightness(gap) + 30);
+  }
+  // Zooming out again draws at once from cached coarser tiles, never a blank canvas.
+  await page.evaluate(() => window.deepcellLabel!.viewport.send({ type: 'FIT' }));
+  const afterFit = await page.evaluate(() => {
+    const s = window.deepcellLabel!;
+    s.renderer!.render();
+    const v = s.viewport.getSnapshot().context;
+    return s.renderer!.readPixel(Math.floor(v.canvasWidth / 2), Math.floor(v.canvasHeight / 2));
+  });
+  expect(brightness(afterFit)).toBeGreaterThan(0);
+
+  // Paint near the top-left and near the bottom-right at level 0, each in the gap between cells.
+  await page.keyboard.press('n');
+  await page.keyboard.press('b');
+  await page.evaluate(() => window.deepcellLabel!.tools.send({ type: 'SET_BRUSH_SIZE', size: 2 }));
+  const strokes = [
+    { x: 30, y: 71 + RADIUS, view: { x: 0, y: 0 } },
+    { x: SIZE - 300, y: SIZE - 200, view: { x: SIZE - 900, y: SIZE - 500 } },
+  ];
+  const versionBefore = await waitForSaved(page);
+  for (const s of strokes) {
+    await viewAt(page, s.view.x, s.view.y);
+    await stroke(page, s.x, s.y, 20);
+  }
+  expect(await waitForSaved(page)).toBeGreaterThan(versionBefore);
+  const cell = await page.evaluate(
+    () => window.deepcellLabel!.selection.getSnapshot().context.selected,
+  );
+  expect(cell).toBeGreaterThan(0);
+
+  for (const s of strokes) {
+    const at = await serverTile(page, project.id, Math.floor(s.y / TILE), Math.floor(s.x / TILE));
+    for (let x = s.x; x <= s.x + 20; x += 5) expect(at(x, s.y)).toBe(cell);
+    // Nothing else nearby changed: the image had no labels, so all else is still background.
+    for (const [dx, dy] of [
+      [-8, 0],
+      [28, 0],
+      [10, -8],
+      [10, 8],
+      [-40, -40],
+      [60, 40],
+    ]) {
+      expect(at(s.x + dx, s.y + dy)).toBe(0);
+    }
+    // The browser's copy agrees.
+    expect(
+      await page.evaluate(([x, y]) => window.deepcellLabel!.cellsAt(x, y), [s.x + 10, s.y]),
+    ).toEqual([cell]);
+  }
+
+  const exported = await page.request.get(`/api/projects/${project.id}/export?format=zip`, {
+    timeout: 600_000,
+  });
+  expect(exported.status()).toBe(200);
+  const bytes = (await exported.body()).byteLength;
+  console.log(`scale: export ${(bytes / 1e6).toFixed(1)} MB`);
+  // The raw pixels compress well but not to nothing; the zip holds far less than the 1.5 GB raw.
+  expect(bytes).toBeGreaterThan(SIZE * SIZE * CHANNELS * 2 * 0.005);
+  expect(bytes).toBeLessThan(SIZE * SIZE * CHANNELS * 2 + SIZE * SIZE * 4);
+});

@@ -8,7 +8,7 @@ import time
 
 from .common import QUICK, RESULTS_DIR
 
-MODULES = ("creation", "editing", "lineage")
+MODULES = ("creation", "editing", "lineage", "browser")
 
 
 def main(names: list[str]) -> None:

@@ -376,20 +376,29 @@ export class Renderer {
     gl.uniform4fv(u('u_box'), box ?? [1, 0, 0, 0]);
     gl.uniform3fv(u('u_seed'), seed ? [seed[0], seed[1], 1] : [0, 0, 0]);
 
-    // The background pass covers the canvas; tiles are drawn over it.
+    // The background pass paints the canvas where no tile will, i.e. unless the tiles cover it.
     const quad = (r: Rect) => gl.uniform4f(u('u_quad'), r.x, r.y, r.width, r.height);
-    gl.uniform1i(u('u_tile'), 0);
-    gl.uniform1i(u('u_hasOverlay'), 0);
-    quad({
+    const tiles = this.scene?.() ?? [];
+    const canvasRect = {
       x: view.x,
       y: view.y,
       width: this.canvas.width * scale,
       height: this.canvas.height * scale,
-    });
-    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    };
+    let covered = 0;
+    for (const tile of tiles) {
+      const part = intersect(tile.rect, canvasRect);
+      if (part) covered += part.width * part.height;
+    }
+    gl.uniform1i(u('u_hasOverlay'), 0);
+    if (covered < canvasRect.width * canvasRect.height * (1 - 1e-9)) {
+      gl.uniform1i(u('u_tile'), 0);
+      quad(canvasRect);
+      gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    }
 
     gl.uniform1i(u('u_tile'), 1);
-    for (const tile of this.scene?.() ?? []) {
+    for (const tile of tiles) {
       const { raw, labels } = tile;
       for (let i = 0; i < MAX_LAYERS; i++)
         this.bind(RAW_UNIT + i, raw.textures[i] ?? this.emptyFloat);

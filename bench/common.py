@@ -68,7 +68,8 @@ class Upload:
     body: Path
     content_type: str
 
-    def send(self, client):
+    def post(self, client) -> dict:
+        """POST the body; the answer (status "ready", or "building" for a large project)."""
         with self.body.open("rb") as stream:
             response = client.post(
                 "/api/projects",
@@ -76,9 +77,26 @@ class Upload:
                 content_type=self.content_type,
                 content_length=self.body.stat().st_size,
             )
-        if response.status_code != 201:
+        if response.status_code not in (201, 202):
             raise RuntimeError(f"creation failed ({response.status_code}): {response.get_data()!r}")
         return response.get_json()
+
+    def send(self, client) -> dict:
+        """Create the project and wait until it is ready."""
+        return wait_until_ready(client, self.post(client))
+
+
+def wait_until_ready(client, project: dict, timeout: float = 3600.0) -> dict:
+    """The project's description once its background build (if any) has finished."""
+    deadline = time.monotonic() + timeout
+    while project["status"] == "building":
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"project {project['id']} is still building after {timeout:.0f} s")
+        time.sleep(0.05)
+        project = client.get(f"/api/projects/{project['id']}").get_json()
+    if project["status"] != "ready":
+        raise RuntimeError(f"creation failed: {project['status_message']}")
+    return project
 
 
 def prepare_upload(folder: Path, name: str, images: Path, labels: Path | None, axes: str) -> Upload:

@@ -63,6 +63,17 @@ def _tiff(array: np.ndarray, axes: str) -> bytes:
     return buffer.getvalue()
 
 
+def _create_labelled(client, raw: np.ndarray, labels: np.ndarray, axes: str) -> dict:
+    return create(
+        client,
+        data=_tiff(raw, axes),
+        name="labelled.tif",
+        axes=axes,
+        labels=_tiff(labels, axes),
+        labels_axes=axes,
+    )
+
+
 def _level_tile(client, path: str) -> np.ndarray:
     return pixels(client.get(path))
 
@@ -129,14 +140,7 @@ def test_label_view_tiles_follow_brush_flood_erase_undo_and_redo(client):
     labels[100:900, 200:1300] = 5
     labels[1000:1490, 1600:2099] = 9
     labels[300:320, 300:320] = 0  # a hole in cell 5
-    meta = create(
-        client,
-        data=_tiff(raw, "YX"),
-        name="labels.tif",
-        axes="YX",
-        labels=_tiff(labels, "YX"),
-        labels_axes="YX",
-    )
+    meta = _create_labelled(client, raw, labels, "YX")
     pid, levels = meta["id"], meta["levels"]
     assert levels == 4
     _check_overviews(client, pid, height, width, levels)
@@ -169,14 +173,7 @@ def test_label_view_tiles_follow_brush_flood_erase_undo_and_redo(client):
 def test_label_view_tile_versions_answer_not_modified_until_a_pixel_changes(client):
     labels = np.zeros((1200, 1200), np.int32)
     labels[0:700, 0:700] = 3
-    meta = create(
-        client,
-        data=_tiff(np.zeros((1200, 1200), np.uint8), "YX"),
-        name="v.tif",
-        axes="YX",
-        labels=_tiff(labels, "YX"),
-        labels_axes="YX",
-    )
+    meta = _create_labelled(client, np.zeros((1200, 1200), np.uint8), labels, "YX")
     pid = meta["id"]
     paths = [f"/api/projects/{pid}/labels/0/0/levels/{level}/tiles/0/0" for level in range(3)]
     tags = {}
@@ -214,3 +211,36 @@ def test_levels_and_tiles_outside_the_pyramid_are_not_found(client, path):
     response = client.get(f"/api/projects/{meta['id']}/{path}")
     assert response.status_code == 404
     assert "error" in response.get_json()
+
+
+def test_projects_made_before_pyramids_get_them_from_the_command(app, client):
+    from deepcell_label.models import LabelOverview, db
+    from sqlalchemy import delete
+
+    rng = np.random.default_rng(4)
+    raw = rng.integers(0, 255, (2, 700, 900), dtype=np.uint8)
+    labels = np.zeros((2, 700, 900), np.int32)
+    labels[:, 100:600, 50:800] = 4
+    meta = _create_labelled(client, raw, labels, "TYX")
+    pid = meta["id"]
+    _edit(client, pid, "edits", action="delete", args={"cell": 4}, frame=1)
+    # As a project created before pyramids: level 0 only.
+    store = app.extensions["deepcell_storage"]
+    with app.app_context():
+        db.session.execute(delete(LabelOverview).where(LabelOverview.project_id == pid))
+        db.session.commit()
+    for frame in range(2):
+        store.delete_prefix(f"projects/{pid}/raw/{frame}/0/L1/")
+    result = app.test_cli_runner().invoke(args=["add-pyramids"])
+    assert result.exit_code == 0, result.output
+    assert f"{pid}: 2 levels written" in result.output
+    for frame in range(2):
+        base = f"/api/projects/{pid}/raw/{frame}/0"
+        np.testing.assert_array_equal(
+            _whole_level(client, base, 1, 700, 900), reference_level(raw[frame], 1)
+        )
+        base = f"/api/projects/{pid}/labels/0/{frame}"
+        expected = labels[0] if frame == 0 else np.zeros_like(labels[0])
+        np.testing.assert_array_equal(_whole_level(client, base, 1, 700, 900), expected[::2, ::2])
+    # Run again, it finds nothing to do.
+    assert pid not in app.test_cli_runner().invoke(args=["add-pyramids"]).output

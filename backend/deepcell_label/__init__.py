@@ -18,6 +18,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .api import register
     from .api.requestid import configure_logging
+    from .building import add_pyramids
     from .dashboard import init_dashboard
     from .models import db
     from .publish import publish_frontend
@@ -38,6 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.secret_key = app.config["SECRET_KEY"] or secrets.token_hex(32)
     register(app)
     app.cli.add_command(publish_frontend)
+    app.cli.add_command(add_pyramids)
     init_dashboard(app)
     return app
 

@@ -20,9 +20,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import click
 import numpy as np
 from flask import Flask, current_app
-from sqlalchemy import delete, insert, update
+from flask.cli import with_appcontext
+from sqlalchemy import delete, insert, select, update
 
 from . import formats, pyramid, tiling
 from .cellindex import index_frame, pack_index
@@ -38,7 +40,7 @@ log = logging.getLogger(__name__)
 REPORT_EVERY = 0.5  # seconds between progress writes of a background build
 WRITERS = 4  # threads encoding and writing tiles: zlib and I/O release the GIL
 
-Report = Callable[[float, str], None]
+Report = Callable[[float, str, bool], None]  # (fraction done, message, write now)
 
 
 @dataclass
@@ -89,40 +91,49 @@ class Progress:
             frames * channels * raw_plane + frames * job.data.labels.shape[-1] * height * width
         )
         self.done = 0.0
+        self.message = "Starting"
         self.report = report
 
-    def step(self, pixels: float, message: str) -> None:
+    def step(self, pixels: float, message: str, force: bool = False) -> None:
         self.done += pixels
-        self.report(min(self.done / self.total, 0.99), message)
+        self.message = message
+        self.report(min(self.done / self.total, 0.99), message, force)
+
+    def flush(self) -> None:
+        """Report where the build stands now, however recently it last did."""
+        self.step(0, self.message, force=True)
+
+
+def _plane_tiles(project_id: str, plane: np.ndarray, frame: int, channel: int, level: int):
+    """(storage key, pixels) of every raw view tile of one plane of one level."""
+    rows, columns = tiling.tile_count(*plane.shape)
+    for tile_y in range(rows):
+        for tile_x in range(columns):
+            y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, *plane.shape)
+            yield raw_key(project_id, frame, channel, tile_y, tile_x, level), plane[y0:y1, x0:x1]
+
+
+def _put_tiles(pool: ThreadPoolExecutor, store: Storage, tiles) -> None:
+    """Deflate and store tiles on the pool's threads (zlib and I/O release the GIL)."""
+    list(pool.map(lambda item: store.put(item[0], tiling.encode(item[1])), tiles))
 
 
 def write_raw(job: Job, store: Storage, progress: Progress) -> None:
     """Raw view tiles of every frame and channel at every level, one plane at a time."""
     raw = job.data.raw
     frames, height, width, channels = raw.shape
-
-    def put(item: tuple[str, np.ndarray]) -> None:
-        key, tile = item
-        store.put(key, tiling.encode(tile))
-
-    def tiles(plane: np.ndarray, frame: int, channel: int, level: int):
-        rows, columns = tiling.tile_count(*plane.shape)
-        for tile_y in range(rows):
-            for tile_x in range(columns):
-                y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, *plane.shape)
-                key = raw_key(job.project_id, frame, channel, tile_y, tile_x, level)
-                yield key, plane[y0:y1, x0:x1]
-
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         for frame in range(frames):
             for channel in range(channels):
                 plane = raw[frame, :, :, channel]
                 where = f"frame {frame + 1} of {frames}, channel {channel + 1} of {channels}"
                 progress.step(0, f"Writing raw tiles, level 1 of {job.levels} ({where})")
-                list(pool.map(put, tiles(plane, frame, channel, 0)))
+                _put_tiles(pool, store, _plane_tiles(job.project_id, plane, frame, channel, 0))
                 progress.step(plane.size, f"Writing raw tiles, level 2 of {job.levels} ({where})")
                 for level, smaller in pyramid.levels_of(plane, job.levels):
-                    list(pool.map(put, tiles(smaller, frame, channel, level)))
+                    _put_tiles(
+                        pool, store, _plane_tiles(job.project_id, smaller, frame, channel, level)
+                    )
                     progress.step(
                         smaller.size,
                         f"Writing raw tiles, level {min(level + 2, job.levels)} of {job.levels} "
@@ -300,7 +311,7 @@ def create(
 
 def _build_here(job: Job, project: Project) -> None:
     store = storage()
-    progress = Progress(job, lambda fraction, message: None)
+    progress = Progress(job, lambda fraction, message, force: None)
     try:
         _store_objects(job, store, progress)
         rows = LabelRows()
@@ -375,15 +386,17 @@ class Reporter:
         self.project_id = project_id
         self.last = 0.0
 
-    def __call__(self, fraction: float, message: str) -> None:
+    def __call__(self, fraction: float, message: str, force: bool = False) -> None:
         now = time.monotonic()
-        if now - self.last >= REPORT_EVERY:
+        if force or now - self.last >= REPORT_EVERY:
             self.last = now
             _set_status(self.project_id, progress=fraction, status_message=message[:1024])
 
 
-def _checkpoint(app: Flask, stage: str, project_id: str) -> None:
-    """Calls the BUILD_HOOK setting, if any, as each stage starts (tests pause or fail here)."""
+def _checkpoint(app: Flask, stage: str, project_id: str, progress: Progress) -> None:
+    """Reports the progress as each stage starts, and calls the BUILD_HOOK setting if any
+    (a function of the stage and project id; tests pause or fail builds with it)."""
+    progress.flush()
     hook = app.config.get("BUILD_HOOK")
     if hook is not None:
         hook(stage, project_id)
@@ -392,12 +405,11 @@ def _checkpoint(app: Flask, stage: str, project_id: str) -> None:
 def _build_in_background(app: Flask, job: Job) -> None:
     with app.app_context():
         try:
-            _checkpoint(app, "start", job.project_id)
-            reporter = Reporter(job.project_id)
-            progress = Progress(job, reporter)
+            progress = Progress(job, Reporter(job.project_id))
+            _checkpoint(app, "start", job.project_id, progress)
             _store_objects(job, storage(), progress)
             _remove_files(job)
-            _checkpoint(app, "labels", job.project_id)
+            _checkpoint(app, "labels", job.project_id, progress)
             max_cell = 0
             planes = _label_planes(job)
             for number, (feature, frame) in enumerate(planes, 1):
@@ -413,7 +425,7 @@ def _build_in_background(app: Flask, job: Job) -> None:
                 progress.step(
                     height * width, f"Indexing the cells, frame {number} of {len(planes)}"
                 )
-            _checkpoint(app, "finish", job.project_id)
+            _checkpoint(app, "finish", job.project_id, progress)
             _set_status(
                 job.project_id,
                 next_cell=_next_cell(job, max_cell),
@@ -451,3 +463,63 @@ def _fail(job: Job, error: BaseException) -> None:
     except Exception:
         log.exception("could not remove the stored objects of project %s", job.project_id)
     _set_status(job.project_id, status="failed", status_message=reason[:1024])
+
+
+# ---------------------------------------------------------------- projects made before pyramids
+
+
+def add_pyramid(project: Project) -> bool:
+    """Write the raw levels >= 1 and the label overviews of a project that has none yet.
+
+    Projects created before pyramids existed have only level 0. Returns whether it wrote anything.
+    """
+    from .labelstore import read_frame
+    from .projects import raw_frame
+
+    if project.status != "ready" or project.levels <= 1:
+        return False
+    store = storage()
+    last = raw_key(project.id, project.frames - 1, project.channels - 1, 0, 0, project.levels - 1)
+    if store.exists(last):  # written last: the raw levels are complete
+        return False
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        for frame in range(project.frames):
+            for channel in range(project.channels):
+                plane = raw_frame(project, frame, channel)
+                for level, smaller in pyramid.levels_of(plane, project.levels):
+                    _put_tiles(
+                        pool, store, _plane_tiles(project.id, smaller, frame, channel, level)
+                    )
+    try:
+        # Lock the project row as edits do, so that none changes the labels while they are read.
+        db.session.execute(
+            update(Project).where(Project.id == project.id).values(version=Project.version)
+        )
+        db.session.refresh(project)
+        db.session.execute(delete(LabelOverview).where(LabelOverview.project_id == project.id))
+        for feature in range(project.features):
+            for frame in range(project.frames):
+                rows = LabelRows()
+                plane = read_frame(project, feature, frame)
+                rows.overviews = list(
+                    overview_rows(
+                        project.id, feature, frame, plane, project.levels, project.version
+                    )
+                )
+                rows.insert()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return True
+
+
+@click.command("add-pyramids")
+@with_appcontext
+def add_pyramids() -> None:
+    """Write pyramid levels and label overviews for projects created before they existed."""
+    ids = db.session.execute(select(Project.id).where(Project.levels > 1)).scalars().all()
+    for project_id in ids:
+        project = db.session.get(Project, project_id)
+        if add_pyramid(project):
+            click.echo(f"{project_id}: {project.levels} levels written")

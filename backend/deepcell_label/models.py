@@ -76,7 +76,7 @@ class LabelTile(db.Model):
 
 
 class LabelOverview(db.Model):
-    """One view tile of a label frame at a pyramid level >= 1, deflated int32; absent = zeros.
+    """A 128² chunk of a label frame at a pyramid level >= 1, deflated int32; absent = zeros.
 
     Each pixel is the level-0 label at (y * 2^level, x * 2^level); kept exact by every label write.
     """

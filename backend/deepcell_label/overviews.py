@@ -1,8 +1,9 @@
 """Label frames seen from afar: view tiles at each pyramid level, kept exact by every label write.
 
-A level-l overview pixel (y, x) is the level-0 label at (y * 2^l, x * 2^l). The overview tiles are
-rows of their own table, written at creation and patched in the same transaction as each change of
-the level-0 tiles, so a zoomed-out view never reads a whole frame.
+A level-l overview pixel (y, x) is the level-0 label at (y * 2^l, x * 2^l). Each level is stored
+as rows of CHUNK² pixels, written at creation and patched in the same transaction as each change
+of the level-0 tiles; a view tile (512²) is put together from the rows under it. Small chunks
+keep an edit's cost low: a changed level-0 tile falls in one chunk per level.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from . import pyramid, tiling
 from .labelstore import SIZE as LABEL_SIZE
-from .labelstore import cache as label_cache
 from .models import LabelOverview, LabelTile, Project, db
 
 VIEW = pyramid.VIEW_TILE_SIZE
-QUERY_TERMS = 200  # (level, tile) pairs per query
+CHUNK = 128  # overview rows hold CHUNK² pixels of a level; VIEW is a multiple of it
+QUERY_TERMS = 200  # (level, chunk) pairs per query
 
 
 def view_grid(project: Project, level: int) -> tuple[int, int, int, int]:
@@ -30,14 +31,14 @@ def view_grid(project: Project, level: int) -> tuple[int, int, int, int]:
 def overview_rows(
     project_id: str, feature: int, frame: int, plane: np.ndarray, levels: int, version: int = 0
 ) -> Iterator[dict]:
-    """The rows of every nonzero overview tile of one whole level-0 label frame."""
+    """The rows of every nonzero overview chunk of one whole level-0 label frame."""
     for level in range(1, levels):
         sampled = pyramid.sample(plane, level)
         height, width = sampled.shape
-        rows, columns = tiling.tile_count(height, width, VIEW)
+        rows, columns = tiling.tile_count(height, width, CHUNK)
         for tile_y in range(rows):
             for tile_x in range(columns):
-                y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, VIEW)
+                y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, CHUNK)
                 tile = sampled[y0:y1, x0:x1]
                 if tile.any():
                     key = _key(project_id, feature, frame, level, tile_y, tile_x)
@@ -87,15 +88,23 @@ def patch(
                 continue  # no sampled pixel falls in this label tile
             values = array[y_first * step - top :: step, x_first * step - left :: step]
             values = values[: y_end - y_first, : x_end - x_first]
-            tile_y, tile_x = y_first // VIEW, x_first // VIEW
-            rows = slice(y_first - tile_y * VIEW, y_end - tile_y * VIEW)
-            columns = slice(x_first - tile_x * VIEW, x_end - tile_x * VIEW)
-            updates.setdefault((level, tile_y, tile_x), []).append((rows, columns, values))
+            sampled = (y_first, x_first, y_end, x_end)
+            height, width = pyramid.level_shape(project.height, project.width, level)
+            for tile_y, tile_x in tiling.tiles_in(sampled, height, width, CHUNK):
+                chunk = tiling.tile_box(tile_y, tile_x, height, width, CHUNK)
+                y0, x0, y1, x1 = tiling.intersect(sampled, chunk)
+                updates.setdefault((level, tile_y, tile_x), []).append(
+                    (
+                        slice(y0 - chunk[0], y1 - chunk[0]),
+                        slice(x0 - chunk[1], x1 - chunk[1]),
+                        values[y0 - y_first : y1 - y_first, x0 - x_first : x1 - x_first],
+                    )
+                )
     stored = _read(project, feature, frame, updates)
     for key, parts in sorted(updates.items()):
         level, tile_y, tile_x = key
-        height, width, _, _ = view_grid(project, level)
-        y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, VIEW)
+        height, width = pyramid.level_shape(project.height, project.width, level)
+        y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, CHUNK)
         current = stored.get(key)
         array = (
             np.zeros((y1 - y0, x1 - x0), np.int32)
@@ -159,61 +168,41 @@ def view_tile(
 ) -> tuple[tuple[int, int], int, Callable[[], bytes]]:
     """(shape, version, read) of one view tile of a label frame; `read()` gives its deflated bytes.
 
-    The version changes whenever a pixel of the tile changes: the stored version when every part
-    of the tile is stored (a part is written at most once per version), else the project's
+    The tile is put together from the stored rows under it (level-0 label tiles, or overview
+    chunks). Its version changes whenever a pixel of it changes: the highest stored version when
+    every part is stored (a part is written at most once per version), else the project's
     version (a part that became background was deleted, which no stored version shows).
     """
     height, width, _, _ = view_grid(project, level)
-    y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, VIEW)
-    shape = (y1 - y0, x1 - x0)
+    box = tiling.tile_box(tile_y, tile_x, height, width, VIEW)
     if level == 0:
-        return shape, *_composed(project, feature, frame, (y0, x0, y1, x1))
-    key = _key(project.id, feature, frame, level, tile_y, tile_x)
-    row = db.session.execute(
-        select(LabelOverview.version, LabelOverview.data).where(
-            *[getattr(LabelOverview, name) == value for name, value in key.items()]
-        )
-    ).first()
-    if row is None:
-        return shape, project.version, lambda: tiling.encode(np.zeros(shape, np.int32))
-    return shape, row.version, lambda: row.data
-
-
-def _composed(
-    project: Project, feature: int, frame: int, box: tiling.Box
-) -> tuple[int, Callable[[], bytes]]:
-    """A level-0 view tile made of the stored label tiles it covers."""
-    parts = list(tiling.tiles_in(box, project.height, project.width, LABEL_SIZE))
+        model, size, where = LabelTile, LABEL_SIZE, ()
+    else:
+        model, size, where = LabelOverview, CHUNK, (LabelOverview.level == level,)
+    parts = list(tiling.tiles_in(box, height, width, size))
     where = (
-        LabelTile.project_id == project.id,
-        LabelTile.feature == feature,
-        LabelTile.frame == frame,
-        LabelTile.tile_y.between(parts[0][0], parts[-1][0]),
-        LabelTile.tile_x.between(parts[0][1], parts[-1][1]),
+        model.project_id == project.id,
+        model.feature == feature,
+        model.frame == frame,
+        *where,
+        model.tile_y.between(parts[0][0], parts[-1][0]),
+        model.tile_x.between(parts[0][1], parts[-1][1]),
     )
-    versions = {
-        (y, x): v
-        for y, x, v in db.session.execute(
-            select(LabelTile.tile_y, LabelTile.tile_x, LabelTile.version).where(*where)
-        )
-    }
-    version = max(versions.values()) if len(versions) == len(parts) else project.version
+    versions = [
+        version for (version,) in db.session.execute(select(model.version).where(*where)).all()
+    ]
+    version = max(versions) if len(versions) == len(parts) else project.version
 
     def read() -> bytes:
         out = np.zeros((box[2] - box[0], box[3] - box[1]), np.int32)
         if versions:
-            for y, x, stored, data in db.session.execute(
-                select(LabelTile.tile_y, LabelTile.tile_x, LabelTile.version, LabelTile.data).where(
-                    *where
-                )
+            for y, x, data in db.session.execute(
+                select(model.tile_y, model.tile_x, model.data).where(*where)
             ):
-                ty0, tx0, ty1, tx1 = tiling.tile_box(
-                    y, x, project.height, project.width, LABEL_SIZE
+                y0, x0, y1, x1 = tiling.tile_box(y, x, height, width, size)
+                out[y0 - box[0] : y1 - box[0], x0 - box[1] : x1 - box[1]] = tiling.decode(
+                    data, (y1 - y0, x1 - x0), np.int32
                 )
-                array = label_cache.get((project.id, feature, frame, y, x), stored)
-                if array is None:
-                    array = tiling.decode(data, (ty1 - ty0, tx1 - tx0), np.int32)
-                out[ty0 - box[0] : ty1 - box[0], tx0 - box[1] : tx1 - box[1]] = array
         return tiling.encode(out)
 
-    return version, read
+    return (box[2] - box[0], box[3] - box[1]), version, read

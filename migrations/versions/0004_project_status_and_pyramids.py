@@ -46,7 +46,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('project_id', 'feature', 'frame', 'level', 'tile_y', 'tile_x')
     )
     # Existing projects are ready; their level count follows from their size. Their raw pyramid
-    # tiles and label overviews do not exist yet: `flask build-pyramids` writes them.
+    # tiles and label overviews do not exist yet: `flask add-pyramids` writes them.
     bind = op.get_bind()
     projects = sa.table('projects', sa.column('id'), sa.column('height'), sa.column('width'), sa.column('levels'))
     for project_id, height, width in bind.execute(sa.select(projects.c.id, projects.c.height, projects.c.width)).all():

@@ -44,6 +44,33 @@ export function largeTiff(size: number, channels: number): { path: string; secon
   return { path, seconds: (Date.now() - started) / 1000 };
 }
 
+/** Upload a TIFF as a new project; answers the creation response (201 ready, or 202 building). */
+export async function uploadLargeProject(
+  request: APIRequestContext,
+  path: string,
+  name: string,
+): Promise<{ project: ProjectMetadata; status: number }> {
+  const response = await request.post('/api/projects', {
+    multipart: { images: createReadStream(path), name },
+    timeout: 600_000,
+  });
+  expect([201, 202], await response.text()).toContain(response.status());
+  return { project: (await response.json()) as ProjectMetadata, status: response.status() };
+}
+
+/** Ask for a project every second until it is no longer being built; it must then be ready. */
+export async function waitUntilReady(
+  request: APIRequestContext,
+  project: ProjectMetadata,
+): Promise<ProjectMetadata> {
+  while (project.status === 'building') {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    project = (await (await request.get(`/api/projects/${project.id}`)).json()) as ProjectMetadata;
+  }
+  expect(project.status, project.status_message).toBe('ready');
+  return project;
+}
+
 /** Upload a TIFF as a new project and wait until it is ready; returns it and the seconds taken. */
 export async function createLargeProject(
   request: APIRequestContext,
@@ -51,16 +78,7 @@ export async function createLargeProject(
   name: string,
 ): Promise<{ project: ProjectMetadata; seconds: number; status: number }> {
   const started = Date.now();
-  const response = await request.post('/api/projects', {
-    multipart: { images: createReadStream(path), name },
-    timeout: 600_000,
-  });
-  expect([201, 202], await response.text()).toContain(response.status());
-  let project = (await response.json()) as ProjectMetadata;
-  while (project.status === 'building') {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    project = (await (await request.get(`/api/projects/${project.id}`)).json()) as ProjectMetadata;
-  }
-  expect(project.status, project.status_message).toBe('ready');
-  return { project, seconds: (Date.now() - started) / 1000, status: response.status() };
+  const created = await uploadLargeProject(request, path, name);
+  const project = await waitUntilReady(request, created.project);
+  return { project, seconds: (Date.now() - started) / 1000, status: created.status };
 }

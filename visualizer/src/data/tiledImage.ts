@@ -2,7 +2,7 @@
 // bounded number of fetches in flight, kept in one byte-bounded cache with the label tiles, and
 // drawn with the best coarser tile in place of any still on its way.
 import * as api from '../api/client';
-import type { Renderer, TileDraw } from '../render/renderer';
+import { MAX_LAYERS, type Renderer, type TileDraw } from '../render/renderer';
 import { LabelTiles, labelKey, rawKey, type TileEntry } from './labelTiles';
 import { TileCache, DEFAULT_CACHE_BYTES } from './tileCache';
 import {
@@ -52,6 +52,8 @@ export class TiledImage {
   private shown: ShownImage | null = null;
   private level = 0;
   private visible: TileId[] = [];
+  /** The frame drawn before the shown one: its tiles stand in until the new frame's arrive. */
+  private previousFrame: number | null = null;
   /** Tiles whose fetch failed; asked for again when another frame or feature is shown. */
   private failed = new Set<string>();
   /** Called when a tile arrives or changes, so the view is drawn again. */
@@ -97,6 +99,7 @@ export class TiledImage {
       // Another tab may have changed the frame since its tiles were cached.
       this.labels.markStale(shown.feature, shown.frame);
       this.failed.clear();
+      if (previous.frame !== shown.frame) this.previousFrame = previous.frame;
     }
     this.shown = shown;
     this.level = chooseLevel(shown.zoom, shown.devicePixelRatio, this.shape.levels);
@@ -127,6 +130,17 @@ export class TiledImage {
         const entry = this.cache.get(key);
         if ((!entry || entry.stale) && !this.failed.has(key)) {
           requests.push(this.labelRequest(feature, frame, tile, entry));
+        }
+      }
+    }
+    // Then the other channels of the visible tiles, so that switching channels shows at once.
+    if (this.metadata.channels <= MAX_LAYERS) {
+      for (const tile of this.visible) {
+        for (let channel = 0; channel < this.metadata.channels; channel++) {
+          const key = rawKey(frame, channel, tile);
+          if (!channels.includes(channel) && !this.cache.has(key) && !this.failed.has(key)) {
+            requests.push(this.rawRequest(frame, channel, tile));
+          }
         }
       }
     }
@@ -235,10 +249,15 @@ export class TiledImage {
     const { levels } = this.shape;
     const draws: TileDraw[] = [];
     for (const tile of this.visible) {
-      const rawTile = bestAvailable(tile, levels, (t) => this.rawReady(frame, channels, t));
+      let rawFrame = frame;
+      let rawTile = bestAvailable(tile, levels, (t) => this.rawReady(frame, channels, t));
+      if (!rawTile && this.previousFrame !== null) {
+        rawFrame = this.previousFrame;
+        rawTile = bestAvailable(tile, levels, (t) => this.rawReady(rawFrame, channels, t));
+      }
       if (!rawTile) continue;
       const textures = channels.map((c) =>
-        renderer.uploadTile(this.cache.touch(rawKey(frame, c, rawTile))!),
+        renderer.uploadTile(this.cache.touch(rawKey(rawFrame, c, rawTile))!),
       );
       const labelTile =
         feature < this.metadata.features

@@ -163,6 +163,24 @@ test('a 16384×16384×3 project opens, pans, zooms, paints far apart and exports
     ).toEqual([cell]);
   }
 
+  // Flooding the background fills only the region on screen (the client sends it with the edit).
+  await viewAt(page, 0, 0);
+  const region = await page.evaluate(() => window.deepcellLabel!.visibleRegion());
+  expect(region).toMatchObject({ x: 0, y: 0 });
+  await page.keyboard.press('g');
+  const floodAt = cellCentre(3, 3).map((v) => v + 24) as [number, number];
+  const beforeFlood = await waitForSaved(page);
+  const floodPoint = await screenPoint(page, ...floodAt);
+  await page.mouse.click(floodPoint.x, floodPoint.y);
+  expect(await waitForSaved(page)).toBeGreaterThan(beforeFlood);
+  const right = Math.floor((region.width + 10) / TILE);
+  const below = Math.floor((region.height + 10) / TILE);
+  const atTopLeft = await serverTile(page, project.id, 0, 0);
+  expect(atTopLeft(...floodAt)).toBe(cell);
+  expect(atTopLeft(2, 2)).toBe(cell);
+  expect((await serverTile(page, project.id, 0, right))(region.width + 10, 2)).toBe(0);
+  expect((await serverTile(page, project.id, below, 0))(2, region.height + 10)).toBe(0);
+
   const exported = await page.request.get(`/api/projects/${project.id}/export?format=zip`, {
     timeout: 600_000,
   });

@@ -26,6 +26,7 @@ import { MAX_LAYERS, Renderer, type DisplayUniforms } from './render/renderer';
 
 /** Actions that read the raw image take the channel shown. */
 const RAW_ACTIONS = new Set(['threshold', 'watershed', 'autofit']);
+const PREVIEWED_ACTIONS = new Set(['brush', 'erase']);
 
 export function hexToRgb(hex: string): [number, number, number] {
   const n = parseInt(hex.replace('#', ''), 16);
@@ -212,7 +213,14 @@ export class ProjectSession {
       this.editQueue.on('rejected', (event) => {
         const item: QueuedEdit = event.item;
         const what = item.kind === 'edit' ? item.request.action : item.kind;
-        this.notify('error', `${what} failed and was undone on screen: ${event.message}`);
+        // Only strokes are drawn before the server answers; other edits just did not happen.
+        const previewed = item.kind === 'edit' && PREVIEWED_ACTIONS.has(what);
+        this.notify(
+          'error',
+          previewed
+            ? `${what} failed and was undone on screen: ${event.message}`
+            : `${what} was refused: ${event.message}`,
+        );
       }),
     );
     on(this.editQueue.on('settled', (event) => this.settle(event.item)));
@@ -508,7 +516,7 @@ export class ProjectSession {
     if (action === 'flood') fullArgs = { ...fullArgs, region: this.visibleRegion() };
     const queue = this.editQueue.getSnapshot().context;
     const id = queue.nextId;
-    if (action === 'brush' || action === 'erase') this.preview.rename('stroke', id);
+    if (PREVIEWED_ACTIONS.has(action)) this.preview.rename('stroke', id);
     this.editQueue.send({
       type: 'ENQUEUE',
       edit: {

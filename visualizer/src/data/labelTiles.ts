@@ -214,21 +214,6 @@ export class LabelTiles {
     return 0;
   }
 
-  /** Whether the level-0 tiles under a region are all loaded. */
-  hasRegion(feature: number, frame: number, region: Rect): boolean {
-    const { tileSize } = this.shape;
-    for (let ty = Math.floor(region.y / tileSize); ty * tileSize < region.y + region.height; ty++) {
-      for (
-        let tx = Math.floor(region.x / tileSize);
-        tx * tileSize < region.x + region.width;
-        tx++
-      ) {
-        if (!this.has(feature, frame, { level: 0, ty, tx })) return false;
-      }
-    }
-    return true;
-  }
-
   /** The cells encoded by a value in a frame (normally just [value]). */
   cellsOfValue(feature: number, frame: number, value: number): number[] {
     if (value === 0) return [];

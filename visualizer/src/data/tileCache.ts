@@ -66,15 +66,6 @@ export class TileCache<T extends CacheEntry> {
     this.evict(key);
   }
 
-  /** Account for an entry whose size changed (e.g. a texture created for it later). */
-  resize(key: string, bytes: number) {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.held += bytes - entry.bytes;
-    entry.bytes = bytes;
-    this.evict(key);
-  }
-
   delete(key: string) {
     const entry = this.entries.get(key);
     if (!entry) return;

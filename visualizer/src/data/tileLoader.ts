@@ -38,10 +38,6 @@ export class TileLoader {
     return this.queue.length + this.running.size;
   }
 
-  isLoading(key: string): boolean {
-    return this.running.has(key) || this.queue.some((r) => r.key === key);
-  }
-
   cancelAll() {
     this.queue = [];
     for (const controller of this.running.values()) controller.abort();

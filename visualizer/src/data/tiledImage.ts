@@ -87,11 +87,6 @@ export class TiledImage {
     renderer.scene = () => this.scene();
   }
 
-  /** The pyramid level drawn for the current view. */
-  get currentLevel(): number {
-    return this.level;
-  }
-
   /** Show a view: work out its tiles and fetch what is missing, most central first. */
   show(shown: ShownImage) {
     const previous = this.shown;
@@ -225,18 +220,6 @@ export class TiledImage {
       (tile) =>
         this.rawReady(shown.frame, shown.channels, tile) &&
         (!hasLabels || this.labels.has(shown.feature, shown.frame, tile)),
-    );
-  }
-
-  /** Whether the visible tiles all have raw pixels from some level. */
-  anyImage(): boolean {
-    const shown = this.shown;
-    if (!shown || !this.visible.length) return false;
-    return this.visible.every(
-      (tile) =>
-        bestAvailable(tile, this.shape.levels, (t) =>
-          this.rawReady(shown.frame, shown.channels, t),
-        ) !== null,
     );
   }
 

@@ -83,7 +83,10 @@ export class Renderer {
   private typeLookup: WebGLTexture;
   private emptyFloat: WebGLTexture;
   private emptyInt: WebGLTexture;
+  /** Preview textures by square, and each square's level-0 origin. */
   private overlays = new Map<string, WebGLTexture>();
+  private overlayOrigins = new Map<string, [number, number]>();
+  private overlaySize = 0;
   private typeLookupSize = 0;
   private imageWidth = 1;
   private imageHeight = 1;
@@ -293,9 +296,6 @@ export class Renderer {
     this.overlayOrigins = new Map([...overlay.tiles].map(([key, t]) => [key, [t.x, t.y]]));
     this.requestRender();
   }
-
-  private overlaySize = 0;
-  private overlayOrigins = new Map<string, [number, number]>();
 
   setView(view: View) {
     this.view = view;

@@ -20,6 +20,9 @@ import {
 } from './tileGrid';
 import { TileLoader, type TileRequest } from './tileLoader';
 
+/** New tile textures made per drawn frame (1 MB each), so that a burst of arrivals never stalls one. */
+export const UPLOADS_PER_FRAME = 6;
+
 export interface ShownImage {
   frame: number;
   feature: number;
@@ -56,6 +59,9 @@ export class TiledImage {
   private previousFrame: number | null = null;
   /** Tiles whose fetch failed; asked for again when another frame or feature is shown. */
   private failed = new Set<string>();
+  /** Texture uploads still allowed in the frame being drawn, and whether any tile had to wait. */
+  private uploadsLeft = 0;
+  private deferred = false;
   /** Called when a tile arrives or changes, so the view is drawn again. */
   onChange: (() => void) | null = null;
 
@@ -211,10 +217,29 @@ export class TiledImage {
     return channels.every((c) => this.cache.has(rawKey(frame, c, tile)));
   }
 
+  /**
+   * Whether the cached tiles of `keys` can be drawn in this frame: those without a texture yet
+   * take from the frame's upload budget, and wait for a later frame once it is spent.
+   */
+  private drawable(keys: string[]): boolean {
+    let uploads = 0;
+    for (const key of keys) {
+      const entry = this.cache.peek(key);
+      if (!entry) return false;
+      if (!entry.texture) uploads++;
+    }
+    if (uploads > this.uploadsLeft) {
+      this.deferred = true;
+      return false;
+    }
+    this.uploadsLeft -= uploads;
+    return true;
+  }
+
   /** Whether every visible tile is drawn from its own level, labels included. */
   complete(): boolean {
     const shown = this.shown;
-    if (!shown) return false;
+    if (!shown || this.deferred) return false;
     const hasLabels = shown.feature < this.metadata.features;
     return this.visible.every(
       (tile) =>
@@ -231,12 +256,21 @@ export class TiledImage {
     const { frame, feature, channels } = shown;
     const { levels } = this.shape;
     const draws: TileDraw[] = [];
+    this.uploadsLeft = UPLOADS_PER_FRAME;
+    this.deferred = false;
+    const rawDrawable = (f: number) => (t: TileId) =>
+      this.drawable(channels.map((c) => rawKey(f, c, t)));
     for (const tile of this.visible) {
       let rawFrame = frame;
-      let rawTile = bestAvailable(tile, levels, (t) => this.rawReady(frame, channels, t));
+      let rawTile = bestAvailable(tile, levels, rawDrawable(frame));
       if (!rawTile && this.previousFrame !== null) {
         rawFrame = this.previousFrame;
-        rawTile = bestAvailable(tile, levels, (t) => this.rawReady(rawFrame, channels, t));
+        rawTile = bestAvailable(tile, levels, rawDrawable(rawFrame));
+      }
+      // Rather than leave a tile blank, upload past the budget.
+      if (!rawTile) {
+        rawFrame = frame;
+        rawTile = bestAvailable(tile, levels, (t) => this.rawReady(frame, channels, t));
       }
       if (!rawTile) continue;
       const textures = channels.map((c) =>
@@ -244,7 +278,7 @@ export class TiledImage {
       );
       const labelTile =
         feature < this.metadata.features
-          ? bestAvailable(tile, levels, (t) => this.labels.has(feature, frame, t))
+          ? bestAvailable(tile, levels, (t) => this.drawable([labelKey(feature, frame, t)]))
           : null;
       let labels: TileDraw['labels'] = null;
       if (labelTile) {
@@ -263,6 +297,8 @@ export class TiledImage {
         labels,
       });
     }
+    // Tiles left waiting for an upload are drawn in the next frame.
+    if (this.deferred) requestAnimationFrame(() => this.onChange?.());
     return draws;
   }
 

@@ -28,18 +28,28 @@ async function viewAt(page: Page, x: number, y: number) {
   await waitForLabels(page);
 }
 
-/** Level-0 label tile (ty, tx) of 512² as the server has it now. */
-async function serverTile(page: Page, id: string, ty: number, tx: number) {
-  const response = await page.request.get(
-    `/api/projects/${id}/labels/0/0/levels/0/tiles/${ty}/${tx}`,
-  );
-  expect(response.ok()).toBeTruthy();
-  const width = Number(response.headers()['x-shape'].split(',')[1]);
-  const body = await response.body();
-  const values = new Int32Array(
-    body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength),
-  );
-  return (x: number, y: number) => values[(y - ty * TILE) * width + (x - tx * TILE)] ?? NaN;
+/** Level-0 labels as the server has them now, read through its 512² label tiles. */
+function serverLabels(page: Page, id: string) {
+  const tiles = new Map<string, Promise<{ width: number; values: Int32Array }>>();
+  const tile = async (ty: number, tx: number) => {
+    const response = await page.request.get(
+      `/api/projects/${id}/labels/0/0/levels/0/tiles/${ty}/${tx}`,
+    );
+    expect(response.ok()).toBeTruthy();
+    const body = await response.body();
+    return {
+      width: Number(response.headers()['x-shape'].split(',')[1]),
+      values: new Int32Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)),
+    };
+  };
+  return async (x: number, y: number) => {
+    expect(x >= 0 && y >= 0 && x < SIZE && y < SIZE).toBe(true);
+    const [ty, tx] = [Math.floor(y / TILE), Math.floor(x / TILE)];
+    const key = `${ty}/${tx}`;
+    if (!tiles.has(key)) tiles.set(key, tile(ty, tx));
+    const { width, values } = await tiles.get(key)!;
+    return values[(y - ty * TILE) * width + (x - tx * TILE)];
+  };
 }
 
 /** Paint a short horizontal stroke from level-0 pixel (x, y) to (x + length, y). */
@@ -130,6 +140,8 @@ test('a 16384×16384×3 project opens, pans, zooms, paints far apart and exports
   await page.evaluate(() => window.deepcellLabel!.tools.send({ type: 'SET_BRUSH_SIZE', size: 2 }));
   const strokes = [
     { x: 30, y: 71 + RADIUS, view: { x: 0, y: 0 } },
+    // Ending at the seam between the first two tiles (a radius-2 brush covers one pixel more).
+    { x: TILE - 22, y: 300, view: { x: 0, y: 0 } },
     { x: SIZE - 300, y: SIZE - 200, view: { x: SIZE - 900, y: SIZE - 500 } },
   ];
   const versionBefore = await waitForSaved(page);
@@ -143,25 +155,40 @@ test('a 16384×16384×3 project opens, pans, zooms, paints far apart and exports
   );
   expect(cell).toBeGreaterThan(0);
 
+  const at = serverLabels(page, project.id);
   for (const s of strokes) {
-    const at = await serverTile(page, project.id, Math.floor(s.y / TILE), Math.floor(s.x / TILE));
-    for (let x = s.x; x <= s.x + 20; x += 5) expect(at(x, s.y)).toBe(cell);
+    for (let x = s.x; x <= s.x + 20; x += 5) expect(await at(x, s.y)).toBe(cell);
     // Nothing else nearby changed: the image had no labels, so all else is still background.
     for (const [dx, dy] of [
       [-8, 0],
       [28, 0],
       [10, -8],
       [10, 8],
-      [-40, -40],
+      [-20, -20],
       [60, 40],
     ]) {
-      expect(at(s.x + dx, s.y + dy)).toBe(0);
+      expect(await at(s.x + dx, s.y + dy)).toBe(0);
     }
     // The browser's copy agrees.
     expect(
       await page.evaluate(([x, y]) => window.deepcellLabel!.cellsAt(x, y), [s.x + 10, s.y]),
     ).toEqual([cell]);
   }
+
+  // Outlines are found across tile seams too: the stroke's last column is the first tile's last
+  // column, so its outline there is drawn from the tile beside it.
+  expect(await at(TILE - 1, 300)).toBe(cell);
+  expect(await at(TILE, 300)).toBe(0);
+  await viewAt(page, 0, 0);
+  await page.evaluate(() => {
+    const s = window.deepcellLabel!;
+    s.display.send({ type: 'SET_LABEL_OPACITY', opacity: 1 });
+    s.display.send({ type: 'SET_OUTLINE_OPACITY', opacity: 1 });
+  });
+  const inside = await canvasColorAt(page, TILE - 6, 300);
+  const outline = await canvasColorAt(page, TILE - 6, 299);
+  expect(outline).not.toEqual(inside);
+  expect(await canvasColorAt(page, TILE - 1, 300)).toEqual(outline);
 
   // Flooding the background fills only the region on screen (the client sends it with the edit).
   await viewAt(page, 0, 0);
@@ -173,13 +200,11 @@ test('a 16384×16384×3 project opens, pans, zooms, paints far apart and exports
   const floodPoint = await screenPoint(page, ...floodAt);
   await page.mouse.click(floodPoint.x, floodPoint.y);
   expect(await waitForSaved(page)).toBeGreaterThan(beforeFlood);
-  const right = Math.floor((region.width + 10) / TILE);
-  const below = Math.floor((region.height + 10) / TILE);
-  const atTopLeft = await serverTile(page, project.id, 0, 0);
-  expect(atTopLeft(...floodAt)).toBe(cell);
-  expect(atTopLeft(2, 2)).toBe(cell);
-  expect((await serverTile(page, project.id, 0, right))(region.width + 10, 2)).toBe(0);
-  expect((await serverTile(page, project.id, below, 0))(2, region.height + 10)).toBe(0);
+  const flooded = serverLabels(page, project.id);
+  expect(await flooded(...floodAt)).toBe(cell);
+  expect(await flooded(2, 2)).toBe(cell);
+  expect(await flooded(region.width + 10, 2)).toBe(0);
+  expect(await flooded(2, region.height + 10)).toBe(0);
 
   const exported = await page.request.get(`/api/projects/${project.id}/export?format=zip`, {
     timeout: 600_000,

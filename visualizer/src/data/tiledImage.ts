@@ -23,6 +23,14 @@ import { TileLoader, type TileRequest } from './tileLoader';
 /** New tile textures made per drawn frame (1 MB each), so that a burst of arrivals never stalls one. */
 export const UPLOADS_PER_FRAME = 6;
 
+/** Left, right, above, below. */
+const NEIGHBOUR_STEPS = [
+  [-1, 0],
+  [1, 0],
+  [0, -1],
+  [0, 1],
+];
+
 export interface ShownImage {
   frame: number;
   feature: number;
@@ -289,6 +297,13 @@ export class TiledImage {
           texture: renderer.uploadTile(entry),
           levelWidth: size.width,
           levelHeight: size.height,
+          neighbours: NEIGHBOUR_STEPS.map(([dx, dy]) => {
+            const beside = { ...labelTile, tx: labelTile.tx + dx, ty: labelTile.ty + dy };
+            const key = labelKey(feature, frame, beside);
+            return this.cache.has(key) && this.drawable([key])
+              ? renderer.uploadTile(this.cache.touch(key)!)
+              : null;
+          }),
         };
       }
       draws.push({

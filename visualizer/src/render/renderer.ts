@@ -48,7 +48,16 @@ export interface TileSource {
 export interface TileDraw {
   rect: Rect;
   raw: TileSource & { textures: WebGLTexture[] };
-  labels: (TileSource & { texture: WebGLTexture; levelWidth: number; levelHeight: number }) | null;
+  labels:
+    | (TileSource & {
+        texture: WebGLTexture;
+        levelWidth: number;
+        levelHeight: number;
+        /** The cached tiles beside it at its level (left, right, above, below), for outlines
+         * along its edges; null where none is cached. */
+        neighbours: (WebGLTexture | null)[];
+      })
+    | null;
 }
 
 /** The local brush preview: level-0 squares of `size` pixels, 1 paint, 2 erase. */
@@ -63,6 +72,10 @@ const LABEL_UNIT = MAX_LAYERS;
 const LOOKUP_UNIT = MAX_LAYERS + 1;
 const OVERLAY_UNIT = MAX_LAYERS + 2;
 const TYPE_UNIT = MAX_LAYERS + 3;
+const NEIGHBOUR_UNIT = MAX_LAYERS + 4; // four units: left, right, above, below
+const NEIGHBOURS = ['Left', 'Right', 'Up', 'Down'];
+/** The unit textures are bound to while they are created or written. */
+const SCRATCH_UNIT = NEIGHBOUR_UNIT + NEIGHBOURS.length;
 const SELECTED_COLOR: [number, number, number] = [1, 1, 1];
 
 function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
@@ -128,6 +141,9 @@ export class Renderer {
     gl.uniform1i(this.location('u_lookup'), LOOKUP_UNIT);
     gl.uniform1i(this.location('u_overlay'), OVERLAY_UNIT);
     gl.uniform1i(this.location('u_typeLookup'), TYPE_UNIT);
+    NEIGHBOURS.forEach((side, i) =>
+      gl.uniform1i(this.location(`u_labels${side}`), NEIGHBOUR_UNIT + i),
+    );
     this.lookup = this.texture();
     this.typeLookup = this.texture();
     // Bound where a tile has no texture, so every sampler always has a complete texture.
@@ -146,7 +162,7 @@ export class Renderer {
   private texture(): WebGLTexture {
     const gl = this.gl;
     const texture = gl.createTexture()!;
-    gl.activeTexture(gl.TEXTURE0 + TYPE_UNIT + 1);
+    gl.activeTexture(gl.TEXTURE0 + SCRATCH_UNIT);
     gl.bindTexture(gl.TEXTURE_2D, texture);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MIN_FILTER, gl.NEAREST);
     gl.texParameteri(gl.TEXTURE_2D, gl.TEXTURE_MAG_FILTER, gl.NEAREST);
@@ -192,7 +208,7 @@ export class Renderer {
     }
     if (entry.dirty && entry.data) {
       const rect = entry.dirty;
-      gl.activeTexture(gl.TEXTURE0 + TYPE_UNIT + 1);
+      gl.activeTexture(gl.TEXTURE0 + SCRATCH_UNIT);
       gl.bindTexture(gl.TEXTURE_2D, entry.texture);
       gl.pixelStorei(gl.UNPACK_ROW_LENGTH, entry.width);
       gl.texSubImage2D(
@@ -275,7 +291,7 @@ export class Renderer {
         part.width = overlay.size;
         part.height = overlay.size;
       }
-      gl.activeTexture(gl.TEXTURE0 + TYPE_UNIT + 1);
+      gl.activeTexture(gl.TEXTURE0 + SCRATCH_UNIT);
       gl.bindTexture(gl.TEXTURE_2D, texture);
       gl.pixelStorei(gl.UNPACK_ROW_LENGTH, overlay.size);
       gl.texSubImage2D(
@@ -406,7 +422,11 @@ export class Renderer {
       gl.uniform2i(u('u_rawOrigin'), raw.originX, raw.originY);
       gl.uniform1i(u('u_hasLabels'), labels ? 1 : 0);
       this.bind(LABEL_UNIT, labels?.texture ?? this.emptyInt);
+      for (let i = 0; i < NEIGHBOURS.length; i++) {
+        this.bind(NEIGHBOUR_UNIT + i, labels?.neighbours[i] ?? this.emptyInt);
+      }
       if (labels) {
+        gl.uniform4i(u('u_neighbours'), ...(labels.neighbours.map((n) => (n ? 1 : 0)) as Quad));
         gl.uniform1f(u('u_labelStep'), 2 ** labels.level);
         gl.uniform2i(u('u_labelOrigin'), labels.originX, labels.originY);
         gl.uniform2i(u('u_labelSize'), labels.width, labels.height);
@@ -446,6 +466,8 @@ export class Renderer {
     this.gl.getExtension('WEBGL_lose_context')?.loseContext();
   }
 }
+
+type Quad = [number, number, number, number];
 
 function padTo(values: number[], length: number): number[] {
   const out = values.slice(0, length);

@@ -19,6 +19,11 @@ uniform sampler2D u_raw5;
 uniform sampler2D u_raw6;
 uniform sampler2D u_raw7;
 uniform isampler2D u_labels;    // R32I label values of one tile of the shown feature and frame
+uniform isampler2D u_labelsLeft;  // the label tiles beside it at its level, for outlines along its
+uniform isampler2D u_labelsRight; // edges (bound where u_neighbours has 1)
+uniform isampler2D u_labelsUp;
+uniform isampler2D u_labelsDown;
+uniform ivec4 u_neighbours;     // left, right, above, below: 1 when that tile is bound
 uniform sampler2D u_lookup;     // RGBA8 per label value: cell colour, alpha 255 = selected cell
 uniform sampler2D u_overlay;    // R8 level-0 tile: 1 = painted locally, 2 = erased locally
 uniform sampler2D u_typeLookup; // RGBA8 per label value: cell-type colour, alpha = type opacity
@@ -78,10 +83,26 @@ vec4 lookupValue(int value) {
   return vec4(hashColor(value), 0.5);
 }
 
-// A label of the tile's level; neighbours across a tile seam read the tile's own edge texel.
+// A label of the tile's level; just across an edge it is read from the tile beside (tiles before
+// the last are full-sized), or from the edge itself when that tile is not loaded.
 int labelAt(ivec2 q) {
   if (q.x < 0 || q.y < 0 || q.x >= u_labelLevelSize.x || q.y >= u_labelLevelSize.y) return 0;
-  return texelFetch(u_labels, clamp(q - u_labelOrigin, ivec2(0), u_labelSize - 1), 0).r;
+  ivec2 p = q - u_labelOrigin;
+  bool rowInside = p.y >= 0 && p.y < u_labelSize.y;
+  bool columnInside = p.x >= 0 && p.x < u_labelSize.x;
+  if (p.x < 0 && rowInside && u_neighbours.x == 1) {
+    return texelFetch(u_labelsLeft, ivec2(p.x + textureSize(u_labelsLeft, 0).x, p.y), 0).r;
+  }
+  if (p.x >= u_labelSize.x && rowInside && u_neighbours.y == 1) {
+    return texelFetch(u_labelsRight, ivec2(p.x - u_labelSize.x, p.y), 0).r;
+  }
+  if (p.y < 0 && columnInside && u_neighbours.z == 1) {
+    return texelFetch(u_labelsUp, ivec2(p.x, p.y + textureSize(u_labelsUp, 0).y), 0).r;
+  }
+  if (p.y >= u_labelSize.y && columnInside && u_neighbours.w == 1) {
+    return texelFetch(u_labelsDown, ivec2(p.x, p.y - u_labelSize.y), 0).r;
+  }
+  return texelFetch(u_labels, clamp(p, ivec2(0), u_labelSize - 1), 0).r;
 }
 
 float rawValue(int layer, ivec2 p) {

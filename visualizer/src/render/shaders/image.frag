@@ -153,7 +153,10 @@ void main() {
     vec3 color = rawColor(ivec2(floor(image / u_rawStep)) - u_rawOrigin);
     if (u_hasLabels && u_showLabels) {
       ivec2 p = ivec2(floor(image / u_labelStep));
-      int value = labelAt(p);
+      ivec2 local = p - u_labelOrigin;
+      // Away from the tile's edges every neighbour is in the tile: plain fetches.
+      bool interior = all(greaterThan(local, ivec2(0))) && all(lessThan(local, u_labelSize - 1));
+      int value = interior ? texelFetch(u_labels, local, 0).r : labelAt(p);
       if (value != 0) {
         vec4 cell = lookupValue(value);
         bool selected = u_highlight && cell.a > 0.99;
@@ -163,8 +166,13 @@ void main() {
           vec4 type = texelFetch(u_typeLookup, ivec2(value % LOOKUP_WIDTH, value / LOOKUP_WIDTH), 0);
           if (!selected) color = mix(color, type.rgb, type.a);
         }
-        bool edge = labelAt(p + ivec2(1, 0)) != value || labelAt(p - ivec2(1, 0)) != value ||
-                    labelAt(p + ivec2(0, 1)) != value || labelAt(p - ivec2(0, 1)) != value;
+        bool edge = interior
+          ? texelFetch(u_labels, local + ivec2(1, 0), 0).r != value ||
+            texelFetch(u_labels, local - ivec2(1, 0), 0).r != value ||
+            texelFetch(u_labels, local + ivec2(0, 1), 0).r != value ||
+            texelFetch(u_labels, local - ivec2(0, 1), 0).r != value
+          : labelAt(p + ivec2(1, 0)) != value || labelAt(p - ivec2(1, 0)) != value ||
+            labelAt(p + ivec2(0, 1)) != value || labelAt(p - ivec2(0, 1)) != value;
         if (edge) color = mix(color, selected ? vec3(1.0, 0.1, 0.1) : vec3(1.0), u_outlineOpacity);
       }
     }

@@ -392,24 +392,23 @@ export class Renderer {
     gl.uniform4fv(u('u_box'), box ?? [1, 0, 0, 0]);
     gl.uniform3fv(u('u_seed'), seed ? [seed[0], seed[1], 1] : [0, 0, 0]);
 
-    // The background pass paints the canvas where no tile will, i.e. unless the tiles cover it.
+    // Where no tile is drawn the canvas shows the background: cleared everywhere, and the parts
+    // beside the image drawn by the background pass (which marks the edges the image continues past).
     const quad = (r: Rect) => gl.uniform4f(u('u_quad'), r.x, r.y, r.width, r.height);
     const tiles = this.scene?.() ?? [];
+    const [red, green, blue] = display.background;
+    gl.clearColor(red, green, blue, 1);
+    gl.clear(gl.COLOR_BUFFER_BIT);
+    gl.uniform1i(u('u_hasOverlay'), 0);
+    gl.uniform1i(u('u_tile'), 0);
     const canvasRect = {
       x: view.x,
       y: view.y,
       width: this.canvas.width * scale,
       height: this.canvas.height * scale,
     };
-    let covered = 0;
-    for (const tile of tiles) {
-      const part = intersect(tile.rect, canvasRect);
-      if (part) covered += part.width * part.height;
-    }
-    gl.uniform1i(u('u_hasOverlay'), 0);
-    if (covered < canvasRect.width * canvasRect.height * (1 - 1e-9)) {
-      gl.uniform1i(u('u_tile'), 0);
-      quad(canvasRect);
+    for (const strip of outside(canvasRect, this.imageWidth, this.imageHeight)) {
+      quad(strip);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
     }
 
@@ -468,6 +467,22 @@ export class Renderer {
 }
 
 type Quad = [number, number, number, number];
+
+/** The parts of a rectangle outside the image (0, 0, width, height): up to four strips. */
+function outside(rect: Rect, width: number, height: number): Rect[] {
+  const inner = intersect(rect, { x: 0, y: 0, width, height });
+  if (!inner) return [rect];
+  const right = rect.x + rect.width;
+  const bottom = rect.y + rect.height;
+  const innerRight = inner.x + inner.width;
+  const innerBottom = inner.y + inner.height;
+  return [
+    { x: rect.x, y: rect.y, width: rect.width, height: inner.y - rect.y },
+    { x: rect.x, y: innerBottom, width: rect.width, height: bottom - innerBottom },
+    { x: rect.x, y: inner.y, width: inner.x - rect.x, height: inner.height },
+    { x: innerRight, y: inner.y, width: right - innerRight, height: inner.height },
+  ].filter((r) => r.width > 0 && r.height > 0);
+}
 
 function padTo(values: number[], length: number): number[] {
   const out = values.slice(0, length);

@@ -105,26 +105,23 @@ int labelAt(ivec2 q) {
   return texelFetch(u_labels, clamp(p, ivec2(0), u_labelSize - 1), 0).r;
 }
 
-float rawValue(int layer, ivec2 p) {
-  if (layer == 0) return texelFetch(u_raw0, p, 0).r;
-  if (layer == 1) return texelFetch(u_raw1, p, 0).r;
-  if (layer == 2) return texelFetch(u_raw2, p, 0).r;
-  if (layer == 3) return texelFetch(u_raw3, p, 0).r;
-  if (layer == 4) return texelFetch(u_raw4, p, 0).r;
-  if (layer == 5) return texelFetch(u_raw5, p, 0).r;
-  if (layer == 6) return texelFetch(u_raw6, p, 0).r;
-  return texelFetch(u_raw7, p, 0).r;
+// One layer's contribution: its channel's value mapped through its range onto its colour.
+vec3 layerColor(int i, float v) {
+  vec2 range = u_layerRange[i];
+  return clamp((v - range.x) / max(range.y - range.x, 1e-6), 0.0, 1.0) * u_layerColor[i];
 }
 
 vec3 rawColor(ivec2 p) {
+  // Written out layer by layer: each sampler is named once, and unused layers cost a comparison.
   vec3 color = vec3(0.0);
-  for (int i = 0; i < MAX_LAYERS; i++) {
-    if (i >= u_layerCount) break;
-    float v = rawValue(i, p);
-    vec2 range = u_layerRange[i];
-    float t = clamp((v - range.x) / max(range.y - range.x, 1e-6), 0.0, 1.0);
-    color += t * u_layerColor[i];
-  }
+  if (u_layerCount > 0) color += layerColor(0, texelFetch(u_raw0, p, 0).r);
+  if (u_layerCount > 1) color += layerColor(1, texelFetch(u_raw1, p, 0).r);
+  if (u_layerCount > 2) color += layerColor(2, texelFetch(u_raw2, p, 0).r);
+  if (u_layerCount > 3) color += layerColor(3, texelFetch(u_raw3, p, 0).r);
+  if (u_layerCount > 4) color += layerColor(4, texelFetch(u_raw4, p, 0).r);
+  if (u_layerCount > 5) color += layerColor(5, texelFetch(u_raw5, p, 0).r);
+  if (u_layerCount > 6) color += layerColor(6, texelFetch(u_raw6, p, 0).r);
+  if (u_layerCount > 7) color += layerColor(7, texelFetch(u_raw7, p, 0).r);
   if (u_grayscale) {
     float g = color.r;
     g = (g - 0.5) * (1.0 + u_contrast) / max(1.0 - u_contrast, 0.05) + 0.5 + u_brightness;

@@ -27,7 +27,13 @@ export interface TileEntry {
   /** Label tiles: the server's version of the tile, and whether it should be asked again. */
   etag?: string | null;
   stale?: boolean;
+  /** Label tiles: changes with every write of `data` (unique over all tiles). */
+  revision?: number;
+  /** Label tiles: the revisions the texture's 1-texel border was last filled from. */
+  apron?: string;
 }
+
+let revisions = 0;
 
 export const labelKey = (feature: number, frame: number, t: TileId) =>
   `l/${feature}/${frame}/${t.level}/${t.ty}/${t.tx}`;
@@ -173,6 +179,7 @@ export class LabelTiles {
       dirty: { x: 0, y: 0, width: loaded.width, height: loaded.height },
       etag: loaded.etag,
       stale: false,
+      revision: ++revisions,
     };
     entry.dispose = () => dispose(entry);
     this.cache.set(labelKey(feature, frame, tile), entry);
@@ -281,6 +288,7 @@ export class LabelTiles {
           const rect = applyPatchToTile(target, level, origin.x, origin.y, patch, values);
           if (!rect) continue;
           entry.dirty = union(entry.dirty, rect);
+          entry.revision = ++revisions;
           changed = true;
         }
       }

@@ -2,14 +2,14 @@
 // bounded number of fetches in flight, kept in one byte-bounded cache with the label tiles, and
 // drawn with the best coarser tile in place of any still on its way.
 import * as api from '../api/client';
-import { MAX_LAYERS, type Renderer, type TileDraw } from '../render/renderer';
+import { MAX_LAYERS, type LabelNeighbour, type Renderer, type TileDraw } from '../render/renderer';
 import { LabelTiles, labelKey, rawKey, type TileEntry } from './labelTiles';
 import { TileCache, DEFAULT_CACHE_BYTES } from './tileCache';
 import {
   bestAvailable,
   chooseLevel,
   levelCount,
-  levelSize,
+  tileCounts,
   tilePixels,
   tilesCovering,
   tileRect,
@@ -282,7 +282,7 @@ export class TiledImage {
       }
       if (!rawTile) continue;
       const textures = channels.map((c) =>
-        renderer.uploadTile(this.cache.touch(rawKey(rawFrame, c, rawTile))!),
+        renderer.uploadRawTile(this.cache.touch(rawKey(rawFrame, c, rawTile))!),
       );
       const labelTile =
         feature < this.metadata.features
@@ -291,19 +291,16 @@ export class TiledImage {
       let labels: TileDraw['labels'] = null;
       if (labelTile) {
         const entry = this.cache.touch(labelKey(feature, frame, labelTile))!;
-        const size = levelSize(this.shape, labelTile.level);
+        const { rows, columns } = tileCounts(this.shape, labelTile.level);
+        const neighbours = NEIGHBOUR_STEPS.map(([dx, dy]): LabelNeighbour => {
+          const tx = labelTile.tx + dx;
+          const ty = labelTile.ty + dy;
+          if (tx < 0 || ty < 0 || tx >= columns || ty >= rows) return 'outside';
+          return this.cache.peek(labelKey(feature, frame, { ...labelTile, tx, ty })) ?? null;
+        });
         labels = {
           ...this.source(labelTile),
-          texture: renderer.uploadTile(entry),
-          levelWidth: size.width,
-          levelHeight: size.height,
-          neighbours: NEIGHBOUR_STEPS.map(([dx, dy]) => {
-            const beside = { ...labelTile, tx: labelTile.tx + dx, ty: labelTile.ty + dy };
-            const key = labelKey(feature, frame, beside);
-            return this.cache.has(key) && this.drawable([key])
-              ? renderer.uploadTile(this.cache.touch(key)!)
-              : null;
-          }),
+          texture: renderer.uploadLabelTile(entry, neighbours),
         };
       }
       draws.push({

@@ -48,16 +48,19 @@ export interface TileSource {
 export interface TileDraw {
   rect: Rect;
   raw: TileSource & { textures: WebGLTexture[] };
-  labels:
-    | (TileSource & {
-        texture: WebGLTexture;
-        levelWidth: number;
-        levelHeight: number;
-        /** The cached tiles beside it at its level (left, right, above, below), for outlines
-         * along its edges; null where none is cached. */
-        neighbours: (WebGLTexture | null)[];
-      })
-    | null;
+  labels: (TileSource & { texture: WebGLTexture }) | null;
+}
+
+/**
+ * A label tile beside another at the same level (left, right, above, below): its entry when cached,
+ * null when not (the tile's own edge stands in), 'outside' past the image's edge (background).
+ */
+export type LabelNeighbour = TileEntry | null | 'outside';
+
+/** Bytes of a tile's texture: label textures carry a 1-texel border from the tiles beside them. */
+function textureBytes(entry: TileEntry): number {
+  const apron = entry.data instanceof Int32Array ? 2 : 0;
+  return (entry.width + apron) * (entry.height + apron) * 4;
 }
 
 /** The local brush preview: level-0 squares of `size` pixels, 1 paint, 2 erase. */
@@ -72,10 +75,8 @@ const LABEL_UNIT = MAX_LAYERS;
 const LOOKUP_UNIT = MAX_LAYERS + 1;
 const OVERLAY_UNIT = MAX_LAYERS + 2;
 const TYPE_UNIT = MAX_LAYERS + 3;
-const NEIGHBOUR_UNIT = MAX_LAYERS + 4; // four units: left, right, above, below
-const NEIGHBOURS = ['Left', 'Right', 'Up', 'Down'];
 /** The unit textures are bound to while they are created or written. */
-const SCRATCH_UNIT = NEIGHBOUR_UNIT + NEIGHBOURS.length;
+const SCRATCH_UNIT = TYPE_UNIT + 1;
 const SELECTED_COLOR: [number, number, number] = [1, 1, 1];
 
 function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
@@ -141,9 +142,6 @@ export class Renderer {
     gl.uniform1i(this.location('u_lookup'), LOOKUP_UNIT);
     gl.uniform1i(this.location('u_overlay'), OVERLAY_UNIT);
     gl.uniform1i(this.location('u_typeLookup'), TYPE_UNIT);
-    NEIGHBOURS.forEach((side, i) =>
-      gl.uniform1i(this.location(`u_labels${side}`), NEIGHBOUR_UNIT + i),
-    );
     this.lookup = this.texture();
     this.typeLookup = this.texture();
     // Bound where a tile has no texture, so every sampler always has a complete texture.
@@ -193,48 +191,136 @@ export class Renderer {
     return this.textureBytes;
   }
 
+  /** Make a raw tile's texture current (made on first use); its CPU copy is dropped then. */
+  uploadRawTile(entry: TileEntry): WebGLTexture {
+    this.uploadTile(entry, 0, this.gl.R32F, this.gl.RED, this.gl.FLOAT);
+    entry.data = null;
+    return entry.texture!;
+  }
+
   /**
-   * Make a cached tile's texture current: create it on first use and upload what changed since.
-   * Raw tiles drop their CPU copy once uploaded; label tiles keep theirs.
+   * Make a label tile's texture current. The texture has a 1-texel border holding the edge texels
+   * of the tiles beside it (so outlines along its edges are right); the border is refilled when
+   * this tile or one beside it changed since.
    */
-  uploadTile(entry: TileEntry): WebGLTexture {
+  uploadLabelTile(entry: TileEntry, neighbours: LabelNeighbour[]): WebGLTexture {
     const gl = this.gl;
-    const labels = entry.data instanceof Int32Array;
-    if (!entry.texture) {
-      entry.texture = this.texture();
-      gl.texStorage2D(gl.TEXTURE_2D, 1, labels ? gl.R32I : gl.R32F, entry.width, entry.height);
-      this.textureBytes += entry.width * entry.height * 4;
-      entry.dirty = { x: 0, y: 0, width: entry.width, height: entry.height };
-    }
-    if (entry.dirty && entry.data) {
-      const rect = entry.dirty;
-      gl.activeTexture(gl.TEXTURE0 + SCRATCH_UNIT);
-      gl.bindTexture(gl.TEXTURE_2D, entry.texture);
-      gl.pixelStorei(gl.UNPACK_ROW_LENGTH, entry.width);
+    this.uploadTile(entry, 1, gl.R32I, gl.RED_INTEGER, gl.INT);
+    const own = entry.data as Int32Array;
+    const { width, height } = entry;
+    const signature = [
+      entry.revision,
+      ...neighbours.map((n) => (n && n !== 'outside' ? n.revision : n)),
+    ].join();
+    if (entry.apron === signature) return entry.texture!;
+    entry.apron = signature;
+    // Left, right, above, below: where the border lies, how long it is, which texel of the tile
+    // beside it (or of this tile's own edge) fills border position i.
+    const at = (n: TileEntry, x: number, y: number) => (n.data as Int32Array)[y * n.width + x];
+    const sides = [
+      {
+        x: 0,
+        y: 1,
+        along: height,
+        beside: (n: TileEntry, i: number) => at(n, n.width - 1, i),
+        edge: (i: number) => own[i * width],
+      },
+      {
+        x: width + 1,
+        y: 1,
+        along: height,
+        beside: (n: TileEntry, i: number) => at(n, 0, i),
+        edge: (i: number) => own[i * width + width - 1],
+      },
+      {
+        x: 1,
+        y: 0,
+        along: width,
+        beside: (n: TileEntry, i: number) => at(n, i, n.height - 1),
+        edge: (i: number) => own[i],
+      },
+      {
+        x: 1,
+        y: height + 1,
+        along: width,
+        beside: (n: TileEntry, i: number) => at(n, i, 0),
+        edge: (i: number) => own[(height - 1) * width + i],
+      },
+    ];
+    gl.activeTexture(gl.TEXTURE0 + SCRATCH_UNIT);
+    gl.bindTexture(gl.TEXTURE_2D, entry.texture);
+    sides.forEach((side, index) => {
+      const neighbour = neighbours[index];
+      const strip = new Int32Array(side.along);
+      if (neighbour && neighbour !== 'outside' && neighbour.data) {
+        for (let i = 0; i < side.along; i++) strip[i] = side.beside(neighbour, i);
+      } else if (neighbour === null) {
+        for (let i = 0; i < side.along; i++) strip[i] = side.edge(i);
+      }
+      const vertical = index < 2;
       gl.texSubImage2D(
         gl.TEXTURE_2D,
         0,
-        rect.x,
-        rect.y,
-        rect.width,
-        rect.height,
-        labels ? gl.RED_INTEGER : gl.RED,
-        labels ? gl.INT : gl.FLOAT,
-        entry.data,
-        rect.y * entry.width + rect.x,
+        side.x,
+        side.y,
+        vertical ? 1 : side.along,
+        vertical ? side.along : 1,
+        gl.RED_INTEGER,
+        gl.INT,
+        strip,
       );
-      gl.pixelStorei(gl.UNPACK_ROW_LENGTH, 0);
-      entry.dirty = null;
-      if (!labels) entry.data = null;
+    });
+    return entry.texture!;
+  }
+
+  /** Create a tile's texture on first use (with a border of `apron` texels) and upload what changed. */
+  private uploadTile(
+    entry: TileEntry,
+    apron: number,
+    internal: number,
+    format: number,
+    type: number,
+  ) {
+    const gl = this.gl;
+    if (!entry.texture) {
+      entry.texture = this.texture();
+      gl.texStorage2D(
+        gl.TEXTURE_2D,
+        1,
+        internal,
+        entry.width + 2 * apron,
+        entry.height + 2 * apron,
+      );
+      this.textureBytes += textureBytes(entry);
+      entry.dirty = { x: 0, y: 0, width: entry.width, height: entry.height };
+      entry.apron = undefined;
     }
-    return entry.texture;
+    if (!entry.dirty || !entry.data) return;
+    const rect = entry.dirty;
+    gl.activeTexture(gl.TEXTURE0 + SCRATCH_UNIT);
+    gl.bindTexture(gl.TEXTURE_2D, entry.texture);
+    gl.pixelStorei(gl.UNPACK_ROW_LENGTH, entry.width);
+    gl.texSubImage2D(
+      gl.TEXTURE_2D,
+      0,
+      rect.x + apron,
+      rect.y + apron,
+      rect.width,
+      rect.height,
+      format,
+      type,
+      entry.data,
+      rect.y * entry.width + rect.x,
+    );
+    gl.pixelStorei(gl.UNPACK_ROW_LENGTH, 0);
+    entry.dirty = null;
   }
 
   /** Free a tile's texture when it leaves the cache. */
   releaseTile(entry: TileEntry) {
     if (!entry.texture) return;
     this.gl.deleteTexture(entry.texture);
-    this.textureBytes -= entry.width * entry.height * 4;
+    this.textureBytes -= textureBytes(entry);
     entry.texture = null;
   }
 
@@ -421,15 +507,9 @@ export class Renderer {
       gl.uniform2i(u('u_rawOrigin'), raw.originX, raw.originY);
       gl.uniform1i(u('u_hasLabels'), labels ? 1 : 0);
       this.bind(LABEL_UNIT, labels?.texture ?? this.emptyInt);
-      for (let i = 0; i < NEIGHBOURS.length; i++) {
-        this.bind(NEIGHBOUR_UNIT + i, labels?.neighbours[i] ?? this.emptyInt);
-      }
       if (labels) {
-        gl.uniform4i(u('u_neighbours'), ...(labels.neighbours.map((n) => (n ? 1 : 0)) as Quad));
         gl.uniform1f(u('u_labelStep'), 2 ** labels.level);
         gl.uniform2i(u('u_labelOrigin'), labels.originX, labels.originY);
-        gl.uniform2i(u('u_labelSize'), labels.width, labels.height);
-        gl.uniform2i(u('u_labelLevelSize'), labels.levelWidth, labels.levelHeight);
       }
       quad(tile.rect);
       gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
@@ -465,8 +545,6 @@ export class Renderer {
     this.gl.getExtension('WEBGL_lose_context')?.loseContext();
   }
 }
-
-type Quad = [number, number, number, number];
 
 /** The parts of a rectangle outside the image (0, 0, width, height): up to four strips. */
 function outside(rect: Rect, width: number, height: number): Rect[] {

@@ -18,12 +18,8 @@ uniform sampler2D u_raw4;
 uniform sampler2D u_raw5;
 uniform sampler2D u_raw6;
 uniform sampler2D u_raw7;
-uniform isampler2D u_labels;    // R32I label values of one tile of the shown feature and frame
-uniform isampler2D u_labelsLeft;  // the label tiles beside it at its level, for outlines along its
-uniform isampler2D u_labelsRight; // edges (bound where u_neighbours has 1)
-uniform isampler2D u_labelsUp;
-uniform isampler2D u_labelsDown;
-uniform ivec4 u_neighbours;     // left, right, above, below: 1 when that tile is bound
+uniform isampler2D u_labels;    // R32I label values of one tile of the shown feature and frame,
+                                // with a 1-texel border from the tiles beside it (0 off the image)
 uniform sampler2D u_lookup;     // RGBA8 per label value: cell colour, alpha 255 = selected cell
 uniform sampler2D u_overlay;    // R8 level-0 tile: 1 = painted locally, 2 = erased locally
 uniform sampler2D u_typeLookup; // RGBA8 per label value: cell-type colour, alpha = type opacity
@@ -40,8 +36,6 @@ uniform float u_rawStep;
 uniform ivec2 u_rawOrigin;
 uniform float u_labelStep;
 uniform ivec2 u_labelOrigin;
-uniform ivec2 u_labelSize;
-uniform ivec2 u_labelLevelSize;
 uniform bool u_hasOverlay;
 uniform ivec2 u_overlayOrigin;
 
@@ -81,28 +75,6 @@ vec4 lookupValue(int value) {
     return texelFetch(u_lookup, ivec2(value % LOOKUP_WIDTH, value / LOOKUP_WIDTH), 0);
   }
   return vec4(hashColor(value), 0.5);
-}
-
-// A label of the tile's level; just across an edge it is read from the tile beside (tiles before
-// the last are full-sized), or from the edge itself when that tile is not loaded.
-int labelAt(ivec2 q) {
-  if (q.x < 0 || q.y < 0 || q.x >= u_labelLevelSize.x || q.y >= u_labelLevelSize.y) return 0;
-  ivec2 p = q - u_labelOrigin;
-  bool rowInside = p.y >= 0 && p.y < u_labelSize.y;
-  bool columnInside = p.x >= 0 && p.x < u_labelSize.x;
-  if (p.x < 0 && rowInside && u_neighbours.x == 1) {
-    return texelFetch(u_labelsLeft, ivec2(p.x + textureSize(u_labelsLeft, 0).x, p.y), 0).r;
-  }
-  if (p.x >= u_labelSize.x && rowInside && u_neighbours.y == 1) {
-    return texelFetch(u_labelsRight, ivec2(p.x - u_labelSize.x, p.y), 0).r;
-  }
-  if (p.y < 0 && columnInside && u_neighbours.z == 1) {
-    return texelFetch(u_labelsUp, ivec2(p.x, p.y + textureSize(u_labelsUp, 0).y), 0).r;
-  }
-  if (p.y >= u_labelSize.y && columnInside && u_neighbours.w == 1) {
-    return texelFetch(u_labelsDown, ivec2(p.x, p.y - u_labelSize.y), 0).r;
-  }
-  return texelFetch(u_labels, clamp(p, ivec2(0), u_labelSize - 1), 0).r;
 }
 
 // One layer's contribution: its channel's value mapped through its range onto its colour.
@@ -150,10 +122,8 @@ void main() {
     vec3 color = rawColor(ivec2(floor(image / u_rawStep)) - u_rawOrigin);
     if (u_hasLabels && u_showLabels) {
       ivec2 p = ivec2(floor(image / u_labelStep));
-      ivec2 local = p - u_labelOrigin;
-      // Away from the tile's edges every neighbour is in the tile: plain fetches.
-      bool interior = all(greaterThan(local, ivec2(0))) && all(lessThan(local, u_labelSize - 1));
-      int value = interior ? texelFetch(u_labels, local, 0).r : labelAt(p);
+      ivec2 local = p - u_labelOrigin + 1;  // past the border
+      int value = texelFetch(u_labels, local, 0).r;
       if (value != 0) {
         vec4 cell = lookupValue(value);
         bool selected = u_highlight && cell.a > 0.99;
@@ -163,13 +133,10 @@ void main() {
           vec4 type = texelFetch(u_typeLookup, ivec2(value % LOOKUP_WIDTH, value / LOOKUP_WIDTH), 0);
           if (!selected) color = mix(color, type.rgb, type.a);
         }
-        bool edge = interior
-          ? texelFetch(u_labels, local + ivec2(1, 0), 0).r != value ||
-            texelFetch(u_labels, local - ivec2(1, 0), 0).r != value ||
-            texelFetch(u_labels, local + ivec2(0, 1), 0).r != value ||
-            texelFetch(u_labels, local - ivec2(0, 1), 0).r != value
-          : labelAt(p + ivec2(1, 0)) != value || labelAt(p - ivec2(1, 0)) != value ||
-            labelAt(p + ivec2(0, 1)) != value || labelAt(p - ivec2(0, 1)) != value;
+        bool edge = texelFetch(u_labels, local + ivec2(1, 0), 0).r != value ||
+                    texelFetch(u_labels, local - ivec2(1, 0), 0).r != value ||
+                    texelFetch(u_labels, local + ivec2(0, 1), 0).r != value ||
+                    texelFetch(u_labels, local - ivec2(0, 1), 0).r != value;
         if (edge) color = mix(color, selected ? vec3(1.0, 0.1, 0.1) : vec3(1.0), u_outlineOpacity);
       }
     }

@@ -32,13 +32,9 @@ export async function waitForImage(page: Page) {
   await waitForLabels(page);
 }
 
+/** Wait until every tile on screen is loaded at its own level, labels included. */
 export async function waitForLabels(page: Page) {
-  await page.waitForFunction(() => {
-    const s = window.deepcellLabel;
-    if (!s) return false;
-    const { frame, feature } = s.display.getSnapshot().context;
-    return s.store.hasPlane(feature, frame);
-  });
+  await page.waitForFunction(() => window.deepcellLabel?.image.complete() === true);
 }
 
 /** Wait until every queued edit has been answered; returns the project version. */
@@ -104,16 +100,17 @@ export async function serverLabels(
   return { width, height, values, at: (x, y) => values[y * width + x] };
 }
 
-/** The browser's copy of the shown label frame. */
+/** The browser's copy of the shown label frame, read pixel by pixel from its label tiles. */
 export async function localLabels(page: Page): Promise<LabelFrame> {
   const { width, height, list } = await page.evaluate(() => {
     const s = window.deepcellLabel!;
     const { frame, feature } = s.display.getSnapshot().context;
-    return {
-      width: s.metadata.width,
-      height: s.metadata.height,
-      list: [...s.store.plane(feature, frame)!],
-    };
+    const { width, height } = s.metadata;
+    const list: number[] = [];
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) list.push(s.store.valueAt(feature, frame, x, y));
+    }
+    return { width, height, list };
   });
   const values = Int32Array.from(list);
   return { width, height, values, at: (x, y) => values[y * width + x] };

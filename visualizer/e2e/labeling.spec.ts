@@ -14,6 +14,7 @@ import {
   uploadThroughHome,
   valuesBySize,
   waitForImage,
+  waitForLabels,
   waitForSaved,
 } from './helpers';
 
@@ -234,12 +235,12 @@ test('frames, channels, display settings, help and themes', async ({ page }) => 
   const before = await canvasColorAt(page, 40, 30);
   await page.keyboard.press('d');
   await expect(page.getByTestId('frame-label')).toContainText('Frame 2 / 8');
-  await page.waitForFunction(() => window.deepcellLabel!.store.hasPlane(0, 1));
+  await waitForLabels(page);
   await page.keyboard.press('d');
   await page.keyboard.press('d');
   await page.keyboard.press('d');
   await expect(page.getByTestId('frame-label')).toContainText('Frame 5 / 8');
-  await page.waitForFunction(() => window.deepcellLabel!.store.hasPlane(0, 4));
+  await waitForLabels(page);
   // Cell 1 divided: its centre is background in frame 5.
   expect(await page.evaluate(() => window.deepcellLabel!.cellsAt(40, 30))).toEqual([]);
   expect(await canvasColorAt(page, 40, 30)).not.toEqual(before);

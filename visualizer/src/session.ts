@@ -1,10 +1,13 @@
-// One open project: creates the actors, owns the label copy and the renderer, and connects them.
+// One open project: creates the actors, owns the tiled image (pixels and label copy) and the
+// renderer, and connects them.
 // Components read the actors through selectors and call the methods here for gestures and keys.
 import { createActor, fromPromise, type Actor } from 'xstate';
 import * as api from './api/client';
-import { LabelStore, type Rect } from './data/labelStore';
+import type { LabelTiles, StoreChange } from './data/labelTiles';
 import { decodePatchValues } from './data/patches';
 import { StrokePreview } from './data/strokePreview';
+import { TiledImage, type TileStats } from './data/tiledImage';
+import type { Rect } from './data/tileGrid';
 import { actionForKey, type KeyActionId } from './keymap';
 import { annotationsMachine, findingTarget, nextFinding } from './machines/annotations';
 import { addCellsEdit, typeDisplayMachine, typeOpacity, type TypeEdit } from './machines/cellTypes';
@@ -19,11 +22,11 @@ import { toolMachine, type ToolEmitted } from './machines/tools';
 import { undoMachine } from './machines/undo';
 import { toImage, viewportMachine } from './machines/viewport';
 import { buildLookup, buildTypeLookup, withSelected, type Lookup } from './render/lookup';
-import { Renderer, type DisplayUniforms } from './render/renderer';
+import { MAX_LAYERS, Renderer, type DisplayUniforms } from './render/renderer';
 
 /** Actions that read the raw image take the channel shown. */
 const RAW_ACTIONS = new Set(['threshold', 'watershed', 'autofit']);
-const RAW_CACHE_FRAMES = 6;
+const PREVIEWED_ACTIONS = new Set(['brush', 'erase']);
 
 export function hexToRgb(hex: string): [number, number, number] {
   const n = parseInt(hex.replace('#', ''), 16);
@@ -75,7 +78,8 @@ function download(blob: Blob, name: string) {
 }
 
 export class ProjectSession {
-  readonly store: LabelStore;
+  readonly image: TiledImage;
+  readonly store: LabelTiles;
   readonly preview: StrokePreview;
   readonly viewport;
   readonly display;
@@ -94,11 +98,7 @@ export class ProjectSession {
   spaceHeld = false;
   firstImageShown = false;
 
-  private rawCache = new Map<number, Map<number, Float32Array>>();
-  private rawRequests = new Map<string, Promise<void>>();
-  private labelRequests = new Map<string, Promise<void>>();
   private applyChain: Promise<void> = Promise.resolve();
-  private maxValues = new Map<string, number>();
   private unsubscribers: (() => void)[] = [];
   private drag: {
     x: number;
@@ -111,7 +111,8 @@ export class ProjectSession {
 
   constructor(readonly metadata: api.ProjectMetadata) {
     const id = metadata.id;
-    this.store = new LabelStore(metadata.width, metadata.height, metadata.cells);
+    this.image = new TiledImage(metadata, (message) => this.notify('error', message));
+    this.store = this.image.labels;
     this.preview = new StrokePreview(metadata.width, metadata.height);
     this.annotations = createActor(annotationsMachine, {
       input: {
@@ -212,7 +213,14 @@ export class ProjectSession {
       this.editQueue.on('rejected', (event) => {
         const item: QueuedEdit = event.item;
         const what = item.kind === 'edit' ? item.request.action : item.kind;
-        this.notify('error', `${what} failed and was undone on screen: ${event.message}`);
+        // Only strokes are drawn before the server answers; other edits just did not happen.
+        const previewed = item.kind === 'edit' && PREVIEWED_ACTIONS.has(what);
+        this.notify(
+          'error',
+          previewed
+            ? `${what} failed and was undone on screen: ${event.message}`
+            : `${what} was refused: ${event.message}`,
+        );
       }),
     );
     on(this.editQueue.on('settled', (event) => this.settle(event.item)));
@@ -299,6 +307,7 @@ export class ProjectSession {
   dispose() {
     for (const stop of this.unsubscribers) stop();
     for (const actor of this.actors()) actor.stop();
+    this.image.dispose();
     this.renderer?.dispose();
     this.renderer = null;
   }
@@ -306,16 +315,56 @@ export class ProjectSession {
   // ---- rendering -------------------------------------------------------------------------------
 
   attachCanvas(canvas: HTMLCanvasElement) {
-    this.renderer = new Renderer(canvas);
-    this.renderer.setImage(this.metadata.width, this.metadata.height, this.metadata.channels);
-    this.renderer.onDraw = () => {
-      if (!this.firstImageShown && this.rawCache.get(this.current().frame)?.size) {
+    const renderer = new Renderer(canvas);
+    this.renderer = renderer;
+    renderer.setImageSize(this.metadata.width, this.metadata.height);
+    this.image.attach(renderer);
+    this.image.onChange = () => renderer.requestRender();
+    renderer.onDraw = () => {
+      // The first view is shown once every visible tile is drawn at its own level.
+      if (!this.firstImageShown && this.image.complete()) {
         this.firstImageShown = true;
         performance.mark('dcl:first-image');
       }
     };
     this.onDisplayChange(true);
     this.pushView();
+  }
+
+  /** Tile cache and loading figures, for tests and measurements. */
+  tileStats(): TileStats {
+    return this.image.stats();
+  }
+
+  /** The level-0 region on screen, cut to the image, in whole pixels. */
+  visibleRegion(): Rect {
+    const view = this.viewport.getSnapshot().context;
+    const x0 = Math.max(0, Math.floor(view.x));
+    const y0 = Math.max(0, Math.floor(view.y));
+    const x1 = Math.min(this.metadata.width, Math.ceil(view.x + view.canvasWidth / view.zoom));
+    const y1 = Math.min(this.metadata.height, Math.ceil(view.y + view.canvasHeight / view.zoom));
+    return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) };
+  }
+
+  /** Tell the tiled image what is on screen: view, frame, feature and shown channels. */
+  private pushTiles() {
+    if (!this.renderer) return;
+    const view = this.viewport.getSnapshot().context;
+    const { frame, feature } = this.current();
+    const layers = displayUniforms(this.display.getSnapshot().context, this.dark).layers;
+    this.image.show({
+      frame,
+      feature,
+      channels: layers.slice(0, MAX_LAYERS).map((l) => l.channel),
+      region: {
+        x: view.x,
+        y: view.y,
+        width: view.canvasWidth / view.zoom,
+        height: view.canvasHeight / view.zoom,
+      },
+      zoom: view.zoom,
+      devicePixelRatio: window.devicePixelRatio || 1,
+    });
   }
 
   setDark(dark: boolean) {
@@ -333,18 +382,14 @@ export class ProjectSession {
 
   private onDisplayChange(force = false) {
     const { frame, feature } = this.current();
-    const frameChanged = force || frame !== this.shownFrame;
-    if (frameChanged) {
+    if (force || frame !== this.shownFrame || feature !== this.shownFeature) {
       this.shownFrame = frame;
-      this.showRaw(frame);
-      void this.loadRaw(frame);
-    }
-    if (frameChanged || feature !== this.shownFeature) {
       this.shownFeature = feature;
-      this.showLabels();
-      void this.loadLabels(feature, frame);
+      this.refreshLookup();
+      this.refreshTypeLookup();
     }
     this.pushDisplay();
+    this.pushTiles();
   }
 
   private pushDisplay() {
@@ -361,6 +406,7 @@ export class ProjectSession {
       cssHeight: view.canvasHeight,
       devicePixelRatio: window.devicePixelRatio || 1,
     });
+    this.pushTiles();
   }
 
   private pushCursors() {
@@ -386,19 +432,6 @@ export class ProjectSession {
     this.renderer?.setCursors({ brush, box, seed });
   }
 
-  private showRaw(frame: number) {
-    const channels = this.rawCache.get(frame);
-    if (!channels || !this.renderer) return;
-    for (const [channel, data] of channels) this.renderer.setRawChannel(channel, data);
-  }
-
-  private showLabels() {
-    const { frame, feature } = this.current();
-    this.renderer?.setLabels(this.store.plane(feature, frame) ?? null);
-    this.refreshLookup();
-    this.refreshTypeLookup();
-  }
-
   /** Cell-type colours of the shown frame: rebuilt when types, their display or cells change. */
   refreshTypeLookup() {
     if (!this.renderer) return;
@@ -413,9 +446,8 @@ export class ProjectSession {
       this.renderer.setTypeLookup(null);
       return;
     }
-    const key = `${feature}/${frame}`;
     const cells = this.store.cellMap(feature, frame);
-    this.renderer.setTypeLookup(buildTypeLookup(cells, this.maxValues.get(key) ?? 0, types));
+    this.renderer.setTypeLookup(buildTypeLookup(cells, this.store.maxValue(feature, frame), types));
   }
 
   /** Colours per (feature, frame), rebuilt only when that frame's cells change. */
@@ -428,7 +460,7 @@ export class ProjectSession {
     const cells = this.store.cellMap(feature, frame);
     let base = this.lookups.get(key);
     if (!base) {
-      base = buildLookup(cells, this.maxValues.get(key) ?? 0);
+      base = buildLookup(cells, this.store.maxValue(feature, frame));
       this.lookups.set(key, base);
     }
     this.renderer.setLookup(
@@ -436,88 +468,14 @@ export class ProjectSession {
     );
   }
 
-  private onStoreChange(change: { kind: string; feature: number; frame: number; rect?: Rect }) {
+  private onStoreChange(change: StoreChange) {
     const { frame, feature } = this.current();
     if (change.frame !== frame || change.feature !== feature) return;
     if (change.kind === 'cells') {
       this.lookups.delete(`${feature}/${frame}`);
       this.refreshLookup();
       this.refreshTypeLookup();
-    } else if (change.rect) {
-      this.renderer?.updateLabels(this.store.plane(feature, frame)!, change.rect);
-    } else {
-      this.showLabels();
     }
-  }
-
-  // ---- pixel loading ---------------------------------------------------------------------------
-
-  private loadRaw(frame: number): Promise<void> {
-    const key = `${frame}`;
-    const existing = this.rawRequests.get(key);
-    if (existing) return existing;
-    const promise = (async () => {
-      let channels = this.rawCache.get(frame);
-      if (!channels) {
-        channels = new Map();
-        this.rawCache.set(frame, channels);
-      }
-      const loads = Array.from({ length: this.metadata.channels }, async (_x, channel) => {
-        const plane = await api.getRaw(this.metadata.id, frame, channel);
-        channels.set(channel, plane.data as Float32Array);
-        if (this.current().frame === frame)
-          this.renderer?.setRawChannel(channel, plane.data as Float32Array);
-      });
-      try {
-        await Promise.all(loads);
-      } catch (error) {
-        this.rawRequests.delete(key);
-        this.notify('error', `Could not load frame ${frame}: ${(error as Error).message}`);
-      }
-      this.trimRawCache(frame);
-    })();
-    this.rawRequests.set(key, promise);
-    return promise;
-  }
-
-  private trimRawCache(keep: number) {
-    for (const frame of this.rawCache.keys()) {
-      if (this.rawCache.size <= RAW_CACHE_FRAMES) break;
-      if (frame === keep || frame === this.current().frame) continue;
-      this.rawCache.delete(frame);
-      this.rawRequests.delete(`${frame}`);
-    }
-  }
-
-  private loadLabels(feature: number, frame: number): Promise<void> {
-    const key = `${feature}/${frame}`;
-    if (this.store.hasPlane(feature, frame)) return Promise.resolve();
-    const existing = this.labelRequests.get(key);
-    if (existing) return existing;
-    const promise = (async () => {
-      try {
-        const plane = await api.getLabels(this.metadata.id, feature, frame);
-        const data = plane.data as Int32Array;
-        let max = 0;
-        for (let i = 0; i < data.length; i++) if (data[i] > max) max = data[i];
-        this.maxValues.set(key, max);
-        this.lookups.delete(key);
-        this.store.setPlane(feature, frame, data);
-        const known = this.editQueue.getSnapshot().context.version;
-        // Edits that landed while the plane was on its way are not in it: fetch it again.
-        if (plane.version !== undefined && plane.version < known) {
-          this.labelRequests.delete(key);
-          this.store.forgetPlane(feature, frame);
-          await this.loadLabels(feature, frame);
-        }
-      } catch (error) {
-        this.notify('error', `Could not load labels: ${(error as Error).message}`);
-      } finally {
-        this.labelRequests.delete(key);
-      }
-    })();
-    this.labelRequests.set(key, promise);
-    return promise;
   }
 
   // ---- edits -----------------------------------------------------------------------------------
@@ -525,16 +483,8 @@ export class ProjectSession {
   private async applyRecords(records: api.EditRecord[]) {
     for (const record of records) {
       for (const patch of record.patches ?? []) {
-        if (!this.store.hasPlane(patch.feature, patch.frame)) continue;
         try {
           const values = await decodePatchValues(patch.data, patch.width * patch.height);
-          const key = `${patch.feature}/${patch.frame}`;
-          let max = this.maxValues.get(key) ?? 0;
-          for (let i = 0; i < values.length; i++) if (values[i] > max) max = values[i];
-          if (max !== this.maxValues.get(key)) {
-            this.maxValues.set(key, max);
-            this.lookups.delete(key);
-          }
           this.store.applyPatch(patch, values);
         } catch (error) {
           this.notify(
@@ -554,17 +504,19 @@ export class ProjectSession {
   private settle(item: QueuedEdit) {
     this.applyChain = this.applyChain.then(() => {
       const rect = this.preview.remove(item.id);
-      if (rect) this.renderer?.updateOverlay(this.preview.mask, rect);
+      if (rect) this.renderer?.updateOverlay(this.preview, rect);
     });
   }
 
   /** Queue an edit of the shown frame and feature. */
   sendEdit(action: string, args: Record<string, unknown>) {
     const { frame, feature, channel } = this.display.getSnapshot().context;
-    const fullArgs = RAW_ACTIONS.has(action) ? { channel, ...args } : args;
+    let fullArgs = RAW_ACTIONS.has(action) ? { channel, ...args } : args;
+    // A flood of the background stays inside what is on screen.
+    if (action === 'flood') fullArgs = { ...fullArgs, region: this.visibleRegion() };
     const queue = this.editQueue.getSnapshot().context;
     const id = queue.nextId;
-    if (action === 'brush' || action === 'erase') this.preview.rename('stroke', id);
+    if (PREVIEWED_ACTIONS.has(action)) this.preview.rename('stroke', id);
     this.editQueue.send({
       type: 'ENQUEUE',
       edit: {
@@ -589,7 +541,7 @@ export class ProjectSession {
         // Drawn now, in this frame; the server's patch replaces it.
         const rect = this.preview.extend('stroke', event);
         if (rect) {
-          this.renderer?.updateOverlay(this.preview.mask, rect);
+          this.renderer?.updateOverlay(this.preview, rect);
           this.renderer?.render();
         }
         break;

@@ -32,6 +32,8 @@ export interface Finding {
   message: string;
 }
 
+export type ProjectStatus = 'ready' | 'building' | 'failed';
+
 export interface ProjectMetadata {
   id: string;
   name: string;
@@ -45,6 +47,15 @@ export interface ProjectMetadata {
   feature_names: string[];
   channel_ranges?: [number, number][];
   tile_size?: number;
+  /** Side of the browser's tiles at every pyramid level. */
+  view_tile_size?: number;
+  /** Pyramid levels; level 0 is full resolution, each next one half the size (rounded up). */
+  levels?: number;
+  status?: ProjectStatus;
+  /** 0..1 while the project is being prepared. */
+  progress?: number;
+  /** What is being done while building; why it failed when failed. */
+  status_message?: string;
   version: number;
   cells: CellEntry[];
   divisions: Division[];
@@ -204,14 +215,6 @@ export function createProject(
 
 export const getProject = (id: string) => json<ProjectMetadata>(base(id));
 
-export interface PixelPlane {
-  height: number;
-  width: number;
-  dtype: string;
-  data: Float32Array | Int32Array;
-  version?: number;
-}
-
 /** Convert any numpy dtype's bytes into what the textures take: float32 for raw, int32 for labels. */
 export function decodePlane(buffer: ArrayBuffer, dtype: string): Float32Array | Int32Array {
   switch (dtype) {
@@ -240,22 +243,69 @@ export function decodePlane(buffer: ArrayBuffer, dtype: string): Float32Array | 
   }
 }
 
-async function plane(url: string): Promise<PixelPlane> {
-  const response = await request(url);
+function shapeOf(response: Response): [number, number] {
   const [height, width] = (response.headers.get('X-Shape') ?? '0,0').split(',').map(Number);
-  const dtype = response.headers.get('X-Dtype') ?? 'uint8';
-  const version = response.headers.get('X-Version');
-  const data = decodePlane(await response.arrayBuffer(), dtype);
-  return { height, width, dtype, data, version: version === null ? undefined : Number(version) };
+  return [height, width];
 }
 
-export const getRaw = (id: string, frame: number, channel: number) =>
-  plane(`${base(id)}/raw/${frame}/${channel}`);
+export interface RawTile {
+  height: number;
+  width: number;
+  data: Float32Array;
+}
 
-export async function getLabels(id: string, feature: number, frame: number): Promise<PixelPlane> {
-  const result = await plane(`${base(id)}/labels/${feature}/${frame}`);
-  if (!(result.data instanceof Int32Array)) result.data = Int32Array.from(result.data);
-  return result;
+/** One channel of a view tile at a pyramid level, as float32 for the texture. */
+export async function getRawTile(
+  id: string,
+  frame: number,
+  channel: number,
+  tile: { level: number; ty: number; tx: number },
+  signal?: AbortSignal,
+): Promise<RawTile> {
+  const url = `${base(id)}/raw/${frame}/${channel}/levels/${tile.level}/tiles/${tile.ty}/${tile.tx}`;
+  const response = await request(url, { signal });
+  const [height, width] = shapeOf(response);
+  const dtype = response.headers.get('X-Dtype') ?? 'uint8';
+  const data = decodePlane(await response.arrayBuffer(), dtype);
+  return { height, width, data: data instanceof Float32Array ? data : Float32Array.from(data) };
+}
+
+export interface LabelTile {
+  height: number;
+  width: number;
+  data: Int32Array;
+  /** The tile's version (its ETag), for asking later whether it changed. */
+  etag: string | null;
+}
+
+/**
+ * Labels of a view tile at a pyramid level. With `etag`, answers null when the tile is unchanged.
+ */
+export async function getLabelTile(
+  id: string,
+  feature: number,
+  frame: number,
+  tile: { level: number; ty: number; tx: number },
+  signal?: AbortSignal,
+  etag?: string | null,
+): Promise<LabelTile | null> {
+  const url = `${base(id)}/labels/${feature}/${frame}/levels/${tile.level}/tiles/${tile.ty}/${tile.tx}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { signal, headers: etag ? { 'If-None-Match': etag } : {} });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new NetworkError();
+  }
+  if (response.status === 304) return null;
+  if (!response.ok) throw await errorFrom(response);
+  const [height, width] = shapeOf(response);
+  return {
+    height,
+    width,
+    data: new Int32Array(await response.arrayBuffer()),
+    etag: response.headers.get('ETag'),
+  };
 }
 
 export const postEdit = (id: string, edit: EditRequest) =>

@@ -1,7 +1,8 @@
-// The local preview of brush and eraser strokes: a mask the size of the image in which each
-// pending stroke is drawn at once, until the server's patch replaces it.
-import type { Rect } from './labelStore';
+// The local preview of brush and eraser strokes: masks in level-0 squares of the view-tile size,
+// made only where strokes are, in which each pending stroke is drawn at once until the server's
+// patch replaces it.
 import type { Point } from '../machines/tools';
+import { union, VIEW_TILE_SIZE, type Rect } from './tileGrid';
 
 export const PAINT = 1;
 export const ERASE = 2;
@@ -12,20 +13,48 @@ export interface PreviewStroke {
   erase: boolean;
 }
 
+export interface MaskTile {
+  x: number;
+  y: number;
+  mask: Uint8Array;
+}
+
 export class StrokePreview {
-  readonly mask: Uint8Array;
+  /** Masks by "row/column" of their square; a square without strokes has none. */
+  readonly tiles = new Map<string, MaskTile>();
   private strokes = new Map<string | number, PreviewStroke>();
 
   constructor(
     readonly width: number,
     readonly height: number,
-  ) {
-    this.mask = new Uint8Array(width * height);
+    readonly size = VIEW_TILE_SIZE,
+  ) {}
+
+  /** The preview value at a level-0 pixel (0 none, 1 paint, 2 erase). */
+  at(x: number, y: number): number {
+    const { size } = this;
+    const tile = this.tiles.get(`${Math.floor(y / size)}/${Math.floor(x / size)}`);
+    return tile ? tile.mask[(y - tile.y) * size + (x - tile.x)] : 0;
+  }
+
+  private set(x: number, y: number, value: number) {
+    const { size } = this;
+    const key = `${Math.floor(y / size)}/${Math.floor(x / size)}`;
+    let tile = this.tiles.get(key);
+    if (!tile) {
+      tile = {
+        x: Math.floor(x / size) * size,
+        y: Math.floor(y / size) * size,
+        mask: new Uint8Array(size * size),
+      };
+      this.tiles.set(key, tile);
+    }
+    tile.mask[(y - tile.y) * size + (x - tile.x)] = value;
   }
 
   /** Draw discs of radius `size` along a stroke; returns the rectangle that changed. */
   draw(stroke: PreviewStroke): Rect | null {
-    const { width, height, mask } = this;
+    const { width, height } = this;
     const r = stroke.size;
     const value = stroke.erase ? ERASE : PAINT;
     let bounds: Rect | null = null;
@@ -37,7 +66,7 @@ export class StrokePreview {
       if (x0 > x1 || y0 > y1) return;
       for (let y = y0; y <= y1; y++) {
         for (let x = x0; x <= x1; x++) {
-          if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) mask[y * width + x] = value;
+          if ((x - cx) ** 2 + (y - cy) ** 2 <= r * r) this.set(x, y, value);
         }
       }
       bounds = union(bounds, { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 });
@@ -79,9 +108,8 @@ export class StrokePreview {
     this.strokes.delete(key);
     const bounds = strokeBounds(stroke, this.width, this.height);
     if (!bounds) return null;
-    for (let y = bounds.y; y < bounds.y + bounds.height; y++) {
-      this.mask.fill(0, y * this.width + bounds.x, y * this.width + bounds.x + bounds.width);
-    }
+    // Squares are cleared whole and the remaining strokes drawn again.
+    this.tiles.clear();
     for (const other of this.strokes.values()) this.draw(other);
     return bounds;
   }
@@ -89,18 +117,6 @@ export class StrokePreview {
   get pending(): number {
     return this.strokes.size;
   }
-}
-
-function union(a: Rect | null, b: Rect): Rect {
-  if (!a) return b;
-  const x = Math.min(a.x, b.x);
-  const y = Math.min(a.y, b.y);
-  return {
-    x,
-    y,
-    width: Math.max(a.x + a.width, b.x + b.width) - x,
-    height: Math.max(a.y + a.height, b.y + b.height) - y,
-  };
 }
 
 function strokeBounds(stroke: PreviewStroke, width: number, height: number): Rect | null {

@@ -1,4 +1,5 @@
-// Loading a project's metadata: the first thing the project page waits for.
+// Loading a project's metadata: the first thing the project page waits for. A project still being
+// prepared on the server is asked for again every second until it is ready (or has failed).
 import { assign, fromPromise, setup } from 'xstate';
 import type { ProjectMetadata } from '../api/client';
 
@@ -8,11 +9,22 @@ export interface ProjectContext {
   error: string | null;
 }
 
+export const BUILD_POLL_MS = 1000;
+
+function statusOf(event: unknown) {
+  return (event as { output?: ProjectMetadata }).output?.status ?? 'ready';
+}
+
 export const projectMachine = setup({
   types: {
     context: {} as ProjectContext,
     events: {} as { type: 'RETRY' },
     input: {} as { projectId: string },
+  },
+  delays: { buildPoll: BUILD_POLL_MS },
+  guards: {
+    building: ({ event }) => statusOf(event) === 'building',
+    buildFailed: ({ event }) => statusOf(event) === 'failed',
   },
   actors: {
     load: fromPromise<ProjectMetadata, { projectId: string }>(async () => {
@@ -33,10 +45,22 @@ export const projectMachine = setup({
       invoke: {
         src: 'load',
         input: ({ context }) => ({ projectId: context.projectId }),
-        onDone: {
-          target: 'ready',
-          actions: assign({ metadata: ({ event }) => event.output, error: null }),
-        },
+        onDone: [
+          {
+            guard: 'building',
+            target: 'building',
+            actions: assign({ metadata: ({ event }) => event.output, error: null }),
+          },
+          {
+            guard: 'buildFailed',
+            target: 'buildFailed',
+            actions: assign({ metadata: ({ event }) => event.output, error: null }),
+          },
+          {
+            target: 'ready',
+            actions: assign({ metadata: ({ event }) => event.output, error: null }),
+          },
+        ],
         onError: {
           target: 'failed',
           actions: assign({
@@ -46,6 +70,8 @@ export const projectMachine = setup({
         },
       },
     },
+    building: { after: { buildPoll: 'loading' } },
+    buildFailed: {},
     ready: {},
     failed: { on: { RETRY: 'loading' } },
   },

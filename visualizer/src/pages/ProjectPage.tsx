@@ -7,6 +7,7 @@ import {
   Button,
   CircularProgress,
   Divider,
+  LinearProgress,
   Slider,
   Stack,
   Toolbar,
@@ -31,6 +32,7 @@ import { ToolPanel } from '../components/ToolPanel';
 import { keyName, shortcutFor, type KeyActionId } from '../keymap';
 import { projectMachine } from '../machines/project';
 import { ProjectSession } from '../session';
+import type { TileStats } from '../data/tiledImage';
 
 const loadingMachine = projectMachine.provide({
   actors: { load: fromPromise(({ input }) => getProject(input.projectId)) },
@@ -40,6 +42,8 @@ declare global {
   interface Window {
     /** The open project, for tests and debugging from the console. */
     deepcellLabel?: ProjectSession;
+    /** Figures of the open project's tile cache and loading, for tests and measurements. */
+    __deepcellDebug?: { tiles: () => TileStats };
   }
 }
 
@@ -228,17 +232,22 @@ export function ProjectPage({
   pageHandlers?: Partial<Record<KeyActionId, () => void>>;
 }) {
   const [state, send] = useMachine(loadingMachine, { input: { projectId } });
-  const metadata = state.context.metadata;
+  const ready = state.matches('ready');
+  const metadata = ready ? state.context.metadata : null;
   const [session, setSession] = useState<ProjectSession | null>(null);
 
   useEffect(() => {
     if (!metadata) return;
     const created = new ProjectSession(metadata);
     window.deepcellLabel = created;
+    window.__deepcellDebug = { tiles: () => created.tileStats() };
     setSession(created);
     return () => {
       created.dispose();
-      if (window.deepcellLabel === created) delete window.deepcellLabel;
+      if (window.deepcellLabel === created) {
+        delete window.deepcellLabel;
+        delete window.__deepcellDebug;
+      }
     };
   }, [metadata]);
 
@@ -262,7 +271,43 @@ export function ProjectPage({
       </Box>
     );
   }
-  if (!session) {
+  const building = state.context.metadata;
+  if (state.matches('buildFailed') && building) {
+    return (
+      <Box sx={{ p: 4 }}>
+        <Alert severity="error" data-testid="build-failed">
+          Project {building.name || projectId} could not be prepared:{' '}
+          {building.status_message || 'no reason given'}
+        </Alert>
+        <Button href="/" sx={{ mt: 2 }} data-testid="build-failed-home">
+          Back to the home page
+        </Button>
+      </Box>
+    );
+  }
+  if (!ready && building?.status === 'building') {
+    const percent = Math.round((building.progress ?? 0) * 100);
+    return (
+      <Box sx={{ p: 4, maxWidth: 560 }} data-testid="building">
+        <Typography variant="h6">Preparing {building.name || projectId}…</Typography>
+        <LinearProgress
+          variant="determinate"
+          value={percent}
+          sx={{ my: 2 }}
+          data-testid="build-progress"
+          aria-label="Preparation progress"
+        />
+        <Typography data-testid="build-status">
+          {percent}% {building.status_message ? `— ${building.status_message}` : ''}
+        </Typography>
+        <Typography variant="body2" sx={{ mt: 1, opacity: 0.7 }}>
+          Large images are cut into tiles at several resolutions first; the project opens by itself
+          when this is done.
+        </Typography>
+      </Box>
+    );
+  }
+  if (!session || !ready) {
     return (
       <Box sx={{ p: 4, display: 'flex', gap: 2, alignItems: 'center' }}>
         <CircularProgress size={24} />

@@ -1,7 +1,6 @@
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodePlane } from '../../src/api/client';
-import { LabelStore } from '../../src/data/labelStore';
 import { decodePatchValues } from '../../src/data/patches';
 import { StrokePreview } from '../../src/data/strokePreview';
 import { buildLookup, withSelected } from '../../src/render/lookup';
@@ -12,35 +11,6 @@ describe('label data', () => {
     const data = deflateSync(Buffer.from(values.buffer)).toString('base64');
     expect([...(await decodePatchValues(data, 4))]).toEqual([0, 7, 7, 123456]);
     await expect(decodePatchValues(data, 5)).rejects.toThrow(/expected 5/);
-  });
-
-  it('reads the cells under a pixel from the copy and applies patches and cell changes', () => {
-    const store = new LabelStore(4, 3, [
-      { value: 1, cell: 1, t: 0, c: 0 },
-      { value: 3, cell: 1, t: 0, c: 0 },
-      { value: 3, cell: 2, t: 0, c: 0 },
-    ]);
-    const changes: string[] = [];
-    store.subscribe((c) => changes.push(c.kind));
-    store.setPlane(0, 0, new Int32Array([0, 1, 1, 0, 0, 3, 3, 0, 0, 0, 0, 0]));
-    expect(store.cellsAt(0, 0, 1.5, 0.2)).toEqual([1]);
-    expect(store.cellsAt(0, 0, 2, 1)).toEqual([1, 2]);
-    expect(store.cellsAt(0, 0, -1, 1)).toEqual([]);
-    store.applyPatch(
-      { feature: 0, frame: 0, x: 1, y: 1, width: 2, height: 2, data: '' },
-      new Int32Array([5, 5, 5, 0]),
-    );
-    expect(store.valueAt(0, 0, 1, 2)).toBe(5);
-    expect(store.valueAt(0, 0, 2, 2)).toBe(0);
-    expect(store.valueAt(0, 0, 3, 1)).toBe(0);
-    store.applyCellChanges([
-      { t: 0, c: 0, value: 5, cells: [9] },
-      { t: 0, c: 0, value: 3, cells: [] },
-    ]);
-    expect(store.cellsAt(0, 0, 1, 1)).toEqual([9]);
-    expect(store.allCells(0)).toEqual([1, 9]);
-    expect(store.maxCell(0)).toBe(9);
-    expect(changes).toEqual(['pixels', 'pixels', 'cells']);
   });
 
   it('converts each pixel type for the textures', () => {
@@ -61,12 +31,12 @@ describe('label data', () => {
       erase: false,
     });
     expect(rect).toEqual({ x: 1, y: 1, width: 9, height: 3 });
-    expect(preview.mask[2 * 20 + 5]).toBe(1);
+    expect(preview.at(5, 2)).toBe(1);
     preview.rename('stroke', 4);
     preview.extend(5, { points: [[15, 7]], size: 0, erase: true });
     preview.remove(4);
-    expect(preview.mask[2 * 20 + 5]).toBe(0);
-    expect(preview.mask[7 * 20 + 15]).toBe(2);
+    expect(preview.at(5, 2)).toBe(0);
+    expect(preview.at(15, 7)).toBe(2);
     expect(preview.pending).toBe(1);
   });
 

@@ -14,7 +14,7 @@ VIEW = 512
 
 
 def reference_level(plane: np.ndarray, level: int) -> np.ndarray:
-    """Level `level` by the contract's definition, computed the plain way (in float64)."""
+    """Level `level` as docs/API.md defines it, computed the plain way (in float64)."""
     current = plane
     for _ in range(level):
         height, width = current.shape

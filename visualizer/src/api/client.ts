@@ -320,7 +320,10 @@ export const redo = (id: string, baseVersion: number) =>
 export const getEditsSince = (id: string, version: number) =>
   json<EditResponse>(`${base(id)}/edits?since=${version}`);
 
-export async function downloadExport(id: string, format: 'zip' | 'npz' | 'ome-zarr' = 'zip'): Promise<Blob> {
+export async function downloadExport(
+  id: string,
+  format: 'zip' | 'npz' | 'ome-zarr' = 'zip',
+): Promise<Blob> {
   const response = await request(`${base(id)}/export?format=${format}`);
   return response.blob();
 }

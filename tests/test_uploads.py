@@ -153,6 +153,28 @@ def test_labels_from_an_upload_and_a_failed_creation_keeps_the_upload(app, clien
     assert counts(app) == (before[0] + 1, before[1] - 2)
 
 
+def test_an_upload_makes_one_project_even_when_two_requests_use_it(app, client):
+    image = noisy_image(20, 30, seed=2)
+    upload = upload_all(client, tiff_bytes(image), "raw.tif")
+    with app.app_context():  # another request is making a project from it right now
+        db.session.get(Upload, upload["id"]).in_use = True
+        db.session.commit()
+    before = counts(app)
+    second = client.post(
+        "/api/projects", data={"images_upload": upload["id"]}, content_type="multipart/form-data"
+    )
+    assert_refused(second, 409, "already being made into a project")
+    assert counts(app) == before
+    with app.app_context():  # that request failed and gave it back
+        db.session.get(Upload, upload["id"]).in_use = False
+        db.session.commit()
+    again = client.post(
+        "/api/projects", data={"images_upload": upload["id"]}, content_type="multipart/form-data"
+    )
+    assert again.status_code == 201, again.get_json()
+    np.testing.assert_array_equal(raw_frame(client, again.get_json()["id"]), image)
+
+
 def assert_refused(response, status: int, *words: str) -> None:
     assert response.status_code == status, (response.status_code, response.get_data()[:300])
     message = response.get_json()["error"]

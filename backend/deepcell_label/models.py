@@ -207,6 +207,8 @@ class Upload(db.Model):
     storage_handle: Mapped[str] = mapped_column(String(1024), default="")
     # True once the chunks were joined into one object (S3 completes the multipart upload once).
     assembled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # True while a request creates a project from it: an upload makes one project.
+    in_use: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Last time a chunk arrived; uploads idle longer than UPLOAD_MAX_AGE_HOURS are removed.
     updated: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -277,9 +277,11 @@ def _ranges(indices: list[int]) -> str:
 
 
 def _assembled(upload_id: str, field: str) -> Upload:
-    """The upload with its chunks joined into one stored object; refused when chunks are missing.
+    """The upload with its chunks joined into one stored object, taken for this request;
+    refused when chunks are missing or another request is making a project from it.
 
-    The row is locked while joining, so two requests using the same upload join it once.
+    The row is locked while joining, so two requests using the same upload join it once, and
+    only one of them takes it (:func:`release` gives it back if the creation fails).
     """
     upload = get_upload(upload_id)
     upload = db.session.scalars(
@@ -288,6 +290,12 @@ def _assembled(upload_id: str, field: str) -> Upload:
         .with_for_update()
         .execution_options(populate_existing=True)  # another process may have joined it
     ).one()
+    if upload.in_use:
+        db.session.rollback()
+        raise ConflictError(
+            f"The upload given as '{field}' ({upload.name}) is already being made into a project "
+            "by another request. Wait for that project, or upload the file again."
+        )
     if not upload.assembled:
         present = set(received(upload))
         missing = [i for i in range(chunk_count(upload)) if i not in present]
@@ -301,26 +309,41 @@ def _assembled(upload_id: str, field: str) -> Upload:
         storage().finish_parts(data_key(upload.id), upload.storage_handle)
         upload.assembled = True
         upload.updated = utcnow()
+    upload.in_use = True
     db.session.commit()
     return upload
+
+
+def release(upload_ids: list[str]) -> None:
+    """Give back uploads this request took, after its creation failed (to try again)."""
+    db.session.rollback()
+    for upload_id in dict.fromkeys(upload_ids):
+        upload = db.session.get(Upload, upload_id)
+        if upload is not None:
+            upload.in_use = False
+    db.session.commit()
 
 
 def upload_source(stack: ExitStack, upload_id: str, field: str) -> Source:
     """A finished upload as a temporary local file for project creation: a second link to the
     stored file when storage is a local folder, else a streamed copy."""
     upload = _assembled(upload_id, field)
-    path, _ = stack.enter_context(temporary_file())
-    stored = storage().local_path(data_key(upload.id))
-    if stored is not None:
-        path.unlink()
-        try:
-            os.link(stored, path)
-            return Source(path, upload.name, "upload")
-        except OSError:  # another file system: copy it
-            pass
-    with path.open("wb") as copy:
-        storage().get_file(data_key(upload.id), copy)
-    return Source(path, upload.name, "upload")
+    try:
+        path, _ = stack.enter_context(temporary_file())
+        stored = storage().local_path(data_key(upload.id))
+        if stored is not None:
+            path.unlink()
+            try:
+                os.link(stored, path)
+                return Source(path, upload.name, "upload")
+            except OSError:  # another file system: copy it
+                pass
+        with path.open("wb") as copy:
+            storage().get_file(data_key(upload.id), copy)
+        return Source(path, upload.name, "upload")
+    except BaseException:
+        release([upload.id])
+        raise
 
 
 def discard_used(upload_ids: list[str]) -> None:

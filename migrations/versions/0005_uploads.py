@@ -24,6 +24,7 @@ def upgrade():
     sa.Column('chunk_size', sa.Integer(), nullable=False),
     sa.Column('storage_handle', sa.String(length=1024), nullable=False),
     sa.Column('assembled', sa.Boolean(), nullable=False),
+    sa.Column('in_use', sa.Boolean(), nullable=False),
     sa.Column('created', sa.DateTime(), nullable=False),
     sa.Column('updated', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id')

@@ -19,16 +19,20 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 @projects.post("")
 def create():
-    with ExitStack() as stack:
-        images = source(stack, "images", ("images_url",), True, "images_upload")
-        labels = source(stack, "labels", ("labels_url",), False, "labels_upload")
-        project = service.create_project(
-            images,
-            labels,
-            axes_field("axes"),
-            axes_field("labels_axes"),
-            (request.form.get("name") or "").strip() or None,
-        )
+    try:
+        with ExitStack() as stack:
+            images = source(stack, "images", ("images_url",), True, "images_upload")
+            labels = source(stack, "labels", ("labels_url",), False, "labels_upload")
+            project = service.create_project(
+                images,
+                labels,
+                axes_field("axes"),
+                axes_field("labels_axes"),
+                (request.form.get("name") or "").strip() or None,
+            )
+    except BaseException:
+        uploads.release(used_uploads())
+        raise
     # An upload is used once; after a failed creation it stays, to try again with other axes.
     uploads.discard_used(used_uploads())
     return jsonify(service.metadata(project)), 201 if project.status == "ready" else 202

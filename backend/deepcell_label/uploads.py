@@ -315,13 +315,23 @@ def _assembled(upload_id: str, field: str) -> Upload:
 
 
 def release(upload_ids: list[str]) -> None:
-    """Give back uploads this request took, after its creation failed (to try again)."""
-    db.session.rollback()
-    for upload_id in dict.fromkeys(upload_ids):
-        upload = db.session.get(Upload, upload_id)
-        if upload is not None:
-            upload.in_use = False
-    db.session.commit()
+    """Give back uploads this request took, after its creation failed (to try again).
+
+    Called while the creation's own error is on its way to the user: a failure here is logged,
+    not raised over it (the upload then stays taken until it expires).
+    """
+    if not upload_ids:
+        return
+    try:
+        db.session.rollback()
+        for upload_id in dict.fromkeys(upload_ids):
+            upload = db.session.get(Upload, upload_id)
+            if upload is not None:
+                upload.in_use = False
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not give back uploads %s", upload_ids)
 
 
 def upload_source(stack: ExitStack, upload_id: str, field: str) -> Source:

@@ -55,6 +55,8 @@ class RawPlanes(Protocol):
 
     def plane(self, frame: int, channel: int) -> np.ndarray: ...
 
+    def close(self) -> None: ...
+
 
 @dataclass
 class ArrayPlanes:
@@ -73,6 +75,9 @@ class ArrayPlanes:
     def plane(self, frame: int, channel: int) -> np.ndarray:
         return self.array[frame, :, :, channel]
 
+    def close(self) -> None:
+        pass
+
 
 @dataclass
 class Job:
@@ -85,7 +90,7 @@ class Job:
     labels: RawPlanes  # (frames, height, width, features); planes are int32
     levels: int
     originals: list[tuple[str, Path]] = field(default_factory=list)  # (name, file)
-    channel_ranges: list[list[float]] = field(default_factory=list)
+    channel_ranges: dict[int, list[float]] = field(default_factory=dict)  # channel: [low, high]
 
 
 def _plane_range(values: np.ndarray) -> tuple[float, float] | None:
@@ -97,18 +102,13 @@ def _plane_range(values: np.ndarray) -> tuple[float, float] | None:
 
 
 def _add_range(job: Job, channel: int, found: tuple[float, float] | None) -> None:
-    while len(job.channel_ranges) <= channel:
-        job.channel_ranges.append([])
-    if found is None:
-        return
-    kept = job.channel_ranges[channel]
-    job.channel_ranges[channel] = (
-        [min(kept[0], found[0]), max(kept[1], found[1])] if kept else list(found)
-    )
+    if found is not None:
+        low, high = job.channel_ranges.get(channel, found)
+        job.channel_ranges[channel] = [min(low, found[0]), max(high, found[1])]
 
 
 def _finished_ranges(job: Job) -> list[list[float]]:
-    return [kept or [0.0, 1.0] for kept in job.channel_ranges]
+    return [job.channel_ranges.get(channel, [0.0, 1.0]) for channel in range(job.raw.shape[-1])]
 
 
 def _cell_map(cells: list[dict] | None, feature: int, frame: int) -> dict[int, set[int]] | None:
@@ -266,7 +266,7 @@ def _store_objects(job: Job, store: Storage, progress: Progress) -> None:
         store.put(f"{prefix}spots.json", json.dumps(job.data.spots).encode())
 
 
-def _label_planes(job: Job):
+def _label_frames(job: Job) -> list[tuple[int, int]]:
     frames, _, _, features = job.labels.shape
     return [(feature, frame) for feature in range(features) for frame in range(frames)]
 
@@ -338,6 +338,9 @@ class LabelFilePlanes:
     def plane(self, frame: int, feature: int) -> np.ndarray:
         return label_dtype(self.planes.plane(frame, feature))
 
+    def close(self) -> None:
+        self.planes.close()
+
 
 def _label_planes_of(
     labels: Source, labels_axes: str | None, raw: PlaneImages
@@ -408,7 +411,7 @@ def _build_here(job: Job, project: Project) -> None:
     try:
         _store_objects(job, store, progress)
         rows = LabelRows()
-        for feature, frame in _label_planes(job):
+        for feature, frame in _label_frames(job):
             plane_rows = label_rows(job, feature, frame)
             for name in ("tiles", "values", "checkpoints", "overviews"):
                 getattr(rows, name).extend(getattr(plane_rows, name))
@@ -463,6 +466,9 @@ def _start_in_background(job: Job, project: Project, originals: list[tuple[str, 
 
 
 def _remove_files(job: Job) -> None:
+    """Close the planes read from the build's files, and remove the files."""
+    for planes in (job.raw, job.labels):
+        planes.close()
     for _, path in job.originals:
         path.unlink(missing_ok=True)
 
@@ -526,7 +532,7 @@ def _build_in_background(app: Flask, job: Job) -> None:
             _store_objects(job, storage(), progress)
             _checkpoint(app, "labels", job.project_id, progress)
             max_cell = 0
-            planes = _label_planes(job)
+            planes = _label_frames(job)
             for number, (feature, frame) in enumerate(planes, 1):
                 rows = label_rows(job, feature, frame)
                 max_cell = max(max_cell, rows.max_cell)

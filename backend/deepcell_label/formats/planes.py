@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -54,22 +54,39 @@ class PlaneLayout:
 
 @dataclass
 class PlaneImages:
-    """An image file read plane by plane; ``shape`` is (frames, height, width, channels)."""
+    """An image file read plane by plane; ``shape`` is (frames, height, width, channels).
+
+    The file stays open between reads (its page list is parsed once), and the last page read is
+    kept, so the channels of one page (e.g. RGB samples) are decoded once. :meth:`close` ends it.
+    """
 
     path: Path
     shape: tuple[int, int, int, int]
     dtype: np.dtype
     channel_names: list[str]
     layout: PlaneLayout
+    _tif: tifffile.TiffFile | None = field(default=None, repr=False)
+    _page: tuple[int, np.ndarray] | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
         return math.prod(self.shape)
 
+    def _pixels(self, page_number: int) -> np.ndarray:
+        if self._page is None or self._page[0] != page_number:
+            if self._tif is None:
+                self._tif = tifffile.TiffFile(self.path)
+            self._page = (page_number, self._tif.series[0].pages[page_number].asarray())
+        return self._page[1]
+
+    def close(self) -> None:
+        if self._tif is not None:
+            self._tif.close()
+        self._tif = self._page = None
+
     def plane(self, frame: int, channel: int) -> np.ndarray:
         page_number, samples = self.layout.locate(frame, channel)
-        with tifffile.TiffFile(self.path) as tif:
-            pixels = tif.series[0].pages[page_number].asarray()
+        pixels = self._pixels(page_number)
         page_axes = self.layout.page_axes
         if pixels.ndim != len(page_axes):
             pixels = pixels.reshape([n for n in pixels.shape if n > 1] or pixels.shape)

@@ -193,13 +193,13 @@ def _child(spec: dict) -> dict:
     return _create_in_child(spec) if spec["kind"] == "create" else _baseline_in_child(spec)
 
 
-def _run_child(spec: dict, module: str = "bench.creation", timeout: float = 600) -> dict:
-    """Run `python -m <module> <spec as JSON>`; its last line of output, read as JSON."""
+def _run_child(spec: dict, timeout: float = 600) -> dict:
+    """Run `python -m bench.creation <spec as JSON>`; its last line of output, read as JSON."""
     env = dict(os.environ)
     root = Path(__file__).resolve().parents[1]
     env["PYTHONPATH"] = os.pathsep.join([str(root / "backend"), str(root)])
     result = subprocess.run(
-        [sys.executable, "-m", module, json.dumps(spec)],
+        [sys.executable, "-m", "bench.creation", json.dumps(spec)],
         capture_output=True,
         text=True,
         env=env,

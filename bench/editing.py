@@ -251,22 +251,31 @@ def _open_session(client, size: int, folder: Path) -> tuple[Session, np.ndarray,
     return session, labels, figures
 
 
+def time_action(
+    sessions: dict[int, Session], action: str, runs: int, budget: float, rngs: dict
+) -> dict[int, dict]:
+    """Figures of `action` at each size: one warm-up each, then `runs` requests interleaved
+    across the sizes (`rngs[size]` draws each size's requests)."""
+    requests = {}
+    for size, session in sessions.items():
+        requests[size] = _requests(session, action, runs + 1, rngs[size])
+        session.edit(*requests[size][0])  # warm-up
+    timed = _interleaved(
+        {
+            size: (lambda i, s=session, r=requests[size]: s.edit(*r[i + 1]))
+            for size, session in sessions.items()
+        },
+        runs,
+        budget,
+    )
+    return {size: _figures(seconds, sizes) for size, (seconds, sizes) in timed.items()}
+
+
 def _measure(sessions: dict[int, Session], results: dict[int, dict]) -> None:
+    rngs = {size: session.rng for size, session in sessions.items()}
     for action in ORDER:
-        requests = {}
-        for size, session in sessions.items():
-            requests[size] = _requests(session, action, RUNS + 1, session.rng)
-            session.edit(*requests[size][0])  # warm-up
-        timed = _interleaved(
-            {
-                size: (lambda i, s=session, r=requests[size]: s.edit(*r[i + 1]))
-                for size, session in sessions.items()
-            },
-            RUNS,
-            ACTION_BUDGET,
-        )
-        for size, (seconds, sizes) in timed.items():
-            results[size]["actions"][action] = _figures(seconds, sizes)
+        for size, figures in time_action(sessions, action, RUNS, ACTION_BUDGET, rngs).items():
+            results[size]["actions"][action] = figures
     # Undo and redo the brush strokes: one warm-up pair, then each timed over the strokes.
     strokes = min(results[size]["actions"]["brush"]["n"] for size in sessions)
     for session in sessions.values():

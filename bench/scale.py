@@ -33,7 +33,7 @@ from .common import (
     table,
     write_results,
 )
-from .editing import _figures, _interleaved, _open_session, _requests
+from .editing import _open_session, time_action
 
 SMALL, LARGE = (512, 2048) if QUICK else (2048, 16384)
 CREATE_SIZE = 2048 if QUICK else 16384
@@ -62,24 +62,13 @@ def _brush_times(folder: Path) -> dict:
         results[size]["levels"] = client.get(
             f"/api/projects/{sessions[size].project_id}"
         ).get_json()["levels"]
-    strokes = {}
-    for size, session in sessions.items():
-        strokes[size] = _requests(session, "brush", RUNS + 1, random.Random(size))
-        session.edit(*strokes[size][0])  # warm-up
-    timed = _interleaved(
-        {
-            size: (lambda i, s=session, r=strokes[size]: s.edit(*r[i + 1]))
-            for size, session in sessions.items()
-        },
-        RUNS,
-        BUDGET,
-    )
-    for size, (seconds, sizes) in timed.items():
-        results[size]["brush"] = _figures(seconds, sizes)
+    rngs = {size: random.Random(size) for size in sessions}
+    for size, figures in time_action(sessions, "brush", RUNS, BUDGET, rngs).items():
+        results[size]["brush"] = figures
     return results
 
 
-# ---------------------------------------------------------------- 2. creation, in a subprocess
+# ---------------------------------------------------------------- 2. creation, on a server
 
 
 def _write_image(path: Path, size: int, channels: int) -> None:

@@ -151,11 +151,8 @@ class Progress:
 
 def _plane_tiles(project_id: str, plane: np.ndarray, frame: int, channel: int, level: int):
     """(storage key, pixels) of every raw view tile of one plane of one level."""
-    rows, columns = tiling.tile_count(*plane.shape)
-    for tile_y in range(rows):
-        for tile_x in range(columns):
-            y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, *plane.shape)
-            yield raw_key(project_id, frame, channel, tile_y, tile_x, level), plane[y0:y1, x0:x1]
+    for tile_y, tile_x, tile in tiling.tiles_of(plane):
+        yield raw_key(project_id, frame, channel, tile_y, tile_x, level), tile
 
 
 def _put_tiles(pool: ThreadPoolExecutor, store: Storage, tiles) -> None:
@@ -210,26 +207,21 @@ class LabelRows:
 
 def label_rows(job: Job, feature: int, frame: int) -> LabelRows:
     """Tile rows, cell-value rows, the index checkpoint and the overviews of one label frame."""
-    height, width = job.labels.shape[1:3]
     plane = np.ascontiguousarray(job.labels.plane(frame, feature), dtype=np.int32)
     out = LabelRows()
-    rows, columns = tiling.tile_count(height, width, tiling.LABEL_TILE_SIZE)
-    for tile_y in range(rows):
-        for tile_x in range(columns):
-            y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, tiling.LABEL_TILE_SIZE)
-            tile = plane[y0:y1, x0:x1]
-            if tile.any():
-                out.tiles.append(
-                    dict(
-                        project_id=job.project_id,
-                        feature=feature,
-                        frame=frame,
-                        tile_y=tile_y,
-                        tile_x=tile_x,
-                        version=0,
-                        data=tiling.encode(tile),
-                    )
+    for tile_y, tile_x, tile in tiling.tiles_of(plane, tiling.LABEL_TILE_SIZE):
+        if tile.any():
+            out.tiles.append(
+                dict(
+                    project_id=job.project_id,
+                    feature=feature,
+                    frame=frame,
+                    tile_y=tile_y,
+                    tile_x=tile_x,
+                    version=0,
+                    data=tiling.encode(tile),
                 )
+            )
     index = index_frame(plane, _cell_map(job.data.cells, feature, frame))
     out.checkpoints.append(
         dict(

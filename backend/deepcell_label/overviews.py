@@ -33,16 +33,10 @@ def overview_rows(
 ) -> Iterator[dict]:
     """The rows of every nonzero overview chunk of one whole level-0 label frame."""
     for level in range(1, levels):
-        sampled = pyramid.sample(plane, level)
-        height, width = sampled.shape
-        rows, columns = tiling.tile_count(height, width, CHUNK)
-        for tile_y in range(rows):
-            for tile_x in range(columns):
-                y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, CHUNK)
-                tile = sampled[y0:y1, x0:x1]
-                if tile.any():
-                    key = _key(project_id, feature, frame, level, tile_y, tile_x)
-                    yield dict(**key, version=version, data=tiling.encode(tile))
+        for tile_y, tile_x, tile in tiling.tiles_of(pyramid.sample(plane, level), CHUNK):
+            if tile.any():
+                key = _key(project_id, feature, frame, level, tile_y, tile_x)
+                yield dict(**key, version=version, data=tiling.encode(tile))
 
 
 def _key(project_id: str, feature: int, frame: int, level: int, tile_y: int, tile_x: int) -> dict:

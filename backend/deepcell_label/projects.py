@@ -186,13 +186,22 @@ def check_plane(project: Project, frame: int, channel: int, channels: int, what:
         raise NotFoundError(f"{what} {channel} does not exist; the project has {channels}.")
 
 
+def _grid_tile(
+    height: int, width: int, tile_y: int, tile_x: int, size: int, grid: str
+) -> tiling.Box:
+    """The box of a tile of a height × width grid, or 404 for a tile outside it."""
+    rows, columns = tiling.tile_count(height, width, size)
+    if not (0 <= tile_y < rows and 0 <= tile_x < columns):
+        raise NotFoundError(
+            f"Tile ({tile_y}, {tile_x}) is outside {grid} {rows}×{columns} tile grid."
+        )
+    return tiling.tile_box(tile_y, tile_x, height, width, size)
+
+
 def check_tile(
     project: Project, tile_y: int, tile_x: int, size: int = tiling.TILE_SIZE
 ) -> tiling.Box:
-    rows, columns = tiling.tile_count(project.height, project.width, size)
-    if not (0 <= tile_y < rows and 0 <= tile_x < columns):
-        raise NotFoundError(f"Tile ({tile_y}, {tile_x}) is outside the {rows}×{columns} tile grid.")
-    return tiling.tile_box(tile_y, tile_x, project.height, project.width, size)
+    return _grid_tile(project.height, project.width, tile_y, tile_x, size, "the")
 
 
 def raw_tile(project: Project, frame: int, channel: int, tile_y: int, tile_x: int):
@@ -210,12 +219,7 @@ def check_level(project: Project, level: int, tile_y: int, tile_x: int) -> tilin
             f"Level {level} does not exist; the project has levels 0–{project.levels - 1}."
         )
     height, width = pyramid.level_shape(project.height, project.width, level)
-    rows, columns = tiling.tile_count(height, width, pyramid.VIEW_TILE_SIZE)
-    if not (0 <= tile_y < rows and 0 <= tile_x < columns):
-        raise NotFoundError(
-            f"Tile ({tile_y}, {tile_x}) is outside level {level}'s {rows}×{columns} tile grid."
-        )
-    return tiling.tile_box(tile_y, tile_x, height, width, pyramid.VIEW_TILE_SIZE)
+    return _grid_tile(height, width, tile_y, tile_x, pyramid.VIEW_TILE_SIZE, f"level {level}'s")
 
 
 def raw_level_tile(

@@ -52,6 +52,14 @@ def tile_box(tile_y: int, tile_x: int, height: int, width: int, size: int = TILE
     return y0, x0, min(y0 + size, height), min(x0 + size, width)
 
 
+def tiles_of(plane: np.ndarray, size: int = TILE_SIZE) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(tile_y, tile_x, pixels) of every tile of a whole plane, row by row; pixels are a view."""
+    height, width = plane.shape
+    for tile_y, tile_x in tiles_in((0, 0, height, width), height, width, size):
+        y0, x0, y1, x1 = tile_box(tile_y, tile_x, height, width, size)
+        yield tile_y, tile_x, plane[y0:y1, x0:x1]
+
+
 def tiles_in(box: Box, height: int, width: int, size: int = TILE_SIZE) -> Iterator[tuple[int, int]]:
     """The (tile_y, tile_x) of every tile that overlaps `box`."""
     y0, x0, y1, x1 = box

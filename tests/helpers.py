@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import threading
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -52,3 +54,15 @@ def label_frame(client, project_id: str, feature: int = 0, frame: int = 0) -> np
 
 def raw_frame(client, project_id: str, frame: int = 0, channel: int = 0) -> np.ndarray:
     return pixels(client.get(f"/api/projects/{project_id}/raw/{frame}/{channel}"))
+
+
+def serve_in_thread(server) -> Iterator[int]:
+    """Run a socketserver-style server on a thread; yields its port, then shuts it down."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import ipaddress
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +21,7 @@ import numpy as np
 import pytest
 import tifffile
 from conftest import build_app
+from helpers import serve_in_thread
 
 PUBLIC_HOST = "cells.example.org"
 PUBLIC_ADDRESS = "93.184.215.14"  # a global unicast address; never actually contacted
@@ -64,14 +64,7 @@ class IPv6Server(ThreadingHTTPServer):
 
 @contextmanager
 def serving(server_class, host: str) -> Iterator[int]:
-    server = server_class((host, 0), Files)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield from serve_in_thread(server_class((host, 0), Files))
 
 
 @pytest.fixture

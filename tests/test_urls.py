@@ -10,7 +10,6 @@ import ipaddress
 import os
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from deepcell_label import urls
 from deepcell_label.errors import TooLargeError, URLRefusedError
+from helpers import serve_in_thread
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -247,21 +247,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"not found")
 
 
-def _serve(server: ThreadingHTTPServer) -> Iterator[int]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-
 @pytest.fixture(scope="module")
 def port() -> Iterator[int]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    yield from _serve(server)
+    yield from serve_in_thread(server)
 
 
 def _ipv6_loopback_available() -> bool:
@@ -284,7 +273,7 @@ def port6() -> Iterator[int]:
     if not _ipv6_loopback_available():
         pytest.skip("IPv6 loopback is not available here")
     server = _IPv6Server(("::1", 0), _Handler)
-    yield from _serve(server)
+    yield from serve_in_thread(server)
 
 
 def fetch(url, *, max_bytes=10_000_000, timeout=5.0, allow_private=True):
@@ -594,7 +583,7 @@ def tls(tmp_path, fake_dns):
     answers, _ = fake_dns
     answers["files.example"] = ["127.0.0.1"]
     answers["other.example"] = ["127.0.0.1"]
-    for tls_port in _serve(server):
+    for tls_port in serve_in_thread(server):
         yield tls_port, ca_path
 
 

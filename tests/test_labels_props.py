@@ -1,5 +1,7 @@
 """Properties of the label actions on random frames: locality, map invariants, reversibility."""
 
+import copy
+
 import numpy as np
 from deepcell_label.errors import EditError
 from deepcell_label.labels import ACTIONS, CELL_ACTIONS, CellMap, WindowTooSmall
@@ -218,7 +220,7 @@ def test_invariants_hold_after_any_sequence_of_actions(data, frame):
                 y, x = np.argwhere(mask)[0]
                 args = {**args, "x": int(x), "y": int(y)}
             # The same action on the whole frame gives the same frame as on its window.
-            whole_map = CellMap(cellmap.mapping, cellmap.next_value)
+            whole_map = copy.deepcopy(cellmap)  # the very same state, next_value included
             action = ACTIONS[name]
             checked = action.validate(args, height, width)
             whole = action.apply(frame.copy(), (0, 0), whole_map, checked, None, mode)

@@ -9,7 +9,7 @@ RUN npm run build
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app/backend \
-    FLASK_APP=deepcell_label:create_app PORT=8000 HOST=0.0.0.0 DATA_DIR=/data
+    FLASK_APP=deepcell_label.app:create_app PORT=8000 HOST=0.0.0.0 DATA_DIR=/data
 WORKDIR /app
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt

@@ -34,6 +34,7 @@ run: install frontend
 lint: install-dev frontend-deps
 	$(VENV)/bin/ruff check backend tests bench application.py
 	$(VENV)/bin/ruff format --check backend tests bench application.py
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	@if [ -f visualizer/package.json ]; then cd visualizer && npm run lint; fi
 
 format: install-dev

@@ -5,6 +5,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "backend"))
 
-from deepcell_label import create_app  # noqa: E402
+from deepcell_label.app import create_app  # noqa: E402
 
 application = create_app()

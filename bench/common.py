@@ -25,7 +25,7 @@ PITCH = 20  # one cell per PITCH x PITCH block: one cell per 400 px²
 
 def make_app(data_dir: Path):
     """The app on its own SQLite file and storage folder, migrated to the current schema."""
-    from deepcell_label import create_app
+    from deepcell_label.app import create_app
     from flask_migrate import upgrade
 
     app = create_app(

@@ -102,9 +102,10 @@ def _lineage_project() -> bytes:
 
 
 def _validation(app, client) -> dict:
-    from deepcell_label import editing
     from deepcell_label.labels import validate_divisions
-    from deepcell_label.models import Project, db
+    from deepcell_label.services import editing
+    from deepcell_label.store.framestate import cell_frames
+    from deepcell_label.store.models import Project, db
 
     response = client.post(
         "/api/projects",
@@ -133,7 +134,7 @@ def _validation(app, client) -> dict:
         def from_scratch(_):
             named = {d["parent"] for d in stored.divisions}
             named |= {c for d in stored.divisions for c in d["daughters"]}
-            frames = editing.cell_frames(stored, 0, named)
+            frames = cell_frames(stored, 0, named)
             validate_divisions(stored.divisions, frames)
 
         baseline = summary(time_calls(from_scratch, 3))

@@ -6,9 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
 export PYTHONPATH="$PWD/backend${PYTHONPATH:+:$PYTHONPATH}"
-export FLASK_APP=deepcell_label:create_app
+export FLASK_APP=deepcell_label.app:create_app
 "$PYTHON" -m flask db upgrade
-exec "$PYTHON" -m gunicorn "deepcell_label:create_app()" \
+exec "$PYTHON" -m gunicorn "deepcell_label.app:create_app()" \
   --bind "${HOST:-127.0.0.1}:${PORT:-5000}" \
   --workers "${WORKERS:-2}" --threads "${THREADS:-4}" \
   --timeout "${TIMEOUT:-600}" --graceful-timeout 30 \

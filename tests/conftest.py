@@ -51,7 +51,7 @@ def moto_endpoint() -> Iterator[str]:
 
 
 def make_bucket(endpoint: str, name: str | None = None) -> str:
-    from deepcell_label.storage import make_s3_client
+    from deepcell_label.store.storage import make_s3_client
 
     name = name or f"test-{secrets.token_hex(6)}"
     make_s3_client(endpoint).create_bucket(Bucket=name)
@@ -88,7 +88,7 @@ def mysql_url() -> Iterator[str]:
 
 
 def build_app(tmp: Path, overrides: dict):
-    from deepcell_label import create_app
+    from deepcell_label.app import create_app
     from flask_migrate import upgrade
 
     app = create_app(

@@ -30,7 +30,7 @@ TIMEOUT = (5, 60)  # connect, read (seconds) for every request a test sends
 
 def migrate(data_dir: Path, database_url: str | None) -> None:
     """Create the tables of a fresh database (in this process, which then lets go of it)."""
-    from deepcell_label.models import db
+    from deepcell_label.store.models import db
 
     overrides = {"SQLALCHEMY_DATABASE_URI": database_url} if database_url else {}
     app = build_app(data_dir, overrides)
@@ -78,7 +78,7 @@ class Server:
             self.process = subprocess.Popen(
                 [
                     str(GUNICORN),
-                    "deepcell_label:create_app()",
+                    "deepcell_label.app:create_app()",
                     "--bind",
                     f"127.0.0.1:{port}",
                     "--workers",

@@ -114,7 +114,7 @@ CASES[-1] = ("tar with ../ entry", _tar_with_escape(), {}, None)
 
 
 def _counts(app) -> tuple[int, int]:
-    from deepcell_label.models import Project, db
+    from deepcell_label.store.models import Project, db
     from sqlalchemy import func, select
 
     with app.app_context():

@@ -77,7 +77,7 @@ def test_undo_redo_and_history_survive_a_restart(app, client):
     assert (grown == 1).sum() > (first == 1).sum()
 
     # A second app on the same database and storage stands for a restart or another machine.
-    from deepcell_label import create_app
+    from deepcell_label.app import create_app
 
     other = create_app(
         {
@@ -382,15 +382,15 @@ def test_rename_channel_is_an_undoable_edit(client):
 def test_a_cold_process_loads_from_the_checkpoint_and_the_history(app, client, monkeypatch):
     """A process that never saw the project starts from the frame's packed checkpoint, replays
     the edits made since, and answers exactly as the process that made them."""
-    from deepcell_label import editing
-    from deepcell_label.models import FrameCheckpoint, db
+    from deepcell_label.store import framestate
+    from deepcell_label.store.models import FrameCheckpoint, db
     from sqlalchemy import select
 
     meta = create(
         client, shared_file("stardist/img2d.tif"), labels=shared_file("stardist/mask2d.tif")
     )
     pid = meta["id"]
-    monkeypatch.setattr(editing, "CHECKPOINT_REFRESH", 3)
+    monkeypatch.setattr(framestate, "CHECKPOINT_REFRESH", 3)
     for i in range(6):
         _edit(
             client,
@@ -399,7 +399,7 @@ def test_a_cold_process_loads_from_the_checkpoint_and_the_history(app, client, m
             args={"points": [[40 + 60 * i, 40]], "brush_size": 6, "cell": 300 + i},
             write_mode="overlap" if i % 2 else "overwrite",
         )
-    editing.frame_cache.clear()  # as in a freshly started process
+    framestate.frame_cache.clear()  # as in a freshly started process
     answer = _edit(client, pid, "erase", args={"points": [[100, 40]], "brush_size": 6, "cell": 301})
     labels = label_frame(client, pid)
     cells = client.get(f"/api/projects/{pid}").get_json()["cells"]
@@ -412,7 +412,7 @@ def test_a_cold_process_loads_from_the_checkpoint_and_the_history(app, client, m
     assert version == 6  # replaying more than 3 edits wrote a newer checkpoint
     # The state loaded from the checkpoint keeps serving further edits and undo exactly.
     client.post(f"/api/projects/{pid}/undo", json={})
-    editing.frame_cache.clear()
+    framestate.frame_cache.clear()
     client.post(f"/api/projects/{pid}/undo", json={})
     cells = client.get(f"/api/projects/{pid}").get_json()["cells"]
     assert {c["value"] for c in cells} == set(np.unique(label_frame(client, pid)).tolist()) - {0}

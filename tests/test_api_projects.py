@@ -229,7 +229,7 @@ def test_submit_writes_to_the_configured_output(client, app):
     assert answer["key"].startswith(meta["id"])
     if app.config["OUTPUT_BUCKET"]:
         assert answer["bucket"] == app.config["OUTPUT_BUCKET"]
-        from deepcell_label.storage import make_s3_client
+        from deepcell_label.store.storage import make_s3_client
 
         body = (
             make_s3_client(app.config["AWS_ENDPOINT_URL"])
@@ -323,7 +323,7 @@ def test_create_from_an_allowed_s3_url(app, client):
     if app.config["STORAGE"] != "s3":
         pytest.skip("needs the S3 endpoint of the MariaDB + S3 configuration")
     from conftest import make_bucket
-    from deepcell_label.storage import make_s3_client
+    from deepcell_label.store.storage import make_s3_client
 
     image = np.random.default_rng(3).integers(0, 65535, (1500, 1400), dtype=np.uint16)
     body = io.BytesIO()

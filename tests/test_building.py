@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import tifffile
 from conftest import build_app, make_bucket, mysql_database
-from deepcell_label.models import (
+from deepcell_label.store.models import (
     CellValue,
     FrameCheckpoint,
     LabelOverview,

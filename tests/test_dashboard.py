@@ -16,7 +16,7 @@ SCRIPT = textwrap.dedent(
     """
     import json, sys
     from flask_migrate import upgrade
-    from deepcell_label import create_app
+    from deepcell_label.app import create_app
     app = create_app({"DATA_DIR": sys.argv[1]})
     with app.app_context():
         upgrade()

@@ -352,7 +352,7 @@ SERVER_LEAKS = ("Traceback", "site-packages", "sqlalchemy", "pymysql", "SELECT "
 
 def leftovers(app) -> tuple[int, int, int]:
     """Project rows, stored objects under projects/, and temporary upload files."""
-    from deepcell_label.models import Project, db
+    from deepcell_label.store.models import Project, db
     from sqlalchemy import func, select
 
     with app.app_context():

@@ -700,7 +700,7 @@ def test_cell_action_registry():
 
 
 def test_packed_index_round_trip():
-    from deepcell_label.cellindex import index_frame, pack_index, unpack_index
+    from deepcell_label.store.cellindex import index_frame, pack_index, unpack_index
 
     frame = np.array([[0, 3, 3, 9], [5, 5, 0, 9], [0, 0, 7, 7]], np.int32)
     index = index_frame(frame, {3: [3], 5: [5], 7: [1, 2], 9: [9]})

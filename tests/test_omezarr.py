@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from deepcell_label.formats import ProjectData, write_project_zip
-from deepcell_label.projects import raw_key
+from deepcell_label.store.rawtiles import raw_key
 from helpers import create, label_frame, raw_frame, upload
 
 ome_zarr_reader = pytest.importorskip("ome_zarr.reader")
@@ -71,7 +71,7 @@ def open_with_ome_zarr(content: bytes, folder: Path):
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32, np.int32])
 def test_a_stored_tile_is_a_zarr_zlib_chunk(dtype):
-    from deepcell_label import tiling
+    from deepcell_label.formats import tiling
     from numcodecs import Zlib
 
     tile = sample((1, 512, 512, 1), dtype)[0, :, :, 0].astype(np.dtype(dtype).newbyteorder(">"))

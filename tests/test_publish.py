@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from conftest import make_bucket
-from deepcell_label.storage import make_s3_client
+from deepcell_label.store.storage import make_s3_client
 
 ROOT = Path(__file__).resolve().parents[1]
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -32,7 +32,7 @@ def _publish_command(tmp_path: Path, endpoint: str, *args: str) -> subprocess.Co
         "AWS_ENDPOINT_URL": endpoint,
         "DATA_DIR": str(tmp_path / "data"),
     }
-    command = [sys.executable, "-m", "flask", "--app", "deepcell_label:create_app"]
+    command = [sys.executable, "-m", "flask", "--app", "deepcell_label.app:create_app"]
     return subprocess.run(
         [*command, "publish-frontend", *args], env=env, capture_output=True, text=True, timeout=120
     )

@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 import tifffile
-from deepcell_label import pyramid
+from deepcell_label.store import pyramid
 from helpers import create, pixels
 
 VIEW = 512
@@ -214,7 +214,7 @@ def test_levels_and_tiles_outside_the_pyramid_are_not_found(client, path):
 
 
 def test_projects_made_before_pyramids_get_them_from_the_command(app, client):
-    from deepcell_label.models import LabelOverview, db
+    from deepcell_label.store.models import LabelOverview, db
     from sqlalchemy import delete
 
     rng = np.random.default_rng(4)

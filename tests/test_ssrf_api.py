@@ -88,7 +88,7 @@ def ipv6_port() -> Iterator[int]:
 def public_name(monkeypatch, ipv4_port) -> str:
     """PUBLIC_HOST resolves to PUBLIC_ADDRESS, and connections there reach the local server."""
     import urllib3.util.connection
-    from deepcell_label import urls
+    from deepcell_label.services import urls
 
     resolve = urls._resolve
 
@@ -121,7 +121,7 @@ def _post(app, url: str):
 
 
 def _project_count(app) -> int:
-    from deepcell_label.models import Project, db
+    from deepcell_label.store.models import Project, db
     from sqlalchemy import func, select
 
     with app.app_context():

@@ -6,7 +6,7 @@ import io
 
 import pytest
 from conftest import make_bucket
-from deepcell_label.storage import LocalStorage, S3Storage, make_s3_client
+from deepcell_label.store.storage import LocalStorage, S3Storage, make_s3_client
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -11,8 +11,8 @@ from datetime import timedelta
 import numpy as np
 import pytest
 import requests
-from deepcell_label.models import Project, Upload, db, utcnow
-from deepcell_label.projects import storage
+from deepcell_label.store.models import Project, Upload, db, utcnow
+from deepcell_label.store.storage import storage
 from helpers import pixels, raw_frame
 from servers import TIMEOUT, Server, migrate, running, tiff_bytes
 

@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from deepcell_label import urls
 from deepcell_label.errors import TooLargeError, URLRefusedError
+from deepcell_label.services import urls
 from helpers import serve_in_thread
 from hypothesis import given
 from hypothesis import strategies as st

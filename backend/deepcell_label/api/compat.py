@@ -6,7 +6,7 @@ from contextlib import ExitStack
 
 from flask import Blueprint, jsonify, request
 
-from .. import projects as service
+from ..services import projects as service
 from .inputs import axes_field, source
 from .projects import download_response, ready_project
 

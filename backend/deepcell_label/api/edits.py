@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from .. import editing
 from ..errors import EditError
+from ..services import editing
 from .inputs import annotator, json_body
 
 edits = Blueprint("edits", __name__, url_prefix="/api/projects")

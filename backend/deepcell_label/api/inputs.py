@@ -6,13 +6,12 @@ import re
 from contextlib import ExitStack
 from pathlib import Path
 
-from flask import current_app, g, request
+from flask import g, request
 from werkzeug.datastructures import FileStorage
 
-from .. import uploads, urls
-from ..errors import EditError, InputFormatError, URLRefusedError
-from ..projects import Source, temporary_file
-from ..storage import make_s3_client
+from ..errors import EditError, InputFormatError
+from ..services import uploads
+from ..services.sources import Source, download_source, temporary_file
 
 AXES_PATTERN = re.compile(r"^[TZCYXSQI]{2,6}$")
 
@@ -38,36 +37,6 @@ def _from_upload(stack: ExitStack, upload: FileStorage, field: str) -> Source:
     return Source(path, Path(upload.filename or "").name, "upload")
 
 
-def _from_url(stack: ExitStack, url: str, field: str) -> Source:
-    config = current_app.config
-    url = url.strip()
-    if url.lower().startswith("s3://"):
-        bucket = url[5:].split("/", 1)[0]
-        if "@" in bucket or ":" in bucket:
-            raise URLRefusedError(
-                "s3:// URLs may not carry credentials or ports. Give s3://<bucket>/<key>; the "
-                "server uses its own credentials."
-            )
-        if bucket not in config["ALLOWED_INPUT_BUCKETS"]:
-            raise URLRefusedError(
-                f"Loading from bucket {bucket!r} is not allowed on this server. "
-                "Use an http(s) URL, upload the file, or ask the operator to add the bucket to ALLOWED_INPUT_BUCKETS."
-            )
-    path, out = stack.enter_context(temporary_file())
-    name = urls.download(
-        url,
-        out,
-        max_bytes=config["URL_MAX_BYTES"],
-        timeout=config["URL_TIMEOUT"],
-        allow_private=config["ALLOW_PRIVATE_URLS"],
-        s3_client_factory=lambda: make_s3_client(config["AWS_ENDPOINT_URL"], config["AWS_REGION"]),
-    )
-    out.flush()
-    if out.tell() == 0:
-        raise InputFormatError(f"The URL given as '{field}' answered with an empty file.")
-    return Source(path, name, url)
-
-
 def source(
     stack: ExitStack,
     file_field: str,
@@ -91,7 +60,7 @@ def source(
     for field in url_fields:
         url = request.form.get(field)
         if url:
-            return _from_url(stack, url, field)
+            return download_source(stack, url, field)
     if required:
         names = " or ".join(
             [

@@ -6,10 +6,9 @@ from contextlib import ExitStack
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
-from .. import projects as service
-from .. import uploads
 from ..errors import InputFormatError
-from ..models import Project
+from ..services import exporting, measurements, pixels, uploads
+from ..services import projects as service
 from .inputs import axes_field, source, used_uploads
 
 projects = Blueprint("projects", __name__, url_prefix="/api/projects")
@@ -43,9 +42,9 @@ def describe(project_id: str):
     return jsonify(service.metadata(service.get_project(project_id)))
 
 
-def ready_project(project_id: str) -> Project:
+def ready_project(project_id: str):
     """The project, or 409 while it is being built (and after its build failed)."""
-    return service.require_ready(service.get_project(project_id))
+    return service.ready_project(project_id)
 
 
 @projects.get("/<project_id>/spots")
@@ -73,33 +72,33 @@ def pixels_response(
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>")
 def raw_frame(project_id: str, frame: int, channel: int):
     project = ready_project(project_id)
-    data, shape = service.raw_frame_deflated(project, frame, channel)
+    data, shape = pixels.raw_frame_deflated(project, frame, channel)
     return pixels_response(data, shape, project.dtype, IMMUTABLE)
 
 
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>/tiles/<int:tile_y>/<int:tile_x>")
 def raw_tile(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int):
     project = ready_project(project_id)
-    data, shape = service.raw_tile(project, frame, channel, tile_y, tile_x)
+    data, shape = pixels.raw_tile(project, frame, channel, tile_y, tile_x)
     return pixels_response(data, shape, project.dtype, IMMUTABLE)
 
 
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>")
 def label_frame(project_id: str, feature: int, frame: int):
     project = ready_project(project_id)
-    service.check_labels(project, feature, frame)
+    pixels.check_labels(project, feature, frame)
     etag = str(project.version)
     if request.if_none_match.contains(etag):  # unchanged: answer 304 without reading
         data, shape = b"", (project.height, project.width)
     else:
-        data, shape = service.label_frame(project, feature, frame)
+        data, shape = pixels.label_frame(project, feature, frame)
     return pixels_response(data, shape, "int32", "no-cache", etag)
 
 
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>/tiles/<int:tile_y>/<int:tile_x>")
 def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: int):
     project = ready_project(project_id)
-    data, shape, version = service.label_tile(project, feature, frame, tile_y, tile_x)
+    data, shape, version = pixels.label_tile(project, feature, frame, tile_y, tile_x)
     return pixels_response(data, shape, "int32", "no-cache", str(version))
 
 
@@ -108,7 +107,7 @@ def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: i
 )
 def raw_level_tile(project_id: str, frame: int, channel: int, level: int, tile_y: int, tile_x: int):
     project = ready_project(project_id)
-    data, shape = service.raw_level_tile(project, frame, channel, level, tile_y, tile_x)
+    data, shape = pixels.raw_level_tile(project, frame, channel, level, tile_y, tile_x)
     return pixels_response(data, shape, project.dtype, IMMUTABLE)
 
 
@@ -119,14 +118,14 @@ def label_level_tile(
     project_id: str, feature: int, frame: int, level: int, tile_y: int, tile_x: int
 ):
     project = ready_project(project_id)
-    shape, version, read = service.label_level_tile(project, feature, frame, level, tile_y, tile_x)
+    shape, version, read = pixels.label_level_tile(project, feature, frame, level, tile_y, tile_x)
     etag = str(version)
     data = b"" if request.if_none_match.contains(etag) else read()
     return pixels_response(data, shape, "int32", "no-cache", etag)
 
 
-def download_response(project: Project, kind: str):
-    fileobj, filename, content_type = service.export(project, kind)
+def download_response(project, kind: str):
+    fileobj, filename, content_type = exporting.export(project, kind)
     # send_file streams the temporary file and closes (so removes) it after the response.
     response = send_file(fileobj, mimetype=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -142,7 +141,7 @@ def export(project_id: str):
 def submit(project_id: str):
     body = request.get_json(silent=True) or {}
     kind = body.get("format", "zip") if isinstance(body, dict) else "zip"
-    return jsonify(service.submit(ready_project(project_id), kind))
+    return jsonify(exporting.submit(ready_project(project_id), kind))
 
 
 @projects.get("/<project_id>/expression")
@@ -156,9 +155,9 @@ def expression(project_id: str):
         or not (frame == "all" or (frame.isdigit() and len(frame) < 7))
     ):
         raise InputFormatError("Use ?feature=<n>&frame=<t> or &frame=all.")
-    table = service.expression(project, int(feature), None if frame == "all" else int(frame))
+    table = measurements.expression(project, int(feature), None if frame == "all" else int(frame))
     if request.args.get("format") == "csv":
-        response = Response(service.expression_csv(table), mimetype="text/csv")
+        response = Response(measurements.expression_csv(table), mimetype="text/csv")
         response.headers["Content-Disposition"] = f'attachment; filename="{project.id}-cells.csv"'
         return response
     return jsonify(table)

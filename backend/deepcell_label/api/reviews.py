@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from .. import reviews as service
+from ..services import reviews as service
 from .inputs import annotator, json_body
 
 reviews = Blueprint("reviews", __name__, url_prefix="/api")

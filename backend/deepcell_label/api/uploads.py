@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from .. import uploads as service
+from ..services import uploads as service
 from .inputs import json_body
 
 uploads = Blueprint("uploads", __name__, url_prefix="/api/uploads")

@@ -19,7 +19,7 @@ from functools import partial
 import imagecodecs
 import numpy as np
 
-from deepcell_label import tiling
+from deepcell_label.formats import tiling
 
 NGFF_VERSION = "0.4"
 IMAGE_CHUNK = tiling.TILE_SIZE

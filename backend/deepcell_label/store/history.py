@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import tiling
+from ..formats import tiling
 from .cellindex import ValueInfo
 
 

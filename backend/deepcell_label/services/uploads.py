@@ -18,9 +18,10 @@ from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from .errors import ConflictError, DeepCellLabelError, NotFoundError, TooLargeError
-from .models import Upload, UploadChunk, db, utcnow
-from .projects import Source, storage, temporary_file
+from ..errors import ConflictError, DeepCellLabelError, NotFoundError, TooLargeError
+from ..store.models import Upload, UploadChunk, db, utcnow
+from ..store.storage import storage
+from .sources import Source, temporary_file
 
 log = logging.getLogger(__name__)
 

@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterable, Iterator
 import numpy as np
 from sqlalchemy import and_, delete, or_, select, update
 
-from . import pyramid, tiling
-from .labelstore import SIZE as LABEL_SIZE
+from ..formats import tiling
+from . import pyramid
 from .models import LabelOverview, LabelTile, Project, db
 
 VIEW = pyramid.VIEW_TILE_SIZE
+LABEL_SIZE = tiling.LABEL_TILE_SIZE
 CHUNK = 128  # overview rows hold CHUNK² pixels of a level; VIEW is a multiple of it
 QUERY_TERMS = 200  # (level, chunk) pairs per query
 

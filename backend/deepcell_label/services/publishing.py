@@ -5,11 +5,8 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
-
-from .storage import make_s3_client
+from ..errors import DeepCellLabelError
+from ..store.storage import make_s3_client
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -36,9 +33,7 @@ def cache_control(relative: str) -> str:
 def publish(dist: Path, bucket: str, prefix: str = "", client=None) -> list[dict]:
     """Upload every file of `dist` with its content type and cache policy; index.html last."""
     if not (dist / "index.html").is_file():
-        raise click.ClickException(
-            f"{dist} has no index.html: build the app first (npm run build)."
-        )
+        raise DeepCellLabelError(f"{dist} has no index.html: build the app first (npm run build).")
     client = client or make_s3_client()
     prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
     files = sorted(p for p in dist.rglob("*") if p.is_file())
@@ -60,17 +55,3 @@ def publish(dist: Path, bucket: str, prefix: str = "", client=None) -> list[dict
         )
         uploaded.append(item)
     return uploaded
-
-
-@click.command("publish-frontend")
-@click.option("--bucket", required=True, help="S3 bucket that CloudFront serves the app from.")
-@click.option("--prefix", default="", help="Key prefix inside the bucket.")
-@click.option("--dist", default=None, help="Built app folder (default: FRONTEND_DIR).")
-@with_appcontext
-def publish_frontend(bucket: str, prefix: str, dist: str | None) -> None:
-    """Upload the built browser app to S3 with content types and cache headers."""
-    config = current_app.config
-    client = make_s3_client(config["AWS_ENDPOINT_URL"], config["AWS_REGION"])
-    uploaded = publish(Path(dist or config["FRONTEND_DIR"]), bucket, prefix, client)
-    click.echo(f"uploaded {len(uploaded)} files to s3://{bucket}/{prefix}")
-    click.echo("Now invalidate /index.html and / in CloudFront (see docs/DEPLOYMENT.md).")

@@ -10,7 +10,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from .errors import StorageError
+from flask import current_app
+
+from ..errors import StorageError
 
 COPY_BYTES = 1024 * 1024  # what a stream copy holds in memory at once
 
@@ -267,3 +269,8 @@ def output_storage_from_config(config: dict) -> tuple[Storage, str]:
         client = make_s3_client(config["AWS_ENDPOINT_URL"], config["AWS_REGION"])
         return S3Storage(config["OUTPUT_BUCKET"], "", client), config["OUTPUT_BUCKET"]
     return LocalStorage(config["OUTPUT_DIR"]), "local"
+
+
+def storage() -> Storage:
+    """The app's object storage (made from its settings at start-up)."""
+    return current_app.extensions["deepcell_storage"]

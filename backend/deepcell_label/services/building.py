@@ -15,32 +15,36 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
-import click
 import numpy as np
 from flask import Flask, current_app
-from flask.cli import with_appcontext
 from sqlalchemy import delete, insert, or_, select, update
 
-from . import formats, pyramid, tiling
-from .cellindex import index_frame, pack_index
-from .cellindex import value_rows as cellindex_rows
-from .errors import DeepCellLabelError, InputFormatError
-from .formats.arrays import label_dtype
-from .formats.planes import PlaneImages, open_planes
-from .models import CellValue, FrameCheckpoint, LabelOverview, LabelTile, Project, db, utcnow
-from .overviews import overview_rows
-from .projects import ID_BYTES, STALE_MESSAGE, Source, project_prefix, raw_key, storage
-from .storage import Storage
+from .. import formats
+from ..errors import DeepCellLabelError, InputFormatError
+from ..formats import tiling
+from ..formats.arrays import label_dtype
+from ..formats.planes import PlaneImages, open_planes
+from ..store import pyramid
+from ..store.cellindex import index_frame, pack_index
+from ..store.cellindex import value_rows as cellindex_rows
+from ..store.labelstore import read_frame
+from ..store.models import CellValue, FrameCheckpoint, LabelOverview, LabelTile, Project, db, utcnow
+from ..store.overviews import overview_rows
+from ..store.projects import STALE_MESSAGE
+from ..store.rawtiles import project_prefix, raw_frame, raw_key, storage
+from ..store.storage import Storage
+from .sources import Source
 
 log = logging.getLogger(__name__)
 
+ID_BYTES = 9  # 72 bits of randomness, 12 URL-safe characters
 REPORT_EVERY = 0.5  # seconds between progress writes of a background build
 WRITERS = 4  # threads encoding and writing tiles: zlib and I/O release the GIL
 
@@ -617,9 +621,6 @@ def add_pyramid(project: Project) -> bool:
 
     Projects created before pyramids existed have only level 0. Returns whether it wrote anything.
     """
-    from .labelstore import read_frame
-    from .projects import raw_frame
-
     if project.status != "ready" or project.levels <= 1:
         return False
     store = storage()
@@ -658,12 +659,10 @@ def add_pyramid(project: Project) -> bool:
     return True
 
 
-@click.command("add-pyramids")
-@with_appcontext
-def add_pyramids() -> None:
-    """Write pyramid levels and label overviews for projects created before they existed."""
+def add_missing_pyramids() -> Iterator[tuple[str, int]]:
+    """Add pyramids to every project made before they existed; yields (project id, levels)."""
     ids = db.session.execute(select(Project.id).where(Project.levels > 1)).scalars().all()
     for project_id in ids:
         project = db.session.get(Project, project_id)
         if add_pyramid(project):
-            click.echo(f"{project_id}: {project.levels} levels written")
+            yield project_id, project.levels

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .tiling import Box, union
+from ..formats.tiling import Box, union
 
 # Above this, bincount/find_objects would allocate per possible value; fall back to np.unique.
 DENSE_VALUE_LIMIT = 1 << 24

@@ -12,8 +12,9 @@ from collections import OrderedDict
 import numpy as np
 from sqlalchemy import and_, delete, or_, select, update
 
-from . import tiling
+from ..formats import tiling
 from .models import LabelTile, Project, db
+from .overviews import patch
 
 CACHE_TILES = 1024
 SIZE = tiling.LABEL_TILE_SIZE
@@ -161,7 +162,6 @@ class TileSet:
 
         The frame's overviews above the changed tiles are patched in the same transaction.
         """
-        from .overviews import patch
 
         patch(
             self.project,

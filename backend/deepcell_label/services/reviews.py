@@ -7,9 +7,9 @@ import io
 
 from sqlalchemy import select
 
-from .errors import EditError, InputFormatError
-from .models import Project, Review, db
-from .projects import get_project
+from ..errors import EditError, InputFormatError
+from ..store.models import Project, Review, db
+from ..store.projects import get_project
 
 JUDGMENTS = ("accept", "reject")
 MAX_PROJECTS = 500

@@ -1,0 +1,273 @@
+"""The frame states edits work on: each label frame's index (value -> cells, area, box) and cell
+map, cached per process and kept correct across processes from the history's records."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import labels as label_actions
+from ..formats import tiling
+from .cellindex import FrameIndex, ValueInfo, pack_index, unpack_index, value_rows
+from .history import ChangeSet
+from .models import CellValue, Edit, FrameCheckpoint, Project, db
+
+FRAME_CACHE_SIZE = 64
+CACHE_CATCH_UP = 64  # beyond this many unseen versions, reload a frame's state instead
+CHECKPOINT_CATCH_UP = 5000  # edits after a checkpoint that a load may replay
+CHECKPOINT_REFRESH = 256  # a load replaying more than this writes a newer checkpoint
+
+
+@dataclass
+class FrameState:
+    """A frame's index (value -> cells, area, box) and its cell map, kept in step."""
+
+    index: FrameIndex
+    cellmap: label_actions.CellMap
+
+    @classmethod
+    def build(cls, index: FrameIndex) -> FrameState:
+        cells = {value: info.cells for value, info in index.items()}
+        return cls(index, label_actions.CellMap.from_sets(cells, 1))
+
+    def set(self, value: int, info: ValueInfo | None) -> None:
+        if info is None:
+            self.index.pop(value, None)
+            self.cellmap.remove(value)
+        else:
+            self.index[value] = info
+            self.cellmap.set(value, info.cells)
+
+    def forget_unused(self) -> None:
+        """Drop values an action created in the map but left without pixels."""
+        for value in self.cellmap.added:
+            if value not in self.index:
+                self.cellmap.remove(value)
+        self.cellmap.added = []
+
+    def cell_box(self, cell: int) -> tiling.Box | None:
+        box = None
+        for value in self.cellmap.values_containing(cell):
+            box = tiling.union(box, self.index[value].box)
+        return box
+
+    def has(self, cell: int) -> bool:
+        return bool(self.cellmap.values_containing(cell))
+
+
+@dataclass
+class CachedFrame:
+    version: int
+    state: FrameState
+
+
+class FrameCache:
+    """Frame states per process, valid for the project version they were read or written at."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, int, int], CachedFrame] = {}
+        self.lock = threading.Lock()
+
+    def get(self, key) -> CachedFrame | None:
+        with self.lock:
+            return self.entries.get(key)
+
+    def put(self, key, version: int, state: FrameState) -> None:
+        with self.lock:
+            if len(self.entries) >= FRAME_CACHE_SIZE and key not in self.entries:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[key] = CachedFrame(version, state)
+
+    def drop(self, project_id: str, frames) -> None:
+        with self.lock:
+            for feature, frame in frames:
+                self.entries.pop((project_id, feature, frame), None)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+frame_cache = FrameCache()
+
+
+def _load_index(project_id: str, feature: int, frame: int) -> FrameIndex:
+    rows = db.session.execute(
+        select(
+            CellValue.value,
+            CellValue.cell,
+            CellValue.area,
+            CellValue.y0,
+            CellValue.x0,
+            CellValue.y1,
+            CellValue.x1,
+        ).where(
+            CellValue.project_id == project_id,
+            CellValue.feature == feature,
+            CellValue.frame == frame,
+        )
+    ).tuples()
+    cells: dict[int, set[int]] = {}
+    first: dict[int, tuple] = {}
+    for value, cell, area, y0, x0, y1, x1 in rows:
+        cells.setdefault(value, set()).add(cell)
+        first.setdefault(value, (area, (y0, x0, y1, x1)))
+    return {value: ValueInfo(frozenset(found), *first[value]) for value, found in cells.items()}
+
+
+def prefetch_frame(project_id: str, feature: int, frame: int) -> None:
+    """Load a frame's state into the cache before an edit locks the project.
+
+    Reading a large frame's index takes a while; done here, outside the lock, other edits of
+    the project do not wait for it. Under the lock the state is brought up to date from the
+    history. The transaction is ended afterwards, so the edit's own reads start afresh.
+    """
+    try:
+        project = db.session.get(Project, project_id)
+        if (
+            project is not None
+            and project.status == "ready"
+            and 0 <= feature < project.features
+            and 0 <= frame < project.frames
+        ):
+            frame_state(project, feature, frame)
+        db.session.commit()  # a checkpoint it may have refreshed
+    except Exception:
+        db.session.rollback()
+        raise
+
+
+def frame_state(project: Project, feature: int, frame: int) -> FrameState:
+    """The frame's state at the project's current version (shared: only an edit holding the
+    project's lock may change it).
+
+    A cached state is reused when no edit since it was cached touched the frame, which the
+    history's `touched` column tells, so processes sharing one database stay correct.
+    """
+    key = (project.id, feature, frame)
+    entry = frame_cache.get(key)
+    if entry is not None and entry.version != project.version:
+        entry = _catch_up(project, feature, frame, entry)
+    state = _load_state(project, feature, frame) if entry is None else entry.state
+    frame_cache.put(key, project.version, state)
+    return state
+
+
+def _load_state(project: Project, feature: int, frame: int) -> FrameState:
+    """A frame's state from its checkpoint and the edits since, or from its rows.
+
+    A checkpoint far behind, or missing, is written anew at the current version (in the
+    caller's transaction, inside a savepoint: a concurrent writer simply wins).
+    """
+    row = db.session.execute(
+        select(FrameCheckpoint.version, FrameCheckpoint.data).where(
+            FrameCheckpoint.project_id == project.id,
+            FrameCheckpoint.feature == feature,
+            FrameCheckpoint.frame == frame,
+        )
+    ).first()
+    if row is not None and row.version <= project.version:
+        start = CachedFrame(row.version, FrameState.build(unpack_index(row.data)))
+        entry = _catch_up(project, feature, frame, start, CHECKPOINT_CATCH_UP)
+        if entry is not None:
+            if project.version - row.version > CHECKPOINT_REFRESH:
+                _write_checkpoint(project, feature, frame, entry.state.index, exists=True)
+            return entry.state
+    index = _load_index(project.id, feature, frame)
+    _write_checkpoint(project, feature, frame, index, exists=row is not None)
+    return FrameState.build(index)
+
+
+def _write_checkpoint(
+    project: Project, feature: int, frame: int, index: FrameIndex, exists: bool
+) -> None:
+    key = dict(project_id=project.id, feature=feature, frame=frame)
+    data = pack_index(index)
+    try:
+        with db.session.begin_nested():
+            if exists:
+                db.session.execute(
+                    update(FrameCheckpoint)
+                    .where(*[getattr(FrameCheckpoint, k) == v for k, v in key.items()])
+                    .where(FrameCheckpoint.version < project.version)
+                    .values(version=project.version, data=data)
+                )
+            else:
+                db.session.add(FrameCheckpoint(**key, version=project.version, data=data))
+    except IntegrityError:
+        pass  # another process wrote it first
+
+
+def _catch_up(
+    project: Project, feature: int, frame: int, entry: CachedFrame, limit: int = CACHE_CATCH_UP
+) -> CachedFrame | None:
+    """Bring a cached frame state up to the project's version with the history's records.
+
+    Edits made by other processes since the state was cached are applied from their stored
+    changes (only the cell entries of this frame), so the cost follows what they changed, not
+    the number of cells. Too far behind, or ahead (a rolled-back version): None, reload.
+    """
+    gap = project.version - entry.version
+    if gap == 0:
+        return entry
+    if not 0 < gap <= limit:
+        return None
+    rows = db.session.execute(
+        select(Edit.version, Edit.touched)
+        .where(Edit.project_id == project.id, Edit.version > entry.version)
+        .order_by(Edit.version)
+    ).all()
+    if len(rows) != gap:
+        return None
+    needed = [version for version, touched in rows if [feature, frame] in touched]
+    if needed:
+        records = db.session.execute(
+            select(Edit.changes)
+            .where(Edit.project_id == project.id, Edit.version.in_(needed))
+            .order_by(Edit.version)
+        ).scalars()
+        for data in records:
+            for (feature_, frame_, value), (_, after) in ChangeSet.decode(data).cells.items():
+                if (feature_, frame_) == (feature, frame):
+                    entry.state.set(value, after)
+    return entry
+
+
+def cell_frames(
+    project: Project, feature: int, cells: set[int] | None = None
+) -> dict[int, list[int]]:
+    """In which frames each cell appears (all cells, or the given ones)."""
+    query = select(CellValue.cell, CellValue.frame).where(
+        CellValue.project_id == project.id, CellValue.feature == feature
+    )
+    frames: dict[int, set[int]] = {}
+    if cells is not None:
+        ids = sorted(cells)
+        for start in range(0, len(ids), 500):
+            for cell, frame in db.session.execute(
+                query.where(CellValue.cell.in_(ids[start : start + 500]))
+            ):
+                frames.setdefault(cell, set()).add(frame)
+    else:
+        for cell, frame in db.session.execute(query):
+            frames.setdefault(cell, set()).add(frame)
+    return {cell: sorted(found) for cell, found in frames.items()}
+
+
+def write_cell_rows(
+    project_id: str, feature: int, frame: int, value: int, info: ValueInfo | None
+) -> None:
+    db.session.execute(
+        delete(CellValue).where(
+            CellValue.project_id == project_id,
+            CellValue.feature == feature,
+            CellValue.frame == frame,
+            CellValue.value == value,
+        )
+    )
+    if info is not None:
+        for row in value_rows(feature, frame, value, info):
+            db.session.add(CellValue(project_id=project_id, **row))

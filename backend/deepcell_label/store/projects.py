@@ -1,0 +1,52 @@
+"""Project rows: look one up, tell whether it can be read (its build status), list its cells."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..errors import ConflictError, NotFoundError
+from .models import CellValue, Project, db, utcnow
+
+
+def get_project(project_id: str) -> Project:
+    project = db.session.get(Project, project_id) if project_id else None
+    if project is None:
+        raise NotFoundError(
+            f"There is no project {project_id!r}. Check the link, or create the project again."
+        )
+    return project
+
+
+def cells_list(project_id: str) -> list[dict]:
+    rows = db.session.execute(
+        select(CellValue.value, CellValue.cell, CellValue.frame, CellValue.feature)
+        .where(CellValue.project_id == project_id)
+        .order_by(CellValue.feature, CellValue.frame, CellValue.value, CellValue.cell)
+    )
+    return [{"value": v, "cell": c, "t": t, "c": f} for v, c, t, f in rows]
+
+
+STALE_MESSAGE = "Creation was interrupted; create the project again."
+
+
+def status(project: Project) -> tuple[str, float, str]:
+    """(status, progress, message); a build that stopped giving signs of life has failed."""
+    if project.status == "building":
+        limit = current_app.config["BUILD_STALE_SECONDS"]
+        if project.heartbeat is None or (utcnow() - project.heartbeat).total_seconds() > limit:
+            return "failed", project.progress, STALE_MESSAGE
+    return project.status, project.progress, project.status_message
+
+
+def require_ready(project: Project) -> Project:
+    """The project, if its data can be read and edited; else a 409 saying why not."""
+    state, progress, message = status(project)
+    if state == "building":
+        raise ConflictError(
+            f"The project is still being prepared ({int(progress * 100)}%). "
+            "Try again when its status is 'ready'."
+        )
+    if state == "failed":
+        raise ConflictError(f"The project could not be created: {message}")
+    return project

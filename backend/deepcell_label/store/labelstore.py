@@ -62,6 +62,8 @@ class TileSet:
         self.tiles: dict[tuple[int, int], np.ndarray] = {}
         self.stored: set[tuple[int, int]] = set()
         self.dirty: set[tuple[int, int]] = set()
+        # Tiles saved in the open transaction, cached only once it commits (see `publish`).
+        self.saved: dict[tuple[int, int], tuple[int, np.ndarray]] = {}
         self.load(box)
 
     def _key(self, tile: tuple[int, int]) -> tuple:
@@ -160,6 +162,8 @@ class TileSet:
     def save(self, version: int) -> None:
         """Write the changed tiles in the current transaction; all-background tiles are deleted.
 
+        Call :meth:`publish` after the transaction commits.
+
         The frame's overviews above the changed tiles are patched in the same transaction.
         """
 
@@ -193,8 +197,18 @@ class TileSet:
             else:
                 db.session.add(LabelTile(**key, version=version, data=data))
                 self.stored.add(tile)
-            cache.put(self._key(tile), version, array.copy())
+            self.saved[tile] = (version, array.copy())
         self.dirty.clear()
+
+    def publish(self) -> None:
+        """Cache the saved tiles, once their transaction has committed.
+
+        Cached earlier, a rolled-back tile would stay cached under a version number that another
+        process may then commit with other pixels, and be read back as if it were theirs.
+        """
+        for tile, (version, array) in self.saved.items():
+            cache.put(self._key(tile), version, array)
+        self.saved.clear()
 
 
 def read_window(project: Project, feature: int, frame: int, box: tiling.Box) -> np.ndarray:

@@ -116,6 +116,11 @@ class EditContext:
         self.changes.set_list(name, getattr(self.project, name), value)
         setattr(self.project, name, value)
 
+    def publish(self) -> None:
+        """Share what the committed edit wrote with later requests of this process."""
+        for tileset in self.tilesets.values():
+            tileset.publish()
+
     def save(self, version: int) -> None:
         for tileset in self.tilesets.values():
             tileset.save(version)
@@ -155,6 +160,7 @@ def transaction(project_id: str, work: Callable[[EditContext], dict]) -> dict:
             context = EditContext(require_ready(lock_project(project_id)))
             result = work(context)
             db.session.commit()
+            context.publish()
             return result
         except BaseException as error:
             db.session.rollback()

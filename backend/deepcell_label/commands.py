@@ -11,7 +11,6 @@ from flask.cli import with_appcontext
 from .errors import DeepCellLabelError
 from .services.building import add_missing_pyramids
 from .services.publishing import publish
-from .store.storage import make_s3_client
 
 
 @click.command("publish-frontend")
@@ -22,9 +21,8 @@ from .store.storage import make_s3_client
 def publish_frontend(bucket: str, prefix: str, dist: str | None) -> None:
     """Upload the built browser app to S3 with content types and cache headers."""
     config = current_app.config
-    client = make_s3_client(config["AWS_ENDPOINT_URL"], config["AWS_REGION"])
     try:
-        uploaded = publish(Path(dist or config["FRONTEND_DIR"]), bucket, prefix, client)
+        uploaded = publish(Path(dist or config["FRONTEND_DIR"]), bucket, prefix)
     except DeepCellLabelError as error:
         raise click.ClickException(error.message) from None
     click.echo(f"uploaded {len(uploaded)} files to s3://{bucket}/{prefix}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
+from flask import current_app
+
 from ..errors import DeepCellLabelError
 from ..store.storage import make_s3_client
 
@@ -34,7 +36,9 @@ def publish(dist: Path, bucket: str, prefix: str = "", client=None) -> list[dict
     """Upload every file of `dist` with its content type and cache policy; index.html last."""
     if not (dist / "index.html").is_file():
         raise DeepCellLabelError(f"{dist} has no index.html: build the app first (npm run build).")
-    client = client or make_s3_client()
+    if client is None:
+        config = current_app.config
+        client = make_s3_client(config["AWS_ENDPOINT_URL"], config["AWS_REGION"])
     prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
     files = sorted(p for p in dist.rglob("*") if p.is_file())
     # index.html goes last, so it never points at assets that are not uploaded yet.

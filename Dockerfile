@@ -23,4 +23,5 @@ USER deepcell
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
   CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/health', timeout=4)"
+# Web server and one job worker; a machine that only runs jobs: CMD ["bash", "scripts/worker.sh"]
 CMD ["bash", "scripts/serve.sh"]

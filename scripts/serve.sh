@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Upgrade the database and serve the API and the built browser app on one port.
-# Settings: PORT (5000), HOST (127.0.0.1), DATA_DIR (./instance), WORKERS (2), and every
-# variable in .env.example.
+# Upgrade the database, start one job worker, and serve the API and the built browser app on one
+# port. Settings: PORT (5000), HOST (127.0.0.1), DATA_DIR (./instance), WORKERS (2),
+# WORKER_CONCURRENCY (2), and every variable in .env.example. The worker uses CELERY_BROKER_URL,
+# by default a SQLite file in DATA_DIR: no server to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
 export PYTHONPATH="$PWD/backend${PYTHONPATH:+:$PYTHONPATH}"
 export FLASK_APP=deepcell_label.app:create_app
 "$PYTHON" -m flask db upgrade
-exec "$PYTHON" -m gunicorn "deepcell_label.app:create_app()" \
+
+"$PYTHON" -m celery -A deepcell_label.worker:celery worker \
+  --loglevel "${LOG_LEVEL:-INFO}" --without-gossip --without-mingle &
+worker=$!
+trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT INT TERM
+
+"$PYTHON" -m gunicorn "deepcell_label.app:create_app()" \
   --bind "${HOST:-127.0.0.1}:${PORT:-5000}" \
   --workers "${WORKERS:-2}" --threads "${THREADS:-4}" \
   --timeout "${TIMEOUT:-600}" --graceful-timeout 30 \

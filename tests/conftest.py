@@ -90,13 +90,34 @@ def mysql_url() -> Iterator[str]:
 def build_app(tmp: Path, overrides: dict):
     from deepcell_label.app import create_app
     from flask_migrate import upgrade
+    from workers import job_settings
 
     app = create_app(
-        {"DATA_DIR": str(tmp), "ALLOW_PRIVATE_URLS": True, "TESTING": True, **overrides}
+        {
+            "DATA_DIR": str(tmp),
+            "ALLOW_PRIVATE_URLS": True,
+            "TESTING": True,
+            **job_settings(tmp),
+            **overrides,
+        }
     )
     with app.app_context():
         upgrade()
     return app
+
+
+def start_worker(app, request, name: str = "worker", **settings):
+    """A real Celery worker on `app`'s settings (changed by `settings`), stopped after the test
+    (or the session, for a session-wide app)."""
+    from workers import Worker
+
+    config = {**app.config, **settings}
+    worker = Worker(
+        config, Path(app.config["DATA_DIR"]).parent / f"{name}-{config['CELERY_QUEUE']}.log"
+    )
+    worker.start()
+    request.addfinalizer(worker.stop)
+    return worker
 
 
 @pytest.fixture(scope="session", params=["sqlite-local", "mysql-s3"])
@@ -114,7 +135,9 @@ def app(request, tmp_path_factory):
             "OUTPUT_BUCKET": make_bucket(endpoint),
             "AWS_ENDPOINT_URL": endpoint,
         }
-    return build_app(tmp, overrides)
+    app = build_app(tmp, overrides)
+    start_worker(app, request)
+    return app
 
 
 @pytest.fixture

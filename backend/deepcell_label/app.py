@@ -15,6 +15,7 @@ from .api.dashboard import init_dashboard
 from .api.requestid import configure_logging
 from .commands import add_pyramids, publish_frontend
 from .config import REPOSITORY_ROOT, load_config
+from .jobs.queue import CeleryDispatcher, make_celery
 from .store.models import db
 from .store.storage import storage_from_config
 
@@ -33,6 +34,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     Migrate(app, db, directory=str(REPOSITORY_ROOT / "migrations"))
     app.extensions["deepcell_storage"] = storage_from_config(app.config)
+    app.extensions["celery"] = make_celery(app.config)
+    app.extensions["deepcell_jobs"] = CeleryDispatcher(
+        app.extensions["celery"], app.config["CELERY_QUEUE"]
+    )
     app.secret_key = app.config["SECRET_KEY"] or secrets.token_hex(32)
     register(app)
     app.cli.add_command(publish_frontend)

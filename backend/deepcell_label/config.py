@@ -77,6 +77,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "DASHBOARD_CONFIG": os.environ.get("DASHBOARD_CONFIG", ""),
         "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Jobs (Celery): the broker, the queue's name, and what a job may use.
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL")
+        or f"sqla+sqlite:///{data_dir / 'jobs-broker.sqlite'}",
+        "CELERY_QUEUE": os.environ.get("CELERY_QUEUE", "deepcell-label"),
+        "WORKER_CONCURRENCY": _int("WORKER_CONCURRENCY", 2),
+        "JOB_MEMORY_LIMIT": _int("JOB_MEMORY_LIMIT", 8 * 1024**3),
+        "JOB_TIME_LIMIT": _float("JOB_TIME_LIMIT", 6 * 3600.0),
+        "JOB_HEARTBEAT_SECONDS": _float("JOB_HEARTBEAT_SECONDS", 2.0),
+        "JOB_STALE_SECONDS": _float("JOB_STALE_SECONDS", 30.0),
+        "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS", 2),
+        "JOB_EXTRA_KINDS": os.environ.get("JOB_EXTRA_KINDS", ""),
     }
     config.update(overrides)
     return config

@@ -34,6 +34,7 @@ def error_response(message: str, status: int):
 def register(app: Flask) -> None:
     from .compat import compat
     from .edits import edits
+    from .jobs import jobs
     from .projects import projects
     from .reviews import reviews
     from .uploads import uploads
@@ -41,6 +42,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(compat)
     app.register_blueprint(projects)
     app.register_blueprint(edits)
+    app.register_blueprint(jobs)
     app.register_blueprint(reviews)
     app.register_blueprint(uploads)
     _register_errors(app)

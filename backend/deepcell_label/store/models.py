@@ -223,3 +223,36 @@ class UploadChunk(db.Model):
         String(16), ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
     )
     chunk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class Job(db.Model):
+    """One piece of long work (a build, an export, training…) run by a worker; the truth about it.
+
+    A job is claimed by exactly one worker at a time (`worker` names the attempt); the worker
+    writes its progress and a heartbeat, so a job whose worker died is noticed and run again or
+    failed with the reason.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # Not a foreign key: a job's record outlives a project that its failure removed.
+    project_id: Mapped[str | None] = mapped_column(String(16), nullable=True, index=True)
+    # queued | running | done | failed | cancelled
+    state: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(String(1024), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str] = mapped_column(String(2000), default="")
+    # The HTTP status that a request waiting for this job answers with when it failed.
+    error_status: Mapped[int] = mapped_column(Integer, default=500)
+    author: Mapped[str] = mapped_column(String(255), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    worker: Mapped[str] = mapped_column(String(255), default="")
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    finished: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    heartbeat: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

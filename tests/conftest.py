@@ -117,6 +117,7 @@ def start_worker(app, request, name: str = "worker", **settings):
     )
     worker.start()
     request.addfinalizer(worker.stop)
+    app.extensions.setdefault("test_workers", []).append(worker)
     return worker
 
 

@@ -1,5 +1,5 @@
 """A real server for tests that need one: gunicorn in its own process group, on a fresh
-MariaDB database (or SQLite) and a data folder, plus the client-side helpers to read its
+MariaDB database (or SQLite) and a data folder, with a job worker beside it, plus the client-side helpers to read its
 labels and history.
 
 Everything listens on and talks to 127.0.0.1 only; every request has a timeout.
@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import requests
 from conftest import build_app, free_port, mysql_database  # noqa: F401 (used by tests)
+from workers import Worker, job_settings
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -58,6 +59,8 @@ class Server:
         self.log_path = self.data_dir.parent / log_name
         self.process: subprocess.Popen | None = None
         self.url = ""
+        self.jobs = job_settings(self.data_dir)
+        self.worker: Worker | None = None
 
     def environment(self) -> dict[str, str]:
         environment = {
@@ -69,7 +72,17 @@ class Server:
         environment.pop("SQLALCHEMY_DATABASE_URI", None)
         if self.database_url:
             environment["SQLALCHEMY_DATABASE_URI"] = self.database_url
+        environment.update(self.jobs)
         return environment
+
+    def start_worker(self) -> Worker:
+        """A job worker on the server's settings (each server has its own queue)."""
+        settings = {"DATA_DIR": str(self.data_dir), **self.jobs}
+        if self.database_url:
+            settings["SQLALCHEMY_DATABASE_URI"] = self.database_url
+        log = self.data_dir.parent / f"worker-{self.log_path.stem}.log"
+        self.worker = Worker(settings, log).start()
+        return self.worker
 
     def start(self, wait: float = 60) -> Server:
         port = free_port()
@@ -97,6 +110,8 @@ class Server:
                 start_new_session=True,
             )
         self._wait_for_health(wait)
+        if self.worker is None:
+            self.start_worker()
         return self
 
     def _wait_for_health(self, wait: float) -> None:
@@ -124,7 +139,12 @@ class Server:
         return [line for line in text.splitlines() if " ERROR " in line or "Traceback" in line]
 
     def kill(self) -> None:
-        """SIGKILL the master and every worker at once: no cleanup, no finished requests."""
+        """SIGKILL the master and every worker at once: no cleanup, no finished requests.
+
+        The job worker is stopped too (it is started again with the server)."""
+        if self.worker is not None:
+            self.worker.kill()
+            self.worker = None
         if self.process is None:
             return
         with contextlib.suppress(ProcessLookupError):
@@ -133,6 +153,9 @@ class Server:
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM to the group); SIGKILL if it takes longer than 20 s."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
         if self.process is None or self.process.poll() is not None:
             self.kill()
             return

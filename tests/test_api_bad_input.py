@@ -156,10 +156,11 @@ def test_upload_over_the_size_limit_is_413(tmp_path):
     assert "limit" in response.get_json()["error"]
 
 
-def test_pixel_limit(tmp_path):
-    from conftest import build_app
+def test_pixel_limit(tmp_path, request):
+    from conftest import build_app, start_worker
 
     app = build_app(tmp_path, {"MAX_PIXELS": 1000})
+    start_worker(app, request)
     response = upload(app.test_client(), data=GOOD, name="a.tif")
     assert response.status_code == 413
     assert "pixel" in response.get_json()["error"] and "limit" in response.get_json()["error"]
@@ -174,10 +175,11 @@ def test_unknown_project_and_routes(client):
     assert export.status_code == 404
 
 
-def test_url_loading_refuses_loopback_by_default(tmp_path):
-    from conftest import build_app
+def test_url_loading_refuses_loopback_by_default(tmp_path, request):
+    from conftest import build_app, start_worker
 
     app = build_app(tmp_path, {"ALLOW_PRIVATE_URLS": False})
+    start_worker(app, request)
     response = app.test_client().post(
         "/api/projects", data={"images_url": "http://127.0.0.1:9/x.tif"}
     )

@@ -1,28 +1,29 @@
-"""Creating large projects in the background: progress, 409 while building, failures, flood limits."""
+"""Building projects on the job queue: progress, 409 while building, failures, a worker killed
+mid-build, and flood limits on large frames."""
 
 from __future__ import annotations
 
 import io
-import threading
+import os
+import signal
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tifffile
-from conftest import build_app, make_bucket, mysql_database
+from conftest import build_app, make_bucket, mysql_database, start_worker
 from deepcell_label.store.models import (
     CellValue,
     FrameCheckpoint,
+    Job,
     LabelOverview,
     LabelTile,
     Project,
     db,
-    utcnow,
 )
 from helpers import pixels, upload
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 INLINE_PIXELS = 10_000  # so that a 120×700 image (84,000 pixels) is built in the background
 HEIGHT, WIDTH = 120, 700  # two levels: 700 wide is more than one view tile
@@ -30,38 +31,51 @@ WAIT = 60.0
 
 
 class Stages:
-    """A build hook that stops the build at chosen stages until the test lets it go on."""
+    """Stops, releases or fails the builds of the worker at chosen stages, through the files that
+    `build_hooks.hook` looks for (the build runs in the worker's process)."""
 
-    def __init__(self, stop_at: set[str] = frozenset(), fail_at: dict | None = None) -> None:
-        self.stop_at = set(stop_at)
-        self.fail_at = dict(fail_at or {})
-        self.arrived = {stage: threading.Event() for stage in ("start", "labels", "finish")}
-        self.go_on = {stage: threading.Event() for stage in ("start", "labels", "finish")}
+    def __init__(self, app, stop_at=(), fail_at: dict[str, str] | None = None) -> None:
+        self.folder = Path(app.config["DATA_DIR"]) / "hooks"
+        self.folder.mkdir(exist_ok=True)
+        for path in self.folder.iterdir():
+            path.unlink()
+        for stage in stop_at:
+            (self.folder / f"stop-{stage}").touch()
+        for stage, message in (fail_at or {}).items():
+            (self.folder / f"fail-{stage}").write_text(message)
 
-    def __call__(self, stage: str, project_id: str) -> None:
-        self.arrived[stage].set()
-        if stage in self.fail_at:
-            raise self.fail_at[stage]
-        if stage in self.stop_at:
-            assert self.go_on[stage].wait(WAIT), f"the test never let the build pass {stage}"
+    def reach(self, project_id: str, stage: str) -> None:
+        deadline = time.monotonic() + WAIT
+        while not (self.folder / f"arrived-{project_id}-{stage}").exists():
+            assert time.monotonic() < deadline, f"the build never reached {stage}"
+            time.sleep(0.02)
 
-    def reach(self, stage: str) -> None:
-        assert self.arrived[stage].wait(WAIT), f"the build never reached {stage}"
+    def release(self, project_id: str, stage: str) -> None:
+        (self.folder / f"go-{project_id}-{stage}").touch()
 
-    def release(self, stage: str) -> None:
-        self.go_on[stage].set()
+    def clear(self) -> None:
+        for path in self.folder.iterdir():
+            path.unlink()
 
 
 @pytest.fixture(scope="module", params=["sqlite-local", "mysql-s3"])
 def background_app(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"background-{request.param}")
-    overrides = {"CREATE_INLINE_PIXELS": INLINE_PIXELS}
+    overrides = {
+        "CREATE_INLINE_PIXELS": INLINE_PIXELS,
+        "CREATE_WAIT_SECONDS": 0,  # answer at once: the tests follow the builds
+        "BUILD_HOOK": "build_hooks:hook",
+        "JOB_STALE_SECONDS": 3,
+        "JOB_HEARTBEAT_SECONDS": 0.5,
+    }
     if request.param == "sqlite-local":
-        yield build_app(tmp, overrides)
+        app = build_app(tmp, overrides)
+        start_worker(app, request)
+        yield app
         return
     endpoint = request.getfixturevalue("moto_endpoint")
     with mysql_database() as url:
-        yield build_app(
+        app = build_app(
             tmp,
             {
                 **overrides,
@@ -71,13 +85,17 @@ def background_app(request, tmp_path_factory):
                 "AWS_ENDPOINT_URL": endpoint,
             },
         )
+        worker = start_worker(app, request)
+        yield app
+        worker.stop()
 
 
 @pytest.fixture
 def client(background_app):
     yield background_app.test_client()
-    background_app.config.pop("BUILD_HOOK", None)
+    Stages(background_app).clear()
     background_app.config["FLOOD_MAX_PIXELS"] = 4096 * 4096
+    background_app.config["CREATE_WAIT_SECONDS"] = 0
 
 
 def _images() -> tuple[np.ndarray, np.ndarray]:
@@ -155,15 +173,14 @@ def _data_requests(project_id: str) -> list[tuple[str, str, dict | None]]:
 
 
 def test_a_large_project_is_built_in_the_background_with_growing_progress(background_app, client):
-    stages = Stages(stop_at={"start", "labels", "finish"})
-    background_app.config["BUILD_HOOK"] = stages
+    stages = Stages(background_app, stop_at={"read", "start", "labels", "finish"})
     meta = _start(client)
     pid = meta["id"]
-    assert meta["status"] == "building" and meta["levels"] == 2 and meta["view_tile_size"] == 512
-    assert (meta["frames"], meta["height"], meta["width"]) == (2, HEIGHT, WIDTH)
+    assert meta["status"] == "building" and meta["job"]["kind"] == "build"
+    assert meta["job"]["state"] in ("queued", "running")
     seen = []
-    for stage in ("start", "labels", "finish"):
-        stages.reach(stage)
+    for stage in ("read", "start", "labels", "finish"):
+        stages.reach(pid, stage)
         now = _describe(client, pid)
         assert now["status"] == "building", stage
         seen.append(now["progress"])
@@ -175,12 +192,17 @@ def test_a_large_project_is_built_in_the_background_with_growing_progress(backgr
                 f"The project is still being prepared ({int(now['progress'] * 100)}%). "
                 "Try again when its status is 'ready'."
             )
-        stages.release(stage)
-    assert seen[0] < seen[1] < seen[2] < 1, seen
+        job = client.get(f"/api/jobs/{meta['job']['id']}").get_json()
+        assert job["state"] == "running" and job["project"] == pid
+        if stage != "read":  # the files were read: the project has its shape
+            assert now["levels"] == 2 and now["view_tile_size"] == 512
+            assert (now["frames"], now["height"], now["width"]) == (2, HEIGHT, WIDTH)
+        stages.release(pid, stage)
+    assert seen[0] <= seen[1] < seen[2] < seen[3] < 1, seen
     meta = _wait_until_done(client, pid)
     assert meta["status"] == "ready" and meta["progress"] == 1.0 and meta["status_message"] == ""
     # The build's copies of the uploaded files are gone; the originals are in storage.
-    assert not list((Path(background_app.config["DATA_DIR"]) / "tmp").glob("build-*"))
+    assert not list((Path(background_app.config["DATA_DIR"]) / "tmp").iterdir())
     assert background_app.extensions["deepcell_storage"].exists(f"projects/{pid}/original/labels")
     assert {(c["value"], c["t"]) for c in meta["cells"]} == {(3, 0), (3, 1), (8, 1)}
     raw, labels = _images()
@@ -197,61 +219,70 @@ def test_a_large_project_is_built_in_the_background_with_growing_progress(backgr
 
 
 def test_a_failed_build_says_why_and_leaves_no_data(background_app, client):
-    background_app.config["BUILD_HOOK"] = Stages(fail_at={"finish": RuntimeError("disk gone")})
-    pid = _start(client)["id"]
+    Stages(background_app, fail_at={"finish": "disk gone"})
+    meta = _start(client)
+    pid = meta["id"]
     meta = _wait_until_done(client, pid)
     assert meta["status"] == "failed"
-    assert "could not finish building the project" in meta["status_message"]
+    assert "could not finish the job" in meta["status_message"]
     assert "disk gone" not in meta["status_message"]  # server internals stay on the server
     assert _rows_and_objects(background_app, pid) == (0, [])
     response = client.get(f"/api/projects/{pid}/raw/0/0/tiles/0/0")
     assert response.status_code == 409
     assert meta["status_message"] in response.get_json()["error"]
+    job = _follow_job(client, _build_job(background_app, pid))
+    assert job["state"] == "failed" and job["error"] == meta["status_message"]
 
 
-def test_a_build_without_signs_of_life_reads_as_failed(background_app, client):
-    stages = Stages(stop_at={"start"})
-    background_app.config["BUILD_HOOK"] = stages
+def test_a_build_whose_worker_is_killed_is_built_again_by_another(tmp_path, request):
+    """SIGKILL of the worker in the middle of a build: another worker notices the silent job,
+    removes what the first attempt wrote, builds the project whole, and no file is left."""
+    app = build_app(
+        tmp_path,
+        {
+            "CREATE_INLINE_PIXELS": INLINE_PIXELS,
+            "CREATE_WAIT_SECONDS": 0,
+            "BUILD_HOOK": "build_hooks:hook",
+            "JOB_STALE_SECONDS": 3,
+            "JOB_HEARTBEAT_SECONDS": 0.5,
+        },
+    )
+    client = app.test_client()
+    first = start_worker(app, request, name="first")
+    stages = Stages(app, stop_at={"labels"})
     pid = _start(client)["id"]
-    stages.reach("start")
-    with background_app.app_context():
-        old = utcnow() - timedelta(seconds=background_app.config["BUILD_STALE_SECONDS"] + 1)
-        db.session.execute(update(Project).where(Project.id == pid).values(heartbeat=old))
-        db.session.commit()
-    meta = _describe(client, pid)
-    assert meta["status"] == "failed"
-    assert meta["status_message"] == "Creation was interrupted; create the project again."
-    stages.release("start")
-    # It was only slow after all: its next sign of life shows it building, then ready.
-    assert _wait_until_done(client, pid, done=("ready",))["status"] == "ready"
+    stages.reach(pid, "labels")  # the raw tiles are written
+    os.killpg(first.process.pid, signal.SIGKILL)
+    first.process.wait(30)
+    (stages.folder / f"arrived-{pid}-labels").unlink()
+    start_worker(app, request, name="second")
+    stages.reach(pid, "labels")  # the second attempt, from the start
+    stages.release(pid, "labels")
+    meta = _wait_until_done(client, pid)
+    assert meta["status"] == "ready"
+    job = _follow_job(client, _build_job(app, pid))
+    assert job["state"] == "done" and job["attempts"] == 2
+    raw, labels = _images()
+    np.testing.assert_array_equal(pixels(client.get(f"/api/projects/{pid}/raw/1/0")), raw[1])
+    np.testing.assert_array_equal(pixels(client.get(f"/api/projects/{pid}/labels/0/1")), labels[1])
+    assert not list((Path(app.config["DATA_DIR"]) / "tmp").iterdir())
 
 
-def test_a_build_taken_for_dead_is_cleaned_up_by_the_next_one(background_app, client):
-    stages = Stages(stop_at={"start"})
-    background_app.config["BUILD_HOOK"] = stages
-    pid = _start(client)["id"]
-    stages.reach("start")
-    folder = Path(background_app.config["DATA_DIR"]) / "tmp"
-    assert list(folder.glob(f"build-{pid}-*")), "the build keeps its own copy of the input"
-    with background_app.app_context():
-        old = utcnow() - timedelta(seconds=background_app.config["BUILD_STALE_SECONDS"] + 1)
-        db.session.execute(update(Project).where(Project.id == pid).values(heartbeat=old))
-        db.session.commit()
-    background_app.config.pop("BUILD_HOOK")
-    other = _start(client)["id"]  # a new build clears away the dead one first
-    meta = _describe(client, pid)
-    assert meta["status"] == "failed"
-    assert meta["status_message"] == "Creation was interrupted; create the project again."
-    assert not list(folder.glob(f"build-{pid}-*"))
-    # The first build was only slow: when it goes on, it finds itself cleared away and stops,
-    # removing what it wrote.
-    stages.release("start")
-    for thread in threading.enumerate():
-        if thread.name == f"build-{pid}":
-            thread.join(WAIT)
-    assert _describe(client, pid)["status"] == "failed"
-    assert _rows_and_objects(background_app, pid) == (0, [])
-    assert _wait_until_done(client, other)["status"] == "ready"
+def _build_job(app, project_id: str) -> str:
+    with app.app_context():
+        return db.session.execute(
+            select(Job.id).where(Job.project_id == project_id, Job.kind == "build")
+        ).scalar_one()
+
+
+def _follow_job(client, job_id: str) -> dict:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").get_json()
+        if job["state"] in ("done", "failed", "cancelled"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish")
 
 
 def test_large_labels_are_checked_as_the_build_reads_them(background_app, client):
@@ -264,8 +295,9 @@ def test_large_labels_are_checked_as_the_build_reads_them(background_app, client
     assert _rows_and_objects(background_app, pid) == (0, [])
 
 
-def test_bad_large_input_is_refused_in_the_request_and_leaves_nothing(background_app, client):
+def test_bad_input_is_refused_to_a_waiting_request_and_leaves_nothing(background_app, client):
     raw, _ = _images()
+    background_app.config["CREATE_WAIT_SECONDS"] = 60
     store = background_app.extensions["deepcell_storage"]
     with background_app.app_context():
         before = db.session.execute(select(func.count()).select_from(Project)).scalar_one()
@@ -282,6 +314,7 @@ def test_bad_large_input_is_refused_in_the_request_and_leaves_nothing(background
     with background_app.app_context():
         after = db.session.execute(select(func.count()).select_from(Project)).scalar_one()
     assert after == before and store.keys("projects/") == objects
+    assert not list((Path(background_app.config["DATA_DIR"]) / "tmp").iterdir())
 
 
 def _flood(client, pid: str, status: int, **args) -> dict:
@@ -333,11 +366,8 @@ def test_a_background_flood_of_a_large_frame_needs_a_region(background_app, clie
     ],
 )
 def test_bad_flood_regions_are_refused(background_app, client, region, message):
-    background_app.config["CREATE_INLINE_PIXELS"] = 10**9
-    try:
-        response = upload(client, data=_tiff(np.zeros((40, 60), np.uint8), "YX"), name="s.tif")
-    finally:
-        background_app.config["CREATE_INLINE_PIXELS"] = INLINE_PIXELS
+    background_app.config["CREATE_WAIT_SECONDS"] = 60
+    response = upload(client, data=_tiff(np.zeros((40, 60), np.uint8), "YX"), name="s.tif")
     assert response.status_code == 201
     answer = _flood(client, response.get_json()["id"], 400, x=30, y=30, cell=1, region=region)
     assert message in answer["error"]

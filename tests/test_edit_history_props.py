@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import tifffile
-from conftest import build_app
+from conftest import build_app, start_worker
 from helpers import label_frame
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -271,8 +271,10 @@ def step(client, project_id: str, direction: str, expected_status: int):
 
 
 @pytest.fixture(scope="module")
-def history_app(tmp_path_factory):
-    return build_app(tmp_path_factory.mktemp("history"), {})
+def history_app(tmp_path_factory, request):
+    app = build_app(tmp_path_factory.mktemp("history"), {})
+    start_worker(app, request)
+    return app
 
 
 # ---------------------------------------------------------------- (a) and (b): undo and redo

@@ -10,7 +10,6 @@ test's own HTTP server on 127.0.0.1; any other connection outside loopback fails
 from __future__ import annotations
 
 import io
-import ipaddress
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +19,8 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 import tifffile
-from conftest import build_app
+from conftest import build_app, start_worker
+from fake_dns import divert
 from helpers import serve_in_thread
 
 PUBLIC_HOST = "cells.example.org"
@@ -86,34 +86,22 @@ def ipv6_port() -> Iterator[int]:
 
 @pytest.fixture
 def public_name(monkeypatch, ipv4_port) -> str:
-    """PUBLIC_HOST resolves to PUBLIC_ADDRESS, and connections there reach the local server."""
-    import urllib3.util.connection
-    from deepcell_label.services import urls
+    """PUBLIC_HOST resolves to PUBLIC_ADDRESS, and connections there reach the local server (in
+    this process, and in the workers that `worker_app` starts)."""
 
-    resolve = urls._resolve
+    def outside(host, port):
+        pytest.fail(f"the server tried to connect to {host}:{port}, outside loopback")
 
-    def fake_resolve(host, port, deadline, shown):
-        return [PUBLIC_ADDRESS] if host == PUBLIC_HOST else resolve(host, port, deadline, shown)
-
-    connect = urllib3.util.connection.create_connection
-
-    def loopback_only(address, *args, **kwargs):
-        host, port = address
-        if host == PUBLIC_ADDRESS:
-            return connect(("127.0.0.1", ipv4_port), *args, **kwargs)
-        if not _is_loopback(host):
-            pytest.fail(f"the server tried to connect to {host}:{port}, outside loopback")
-        return connect(address, *args, **kwargs)
-
-    monkeypatch.setattr(urls, "_resolve", fake_resolve)
-    monkeypatch.setattr(urllib3.util.connection, "create_connection", loopback_only)
+    divert(monkeypatch.setattr, PUBLIC_HOST, PUBLIC_ADDRESS, ipv4_port, outside)
+    monkeypatch.setenv("TEST_PUBLIC_NAME", f"{PUBLIC_HOST}={PUBLIC_ADDRESS}>{ipv4_port}")
     return f"http://{PUBLIC_HOST}:{ipv4_port}"
 
 
-def _is_loopback(host: str) -> bool:
-    address = ipaddress.ip_address(host.strip("[]"))
-    mapped = getattr(address, "ipv4_mapped", None)
-    return (mapped or address).is_loopback
+def worker_app(tmp_path, request, allow_private: bool):
+    """An app with a worker of its own (which reads the diverted public name, if any)."""
+    app = build_app(tmp_path, {"ALLOW_PRIVATE_URLS": allow_private})
+    start_worker(app, request)
+    return app
 
 
 def _post(app, url: str):
@@ -152,8 +140,8 @@ def _loopback_urls(ipv4_port: int, ipv6_port: int | None, public: str) -> dict[s
     return found
 
 
-def test_loopback_urls_are_refused_by_default(tmp_path, ipv4_port, ipv6_port, public_name):
-    app = build_app(tmp_path, {"ALLOW_PRIVATE_URLS": False})
+def test_loopback_urls_are_refused_by_default(tmp_path, request, ipv4_port, ipv6_port, public_name):
+    app = worker_app(tmp_path, request, allow_private=False)
     for name, url in _loopback_urls(ipv4_port, ipv6_port, public_name).items():
         response = _post(app, url)
         assert 400 <= response.status_code < 500, (name, response.status_code)
@@ -177,18 +165,18 @@ def test_loopback_urls_are_refused_by_default(tmp_path, ipv4_port, ipv6_port, pu
     assert _project_count(app) == 0
 
 
-def test_a_public_name_that_stays_public_loads(tmp_path, public_name):
+def test_a_public_name_that_stays_public_loads(tmp_path, request, public_name):
     """The diversion itself works: a public-looking host without a redirect is loaded."""
-    app = build_app(tmp_path, {"ALLOW_PRIVATE_URLS": False})
+    app = worker_app(tmp_path, request, allow_private=False)
     response = _post(app, f"{public_name}/cells.tif")
     assert response.status_code == 201, response.get_json()
     assert (response.get_json()["height"], response.get_json()["width"]) == (30, 40)
 
 
 def test_loopback_urls_load_when_private_urls_are_allowed(
-    tmp_path, ipv4_port, ipv6_port, public_name
+    tmp_path, request, ipv4_port, ipv6_port, public_name
 ):
-    app = build_app(tmp_path, {"ALLOW_PRIVATE_URLS": True})
+    app = worker_app(tmp_path, request, allow_private=True)
     for name, url in _loopback_urls(ipv4_port, ipv6_port, public_name).items():
         response = _post(app, url)
         assert response.status_code == 201, (name, response.get_json())

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
-
 from flask import Blueprint, jsonify, request
 
 from ..services import projects as service
-from .inputs import axes_field, source
+from .inputs import annotator, axes_field, source
 from .projects import download_response, ready_project
 
 compat = Blueprint("compat", __name__)
@@ -20,23 +18,25 @@ def health():
 
 @compat.post("/api/project")
 def create_from_urls():
-    with ExitStack() as stack:
-        images = source(stack, "__no_file__", ("images",), required=True)
-        labels = source(stack, "__no_file__", ("labels",), required=False)
-        project = service.create_project(
-            images, labels, axes_field("axes"), axes_field("labels_axes")
-        )
+    project, _ = service.create_project(
+        source("__no_file__", ("images",), required=True),
+        source("__no_file__", ("labels",), required=False),
+        axes_field("axes"),
+        axes_field("labels_axes"),
+        author=annotator(),
+    )
     return jsonify(project.id)
 
 
 @compat.post("/api/project/dropped")
 def create_from_upload():
-    with ExitStack() as stack:
-        images = source(stack, "images", (), required=True)
-        labels = source(stack, "labels", (), required=False)
-        project = service.create_project(
-            images, labels, axes_field("axes"), axes_field("labels_axes")
-        )
+    project, _ = service.create_project(
+        source("images", (), required=True),
+        source("labels", (), required=False),
+        axes_field("axes"),
+        axes_field("labels_axes"),
+        author=annotator(),
+    )
     return jsonify(project.id)
 
 

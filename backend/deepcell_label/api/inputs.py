@@ -1,17 +1,13 @@
-"""Turning a request's files, URLs and form fields into local input files for the services."""
+"""What a request names: its input files, URLs and uploads, its axes, its JSON body, its annotator."""
 
 from __future__ import annotations
 
 import re
-from contextlib import ExitStack
-from pathlib import Path
 
-from flask import g, request
-from werkzeug.datastructures import FileStorage
+from flask import request
 
 from ..errors import EditError, InputFormatError
-from ..services import uploads
-from ..services.sources import Source, download_source, temporary_file
+from ..services.projects import InputRequest
 
 AXES_PATTERN = re.compile(r"^[TZCYXSQI]{2,6}$")
 
@@ -28,39 +24,26 @@ def axes_field(name: str) -> str | None:
     return value
 
 
-def _from_upload(stack: ExitStack, upload: FileStorage, field: str) -> Source:
-    path, out = stack.enter_context(temporary_file())
-    upload.save(out)
-    out.flush()
-    if out.tell() == 0:
-        raise InputFormatError(f"The file sent as '{field}' is empty. Choose the file again.")
-    return Source(path, Path(upload.filename or "").name, "upload")
-
-
 def source(
-    stack: ExitStack,
     file_field: str,
     url_fields: tuple[str, ...],
     required: bool,
     upload_field: str | None = None,
-) -> Source | None:
-    """The input named by a file field, a finished chunked upload's id or one of the URL fields,
-    saved to a temporary file."""
+) -> InputRequest | None:
+    """The input named by a file field, a finished chunked upload's id or one of the URL fields."""
     upload = request.files.get(file_field)
     if upload is not None and upload.filename is not None:
-        return _from_upload(stack, upload, file_field)
+        return InputRequest(file_field, stream=upload.stream, filename=upload.filename)
     if file_field not in url_fields and request.form.get(file_field):
         hint = f"; to give a URL, send it as '{url_fields[0]}'" if url_fields else ""
         raise InputFormatError(f"'{file_field}' must be a file, not a text field{hint}.")
     upload_id = (request.form.get(upload_field) or "").strip() if upload_field else ""
     if upload_id:
-        found = uploads.upload_source(stack, upload_id, upload_field)
-        g.setdefault("used_uploads", []).append(upload_id)
-        return found
+        return InputRequest(upload_field, upload_id=upload_id)
     for field in url_fields:
         url = request.form.get(field)
         if url:
-            return download_source(stack, url, field)
+            return InputRequest(field, url=url)
     if required:
         names = " or ".join(
             [
@@ -71,11 +54,6 @@ def source(
         )
         raise InputFormatError(f"Send {names} with the request (multipart/form-data).")
     return None
-
-
-def used_uploads() -> list[str]:
-    """The chunked uploads this request's inputs came from."""
-    return list(g.get("used_uploads", []))
 
 
 def json_body() -> dict:

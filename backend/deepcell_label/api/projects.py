@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
-
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from ..errors import InputFormatError
-from ..services import exporting, measurements, pixels, uploads
+from ..services import exporting, measurements, pixels
 from ..services import projects as service
-from .inputs import axes_field, source, used_uploads
+from .inputs import annotator, axes_field, source
 
 projects = Blueprint("projects", __name__, url_prefix="/api/projects")
 
@@ -18,23 +16,16 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 @projects.post("")
 def create():
-    try:
-        with ExitStack() as stack:
-            images = source(stack, "images", ("images_url",), True, "images_upload")
-            labels = source(stack, "labels", ("labels_url",), False, "labels_upload")
-            project = service.create_project(
-                images,
-                labels,
-                axes_field("axes"),
-                axes_field("labels_axes"),
-                (request.form.get("name") or "").strip() or None,
-            )
-    except BaseException:
-        uploads.release(used_uploads())
-        raise
-    # An upload is used once; after a failed creation it stays, to try again with other axes.
-    uploads.discard_used(used_uploads())
-    return jsonify(service.metadata(project)), 201 if project.status == "ready" else 202
+    project, job = service.create_project(
+        source("images", ("images_url",), True, "images_upload"),
+        source("labels", ("labels_url",), False, "labels_upload"),
+        axes_field("axes"),
+        axes_field("labels_axes"),
+        (request.form.get("name") or "").strip() or None,
+        annotator(),
+    )
+    answer = {**service.metadata(project), "job": job}
+    return jsonify(answer), 201 if project.status == "ready" else 202
 
 
 @projects.get("/<project_id>")

@@ -1,33 +1,30 @@
-"""Creating a project: read and check its files, then write its tiles, pyramid, cells and overviews.
+"""Building a project: its inputs kept and queued by the request, then read, checked and written
+(tiles, pyramid, cells, overviews) by the build job on a worker.
 
-Small inputs are built inside the creating request, in one transaction. Larger ones (more than
-CREATE_INLINE_PIXELS raw pixels) are answered at once with status "building" and built by a
-thread of their own, which reports its progress in short transactions and marks the project
-"ready" at the end, or "failed" with the reason (and removes what it wrote).
+A small project's rows are written in one transaction with its status "ready"; a large one (more
+than CREATE_INLINE_PIXELS raw pixels) frame by frame, reporting its progress. A build that fails
+removes what it wrote and keeps the project row, "failed", with the reason.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
-import os
 import secrets
-import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from flask import Flask, current_app
-from sqlalchemy import delete, insert, or_, select, update
+from flask import current_app
+from sqlalchemy import delete, insert, select, update
 
 from .. import formats
-from ..errors import DeepCellLabelError, InputFormatError
+from ..errors import InputFormatError
 from ..formats import tiling
 from ..formats.arrays import label_dtype
 from ..formats.planes import PlaneImages, open_planes
@@ -35,12 +32,22 @@ from ..store import pyramid
 from ..store.cellindex import index_frame, pack_index
 from ..store.cellindex import value_rows as cellindex_rows
 from ..store.labelstore import read_frame
-from ..store.models import CellValue, FrameCheckpoint, LabelOverview, LabelTile, Project, db, utcnow
+from ..store.models import (
+    CellValue,
+    FrameCheckpoint,
+    Job,
+    LabelOverview,
+    LabelTile,
+    Project,
+    db,
+    utcnow,
+)
 from ..store.overviews import overview_rows
-from ..store.projects import STALE_MESSAGE
-from ..store.rawtiles import project_prefix, raw_frame, raw_key, storage
-from ..store.storage import Storage
-from .sources import Source
+from ..store.rawtiles import project_prefix, raw_frame, raw_key
+from ..store.storage import Storage, storage
+from . import jobs, uploads
+from .jobs import JobContext, JobKind
+from .sources import InputRequest, Source, fetch, stage, taken_uploads
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +91,7 @@ class ArrayPlanes:
 
 
 @dataclass
-class Job:
+class Build:
     """What a build needs: the checked annotations, the raw and label planes, and where the
     original files are. ``channel_ranges`` is filled in as the raw planes are written."""
 
@@ -105,14 +112,14 @@ def _plane_range(values: np.ndarray) -> tuple[float, float] | None:
     return int(values.min()), int(values.max())
 
 
-def _add_range(job: Job, channel: int, found: tuple[float, float] | None) -> None:
+def _add_range(build: Build, channel: int, found: tuple[float, float] | None) -> None:
     if found is not None:
-        low, high = job.channel_ranges.get(channel, found)
-        job.channel_ranges[channel] = [min(low, found[0]), max(high, found[1])]
+        low, high = build.channel_ranges.get(channel, found)
+        build.channel_ranges[channel] = [min(low, found[0]), max(high, found[1])]
 
 
-def _finished_ranges(job: Job) -> list[list[float]]:
-    return [job.channel_ranges.get(channel, [0.0, 1.0]) for channel in range(job.raw.shape[-1])]
+def _finished_ranges(build: Build) -> list[list[float]]:
+    return [build.channel_ranges.get(channel, [0.0, 1.0]) for channel in range(build.raw.shape[-1])]
 
 
 def _cell_map(cells: list[dict] | None, feature: int, frame: int) -> dict[int, set[int]] | None:
@@ -131,13 +138,13 @@ def _cell_map(cells: list[dict] | None, feature: int, frame: int) -> dict[int, s
 class Progress:
     """Counts the work done (in pixels written) and passes it on as a fraction."""
 
-    def __init__(self, job: Job, report: Report) -> None:
-        frames, height, width, channels = job.raw.shape
+    def __init__(self, build: Build, report: Report) -> None:
+        frames, height, width, channels = build.raw.shape
         raw_plane = sum(
-            np.prod(pyramid.level_shape(height, width, level)) for level in range(job.levels)
+            np.prod(pyramid.level_shape(height, width, level)) for level in range(build.levels)
         )
         self.total = float(
-            frames * channels * raw_plane + frames * job.labels.shape[-1] * height * width
+            frames * channels * raw_plane + frames * build.labels.shape[-1] * height * width
         )
         self.done = 0.0
         self.message = "Starting"
@@ -164,25 +171,25 @@ def _put_tiles(pool: ThreadPoolExecutor, store: Storage, tiles) -> None:
     list(pool.map(lambda item: store.put(item[0], tiling.encode_image(item[1])), tiles))
 
 
-def write_raw(job: Job, store: Storage, progress: Progress) -> None:
+def write_raw(build: Build, store: Storage, progress: Progress) -> None:
     """Raw view tiles of every frame and channel at every level, one plane at a time."""
-    frames, height, width, channels = job.raw.shape
+    frames, height, width, channels = build.raw.shape
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
         for frame in range(frames):
             for channel in range(channels):
-                plane = job.raw.plane(frame, channel)
-                _add_range(job, channel, _plane_range(plane))
+                plane = build.raw.plane(frame, channel)
+                _add_range(build, channel, _plane_range(plane))
                 where = f"frame {frame + 1} of {frames}, channel {channel + 1} of {channels}"
-                progress.step(0, f"Writing raw tiles, level 1 of {job.levels} ({where})")
-                _put_tiles(pool, store, _plane_tiles(job.project_id, plane, frame, channel, 0))
-                progress.step(plane.size, f"Writing raw tiles, level 2 of {job.levels} ({where})")
-                for level, smaller in pyramid.levels_of(plane, job.levels):
+                progress.step(0, f"Writing raw tiles, level 1 of {build.levels} ({where})")
+                _put_tiles(pool, store, _plane_tiles(build.project_id, plane, frame, channel, 0))
+                progress.step(plane.size, f"Writing raw tiles, level 2 of {build.levels} ({where})")
+                for level, smaller in pyramid.levels_of(plane, build.levels):
                     _put_tiles(
-                        pool, store, _plane_tiles(job.project_id, smaller, frame, channel, level)
+                        pool, store, _plane_tiles(build.project_id, smaller, frame, channel, level)
                     )
                     progress.step(
                         smaller.size,
-                        f"Writing raw tiles, level {min(level + 2, job.levels)} of {job.levels} "
+                        f"Writing raw tiles, level {min(level + 2, build.levels)} of {build.levels} "
                         f"({where})",
                     )
 
@@ -209,15 +216,15 @@ class LabelRows:
         return max((row["cell"] for row in self.values), default=0)
 
 
-def label_rows(job: Job, feature: int, frame: int) -> LabelRows:
+def label_rows(build: Build, feature: int, frame: int) -> LabelRows:
     """Tile rows, cell-value rows, the index checkpoint and the overviews of one label frame."""
-    plane = np.ascontiguousarray(job.labels.plane(frame, feature), dtype=np.int32)
+    plane = np.ascontiguousarray(build.labels.plane(frame, feature), dtype=np.int32)
     out = LabelRows()
     for tile_y, tile_x, tile in tiling.tiles_of(plane, tiling.LABEL_TILE_SIZE):
         if tile.any():
             out.tiles.append(
                 dict(
-                    project_id=job.project_id,
+                    project_id=build.project_id,
                     feature=feature,
                     frame=frame,
                     tile_y=tile_y,
@@ -226,10 +233,10 @@ def label_rows(job: Job, feature: int, frame: int) -> LabelRows:
                     data=tiling.encode(tile),
                 )
             )
-    index = index_frame(plane, _cell_map(job.data.cells, feature, frame))
+    index = index_frame(plane, _cell_map(build.data.cells, feature, frame))
     out.checkpoints.append(
         dict(
-            project_id=job.project_id,
+            project_id=build.project_id,
             feature=feature,
             frame=frame,
             version=0,
@@ -238,32 +245,32 @@ def label_rows(job: Job, feature: int, frame: int) -> LabelRows:
     )
     for value, info in index.items():
         out.values += [
-            dict(project_id=job.project_id, **row)
+            dict(project_id=build.project_id, **row)
             for row in cellindex_rows(feature, frame, value, info)
         ]
-    out.overviews = list(overview_rows(job.project_id, feature, frame, plane, job.levels))
+    out.overviews = list(overview_rows(build.project_id, feature, frame, plane, build.levels))
     return out
 
 
-def _next_cell(job: Job, max_cell: int) -> list[int]:
-    for division in job.data.divisions:
+def _next_cell(build: Build, max_cell: int) -> list[int]:
+    for division in build.data.divisions:
         max_cell = max(max_cell, division["parent"], *division["daughters"])
-    return [max_cell + 1] * job.labels.shape[-1]
+    return [max_cell + 1] * build.labels.shape[-1]
 
 
-def _store_objects(job: Job, store: Storage, progress: Progress) -> None:
-    prefix = project_prefix(job.project_id)
+def _store_objects(build: Build, store: Storage, progress: Progress) -> None:
+    prefix = project_prefix(build.project_id)
     progress.step(0, "Storing the original files")
-    for name, path in job.originals:
+    for name, path in build.originals:
         with path.open("rb") as handle:
             store.put_file(f"{prefix}original/{name}", handle)
-    write_raw(job, store, progress)
-    if job.data.spots:
-        store.put(f"{prefix}spots.json", json.dumps(job.data.spots).encode())
+    write_raw(build, store, progress)
+    if build.data.spots:
+        store.put(f"{prefix}spots.json", json.dumps(build.data.spots).encode())
 
 
-def _label_frames(job: Job) -> list[tuple[int, int]]:
-    frames, _, _, features = job.labels.shape
+def _label_frames(build: Build) -> list[tuple[int, int]]:
+    frames, _, _, features = build.labels.shape
     return [(feature, frame) for feature in range(features) for frame in range(frames)]
 
 
@@ -349,236 +356,250 @@ def _label_planes_of(
     return LabelFilePlanes(planes)
 
 
-def create(
-    images: Source,
-    labels: Source | None = None,
+# ---------------------------------------------------------------- creation: the request
+
+
+def start(
+    images: InputRequest,
+    labels: InputRequest | None = None,
     axes: str | None = None,
     labels_axes: str | None = None,
     name: str | None = None,
-) -> Project:
-    """Create a project from files; its status is "ready", or "building" for a large input.
+    author: str = "",
+) -> tuple[Project, Job]:
+    """Keep the inputs, record the project as "building" and queue the job that builds it.
 
-    Built here, a failure leaves nothing behind: no row, no stored object.
+    Reading and checking the files is the job's; a failed build removes what it wrote and keeps
+    the project row with the reason.
     """
-    data, raw, label_planes = read_input(images, labels, axes, labels_axes)
-    frames, height, width, channels = raw.shape
     project_id = secrets.token_urlsafe(ID_BYTES)
-    job = Job(project_id, data, raw, label_planes, pyramid.level_count(height, width))
-    project = Project(
-        id=project_id,
-        name=(name or images.name or "untitled")[:255],
-        source=images.origin[:1024],
-        frames=frames,
-        height=height,
-        width=width,
-        channels=channels,
-        features=label_planes.shape[-1],
-        dtype=str(raw.dtype),
-        channel_names=list(data.channel_names),
-        feature_names=list(data.feature_names),
-        channel_ranges=[[0.0, 1.0]] * channels,  # known once the planes are written
-        next_cell=[1] * label_planes.shape[-1],
-        divisions=list(data.divisions),
-        cell_types=list(data.cell_types),
-        spot_columns=list(data.spot_columns),
-        spot_count=len(data.spots),
-        version=0,
-        levels=job.levels,
-    )
-    originals = [("images", images)] + ([("labels", labels)] if labels is not None else [])
-    if frames * height * width * channels <= current_app.config["CREATE_INLINE_PIXELS"]:
-        job.originals = [(name, source.path) for name, source in originals]
-        _build_here(job, project)
-    else:
-        _start_in_background(job, project, originals)
-    log.info(
-        "created project %s (%s) from %s, %s",
-        project_id,
-        raw.shape,
-        images.origin,
-        project.status,
-    )
-    return project
-
-
-def _build_here(job: Job, project: Project) -> None:
-    store = storage()
-    progress = Progress(job, lambda fraction, message, force: None)
+    prefix = project_prefix(project_id)
+    inputs: dict[str, dict] = {}
     try:
-        _store_objects(job, store, progress)
-        rows = LabelRows()
-        for feature, frame in _label_frames(job):
-            plane_rows = label_rows(job, feature, frame)
-            for name in ("tiles", "values", "checkpoints", "overviews"):
-                getattr(rows, name).extend(getattr(plane_rows, name))
-        project.next_cell = _next_cell(job, rows.max_cell)
-        project.channel_ranges = _finished_ranges(job)
-        project.status, project.progress, project.status_message = "ready", 1.0, ""
+        for field, request in (("images", images), ("labels", labels)):
+            if request is not None:
+                inputs[field] = stage(request, f"{prefix}original/{field}")
+        project = Project(
+            id=project_id,
+            name=(name or inputs["images"]["name"] or "untitled")[:255],
+            source=inputs["images"]["origin"][:1024],
+            frames=0,
+            height=0,
+            width=0,
+            channels=0,
+            features=0,
+            dtype="",
+            channel_names=[],
+            feature_names=[],
+            channel_ranges=[],
+            next_cell=[],
+            divisions=[],
+            cell_types=[],
+            spot_columns=[],
+            spot_count=0,
+            version=0,
+            levels=1,
+            status="building",
+            progress=0.0,
+            status_message="Waiting for a worker",
+            heartbeat=utcnow(),
+        )
         db.session.add(project)
-        db.session.flush()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        storage().delete_prefix(prefix)
+        uploads.release(taken_uploads(inputs))
+        raise
+    params = {"inputs": inputs, "axes": axes, "labels_axes": labels_axes, "named": bool(name)}
+    try:
+        job = jobs.submit("build", project_id, params, author)
+    except BaseException as error:
+        _fail(project_id, inputs, getattr(error, "message", "The job queue is unreachable."))
+        raise
+    return project, job
+
+
+# ---------------------------------------------------------------- creation: the job
+
+
+def run_build(context: JobContext) -> dict:
+    """The build job: fetch and read the inputs, then write the tiles, pyramid, cells and
+    overviews, reporting progress on the job and on the project row."""
+    project_id = context.project_id
+    params = context.params
+    if context.attempt > 1:  # an attempt whose process died may have written part of it
+        _remove_data(project_id, keep_originals=True)
+    progress_of_job = Reporter(context)
+    progress_of_job(0.0, "Reading the files", True)
+    sources = {
+        field: fetch(spec, field, context.folder()) for field, spec in params["inputs"].items()
+    }
+    _hook("read", project_id)
+    data, raw, label_planes = read_input(
+        sources["images"], sources.get("labels"), params["axes"], params["labels_axes"]
+    )
+    try:
+        frames, height, width, channels = raw.shape
+        build = Build(project_id, data, raw, label_planes, pyramid.level_count(height, width))
+        build.originals = [
+            (field, source.path)
+            for field, source in sources.items()
+            if params["inputs"][field]["from"] != "stored"
+        ]
+        described = dict(
+            frames=frames,
+            height=height,
+            width=width,
+            channels=channels,
+            features=label_planes.shape[-1],
+            dtype=str(raw.dtype),
+            channel_names=list(data.channel_names),
+            feature_names=list(data.feature_names),
+            channel_ranges=[[0.0, 1.0]] * channels,  # known once the planes are written
+            next_cell=[1] * label_planes.shape[-1],
+            divisions=list(data.divisions),
+            cell_types=list(data.cell_types),
+            spot_columns=list(data.spot_columns),
+            spot_count=len(data.spots),
+            levels=build.levels,
+        )
+        if not params.get("named") and params["inputs"]["images"]["from"] == "url":
+            described["name"] = (sources["images"].name or "untitled")[:255]
+        _set_status(project_id, **described)
+        if frames * height * width * channels <= current_app.config["CREATE_INLINE_PIXELS"]:
+            _build_at_once(build, progress_of_job)
+        else:
+            _build_in_steps(build, progress_of_job)
+    finally:
+        for planes in (raw, label_planes):
+            planes.close()
+    uploads.discard_used(taken_uploads(params["inputs"]))
+    log.info("built project %s (%s) from %s", project_id, raw.shape, sources["images"].origin)
+    return {"project": project_id}
+
+
+def clean_up_build(context: JobContext, reason: str) -> None:
+    """A build that failed, was cancelled or was given up: remove what it wrote, give back the
+    uploads it took, and keep the project row with the reason."""
+    _fail(context.project_id, context.params["inputs"], reason)
+
+
+BUILD = JobKind(run_build, clean_up_build)
+
+
+def _build_at_once(build: Build, report: Reporter) -> None:
+    """A small project: every row in one transaction, with its status "ready"."""
+    progress = Progress(build, report)
+    _hook("start", build.project_id)
+    _store_objects(build, storage(), progress)
+    _hook("labels", build.project_id)
+    rows = LabelRows()
+    for feature, frame in _label_frames(build):
+        plane_rows = label_rows(build, feature, frame)
+        for name in ("tiles", "values", "checkpoints", "overviews"):
+            getattr(rows, name).extend(getattr(plane_rows, name))
+    _hook("finish", build.project_id)
+    try:
         rows.insert()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        store.delete_prefix(project_prefix(job.project_id))
-        raise
-
-
-def _keep(source: Source, folder: Path, project_id: str) -> Path:
-    """A file of the build's own with the source's content (the request removes its files)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"build-{project_id}-{secrets.token_hex(8)}"
-    try:
-        os.link(source.path, target)
-    except OSError:
-        shutil.copyfile(source.path, target)
-    return target
-
-
-def _start_in_background(job: Job, project: Project, originals: list[tuple[str, Source]]) -> None:
-    clean_interrupted_builds()
-    folder = Path(current_app.config["DATA_DIR"]) / "tmp"
-    job.originals = [(name, _keep(source, folder, job.project_id)) for name, source in originals]
-    # Planes are read from the build's own copies of the files.
-    if isinstance(job.raw, PlaneImages):
-        job.raw.path = job.originals[0][1]
-    if isinstance(job.labels, LabelFilePlanes):
-        job.labels.planes.path = job.originals[1][1]
-    project.status, project.progress = "building", 0.0
-    project.status_message = "Waiting to start"
-    project.heartbeat = utcnow()
-    try:
-        db.session.add(project)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        _remove_files(job)
-        raise
-    app = current_app._get_current_object()
-    thread = threading.Thread(
-        target=_build_in_background, args=(app, job), name=f"build-{job.project_id}", daemon=True
-    )
-    thread.start()
-
-
-def _remove_files(job: Job) -> None:
-    """Close the planes read from the build's files, and remove the files."""
-    for planes in (job.raw, job.labels):
-        planes.close()
-    for _, path in job.originals:
-        path.unlink(missing_ok=True)
-
-
-class BuildAbandoned(Exception):
-    """The project stopped being "building" under a running build (it was taken for dead)."""
-
-
-def _set_status(project_id: str, building_only: bool = False, **values) -> None:
-    """Update the project's status row in a short transaction of its own.
-
-    With ``building_only`` the row changes only while the project is still building; a build
-    that finds it changed (taken for dead by :func:`clean_interrupted_builds`) stops.
-    """
-    statement = update(Project).where(Project.id == project_id)
-    if building_only:
-        statement = statement.where(Project.status == "building")
-    try:
-        result = db.session.execute(statement.values(heartbeat=utcnow(), **values))
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    if building_only and result.rowcount == 0:
-        raise BuildAbandoned(project_id)
-
-
-class Reporter:
-    """Writes progress at most every REPORT_EVERY seconds (each write is also a heartbeat)."""
-
-    def __init__(self, project_id: str) -> None:
-        self.project_id = project_id
-        self.last = 0.0
-
-    def __call__(self, fraction: float, message: str, force: bool = False) -> None:
-        now = time.monotonic()
-        if force or now - self.last >= REPORT_EVERY:
-            self.last = now
-            _set_status(
-                self.project_id,
-                building_only=True,
-                progress=fraction,
-                status_message=message[:1024],
-            )
-
-
-def _checkpoint(app: Flask, stage: str, project_id: str, progress: Progress) -> None:
-    """Reports the progress as each stage starts, and calls the BUILD_HOOK setting if any
-    (a function of the stage and project id; tests pause or fail builds with it)."""
-    progress.flush()
-    hook = app.config.get("BUILD_HOOK")
-    if hook is not None:
-        hook(stage, project_id)
-
-
-def _build_in_background(app: Flask, job: Job) -> None:
-    with app.app_context():
-        try:
-            progress = Progress(job, Reporter(job.project_id))
-            _checkpoint(app, "start", job.project_id, progress)
-            _store_objects(job, storage(), progress)
-            _checkpoint(app, "labels", job.project_id, progress)
-            max_cell = 0
-            planes = _label_frames(job)
-            for number, (feature, frame) in enumerate(planes, 1):
-                rows = label_rows(job, feature, frame)
-                max_cell = max(max_cell, rows.max_cell)
-                try:
-                    rows.insert()
-                    db.session.commit()
-                except BaseException:
-                    db.session.rollback()
-                    raise
-                height, width = job.labels.shape[1:3]
-                progress.step(
-                    height * width, f"Indexing the cells, frame {number} of {len(planes)}"
-                )
-            _checkpoint(app, "finish", job.project_id, progress)
-            _set_status(
-                job.project_id,
-                building_only=True,
-                next_cell=_next_cell(job, max_cell),
-                channel_ranges=_finished_ranges(job),
+        db.session.execute(
+            update(Project)
+            .where(Project.id == build.project_id)
+            .values(
+                next_cell=_next_cell(build, rows.max_cell),
+                channel_ranges=_finished_ranges(build),
                 status="ready",
                 progress=1.0,
                 status_message="",
+                heartbeat=utcnow(),
             )
-            log.info("built project %s", job.project_id)
-        except BuildAbandoned:
-            log.warning("build of project %s stopped: it was taken for dead", job.project_id)
-            db.session.rollback()
-            _remove_data(job.project_id)
-        except BaseException as error:
-            log.exception("building project %s failed", job.project_id)
-            _fail(job, error)
-        finally:
-            _remove_files(job)
-
-
-def _fail(job: Job, error: BaseException) -> None:
-    """Remove what the build wrote and keep the project row with the reason."""
-    if isinstance(error, DeepCellLabelError):
-        reason = error.message
-    else:
-        reason = (
-            f"The server could not finish building the project ({type(error).__name__}). "
-            "Create the project again; if it keeps failing, report the project id."
         )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _build_in_steps(build: Build, report: Reporter) -> None:
+    """A large project: raw tiles, then one transaction per label frame, reporting progress."""
+    progress = Progress(build, report)
+    progress.flush()
+    _hook("start", build.project_id)
+    _store_objects(build, storage(), progress)
+    progress.flush()
+    _hook("labels", build.project_id)
+    max_cell = 0
+    planes = _label_frames(build)
+    for number, (feature, frame) in enumerate(planes, 1):
+        rows = label_rows(build, feature, frame)
+        max_cell = max(max_cell, rows.max_cell)
+        try:
+            rows.insert()
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        height, width = build.labels.shape[1:3]
+        progress.step(height * width, f"Indexing the cells, frame {number} of {len(planes)}")
+    progress.flush()
+    _hook("finish", build.project_id)
+    _set_status(
+        build.project_id,
+        next_cell=_next_cell(build, max_cell),
+        channel_ranges=_finished_ranges(build),
+        status="ready",
+        progress=1.0,
+        status_message="",
+    )
+
+
+def _set_status(project_id: str, **values) -> None:
+    """Update the project's row in a short transaction of its own."""
+    try:
+        db.session.execute(
+            update(Project).where(Project.id == project_id).values(heartbeat=utcnow(), **values)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+class Reporter:
+    """Passes a build's progress to its job (which stops it if it was cancelled) and writes it
+    on the project row, for the compatible status and the app's building page."""
+
+    def __init__(self, context: JobContext) -> None:
+        self.context = context
+        self.last = 0.0
+
+    def __call__(self, fraction: float, message: str, force: bool = False) -> None:
+        self.context.progress(fraction, message, force)
+        now = time.monotonic()
+        if force or now - self.last >= REPORT_EVERY:
+            self.last = now
+            _set_status(self.context.project_id, progress=fraction, status_message=message[:1024])
+
+
+def _hook(stage: str, project_id: str) -> None:
+    """Calls the BUILD_HOOK setting (`module:function` of the stage and project id) if set:
+    tests pause or fail builds at a stage with it."""
+    hook = current_app.config.get("BUILD_HOOK")
+    if hook:
+        module, _, name = hook.partition(":")
+        getattr(importlib.import_module(module), name)(stage, project_id)
+
+
+def _fail(project_id: str, inputs: dict[str, dict], reason: str) -> None:
+    """Remove what the build wrote and its inputs, give back its uploads, keep the project row
+    with the reason."""
     db.session.rollback()
-    _remove_data(job.project_id)
-    _set_status(job.project_id, status="failed", status_message=reason[:1024])
+    _remove_data(project_id)
+    uploads.release(taken_uploads(inputs))
+    _set_status(project_id, status="failed", status_message=reason[:1024])
 
 
-def _remove_data(project_id: str) -> None:
+def _remove_data(project_id: str, keep_originals: bool = False) -> None:
     """Remove the rows and stored objects a build wrote (not the project row)."""
     try:
         for model in (LabelOverview, LabelTile, CellValue, FrameCheckpoint):
@@ -587,30 +608,15 @@ def _remove_data(project_id: str) -> None:
     except BaseException:
         db.session.rollback()
         log.exception("could not remove the rows of project %s", project_id)
+    prefix = project_prefix(project_id)
     try:
-        storage().delete_prefix(project_prefix(project_id))
+        if keep_originals:
+            storage().delete_prefix(f"{prefix}raw/")
+            storage().delete_prefix(f"{prefix}spots.json")
+        else:
+            storage().delete_prefix(prefix)
     except Exception:
         log.exception("could not remove the stored objects of project %s", project_id)
-
-
-def clean_interrupted_builds() -> int:
-    """Mark builds that stopped giving signs of life (their process died) as failed, and remove
-    what they wrote and their copies of the input files. Returns how many there were."""
-    limit = timedelta(seconds=current_app.config["BUILD_STALE_SECONDS"])
-    stale = db.session.scalars(
-        select(Project.id).where(
-            Project.status == "building",
-            or_(Project.heartbeat.is_(None), Project.heartbeat < utcnow() - limit),
-        )
-    ).all()
-    folder = Path(current_app.config["DATA_DIR"]) / "tmp"
-    for project_id in stale:
-        log.warning("build of project %s was interrupted; removing what it wrote", project_id)
-        _remove_data(project_id)
-        _set_status(project_id, status="failed", status_message=STALE_MESSAGE)
-        for path in folder.glob(f"build-{project_id}-*"):
-            path.unlink(missing_ok=True)
-    return len(stale)
 
 
 # ---------------------------------------------------------------- projects made before pyramids

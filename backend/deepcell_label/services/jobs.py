@@ -385,6 +385,7 @@ def run(job_id: str, kinds: dict[str, JobKind]) -> None:
     job, worker = claimed
     kind = kinds.get(job.kind)
     context = JobContext(job, worker)
+    _remove_leftovers(job_id)
     if kind is None:
         _finish(job_id, worker, state="failed", error=f"No worker here runs {job.kind!r} jobs.")
         return
@@ -401,24 +402,25 @@ def run(job_id: str, kinds: dict[str, JobKind]) -> None:
         _finish(job_id, worker, state="failed", error=error[:2000], error_status=500)
         return
     app = current_app._get_current_object()
+    outcome: dict
     try:
         with Heartbeat(app, job_id, worker):
             result = kind.run(context)
         db.session.commit()
-        _finish(job_id, worker, state="done", progress=1.0, message="Done", result=result)
+        outcome = dict(state="done", progress=1.0, message="Done", result=result)
     except JobAbandoned:
         db.session.rollback()
+        context.remove_folder()
         log.warning("job %s: this attempt was given up; stopping", job_id)
+        return
     except JobCancelled:
         db.session.rollback()
         _clean_up(kind, context, "cancelled")
-        _finish(job_id, worker, state="cancelled", message="Cancelled")
+        outcome = dict(state="cancelled", message="Cancelled")
     except DeepCellLabelError as error:
         db.session.rollback()
         _clean_up(kind, context, error.message)
-        _finish(
-            job_id, worker, state="failed", error=error.message[:2000], error_status=error.status
-        )
+        outcome = dict(state="failed", error=error.message[:2000], error_status=error.status)
     except MemoryError:
         db.session.rollback()
         limit = current_app.config["JOB_MEMORY_LIMIT"]
@@ -427,8 +429,8 @@ def run(job_id: str, kinds: dict[str, JobKind]) -> None:
             "Try a smaller file, or ask the operator to raise JOB_MEMORY_LIMIT."
         )
         _clean_up(kind, context, message)
-        _finish(job_id, worker, state="failed", error=message, error_status=413)
-    except BaseException as error:
+        outcome = dict(state="failed", error=message, error_status=413)
+    except Exception as error:
         db.session.rollback()
         log.exception("job %s (%s) failed", job_id, job.kind)
         message = (
@@ -436,11 +438,17 @@ def run(job_id: str, kinds: dict[str, JobKind]) -> None:
             f"keeps failing, report the job id {job_id}."
         )
         _clean_up(kind, context, message)
-        _finish(job_id, worker, state="failed", error=message, error_status=500)
-        if not isinstance(error, Exception):
-            raise
-    finally:
-        context.remove_folder()
+        outcome = dict(state="failed", error=message, error_status=500)
+    # Temporary files go before the outcome is written: whoever waits on it finds them gone.
+    context.remove_folder()
+    _finish(job_id, worker, **outcome)
+
+
+def _remove_leftovers(job_id: str) -> None:
+    """Temporary folders of earlier attempts of this job whose process died on this machine."""
+    base = Path(current_app.config["DATA_DIR"]) / "tmp"
+    for folder in base.glob(f"job-{job_id}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _clean_up(kind: JobKind, context: JobContext, reason: str) -> None:

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import json
 
+from flask import current_app
+from sqlalchemy import delete
+
 from ..formats import tiling
 from ..store import pyramid
-from ..store.models import Project
+from ..store.models import Project, db
 from ..store.projects import cells_list, get_project, require_ready, status
-from ..store.rawtiles import project_prefix, storage
-from .building import create
+from ..store.rawtiles import project_prefix
+from ..store.storage import storage
+from . import building, jobs
 from .editing import undo_state, validation_findings
+from .sources import InputRequest
 
-__all__ = ["create_project", "get_project", "metadata", "ready_project", "spots"]
+__all__ = [
+    "InputRequest",
+    "create_project",
+    "get_project",
+    "metadata",
+    "ready_project",
+    "spots",
+]
 
 
 def ready_project(project_id: str) -> Project:
@@ -20,12 +32,37 @@ def ready_project(project_id: str) -> Project:
     return require_ready(get_project(project_id))
 
 
-def create_project(*args, **kwargs) -> Project:
-    """Read and check the files, then build the project: here, or in the background when large.
+def create_project(
+    images: InputRequest,
+    labels: InputRequest | None = None,
+    axes: str | None = None,
+    labels_axes: str | None = None,
+    name: str | None = None,
+    author: str = "",
+) -> tuple[Project, dict]:
+    """Queue the build of a new project and wait up to CREATE_WAIT_SECONDS for it.
 
-    Takes the arguments of :func:`building.create`.
+    Returns the project and its build job: finished ("ready"), or still building. A build that
+    failed in that time raises its error (the user's mistake as a 4xx) and leaves nothing.
     """
-    return create(*args, **kwargs)
+    project, job = building.start(images, labels, axes, labels_axes, name, author)
+    job = jobs.wait(job.id, current_app.config["CREATE_WAIT_SECONDS"])
+    if job.state in ("failed", "cancelled"):
+        _forget(project.id)
+        jobs.raise_failure(job)
+    db.session.expire_all()
+    return get_project(project.id), jobs.describe(job)
+
+
+def _forget(project_id: str) -> None:
+    """Remove the row of a project whose build failed while its creator waited (the failed
+    build already removed its data): the creator got the reason; nothing is left behind."""
+    try:
+        db.session.execute(delete(Project).where(Project.id == project_id))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
 
 
 def metadata(project: Project) -> dict:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import secrets
-from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import BinaryIO
@@ -21,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import ConflictError, DeepCellLabelError, NotFoundError, TooLargeError
 from ..store.models import Upload, UploadChunk, db, utcnow
 from ..store.storage import storage
-from .sources import Source, temporary_file
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +274,7 @@ def _ranges(indices: list[int]) -> str:
     return shown + (f" and {len(parts) - 10} more ranges" if len(parts) > 10 else "")
 
 
-def _assembled(upload_id: str, field: str) -> Upload:
+def take(upload_id: str, field: str) -> Upload:
     """The upload with its chunks joined into one stored object, taken for this request;
     refused when chunks are missing or another request is making a project from it.
 
@@ -333,28 +330,6 @@ def release(upload_ids: list[str]) -> None:
     except Exception:
         db.session.rollback()
         log.exception("could not give back uploads %s", upload_ids)
-
-
-def upload_source(stack: ExitStack, upload_id: str, field: str) -> Source:
-    """A finished upload as a temporary local file for project creation: a second link to the
-    stored file when storage is a local folder, else a streamed copy."""
-    upload = _assembled(upload_id, field)
-    try:
-        path, _ = stack.enter_context(temporary_file())
-        stored = storage().local_path(data_key(upload.id))
-        if stored is not None:
-            path.unlink()
-            try:
-                os.link(stored, path)
-                return Source(path, upload.name, "upload")
-            except OSError:  # another file system: copy it
-                pass
-        with path.open("wb") as copy:
-            storage().get_file(data_key(upload.id), copy)
-        return Source(path, upload.name, "upload")
-    except BaseException:
-        release([upload.id])
-        raise
 
 
 def discard_used(upload_ids: list[str]) -> None:

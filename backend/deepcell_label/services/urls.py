@@ -653,6 +653,21 @@ def _download_s3(
 # --- entry point ----------------------------------------------------------------------------
 
 
+def check_form(url: str) -> None:
+    """Refuse a URL whose form can never be loaded (scheme, host, credentials, control
+    characters), before any name is looked up."""
+    if not isinstance(url, str) or not url.strip():
+        raise URLRefusedError("No URL was given. " + WHAT_TO_DO)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url.strip()):
+        raise URLRefusedError(
+            f"{_show(url)!r} contains control characters. Give the URL exactly as copied."
+        )
+    if url.strip().lower().startswith("s3://"):
+        _split_s3(url)
+    else:
+        _Target(url)
+
+
 def download(
     url: str,
     dest: BinaryIO,
@@ -673,12 +688,7 @@ def download(
     name), sanitized; it may be "". When an error is raised, ``dest`` may hold part of
     the body and should be discarded.
     """
-    if not isinstance(url, str) or not url.strip():
-        raise URLRefusedError("No URL was given. " + WHAT_TO_DO)
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url.strip()):
-        raise URLRefusedError(
-            f"{_show(url)!r} contains control characters. Give the URL exactly as copied."
-        )
+    check_form(url)
     deadline = _Deadline(timeout, _show(url))
     if url.strip().lower().startswith("s3://"):
         return _download_s3(url, dest, max_bytes, deadline, s3_client_factory)

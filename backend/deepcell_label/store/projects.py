@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import select
 
 from ..errors import ConflictError, NotFoundError
-from .models import CellValue, Project, db, utcnow
+from .models import CellValue, Project, db
 
 
 def get_project(project_id: str) -> Project:
@@ -27,15 +26,9 @@ def cells_list(project_id: str) -> list[dict]:
     return [{"value": v, "cell": c, "t": t, "c": f} for v, c, t, f in rows]
 
 
-STALE_MESSAGE = "Creation was interrupted; create the project again."
-
-
 def status(project: Project) -> tuple[str, float, str]:
-    """(status, progress, message); a build that stopped giving signs of life has failed."""
-    if project.status == "building":
-        limit = current_app.config["BUILD_STALE_SECONDS"]
-        if project.heartbeat is None or (utcnow() - project.heartbeat).total_seconds() > limit:
-            return "failed", project.progress, STALE_MESSAGE
+    """(status, progress, message): "building" while its build job is queued or running (or
+    queued again after its worker died), then "ready" or "failed" with the reason."""
     return project.status, project.progress, project.status_message
 
 

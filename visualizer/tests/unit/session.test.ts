@@ -4,7 +4,7 @@ import { deflateSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as api from '../../src/api/client';
 import type { EditResponse, ProjectMetadata } from '../../src/api/client';
-import { ProjectSession } from '../../src/session';
+import { openProject, type ProjectSession } from '../../src/session';
 
 const { FakeRenderer } = vi.hoisted(() => {
   /** Records what the session asks of the renderer. */
@@ -142,8 +142,8 @@ function canvasPoint(x: number, y: number): [number, number] {
 }
 
 function click(x: number, y: number, shift = false) {
-  session.pointerDown(...canvasPoint(x, y), 0);
-  session.pointerUp(...canvasPoint(x, y), shift);
+  session.pointer.down(...canvasPoint(x, y), 0);
+  session.pointer.up(...canvasPoint(x, y), shift);
 }
 
 const notices = () => session.notices.getSnapshot().context.notices.map((n) => n.message);
@@ -161,7 +161,7 @@ beforeEach(() => {
   postEdit.mockReset();
   getEditsSince.mockReset();
   getEditsSince.mockImplementation(async (_id, version) => ({ version, edits: [] }));
-  session = new ProjectSession(projectMetadata());
+  session = openProject(projectMetadata());
   session.viewport.send({ type: 'RESIZE', width: 400, height: 300 });
   loadLabels();
 });
@@ -173,39 +173,39 @@ afterEach(() => {
 
 describe('keys', () => {
   it('runs the action of a bound key and says whether the key was the project’s', () => {
-    expect(session.keyDown('B')).toBe(true);
+    expect(session.keys.down('B')).toBe(true);
     expect(session.tools.getSnapshot().context.tool).toBe('brush');
-    expect(session.keyDown('Shift+F12')).toBe(false);
+    expect(session.keys.down('Shift+F12')).toBe(false);
   });
 
   it('hands help and the review keys to the page', () => {
     const help = vi.fn();
     const next = vi.fn();
-    session.onHelp = help;
-    session.pageHandlers = { nextProject: next };
-    session.keyDown('?');
-    session.keyDown('Shift+ArrowRight');
-    session.keyDown('Shift+ArrowLeft');
+    session.keys.onHelp = help;
+    session.keys.pageHandlers = { nextProject: next };
+    session.keys.down('?');
+    session.keys.down('Shift+ArrowRight');
+    session.keys.down('Shift+ArrowLeft');
     expect(help).toHaveBeenCalledOnce();
     expect(next).toHaveBeenCalledOnce();
   });
 
   it('steps through cells and picks a new id past the largest', () => {
-    session.keyDown(']');
+    session.keys.down(']');
     expect(selected()).toBe(1);
-    session.keyDown('[');
+    session.keys.down('[');
     expect(selected()).toBe(3);
-    session.keyDown('N');
+    session.keys.down('N');
     expect(selected()).toBe(4);
-    session.keyDown('Escape');
+    session.keys.down('Escape');
     expect(selected()).toBeNull();
   });
 
   it('changes frames and views', () => {
-    session.keyDown('D');
+    session.keys.down('D');
     expect(session.display.getSnapshot().context.frame).toBe(1);
     const zoom = session.viewport.getSnapshot().context.zoom;
-    session.keyDown('=');
+    session.keys.down('=');
     expect(session.viewport.getSnapshot().context.zoom).toBeGreaterThan(zoom);
   });
 });
@@ -216,17 +216,17 @@ describe('pointer', () => {
     expect(selected()).toBe(1);
     click(30, 5);
     expect(selected()).toBe(2);
-    session.pointerMove(...canvasPoint(5, 5));
+    session.pointer.move(...canvasPoint(5, 5));
     expect(session.selection.getSnapshot().context.hovering).toEqual([1]);
-    session.pointerLeave();
+    session.pointer.leave();
     expect(session.selection.getSnapshot().context.hovering).toEqual([]);
   });
 
   it('pans on a drag with the select tool and does not pick', () => {
     const before = session.viewport.getSnapshot().context;
-    session.pointerDown(100, 100, 0);
-    session.pointerMove(120, 110);
-    session.pointerUp(120, 110);
+    session.pointer.down(100, 100, 0);
+    session.pointer.move(120, 110);
+    session.pointer.up(120, 110);
     const after = session.viewport.getSnapshot().context;
     expect(after.x).toBeCloseTo(before.x - 20 / before.zoom);
     expect(after.y).toBeCloseTo(before.y - 10 / before.zoom);
@@ -235,22 +235,22 @@ describe('pointer', () => {
 
   it('pans instead of painting while Space is held', () => {
     session.selection.send({ type: 'SELECT', cell: 1 });
-    session.keyDown('B');
-    session.keyDown('Space');
+    session.keys.down('B');
+    session.keys.down('Space');
     const before = session.viewport.getSnapshot().context.x;
-    session.pointerDown(100, 100, 0);
-    session.pointerMove(130, 100);
-    session.pointerUp(130, 100);
+    session.pointer.down(100, 100, 0);
+    session.pointer.move(130, 100);
+    session.pointer.up(130, 100);
     expect(session.viewport.getSnapshot().context.x).not.toBe(before);
     expect(session.preview.pending).toBe(0);
-    session.keyUp('Space');
-    session.pointerDown(100, 100, 0);
+    session.keys.up('Space');
+    session.pointer.down(100, 100, 0);
     expect(session.preview.pending).toBe(1);
   });
 
   it('zooms with the wheel about the pointer', () => {
     const zoom = session.viewport.getSnapshot().context.zoom;
-    session.wheel(10, 10, -100);
+    session.pointer.wheel(10, 10, -100);
     expect(session.viewport.getSnapshot().context.zoom).toBeGreaterThan(zoom);
   });
 });
@@ -260,10 +260,10 @@ describe('edits', () => {
     let reply!: (response: EditResponse) => void;
     postEdit.mockImplementation(() => new Promise((resolve) => (reply = resolve)));
     session.selection.send({ type: 'SELECT', cell: 1 });
-    session.keyDown('B');
-    session.pointerDown(...canvasPoint(5, 5), 0);
-    session.pointerMove(...canvasPoint(8, 5));
-    session.pointerUp(...canvasPoint(8, 5));
+    session.keys.down('B');
+    session.pointer.down(...canvasPoint(5, 5), 0);
+    session.pointer.move(...canvasPoint(8, 5));
+    session.pointer.up(...canvasPoint(8, 5));
     expect(session.preview.pending).toBe(1);
     await vi.waitFor(() => expect(postEdit).toHaveBeenCalledOnce());
     expect(sentEdits()[0]).toMatchObject({
@@ -290,14 +290,14 @@ describe('edits', () => {
     postEdit.mockImplementation(async (_id, edit) => answer(edit.base_version + 1));
     session.display.send({ type: 'SET_CHANNEL', channel: 1 });
     session.tools.send({ type: 'SET_WRITE_MODE', mode: 'overwrite' });
-    session.sendEdit('threshold', { cell: 1, x1: 0, y1: 0, x2: 4, y2: 4 });
-    session.sendEdit('flood', { cell: 1, x: 3, y: 3 });
-    session.sendEdit('delete', { cell: 2 });
+    session.edits.send('threshold', { cell: 1, x1: 0, y1: 0, x2: 4, y2: 4 });
+    session.edits.send('flood', { cell: 1, x: 3, y: 3 });
+    session.edits.send('delete', { cell: 2 });
     await settled();
     const [threshold, flood, remove] = sentEdits();
     expect(threshold.args).toEqual({ channel: 1, cell: 1, x1: 0, y1: 0, x2: 4, y2: 4 });
     expect(threshold.write_mode).toBe('overwrite');
-    expect(flood.args).toEqual({ cell: 1, x: 3, y: 3, region: session.visibleRegion() });
+    expect(flood.args).toEqual({ cell: 1, x: 3, y: 3, region: session.canvas.visibleRegion() });
     expect(remove.args).toEqual({ cell: 2 });
     expect(sentEdits().map((e) => e.base_version)).toEqual([5, 6, 7]);
   });
@@ -322,7 +322,7 @@ describe('edits', () => {
         can_redo: true,
       }),
     );
-    session.sendEdit('create_cell_type', { name: 'B cell', color: '#00ff00', feature: 0 });
+    session.edits.send('create_cell_type', { name: 'B cell', color: '#00ff00', feature: 0 });
     await settled();
     const annotations = session.annotations.getSnapshot().context;
     expect(annotations.cellTypes.map((t) => t.name)).toEqual(['T cell', 'B cell']);
@@ -339,9 +339,9 @@ describe('edits', () => {
 
   it('says when an edit is refused, and that a stroke was undone on screen', async () => {
     postEdit.mockRejectedValue(new api.ApiError('No such cell', 400));
-    session.sendEdit('delete', { cell: 9 });
+    session.edits.send('delete', { cell: 9 });
     session.selection.send({ type: 'SELECT', cell: 1 });
-    session.keyDown('B');
+    session.keys.down('B');
     click(5, 5);
     await settled();
     expect(notices()).toEqual([
@@ -369,26 +369,26 @@ describe('edits', () => {
         : { version, edits: [] },
     );
     await vi.waitFor(() => expect(session.store.valueAt(0, 0, 3, 4)).toBe(7), { timeout: 3000 });
-    expect(session.cellsAt(2, 3)).toEqual([7]);
+    expect(session.pointer.cellsAt(2, 3)).toEqual([7]);
     expect(session.undo.getSnapshot().context.canUndo).toBe(true);
     expect(session.annotations.getSnapshot().context.cellsVersion).toBe(1);
   });
 
   it('sends undo and redo through the queue only when the server allows them', async () => {
     vi.mocked(api.undo).mockResolvedValue(answer(6, { can_undo: false, can_redo: true }));
-    session.keyDown('Mod+Z');
+    session.keys.down('Mod+Z');
     await settled();
     expect(api.undo).toHaveBeenCalledWith('p', 5);
-    session.keyDown('Mod+Z');
+    session.keys.down('Mod+Z');
     await settled();
     expect(api.undo).toHaveBeenCalledOnce();
   });
 
   it('renames a channel only when the name changes', async () => {
     postEdit.mockImplementation(async (_id, edit) => answer(edit.base_version + 1));
-    session.renameChannel(0, ' DNA ');
-    session.renameChannel(0, '  ');
-    session.renameChannel(0, ' Nuclei ');
+    session.edits.renameChannel(0, ' DNA ');
+    session.edits.renameChannel(0, '  ');
+    session.edits.renameChannel(0, ' Nuclei ');
     await settled();
     expect(sentEdits().map((e) => [e.action, e.args])).toEqual([
       ['rename_channel', { channel: 0, name: 'Nuclei' }],
@@ -402,10 +402,10 @@ describe('picking cells for a panel', () => {
   });
 
   it('adds the daughter clicked on to the selected parent', async () => {
-    session.keyDown('Y');
+    session.keys.down('Y');
     expect(notices()).toEqual(['Select the parent cell first.']);
     session.selection.send({ type: 'SELECT', cell: 1 });
-    session.keyDown('Y');
+    session.keys.down('Y');
     expect(session.picker.getSnapshot().context.purpose).toEqual({
       kind: 'addDaughter',
       parent: 1,
@@ -420,25 +420,25 @@ describe('picking cells for a panel', () => {
   });
 
   it('puts clicked cells in the active type or takes them out, until Escape', async () => {
-    session.keyDown('U');
+    session.keys.down('U');
     expect(notices()).toEqual(['Choose a cell type in the Cell types panel first.']);
     session.typeDisplay.send({ type: 'SET_ACTIVE', id: 1 });
-    session.keyDown('U');
+    session.keys.down('U');
     click(5, 5);
     click(30, 5);
     await settled();
     expect(sentEdits().map((e) => e.action)).toEqual(['remove_from_cell_type', 'add_to_cell_type']);
-    session.keyDown('Escape');
+    session.keys.down('Escape');
     expect(session.picker.getSnapshot().context.purpose).toBeNull();
-    session.startPicking({ kind: 'cellType', id: 1 });
-    session.startPicking({ kind: 'cellType', id: 1 });
+    session.picking.start({ kind: 'cellType', id: 1 });
+    session.picking.start({ kind: 'cellType', id: 1 });
     expect(session.picker.getSnapshot().context.purpose).toBeNull();
   });
 
   it('adds several cells to a type in one edit and says how many', async () => {
-    session.addCellsToType(1, [1, 2, 3, 2]);
-    session.addCellsToType(1, [1]);
-    session.addCellsToType(99, [1]);
+    session.cellTypes.addCells(1, [1, 2, 3, 2]);
+    session.cellTypes.addCells(1, [1]);
+    session.cellTypes.addCells(99, [1]);
     await settled();
     expect(sentEdits().map((e) => e.args)).toEqual([{ id: 1, cells: [2, 3] }]);
     expect(notices()).toEqual([
@@ -450,7 +450,7 @@ describe('picking cells for a panel', () => {
 
 describe('divisions', () => {
   it('jumps from finding to finding, or says there are none', () => {
-    session.keyDown('J');
+    session.keys.down('J');
     expect(notices()).toEqual(['No problems found in the divisions.']);
     session.annotations.send({
       type: 'FINDINGS',
@@ -459,10 +459,10 @@ describe('divisions', () => {
         { kind: 'parent_after_division', cell: 2, frames: [0, 1], message: '' },
       ],
     });
-    session.keyDown('J');
+    session.keys.down('J');
     expect(session.display.getSnapshot().context.frame).toBe(1);
     expect(selected()).toBe(3);
-    session.keyDown('J');
+    session.keys.down('J');
     expect(session.display.getSnapshot().context.frame).toBe(0);
     expect(selected()).toBe(2);
   });
@@ -470,8 +470,8 @@ describe('divisions', () => {
 
 describe('canvas', () => {
   const attach = () => {
-    session.attachCanvas({} as HTMLCanvasElement);
-    return session.renderer as unknown as InstanceType<typeof FakeRenderer>;
+    session.canvas.attach({} as HTMLCanvasElement);
+    return session.canvas.renderer as unknown as InstanceType<typeof FakeRenderer>;
   };
 
   it('gives the renderer the image size, display, view and colours when attached', () => {
@@ -494,7 +494,7 @@ describe('canvas', () => {
     const renderer = attach();
     const lookups = () => renderer.named('setLookup').length;
     const before = lookups();
-    session.pointerMove(...canvasPoint(5, 5));
+    session.pointer.move(...canvasPoint(5, 5));
     expect(lookups()).toBe(before);
     session.selection.send({ type: 'SELECT', cell: 2 });
     expect(lookups()).toBe(before + 1);
@@ -507,21 +507,21 @@ describe('canvas', () => {
 
   it('drops the cell-type colours when the overlay is off and follows the theme', () => {
     const renderer = attach();
-    session.keyDown('O');
+    session.keys.down('O');
     expect(renderer.last('setTypeLookup')).toBeNull();
-    session.setDark(true);
+    session.canvas.setDark(true);
     expect(renderer.last('setDisplay')).toMatchObject({ background: [0.07, 0.07, 0.09] });
   });
 
   it('shows the brush under the pointer and the threshold box', () => {
     const renderer = attach();
-    session.keyDown('B');
-    session.pointerMove(...canvasPoint(5.5, 6.5));
+    session.keys.down('B');
+    session.pointer.move(...canvasPoint(5.5, 6.5));
     expect(renderer.last('setCursors')).toEqual({ brush: [5.5, 6.5, 5], box: null, seed: null });
-    session.keyDown('T');
+    session.keys.down('T');
     session.selection.send({ type: 'SELECT', cell: 1 });
-    session.pointerDown(...canvasPoint(2, 2), 0);
-    session.pointerMove(...canvasPoint(6, 4));
+    session.pointer.down(...canvasPoint(2, 2), 0);
+    session.pointer.move(...canvasPoint(6, 4));
     expect(renderer.last('setCursors')).toMatchObject({ box: [2, 2, 6, 4] });
   });
 
@@ -538,8 +538,8 @@ describe('canvas', () => {
     postEdit.mockImplementation(() => new Promise(() => undefined));
     const renderer = attach();
     session.selection.send({ type: 'SELECT', cell: 1 });
-    session.keyDown('B');
-    session.pointerDown(...canvasPoint(5, 5), 0);
+    session.keys.down('B');
+    session.pointer.down(...canvasPoint(5, 5), 0);
     expect(renderer.named('updateOverlay')).toHaveLength(1);
     expect(renderer.named('render')).toHaveLength(1);
   });

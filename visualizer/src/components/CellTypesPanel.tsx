@@ -16,7 +16,7 @@ import {
 import { useSelector } from '@xstate/react';
 import type { CellType } from '../api/client';
 import { shortcutFor } from '../keymap';
-import { moveType, nextTypeColor, typeEdits, type TypeEdit } from '../machines/cellTypes';
+import { moveType, typeEdits, type TypeEdit } from '../machines/cellTypes';
 import type { ProjectSession } from '../session';
 import { LabeledSwitch } from './controls';
 import { ExpressionDialog } from './ExpressionDialog';
@@ -150,7 +150,7 @@ export function CellTypesPanel({ session }: { session: ProjectSession }) {
   const picking = purpose?.kind === 'cellType';
   const create = () => {
     if (!name.trim()) return;
-    session.cellTypes.edit(typeEdits.create(name, nextTypeColor(allTypes), feature));
+    session.cellTypes.create(name);
     setName('');
   };
   return (

@@ -1,11 +1,11 @@
 // What the cell types panel and its keys do beyond one actor: type edits, several cells put in a
 // type at once, clicking cells into the active type, and a new type becoming the active one.
-import { addCellsEdit, type TypeEdit } from '../machines/cellTypes';
+import { addCellsEdit, nextTypeColor, typeEdits, type TypeEdit } from '../machines/cellTypes';
 import type { Disconnect, Notify, SessionActors } from './actors';
 import type { Edits } from './edits';
 import type { Picking } from './picking';
 
-type Actors = Pick<SessionActors, 'annotations' | 'typeDisplay'>;
+type Actors = Pick<SessionActors, 'annotations' | 'typeDisplay' | 'display'>;
 
 export class CellTypes {
   constructor(
@@ -32,6 +32,14 @@ export class CellTypes {
   /** Send a type edit; `null` (e.g. moving the first type up) sends nothing. */
   edit(edit: TypeEdit | null) {
     if (edit) this.edits.send(edit.action, edit.args);
+  }
+
+  /** A new type of the shown feature, in a colour no type has yet. */
+  create(name: string) {
+    if (!name.trim()) return;
+    const types = this.actors.annotations.getSnapshot().context.cellTypes;
+    const feature = this.actors.display.getSnapshot().context.feature;
+    this.edit(typeEdits.create(name, nextTypeColor(types), feature));
   }
 
   /** Put several cells in a type at once: one edit, so one undo takes them all out again. */

@@ -44,6 +44,16 @@ describe('cell types in a session', () => {
     ]);
   });
 
+  it('creates a type of the shown feature in a colour no type has', async () => {
+    const { cellTypes } = project.session;
+    cellTypes.create('  ');
+    cellTypes.create(' B cell ');
+    await project.settled();
+    expect(project.sentEdits().map((e) => [e.action, e.args])).toEqual([
+      ['create_cell_type', { name: 'B cell', color: '#e6194b', feature: 0 }],
+    ]);
+  });
+
   it('sends a type edit, and nothing for none', async () => {
     const { cellTypes } = project.session;
     cellTypes.edit(null);

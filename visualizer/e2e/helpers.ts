@@ -26,7 +26,7 @@ export const projectId = (page: Page) => new URL(page.url()).searchParams.get('p
 /** Wait until the project page has drawn its first full image. */
 export async function waitForImage(page: Page) {
   await page.waitForURL(/\/project\?projectId=/);
-  await page.waitForFunction(() => window.deepcellLabel?.firstImageShown === true, null, {
+  await page.waitForFunction(() => window.deepcellLabel?.canvas.firstImageShown === true, null, {
     timeout: 60_000,
   });
   await waitForLabels(page);
@@ -66,8 +66,8 @@ export async function canvasColorAt(page: Page, x: number, y: number): Promise<n
       const s = window.deepcellLabel!;
       const view = s.viewport.getSnapshot().context;
       const dpr = window.devicePixelRatio || 1;
-      s.renderer!.render();
-      return s.renderer!.readPixel(
+      s.canvas.renderer!.render();
+      return s.canvas.renderer!.readPixel(
         Math.floor((ix + 0.5 - view.x) * view.zoom * dpr),
         Math.floor((iy + 0.5 - view.y) * view.zoom * dpr),
       );

@@ -158,7 +158,10 @@ test('label a 2-D image: select, brush, flood, threshold, watershed, delete, swa
   const seedA: [number, number] = [Math.round((bx0[0] * 3 + bx1[0]) / 4), bx0[1]];
   const seedB: [number, number] = [Math.round((bx0[0] + bx1[0] * 3) / 4), bx1[1]];
   version = await waitForSaved(page);
-  const cellsUnderA = await page.evaluate(([x, y]) => window.deepcellLabel!.cellsAt(x, y), seedA);
+  const cellsUnderA = await page.evaluate(
+    ([x, y]) => window.deepcellLabel!.pointer.cellsAt(x, y),
+    seedA,
+  );
   expect(cellsUnderA).toContain(big);
   await clickPixel(page, ...seedA);
   await clickPixel(page, ...seedB);
@@ -242,7 +245,7 @@ test('frames, channels, display settings, help and themes', async ({ page }) => 
   await expect(page.getByTestId('frame-label')).toContainText('Frame 5 / 8');
   await waitForLabels(page);
   // Cell 1 divided: its centre is background in frame 5.
-  expect(await page.evaluate(() => window.deepcellLabel!.cellsAt(40, 30))).toEqual([]);
+  expect(await page.evaluate(() => window.deepcellLabel!.pointer.cellsAt(40, 30))).toEqual([]);
   expect(await canvasColorAt(page, 40, 30)).not.toEqual(before);
   await page.keyboard.press('a');
   await expect(page.getByTestId('frame-label')).toContainText('Frame 4 / 8');

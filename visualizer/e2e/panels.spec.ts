@@ -55,7 +55,7 @@ test('divisions: see, remove and re-add a daughter, follow the alert', async ({
   // A second tab on the same project learns of the findings from its polls alone.
   const other = await context.newPage();
   await other.goto(page.url());
-  await other.waitForFunction(() => window.deepcellLabel?.firstImageShown === true);
+  await other.waitForFunction(() => window.deepcellLabel?.canvas.firstImageShown === true);
   const metadataReads: string[] = [];
   const metadataUrl = new URL(`/api/projects/${projectId(page)}`, page.url()).href;
   other.on('request', (request) => {
@@ -321,7 +321,7 @@ test('renaming a channel is an undoable edit that survives reload and reaches ot
   await uploadThroughHome(page, zip('oneDivision.zip'));
   const other = await context.newPage();
   await other.goto(page.url());
-  await other.waitForFunction(() => window.deepcellLabel?.firstImageShown === true);
+  await other.waitForFunction(() => window.deepcellLabel?.canvas.firstImageShown === true);
 
   await page.getByTestId('rename-channel').fill('DNA');
   await page.getByTestId('rename-channel').press('Enter');

@@ -86,7 +86,7 @@ async function measure(page: Page, perSide: number): Promise<Timings> {
 
   const display = await page.evaluate(() => {
     const s = window.deepcellLabel!;
-    const renderer = s.renderer!;
+    const renderer = s.canvas.renderer!;
     // Each sample: the change, a full redraw, and a 1-pixel read that waits for the GPU.
     // `cpu` stops before the read: the app's own work, without waiting for the GPU.
     const run = (name: string, change: (i: number) => void) => {
@@ -129,7 +129,7 @@ async function measure(page: Page, perSide: number): Promise<Timings> {
     for (let i = 0; i < 300; i++) {
       const [x, y] = toCanvas((i * 37) % 2048, (i * 91) % 2048);
       performance.mark('dcl:hover-start');
-      s.pointerMove(x, y);
+      s.pointer.move(x, y);
       hover.push(performance.measure('dcl:hover', 'dcl:hover-start').duration);
     }
     const select: number[] = [];
@@ -137,22 +137,22 @@ async function measure(page: Page, perSide: number): Promise<Timings> {
     for (let i = 0; i < 30; i++) {
       const [x, y] = toCanvas(cx + (i % 5) * 20, cy);
       performance.mark('dcl:select-start');
-      s.pointerDown(x, y, 0);
-      s.pointerUp(x, y);
+      s.pointer.down(x, y, 0);
+      s.pointer.up(x, y);
       select.push(performance.measure('dcl:select', 'dcl:select-start').duration);
     }
     // Brush: from the pointer event to the stroke drawn on the canvas (GPU included).
     s.tools.send({ type: 'SELECT_TOOL', tool: 'brush' });
     const brush: number[] = [];
     const [sx, sy] = toCanvas(cx, cy);
-    s.pointerDown(sx, sy, 0);
+    s.pointer.down(sx, sy, 0);
     for (let i = 1; i <= 30; i++) {
       performance.mark('dcl:brush-start');
-      s.pointerMove(sx + i * view.zoom, sy);
-      s.renderer!.readPixel(0, 0);
+      s.pointer.move(sx + i * view.zoom, sy);
+      s.canvas.renderer!.readPixel(0, 0);
       brush.push(performance.measure('dcl:brush', 'dcl:brush-start').duration);
     }
-    s.pointerUp(sx + 30 * view.zoom, sy);
+    s.pointer.up(sx + 30 * view.zoom, sy);
     return { hover, select, brush };
   }, project.cellCentre);
 

@@ -33,7 +33,7 @@ async function animate(page: Page, kind: 'pan' | 'zoom', frames: number) {
   return page.evaluate(
     async ([kind, frames]) => {
       const s = window.deepcellLabel!;
-      const renderer = s.renderer!;
+      const renderer = s.canvas.renderer!;
       const cpu: number[] = [];
       const total: number[] = [];
       const nextFrame = () => new Promise((resolve) => requestAnimationFrame(resolve));

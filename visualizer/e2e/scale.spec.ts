@@ -156,9 +156,12 @@ test('a 16384×16384×3 project opens, pans, zooms, paints far apart and exports
   await page.evaluate(() => window.deepcellLabel!.viewport.send({ type: 'FIT' }));
   const afterFit = await page.evaluate(() => {
     const s = window.deepcellLabel!;
-    s.renderer!.render();
+    s.canvas.renderer!.render();
     const v = s.viewport.getSnapshot().context;
-    return s.renderer!.readPixel(Math.floor(v.canvasWidth / 2), Math.floor(v.canvasHeight / 2));
+    return s.canvas.renderer!.readPixel(
+      Math.floor(v.canvasWidth / 2),
+      Math.floor(v.canvasHeight / 2),
+    );
   });
   expect(brightness(afterFit)).toBeGreaterThan(0);
 
@@ -199,7 +202,7 @@ test('a 16384×16384×3 project opens, pans, zooms, paints far apart and exports
     }
     // The browser's copy agrees.
     expect(
-      await page.evaluate(([x, y]) => window.deepcellLabel!.cellsAt(x, y), [s.x + 10, s.y]),
+      await page.evaluate(([x, y]) => window.deepcellLabel!.pointer.cellsAt(x, y), [s.x + 10, s.y]),
     ).toEqual([cell]);
   }
 
@@ -220,7 +223,7 @@ test('a 16384×16384×3 project opens, pans, zooms, paints far apart and exports
 
   // Flooding the background fills only the region on screen (the client sends it with the edit).
   await viewAt(page, 0, 0);
-  const region = await page.evaluate(() => window.deepcellLabel!.visibleRegion());
+  const region = await page.evaluate(() => window.deepcellLabel!.canvas.visibleRegion());
   expect(region).toMatchObject({ x: 0, y: 0 });
   await page.keyboard.press('g');
   const floodAt = cellCentre(3, 3).map((v) => v + 24) as [number, number];

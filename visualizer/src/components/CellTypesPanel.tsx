@@ -16,7 +16,7 @@ import {
 import { useSelector } from '@xstate/react';
 import type { CellType } from '../api/client';
 import { shortcutFor } from '../keymap';
-import { moveType, nextTypeColor, typeEdits } from '../machines/cellTypes';
+import { moveType, typeEdits, type TypeEdit } from '../machines/cellTypes';
 import type { ProjectSession } from '../session';
 import { LabeledSwitch } from './controls';
 import { ExpressionDialog } from './ExpressionDialog';
@@ -34,7 +34,7 @@ function TypeRow({
   const hidden = display.hidden.includes(type.id);
   const active = display.active === type.id;
   const [color, setColor] = useState(type.color);
-  const send = (edit: Parameters<ProjectSession['sendTypeEdit']>[0]) => session.sendTypeEdit(edit);
+  const send = (edit: TypeEdit | null) => session.cellTypes.edit(edit);
   return (
     <Box
       data-testid={`cell-type-${type.name}`}
@@ -150,7 +150,7 @@ export function CellTypesPanel({ session }: { session: ProjectSession }) {
   const picking = purpose?.kind === 'cellType';
   const create = () => {
     if (!name.trim()) return;
-    session.sendTypeEdit(typeEdits.create(name, nextTypeColor(allTypes), feature));
+    session.cellTypes.create(name);
     setName('');
   };
   return (
@@ -177,7 +177,7 @@ export function CellTypesPanel({ session }: { session: ProjectSession }) {
         size="small"
         variant={picking ? 'contained' : 'outlined'}
         disabled={active === null}
-        onClick={session.keyHandlers.pickTypeCells}
+        onClick={session.keys.handlers.pickTypeCells}
         data-testid="pick-type-cells"
       >
         {picking

@@ -166,7 +166,7 @@ export function DisplayPanel({ session }: { session: ProjectSession }) {
         label={`Rename ${settings.name}`}
         key={`${display.channel}-${settings.name}`}
         defaultValue={settings.name}
-        onBlur={(e) => session.renameChannel(display.channel, e.target.value)}
+        onBlur={(e) => session.edits.renameChannel(display.channel, e.target.value)}
         slotProps={{ htmlInput: { 'data-testid': 'rename-channel' } }}
         onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
       />

@@ -37,7 +37,7 @@ function CellChip({
       label={`${cell}`}
       data-testid={testId}
       title={`Show cell ${cell} in frame ${frame + 1}`}
-      onClick={() => session.jumpTo(frame, cell)}
+      onClick={() => session.divisions.jumpTo(frame, cell)}
       onDelete={onDelete}
       sx={{ borderLeft: 6, borderColor: cellColorCss(cell) }}
     />
@@ -66,7 +66,7 @@ export function DivisionsPanel({ session }: { session: ProjectSession }) {
   const { asParent, asDaughter } = divisionsOfCell(divisions, selected);
   const frames = session.metadata.frames;
   const removeDaughter = (parent: number, daughter: number) =>
-    session.sendEdit('remove_daughter', { parent, daughter });
+    session.divisions.removeDaughter(parent, daughter);
   return (
     <Stack spacing={1} sx={{ p: 1 }} data-testid="divisions-panel">
       <Typography variant="overline">Divisions</Typography>
@@ -119,7 +119,7 @@ export function DivisionsPanel({ session }: { session: ProjectSession }) {
             <Button
               size="small"
               data-testid="jump-to-division"
-              onClick={() => session.jumpTo(asParent.t, asParent.parent)}
+              onClick={() => session.divisions.jumpTo(asParent.t, asParent.parent)}
             >
               Go to division (frame {asParent.t + 1})
             </Button>
@@ -129,7 +129,7 @@ export function DivisionsPanel({ session }: { session: ProjectSession }) {
               size="small"
               variant={purpose?.kind === 'addDaughter' ? 'contained' : 'outlined'}
               data-testid="add-daughter"
-              onClick={session.keyHandlers.addDaughter}
+              onClick={session.keys.handlers.addDaughter}
             >
               Add daughter ({shortcutFor('addDaughter')})
             </Button>
@@ -138,7 +138,7 @@ export function DivisionsPanel({ session }: { session: ProjectSession }) {
               variant={purpose?.kind === 'removeDaughter' ? 'contained' : 'outlined'}
               data-testid="remove-daughter"
               disabled={!asParent}
-              onClick={session.keyHandlers.removeDaughter}
+              onClick={session.keys.handlers.removeDaughter}
             >
               Remove ({shortcutFor('removeDaughter')})
             </Button>
@@ -163,7 +163,7 @@ export function DivisionsPanel({ session }: { session: ProjectSession }) {
                   key={`${finding.kind}-${finding.cell}-${i}`}
                   data-testid={`finding-${finding.kind}`}
                   title={`As the server reports it, counting frames from 0: ${finding.message}`}
-                  onClick={() => session.jumpTo(target.frame, target.cell)}
+                  onClick={() => session.divisions.jumpTo(target.frame, target.cell)}
                 >
                   <ListItemText
                     primary={describeFinding(finding)}

@@ -198,7 +198,7 @@ export function ExpressionDialog({
           disabled={!selected.length || !type}
           data-testid="expression-add-to-type"
           onClick={() => {
-            if (type) session.addCellsToType(type.id, selected);
+            if (type) session.cellTypes.addCells(type.id, selected);
             actor.send({ type: 'CLEAR' });
           }}
         >

@@ -1,4 +1,5 @@
-// The WebGL canvas and the pointer gestures on it; the session decides what a gesture means.
+// The WebGL canvas and the pointer gestures on it; the session's pointer (session/pointer.ts) decides
+// what a gesture means.
 import { useEffect, useRef } from 'react';
 import { Box, Typography } from '@mui/material';
 import { useSelector } from '@xstate/react';
@@ -16,7 +17,7 @@ export function ImageCanvas({ session }: { session: ProjectSession }) {
 
   useEffect(() => {
     try {
-      session.attachCanvas(canvas.current!);
+      session.canvas.attach(canvas.current!);
     } catch (error) {
       session.notify('error', (error as Error).message);
     }
@@ -28,7 +29,7 @@ export function ImageCanvas({ session }: { session: ProjectSession }) {
     const onWheel = (event: WheelEvent) => {
       event.preventDefault();
       const rect = box.getBoundingClientRect();
-      session.wheel(event.clientX - rect.left, event.clientY - rect.top, event.deltaY);
+      session.pointer.wheel(event.clientX - rect.left, event.clientY - rect.top, event.deltaY);
     };
     box.addEventListener('wheel', onWheel, { passive: false });
     return () => {
@@ -37,7 +38,7 @@ export function ImageCanvas({ session }: { session: ProjectSession }) {
     };
   }, [session]);
 
-  useEffect(() => session.setDark(mode === 'dark'), [session, mode]);
+  useEffect(() => session.canvas.setDark(mode === 'dark'), [session, mode]);
 
   const local = (event: React.PointerEvent) => {
     const rect = container.current!.getBoundingClientRect();
@@ -58,11 +59,11 @@ export function ImageCanvas({ session }: { session: ProjectSession }) {
       onContextMenu={(e) => e.preventDefault()}
       onPointerDown={(e) => {
         (e.target as Element).setPointerCapture?.(e.pointerId);
-        session.pointerDown(...local(e), e.button);
+        session.pointer.down(...local(e), e.button);
       }}
-      onPointerMove={(e) => session.pointerMove(...local(e))}
-      onPointerUp={(e) => session.pointerUp(...local(e), e.shiftKey)}
-      onPointerLeave={() => session.pointerLeave()}
+      onPointerMove={(e) => session.pointer.move(...local(e))}
+      onPointerUp={(e) => session.pointer.up(...local(e), e.shiftKey)}
+      onPointerLeave={() => session.pointer.leave()}
     >
       <canvas
         ref={canvas}

@@ -24,13 +24,13 @@ export function SelectionPanel({ session }: { session: ProjectSession }) {
         </Typography>
       </Stack>
       <Stack direction="row" spacing={0.5}>
-        <Button size="small" onClick={session.keyHandlers.previousCell}>
+        <Button size="small" onClick={session.keys.handlers.previousCell}>
           Prev [
         </Button>
-        <Button size="small" onClick={session.keyHandlers.nextCell}>
+        <Button size="small" onClick={session.keys.handlers.nextCell}>
           Next ]
         </Button>
-        <Button size="small" onClick={session.keyHandlers.newCell} data-testid="new-cell">
+        <Button size="small" onClick={session.keys.handlers.newCell} data-testid="new-cell">
           New N
         </Button>
       </Stack>

@@ -96,7 +96,7 @@ export function ToolPanel({ session }: { session: ProjectSession }) {
               size="small"
               variant="outlined"
               sx={{ minWidth: 0, px: 0.75 }}
-              onClick={session.keyHandlers[id]}
+              onClick={session.keys.handlers[id]}
               data-testid={`action-${id}`}
             >
               {name}
@@ -127,7 +127,7 @@ export function ToolPanel({ session }: { session: ProjectSession }) {
       <Button
         variant="contained"
         size="small"
-        onClick={session.keyHandlers.apply}
+        onClick={session.keys.handlers.apply}
         data-testid="apply"
       >
         Apply ({shortcutFor('apply')})

@@ -31,7 +31,7 @@ import { TimelineBars } from '../components/TimelineBars';
 import { ToolPanel } from '../components/ToolPanel';
 import { keyName, shortcutFor, type KeyActionId } from '../keymap';
 import { projectMachine } from '../machines/project';
-import { ProjectSession } from '../session';
+import { openProject, type ProjectSession } from '../session';
 import type { TileStats } from '../data/tiledImage';
 
 const loadingMachine = projectMachine.provide({
@@ -95,7 +95,7 @@ function HistoryButtons({ session }: { session: ProjectSession }) {
           color="inherit"
           size="small"
           disabled={!enabled}
-          onClick={session.keyHandlers[id]}
+          onClick={session.keys.handlers[id]}
           data-testid={id}
         >
           {name}
@@ -147,12 +147,12 @@ function ExportButtons({ session }: { session: ProjectSession }) {
 function Workspace({ session }: { session: ProjectSession }) {
   const [helpOpen, setHelpOpen] = useState(false);
   useEffect(() => {
-    session.onHelp = () => setHelpOpen(true);
+    session.keys.onHelp = () => setHelpOpen(true);
     const down = (event: KeyboardEvent) => {
       if (isTyping(event.target) || helpOpen) return;
-      if (session.keyDown(keyName(event))) event.preventDefault();
+      if (session.keys.down(keyName(event))) event.preventDefault();
     };
-    const up = (event: KeyboardEvent) => session.keyUp(keyName(event));
+    const up = (event: KeyboardEvent) => session.keys.up(keyName(event));
     window.addEventListener('keydown', down);
     window.addEventListener('keyup', up);
     return () => {
@@ -238,9 +238,9 @@ export function ProjectPage({
 
   useEffect(() => {
     if (!metadata) return;
-    const created = new ProjectSession(metadata);
+    const created = openProject(metadata);
     window.deepcellLabel = created;
-    window.__deepcellDebug = { tiles: () => created.tileStats() };
+    window.__deepcellDebug = { tiles: () => created.canvas.tileStats() };
     setSession(created);
     return () => {
       created.dispose();
@@ -252,7 +252,7 @@ export function ProjectPage({
   }, [metadata]);
 
   useEffect(() => {
-    if (session) session.pageHandlers = pageHandlers;
+    if (session) session.keys.pageHandlers = pageHandlers;
   }, [session, pageHandlers]);
 
   if (state.matches('failed')) {

@@ -1,0 +1,143 @@
+// Every actor of an open project, one per concern (their machines are in machines/), with the
+// server calls that the edit queue and the exporter make. A new concern (a jobs list, the other
+// annotators present, an edit history) is one more entry in `createActors`.
+import { createActor, fromPromise } from 'xstate';
+import * as api from '../api/client';
+import { annotationsMachine } from '../machines/annotations';
+import { typeDisplayMachine } from '../machines/cellTypes';
+import { displayMachine } from '../machines/display';
+import { editQueueMachine } from '../machines/editQueue';
+import { exportMachine } from '../machines/exporter';
+import { noticesMachine, type Notice } from '../machines/notices';
+import { pickerMachine } from '../machines/picker';
+import { selectionMachine } from '../machines/selection';
+import { spotsDisplayMachine } from '../machines/spots';
+import { toolMachine } from '../machines/tools';
+import { undoMachine } from '../machines/undo';
+import { viewportMachine } from '../machines/viewport';
+
+/** Edits, undos and redos go to the server; polls ask it for other tabs' edits. */
+const serverEditQueue = editQueueMachine.provide({
+  actors: {
+    send: fromPromise(async ({ input }) => {
+      const { item, version } = input;
+      if (item.kind !== 'edit') {
+        const call = item.kind === 'undo' ? api.undo : api.redo;
+        return call(input.projectId, version);
+      }
+      return api.postEdit(input.projectId, { ...item.request, base_version: version });
+    }),
+    poll: fromPromise(({ input }) => api.getEditsSince(input.projectId, input.version)),
+  },
+});
+
+function download(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A download saves the zip under the project's name; a submit tells where the labels went. */
+function serverExporter(projectName: string) {
+  return exportMachine.provide({
+    actors: {
+      run: fromPromise(async ({ input }) => {
+        if (input.kind === 'submit') {
+          const result = await api.submitProject(input.projectId);
+          return `Submitted to ${result.bucket}/${result.key}.`;
+        }
+        const blob = await api.downloadExport(input.projectId, 'zip');
+        download(blob, `${projectName || input.projectId}.zip`);
+        return `Downloaded ${(blob.size / 1024).toFixed(0)} KB.`;
+      }),
+    },
+  });
+}
+
+export function createActors(metadata: api.ProjectMetadata) {
+  return {
+    viewport: createActor(viewportMachine, {
+      input: { imageWidth: metadata.width, imageHeight: metadata.height },
+    }),
+    display: createActor(displayMachine, {
+      input: {
+        channelNames: metadata.channel_names,
+        channelRanges: metadata.channel_ranges,
+        dtype: metadata.dtype,
+        features: metadata.features,
+        frames: metadata.frames,
+      },
+    }),
+    selection: createActor(selectionMachine),
+    tools: createActor(toolMachine),
+    notices: createActor(noticesMachine),
+    undo: createActor(undoMachine, {
+      input: { canUndo: metadata.can_undo ?? false, canRedo: metadata.can_redo ?? false },
+    }),
+    editQueue: createActor(serverEditQueue, {
+      input: { projectId: metadata.id, version: metadata.version },
+    }),
+    exporter: createActor(serverExporter(metadata.name), { input: { projectId: metadata.id } }),
+    annotations: createActor(annotationsMachine, {
+      input: {
+        divisions: metadata.divisions,
+        cellTypes: metadata.cellTypes,
+        findings: metadata.findings,
+      },
+    }),
+    picker: createActor(pickerMachine),
+    typeDisplay: createActor(typeDisplayMachine),
+    spotsDisplay: createActor(spotsDisplayMachine),
+  };
+}
+
+export type SessionActors = ReturnType<typeof createActors>;
+
+export function startActors(actors: SessionActors) {
+  for (const actor of Object.values(actors)) actor.start();
+}
+
+export function stopActors(actors: SessionActors) {
+  for (const actor of Object.values(actors)) actor.stop();
+}
+
+/** Spots are not in the metadata: fetched once the project is open. */
+export async function loadSpots(
+  actors: Pick<SessionActors, 'spotsDisplay'>,
+  projectId: string,
+  notify: Notify,
+) {
+  try {
+    const spots = await api.getSpots(projectId);
+    actors.spotsDisplay.send({ type: 'LOADED', spots });
+  } catch (error) {
+    notify('error', `Could not load the spots: ${(error as Error).message}`);
+  }
+}
+
+/** Tell the user something (an error, a hint) through the notices actor. */
+export type Notify = (severity: Notice['severity'], message: string) => void;
+
+export function notifier(notices: SessionActors['notices']): Notify {
+  return (severity, message) => notices.send({ type: 'PUSH', severity, message });
+}
+
+/** Ends what a part of the session listens to. */
+export type Disconnect = () => void;
+
+type Subscription = { unsubscribe: () => void } | (() => void);
+
+/** One `Disconnect` for many subscriptions: XState's, or plain unsubscribe functions. */
+export function disconnectAll(...subscriptions: Subscription[]): Disconnect {
+  return () => {
+    for (const subscription of subscriptions) {
+      if (typeof subscription === 'function') subscription();
+      else subscription.unsubscribe();
+    }
+  };
+}

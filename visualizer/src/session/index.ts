@@ -1,0 +1,73 @@
+// One open project: its actors (one per concern, in machines/), the tiled image and the stroke
+// preview, and the parts of the session that connect them, one job each:
+//   actors.ts     every actor, and the server calls of the edit queue and the exporter
+//   canvas.ts     the renderer and the tiled image, kept in step with the actors (colours.ts)
+//   edits.ts      an edit from the queue to the server and the answers back into the picture
+//   tools.ts      what the tool machine's output does
+//   pointer.ts    gestures on the canvas
+//   keys.ts       what each key of the key map does
+//   picking.ts, divisions.ts, cellTypes.ts   what the panels ask for beyond one actor
+// Components read the actors through selectors, send them events, and call these parts.
+import type { ProjectMetadata } from '../api/client';
+import { StrokePreview } from '../data/strokePreview';
+import { TiledImage } from '../data/tiledImage';
+import { createActors, loadSpots, notifier, startActors, stopActors } from './actors';
+import { CanvasView } from './canvas';
+import { CellTypes } from './cellTypes';
+import { Divisions } from './divisions';
+import { Edits } from './edits';
+import { Keys } from './keys';
+import { Picking } from './picking';
+import { Pointer } from './pointer';
+import { connectTools } from './tools';
+
+export function openProject(metadata: ProjectMetadata) {
+  const actors = createActors(metadata);
+  const notify = notifier(actors.notices);
+  const image = new TiledImage(metadata, (message) => notify('error', message));
+  const store = image.labels;
+  const preview = new StrokePreview(metadata.width, metadata.height);
+
+  const canvas = new CanvasView(metadata, image, actors);
+  const edits = new Edits(store, preview, canvas, actors, notify);
+  const picking = new Picking(actors, edits);
+  const divisions = new Divisions(actors, picking, edits, notify);
+  const cellTypes = new CellTypes(actors, picking, edits, notify);
+  const pointer = new Pointer(store, canvas, picking, actors);
+  const keys = new Keys({ actors, store, pointer, picking, divisions, cellTypes });
+
+  const connections = [
+    connectTools(actors, edits, notify),
+    edits.connect(),
+    cellTypes.connect(),
+    canvas.connect(),
+    picking.connect(),
+  ];
+  startActors(actors);
+  if (metadata.spots?.count) void loadSpots(actors, metadata.id, notify);
+
+  return {
+    metadata,
+    ...actors,
+    /** The pixels and the label copy, in tiles. */
+    image,
+    store,
+    /** Strokes drawn before the server answers. */
+    preview,
+    canvas,
+    edits,
+    pointer,
+    keys,
+    picking,
+    divisions,
+    cellTypes,
+    notify,
+    dispose() {
+      for (const disconnect of connections) disconnect();
+      stopActors(actors);
+      canvas.dispose();
+    },
+  };
+}
+
+export type ProjectSession = ReturnType<typeof openProject>;

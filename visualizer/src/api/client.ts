@@ -387,3 +387,33 @@ export const reviewsUrl = (projects: string[], format?: 'csv') =>
   }`;
 
 export const getReviews = (projects: string[]) => json<{ reviews: Review[] }>(reviewsUrl(projects));
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Long work on the server's workers (a build, an export, training, linking): GET /api/jobs/<id>. */
+export interface Job<Result = unknown> {
+  id: string;
+  kind: string;
+  project: string | null;
+  state: JobState;
+  /** 0..1 */
+  progress: number;
+  /** What the job is doing now. */
+  message: string;
+  /** Set once the job is done. */
+  result: Result | null;
+  /** Why it failed, in words for the user. */
+  error: string | null;
+  attempts: number;
+  created: string | null;
+  started: string | null;
+  finished: string | null;
+}
+
+export const FINISHED_JOB_STATES: readonly JobState[] = ['done', 'failed', 'cancelled'];
+
+const jobUrl = (id: string) => `/api/jobs/${encodeURIComponent(id)}`;
+
+export const getJob = <Result = unknown>(id: string) => json<Job<Result>>(jobUrl(id));
+
+export const cancelJob = (id: string) => postJson<Job>(`${jobUrl(id)}/cancel`, {});

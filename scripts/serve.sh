@@ -10,13 +10,17 @@ export PYTHONPATH="$PWD/backend${PYTHONPATH:+:$PYTHONPATH}"
 export FLASK_APP=deepcell_label.app:create_app
 "$PYTHON" -m flask db upgrade
 
+# Both run in the background so that a signal reaches this script at once: it stops both, and
+# when either one ends, the other is stopped too.
 "$PYTHON" -m celery -A deepcell_label.worker:celery worker \
   --loglevel "${LOG_LEVEL:-INFO}" --without-gossip --without-mingle &
 worker=$!
-trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT INT TERM
-
 "$PYTHON" -m gunicorn "deepcell_label.app:create_app()" \
   --bind "${HOST:-127.0.0.1}:${PORT:-5000}" \
   --workers "${WORKERS:-2}" --threads "${THREADS:-4}" \
   --timeout "${TIMEOUT:-600}" --graceful-timeout 30 \
-  --access-logfile - --error-logfile -
+  --access-logfile - --error-logfile - &
+web=$!
+trap 'kill -TERM "$web" "$worker" 2>/dev/null' INT TERM
+trap 'kill -TERM "$web" "$worker" 2>/dev/null; wait' EXIT
+wait -n "$web" "$worker"

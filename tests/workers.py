@@ -155,4 +155,7 @@ def job_settings(data_dir: Path) -> dict:
     return {
         "CELERY_BROKER_URL": test_broker_url(data_dir),
         "CELERY_QUEUE": f"test-{secrets.token_hex(6)}",
+        # A creation answers when its build is done (201, or the build's error) unless a test
+        # asks for the 202 of a build still running.
+        "CREATE_WAIT_SECONDS": 120,
     }

@@ -63,7 +63,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "UPLOAD_CHUNK_BYTES": _int("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024),
         "UPLOAD_MAX_AGE_HOURS": _float("UPLOAD_MAX_AGE_HOURS", 48.0),
         "CREATE_INLINE_PIXELS": _int("CREATE_INLINE_PIXELS", 32 * 1024 * 1024),
-        "CREATE_WAIT_SECONDS": _float("CREATE_WAIT_SECONDS", 20.0),
+        "CREATE_WAIT_SECONDS": _float("CREATE_WAIT_SECONDS", 5.0),
         "BUILD_HOOK": os.environ.get("BUILD_HOOK", ""),
         "FLOOD_MAX_PIXELS": _int("FLOOD_MAX_PIXELS", 4096 * 4096),
         "URL_MAX_BYTES": _int("URL_MAX_BYTES", 1024 * 1024 * 1024),

@@ -15,6 +15,7 @@ import tifffile
 from deepcell_label.errors import InputFormatError
 from deepcell_label.formats import read_images
 from deepcell_label.formats.cells import lineage_to_divisions, parse_cells
+from helpers import create
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_formats import round_trip
@@ -146,6 +147,15 @@ def test_converted_old_zip_exports_in_the_current_layout_and_round_trips(tmp_pat
 def test_bad_per_feature_cells(tmp_path, cells, message):
     with pytest.raises(InputFormatError, match=message):
         read_images(old_zip(tmp_path, {"cells.json": cells}))
+
+
+def test_old_zip_through_the_api_shows_its_notes(client, tmp_path):
+    project = create(
+        client, old_zip(tmp_path, {"cells.json": {"0": {}}, "lineage.json": TRK_LINEAGE})
+    )
+    assert project["notes"] == "lineage.json: 1 division converted"
+    assert project["divisions"] == DIVISION
+    assert client.get(f"/api/projects/{project['id']}").get_json()["notes"] == project["notes"]
 
 
 @settings(max_examples=60, deadline=None)

@@ -286,6 +286,7 @@ def read_input(
     if planes is not None and planes.size > config["CREATE_INLINE_PIXELS"]:
         data = formats.ProjectData(raw=np.empty((0, 0, 0, 0), planes.dtype))
         data.channel_names = planes.channel_names
+        data.physical_size = planes.physical_size
         raw: RawPlanes = planes
     else:
         data = formats.read_images(images.path, axes or None, max_pixels=max_pixels)
@@ -384,6 +385,8 @@ def create(
         spot_count=len(data.spots),
         version=0,
         levels=job.levels,
+        physical_size=data.physical_size,
+        notes="\n".join(data.notes),
     )
     originals = [("images", images)] + ([("labels", labels)] if labels is not None else [])
     if frames * height * width * channels <= current_app.config["CREATE_INLINE_PIXELS"]:

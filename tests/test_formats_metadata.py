@@ -4,12 +4,16 @@ and the shared real files."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 import tifffile
-from deepcell_label.formats import physical, read_images
+from deepcell_label.formats import ProjectData, physical, read_images, write_project_zip
+from helpers import create
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from testdata import testdata_path as data_path
@@ -188,6 +192,16 @@ def test_physical_size_of_shared_files(rel, expected):
             assert size[axis] == pytest.approx(expected[axis], rel=1e-6)
 
 
+def test_physical_size_survives_the_project_zip(tmp_path):
+    size = {"x": 0.325, "y": 0.325, "z": 1.5, "unit": "µm"}
+    data = ProjectData(raw=np.ones((3, 10, 12, 2), np.uint16), physical_size=size)
+    buffer = io.BytesIO()
+    write_project_zip(data, buffer)
+    path = tmp_path / "project.zip"
+    path.write_bytes(buffer.getvalue())
+    assert read_images(path).physical_size == size
+
+
 def test_units_and_conversions():
     assert physical.length_unit("\\u00B5m") == "µm"
     assert physical.length_unit("pixel") is None and physical.length_unit(None) is None
@@ -230,3 +244,35 @@ def test_any_imagej_hyperstack_is_frames_times_slices_and_its_channels(
     assert raw.shape == (frames * slices, 5, 7, channels) and raw.dtype == np.dtype(dtype)
     expected = np.moveaxis(array, 2, -1).reshape(frames * slices, 5, 7, channels)
     np.testing.assert_array_equal(raw, expected)
+
+
+# --- through the API: kept with the project, written back on export -------------------------
+
+
+def test_physical_size_is_kept_shown_and_exported(client, tmp_path):
+    path = imagej_file(
+        tmp_path,
+        six_slices(),
+        resolution=(2.0, 2.0),
+        metadata={"axes": "ZYX", "spacing": 1.5, "unit": "micron"},
+    )
+    project = create(client, path)
+    expected = {"x": 0.5, "y": 0.5, "z": 1.5, "unit": "µm"}
+    assert project["physical_size"] == expected and project["notes"] == ""
+    assert client.get(f"/api/projects/{project['id']}").get_json()["physical_size"] == expected
+    download = client.get(f"/api/projects/{project['id']}/export?format=zip")
+    with zipfile.ZipFile(io.BytesIO(download.data)) as archive:
+        image = archive.read("X.ome.tiff")
+    with tifffile.TiffFile(io.BytesIO(image)) as tif:
+        assert 'PhysicalSizeX="0.5" PhysicalSizeXUnit="µm"' in tif.ome_metadata
+    assert create(client, data=download.data, name="again.zip")["physical_size"] == expected
+    zarr = client.get(f"/api/projects/{project['id']}/export?format=ome-zarr")
+    with zipfile.ZipFile(io.BytesIO(zarr.data)) as archive:
+        attributes = json.loads(archive.read(f"{project['id']}.ome.zarr/.zattrs"))
+    multiscale = attributes["multiscales"][0]
+    assert multiscale["axes"][2] == {"name": "y", "type": "space", "unit": "micrometer"}
+    assert multiscale["datasets"][0]["coordinateTransformations"][0]["scale"] == [1, 1, 0.5, 0.5]
+    # (OME-Zarr has no z axis here: frames are t.) Its empty label image is read as no cells.
+    again = create(client, data=zarr.data, name="again.ome.zarr.zip")
+    assert again["physical_size"] == {"x": 0.5, "y": 0.5, "z": None, "unit": "µm"}
+    assert again["cells"] == [] and again["features"] == 1

@@ -340,34 +340,57 @@ def normalize_labels(labels: np.ndarray, cells: list[dict] | None) -> tuple[np.n
             f"Labels must have 4 dimensions (frames, height, width, features), not {labels.shape}."
         )
     frames, _, _, features = labels.shape
-    encoded: dict[tuple[int, int], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for entry in cells or []:
-        encoded[entry["t"], entry["c"]][int(entry["value"])].add(int(entry["cell"]))
-
+    values = {(t, c): np.unique(labels[t, :, :, c]) for c in range(features) for t in range(frames)}
+    renumbering = Renumbering(values, cells)
     out = np.empty(labels.shape, dtype=np.int32)
-    new_cells: list[dict] = []
-    for c in range(features):
-        values_per_frame = [np.unique(labels[t, :, :, c]) for t in range(frames)]
-        cell_sets = [
-            [frozenset(encoded[t, c].get(int(v)) or {int(v)}) for v in values if v != 0]
-            for t, values in enumerate(values_per_frame)
-        ]
-        new_value = _new_values({s for sets in cell_sets for s in sets})
-        for t, values in enumerate(values_per_frame):
-            frame = labels[t, :, :, c]
-            lookup = np.zeros(len(values), dtype=np.int32)
-            nonzero = values != 0
-            lookup[nonzero] = [new_value[s] for s in cell_sets[t]]
-            if np.array_equal(lookup, values):
-                out[t, :, :, c] = frame
-            else:
-                out[t, :, :, c] = lookup[np.searchsorted(values, frame)]
-            new_cells += [
-                {"value": new_value[s], "cell": cell, "t": t, "c": c}
-                for s in sorted(cell_sets[t], key=lambda s: new_value[s])
-                for cell in sorted(s)
-            ]
-    return out, new_cells
+    for (t, c), _ in values.items():
+        out[t, :, :, c] = renumbering.apply(t, c, labels[t, :, :, c])
+    return out, renumbering.cells
+
+
+class Renumbering:
+    """How :func:`normalize_labels` renumbers the values of every frame and feature, known from
+    the values present in each (``values[t, c]``, sorted, 0 allowed) and ``cells``; applied
+    to whole frames or to any part of one (a tile)."""
+
+    def __init__(self, values: dict[tuple[int, int], np.ndarray], cells: list[dict] | None) -> None:
+        encoded: dict[tuple[int, int], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+        for entry in cells or []:
+            encoded[entry["t"], entry["c"]][int(entry["value"])].add(int(entry["cell"]))
+        self.values = {key: np.asarray(found) for key, found in values.items()}
+        self.lookups: dict[tuple[int, int], np.ndarray] = {}
+        self.cells: list[dict] = []
+        for c in sorted({c for _, c in values}):
+            frames = sorted(t for t, feature in values if feature == c)
+            cell_sets = {
+                t: [
+                    frozenset(encoded[t, c].get(int(v)) or {int(v)})
+                    for v in self.values[t, c]
+                    if v != 0
+                ]
+                for t in frames
+            }
+            new_value = _new_values({s for sets in cell_sets.values() for s in sets})
+            for t in frames:
+                found = self.values[t, c]
+                lookup = np.zeros(len(found), dtype=np.int32)
+                lookup[found != 0] = [new_value[s] for s in cell_sets[t]]
+                self.lookups[t, c] = lookup
+                self.cells += [
+                    {"value": new_value[s], "cell": cell, "t": t, "c": c}
+                    for s in sorted(cell_sets[t], key=lambda s: new_value[s])
+                    for cell in sorted(s)
+                ]
+
+    def unchanged(self, t: int, c: int) -> bool:
+        """Whether frame ``t`` of feature ``c`` keeps its values as they are."""
+        return np.array_equal(self.lookups[t, c], self.values[t, c])
+
+    def apply(self, t: int, c: int, pixels: np.ndarray) -> np.ndarray:
+        """The renumbered pixels of (part of) frame ``t`` of feature ``c``, as int32."""
+        if self.unchanged(t, c):
+            return np.asarray(pixels, dtype=np.int32)
+        return self.lookups[t, c][np.searchsorted(self.values[t, c], pixels)]
 
 
 def _new_values(cell_sets: set[frozenset[int]]) -> dict[frozenset[int], int]:

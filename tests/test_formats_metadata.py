@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import tifffile
 from deepcell_label.formats import ProjectData, physical, read_images, write_project_zip
+from deepcell_label.formats.planes import open_planes
 from helpers import create
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,6 +100,32 @@ def test_imagej_stack_without_dimensions_is_a_sequence_of_frames(tmp_path):
     with tifffile.TiffFile(path) as tif:
         assert tif.is_imagej and tif.series[0].axes == "IYX"
     assert read_images(path).raw.shape == (6, 20, 30, 1)
+
+
+def test_large_imagej_stacks_read_plane_by_plane_say_the_same(tmp_path):
+    """The build reads large TIFFs plane by plane (formats/planes.py): same axes, channel names
+    and physical size as reading the file whole."""
+    array = np.zeros((3, 2, 8, 9), np.uint16)
+    path = imagej_file(
+        tmp_path,
+        array,
+        resolution=(4.0, 4.0),
+        metadata={"axes": "ZCYX", "unit": "um", "spacing": 2.0, "Labels": ["DAPI", "GFP"] * 3},
+    )
+    planes = open_planes(path, None, None)
+    whole = read_images(path)
+    assert planes.shape == whole.raw.shape == (3, 8, 9, 2)
+    assert planes.channel_names == whole.channel_names == ["DAPI", "GFP"]
+    assert (
+        planes.physical_size
+        == whole.physical_size
+        == {
+            "x": 0.25,
+            "y": 0.25,
+            "z": 2.0,
+            "unit": "µm",
+        }
+    )
 
 
 def test_slice_labels_name_channels_when_the_user_makes_slices_channels(tmp_path):

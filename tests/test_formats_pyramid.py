@@ -13,7 +13,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import tifffile
-from deepcell_label.formats import ProjectData, read_images, write_project_zip
+from deepcell_label.formats import ProjectData, Renumbering, read_images, write_project_zip
 from deepcell_label.formats.levels import every_other, level_shapes, mean_2x2
 from deepcell_label.formats.ome_tiff import array_planes, write_ome_tiff
 from deepcell_label.services import exporting
@@ -212,3 +212,27 @@ def test_export_reports_progress_and_holds_no_whole_movie(app, client):
     assert json.loads(members(content)["cells.json"]) == [
         {"value": 1, "cell": 1, "t": t, "c": 0} for t in range(2)
     ]
+
+
+def test_project_made_before_pyramids_exports_full_resolution_only(app, client):
+    """Its raw levels were never written (`flask add-pyramids` adds them)."""
+    data = large_project(frames=1)
+    project = create(client, data=export(data), name="old.zip")
+    with app.app_context():
+        store = exporting.storage()
+        for channel in range(2):
+            for level in (1, 2):
+                store.delete_prefix(f"projects/{project['id']}/raw/0/{channel}/L{level}/")
+    download = client.get(f"/api/projects/{project['id']}/export?format=zip")
+    files = members(download.data)
+    for name in ("X.ome.tiff", "y.ome.tiff"):
+        assert len(levels_of(files[name])) == 1
+    stored = levels_of(files["X.ome.tiff"])[0]  # one frame: tifffile gives (channels, y, x)
+    np.testing.assert_array_equal(stored, np.moveaxis(data.raw, 3, 1)[0])
+
+
+def test_renumbering_refuses_values_it_does_not_list():
+    renumbering = Renumbering({(0, 0): np.array([0, 9])}, [{"value": 9, "cell": 4, "t": 0, "c": 0}])
+    np.testing.assert_array_equal(renumbering.apply(0, 0, np.array([[0, 9]])), [[0, 4]])
+    with pytest.raises(ValueError, match="does not list"):
+        renumbering.apply(0, 0, np.array([[0, 7]]))

@@ -387,10 +387,17 @@ class Renumbering:
         return np.array_equal(self.lookups[t, c], self.values[t, c])
 
     def apply(self, t: int, c: int, pixels: np.ndarray) -> np.ndarray:
-        """The renumbered pixels of (part of) frame ``t`` of feature ``c``, as int32."""
+        """The renumbered pixels of (part of) frame ``t`` of feature ``c``, as int32.
+
+        Raises ValueError for a value that ``values[t, c]`` does not list (it would be
+        renumbered as another value)."""
         if self.unchanged(t, c):
             return np.asarray(pixels, dtype=np.int32)
-        return self.lookups[t, c][np.searchsorted(self.values[t, c], pixels)]
+        values = self.values[t, c]
+        index = np.minimum(np.searchsorted(values, pixels), len(values) - 1)
+        if not np.array_equal(values[index], pixels):
+            raise ValueError(f"frame {t} of feature {c} holds label values it does not list")
+        return self.lookups[t, c][index]
 
 
 def _new_values(cell_sets: set[frozenset[int]]) -> dict[frozenset[int], int]:

@@ -140,7 +140,7 @@ def test_converted_old_zip_exports_in_the_current_layout_and_round_trips(tmp_pat
         ({"3": {"1": {"label": 1, "frames": [0]}}}, "feature 3 but the labels have 1 feature"),
         ({"0": {"1": {"label": 1, "frames": [5]}}}, "frame 5 but the labels have 2 frames"),
         ({"0": {"1": {"label": 1, "frames": 0}}}, '"frames" must be a list'),
-        ({"0": {"1": {"label": "one", "frames": [0]}}}, "'one' where a number was expected"),
+        ({"0": {"1": {"label": "one", "frames": [0]}}}, "label of cell 1 in cells.json is 'one'"),
         ({"0": {"1": {"label": 1}}, "1": 3}, "use that layout throughout"),
     ],
 )

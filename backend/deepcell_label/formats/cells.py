@@ -149,7 +149,12 @@ def lineage_of_cells(content: Any) -> dict | None:
 def _number(value: Any, what: str) -> int:
     """A whole number written as a number or as text (older files write ids as text)."""
     if isinstance(value, str):
-        return _whole_number(_number_key(value), what)
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise InputFormatError(
+                f"{what} is {value[:40]!r}; it must be a whole number."
+            ) from None
     return _whole_number(value, what)
 
 

@@ -22,7 +22,7 @@ IMAGES = [
     ("galaxy-image-analysis/sample_ovule_zyx.tiff", None, 32, 128, 128, 1, "uint8", None),
     (
         "intro-to-deepcell/example_input_combined.tif",
-        None,
+        "CYX",  # ImageJ says slices=2; the user's axes make them the (labelled) channels
         1,
         512,
         512,

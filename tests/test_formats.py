@@ -111,15 +111,8 @@ IMAGES = [
     ("stardist/mask2d.tif", 1, 512, 512, 1, "uint16", None),
     ("stardist/img3d.tif", 31, 61, 57, 1, "uint16", None),
     ("stardist/mask3d.tif", 31, 61, 57, 1, "uint16", None),
-    (
-        "intro-to-deepcell/example_input_combined.tif",
-        1,
-        512,
-        512,
-        2,
-        "float32",
-        ["DNA", "Membrane"],
-    ),
+    # ImageJ says slices=2: two frames, whatever the slice labels say.
+    ("intro-to-deepcell/example_input_combined.tif", 2, 512, 512, 1, "float32", None),
     ("intro-to-deepcell/img_000000000_FITC_001.png", 1, 1080, 1280, 1, "uint16", None),
     ("intro-to-deepcell/img_000000000_Phase_000.png", 1, 1080, 1280, 1, "uint16", None),
     ("intro-to-deepcell/watershedseg.tif", 1, 1080, 1280, 1, "uint16", None),
@@ -173,13 +166,13 @@ def test_ome_time_series_keeps_signed_pixels_in_order():
     np.testing.assert_array_equal(raw, np.moveaxis(stored, 1, 3))
 
 
-def test_imagej_slice_labels_become_channels():
+def test_imagej_slice_labels_name_channels_when_the_axes_make_them_channels():
     path = data_path("intro-to-deepcell/example_input_combined.tif")
     stored = tifffile.imread(path)
-    data = read_images(path)
+    assert read_images(path).raw.shape == (2, 512, 512, 1)  # slices=2 in the metadata
+    data = read_images(path, "CYX")
     np.testing.assert_array_equal(data.raw[0, :, :, 1], stored[1])
-    # The user's axes win over the slice labels.
-    assert read_images(path, "ZYX").raw.shape == (2, 512, 512, 1)
+    assert data.channel_names == ["DNA", "Membrane"]
 
 
 def test_unknown_3d_stack_is_frames_and_user_axes_override():

@@ -3,7 +3,7 @@
 Pure Python and NumPy: no Flask, no database.
 """
 
-from deepcell_label.formats.cells import normalize_labels
+from deepcell_label.formats.cells import Renumbering, normalize_labels
 from deepcell_label.formats.ctc import write_ctc
 from deepcell_label.formats.data import ProjectData
 from deepcell_label.formats.readers import read_images, read_labels
@@ -12,6 +12,7 @@ from deepcell_label.formats.writers import write_npz, write_project_zip
 
 __all__ = [
     "ProjectData",
+    "Renumbering",
     "normalize_labels",
     "read_images",
     "read_labels",

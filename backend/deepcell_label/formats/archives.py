@@ -1,15 +1,21 @@
-"""Reading members of zip and tar archives in memory, with guards against unsafe names
-and archives that expand to far more than they claim (zip bombs).
+"""Reading members of zip and tar archives, with guards against unsafe names and archives
+that expand to far more than they claim (zip bombs).
 
-Member names are only ever compared as text; nothing is written to disk.
+Member names are only ever compared as text. A member that needs random access (a TIFF) is
+read where it lies in the archive when it is stored uncompressed, else from a temporary file
+that stays in memory while small.
 """
 
 from __future__ import annotations
 
 import re
+import struct
 import tarfile
+import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 from deepcell_label.errors import InputFormatError, TooLargeError
@@ -20,6 +26,9 @@ MAX_MEMBERS = 10_000
 MAX_ZARR_MEMBERS = 200_000
 ZARR_METADATA = (".zattrs", ".zgroup", ".zarray", "zarr.json")
 CHUNK = 2**20
+# A compressed member that needs random access stays in memory up to this size.
+SPOOL_BYTES = 16 * 2**20
+LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, name and extra field lengths
 
 
 def is_junk(name: str) -> bool:
@@ -69,6 +78,7 @@ class ZipMembers:
                 f"The zip file has {len(infos):,} entries; at most {most:,} are read"
                 f"{' from an OME-Zarr' if zarr else ''}."
             )
+        self.fileobj = fileobj
         self.limits = limits
         useful = []
         for info in infos:
@@ -88,6 +98,60 @@ class ZipMembers:
 
     def declared_size(self, name: str) -> int:
         return self.infos[name].file_size
+
+    def head(self, name: str, count: int = 512) -> bytes:
+        """The first ``count`` bytes of a member (to recognise its format)."""
+        with self.open(name) as stream:
+            return stream.read(count)
+
+    def seekable(self, name: str) -> tuple[BinaryIO, int | None, int | None]:
+        """(file, offset, size) of a member for a reader that seeks (a TIFF).
+
+        A stored member is read where it lies in the archive (its checksum checked first); a
+        compressed one is inflated into a temporary file, in memory while small."""
+        info = self.infos[name]
+        self.limits.take_archive_bytes(info.file_size, name)
+        offset = self._stored_offset(info)
+        if offset is not None:
+            self._check_stored(info, offset)
+            return self.fileobj, offset, info.file_size
+        spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
+        try:
+            with self.open(name) as stream:
+                _copy_at_most(stream, spool, info.file_size, name)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return spool, None, None
+
+    def _stored_offset(self, info: zipfile.ZipInfo) -> int | None:
+        """Where a stored, unencrypted member's data begins in the archive, or None."""
+        if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 1:
+            return None
+        if info.compress_size != info.file_size:
+            return None
+        self.fileobj.seek(info.header_offset)
+        header = self.fileobj.read(LOCAL_HEADER.size)
+        if len(header) != LOCAL_HEADER.size:
+            return None
+        signature, name_length, extra_length = LOCAL_HEADER.unpack(header)
+        if signature != b"PK\x03\x04":
+            return None
+        return info.header_offset + LOCAL_HEADER.size + name_length + extra_length
+
+    def _check_stored(self, info: zipfile.ZipInfo, offset: int) -> None:
+        """A stored member read in place is checked as zipfile would: its size and checksum."""
+        self.fileobj.seek(offset)
+        left, crc = info.file_size, 0
+        while left:
+            chunk = self.fileobj.read(min(CHUNK, left))
+            if not chunk:
+                raise _damaged_member(info.filename, EOFError("the data stops early"))
+            crc = zlib.crc32(chunk, crc)
+            left -= len(chunk)
+        if crc != info.CRC:
+            raise _damaged_member(info.filename, ValueError("its checksum does not match"))
 
     def read(self, name: str) -> bytes:
         info = self.infos[name]
@@ -143,8 +207,10 @@ def _damaged_member(name: str, error: Exception) -> InputFormatError:
     )
 
 
-def _read_at_most(stream: BinaryIO, size: int, name: str) -> bytes:
-    chunks, total = [], 0
+def _copy_at_most(stream: BinaryIO, target, size: int, name: str) -> None:
+    """Copy a member's stream to ``target`` (a file or a list of chunks), refusing more bytes
+    than the member declares."""
+    total = 0
     while chunk := stream.read(CHUNK):
         total += len(chunk)
         if total > size:
@@ -152,7 +218,15 @@ def _read_at_most(stream: BinaryIO, size: int, name: str) -> bytes:
                 f"The archive member '{name}' expands to more than the {size:,} bytes it declares; "
                 "the archive is damaged or malicious."
             )
-        chunks.append(chunk)
+        if isinstance(target, list):
+            target.append(chunk)
+        else:
+            target.write(chunk)
+
+
+def _read_at_most(stream: BinaryIO, size: int, name: str) -> bytes:
+    chunks: list[bytes] = []
+    _copy_at_most(stream, chunks, size, name)
     return b"".join(chunks)
 
 
@@ -180,19 +254,31 @@ class TarMembers:
         self.members = {member.name: member for member in useful}
         self.names = relative_names(list(self.members))
 
-    def read(self, name: str) -> bytes:
+    def open(self, name: str) -> BinaryIO:
+        """A stream over a member (for readers that bound what they read by its own header)."""
         member = self.members[name]
         self.limits.take_archive_bytes(member.size, name)
-        try:
+        with self._errors(name):
             stream = self.tar.extractfile(member)
-            if stream is None:
-                raise InputFormatError(f"The tar member '{name}' is not a regular file.")
-            data = _read_at_most(stream, member.size, name)
+        if stream is None:
+            raise InputFormatError(f"The tar member '{name}' is not a regular file.")
+        return stream
+
+    def read(self, name: str) -> bytes:
+        stream = self.open(name)
+        with self._errors(name):
+            data = _read_at_most(stream, self.members[name].size, name)
+        if len(data) != self.members[name].size:
+            raise InputFormatError(f"The member '{name}' of the tar file is incomplete.")
+        return data
+
+    @staticmethod
+    @contextmanager
+    def _errors(name: str) -> Iterator[None]:
+        try:
+            yield
         except (tarfile.TarError, OSError, EOFError, ValueError) as error:
             raise InputFormatError(
                 f"The member '{name}' of the tar file could not be read ({error}); the file may "
                 "be damaged."
             ) from None
-        if len(data) != member.size:
-            raise InputFormatError(f"The member '{name}' of the tar file is incomplete.")
-        return data

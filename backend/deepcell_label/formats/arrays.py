@@ -1,10 +1,14 @@
-"""Checks and dtype conversions applied to every array a reader returns."""
+"""Checks and dtype conversions applied to every array a reader returns, to whole arrays or
+block by block as the pixels are read."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from deepcell_label.errors import InputFormatError
+from deepcell_label.formats.data import Convert
 
 INT32_MAX = np.iinfo(np.int32).max
 UINT32_MAX = np.iinfo(np.uint32).max
@@ -17,76 +21,104 @@ def native(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def check_plain(array: np.ndarray, what: str) -> None:
-    if array.dtype.hasobject or array.dtype.fields is not None:
+def check_plain(dtype: np.dtype, shape: tuple[int, ...], what: str) -> None:
+    """Refuse arrays that do not hold plain numbers, and empty ones, from their header."""
+    dtype = np.dtype(dtype)
+    if dtype.hasobject or dtype.fields is not None:
         raise InputFormatError(
-            f"{what} holds {array.dtype} values, not plain numbers; save it as a numeric array."
+            f"{what} holds {dtype} values, not plain numbers; save it as a numeric array."
         )
-    if array.size == 0:
+    if math.prod(shape) == 0:
         raise InputFormatError(
-            f"{what} is empty (shape {array.shape}); it needs at least one pixel."
+            f"{what} is empty (shape {tuple(shape)}); it needs at least one pixel."
         )
+
+
+def raw_target(dtype: np.dtype, what: str = "The image") -> tuple[np.dtype, Convert]:
+    """The dtype an image is kept in, and the check of each block of its values on the way.
+
+    uint8..uint32, int8..int32 and float32 stay as they are; bool -> uint8, float16/float64 ->
+    float32, int64/uint64 -> int32/uint32 when the values fit (else the file is refused).
+    """
+    dtype = np.dtype(dtype).newbyteorder("=")
+    kind, size = dtype.kind, dtype.itemsize
+    if kind == "b":
+        return np.dtype(np.uint8), _unchecked
+    if kind == "f":
+        return np.dtype(np.float32), _unchecked
+    if kind in "iu" and size <= 4:
+        return dtype, _unchecked
+    if kind == "i":
+        return np.dtype(np.int32), lambda block: _fits_int32(block, what)
+    if kind == "u":
+        return np.dtype(np.uint32), lambda block: _fits_uint32(block, what)
+    raise InputFormatError(f"{what} holds {dtype} values; use integers or real numbers (float32).")
+
+
+def label_target(dtype: np.dtype, what: str = "The labels") -> tuple[np.dtype, Convert]:
+    """Labels are int32; each block is checked to hold whole, non-negative numbers that fit."""
+    if np.dtype(dtype).kind not in "biuf":
+        raise InputFormatError(f"{what} hold {dtype} values; labels must be whole numbers.")
+    return np.dtype(np.int32), lambda block: _whole_labels(block, what)
 
 
 def raw_dtype(array: np.ndarray, what: str = "The image") -> np.ndarray:
-    """Keep uint8..uint32, int8..int32 and float32 as they are; convert the rest.
-
-    bool -> uint8, float16/float64 -> float32, int64/uint64 -> int32/uint32 when the values fit.
-    """
-    check_plain(array, what)
-    array = native(array)
-    kind, size = array.dtype.kind, array.dtype.itemsize
-    if kind == "b":
-        return array.astype(np.uint8)
-    if kind == "f":
-        return array if size == 4 else array.astype(np.float32)
-    if kind in "iu" and size <= 4:
-        return array
-    if kind == "i":
-        low, high = int(array.min()), int(array.max())
-        if low < np.iinfo(np.int32).min or high > INT32_MAX:
-            raise InputFormatError(
-                f"{what} holds 64-bit integers from {low} to {high}, beyond the 32-bit range; "
-                "rescale it to 32 bits or save it as float32."
-            )
-        return array.astype(np.int32)
-    if kind == "u":
-        high = int(array.max())
-        if high > UINT32_MAX:
-            raise InputFormatError(
-                f"{what} holds values up to {high}, beyond the 32-bit range; rescale it to 32 "
-                "bits or save it as float32."
-            )
-        return array.astype(np.uint32)
-    raise InputFormatError(
-        f"{what} holds {array.dtype} values; use integers or real numbers (float32)."
-    )
+    """A whole image in the dtype it is kept in (see :func:`raw_target`)."""
+    check_plain(array.dtype, array.shape, what)
+    target, convert = raw_target(array.dtype, what)
+    return _converted(native(array), target, convert)
 
 
 def label_dtype(array: np.ndarray, what: str = "The labels") -> np.ndarray:
-    """Labels as int32: whole, non-negative numbers that fit in 32 bits."""
-    check_plain(array, what)
-    array = native(array)
-    if array.dtype == np.int32:
-        _check_label_range(array, what)
-        return array
-    kind = array.dtype.kind
-    if kind == "b":
-        return array.astype(np.int32)
-    if kind == "f":
-        if not np.isfinite(array).all():
+    """Whole labels as int32: whole, non-negative numbers that fit in 32 bits."""
+    check_plain(array.dtype, array.shape, what)
+    target, convert = label_target(array.dtype, what)
+    return _converted(native(array), target, convert)
+
+
+def _converted(array: np.ndarray, target: np.dtype, convert: Convert) -> np.ndarray:
+    checked = convert(array)
+    return checked if checked.dtype == target else checked.astype(target)
+
+
+def _unchecked(block: np.ndarray) -> np.ndarray:
+    return block
+
+
+def _fits_int32(block: np.ndarray, what: str) -> np.ndarray:
+    low, high = int(block.min()), int(block.max())
+    if low < np.iinfo(np.int32).min or high > INT32_MAX:
+        raise InputFormatError(
+            f"{what} holds 64-bit integers from {low} to {high}, beyond the 32-bit range; "
+            "rescale it to 32 bits or save it as float32."
+        )
+    return block
+
+
+def _fits_uint32(block: np.ndarray, what: str) -> np.ndarray:
+    high = int(block.max())
+    if high > UINT32_MAX:
+        raise InputFormatError(
+            f"{what} holds values up to {high}, beyond the 32-bit range; rescale it to 32 "
+            "bits or save it as float32."
+        )
+    return block
+
+
+def _whole_labels(block: np.ndarray, what: str) -> np.ndarray:
+    if block.dtype.kind == "f":
+        if not np.isfinite(block).all():
             raise InputFormatError(
                 f"{what} contain NaN or infinite values; labels must be whole numbers (cell ids)."
             )
-        if not np.array_equal(array, np.floor(array)):
+        if not np.array_equal(block, np.floor(block)):
             raise InputFormatError(
-                f"{what} contain fractions (e.g. {_first_fraction(array)}); labels must be whole "
+                f"{what} contain fractions (e.g. {_first_fraction(block)}); labels must be whole "
                 "numbers (cell ids), not intensities. Did you swap the image and the labels?"
             )
-    elif kind not in "iu":
-        raise InputFormatError(f"{what} hold {array.dtype} values; labels must be whole numbers.")
-    _check_label_range(array, what)
-    return array.astype(np.int32)
+    if block.size and block.dtype.kind != "b":
+        _check_label_range(block, what)
+    return block
 
 
 def _check_label_range(array: np.ndarray, what: str) -> None:

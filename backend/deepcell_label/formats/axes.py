@@ -25,6 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from deepcell_label.errors import InputFormatError
+from deepcell_label.formats.data import Convert, LazyPixels, copy_blocks
 
 ALLOWED = "TZCYXSQI"
 FRAME_LETTERS = "TZQI"
@@ -109,11 +110,48 @@ def standard_shape(shape: Sequence[int], axes: str) -> tuple[int, int, int, int]
 def to_standard(array: np.ndarray, axes: str) -> np.ndarray:
     """Rearrange ``array`` (dimension order ``axes``) into a C-contiguous
     (frames, height, width, channels) array, copying at most once."""
+    return standardize(array, axes, np.dtype(array.dtype).newbyteorder("="), lambda b: b)
+
+
+def _standard_order(axes: str) -> list[int]:
     order = [axes.index(letter) for letter in FRAME_LETTERS if letter in axes]
     order += [axes.index("Y"), axes.index("X")]
-    order += [axes.index(letter) for letter in CHANNEL_LETTERS if letter in axes]
-    arranged = np.transpose(array, order).reshape(standard_shape(array.shape, axes))
-    return np.ascontiguousarray(arranged)
+    return order + [axes.index(letter) for letter in CHANNEL_LETTERS if letter in axes]
+
+
+def standardize(
+    pixels: np.ndarray | LazyPixels, axes: str, dtype: np.dtype, convert: Convert
+) -> np.ndarray:
+    """A new C-contiguous (frames, height, width, channels) array of ``dtype`` holding
+    ``pixels`` (dimension order ``axes``), each block passed through ``convert`` on the way.
+
+    An array in memory is rearranged and converted with at most one copy; lazy pixels are read
+    straight into the new array.
+    """
+    if isinstance(pixels, np.ndarray):
+        order = _standard_order(axes)
+        arranged = np.transpose(pixels, order).reshape(standard_shape(pixels.shape, axes))
+        checked = convert(arranged)
+        return np.ascontiguousarray(checked, dtype=np.dtype(dtype).newbyteorder("="))
+    out = np.empty(standard_shape(pixels.shape, axes), dtype)
+    fill_standard(out, pixels, axes, convert)
+    return out
+
+
+def fill_standard(
+    out: np.ndarray, pixels: np.ndarray | LazyPixels, axes: str, convert: Convert
+) -> None:
+    """Write ``pixels`` (dimension order ``axes``) into ``out``, a (frames, height, width,
+    channels) array or a view of one (such as some of its channels)."""
+    order = _standard_order(axes)
+    expanded = out.view()
+    # Frames and channels split back into the file's dimensions: always a view, never a copy.
+    expanded.shape = [int(pixels.shape[i]) for i in order]
+    in_file_order = expanded.transpose(np.argsort(order))
+    if isinstance(pixels, np.ndarray):
+        copy_blocks(pixels, in_file_order, convert)
+    else:
+        pixels.read_into(in_file_order, convert)
 
 
 def fit_to_image(

@@ -27,17 +27,28 @@ def _whole_number(value: Any, what: str) -> int:
     return number
 
 
-def parse_cells(content: Any, frames: int, features: int) -> list[dict] | None:
+def parse_cells(
+    content: Any, frames: int, features: int, notes: list[str] | None = None
+) -> list[dict] | None:
     """Cells from cells.json as ``[{"value", "cell", "t", "c"}]``; None when it lists none.
 
     Accepted layouts: the current list of ``{"value", "cell", "t", "c"}`` (an entry without
     ``c`` applies to every feature, an entry without ``t`` to every frame); a dict
     ``{"cells": [...]}``; the older dict ``{value: cell or [cells]}`` for every frame and feature;
-    and ``{frame: {value: cell or [cells]}}`` for every feature.
+    ``{frame: {value: cell or [cells]}}`` for every feature; and the old per-feature layout
+    ``{feature: {cell: {"label", "frames", ...}}}`` (:func:`is_per_feature`), whose conversion
+    is added to ``notes``.
     """
     if isinstance(content, dict) and "cells" in content:
         content = content["cells"]
-    if isinstance(content, dict):
+    if is_per_feature(content):
+        content, count = _cells_per_feature(content)
+        if count and notes is not None:
+            notes.append(
+                f"cells.json in the old per-feature layout: {count} "
+                f"{'cell' if count == 1 else 'cells'} converted"
+            )
+    elif isinstance(content, dict):
         content = _cells_from_dict(content)
     if not isinstance(content, list):
         raise InputFormatError('cells.json must be a list of {"value", "cell", "t", "c"} entries.')
@@ -73,10 +84,90 @@ def _indices(entry: dict, key: str, count: int, name: str) -> range | list[int]:
     return [index]
 
 
+def is_per_feature(content: Any) -> bool:
+    """Whether cells.json has the layout of older versions, ``{feature: {cell: track}}`` where a
+    track is ``{"label", "frames"}`` and perhaps lineage (``daughters``, ``parent``,
+    ``frame_div``, ``capped``), e.g. ``{"0": {"23": {"label": 23, "frames": [0, 1]}}}``;
+    ``{"0": {}}`` is that layout without cells."""
+    if not isinstance(content, dict) or not content:
+        return False
+    inner = [item for item in content.values() if isinstance(item, dict)]
+    if len(inner) != len(content):
+        return False
+    tracks = [track for item in inner for track in item.values()]
+    return all(isinstance(track, dict) for track in tracks) and (
+        bool(tracks) or all(_is_number_text(key) for key in content)
+    )
+
+
+def _is_number_text(key: Any) -> bool:
+    return isinstance(key, str) and key.strip().isdigit()
+
+
+def _cells_per_feature(content: dict) -> tuple[list[dict], int]:
+    """The entries of the old per-feature layout: the track's ``label`` (the pixel value,
+    else the cell's key) encodes the cell of the key in each of its ``frames``."""
+    entries, count = [], 0
+    for feature_key, tracks in content.items():
+        feature = _number(feature_key, "A feature in cells.json")
+        for cell_key, track in tracks.items():
+            cell = _number(cell_key, "A cell in cells.json")
+            value = _number(track.get("label", cell_key), f"The label of cell {cell} in cells.json")
+            frames = track.get("frames")
+            frames = [] if frames is None else frames
+            if not isinstance(frames, list):
+                raise InputFormatError(
+                    f'cells.json gives cell {cell} the frames {str(frames)[:40]}; "frames" must '
+                    "be a list of frame numbers."
+                )
+            count += 1
+            entries += [
+                {
+                    "value": value,
+                    "cell": cell,
+                    "c": feature,
+                    "t": _number(t, "A frame in cells.json"),
+                }
+                for t in frames
+            ]
+    return entries, count
+
+
+def lineage_of_cells(content: Any) -> dict | None:
+    """The lineage carried by cells.json in the old per-feature layout (its tracks'
+    ``daughters``), merged over the features; None when it has none."""
+    if isinstance(content, dict) and "cells" in content:
+        content = content["cells"]
+    if not is_per_feature(content):
+        return None
+    tracks = {key: track for item in content.values() for key, track in item.items()}
+    if not any(track.get("daughters") for track in tracks.values()):
+        return None
+    return tracks
+
+
+def _number(value: Any, what: str) -> int:
+    """A whole number written as a number or as text (older files write ids as text)."""
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise InputFormatError(
+                f"{what} is {value[:40]!r}; it must be a whole number."
+            ) from None
+    return _whole_number(value, what)
+
+
 def _cells_from_dict(content: dict) -> list[dict]:
     entries = []
     for key, item in content.items():
         if isinstance(item, dict):
+            if any(isinstance(cells, dict) for cells in item.values()):
+                raise InputFormatError(
+                    f"cells.json gives {str(key)[:20]!r} tracks of cells, as the older layout "
+                    '{feature: {cell: {"label", "frames"}}} does, but not every feature; use that '
+                    'layout throughout, or the list of {"value", "cell", "t", "c"} entries.'
+                )
             frame = _whole_number(_number_key(key), "A frame in cells.json")
             entries += [
                 {"value": _number_key(value), "cell": cell, "t": frame}
@@ -129,44 +220,58 @@ def parse_divisions(content: Any) -> list[dict]:
 
 
 def lineage_to_divisions(lineage: Any) -> list[dict]:
-    """Divisions from a deepcell-tracking lineage ``{cell: {frames, daughters, parent, frame_div}}``.
+    """Divisions from a deepcell-tracking lineage ``{cell: {frames, daughters, parent,
+    frame_div}}`` (``divisionFrame`` in some versions; also nested per feature,
+    ``{feature: {cell: ...}}``, merged).
 
     A division's ``t`` is the first frame in which a daughter appears; when the daughters'
     frames are unknown, ``frame_div``; failing that, the frame after the parent's last.
     """
+    if is_per_feature(lineage) and not any(_is_track(item) for item in lineage.values()):
+        lineage = {key: track for item in lineage.values() for key, track in item.items()}
     if not isinstance(lineage, dict):
         raise InputFormatError(
             'lineage.json must map each cell to {"frames", "daughters", "parent", "frame_div"}.'
         )
-    divisions = []
-    for key in sorted(lineage, key=lambda k: _whole_number(_number_key(k), "A cell in lineage")):
-        track = lineage[key]
+    tracks: dict[int, dict] = {}
+    for key, track in lineage.items():
+        cell = _number(key, "A cell in lineage.json")
         if not isinstance(track, dict):
             raise InputFormatError(f"lineage.json has {str(track)[:60]} for cell {key}.")
-        daughters = [
-            _whole_number(d, "A daughter in lineage.json") for d in track.get("daughters") or []
-        ]
+        tracks[cell] = track
+    divisions = []
+    for cell in sorted(tracks):
+        track = tracks[cell]
+        daughters = track.get("daughters") or []
+        if not isinstance(daughters, list):
+            raise InputFormatError(
+                f"lineage.json gives cell {cell} the daughters {str(daughters)[:40]}; "
+                '"daughters" must be a list of cells.'
+            )
+        daughters = [_number(d, "A daughter in lineage.json") for d in daughters]
         if not daughters:
             continue
-        first_frames = [
-            min(lineage[str(d)]["frames"])
-            for d in daughters
-            if isinstance(lineage.get(str(d)), dict) and lineage[str(d)].get("frames")
-        ]
+        first_frames = [min(frames) for d in daughters if (frames := _track_frames(tracks.get(d)))]
+        division_frame = track.get("frame_div", track.get("divisionFrame"))
         if first_frames:
             frame = min(first_frames)
-        elif track.get("frame_div") is not None:
-            frame = track["frame_div"]
+        elif division_frame is not None:
+            frame = _number(division_frame, "A division frame in lineage.json")
         else:
-            frame = max(track.get("frames") or [-1]) + 1
-        divisions.append(
-            {
-                "parent": _whole_number(_number_key(key), "A cell in lineage.json"),
-                "daughters": daughters,
-                "t": _whole_number(frame, "A division frame in lineage.json"),
-            }
-        )
+            frame = max(_track_frames(track) or [-1]) + 1
+        divisions.append({"parent": cell, "daughters": daughters, "t": frame})
     return divisions
+
+
+def _is_track(item: Any) -> bool:
+    return isinstance(item, dict) and bool({"frames", "daughters", "label"} & item.keys())
+
+
+def _track_frames(track: Any) -> list[int]:
+    frames = track.get("frames") if isinstance(track, dict) else None
+    if not isinstance(frames, list):
+        return []
+    return [_number(t, "A frame in lineage.json") for t in frames]
 
 
 def parse_cell_types(content: Any) -> list[dict]:
@@ -240,34 +345,64 @@ def normalize_labels(labels: np.ndarray, cells: list[dict] | None) -> tuple[np.n
             f"Labels must have 4 dimensions (frames, height, width, features), not {labels.shape}."
         )
     frames, _, _, features = labels.shape
-    encoded: dict[tuple[int, int], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-    for entry in cells or []:
-        encoded[entry["t"], entry["c"]][int(entry["value"])].add(int(entry["cell"]))
-
+    values = {(t, c): np.unique(labels[t, :, :, c]) for c in range(features) for t in range(frames)}
+    renumbering = Renumbering(values, cells)
     out = np.empty(labels.shape, dtype=np.int32)
-    new_cells: list[dict] = []
-    for c in range(features):
-        values_per_frame = [np.unique(labels[t, :, :, c]) for t in range(frames)]
-        cell_sets = [
-            [frozenset(encoded[t, c].get(int(v)) or {int(v)}) for v in values if v != 0]
-            for t, values in enumerate(values_per_frame)
-        ]
-        new_value = _new_values({s for sets in cell_sets for s in sets})
-        for t, values in enumerate(values_per_frame):
-            frame = labels[t, :, :, c]
-            lookup = np.zeros(len(values), dtype=np.int32)
-            nonzero = values != 0
-            lookup[nonzero] = [new_value[s] for s in cell_sets[t]]
-            if np.array_equal(lookup, values):
-                out[t, :, :, c] = frame
-            else:
-                out[t, :, :, c] = lookup[np.searchsorted(values, frame)]
-            new_cells += [
-                {"value": new_value[s], "cell": cell, "t": t, "c": c}
-                for s in sorted(cell_sets[t], key=lambda s: new_value[s])
-                for cell in sorted(s)
-            ]
-    return out, new_cells
+    for (t, c), _ in values.items():
+        out[t, :, :, c] = renumbering.apply(t, c, labels[t, :, :, c])
+    return out, renumbering.cells
+
+
+class Renumbering:
+    """How :func:`normalize_labels` renumbers the values of every frame and feature, known from
+    the values present in each (``values[t, c]``, sorted, 0 allowed) and ``cells``; applied
+    to whole frames or to any part of one (a tile)."""
+
+    def __init__(self, values: dict[tuple[int, int], np.ndarray], cells: list[dict] | None) -> None:
+        encoded: dict[tuple[int, int], dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+        for entry in cells or []:
+            encoded[entry["t"], entry["c"]][int(entry["value"])].add(int(entry["cell"]))
+        self.values = {key: np.asarray(found) for key, found in values.items()}
+        self.lookups: dict[tuple[int, int], np.ndarray] = {}
+        self.cells: list[dict] = []
+        for c in sorted({c for _, c in values}):
+            frames = sorted(t for t, feature in values if feature == c)
+            cell_sets = {
+                t: [
+                    frozenset(encoded[t, c].get(int(v)) or {int(v)})
+                    for v in self.values[t, c]
+                    if v != 0
+                ]
+                for t in frames
+            }
+            new_value = _new_values({s for sets in cell_sets.values() for s in sets})
+            for t in frames:
+                found = self.values[t, c]
+                lookup = np.zeros(len(found), dtype=np.int32)
+                lookup[found != 0] = [new_value[s] for s in cell_sets[t]]
+                self.lookups[t, c] = lookup
+                self.cells += [
+                    {"value": new_value[s], "cell": cell, "t": t, "c": c}
+                    for s in sorted(cell_sets[t], key=lambda s: new_value[s])
+                    for cell in sorted(s)
+                ]
+
+    def unchanged(self, t: int, c: int) -> bool:
+        """Whether frame ``t`` of feature ``c`` keeps its values as they are."""
+        return np.array_equal(self.lookups[t, c], self.values[t, c])
+
+    def apply(self, t: int, c: int, pixels: np.ndarray) -> np.ndarray:
+        """The renumbered pixels of (part of) frame ``t`` of feature ``c``, as int32.
+
+        Raises ValueError for a value that ``values[t, c]`` does not list (it would be
+        renumbered as another value)."""
+        if self.unchanged(t, c):
+            return np.asarray(pixels, dtype=np.int32)
+        values = self.values[t, c]
+        index = np.minimum(np.searchsorted(values, pixels), len(values) - 1)
+        if not np.array_equal(values[index], pixels):
+            raise ValueError(f"frame {t} of feature {c} holds label values it does not list")
+        return self.lookups[t, c][index]
 
 
 def _new_values(cell_sets: set[frozenset[int]]) -> dict[frozenset[int], int]:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from deepcell_label.errors import InputFormatError, TooLargeError
+from deepcell_label.formats import physical
 from deepcell_label.formats.archives import ZARR_METADATA, ZipMembers
 from deepcell_label.formats.data import ImageArray
 from deepcell_label.formats.limits import Limits
@@ -266,9 +267,13 @@ def _codec(array) -> str | None:
 
 
 def _read_multiscale(
-    store: ZipZarrStore, folder: str, limits: Limits, what: str, counted: int = 0
+    store: ZipZarrStore, folder: str, limits: Limits, what: str, counted: int | None = None
 ) -> tuple[np.ndarray, str, dict]:
-    """The first level of the multiscale image in ``folder``, its axes and its attributes."""
+    """The first level of the multiscale image in ``folder``, its axes and its attributes.
+
+    ``counted`` is None for the image, which must have pixel data; for a label image it is the
+    pixel values of the label images read before it, and it may have no chunk at all (every
+    pixel the fill value: a label image without cells)."""
     import zarr
 
     attributes, zarr_format = _attributes(store, folder)
@@ -293,7 +298,7 @@ def _read_multiscale(
     shape = tuple(int(n) for n in array.shape)
     letters = _axes(multiscales[0], len(shape), what)
     limits.check_shape(shape, f"In the OME-Zarr, {what}")
-    if counted + math.prod(shape) > limits.max_pixels:
+    if (counted or 0) + math.prod(shape) > limits.max_pixels:
         raise TooLargeError(
             f"The label images of the OME-Zarr hold more than the limit of "
             f"{limits.max_pixels:,} pixel values together. Split them into smaller projects."
@@ -315,7 +320,7 @@ def _read_multiscale(
     chunk_bytes = math.prod(int(n) for n in array.chunks) * dtype.itemsize
     if chunk_bytes > MAX_CHUNK_BYTES:
         raise _bad(f"has chunks of {chunk_bytes:,} bytes for {what}; at most {MAX_CHUNK_BYTES:,}.")
-    if not any(
+    if counted is None and not any(
         k.startswith(key) and k.rsplit("/", 1)[-1] not in METADATA_FILES for k in store.keys
     ):
         raise _bad(f"holds no pixel data for {what} (the array '{key}' has no chunks).")
@@ -345,9 +350,20 @@ def read_ome_zarr(
     if root is None:
         raise _bad("has no image: no group carries OME-NGFF 'multiscales' metadata.")
     pixels, letters, attributes = _read_multiscale(store, root, limits, "the image")
-    return ImageArray(pixels, letters, _channel_names(attributes)), _read_labels(
-        store, root, limits
+    image = ImageArray(pixels, letters, _channel_names(attributes), _physical_size(attributes))
+    return image, _read_labels(store, root, limits)
+
+
+def _physical_size(attributes: dict) -> dict | None:
+    """The pixel size from the axes' units and the first dataset's scale transform."""
+    multiscale = attributes["multiscales"][0]
+    datasets = multiscale.get("datasets") or [{}]
+    transforms = datasets[0].get("coordinateTransformations") or []
+    scale = next(
+        (t.get("scale") for t in transforms if isinstance(t, dict) and t.get("type") == "scale"),
+        None,
     )
+    return physical.from_ngff(multiscale.get("axes"), scale)
 
 
 def _channel_names(attributes: dict) -> list[str] | None:

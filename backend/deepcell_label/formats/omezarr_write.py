@@ -16,16 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 
-import imagecodecs
 import numpy as np
 
-from deepcell_label.formats import tiling
+from deepcell_label.formats import physical, tiling
+from deepcell_label.formats.levels import every_other, level_shapes, mean_2x2
 
 NGFF_VERSION = "0.4"
 IMAGE_CHUNK = tiling.TILE_SIZE
 LABEL_CHUNK = tiling.LABEL_TILE_SIZE
-# Levels are added until both sides fit in one image chunk.
-LAST_LEVEL_SIDE = tiling.TILE_SIZE
 CHANNEL_COLORS = ("FFFFFF",)
 MULTI_CHANNEL_COLORS = ("FF0000", "00FF00", "0000FF", "FF00FF", "00FFFF", "FFFF00")
 ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
@@ -55,38 +53,8 @@ class ZarrProject:
     raw_rows: Callable[[int, int], RowReader]
     # (feature, frame) -> a reader of that label frame's 256 x 256 int32 tiles
     label_rows: Callable[[int, int], RowReader]
-
-
-def level_shapes(height: int, width: int) -> list[tuple[int, int]]:
-    """(height, width) of every level: each halves the one before (rounding up) until both
-    sides fit in one image chunk."""
-    shapes = [(height, width)]
-    while shapes[-1][0] > LAST_LEVEL_SIDE or shapes[-1][1] > LAST_LEVEL_SIDE:
-        h, w = shapes[-1]
-        shapes.append((-(-h // 2), -(-w // 2)))
-    return shapes
-
-
-def mean_2x2(strip: np.ndarray) -> np.ndarray:
-    """Each output pixel is the mean of a 2 x 2 block (edge rows/columns repeated), rounded
-    half up for whole-number types."""
-    if strip.shape[0] % 2:
-        strip = np.concatenate([strip, strip[-1:]], axis=0)
-    if strip.shape[1] % 2:
-        strip = np.concatenate([strip, strip[:, -1:]], axis=1)
-    floating = np.issubdtype(strip.dtype, np.floating)
-    wide = np.float64 if floating else np.int64
-    total = (
-        strip[0::2, 0::2].astype(wide) + strip[1::2, 0::2] + strip[0::2, 1::2] + strip[1::2, 1::2]
-    )
-    mean = total / 4 if floating else (total + 2) // 4
-    return mean.astype(strip.dtype)
-
-
-def every_other(strip: np.ndarray) -> np.ndarray:
-    """Nearest-neighbour halving for labels: level l pixel (y, x) is level-0 pixel
-    (y * 2^l, x * 2^l), so no new label values appear."""
-    return strip[::2, ::2]
+    # {"x", "y", "z", "unit"} or None: the space axes' unit and scale (z has no axis here)
+    physical_size: dict | None = None
 
 
 def plane_chunks(
@@ -122,7 +90,7 @@ def plane_chunks(
             for tile_x in range(-(-strip.shape[1] // size))
         ]
         kept = [(tile_x, part) for tile_x, part in parts if keep_empty or part.any()]
-        encoded = map_tiles(lambda item: padded_chunk(item[1], size), kept)
+        encoded = map_tiles(lambda item: tiling.padded_tile(item[1], size), kept)
         for (tile_x, _), data in zip(kept, encoded, strict=True):
             yield level, tile_y, tile_x, data
         if level + 1 < levels:
@@ -167,25 +135,10 @@ def _level0_chunk(
     full = (y1 - y0, x1 - x0) == (size, size)
     if strip is None and full:
         return data
-    tile = _inflate(data, (y1 - y0, x1 - x0), dtype)
+    tile = tiling.inflate(data, (y1 - y0, x1 - x0), dtype)
     if strip is not None:
         strip[:, x0:x1] = tile
-    return data if full else padded_chunk(tile, size)
-
-
-def padded_chunk(tile: np.ndarray, size: int) -> bytes:
-    """A zarr v2 chunk is always full size: pad with the fill value 0, then deflate."""
-    if tile.shape != (size, size):
-        full = np.zeros((size, size), tile.dtype)
-        full[: tile.shape[0], : tile.shape[1]] = tile
-        tile = full
-    return tiling.encode_image(tile)
-
-
-def _inflate(data: bytes, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    raw = imagecodecs.deflate_decode(data, out=size)
-    return np.frombuffer(raw, tiling.little_endian(dtype)).reshape(shape)
+    return data if full else tiling.padded_tile(tile, size)
 
 
 def label_path(names: list[str]) -> list[str]:
@@ -216,25 +169,30 @@ def _zarray(shape: list[int], chunks: list[int], dtype: np.dtype) -> dict:
     }
 
 
-AXES = [
-    {"name": "t", "type": "time"},
-    {"name": "c", "type": "channel"},
-    {"name": "y", "type": "space"},
-    {"name": "x", "type": "space"},
-]
+def _axes(unit: str | None) -> list[dict]:
+    space = {"type": "space", **({"unit": unit} if unit else {})}
+    return [
+        {"name": "t", "type": "time"},
+        {"name": "c", "type": "channel"},
+        {"name": "y", **space},
+        {"name": "x", **space},
+    ]
 
 
-def _multiscales(name: str, levels: int, kind: str, method: str) -> list[dict]:
+def _multiscales(name: str, levels: int, kind: str, method: str, size: dict | None) -> list[dict]:
+    """The multiscales metadata; with a physical size, the space axes have its unit and each
+    level's scale is what one of its pixels measures."""
+    unit, y, x = physical.to_ngff(size)
     return [
         {
             "version": NGFF_VERSION,
             "name": name,
-            "axes": AXES,
+            "axes": _axes(unit),
             "datasets": [
                 {
                     "path": str(level),
                     "coordinateTransformations": [
-                        {"type": "scale", "scale": [1.0, 1.0, float(2**level), float(2**level)]}
+                        {"type": "scale", "scale": [1.0, 1.0, y * 2**level, x * 2**level]}
                     ],
                 }
                 for level in range(levels)
@@ -306,7 +264,9 @@ def write_ome_zarr(
     ):
         out = _Archive(archive, pool.map)
         image = {
-            "multiscales": _multiscales(project.name, levels, "mean", "2x2 mean"),
+            "multiscales": _multiscales(
+                project.name, levels, "mean", "2x2 mean", project.physical_size
+            ),
             "omero": _omero(project),
         }
         _write_multiscale(
@@ -331,7 +291,11 @@ def write_ome_zarr(
         for feature, path in enumerate(paths):
             attributes = {
                 "multiscales": _multiscales(
-                    str(project.feature_names[feature]), levels, "nearest", "every other pixel"
+                    str(project.feature_names[feature]),
+                    levels,
+                    "nearest",
+                    "every other pixel",
+                    project.physical_size,
                 ),
                 "image-label": {"version": NGFF_VERSION, "source": {"image": "../../"}},
             }

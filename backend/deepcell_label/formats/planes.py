@@ -3,9 +3,8 @@
 Reading a 16384² x 3 image whole and then bringing it into (frames, height, width, channels)
 holds it twice; here only the file's header is read when the project is created, and the
 build reads each plane when it needs it. Only files whose layout is plain are read this way:
-one page per plane or per plane with its samples, axes from the file's metadata (no user axes,
-no unknown dimensions, no ImageJ slices renamed as channels) and a dtype kept as it is. Anything
-else returns None and is read whole as before.
+one page per plane or per plane with its samples, axes from the file's metadata or the user's,
+no unknown dimensions, and a dtype kept as it is. Anything else returns None and is read whole.
 """
 
 from __future__ import annotations
@@ -21,7 +20,12 @@ import tifffile
 from deepcell_label.formats import axes as axes_rules
 from deepcell_label.formats.data import default_channel_names, names_or_default
 from deepcell_label.formats.limits import Limits
-from deepcell_label.formats.tiff import KNOWN_LETTERS, _check_complete, ome_channel_names
+from deepcell_label.formats.tiff import (
+    KNOWN_LETTERS,
+    channel_names,
+    check_complete,
+    physical_size,
+)
 
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 KEPT_DTYPES = {"uint8", "uint16", "uint32", "int8", "int16", "int32", "float32"}
@@ -65,6 +69,7 @@ class PlaneImages:
     dtype: np.dtype
     channel_names: list[str]
     layout: PlaneLayout
+    physical_size: dict | None = None
     _tif: tifffile.TiffFile | None = field(default=None, repr=False)
     _page: tuple[int, np.ndarray] | None = field(default=None, repr=False)
 
@@ -130,7 +135,7 @@ def open_planes(
         except Exception:
             return None  # the whole-file reader explains what is wrong
         with tif:
-            if not tif.series or (tif.is_imagej and (tif.imagej_metadata or {}).get("Labels")):
+            if not tif.series:
                 return None
             series = tif.series[0]
             series_axes, series_shape = series.axes, tuple(int(n) for n in series.shape)
@@ -169,8 +174,9 @@ def open_planes(
             lead = series_axes[: len(series_axes) - len(page_axes)]
             if math.prod(series_shape[: len(lead)]) != len(series.pages):
                 return None
-            _check_complete(tif, series, fileobj)
-            names = ome_channel_names(tif.ome_metadata) if tif.is_ome else None
+            check_complete(tif, series)
+            names = channel_names(tif, series_axes, series_shape)
+            size = physical_size(tif, series)
             dtype = np.dtype(series.dtype).newbyteorder("=")
     shape = axes_rules.standard_shape(series_shape, series_axes)
     channels = shape[3]
@@ -180,4 +186,5 @@ def open_planes(
         dtype=dtype,
         channel_names=names_or_default(names, channels, default_channel_names(channels)),
         layout=PlaneLayout(series_axes, series_shape, page_axes),
+        physical_size=size,
     )

@@ -20,9 +20,10 @@ import numpy as np
 from deepcell_label.errors import InputFormatError
 from deepcell_label.formats import axes as axes_rules
 from deepcell_label.formats.archives import TarMembers, ZipMembers
-from deepcell_label.formats.arrays import label_dtype, raw_dtype
+from deepcell_label.formats.arrays import check_plain, label_target, raw_target
 from deepcell_label.formats.bitmaps import read_bitmap
 from deepcell_label.formats.cells import (
+    lineage_of_cells,
     lineage_to_divisions,
     parse_cell_types,
     parse_cells,
@@ -33,13 +34,14 @@ from deepcell_label.formats.cells import (
 from deepcell_label.formats.ctc import find_track_file, read_ctc
 from deepcell_label.formats.data import (
     ImageArray,
+    LazyPixels,
     ProjectData,
     default_channel_names,
     default_feature_names,
     names_or_default,
 )
 from deepcell_label.formats.limits import Limits
-from deepcell_label.formats.numpy_files import read_npy, read_npz_arrays
+from deepcell_label.formats.numpy_files import NpyPixels, read_npy, read_npz_arrays
 from deepcell_label.formats.omezarr_read import is_ome_zarr, read_ome_zarr
 from deepcell_label.formats.tiff import read_tiff
 
@@ -79,6 +81,7 @@ class _Content:
     labels: ImageArray | None = None
     fixed: bool = False
     side_files: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def read_images(
@@ -92,28 +95,35 @@ def read_images(
     Raises ``InputFormatError`` for anything unreadable and ``TooLargeError`` over the limit.
     """
     limits = Limits(max_pixels)
+    # The file stays open while the pixels are read into place.
     with open(path, "rb") as fileobj:
         content = _read_content(fileobj, limits)
-    if content.raw is None:
-        raise InputFormatError(
-            "The file holds no image; a project zip needs X.ome.tiff, an .npz needs an array "
-            "(named X for the image), a Cell Tracking Challenge zip its raw frames tNNN.tif "
-            f"(or give the images separately, with this zip as the labels). {ACCEPTED}"
+        if content.raw is None:
+            raise InputFormatError(
+                "The file holds no image; a project zip needs X.ome.tiff, an .npz needs an "
+                "array (named X for the image), a Cell Tracking Challenge zip its raw frames "
+                "tNNN.tif (or give the images separately, with this zip as the labels). "
+                f"{ACCEPTED}"
+            )
+        raw, channel_names = _standardize(content.raw, None if content.fixed else axes, "The image")
+        data = ProjectData(
+            raw=raw,
+            channel_names=names_or_default(
+                channel_names, raw.shape[3], default_channel_names(raw.shape[3])
+            ),
+            physical_size=content.raw.physical_size,
+            notes=content.notes,
         )
-    raw, channel_names = _standardize(content.raw, None if content.fixed else axes, "The image")
-    raw = raw_dtype(raw)
-    data = ProjectData(
-        raw=raw,
-        channel_names=names_or_default(
-            channel_names, raw.shape[3], default_channel_names(raw.shape[3])
-        ),
-    )
-    if content.labels is not None:
-        labels, feature_names = _fit_labels(content.labels, raw.shape[:3], None)
-        data.labels = labels
-        data.feature_names = names_or_default(
-            feature_names, labels.shape[3], default_feature_names(labels.shape[3])
-        )
+        if raw.dtype != content.raw.dtype.newbyteorder("="):
+            data.notes.append(
+                f"the image's {content.raw.dtype.name} pixels are kept as {raw.dtype}"
+            )
+        if content.labels is not None:
+            labels, feature_names = _fit_labels(content.labels, raw.shape[:3], None)
+            data.labels = labels
+            data.feature_names = names_or_default(
+                feature_names, labels.shape[3], default_feature_names(labels.shape[3])
+            )
     _apply_side_files(data, content.side_files)
     return data
 
@@ -135,49 +145,68 @@ def read_labels(
     limits = Limits(max_pixels)
     with open(path, "rb") as fileobj:
         content = _read_content(fileobj, limits, "The labels file")
-    source = content.labels or content.raw
-    if source is None:
-        raise InputFormatError(f"The labels file holds no labels. {ACCEPTED}")
-    labels, _ = _fit_labels(source, tuple(shape), None if content.fixed else axes)
+        source = content.labels or content.raw
+        if source is None:
+            raise InputFormatError(f"The labels file holds no labels. {ACCEPTED}")
+        labels, _ = _fit_labels(source, tuple(shape), None if content.fixed else axes)
     return labels
 
 
 def _standardize(
     image: ImageArray, axes: str | None, what: str
 ) -> tuple[np.ndarray, list[str] | None]:
-    """The image as (frames, height, width, channels), and the channel names its file gives."""
-    array = image.array
+    """The image as (frames, height, width, channels) in the dtype it is kept in, and the
+    channel names its file gives."""
+    pixels = image.pixels
     if axes is not None:
         if image.axes is not None:
             # The user names the dimensions that have more than one element; the file's
             # metadata may list singleton ones too (tifffile's full TZCYXS form).
-            array = _without_singletons(array, len(axes))
-        chosen = axes_rules.check_axes(axes, array.shape, what)
+            pixels = _without_singletons(pixels, len(axes))
+        chosen = axes_rules.check_axes(axes, pixels.shape, what)
     else:
-        chosen = image.axes or axes_rules.guess_axes(array.shape)
-    return axes_rules.to_standard(array, chosen), image.channel_names
+        chosen = image.axes or axes_rules.guess_axes(pixels.shape)
+    check_plain(image.dtype, pixels.shape, what)
+    dtype, convert = raw_target(image.dtype, what)
+    return _in_memory(what, axes_rules.standardize, pixels, chosen, dtype, convert), (
+        image.channel_names
+    )
 
 
 def _fit_labels(
     image: ImageArray, frames_height_width: tuple[int, ...], axes: str | None
 ) -> tuple[np.ndarray, list[str] | None]:
     """Labels as int32 (frames, height, width, features) covering the image."""
-    array, wanted = image.array, tuple(frames_height_width)
+    pixels, wanted = image.pixels, tuple(frames_height_width)
     known = image.axes
-    if axes is None and known and axes_rules.standard_shape(array.shape, known)[:3] == wanted:
+    if axes is None and known and axes_rules.standard_shape(pixels.shape, known)[:3] == wanted:
         chosen, names = known, image.channel_names
     else:
         if known is not None:
-            array = _without_singletons(array, len(axes) if axes else None)
-        chosen, names = axes_rules.fit_to_image(array.shape, wanted, axes), None
-    return label_dtype(axes_rules.to_standard(array, chosen)), names
+            pixels = _without_singletons(pixels, len(axes) if axes else None)
+        chosen, names = axes_rules.fit_to_image(pixels.shape, wanted, axes), None
+    check_plain(image.dtype, pixels.shape, "The labels")
+    dtype, convert = label_target(image.dtype)
+    return _in_memory("The labels", axes_rules.standardize, pixels, chosen, dtype, convert), names
 
 
-def _without_singletons(array: np.ndarray, ndim: int | None) -> np.ndarray:
+def _in_memory(what: str, read, *args):
+    """``read(*args)``, with running out of memory told as the user's problem to solve."""
+    try:
+        return read(*args)
+    except MemoryError:
+        raise InputFormatError(
+            f"{what} is too large to read into memory; split it into smaller files."
+        ) from None
+
+
+def _without_singletons(
+    pixels: np.ndarray | LazyPixels, ndim: int | None
+) -> np.ndarray | LazyPixels:
     """Drop dimensions of size 1, unless the array already has ``ndim`` dimensions."""
-    if ndim == array.ndim:
-        return array
-    return array.reshape([n for n in array.shape if n > 1] or [1])
+    if ndim == pixels.ndim:
+        return pixels
+    return pixels.reshape(tuple(n for n in pixels.shape if n > 1) or (1,))
 
 
 def _read_content(fileobj: BinaryIO, limits: Limits, what: str = "The image") -> _Content:
@@ -236,6 +265,10 @@ def _read_zip(members: ZipMembers, limits: Limits) -> _Content:
         content.labels = ImageArray(found.labels, "TYXC", None)
         content.side_files.pop("lineage.json", None)
         content.side_files["divisions.json"] = found.divisions
+        if found.divisions:
+            content.notes.append(
+                f"{track_file.rsplit('/', 1)[-1]}: {_count(found.divisions, 'division')} converted"
+            )
     elif project_raw is not None:
         content.fixed = True
         content.raw = _read_member(members, project_raw, limits, "X.ome.tiff")
@@ -255,13 +288,21 @@ def _read_zip(members: ZipMembers, limits: Limits) -> _Content:
 
 
 def _read_member(members: ZipMembers, name: str, limits: Limits, what: str) -> ImageArray:
-    data = members.read(name)
-    kind = detect_format(data[:512])
+    """An image file in a zip, read without a copy of the member where the format allows:
+    a TIFF where it lies (or from a temporary file), a .npy streamed, PNG/JPEG from its bytes."""
+    kind = detect_format(members.head(name))
     if kind not in SINGLE_FORMATS:
         raise InputFormatError(
             f"'{what}' in the zip is not an image file (TIFF, PNG, JPEG or .npy)."
         )
-    return _read_single(io.BytesIO(data), kind, limits, f"'{what}' in the zip")
+    described = f"'{what}' in the zip"
+    if kind == "tiff":
+        fileobj, offset, size = members.seekable(name)
+        return read_tiff(fileobj, limits, described, offset, size)
+    if kind == "npy":
+        limits.take_archive_bytes(members.declared_size(name), name)
+        return read_npy(members.open(name), limits, described)
+    return _read_single(io.BytesIO(members.read(name)), kind, limits, described)
 
 
 def _read_image_members(
@@ -279,28 +320,41 @@ def _read_image_members(
     if len(raws) == 1:
         content.raw = _read_member(members, images[raws[0]], limits, raws[0])
         return
-    parts, names = [], []
-    for relative in raws:
-        part = _read_member(members, images[relative], limits, relative)
-        array, part_names = _standardize(part, None, f"'{relative}' in the zip")
-        if parts and array.shape[:3] != parts[0].shape[:3]:
+    parts = [_read_member(members, images[r], limits, r) for r in raws]
+    shapes, names = [], []
+    for relative, part in zip(raws, parts, strict=True):
+        shape = axes_rules.standard_shape(
+            part.shape, part.axes or axes_rules.guess_axes(part.shape)
+        )
+        if shapes and shape[:3] != shapes[0][:3]:
             raise InputFormatError(
                 f"The images in the zip differ in size: '{raws[0]}' has (frames, height, width) "
-                f"{parts[0].shape[:3]} but '{relative}' has {array.shape[:3]}. Zip images of "
+                f"{shapes[0][:3]} but '{relative}' has {shape[:3]}. Zip images of "
                 "one size, one file per channel."
             )
-        parts.append(array)
-        stem = _stem(relative)
-        count = array.shape[3]
+        shapes.append(shape)
+        stem, count = _stem(relative), shape[3]
         names += (
             [stem]
             if count == 1
             else [
                 f"{stem} {n}"
-                for n in names_or_default(part_names, count, default_channel_names(count))
+                for n in names_or_default(part.channel_names, count, default_channel_names(count))
             ]
         )
-    content.raw = ImageArray(np.concatenate(parts, axis=3), "TYXC", names)
+    # Every file is read straight into its channels of one array.
+    dtype = np.result_type(*(part.dtype for part in parts))
+    stacked = np.empty((*shapes[0][:3], sum(shape[3] for shape in shapes)), dtype)
+    first = 0
+    for relative, part, shape in zip(raws, parts, shapes, strict=True):
+        what = f"'{relative}' in the zip"
+        check_plain(part.dtype, part.shape, what)
+        _, convert = raw_target(part.dtype, what)
+        chosen = part.axes or axes_rules.guess_axes(part.shape)
+        target = stacked[..., first : first + shape[3]]
+        _in_memory(what, axes_rules.fill_standard, target, part.pixels, chosen, convert)
+        first += shape[3]
+    content.raw = ImageArray(stacked, "TYXC", names, parts[0].physical_size)
     content.fixed = True
 
 
@@ -308,16 +362,16 @@ def _read_batch_feature_set(
     members: ZipMembers, images: dict[str, str], limits: Limits
 ) -> ImageArray:
     """``<name>_batch_<b>_feature_<f>.tif`` files: batches become frames, features channels."""
-    found: dict[tuple[int, int], np.ndarray] = {}
+    found: dict[tuple[int, int], ImageArray] = {}
     for relative, name in images.items():
         match = BATCH_FEATURE.search(relative)
-        array = _read_member(members, name, limits, relative).array.squeeze()
-        if array.ndim != 2:
+        image = _read_member(members, name, limits, relative)
+        if sum(n > 1 for n in image.shape) > 2:
             raise InputFormatError(
-                f"'{relative}' holds an image of shape {array.shape}; each batch/feature TIFF "
+                f"'{relative}' holds an image of shape {image.shape}; each batch/feature TIFF "
                 "must hold one 2-D image."
             )
-        found[int(match.group(1)), int(match.group(2))] = array
+        found[int(match.group(1)), int(match.group(2))] = image
     batches = sorted({b for b, _ in found})
     features = sorted({f for _, f in found})
     missing = [(b, f) for b in batches for f in features if (b, f) not in found]
@@ -326,11 +380,33 @@ def _read_batch_feature_set(
             f"The zip lacks the TIFF for batch {missing[0][0]}, feature {missing[0][1]}; every "
             "batch needs a file for every feature."
         )
-    shapes = {a.shape for a in found.values()}
+    planes = {key: image.pixels for key, image in found.items()}
+    planes = {key: p.reshape(_plane_shape(p.shape)) for key, p in planes.items()}
+    shapes = {tuple(p.shape) for p in planes.values()}
     if len(shapes) > 1:
         raise InputFormatError(f"The batch/feature TIFFs differ in size: {sorted(shapes)}.")
-    stacked = np.stack([np.stack([found[b, f] for f in features], axis=-1) for b in batches])
+    ((height, width),) = shapes
+    dtype = np.result_type(*(image.dtype for image in found.values()))
+    stacked = np.empty((len(batches), height, width, len(features)), dtype)
+    for (b, f), pixels in planes.items():
+        what = f"The batch {b}, feature {f} TIFF"
+        target = stacked[batches.index(b), :, :, features.index(f)]
+        _in_memory(what, axes_rules.fill_standard, target[None, :, :, None], pixels, "YX", _as_is)
     return ImageArray(stacked, "TYXC", None)
+
+
+def _plane_shape(shape: tuple[int, ...]) -> tuple[int, int]:
+    """(height, width) of a 2-D image stored with extra dimensions of size 1."""
+    kept = [n for n in shape if n > 1]
+    if len(kept) == 2:
+        return kept[0], kept[1]
+    if len(kept) == 1:  # a single row or column: keep the file's order
+        return (1, kept[0]) if shape[-1] == kept[0] else (kept[0], 1)
+    return 1, 1
+
+
+def _as_is(block: np.ndarray) -> np.ndarray:
+    return block
 
 
 def _read_trk(members: TarMembers, limits: Limits) -> _Content:
@@ -355,16 +431,15 @@ def _read_trk(members: TarMembers, limits: Limits) -> _Content:
 
 
 def _trk_array(members: TarMembers, name: str, limits: Limits, what: str) -> ImageArray:
-    data = members.read(name)
-    array = read_npy(io.BytesIO(data), limits, what).array
-    if array.ndim == 5:
-        array = array[0]
-    if array.ndim != 4:
+    pixels = read_npy(members.open(name), limits, what).pixels
+    if pixels.ndim == 5:
+        pixels = pixels.first() if isinstance(pixels, NpyPixels) else pixels[0]
+    if pixels.ndim != 4:
         raise InputFormatError(
-            f"{what} has shape {array.shape}; a .trk holds (frames, height, width, channels) "
+            f"{what} has shape {pixels.shape}; a .trk holds (frames, height, width, channels) "
             "and a .trks (batches, frames, height, width, channels)."
         )
-    return ImageArray(array, "TYXC", None)
+    return ImageArray(pixels, "TYXC", None)
 
 
 # --- annotations ----------------------------------------------------------------------------
@@ -400,15 +475,24 @@ def _apply_side_files(data: ProjectData, side: dict[str, Any]) -> None:
         data.channel_names = names_or_default(names, data.raw.shape[3], data.channel_names)
     if "divisions.json" in side:
         data.divisions = parse_divisions(side["divisions.json"])
-    if "lineage.json" in side:
+    elif "lineage.json" in side:
         data.divisions = lineage_to_divisions(side["lineage.json"])
+        if data.divisions:
+            data.notes.append(f"lineage.json: {_count(data.divisions, 'division')} converted")
+    elif (lineage := lineage_of_cells(side.get("cells.json"))) is not None:
+        data.divisions = lineage_to_divisions(lineage)
+        data.notes.append(f"cells.json lineage: {_count(data.divisions, 'division')} converted")
     if "cellTypes.json" in side:
         data.cell_types = parse_cell_types(side["cellTypes.json"])
     if "cells.json" in side and data.labels is not None:
         frames, _, _, features = data.labels.shape
-        data.cells = parse_cells(side["cells.json"], frames, features)
+        data.cells = parse_cells(side["cells.json"], frames, features, data.notes)
     if "spots.csv" in side:
         data.spot_columns, data.spots = parse_spots(side["spots.csv"])
+
+
+def _count(items: list, name: str) -> str:
+    return f"{len(items)} {name}{'' if len(items) == 1 else 's'}"
 
 
 def _stem(name: str) -> str:

@@ -43,6 +43,23 @@ def decode(data: bytes, shape: tuple[int, ...], dtype: np.dtype | str) -> np.nda
     return np.frombuffer(raw, dtype=little_endian(dtype)).reshape(shape)
 
 
+def padded_tile(tile: np.ndarray, size: int) -> bytes:
+    """A tile of ``size`` x ``size`` (as zarr chunks and TIFF tiles always are): a partial one
+    padded with 0, then deflated."""
+    if tile.shape != (size, size):
+        full = np.zeros((size, size), tile.dtype)
+        full[: tile.shape[0], : tile.shape[1]] = tile
+        tile = full
+    return encode_image(tile)
+
+
+def inflate(data: bytes, shape: tuple[int, int], dtype: np.dtype) -> np.ndarray:
+    """Inverse of :func:`encode_image`, through libdeflate; the result is read-only."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    raw = imagecodecs.deflate_decode(data, out=size)
+    return np.frombuffer(raw, little_endian(dtype)).reshape(shape)
+
+
 def tile_count(height: int, width: int, size: int = TILE_SIZE) -> tuple[int, int]:
     return -(-height // size), -(-width // size)
 

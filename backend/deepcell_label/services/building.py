@@ -293,6 +293,7 @@ def read_input(
     if planes is not None and planes.size > config["CREATE_INLINE_PIXELS"]:
         data = formats.ProjectData(raw=np.empty((0, 0, 0, 0), planes.dtype))
         data.channel_names = planes.channel_names
+        data.physical_size = planes.physical_size
         raw: RawPlanes = planes
     else:
         data = formats.read_images(images.path, axes or None, max_pixels=max_pixels)
@@ -463,6 +464,8 @@ def run_build(context: JobContext) -> dict:
             spot_columns=list(data.spot_columns),
             spot_count=len(data.spots),
             levels=build.levels,
+            physical_size=data.physical_size,
+            notes="\n".join(data.notes),
         )
         if not params.get("named") and params["inputs"]["images"]["from"] == "url":
             described["name"] = (sources["images"].name or "untitled")[:255]

@@ -1,5 +1,10 @@
 """Exports: the project as a zip, npz, CTC, .trk or OME-Zarr file, downloaded or submitted to
-the output bucket."""
+the output bucket.
+
+The project zip and the OME-Zarr are written straight from the stored tiles, a row of tiles at
+a time, so a project of any size can be exported; npz, CTC and .trk hold the whole project in
+memory.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +23,13 @@ from flask import current_app
 from .. import formats
 from ..errors import InputFormatError
 from ..formats import tiling
+from ..formats.ome_tiff import Progress, TiledPlanes
 from ..formats.omezarr_write import ZarrProject, write_ome_zarr
+from ..formats.writers import TiledProject, write_tiled_project_zip
+from ..store import pyramid
 from ..store.labelstore import read_frame, tile_row
 from ..store.models import Project
+from ..store.overviews import level_tile_row
 from ..store.projects import cells_list
 from ..store.rawtiles import raw_array, raw_key, storage
 from ..store.storage import output_storage_from_config
@@ -47,19 +56,112 @@ def project_data(project: Project) -> formats.ProjectData:
         cell_types=list(project.cell_types),
         spot_columns=list(spot_data["columns"]),
         spots=spot_data["spots"],
+        physical_size=project.physical_size,
     )
 
 
 def _from_arrays(writer: Callable[[formats.ProjectData, BinaryIO], None]):
     """A writer of in-memory arrays, as an export writer of a stored project."""
 
-    def write(project: Project, fileobj: BinaryIO) -> None:
+    def write(project: Project, fileobj: BinaryIO, progress: Progress | None = None) -> None:
         writer(project_data(project), fileobj)
 
     return write
 
 
-def _write_ome_zarr(project: Project, fileobj: BinaryIO) -> None:
+def _stored_levels(project: Project) -> int:
+    """The pyramid levels stored for the project: all of them, or only level 0 for a project
+    made before pyramids whose levels were never added (`flask add-pyramids`)."""
+    last = raw_key(project.id, project.frames - 1, project.channels - 1, 0, 0, project.levels - 1)
+    return project.levels if project.levels == 1 or storage().exists(last) else 1
+
+
+def _renumbering(project: Project) -> formats.Renumbering:
+    """How the export renumbers label values (see normalize_labels), from the cells list: it
+    names every value present in every frame."""
+    cells = cells_list(project.id)
+    present = {(t, c): {0} for t in range(project.frames) for c in range(project.features)}
+    for entry in cells:
+        present[entry["t"], entry["c"]].add(entry["value"])
+    values = {key: np.array(sorted(found)) for key, found in present.items()}
+    return formats.Renumbering(values, cells)
+
+
+def _write_project_zip(
+    project: Project, fileobj: BinaryIO, progress: Progress | None = None
+) -> None:
+    """The project zip straight from the stored tiles, at every stored pyramid level: raw
+    tiles from object storage (full ones copied as they are), label tiles and overviews from
+    the database, renumbered where the export renumbers values. ``progress`` is told the
+    fraction written, with a message (for a job to report)."""
+    store = storage()
+    renumbering = _renumbering(project)
+    levels = _stored_levels(project)
+    label_size = tiling.LABEL_TILE_SIZE
+    with ThreadPoolExecutor(max_workers=4) as pool:
+
+        def raw_row(level: int, frame: int, channel: int, tile_y: int) -> dict[int, bytes]:
+            height, width = pyramid.level_shape(project.height, project.width, level)
+            columns = tiling.tile_count(height, width)[1]
+            keys = [raw_key(project.id, frame, channel, tile_y, x, level) for x in range(columns)]
+            return dict(enumerate(pool.map(store.get, keys)))
+
+        def label_row(level: int, frame: int, feature: int, tile_y: int) -> dict:
+            if level:
+                tiles = level_tile_row(project, feature, frame, level, tile_y, label_size)
+            else:
+                tiles = tile_row(project, feature, frame, tile_y)
+            if renumbering.unchanged(frame, feature):
+                return tiles
+            height, width = pyramid.level_shape(project.height, project.width, level)
+            renumbered = {}
+            for tile_x, tile in tiles.items():
+                if isinstance(tile, bytes):
+                    y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, label_size)
+                    tile = tiling.decode(tile, (y1 - y0, x1 - x0), np.int32)
+                renumbered[tile_x] = renumbering.apply(frame, feature, tile)
+            return renumbered
+
+        shape = (project.frames, project.height, project.width)
+        spot_data = spots(project)
+        tiled = TiledProject(
+            raw=TiledPlanes(
+                shape[0],
+                project.channels,
+                *shape[1:],
+                np.dtype(project.dtype),
+                tiling.TILE_SIZE,
+                levels,
+                raw_row,
+            ),
+            labels=TiledPlanes(
+                shape[0],
+                project.features,
+                *shape[1:],
+                np.dtype(np.int32),
+                label_size,
+                levels,
+                label_row,
+            ),
+            channel_names=list(project.channel_names),
+            feature_names=list(project.feature_names),
+            cells=renumbering.cells,
+            divisions=list(project.divisions),
+            cell_types=list(project.cell_types),
+            spot_columns=list(spot_data["columns"]),
+            spots=spot_data["spots"],
+            physical_size=project.physical_size,
+        )
+        write_tiled_project_zip(tiled, fileobj, progress, str(_scratch()))
+
+
+def _scratch() -> Path:
+    folder = Path(current_app.config["DATA_DIR"]) / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _write_ome_zarr(project: Project, fileobj: BinaryIO, progress: Progress | None = None) -> None:
     """OME-Zarr straight from the stored tiles: raw tiles from object storage, label tiles
     from the database, one row of tiles at a time."""
 
@@ -89,6 +191,7 @@ def _write_ome_zarr(project: Project, fileobj: BinaryIO) -> None:
             feature_names=list(project.feature_names),
             raw_rows=raw_rows,
             label_rows=label_rows,
+            physical_size=project.physical_size,
         )
         side_files = {
             "cells.json": json.dumps(cells_list(project.id)).encode(),
@@ -101,7 +204,7 @@ def _write_ome_zarr(project: Project, fileobj: BinaryIO) -> None:
 
 # format -> (writer, content type, file name ending)
 EXPORT_FORMATS = {
-    "zip": (_from_arrays(formats.write_project_zip), "application/zip", "zip"),
+    "zip": (_write_project_zip, "application/zip", "zip"),
     "npz": (_from_arrays(formats.write_npz), "application/octet-stream", "npz"),
     "ctc": (_from_arrays(formats.write_ctc), "application/zip", "ctc.zip"),
     "trk": (_from_arrays(formats.write_trk), "application/x-tar", "trk"),
@@ -109,19 +212,20 @@ EXPORT_FORMATS = {
 }
 
 
-def export(project: Project, kind: str = "zip") -> tuple[BinaryIO, str, str]:
+def export(
+    project: Project, kind: str = "zip", progress: Progress | None = None
+) -> tuple[BinaryIO, str, str]:
     """The project as a download: (an open temporary file at its start, file name, content
-    type). The file disappears when closed; the caller closes it."""
+    type). The file disappears when closed; the caller closes it. ``progress(fraction,
+    message)`` is called as the project zip is written (the other formats do not call it)."""
     if kind not in EXPORT_FORMATS:
         raise InputFormatError(
             f"Unknown export format {str(kind)[:20]!r}; use one of {', '.join(EXPORT_FORMATS)}."
         )
     writer, content_type, ending = EXPORT_FORMATS[kind]
-    folder = Path(current_app.config["DATA_DIR"]) / "tmp"
-    folder.mkdir(parents=True, exist_ok=True)
-    fileobj = tempfile.TemporaryFile(dir=folder, prefix="export-")  # noqa: SIM115
+    fileobj = tempfile.TemporaryFile(dir=_scratch(), prefix="export-")  # noqa: SIM115
     try:
-        writer(project, fileobj)
+        writer(project, fileobj, progress)
         fileobj.seek(0)
     except BaseException:
         fileobj.close()

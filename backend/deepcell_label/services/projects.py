@@ -110,6 +110,8 @@ def _description(project: Project) -> dict:
         "status_message": message,
         "view_tile_size": pyramid.VIEW_TILE_SIZE,
         "levels": project.levels,
+        "physical_size": project.physical_size,
+        "notes": project.notes or "",
     }
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Text,
 )
 from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -69,6 +70,11 @@ class Project(db.Model):
     status_message: Mapped[str] = mapped_column(String(1024), default="")
     # Last sign of life of the build; an old one means the process building it has gone.
     heartbeat: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # {"x", "y", "z", "unit"} (formats/physical.py): what a pixel measures and the z spacing,
+    # as the input file said; None when it did not.
+    physical_size: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # What was converted when the files were read, one line each (None before notes existed).
+    notes: Mapped[str | None] = mapped_column(Text, nullable=True, default="")
 
 
 class LabelTile(db.Model):

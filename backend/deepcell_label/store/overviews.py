@@ -191,13 +191,48 @@ def view_tile(
     def read() -> bytes:
         out = np.zeros((box[2] - box[0], box[3] - box[1]), np.int32)
         if versions:
-            for y, x, data in db.session.execute(
-                select(model.tile_y, model.tile_x, model.data).where(*where)
-            ):
-                y0, x0, y1, x1 = tiling.tile_box(y, x, height, width, size)
-                out[y0 - box[0] : y1 - box[0], x0 - box[1] : x1 - box[1]] = tiling.decode(
-                    data, (y1 - y0, x1 - x0), np.int32
-                )
+            parts = db.session.execute(select(model.tile_y, model.tile_x, model.data).where(*where))
+            _put_parts(out, box, parts, height, width, size)
         return tiling.encode(out)
 
     return (box[2] - box[0], box[3] - box[1]), version, read
+
+
+def _put_parts(
+    out: np.ndarray, box: tiling.Box, parts: Iterable, height: int, width: int, size: int
+) -> None:
+    """Decode stored parts (tile_y, tile_x, data) of a grid of ``size`` into ``out``, the
+    pixels of ``box``."""
+    for y, x, data in parts:
+        y0, x0, y1, x1 = tiling.tile_box(y, x, height, width, size)
+        out[y0 - box[0] : y1 - box[0], x0 - box[1] : x1 - box[1]] = tiling.decode(
+            data, (y1 - y0, x1 - x0), np.int32
+        )
+
+
+def level_tile_row(
+    project: Project, feature: int, frame: int, level: int, tile_y: int, size: int
+) -> dict[int, np.ndarray]:
+    """The tiles of ``size`` (a multiple of CHUNK) in row ``tile_y`` of level ``level`` >= 1 of
+    a label frame, by tile_x, put together from the stored chunks; all-background tiles are
+    left out. For exports that write the label pyramid."""
+    height, width = pyramid.level_shape(project.height, project.width, level)
+    per = size // CHUNK
+    parts = db.session.execute(
+        select(LabelOverview.tile_y, LabelOverview.tile_x, LabelOverview.data).where(
+            LabelOverview.project_id == project.id,
+            LabelOverview.feature == feature,
+            LabelOverview.frame == frame,
+            LabelOverview.level == level,
+            LabelOverview.tile_y.between(tile_y * per, tile_y * per + per - 1),
+        )
+    )
+    by_tile: dict[int, list] = {}
+    for part in parts:
+        by_tile.setdefault(part[1] // per, []).append(part)
+    tiles = {}
+    for tile_x, found in by_tile.items():
+        box = tiling.tile_box(tile_y, tile_x, height, width, size)
+        tiles[tile_x] = np.zeros((box[2] - box[0], box[3] - box[1]), np.int32)
+        _put_parts(tiles[tile_x], box, found, height, width, CHUNK)
+    return tiles

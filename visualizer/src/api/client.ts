@@ -34,6 +34,14 @@ export interface Finding {
 
 export type ProjectStatus = 'ready' | 'building' | 'failed';
 
+/** What one pixel measures (x, y) and the z-slice spacing, in one unit; null where unknown. */
+export interface PhysicalSize {
+  x: number | null;
+  y: number | null;
+  z: number | null;
+  unit: string;
+}
+
 export interface ProjectMetadata {
   id: string;
   name: string;
@@ -64,6 +72,10 @@ export interface ProjectMetadata {
   spots?: { count: number; columns: string[] };
   can_undo?: boolean;
   can_redo?: boolean;
+  /** From the input file's metadata; null when the file did not say. */
+  physical_size?: PhysicalSize | null;
+  /** What was converted when the files were read, one line each; '' when nothing was. */
+  notes?: string;
 }
 
 export interface Patch {

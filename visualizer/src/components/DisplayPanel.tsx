@@ -16,6 +16,7 @@ import {
 import { useSelector } from '@xstate/react';
 import { MAX_LAYERS } from '../machines/display';
 import { LabeledSelect, LabeledSlider, LabeledSwitch } from './controls';
+import { ProjectInfo } from './ProjectInfo';
 import type { ProjectSession } from '../session';
 
 function RangeSlider({ session, channel }: { session: ProjectSession; channel: number }) {
@@ -205,6 +206,8 @@ export function DisplayPanel({ session }: { session: ProjectSession }) {
         checked={display.showLabels}
         onChange={() => send({ type: 'TOGGLE_LABELS' })}
       />
+      <Typography variant="overline">Image</Typography>
+      <ProjectInfo metadata={session.metadata} />
     </Stack>
   );
 }

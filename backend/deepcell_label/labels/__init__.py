@@ -20,11 +20,16 @@ from deepcell_label.labels.cellmap import CellMap, cell_mask, remap
 from deepcell_label.labels.lineage import (
     add_daughter,
     apply_cell_type_action,
+    division_feature,
+    divisions_of,
+    relabel_cell_types,
+    relabel_divisions,
     remove_daughter,
     update_cell_types,
     update_divisions,
     validate_cell_type_action,
     validate_divisions,
+    with_divisions_of,
 )
 
 __all__ = [
@@ -40,7 +45,11 @@ __all__ = [
     "apply_cell_type_action",
     "cell_mask",
     "delete_cell",
+    "division_feature",
+    "divisions_of",
     "new_cell",
+    "relabel_cell_types",
+    "relabel_divisions",
     "remap",
     "remove_cell",
     "remove_daughter",
@@ -50,4 +59,5 @@ __all__ = [
     "update_divisions",
     "validate_cell_type_action",
     "validate_divisions",
+    "with_divisions_of",
 ]

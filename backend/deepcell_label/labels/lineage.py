@@ -23,6 +23,29 @@ CELL_ACTION_NAMES = ("delete", "replace", "swap", "new")
 # --- divisions ---------------------------------------------------------------------------------
 
 
+def division_feature(division: Mapping[str, Any]) -> int:
+    """The label feature whose cells a division names: its ``feature``, 0 when it has none
+    (divisions made before every feature could have divisions)."""
+    return int(division.get("feature", 0))
+
+
+def divisions_of(divisions: Iterable[Mapping[str, Any]], feature: int) -> list[dict[str, Any]]:
+    """The divisions of one feature, without their ``feature`` (the functions of this module
+    work on the divisions of one feature at a time)."""
+    return _copy(d for d in divisions if division_feature(d) == feature)
+
+
+def with_divisions_of(
+    divisions: Iterable[Mapping[str, Any]], feature: int, replacement: Iterable[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """``divisions`` with those of ``feature`` replaced by ``replacement``; a division of a
+    feature other than 0 says its ``feature``."""
+    kept = [dict(d) for d in divisions if division_feature(d) != feature]
+    for division in _copy(replacement):
+        kept.append({**division, "feature": feature} if feature else division)
+    return kept
+
+
 def _copy(divisions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [
         {
@@ -199,6 +222,40 @@ def update_divisions(
         t = division["t"]
         parent, _ = renamed(division["parent"], t - 1)
         daughters = [renamed(daughter, t) for daughter in division["daughters"]]
+        result.append({"parent": parent, "daughters": daughters, "t": t})
+    return _clean(result, cell_frames_after)
+
+
+def relabel_divisions(
+    divisions: Iterable[Mapping[str, Any]],
+    renames: Mapping[int, Mapping[int, int]],
+    cell_frames_after: CellFrames,
+) -> list[dict[str, Any]]:
+    """Keep divisions (of one feature) consistent after cells were given other ids frame by
+    frame (propagation, linking).
+
+    Parameters
+    ----------
+    divisions : list of dict
+        The divisions before.
+    renames : Mapping[int, Mapping[int, int]]
+        For each changed frame, each renamed cell's new id in that frame.
+    cell_frames_after : Mapping[int, Sequence[int]]
+        The frames of each cell after the renaming (a cell not mentioned is unchanged).
+
+    Returns
+    -------
+    list of dict
+        The new divisions: a parent is renamed as it was in the frame before its division, a
+        daughter as it was in the first frame of the division; then the cleanup of
+        :func:`update_divisions` applies.
+    """
+    result = []
+    for division in _copy(divisions):
+        t = division["t"]
+        before, at = renames.get(t - 1, {}), renames.get(t, {})
+        parent = before.get(division["parent"], division["parent"])
+        daughters = [(at.get(d, d), d in at) for d in division["daughters"]]
         result.append({"parent": parent, "daughters": daughters, "t": t})
     return _clean(result, cell_frames_after)
 
@@ -522,6 +579,31 @@ def _find_type(types: list[dict[str, Any]], type_id: int) -> dict[str, Any]:
         if cell_type["id"] == type_id:
             return cell_type
     raise EditError(f"there is no cell type {type_id}")
+
+
+def relabel_cell_types(
+    cell_types: Iterable[Mapping[str, Any]],
+    feature: int,
+    renames: Mapping[int, Mapping[int, int]],
+    cells_remaining: Collection[int],
+) -> list[dict[str, Any]]:
+    """Keep the cell types of ``feature`` consistent after cells were given other ids frame by
+    frame: as after the cell action ``new`` in those frames, a new id joins the types of the
+    cell it renamed, and a renamed cell present in no frame any more leaves them."""
+    joined: dict[int, set[int]] = {}
+    for frame_renames in renames.values():
+        for old, new in frame_renames.items():
+            joined.setdefault(old, set()).add(new)
+    remaining = set(cells_remaining)
+    types = _copy_types(cell_types)
+    for cell_type in types:
+        if int(cell_type.get("feature", 0)) != feature:
+            continue
+        cells = set(cell_type["cells"])
+        for old in cells & joined.keys():
+            cells |= joined[old]
+        cell_type["cells"] = sorted(c for c in cells if c in remaining or c not in joined)
+    return types
 
 
 def update_cell_types(

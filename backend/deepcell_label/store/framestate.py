@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import labels as label_actions
@@ -257,17 +257,30 @@ def cell_frames(
     return {cell: sorted(found) for cell, found in frames.items()}
 
 
-def write_cell_rows(
-    project_id: str, feature: int, frame: int, value: int, info: ValueInfo | None
-) -> None:
-    db.session.execute(
-        delete(CellValue).where(
-            CellValue.project_id == project_id,
-            CellValue.feature == feature,
-            CellValue.frame == frame,
-            CellValue.value == value,
-        )
-    )
-    if info is not None:
-        for row in value_rows(feature, frame, value, info):
-            db.session.add(CellValue(project_id=project_id, **row))
+ROWS_PER_STATEMENT = 500
+
+
+def write_cell_rows(project_id: str, entries: list[tuple[int, int, int, ValueInfo | None]]) -> None:
+    """Store the entries (feature, frame, value, info or None when gone) of changed values:
+    their old rows deleted and new ones inserted, many per statement (an edit that relabels a
+    whole movie changes tens of thousands)."""
+    by_frame: dict[tuple[int, int], list[int]] = {}
+    rows = []
+    for feature, frame, value, info in entries:
+        by_frame.setdefault((feature, frame), []).append(value)
+        if info is not None:
+            rows += [
+                {"project_id": project_id, **row} for row in value_rows(feature, frame, value, info)
+            ]
+    for (feature, frame), values in by_frame.items():
+        for start in range(0, len(values), ROWS_PER_STATEMENT):
+            db.session.execute(
+                delete(CellValue).where(
+                    CellValue.project_id == project_id,
+                    CellValue.feature == feature,
+                    CellValue.frame == frame,
+                    CellValue.value.in_(values[start : start + ROWS_PER_STATEMENT]),
+                )
+            )
+    for start in range(0, len(rows), ROWS_PER_STATEMENT * 10):
+        db.session.execute(insert(CellValue), rows[start : start + ROWS_PER_STATEMENT * 10])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 
 import numpy as np
 from sqlalchemy import and_, delete, or_, select, update
@@ -252,3 +253,13 @@ def tile_bytes(
         return row.data, row.version
     y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, project.height, project.width, SIZE)
     return tiling.encode(np.zeros((y1 - y0, x1 - x0), np.int32)), 0
+
+
+def read_bands(
+    project: Project, feature: int, frame: int, rows: int = SIZE
+) -> Iterator[tuple[int, np.ndarray]]:
+    """A label frame as bands of ``rows`` rows (whole tile rows), top to bottom: (first row,
+    band). Only a band is held at a time, so a frame of any size can be read."""
+    for y0 in range(0, project.height, rows):
+        box = (y0, 0, min(y0 + rows, project.height), project.width)
+        yield y0, read_window(project, feature, frame, box)

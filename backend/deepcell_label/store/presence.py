@@ -1,10 +1,10 @@
-"""In which frames each cell of a project's tracked feature is present, kept current per process.
+"""In which frames each cell of each label feature is present, kept current per process.
 
 Validating divisions after every edit needs the frames of thousands of cells; reading them from
 `cell_values` each time would cost time in the size of the project. Instead each process keeps,
-per project, a count per cell and frame of the label values that encode the cell, and brings it
-up to date from the history's change records (the same records that undo uses), so an edit costs
-what it changed.
+per project and feature, a count per cell and frame of the label values that encode the cell,
+and brings it up to date from the history's change records (the same records that undo uses),
+so an edit costs what it changed.
 """
 
 from __future__ import annotations
@@ -18,20 +18,20 @@ from sqlalchemy import func, select
 from .history import ChangeSet
 from .models import CellValue, Edit, Project, db
 
-TRACKED_FEATURE = 0  # divisions refer to the first feature
 CATCH_UP = 256
 CACHED_PROJECTS = 8
 
 
 class Presence(Mapping[int, list[int]]):
-    """cell -> frames (ascending) in which some value of the tracked feature encodes the cell.
+    """cell -> frames (ascending) in which some value of one feature encodes the cell.
 
     Counts live in one table (a row per cell, a column per frame), so the first and last frame
     of every cell come from a few array operations.
     """
 
-    def __init__(self, frames: int) -> None:
+    def __init__(self, frames: int, feature: int = 0) -> None:
         self.frames = frames
+        self.feature = feature
         self.rows: dict[int, int] = {}
         self.table = np.zeros((64, frames), np.int32)
         self._spans: tuple[dict[int, int], dict[int, int]] | None = None
@@ -47,7 +47,7 @@ class Presence(Mapping[int, list[int]]):
 
     def apply(self, changes: ChangeSet) -> None:
         for (feature, frame, _value), (before, after) in changes.cells.items():
-            if feature != TRACKED_FEATURE:
+            if feature != self.feature:
                 continue
             for cell in before.cells if before else ():
                 self.add(cell, frame, -1)
@@ -88,15 +88,15 @@ class _Entry:
         self.lock = threading.Lock()
 
 
-_entries: dict[str, _Entry] = {}
+_entries: dict[tuple[str, int], _Entry] = {}
 _entries_lock = threading.Lock()
 
 
-def _load(project: Project) -> Presence:
-    presence = Presence(project.frames)
+def _load(project: Project, feature: int) -> Presence:
+    presence = Presence(project.frames, feature)
     rows = db.session.execute(
         select(CellValue.cell, CellValue.frame, func.count())
-        .where(CellValue.project_id == project.id, CellValue.feature == TRACKED_FEATURE)
+        .where(CellValue.project_id == project.id, CellValue.feature == feature)
         .group_by(CellValue.cell, CellValue.frame)
     ).tuples()
     for cell, frame, count in rows:
@@ -112,20 +112,21 @@ def _records(project_id: str, after: int) -> Iterable[bytes]:
     ).scalars()
 
 
-def presence(project: Project) -> Presence:
-    """The project's presence at its current version; shared, so read it and let go.
+def presence(project: Project, feature: int = 0) -> Presence:
+    """The presence of a feature's cells at the project's current version; shared, so read it
+    and let go.
 
     Inside an edit's transaction the edit's own record is already flushed, so it is included;
     if that transaction fails, :func:`forget` drops what it taught the cache.
     """
     with _entries_lock:
-        entry = _entries.get(project.id)
+        entry = _entries.get((project.id, feature))
     if entry is None or not 0 <= project.version - entry.version <= CATCH_UP:
-        entry = _Entry(project.version, _load(project))
+        entry = _Entry(project.version, _load(project, feature))
         with _entries_lock:
-            if len(_entries) >= CACHED_PROJECTS and project.id not in _entries:
+            if len(_entries) >= CACHED_PROJECTS and (project.id, feature) not in _entries:
                 _entries.pop(next(iter(_entries)))
-            _entries[project.id] = entry
+            _entries[project.id, feature] = entry
     with entry.lock:
         if entry.version < project.version:
             for data in _records(project.id, entry.version):
@@ -136,4 +137,5 @@ def presence(project: Project) -> Presence:
 
 def forget(project_id: str) -> None:
     with _entries_lock:
-        _entries.pop(project_id, None)
+        for key in [key for key in _entries if key[0] == project_id]:
+            _entries.pop(key, None)

@@ -4,17 +4,17 @@ types, channel names), and record it in one transaction."""
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy import update
 
 from ... import labels as label_actions
 from ...errors import EditError
 from ...formats import tiling
 from ...store import presence
 from ...store.framestate import cell_frames, prefetch_frame
-from ...store.models import Edit, Project, db
+from ...store.models import Project
 from ...store.rawtiles import raw_window
+from . import stacks
 from .history import answer, check_base, describe_edit, parse_base_version
-from .unit import EditContext, record, replace_item, transaction
+from .unit import EditContext, discard_undone, record, replace_item, transaction
 
 WRITE_MODES = ("exclude", "overwrite", "overlap")
 SCOPES = ("frame", "past", "future", "all")
@@ -170,12 +170,13 @@ def _cell_action(context: EditContext, action: str, args: dict, frame: int, feat
         )
     cells = involved | ({new_id} if new_id else set())
     frames_after = context.frames_of(feature, cells)
-    if feature == 0 and project.divisions:
+    divisions = label_actions.divisions_of(project.divisions, feature)
+    if divisions:
+        updated = label_actions.update_divisions(
+            divisions, action, cell, other, new_id, frames, frames_after
+        )
         context.set_list(
-            "divisions",
-            label_actions.update_divisions(
-                project.divisions, action, cell, other, new_id, frames, frames_after
-            ),
+            "divisions", label_actions.with_divisions_of(project.divisions, feature, updated)
         )
     if project.cell_types:
         context.set_list(
@@ -191,17 +192,32 @@ def _cell_action(context: EditContext, action: str, args: dict, frame: int, feat
         )
 
 
-def _division_action(context: EditContext, action: str, args: dict) -> None:
+def _division_action(context: EditContext, action: str, args: dict, feature: int) -> None:
+    """Add or remove daughters of a division of the edit's feature: one `daughter`, or several
+    `daughters` at once (accepting a proposed division is one edit)."""
     project = context.project
     parent = _require_int(args, "parent", action)
-    daughter = _require_int(args, "daughter", action)
-    if set(args) - {"parent", "daughter"}:
-        raise EditError(f"{action} takes only 'parent' and 'daughter'.")
+    if set(args) - {"parent", "daughter", "daughters"} or ("daughter" in args) == (
+        "daughters" in args
+    ):
+        raise EditError(f"{action} takes 'parent' and either 'daughter' or a list 'daughters'.")
+    if "daughters" in args:
+        named = args["daughters"]
+        if not isinstance(named, list) or not 0 < len(named) <= 16:
+            raise EditError(f"{action} needs 'daughters' as a list of 1 to 16 cell ids.")
+        daughters = [_require_int({"daughter": d}, "daughter", action) for d in named]
+    else:
+        daughters = [_require_int(args, "daughter", action)]
     function = (
         label_actions.add_daughter if action == "add_daughter" else label_actions.remove_daughter
     )
-    frames = presence.presence(project)  # every cell's frames, kept current per process
-    context.set_list("divisions", function(project.divisions, parent, daughter, frames))
+    frames = presence.presence(project, feature)  # every cell's frames, kept current per process
+    divisions = label_actions.divisions_of(project.divisions, feature)
+    for daughter in daughters:
+        divisions = function(divisions, parent, daughter, frames)
+    context.set_list(
+        "divisions", label_actions.with_divisions_of(project.divisions, feature, divisions)
+    )
 
 
 def _cell_type_action(context: EditContext, action: str, args: dict) -> None:
@@ -233,9 +249,11 @@ def dispatch(
     elif action in label_actions.CELL_ACTIONS:
         _cell_action(context, action, args, frame, feature)
     elif action in DIVISION_ACTIONS:
-        _division_action(context, action, args)
+        _division_action(context, action, args, feature)
     elif action in CELL_TYPE_ACTIONS:
         _cell_type_action(context, action, args)
+    elif action in stacks.STACK_ACTIONS:
+        stacks.dispatch(context, action, args, feature, write_mode)
     elif action == "rename_channel":
         _rename_channel(context, args)
     else:
@@ -246,6 +264,7 @@ def dispatch(
                 *DIVISION_ACTIONS,
                 *CELL_TYPE_ACTIONS,
                 *PROJECT_ACTIONS,
+                *stacks.STACK_ACTIONS,
             ]
         )
         raise EditError(f"Unknown action {action[:80]!r}. Known actions: {', '.join(known)}.")
@@ -279,6 +298,10 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
 
     if isinstance(frame, int) and isinstance(feature, int) and action in label_actions.ACTIONS:
         prefetch_frame(project_id, feature, frame)
+    if isinstance(feature, int) and action in stacks.STACK_ACTIONS:
+        for name in ("from_frame", "to_frame"):
+            if isinstance(args.get(name), int):
+                prefetch_frame(project_id, feature, args[name])
 
     def work(context: EditContext) -> dict:
         project = context.project
@@ -290,11 +313,7 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
                 raise EditError(f"'{name}' must be between 0 and {count - 1}, not {value!r}.")
         dispatch(context, action, args, frame, feature, write_mode)
-        db.session.execute(
-            update(Edit)
-            .where(Edit.project_id == project.id, Edit.kind == "edit", Edit.state == "undone")
-            .values(state="discarded")
-        )
+        discard_undone(project)
         edit = record(
             project, context, "edit", action, args, frame, feature, write_mode, None, author
         )

@@ -14,9 +14,15 @@ from ...store.projects import get_project
 
 
 def validation_findings(project: Project) -> list[dict]:
-    if not project.divisions:
-        return []
-    return label_actions.validate_divisions(project.divisions, presence.presence(project))
+    """What does not agree in the divisions of every feature; each finding names its feature."""
+    findings = []
+    for feature in sorted({label_actions.division_feature(d) for d in project.divisions}):
+        divisions = label_actions.divisions_of(project.divisions, feature)
+        for finding in label_actions.validate_divisions(
+            divisions, presence.presence(project, feature)
+        ):
+            findings.append({**finding, "feature": feature})
+    return findings
 
 
 def undo_state(project: Project, known: dict | None = None) -> dict:

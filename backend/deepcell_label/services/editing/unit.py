@@ -127,8 +127,22 @@ class EditContext:
         self._write_cells()
 
     def _write_cells(self) -> None:
-        for (feature, frame, value), (_, after) in self.changes.cells.items():
-            write_cell_rows(self.project.id, feature, frame, value, after)
+        write_cell_rows(
+            self.project.id,
+            [
+                (feature, frame, value, after)
+                for (feature, frame, value), (_, after) in self.changes.cells.items()
+            ],
+        )
+
+
+def discard_undone(project: Project) -> None:
+    """A new edit discards what could have been redone."""
+    db.session.execute(
+        update(Edit)
+        .where(Edit.project_id == project.id, Edit.kind == "edit", Edit.state == "undone")
+        .values(state="discarded")
+    )
 
 
 def replace_item(items: list, position: int, value) -> list:

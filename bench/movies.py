@@ -1,0 +1,172 @@
+"""Synthetic timelapses with known truth, for the linking tests and benchmark.
+
+Cells are discs, each wandering inside its own square of a grid (so no two touch), some
+dividing into two daughters of half the area, some appearing late, leaving early or missing
+for a frame. Every frame's label values are a fresh random permutation of ids, as a
+segmentation of each frame alone would give; ``truth`` says which real cell each value is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Movie:
+    labels: np.ndarray  # (frames, height, width) int32, ids shuffled in every frame
+    truth: list[dict[int, int]]  # per frame: label value -> true cell
+    divisions: list[dict]  # true divisions {parent, daughters, t} in true cells
+
+
+def _disc(labels: np.ndarray, y: float, x: float, radius: float, value: int) -> None:
+    height, width = labels.shape
+    reach = int(np.ceil(radius)) + 1
+    y0, y1 = max(int(y) - reach, 0), min(int(y) + reach + 1, height)
+    x0, x1 = max(int(x) - reach, 0), min(int(x) + reach + 1, width)
+    if y0 >= y1 or x0 >= x1:
+        return
+    rows, columns = np.ogrid[y0:y1, x0:x1]
+    inside = (rows - y) ** 2 + (columns - x) ** 2 <= radius**2
+    labels[y0:y1, x0:x1][inside] = value
+
+
+def moving_cells(
+    frames: int = 40,
+    size: int = 640,
+    cells: int = 170,
+    divisions: int = 12,
+    appearing: int = 6,
+    leaving: int = 6,
+    missing: int = 8,
+    step: float = 1.5,
+    seed: int = 0,
+) -> Movie:
+    """A movie of ``cells`` wandering discs of ``size``² pixels (see the module docstring).
+
+    ``missing`` cells are absent from one frame each (a segmentation that missed them).
+    """
+    rng = np.random.default_rng(seed)
+    pitch = 40
+    per_side = size // pitch
+    if per_side**2 < cells:
+        raise ValueError(f"{cells} cells do not fit a {size}² frame ({per_side**2} places)")
+    homes = rng.permutation(per_side**2)[:cells]
+    home_y = (homes // per_side) * pitch + pitch / 2
+    home_x = (homes % per_side) * pitch + pitch / 2
+    radius = rng.uniform(7.0, 9.5, cells)
+    # Each cell's offset from its home, a bounded random walk.
+    offset = rng.uniform(-4, 4, (cells, 2))
+    velocity = rng.normal(0, step / 2, (cells, 2))
+    dividing = rng.choice(cells, divisions, replace=False)
+    others = np.setdiff1d(np.arange(cells), dividing)
+    chosen = rng.choice(others, appearing + leaving, replace=False)
+    first = np.zeros(cells, int)
+    last = np.full(cells, frames - 1)
+    first[chosen[:appearing]] = rng.integers(3, frames - 3, appearing)
+    last[chosen[appearing:]] = rng.integers(3, frames - 3, leaving)
+    division_frame = dict(
+        zip(dividing.tolist(), rng.integers(4, frames - 4, divisions).tolist(), strict=True)
+    )
+    angle = {cell: rng.uniform(0, np.pi) for cell in division_frame}
+    absent = {}
+    for cell in rng.choice(np.setdiff1d(others, chosen), missing, replace=False).tolist():
+        absent[cell] = int(rng.integers(2, frames - 2))
+    # True ids: cells are 1..cells, daughters follow.
+    daughters = {}
+    next_true = cells + 1
+    for cell in division_frame:
+        daughters[cell] = (next_true, next_true + 1)
+        next_true += 2
+    true_divisions = [
+        {"parent": cell + 1, "daughters": list(daughters[cell]), "t": t}
+        for cell, t in division_frame.items()
+    ]
+    labels = np.zeros((frames, size, size), np.int32)
+    truth: list[dict[int, int]] = []
+    for t in range(frames):
+        velocity = 0.8 * velocity + rng.normal(0, step / 2, (cells, 2))
+        limit = pitch / 2 - radius[:, None] * 1.45 - 1
+        offset = np.clip(offset + velocity, -limit, limit)
+        drawn: list[tuple[int, float, float, float]] = []
+        for cell in range(cells):
+            if not first[cell] <= t <= last[cell] or absent.get(cell) == t:
+                continue
+            y, x = home_y[cell] + offset[cell, 0], home_x[cell] + offset[cell, 1]
+            if cell in division_frame and t >= division_frame[cell]:
+                spread = radius[cell] * (0.75 + 0.05 * (t - division_frame[cell]))
+                spread = min(spread, radius[cell] * 0.95)
+                dy, dx = np.sin(angle[cell]) * spread, np.cos(angle[cell]) * spread
+                small = radius[cell] / np.sqrt(2)
+                for daughter, sign in zip(daughters[cell], (1, -1), strict=True):
+                    drawn.append((daughter, y + sign * dy, x + sign * dx, small))
+            else:
+                drawn.append((cell + 1, y, x, radius[cell]))
+        ids = rng.choice(np.arange(1, 4 * next_true), len(drawn), replace=False)
+        frame_truth = {}
+        for (true_cell, y, x, r), value in zip(drawn, ids.tolist(), strict=True):
+            _disc(labels[t], y, x, r * rng.uniform(0.97, 1.03), value)
+            frame_truth[value] = true_cell
+        truth.append(frame_truth)
+    return Movie(labels, truth, true_divisions)
+
+
+@dataclass
+class Score:
+    true_links: int
+    right_links: int
+    false_links: int
+    divisions: int
+    found_divisions: int
+    false_divisions: int
+
+    @property
+    def link_accuracy(self) -> float:
+        return self.right_links / max(self.true_links, 1)
+
+    @property
+    def division_recall(self) -> float:
+        return self.found_divisions / max(self.divisions, 1)
+
+
+def score(
+    truth: list[dict[int, int]],
+    cells_after: list[dict[int, int]],
+    true_divisions: list[dict],
+    proposed: list[dict],
+) -> Score:
+    """How a linking did against the truth.
+
+    ``cells_after``: per frame, label value -> the cell id the linking gave it. A true link is
+    one true cell's two consecutive appearances (across a missing frame too); it is right when
+    both got the same id. A false link is two consecutive appearances of one id that are two
+    true cells. A true division is found when a proposal names the ids its parent and both
+    daughters got.
+    """
+    seen_true: dict[int, int] = {}  # true cell -> output id at its last appearance
+    seen_id: dict[int, int] = {}  # output id -> true cell at its last appearance
+    true_links = right = false = 0
+    id_at: list[dict[int, int]] = []  # per frame: true cell -> output id
+    for frame_truth, frame_ids in zip(truth, cells_after, strict=True):
+        here = {}
+        for value, true_cell in frame_truth.items():
+            out = frame_ids[value]
+            here[true_cell] = out
+            if true_cell in seen_true:
+                true_links += 1
+                right += seen_true[true_cell] == out
+            if out in seen_id and seen_id[out] != true_cell:
+                false += 1
+        for true_cell, out in here.items():
+            seen_true[true_cell] = out
+            seen_id[out] = true_cell
+        id_at.append(here)
+    proposals = {(p["t"], p["parent"], tuple(sorted(p["daughters"]))) for p in proposed}
+    found = 0
+    for division in true_divisions:
+        t = division["t"]
+        parent = id_at[t - 1].get(division["parent"])
+        kids = tuple(sorted(id_at[t].get(d, -1) for d in division["daughters"]))
+        found += (t, parent, kids) in proposals
+    return Score(true_links, right, false, len(true_divisions), found, len(proposed) - found)

@@ -1,0 +1,199 @@
+"""Edits across frames (services/editing/stacks.py, labels/stacks.py): propagate, copy_cell,
+interpolate, through the HTTP API and as pure functions."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import tifffile
+from deepcell_label.labels.stacks import interpolate_masks, signed_distance
+from helpers import create, label_frame
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+
+def _project(client, labels: np.ndarray) -> dict:
+    """A project whose labels are `labels` (frames, height, width)."""
+    raw, mask = io.BytesIO(), io.BytesIO()
+    tifffile.imwrite(raw, np.zeros(labels.shape, np.uint8), photometric="minisblack")
+    tifffile.imwrite(mask, labels.astype(np.int32), photometric="minisblack")
+    return create(client, data=raw.getvalue(), name="movie.tif", labels=mask.getvalue(), axes="TYX")
+
+
+def _edit(client, project_id: str, action: str, args: dict, status: int = 200, **fields) -> dict:
+    response = client.post(
+        f"/api/projects/{project_id}/edits", json={"action": action, "args": args, **fields}
+    )
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+def _cells(client, project_id: str) -> dict[tuple[int, int], set[int]]:
+    """(frame, value) -> cells, as the project says."""
+    found: dict[tuple[int, int], set[int]] = {}
+    for entry in client.get(f"/api/projects/{project_id}").get_json()["cells"]:
+        found.setdefault((entry["t"], entry["value"]), set()).add(entry["cell"])
+    return found
+
+
+def _discs(frames: int = 2, size: int = 48) -> np.ndarray:
+    """Three discs drawn in every frame, the second frame's ids a permutation of the first."""
+    rows, columns = np.ogrid[:size, :size]
+    labels = np.zeros((frames, size, size), np.int32)
+    centres = [(10, 10), (10, 35), (34, 22)]
+    ids = [[1, 2, 3], [7, 1, 2]] + [[5, 6, 9]] * (frames - 2)
+    for t in range(frames):
+        for (y, x), cell in zip(centres, ids[t], strict=True):
+            labels[t][(rows - y - t) ** 2 + (columns - x) ** 2 <= 36] = cell
+    return labels
+
+
+def test_propagate_gives_the_next_frame_the_ids_it_overlaps_and_is_undone_at_once(client):
+    labels = _discs()
+    meta = _project(client, labels)
+    pid = meta["id"]
+    answer = _edit(client, pid, "propagate", {"from_frame": 0, "to_frame": 1}, frame=1)
+    (edit,) = answer["edits"]
+    assert edit["patches"] == []  # only what the values mean changes
+    after = label_frame(client, pid, frame=1)
+    np.testing.assert_array_equal(after, labels[1])  # the pixels stay
+    cells = _cells(client, pid)
+    assert cells[1, 7] == {1} and cells[1, 1] == {2} and cells[1, 2] == {3}
+    assert sorted((c["value"], c["cells"]) for c in edit["cells"]) == [
+        (1, [2]),
+        (2, [3]),
+        (7, [1]),
+    ]
+    undo = client.post(f"/api/projects/{pid}/undo", json={}).get_json()
+    assert undo["version"] == 2
+    assert _cells(client, pid)[1, 7] == {7}
+    assert _cells(client, pid)[1, 1] == {1}
+
+
+def test_propagate_gives_cells_without_a_match_fresh_ids(client):
+    labels = _discs()
+    labels[1][labels[1] == 2] = 0  # the third disc is gone from frame 1
+    rows, columns = np.ogrid[:48, :48]
+    labels[1][(rows - 40) ** 2 + (columns - 42) ** 2 <= 9] = 3  # a stranger takes id 3
+    meta = _project(client, labels)
+    answer = _edit(client, meta["id"], "propagate", {"from_frame": 0, "to_frame": 1})
+    cells = _cells(client, meta["id"])
+    assert cells[1, 7] == {1} and cells[1, 1] == {2}
+    # The stranger is no one's successor: a fresh id, above every id of the project.
+    (stranger,) = cells[1, 3]
+    assert stranger > 7 and stranger not in {1, 2, 3}
+    assert {c["value"] for c in answer["edits"][0]["cells"]} == {7, 1, 3}
+
+
+def test_propagate_backwards_and_with_a_threshold(client):
+    labels = _discs(3)
+    meta = _project(client, labels)
+    pid = meta["id"]
+    _edit(client, pid, "propagate", {"from_frame": 2, "to_frame": 1, "threshold": 0.5})
+    cells = _cells(client, pid)
+    assert cells[1, 7] == {5} and cells[1, 1] == {6} and cells[1, 2] == {9}
+    # A threshold no pair reaches gives every cell a fresh id.
+    _edit(client, pid, "propagate", {"from_frame": 0, "to_frame": 2, "threshold": 1.0})
+    fresh = {next(iter(c)) for (t, _), c in _cells(client, pid).items() if t == 2}
+    assert len(fresh) == 3 and not fresh & {1, 2, 3, 5, 6, 7, 9}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"from_frame": 0, "to_frame": 0}, "two different frames"),
+        ({"from_frame": 0, "to_frame": 5}, "not a frame of this project (frames 0 to 2)"),
+        ({"from_frame": -1, "to_frame": 1}, "not a frame of this project"),
+        ({"from_frame": 0}, "needs 'to_frame'"),
+        ({"from_frame": "0", "to_frame": 1}, "whole number"),
+        ({"from_frame": 0, "to_frame": 1, "threshold": 0}, "smallest IoU"),
+        ({"from_frame": 0, "to_frame": 1, "threshold": 1.5}, "smallest IoU"),
+        ({"from_frame": 0, "to_frame": 1, "cell": 3}, "does not take 'cell'"),
+        ({"from_frame": 0, "to_frame": 2}, "Frame 2 has no cells in feature 0"),
+        ({"from_frame": 2, "to_frame": 0}, "Frame 2 has no cells in feature 0"),
+    ],
+)
+def test_propagate_refuses_bad_requests_with_a_reason(client, args, message):
+    labels = _discs(3)
+    labels[2] = 0  # an empty frame
+    meta = _project(client, labels)
+    answer = _edit(client, meta["id"], "propagate", args, status=400)
+    assert message in answer["error"]
+    assert client.get(f"/api/projects/{meta['id']}").get_json()["version"] == 0
+
+
+def test_copy_cell_honours_the_write_mode(client):
+    labels = np.zeros((2, 30, 30), np.int32)
+    labels[0, 5:15, 5:15] = 4
+    labels[1, 10:20, 10:20] = 8
+    meta = _project(client, labels)
+    pid = meta["id"]
+    _edit(client, pid, "copy_cell", {"cell": 4, "from_frame": 0, "to_frame": 1})
+    after = label_frame(client, pid, frame=1)
+    assert (after == 4).sum() == 100 - 25 and (after == 8).sum() == 100  # exclude: 8 kept
+    client.post(f"/api/projects/{pid}/undo", json={})
+    _edit(
+        client,
+        pid,
+        "copy_cell",
+        {"cell": 4, "from_frame": 0, "to_frame": 1},
+        write_mode="overwrite",
+    )
+    after = label_frame(client, pid, frame=1)
+    assert (after == 4).sum() == 100 and (after == 8).sum() == 75
+    answer = _edit(client, pid, "copy_cell", {"cell": 9, "from_frame": 0, "to_frame": 1}, 400)
+    assert "Cell 9 is not in frame 0" in answer["error"]
+
+
+def test_interpolate_fills_the_frames_between_and_is_one_undo(client):
+    labels = np.zeros((5, 40, 60), np.int32)
+    rows, columns = np.ogrid[:40, :60]
+    labels[0][(rows - 20) ** 2 + (columns - 10) ** 2 <= 25] = 3
+    labels[4][(rows - 20) ** 2 + (columns - 50) ** 2 <= 81] = 3
+    meta = _project(client, labels)
+    pid = meta["id"]
+    answer = _edit(client, pid, "interpolate", {"cell": 3, "from_frame": 4, "to_frame": 0})
+    assert {p["frame"] for p in answer["edits"][0]["patches"]} == {1, 2, 3}
+    areas, centres = [], []
+    for t in range(5):
+        frame = label_frame(client, pid, frame=t)
+        ys, xs = np.nonzero(frame == 3)
+        areas.append(ys.size)
+        centres.append(xs.mean())
+    # The cell moves along its way and grows from the first shape's size to the last's.
+    assert centres == sorted(centres) and 15 < centres[2] < 45
+    assert areas[0] < areas[1] < areas[2] < areas[3] < areas[4]
+    client.post(f"/api/projects/{pid}/undo", json={})
+    for t in (1, 2, 3):
+        assert not label_frame(client, pid, frame=t).any()
+    answer = _edit(client, pid, "interpolate", {"cell": 3, "from_frame": 0, "to_frame": 1}, 400)
+    assert "no frame between them" in answer["error"]
+
+
+# --------------------------------------------------------------------------- pure functions
+
+
+@st.composite
+def _masks(draw):
+    height = draw(st.integers(8, 24))
+    width = draw(st.integers(8, 24))
+    mask = np.zeros((height, width), bool)
+    y0 = draw(st.integers(1, height - 3))
+    x0 = draw(st.integers(1, width - 3))
+    mask[y0 : draw(st.integers(y0 + 1, height - 1)), x0 : draw(st.integers(x0 + 1, width - 1))] = 1
+    return mask
+
+
+@settings(max_examples=60, deadline=None)
+@given(_masks(), st.integers(1, 4))
+def test_interpolating_a_shape_to_itself_gives_the_shape(mask, count):
+    for between in interpolate_masks(mask, mask, count):
+        np.testing.assert_array_equal(between, mask)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_masks())
+def test_signed_distance_is_positive_exactly_inside(mask):
+    assert np.array_equal(signed_distance(mask) > 0, mask)

@@ -64,15 +64,16 @@ def moving_cells(
     chosen = rng.choice(others, appearing + leaving, replace=False)
     first = np.zeros(cells, int)
     last = np.full(cells, frames - 1)
-    first[chosen[:appearing]] = rng.integers(3, frames - 3, appearing)
-    last[chosen[appearing:]] = rng.integers(3, frames - 3, leaving)
+    edge = max(min(3, frames // 3), 1)  # events keep away from the first and last frames
+    first[chosen[:appearing]] = rng.integers(edge, frames - edge, appearing)
+    last[chosen[appearing:]] = rng.integers(edge, frames - edge, leaving)
     division_frame = dict(
-        zip(dividing.tolist(), rng.integers(4, frames - 4, divisions).tolist(), strict=True)
+        zip(dividing.tolist(), rng.integers(edge, frames - edge, divisions).tolist(), strict=True)
     )
     angle = {cell: rng.uniform(0, np.pi) for cell in division_frame}
     absent = {}
     for cell in rng.choice(np.setdiff1d(others, chosen), missing, replace=False).tolist():
-        absent[cell] = int(rng.integers(2, frames - 2))
+        absent[cell] = int(rng.integers(edge, frames - edge))
     # True ids: cells are 1..cells, daughters follow.
     daughters = {}
     next_true = cells + 1

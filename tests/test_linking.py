@@ -1,0 +1,266 @@
+"""Linking (labels/linking.py, services/linking.py): the matching of two frames, the link job of
+a whole movie or stack with its division proposals, and its refusals."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+import tifffile
+from deepcell_label.labels import linking
+from helpers import create
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+from testdata import testdata_path as shared_file
+
+from bench.movies import moving_cells, score
+
+
+def _measured(first: np.ndarray, second: np.ndarray):
+    """Cells of two frames and their overlaps, as the link job measures them."""
+    cells, values = [], []
+    for frame in (first, second):
+        found = np.unique(frame)
+        found = found[found > 0]
+        measure = linking.FrameMeasure(found)
+        measure.add(frame)
+        cells.append(linking.frame_cells(measure, {}))
+        values.append(found)
+    overlap = linking.OverlapMeasure(*values)
+    overlap.add(first, second)
+    return cells, linking.cell_overlaps(overlap, {}, {})
+
+
+@st.composite
+def _cell_frames(draw):
+    """A frame of non-touching rectangles and the same cells with their ids permuted."""
+    count = draw(st.integers(1, 12))
+    frame = np.zeros((64, 64), np.int32)
+    ids = draw(st.lists(st.integers(1, 10_000), min_size=count, max_size=count, unique=True))
+    for k, cell in enumerate(ids):
+        y, x = divmod(k, 4)
+        height, width = draw(st.integers(2, 14)), draw(st.integers(2, 14))
+        frame[y * 16 + 1 : y * 16 + 1 + height, x * 16 + 1 : x * 16 + 1 + width] = cell
+    permutation = draw(st.permutations(ids))
+    lookup = dict(zip(ids, permutation, strict=True))
+    permuted = np.vectorize(lambda v: lookup.get(v, 0), otypes=[np.int32])(frame)
+    return frame, permuted, lookup
+
+
+@settings(max_examples=80, deadline=None)
+@given(_cell_frames())
+def test_matching_undoes_a_permutation_of_ids_exactly(frames):
+    first, permuted, lookup = frames
+    (before, after), overlaps = _measured(first, permuted)
+    rows, columns = linking.match(overlaps, before.area, after.area)
+    matched = dict(zip(after.ids[columns].tolist(), before.ids[rows].tolist(), strict=True))
+    assert matched == {new: old for old, new in lookup.items()}
+
+
+@settings(max_examples=80, deadline=None)
+@given(_cell_frames(), st.data())
+def test_a_cell_that_vanishes_is_not_matched_to_a_stranger(frames, data):
+    first, _, _ = frames
+    ids = np.unique(first)[1:]
+    gone = data.draw(st.sampled_from(ids.tolist()))
+    second = first.copy()
+    second[second == gone] = 0
+    second[60:63, 60:63] = gone  # a stranger elsewhere, even with the vanished cell's id
+    (before, after), overlaps = _measured(first, second)
+    rows, columns = linking.match(overlaps, before.area, after.area)
+    pairs = dict(zip(before.ids[rows].tolist(), after.ids[columns].tolist(), strict=True))
+    assert gone not in pairs
+    assert pairs == {cell: cell for cell in ids.tolist() if cell != gone}
+
+
+def test_matching_maximises_the_summed_iou():
+    # Cell 1 overlaps 10 and 11; 2 overlaps only 10. The best total pairs 1-11 and 2-10.
+    overlaps = sparse.csr_matrix(np.array([[60.0, 50.0], [55.0, 0.0]]))
+    rows, columns = linking.match(overlaps, np.array([100.0, 100.0]), np.array([100.0, 100.0]))
+    assert sorted(zip(rows.tolist(), columns.tolist(), strict=True)) == [(0, 1), (1, 0)]
+
+
+# --------------------------------------------------------------------------- the link job
+
+
+def _project(client, labels: np.ndarray) -> dict:
+    raw, mask = io.BytesIO(), io.BytesIO()
+    tifffile.imwrite(raw, np.zeros(labels.shape, np.uint8), photometric="minisblack")
+    tifffile.imwrite(mask, labels.astype(np.int32), photometric="minisblack")
+    return create(client, data=raw.getvalue(), name="movie.tif", labels=mask.getvalue(), axes="TYX")
+
+
+def _link(client, project_id: str, **body) -> dict:
+    response = client.post(f"/api/projects/{project_id}/link", json=body)
+    assert response.status_code == 202, response.get_json()
+    job = response.get_json()
+    assert job["kind"] == "link" and job["project"] == project_id
+    deadline = time.monotonic() + 120
+    while job["state"] not in ("done", "failed", "cancelled"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.1)
+        job = client.get(f"/api/jobs/{job['id']}").get_json()
+    assert job["state"] == "done", job
+    return job["result"]
+
+
+def _values_to_cells(client, project_id: str, frames: int) -> list[dict[int, int]]:
+    found: list[dict[int, int]] = [{} for _ in range(frames)]
+    for entry in client.get(f"/api/projects/{project_id}").get_json()["cells"]:
+        found[entry["t"]][entry["value"]] = entry["cell"]
+    return found
+
+
+def test_linking_a_small_movie_is_one_undoable_edit(client):
+    movie = moving_cells(
+        frames=8, size=200, cells=20, divisions=2, appearing=1, leaving=1, missing=1, seed=5
+    )
+    meta = _project(client, movie.labels)
+    pid = meta["id"]
+    before = _values_to_cells(client, pid, 8)
+    result = _link(client, pid)
+    assert result["version"] == 1 and result["feature"] == 0
+    after = _values_to_cells(client, pid, 8)
+    found = score(movie.truth, after, movie.divisions, result["proposed_divisions"])
+    assert found.link_accuracy == 1.0 and found.false_links == 0
+    assert found.found_divisions == 2 and found.false_divisions == 0
+    history = client.get(f"/api/projects/{pid}/edits?since=0").get_json()
+    (edit,) = history["edits"]
+    assert edit["action"] == "link" and edit["patches"] == []
+    assert len(edit["cells"]) == result["values_changed"] > 0
+    # Accepting a proposal is one add_daughter edit naming both daughters.
+    proposal = result["proposed_divisions"][0]
+    answer = client.post(
+        f"/api/projects/{pid}/edits",
+        json={
+            "action": "add_daughter",
+            "args": {"parent": proposal["parent"], "daughters": proposal["daughters"]},
+        },
+    ).get_json()
+    assert answer["edits"][0]["divisions"] == [
+        {"parent": proposal["parent"], "daughters": proposal["daughters"], "t": proposal["t"]}
+    ]
+    assert answer["findings"] == []
+    # Undo the acceptance, then the linking: every value means what it meant.
+    client.post(f"/api/projects/{pid}/undo", json={})
+    undone = client.post(f"/api/projects/{pid}/undo", json={}).get_json()
+    assert undone["edits"][0]["target"] == 1
+    assert _values_to_cells(client, pid, 8) == before
+    # Linking again finds the same, and the already linked movie does not change.
+    again = _link(client, pid)
+    assert again["version"] == 5
+    assert _values_to_cells(client, pid, 8) == after
+    unchanged = _link(client, pid)
+    assert unchanged["version"] == 5 and unchanged["cells_relabelled"] == 0
+
+
+def test_linking_follows_divisions_of_other_features_and_keeps_divisions(client):
+    """Existing divisions are renamed with their cells, on the feature linked."""
+    movie = moving_cells(
+        frames=6, size=160, cells=10, divisions=1, appearing=0, leaving=0, missing=0, seed=2
+    )
+    meta = _project(client, movie.labels)
+    pid = meta["id"]
+    cells = _values_to_cells(client, pid, 6)
+    division = movie.divisions[0]
+    t = division["t"]
+    value_of = [{true: value for value, true in frame.items()} for frame in movie.truth]
+    parent = cells[t - 1][value_of[t - 1][division["parent"]]]
+    kids = [cells[t][value_of[t][d]] for d in division["daughters"]]
+    response = client.post(
+        f"/api/projects/{pid}/edits",
+        json={"action": "add_daughter", "args": {"parent": parent, "daughters": kids}},
+    )
+    assert response.status_code == 200, response.get_json()
+    result = _link(client, pid)
+    assert result["proposed_divisions"] == []  # already recorded, under the new ids
+    after = _values_to_cells(client, pid, 6)
+    (stored,) = client.get(f"/api/projects/{pid}").get_json()["divisions"]
+    assert stored["parent"] == after[t - 1][value_of[t - 1][division["parent"]]]
+    assert sorted(stored["daughters"]) == sorted(
+        after[t][value_of[t][d]] for d in division["daughters"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"feature": 3}, 400, "'feature' must be between 0 and 0"),
+        ({"feature": "0"}, 400, "'feature' must be between"),
+        ({"threshold": 0}, 400, "smallest IoU of a link"),
+        ({"threshold": "a lot"}, 400, "smallest IoU of a link"),
+        ({"max_gap": 5}, 400, "'max_gap'"),
+        ({"divisions": "yes"}, 400, "'divisions' is true"),
+        ({"frames": 3}, 400, "Unknown fields 'frames'"),
+    ],
+)
+def test_link_refuses_bad_requests_with_a_reason(client, body, status, message):
+    meta = _project(client, np.ones((2, 8, 8), np.int32))
+    response = client.post(f"/api/projects/{meta['id']}/link", json=body)
+    assert response.status_code == status
+    assert message in response.get_json()["error"]
+
+
+def test_link_refuses_a_single_frame_and_an_unknown_project(client):
+    meta = _project(client, np.ones((1, 8, 8), np.int32))
+    response = client.post(f"/api/projects/{meta['id']}/link", json={})
+    assert response.status_code == 400 and "one frame" in response.get_json()["error"]
+    response = client.post("/api/projects/nosuchproject/link", json={})
+    assert response.status_code == 404
+
+
+def test_linking_a_movie_with_an_empty_frame(client):
+    labels = np.zeros((4, 20, 20), np.int32)
+    labels[:, 5:10, 5:10] = [[[3]], [[8]], [[0]], [[9]]]
+    meta = _project(client, labels)
+    result = _link(client, meta["id"])
+    after = _values_to_cells(client, meta["id"], 4)
+    # The cell is missing from frame 2: the gap is closed, one id throughout.
+    assert after == [{3: 3}, {8: 3}, {}, {9: 3}] and result["gaps_closed"] == 1
+
+
+@pytest.mark.slow
+def test_linking_a_generated_movie_finds_the_links_and_divisions(sqlite_app, request):
+    """≥ 40 frames, ≥ 150 moving cells, ≥ 10 divisions, ids shuffled in every frame."""
+    from conftest import start_worker
+
+    start_worker(sqlite_app, request)
+    client = sqlite_app.test_client()
+    movie = moving_cells(frames=40, size=640, cells=170, divisions=12, missing=8, step=2.5, seed=7)
+    meta = _project(client, movie.labels)
+    result = _link(client, meta["id"])
+    found = score(
+        movie.truth,
+        _values_to_cells(client, meta["id"], 40),
+        movie.divisions,
+        result["proposed_divisions"],
+    )
+    print(f"\nmovie: {found} link accuracy {found.link_accuracy:.4f}")
+    assert found.true_links > 6000
+    assert found.link_accuracy >= 0.99
+    assert found.division_recall >= 0.9
+    assert found.false_divisions <= 2 and found.false_links <= 0.005 * found.true_links
+
+
+def test_linking_the_3d_stack_with_shuffled_ids(client):
+    """StarDist's 3-D nuclei, each slice's ids shuffled: the slices link back into nuclei."""
+    stack = tifffile.imread(shared_file("stardist/mask3d.tif")).astype(np.int32)
+    rng = np.random.default_rng(0)
+    shuffled = np.zeros_like(stack)
+    truth = []
+    for z in range(stack.shape[0]):
+        ids = np.unique(stack[z])[1:]
+        new = rng.choice(np.arange(1, 1000), ids.size, replace=False)
+        lookup = np.zeros(int(stack.max()) + 1, np.int32)
+        lookup[ids] = new
+        shuffled[z] = lookup[stack[z]]
+        truth.append(dict(zip(new.tolist(), ids.tolist(), strict=True)))
+    meta = _project(client, shuffled)
+    result = _link(client, meta["id"], divisions=False, max_gap=0)
+    assert result["proposed_divisions"] == []
+    found = score(truth, _values_to_cells(client, meta["id"], stack.shape[0]), [], [])
+    print(f"\nmask3d: {found} link accuracy {found.link_accuracy:.4f}")
+    assert found.link_accuracy >= 0.99

@@ -55,10 +55,15 @@ def _indexer(values: np.ndarray):
     values = np.asarray(values, np.int64)
     top = int(values[-1]) if values.size else 0
     if top < _LOOKUP_LIMIT:
-        table = np.zeros(top + 1, np.int64)
+        table = np.full(top + 1, -1, np.int64)  # -1: a value the frame's list does not have
         table[values] = np.arange(values.size)
-        return lambda pixels: table[pixels]
-    return lambda pixels: np.searchsorted(values, pixels)
+        return lambda pixels: table[np.minimum(pixels, top)]
+
+    def search(pixels: np.ndarray) -> np.ndarray:
+        found = np.minimum(np.searchsorted(values, pixels), values.size - 1)
+        return np.where(values[found] == pixels, found, -1)
+
+    return search
 
 
 class FrameMeasure:
@@ -84,9 +89,8 @@ class FrameMeasure:
         rows, columns = np.nonzero(band)
         if not rows.size or not self.values.size:
             return
-        found = band[rows, columns].astype(np.int64)
-        index = self._index(np.minimum(found, self.values[-1]))
-        known = self.values[index] == found
+        index = self._index(band[rows, columns])
+        known = index >= 0
         index, rows, columns = index[known], rows[known], columns[known]
         n = self.values.size
         self.area += np.bincount(index, minlength=n)
@@ -112,11 +116,9 @@ class OverlapMeasure:
         both = (band_a != 0) & (band_b != 0)
         if not both.any() or not self.values_a.size or not self.values_b.size:
             return
-        a = band_a[both].astype(np.int64)
-        b = band_b[both].astype(np.int64)
-        ia = self._index_a(np.minimum(a, self.values_a[-1]))
-        ib = self._index_b(np.minimum(b, self.values_b[-1]))
-        known = (self.values_a[ia] == a) & (self.values_b[ib] == b)
+        ia = self._index_a(band_a[both])
+        ib = self._index_b(band_b[both])
+        known = (ia >= 0) & (ib >= 0)
         ia, ib = ia[known], ib[known]
         counts = sparse.coo_matrix(
             (np.ones(ia.size, np.int64), (ia, ib)), shape=self.matrix.shape
@@ -145,7 +147,7 @@ class Cells:
 def membership(values: np.ndarray, cells_of: Mapping[int, frozenset[int]]):
     """The cells of a frame (ascending) and the sparse values × cells matrix of which value
     encodes which cell (a value of no known cells is taken as its own cell)."""
-    lists = [sorted(cells_of.get(int(v), (int(v),))) for v in np.asarray(values).tolist()]
+    lists = [cells_of.get(v, (v,)) for v in np.asarray(values).tolist()]
     counts = np.fromiter((len(cells) for cells in lists), np.int64, len(lists))
     flat = np.fromiter((c for cells in lists for c in cells), np.int64, int(counts.sum()))
     ids, columns = np.unique(flat, return_inverse=True)

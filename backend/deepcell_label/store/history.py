@@ -43,10 +43,16 @@ class Patch:
         return tiling.decode(getattr(self, which), (y1 - y0, x1 - x0), np.int32)
 
 
+def _sorted_cells(info: ValueInfo | None) -> list[int]:
+    if info is None:
+        return []
+    return list(info.cells) if len(info.cells) == 1 else sorted(info.cells)
+
+
 def _info_to_json(info: ValueInfo | None) -> list | None:
     if info is None:
         return None
-    return [sorted(info.cells), info.area, list(info.box)]
+    return [_sorted_cells(info), info.area, info.box]
 
 
 def _info_from_json(item: list | None) -> ValueInfo | None:
@@ -106,7 +112,7 @@ class ChangeSet:
                 "c": feature,
                 "t": frame,
                 "value": value,
-                "cells": sorted(after.cells) if after else [],
+                "cells": _sorted_cells(after),
             }
             for (feature, frame, value), (before, after) in sorted(self.cells.items())
             if (before.cells if before else None) != (after.cells if after else None)

@@ -141,10 +141,13 @@ def relabel(
         if not frame_renames:
             continue
         state = context.changing(feature, frame)
-        renamed = frame_renames.keys()
         changed: dict[int, ValueInfo] = {}
         for value, info in state.index.items():
-            if info.cells.isdisjoint(renamed):
+            if len(info.cells) == 1:  # most values: one cell, looked up once
+                (cell,) = info.cells
+                new = frame_renames.get(cell, cell)
+                if new != cell:
+                    changed[value] = ValueInfo(frozenset((new,)), info.area, info.box)
                 continue
             cells = frozenset(frame_renames.get(c, c) for c in info.cells)
             if cells != info.cells:

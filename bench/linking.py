@@ -1,0 +1,294 @@
+"""Linking a timelapse and propagating ids, beside textbook in-memory matching.
+
+Link: a generated movie (bench/movies.py: wandering discs, divisions, ids shuffled in every
+frame) of FRAMES frames × CELLS cells of SIZE² pixels is uploaded, then linked with POST /link;
+timed is the job from its start to its end as the job record says (measuring every frame from
+the label tiles, linking, and relabelling as one edit), then its undo. Runs alternate link and
+undo. Baseline in the same run: the textbook way with the whole movie in memory, frame pair by
+frame pair: np.unique over the pixel pairs for the overlaps, a dense IoU matrix,
+scipy's linear_sum_assignment (no gaps, no divisions, no store).
+
+Propagate: a 2-frame project of PAIR_SIZE² (one cell per 400 px², the second frame's ids
+shuffled), timed by the Server-Timing of the edit request; each propagate is undone before the
+next. Baseline: the same textbook matching of the two frames held in memory.
+
+Jobs run on a thread of this process (one worker), so the figures need no Celery worker.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from scipy.optimize import linear_sum_assignment
+
+from .common import (
+    QUICK,
+    Goal,
+    cell_layout,
+    goals_table,
+    make_app,
+    render_labels,
+    summary,
+    table,
+    time_calls,
+    wait_until_ready,
+    write_results,
+)
+from .movies import moving_cells, score
+
+FRAMES, SIZE, CELLS = (20, 512, 120) if QUICK else (100, 1024, 500)
+PAIR_SIZE = 512 if QUICK else 2048
+LINK_RUNS = 2 if QUICK else 3
+PROPAGATE_RUNS = 5 if QUICK else 20
+
+
+class ThreadWorker:
+    """Runs each queued job on a thread of this process, one at a time (a stand-in for a
+    Celery worker with one process)."""
+
+    def __init__(self, app) -> None:
+        from deepcell_label.jobs.tasks import job_kinds
+
+        self.app = app
+        self.kinds = job_kinds(app.config)
+        self.lock = threading.Lock()
+
+    def send(self, job_id: str) -> None:
+        threading.Thread(target=self._run, args=(job_id,), daemon=True).start()
+
+    def _run(self, job_id: str) -> None:
+        from deepcell_label.services import jobs
+        from deepcell_label.store.models import db
+
+        with self.lock, self.app.app_context():
+            try:
+                jobs.run(job_id, self.kinds)
+            finally:
+                db.session.remove()
+
+
+def _upload(client, labels: np.ndarray) -> str:
+    raw, mask = io.BytesIO(), io.BytesIO()
+    tifffile.imwrite(raw, np.zeros(labels.shape, np.uint8), photometric="minisblack")
+    tifffile.imwrite(mask, labels, photometric="minisblack", compression="zlib")
+    response = client.post(
+        "/api/projects",
+        data={
+            "images": (io.BytesIO(raw.getvalue()), "movie.tif"),
+            "labels": (io.BytesIO(mask.getvalue()), "labels.tif"),
+            "axes": "TYX",
+            "labels_axes": "TYX",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code in (201, 202), response.get_json()
+    return wait_until_ready(client, response.get_json())["id"]
+
+
+def _job(client, job: dict) -> dict:
+    while job["state"] not in ("done", "failed", "cancelled"):
+        time.sleep(0.05)
+        job = client.get(f"/api/jobs/{job['id']}").get_json()
+    assert job["state"] == "done", job
+    return job
+
+
+def _seconds(job: dict) -> float:
+    started, finished = (
+        datetime.fromisoformat(job[name].removesuffix("Z")) for name in ("started", "finished")
+    )
+    return (finished - started).total_seconds()
+
+
+def textbook_match(first: np.ndarray, second: np.ndarray, threshold: float = 0.1):
+    """Overlaps by np.unique over pixel pairs, a dense IoU matrix, linear_sum_assignment."""
+    a_ids, a_area = np.unique(first[first > 0], return_counts=True)
+    b_ids, b_area = np.unique(second[second > 0], return_counts=True)
+    both = (first > 0) & (second > 0)
+    pairs, shared = np.unique(
+        first[both].astype(np.int64) << 32 | second[both].astype(np.int64), return_counts=True
+    )
+    rows = np.searchsorted(a_ids, pairs >> 32)
+    columns = np.searchsorted(b_ids, pairs & 0xFFFFFFFF)
+    iou = np.zeros((a_ids.size, b_ids.size))
+    iou[rows, columns] = shared / (a_area[rows] + b_area[columns] - shared)
+    picked_rows, picked_columns = linear_sum_assignment(iou, maximize=True)
+    kept = iou[picked_rows, picked_columns] >= threshold
+    return a_ids[picked_rows[kept]], b_ids[picked_columns[kept]]
+
+
+def _link(client, folder: Path) -> dict:
+    movie = moving_cells(
+        frames=FRAMES,
+        size=SIZE,
+        cells=CELLS,
+        divisions=max(CELLS // 20, 10),
+        appearing=10,
+        leaving=10,
+        missing=10,
+        seed=11,
+    )
+    project = _upload(client, movie.labels)
+    linked, undone, results = [], [], []
+    for _ in range(LINK_RUNS):
+        response = client.post(f"/api/projects/{project}/link", json={})
+        assert response.status_code == 202, response.get_json()
+        job = _job(client, response.get_json())
+        linked.append(_seconds(job))
+        results.append(job["result"])
+        began = time.perf_counter()
+        answer = client.post(f"/api/projects/{project}/undo", json={})
+        undone.append(time.perf_counter() - began)
+        assert answer.status_code == 200
+    # The figures of the last linking, checked against the truth (after a final link).
+    job = _job(client, client.post(f"/api/projects/{project}/link", json={}).get_json())
+    cells_after: list[dict[int, int]] = [{} for _ in range(FRAMES)]
+    for entry in client.get(f"/api/projects/{project}").get_json()["cells"]:
+        cells_after[entry["t"]][entry["value"]] = entry["cell"]
+    found = score(movie.truth, cells_after, movie.divisions, job["result"]["proposed_divisions"])
+
+    def baseline(_):
+        for t in range(FRAMES - 1):
+            textbook_match(movie.labels[t], movie.labels[t + 1])
+
+    return {
+        "frames": FRAMES,
+        "size": SIZE,
+        "cells": CELLS,
+        "link": summary(linked),
+        "undo": summary(undone),
+        "baseline": summary(time_calls(baseline, LINK_RUNS)),
+        "values_changed": results[-1]["values_changed"],
+        "link_accuracy": found.link_accuracy,
+        "false_links": found.false_links,
+        "division_recall": found.division_recall,
+        "divisions": found.divisions,
+        "false_divisions": found.false_divisions,
+    }
+
+
+def _propagate(client) -> dict:
+    layout = cell_layout(PAIR_SIZE, PAIR_SIZE)
+    first = render_labels(layout, PAIR_SIZE, PAIR_SIZE)
+    moved = render_labels(layout.at(1), PAIR_SIZE, PAIR_SIZE)
+    ids = np.unique(moved)[1:]
+    lookup = np.zeros(int(ids.max()) + 1, np.int32)
+    lookup[ids] = np.random.default_rng(2).permutation(ids)
+    second = lookup[moved]
+    project = _upload(client, np.stack([first, second]))
+    edit = {"action": "propagate", "args": {"from_frame": 0, "to_frame": 1}, "frame": 1}
+    server = []
+
+    def once(_):
+        response = client.post(f"/api/projects/{project}/edits", json=edit)
+        assert response.status_code == 200, response.get_json()
+        server.append(float(response.headers["Server-Timing"].split("dur=")[1]) / 1000)
+        assert client.post(f"/api/projects/{project}/undo", json={}).status_code == 200
+
+    once(0)  # warm up
+    server.clear()
+    time_calls(once, PROPAGATE_RUNS)
+    return {
+        "size": PAIR_SIZE,
+        "cells": int(ids.size),
+        "server": summary(server),
+        "baseline": summary(time_calls(lambda _: textbook_match(first, second), 5)),
+    }
+
+
+def run() -> str:
+    with tempfile.TemporaryDirectory(prefix="bench-linking-") as folder:
+        app = make_app(Path(folder))
+        app.config["CREATE_WAIT_SECONDS"] = 0.0
+        app.extensions["deepcell_jobs"] = ThreadWorker(app)
+        client = app.test_client()
+        propagate = _propagate(client)
+        link = _link(client, Path(folder))
+    link_ms, link_base = link["link"]["median_ms"], link["baseline"]["median_ms"]
+    prop_ms, prop_base = propagate["server"]["median_ms"], propagate["baseline"]["median_ms"]
+    report = [
+        table(
+            f"Link a movie: {FRAMES} frames × {CELLS} cells of {SIZE}², ids shuffled per frame "
+            "(median over n)",
+            ("what", "median ms", "p95 ms", "n", "× baseline"),
+            [
+                (
+                    "link job (measure tiles, link, relabel, commit)",
+                    round(link_ms),
+                    round(link["link"]["p95_ms"]),
+                    link["link"]["n"],
+                    round(link_ms / link_base, 2),
+                ),
+                (
+                    f"undo of the linking ({link['values_changed']:,} values)",
+                    round(link["undo"]["median_ms"]),
+                    round(link["undo"]["p95_ms"]),
+                    link["undo"]["n"],
+                    round(link["undo"]["median_ms"] / link_base, 2),
+                ),
+                (
+                    "baseline: textbook matching in memory",
+                    round(link_base),
+                    round(link["baseline"]["p95_ms"]),
+                    link["baseline"]["n"],
+                    1.0,
+                ),
+            ],
+        ),
+        table(
+            "Linking against the truth",
+            ("true links right", "false links", "divisions proposed", "false proposals"),
+            [
+                (
+                    f"{link['link_accuracy']:.2%}",
+                    link["false_links"],
+                    f"{link['division_recall']:.0%} of {link['divisions']}",
+                    link["false_divisions"],
+                )
+            ],
+        ),
+        table(
+            f"Propagate one {PAIR_SIZE}² frame pair ({propagate['cells']:,} cells; median over n)",
+            ("what", "median ms", "p95 ms", "n", "× baseline"),
+            [
+                (
+                    "propagate edit, Server-Timing",
+                    round(prop_ms, 1),
+                    round(propagate["server"]["p95_ms"], 1),
+                    propagate["server"]["n"],
+                    round(prop_ms / prop_base, 2),
+                ),
+                (
+                    "baseline: textbook matching in memory",
+                    round(prop_base, 1),
+                    round(propagate["baseline"]["p95_ms"], 1),
+                    propagate["baseline"]["n"],
+                    1.0,
+                ),
+            ],
+        ),
+        goals_table(
+            "Linking goals",
+            [
+                Goal(
+                    f"link {FRAMES} frames × {CELLS} cells of {SIZE}² ≤ 20 s",
+                    f"{link_ms / 1000:.1f} s",
+                    link_ms <= 20_000,
+                ),
+                Goal(
+                    f"propagate one {PAIR_SIZE}² frame pair ≤ 150 ms server time",
+                    f"{prop_ms:.0f} ms",
+                    prop_ms <= 150,
+                ),
+            ],
+        ),
+    ]
+    write_results("linking", {"link": link, "propagate": propagate})
+    return "\n\n".join(report)

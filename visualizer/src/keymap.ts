@@ -9,6 +9,7 @@ export type KeyGroup =
   | 'Segment tools'
   | 'Cells tools'
   | 'Divisions'
+  | 'Frames'
   | 'Cell types'
   | 'Spots'
   | 'Review'
@@ -249,6 +250,42 @@ export const KEY_BINDINGS = [
     keys: ['J'],
     description: 'Jump to the next problem found in the divisions',
     group: 'Divisions',
+    context: 'project',
+  },
+  {
+    id: 'matchPrevious',
+    keys: ['Shift+A'],
+    description: 'Match to previous frame: cells take the ids of the cells they overlap there',
+    group: 'Frames',
+    context: 'project',
+  },
+  {
+    id: 'matchNext',
+    keys: ['Shift+D'],
+    description: 'Match to next frame: cells take the ids of the cells they overlap there',
+    group: 'Frames',
+    context: 'project',
+  },
+  {
+    id: 'copyFromPrevious',
+    keys: ['Shift+C'],
+    description: 'Copy the selected cell here from the previous frame (write mode applies)',
+    group: 'Frames',
+    context: 'project',
+  },
+  {
+    id: 'interpolate',
+    keys: ['Shift+I'],
+    description:
+      'Interpolate the selected cell through the frames between its last earlier frame and here',
+    group: 'Frames',
+    context: 'project',
+  },
+  {
+    id: 'linkMovie',
+    keys: ['Shift+L'],
+    description: 'Link all frames: one id per cell throughout, divisions proposed (a job)',
+    group: 'Frames',
     context: 'project',
   },
   {

@@ -11,6 +11,8 @@ export interface Division {
   parent: number;
   daughters: number[];
   t: number;
+  /** The label feature whose cells it names; absent means 0. */
+  feature?: number;
 }
 
 export interface CellType {
@@ -30,6 +32,8 @@ export interface Finding {
   cell: number;
   frames: number[];
   message: string;
+  /** The feature of the division it is about. */
+  feature?: number;
 }
 
 export type ProjectStatus = 'ready' | 'building' | 'failed';
@@ -429,3 +433,19 @@ const jobUrl = (id: string) => `/api/jobs/${encodeURIComponent(id)}`;
 export const getJob = <Result = unknown>(id: string) => json<Job<Result>>(jobUrl(id));
 
 export const cancelJob = (id: string) => postJson<Job>(`${jobUrl(id)}/cancel`, {});
+
+/** What a link job gives: the version of its edit and the divisions it proposes. */
+export interface LinkResult {
+  version: number;
+  proposed_divisions: Required<Division>[];
+  cells_relabelled: number;
+  tracks: number;
+  gaps_closed: number;
+  feature: number;
+}
+
+/** Follow every cell of a feature through all frames (a job): POST /api/projects/<id>/link. */
+export const startLink = (
+  id: string,
+  body: { feature: number; threshold?: number; max_gap?: number; divisions?: boolean },
+) => postJson<Job<LinkResult>>(`${base(id)}/link`, body);

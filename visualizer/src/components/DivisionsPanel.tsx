@@ -60,8 +60,12 @@ function PickingHint({ session }: { session: ProjectSession }) {
 
 export function DivisionsPanel({ session }: { session: ProjectSession }) {
   const selected = useSelector(session.selection, (s) => s.context.selected);
-  const divisions = useSelector(session.annotations, (s) => s.context.divisions);
-  const findings = useSelector(session.annotations, (s) => s.context.findings);
+  const feature = useSelector(session.display, (s) => s.context.feature);
+  const allDivisions = useSelector(session.annotations, (s) => s.context.divisions);
+  const allFindings = useSelector(session.annotations, (s) => s.context.findings);
+  // Divisions name the cells of one feature: the shown one's are listed.
+  const divisions = allDivisions.filter((d) => (d.feature ?? 0) === feature);
+  const findings = allFindings.filter((f) => (f.feature ?? 0) === feature);
   const purpose = useSelector(session.picker, (s) => s.context.purpose);
   const { asParent, asDaughter } = divisionsOfCell(divisions, selected);
   const frames = session.metadata.frames;

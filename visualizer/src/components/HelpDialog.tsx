@@ -40,6 +40,18 @@ const TOOL_HELP: [string, string][] = [
     'Delete, Replace, Swap, New',
     'Choose the tool, pick the scope (this frame, past, future or all), click the other cell for replace and swap, then press Enter.',
   ],
+  [
+    'Match to previous / next frame',
+    'The cells of the shown frame take the ids of the cells they overlap most in the frame before (or after), one to one; cells that overlap none get new ids. Only the ids change, not the pixels.',
+  ],
+  [
+    'Copy and interpolate (stacks)',
+    'Copy the selected cell from the previous frame into this one, or fill it into the frames between its last earlier frame and this one with shapes in between. The write mode applies.',
+  ],
+  [
+    'Link all frames',
+    'A job follows every cell through the movie or stack (missing for up to two frames, too) and gives it one id; proposed divisions appear in the divisions panel to accept or reject one by one. The linking is one edit: undo takes it back.',
+  ],
   ['Undo / Redo', 'Every edit is saved on the server and can be undone, even after reloading.'],
 ];
 

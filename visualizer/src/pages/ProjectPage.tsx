@@ -20,6 +20,7 @@ import { getProject } from '../api/client';
 import { CellTypesPanel } from '../components/CellTypesPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
 import { DivisionsPanel } from '../components/DivisionsPanel';
+import { LinkingPanel } from '../components/LinkingPanel';
 import { HelpDialog } from '../components/HelpDialog';
 import { ImageCanvas } from '../components/ImageCanvas';
 import { Notices } from '../components/Notices';
@@ -210,6 +211,7 @@ function Workspace({ session }: { session: ProjectSession }) {
           <SelectionPanel session={session} />
           <Divider />
           <DivisionsPanel session={session} />
+          <LinkingPanel session={session} />
           <Divider />
           <CellTypesPanel session={session} />
           <Divider />

@@ -10,6 +10,7 @@ import { editQueueMachine } from '../machines/editQueue';
 import { exportMachine } from '../machines/exporter';
 import { noticesMachine, type Notice } from '../machines/notices';
 import { pickerMachine } from '../machines/picker';
+import { proposalsMachine } from '../machines/proposals';
 import { selectionMachine } from '../machines/selection';
 import { spotsDisplayMachine } from '../machines/spots';
 import { toolMachine } from '../machines/tools';
@@ -91,6 +92,7 @@ export function createActors(metadata: api.ProjectMetadata) {
       },
     }),
     picker: createActor(pickerMachine),
+    proposals: createActor(proposalsMachine),
     typeDisplay: createActor(typeDisplayMachine),
     spotsDisplay: createActor(spotsDisplayMachine),
   };

@@ -43,9 +43,11 @@ export class Edits {
     );
   }
 
-  /** Queue an edit of the shown frame and feature. */
-  send(action: string, args: Record<string, unknown>) {
-    const { frame, feature, channel } = this.actors.display.getSnapshot().context;
+  /** Queue an edit of the shown frame and feature (or of another feature, e.g. a division's). */
+  send(action: string, args: Record<string, unknown>, options: { feature?: number } = {}) {
+    const shown = this.actors.display.getSnapshot().context;
+    const { frame, channel } = shown;
+    const feature = options.feature ?? shown.feature;
     let fullArgs = RAW_ACTIONS.has(action) ? { channel, ...args } : args;
     // A flood of the background stays inside what is on screen.
     if (action === 'flood') fullArgs = { ...fullArgs, region: this.canvas.visibleRegion() };

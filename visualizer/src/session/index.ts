@@ -6,7 +6,7 @@
 //   tools.ts      what the tool machine's output does
 //   pointer.ts    gestures on the canvas
 //   keys.ts       what each key of the key map does
-//   picking.ts, divisions.ts, cellTypes.ts   what the panels ask for beyond one actor
+//   picking.ts, divisions.ts, cellTypes.ts, linking.ts   what the panels ask for beyond one actor
 // Components read the actors through selectors, send them events, and call these parts.
 import type { ProjectMetadata } from '../api/client';
 import { StrokePreview } from '../data/strokePreview';
@@ -17,6 +17,7 @@ import { CellTypes } from './cellTypes';
 import { Divisions } from './divisions';
 import { Edits } from './edits';
 import { Keys } from './keys';
+import { Linking } from './linking';
 import { Picking } from './picking';
 import { Pointer } from './pointer';
 import { connectTools } from './tools';
@@ -34,7 +35,16 @@ export function openProject(metadata: ProjectMetadata) {
   const divisions = new Divisions(actors, picking, edits, notify);
   const cellTypes = new CellTypes(actors, picking, edits, notify);
   const pointer = new Pointer(store, canvas, picking, actors);
-  const keys = new Keys({ actors, store, pointer, picking, divisions, cellTypes });
+  const linking = new Linking(
+    metadata.id,
+    metadata.frames,
+    actors,
+    store,
+    edits,
+    divisions,
+    notify,
+  );
+  const keys = new Keys({ actors, store, pointer, picking, divisions, cellTypes, linking });
 
   const connections = [
     connectTools(actors, edits, notify),
@@ -61,6 +71,7 @@ export function openProject(metadata: ProjectMetadata) {
     picking,
     divisions,
     cellTypes,
+    linking,
     notify,
     dispose() {
       for (const disconnect of connections) disconnect();

@@ -6,6 +6,7 @@ import type { CellAction, Tool } from '../machines/tools';
 import type { SessionActors } from './actors';
 import type { CellTypes } from './cellTypes';
 import type { Divisions } from './divisions';
+import type { Linking } from './linking';
 import type { Picking } from './picking';
 import type { Pointer } from './pointer';
 
@@ -21,6 +22,7 @@ export interface KeyParts {
   picking: Picking;
   divisions: Divisions;
   cellTypes: CellTypes;
+  linking: Linking;
 }
 
 export class Keys {
@@ -31,7 +33,7 @@ export class Keys {
   pageHandlers: Partial<Record<KeyActionId, () => void>> = {};
   private readonly pointer: Pointer;
 
-  constructor({ actors, store, pointer, picking, divisions, cellTypes }: KeyParts) {
+  constructor({ actors, store, pointer, picking, divisions, cellTypes, linking }: KeyParts) {
     this.pointer = pointer;
     const { viewport, display, selection, tools, undo, typeDisplay, spotsDisplay } = actors;
     const feature = () => display.getSnapshot().context.feature;
@@ -86,6 +88,11 @@ export class Keys {
       addDaughter: () => divisions.pickDaughter('addDaughter'),
       removeDaughter: () => divisions.pickDaughter('removeDaughter'),
       nextFinding: () => divisions.nextFinding(),
+      matchPrevious: () => linking.matchTo(-1),
+      matchNext: () => linking.matchTo(1),
+      copyFromPrevious: () => linking.copyFromPrevious(),
+      interpolate: () => linking.interpolateToHere(),
+      linkMovie: () => void linking.linkMovie(),
       toggleTypeOverlay: () => typeDisplay.send({ type: 'TOGGLE_OVERLAY' }),
       pickTypeCells: () => cellTypes.pickCells(),
       toggleSpots: () => spotsDisplay.send({ type: 'TOGGLE' }),

@@ -59,5 +59,8 @@ export async function standInApi(importOriginal: ImportOriginal) {
     getLabelTile: vi.fn(never),
     submitProject: vi.fn(),
     downloadExport: vi.fn(),
+    startLink: vi.fn(),
+    getJob: vi.fn(),
+    cancelJob: vi.fn(),
   };
 }

@@ -1,0 +1,129 @@
+// What the linking tools do: match the shown frame's ids to the previous or next frame, copy or
+// interpolate the selected cell across frames, link the whole movie as a job, and accept or
+// reject the divisions it proposes.
+import * as api from '../api/client';
+import type { LabelTiles } from '../data/labelTiles';
+import type { ProposedDivision } from '../machines/proposals';
+import type { Notify, SessionActors } from './actors';
+import type { Divisions } from './divisions';
+import type { Edits } from './edits';
+import { followJob } from './jobs';
+
+type Actors = Pick<SessionActors, 'display' | 'selection' | 'proposals'>;
+
+export class Linking {
+  constructor(
+    private readonly projectId: string,
+    private readonly frames: number,
+    private readonly actors: Actors,
+    private readonly store: LabelTiles,
+    private readonly edits: Edits,
+    private readonly divisions: Divisions,
+    private readonly notify: Notify,
+  ) {}
+
+  private shown() {
+    const { frame, feature } = this.actors.display.getSnapshot().context;
+    return { frame, feature };
+  }
+
+  /** Give the shown frame's cells the ids of the cells they overlap in the frame before or after. */
+  matchTo(direction: -1 | 1) {
+    const { frame } = this.shown();
+    const source = frame + direction;
+    if (source < 0 || source >= this.frames) {
+      this.notify('info', `There is no ${direction < 0 ? 'previous' : 'next'} frame to match to.`);
+      return;
+    }
+    this.edits.send('propagate', { from_frame: source, to_frame: frame });
+  }
+
+  private selected(): number | null {
+    const cell = this.actors.selection.getSnapshot().context.selected;
+    if (cell === null) this.notify('info', 'Select a cell first.');
+    return cell;
+  }
+
+  /** Copy the selected cell's mask from the previous frame into the shown one. */
+  copyFromPrevious() {
+    const cell = this.selected();
+    const { frame } = this.shown();
+    if (cell === null) return;
+    if (frame === 0) {
+      this.notify('info', 'The first frame has no previous frame to copy from.');
+      return;
+    }
+    this.edits.send('copy_cell', { cell, from_frame: frame - 1, to_frame: frame });
+  }
+
+  /** Fill the frames between the last earlier frame with the selected cell and the shown one. */
+  interpolateToHere() {
+    const cell = this.selected();
+    if (cell === null) return;
+    const { frame, feature } = this.shown();
+    const frames = this.store.framesOfCell(feature, cell);
+    if (!frames.includes(frame)) {
+      this.notify('info', `Draw cell ${cell} in this frame first, then interpolate.`);
+      return;
+    }
+    const earlier = frames.filter((f) => f < frame - 1);
+    if (!earlier.length) {
+      this.notify('info', `Cell ${cell} is drawn in no earlier frame with a gap before this one.`);
+      return;
+    }
+    this.edits.send('interpolate', {
+      cell,
+      from_frame: earlier[earlier.length - 1],
+      to_frame: frame,
+    });
+  }
+
+  /** Link every frame of the shown feature (a job); its proposals go to the divisions panel. */
+  async linkMovie(divisions = true) {
+    const { feature } = this.shown();
+    let job: api.Job<api.LinkResult>;
+    try {
+      job = await api.startLink(this.projectId, { feature, divisions });
+    } catch (error) {
+      this.notify('error', `Linking could not start: ${(error as Error).message}`);
+      return;
+    }
+    const actor = followJob(job);
+    this.actors.proposals.send({ type: 'LINKING', job: actor });
+    const subscription = actor.subscribe((snapshot) => {
+      if (snapshot.status !== 'done') return;
+      subscription.unsubscribe();
+      const finished = snapshot.output as api.Job<api.LinkResult> | null;
+      if (finished?.state !== 'done' || !finished.result) return;
+      const result = finished.result;
+      this.actors.proposals.send({ type: 'FOUND', proposals: result.proposed_divisions });
+      this.notify(
+        'info',
+        `Linked: ${result.tracks} tracks, ${result.cells_relabelled} cells given new ids, ` +
+          `${result.proposed_divisions.length} divisions proposed.`,
+      );
+    });
+  }
+
+  /** Record a proposed division (one add_daughter edit naming both daughters). */
+  accept(proposal: ProposedDivision) {
+    this.edits.send(
+      'add_daughter',
+      { parent: proposal.parent, daughters: proposal.daughters },
+      { feature: proposal.feature },
+    );
+    this.actors.proposals.send({ type: 'ACCEPTED', proposal });
+  }
+
+  reject(proposal: ProposedDivision) {
+    this.actors.proposals.send({ type: 'REJECTED', proposal });
+  }
+
+  /** Show the frame where the daughters appear, the first daughter selected. */
+  show(proposal: ProposedDivision) {
+    if (this.shown().feature !== proposal.feature) {
+      this.actors.display.send({ type: 'SET_FEATURE', feature: proposal.feature });
+    }
+    this.divisions.jumpTo(proposal.t, proposal.daughters[0] ?? null);
+  }
+}

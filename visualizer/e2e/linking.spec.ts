@@ -1,0 +1,89 @@
+// Linking a small movie against the real server: the job's progress, the ids it gives, accepting
+// a proposed division, and undoing the linking.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, test, type Page } from '@playwright/test';
+import { projectId, uploadThroughHome, waitForLabels, waitForSaved } from './helpers';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A generated movie (bench/movies.py) of 8 frames, 20 cells and 2 divisions, ids shuffled in
+ * every frame, written as an image and a labels TIFF. */
+function makeMovie(): { images: string; labels: string } {
+  const folder = mkdtempSync(join(tmpdir(), 'deepcell-label-movie-'));
+  const images = join(folder, 'movie.tif');
+  const labels = join(folder, 'movie-labels.tif');
+  const script = [
+    'import sys, numpy as np, tifffile',
+    'from bench.movies import moving_cells',
+    'm = moving_cells(frames=8, size=200, cells=20, divisions=2, appearing=1, leaving=1, missing=1, seed=5)',
+    'tifffile.imwrite(sys.argv[1], (m.labels > 0).astype(np.uint8) * 200, photometric="minisblack")',
+    'tifffile.imwrite(sys.argv[2], m.labels, photometric="minisblack")',
+  ].join('\n');
+  execFileSync(join(root, '.venv', 'bin', 'python'), ['-c', script, images, labels], {
+    cwd: root,
+  });
+  return { images, labels };
+}
+
+/** (frame, value) -> cell, as the server says. */
+async function cellsOf(page: Page): Promise<Map<string, number>> {
+  const response = await page.request.get(`/api/projects/${projectId(page)}`);
+  const metadata = await response.json();
+  return new Map(
+    metadata.cells.map((c: { t: number; value: number; cell: number }) => [
+      `${c.t}/${c.value}`,
+      c.cell,
+    ]),
+  );
+}
+
+test('link a movie, accept a proposed division, undo the linking', async ({ page }) => {
+  const { images, labels } = makeMovie();
+  await uploadThroughHome(page, images, labels);
+  const before = await cellsOf(page);
+  const idsBefore = new Set(before.values());
+
+  await page.getByTestId('link-movie').click();
+  const proposals = page.getByTestId('proposals');
+  await expect(proposals).toContainText('Proposed divisions (2)', { timeout: 60_000 });
+  await expect(page.getByTestId('notice').last()).toContainText('Linked:');
+  await waitForSaved(page);
+  // Every cell keeps one id through the movie: far fewer ids than values.
+  const linked = await cellsOf(page);
+  expect(new Set(linked.values()).size).toBeLessThan(idsBefore.size / 2);
+  await expect(page.getByTestId('undo')).toBeEnabled();
+
+  // Show the first proposal: its frame, its first daughter selected; accept it.
+  const first = proposals.getByTestId('proposal-show').first();
+  const label = (await first.textContent())!;
+  const [, parent, daughters, frame] = /(\d+) → ([\d, ]+) at frame (\d+)/.exec(label)!;
+  await first.click();
+  await expect(page.getByTestId('frame-label')).toContainText(`Frame ${frame} /`);
+  await waitForLabels(page);
+  await proposals.getByTestId('proposal-accept').first().click();
+  await expect(proposals).toContainText('Proposed divisions (1)');
+  await waitForSaved(page);
+  const metadata = await (await page.request.get(`/api/projects/${projectId(page)}`)).json();
+  expect(metadata.divisions).toEqual([
+    {
+      parent: Number(parent),
+      daughters: daughters.split(', ').map(Number),
+      t: Number(frame) - 1,
+    },
+  ]);
+  expect(metadata.findings).toEqual([]);
+
+  // Undo the acceptance, then the linking: every value means what it meant before.
+  await page.getByTestId('undo').click();
+  await waitForSaved(page);
+  await page.getByTestId('undo').click();
+  await waitForSaved(page);
+  await expect
+    .poll(async () => [...(await cellsOf(page)).entries()].sort())
+    .toEqual([...before.entries()].sort());
+  await expect(page.getByTestId('undo')).toBeDisabled();
+});

@@ -320,3 +320,50 @@ def test_sequence_over_the_pixel_limit_is_refused(tmp_path):
     with pytest.raises(TooLargeError, match="The sequence has 5 x 12 x 12"):
         read_labels(path, (5, 12, 12), max_pixels=5 * 12 * 12 - 1)
     assert read_labels(path, (5, 12, 12), max_pixels=5 * 12 * 12).shape == (5, 12, 12, 1)
+
+
+def test_every_feature_is_written_with_its_own_divisions(tmp_path):
+    data = tracked_project()
+    second = data.labels[..., 0].copy()
+    second[second > 0] += 100  # the same boxes, other ids
+    data.labels = np.stack([data.labels[..., 0], second], axis=-1)
+    data.divisions = [dict(d) for d in EXPECTED_DIVISIONS] + [
+        {
+            **d,
+            "parent": d["parent"] + 100,
+            "daughters": [c + 100 for c in d["daughters"]],
+            "feature": 1,
+        }
+        for d in EXPECTED_DIVISIONS
+    ]
+    files = members(export(data))
+    assert sorted(name for name in files if name.endswith(".txt")) == [
+        "feature_0/man_track.txt",
+        "feature_1/man_track.txt",
+    ]
+    assert files["feature_0/man_track.txt"].decode() == TRACKS
+    # Feature 1's tracks are feature 0's with their ids moved by 100, parents included.
+    moved = [
+        " ".join(
+            str(int(n) + 100 if i in (0, 3) and int(n) else n) for i, n in enumerate(line.split())
+        )
+        for line in TRACKS.splitlines()
+    ]
+    assert files["feature_1/man_track.txt"].decode().splitlines() == moved
+    assert "t000.tif" in files and "feature_1/man_track004.tif" in files
+    # One feature's folder is a CTC sequence of its own.
+    alone = {
+        name.removeprefix("feature_1/"): content
+        for name, content in files.items()
+        if name.startswith("feature_1/") or name.startswith("t")
+    }
+    path = tmp_path / "one.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in alone.items():
+            archive.writestr(name, content)
+    back = read_images(path)
+    np.testing.assert_array_equal(back.labels[..., 0], second)
+    assert back.divisions == [
+        {k: v for k, v in d.items() if k != "feature"}
+        for d in data.divisions[len(EXPECTED_DIVISIONS) :]
+    ]

@@ -807,3 +807,22 @@ def test_spots_with_text_values(tmp_path):
     members = {"X.npy": npy_bytes(np.ones((5, 6))), "spots.csv": b"x,y\n1,two\n"}
     with pytest.raises(InputFormatError, match="spots must be numbers"):
         read_images(save(tmp_path, zip_bytes(members)))
+
+
+def test_divisions_json_keeps_the_feature_of_each_division():
+    from deepcell_label.formats.cells import parse_divisions
+
+    parsed = parse_divisions(
+        [
+            {"parent": 1, "daughters": [2, 3], "t": 4},
+            {"parent": 5, "daughters": [6], "t": 2, "feature": 1},
+            {"parent": 7, "daughters": [8], "t": 2, "feature": 0},
+        ]
+    )
+    assert parsed == [
+        {"parent": 1, "daughters": [2, 3], "t": 4},
+        {"parent": 5, "daughters": [6], "t": 2, "feature": 1},
+        {"parent": 7, "daughters": [8], "t": 2},
+    ]
+    with pytest.raises(InputFormatError, match="feature"):
+        parse_divisions([{"parent": 1, "daughters": [2], "t": 1, "feature": "one"}])

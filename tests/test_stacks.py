@@ -197,3 +197,35 @@ def test_interpolating_a_shape_to_itself_gives_the_shape(mask, count):
 @given(_masks())
 def test_signed_distance_is_positive_exactly_inside(mask):
     assert np.array_equal(signed_distance(mask) > 0, mask)
+
+
+def test_divisions_of_a_second_feature_are_its_own(client):
+    labels = np.zeros((2, 20, 20, 2), np.int32)
+    labels[0, 2:8, 2:8, 1] = 1
+    labels[1, 2:5, 2:8, 1] = 2
+    labels[1, 5:8, 2:8, 1] = 3
+    labels[:, 10:15, 10:15, 0] = 9
+    raw, mask = io.BytesIO(), io.BytesIO()
+    tifffile.imwrite(raw, np.zeros((2, 20, 20), np.uint8), photometric="minisblack")
+    tifffile.imwrite(mask, labels, photometric="minisblack", metadata={"axes": "TYXC"})
+    meta = create(
+        client,
+        data=raw.getvalue(),
+        name="two.tif",
+        labels=mask.getvalue(),
+        axes="TYX",
+        labels_axes="TYXC",
+    )
+    assert meta["features"] == 2
+    pid = meta["id"]
+    answer = _edit(client, pid, "add_daughter", {"parent": 1, "daughter": 2}, feature=1)
+    assert answer["edits"][0]["divisions"] == [
+        {"parent": 1, "daughters": [2], "t": 1, "feature": 1}
+    ]
+    # Checked against feature 1's cells: one daughter only, and no such cells in feature 0.
+    assert [(f["kind"], f["feature"]) for f in answer["findings"]] == [("single_daughter", 1)]
+    answer = _edit(client, pid, "add_daughter", {"parent": 1, "daughter": 2}, status=400)
+    assert "cell 1 is in no frame" in answer["error"]
+    # A cell action of feature 1 keeps its divisions consistent; feature 0's are untouched.
+    answer = _edit(client, pid, "delete", {"cell": 2, "scope": "all"}, feature=1)
+    assert answer["edits"][0]["divisions"] == []

@@ -106,3 +106,11 @@ def test_project_without_labels(tmp_path):
     back = read_images(save(tmp_path, content))
     assert back.labels.shape == (2, 4, 4, 1) and not back.labels.any()
     np.testing.assert_array_equal(back.raw, data.raw)
+
+
+def test_only_the_divisions_of_the_written_feature_go_into_the_lineage():
+    data = read_images(data_path("deepcell-label-zips/oneDivision.zip"))
+    data.divisions = [*data.divisions, {"parent": 23, "daughters": [31], "t": 1, "feature": 1}]
+    lineage = json.loads(untar(export(data))["lineage.json"])
+    assert lineage["31"]["daughters"] == [134, 135] and lineage["31"]["frame_div"] == 1
+    assert lineage["23"]["daughters"] == [] and lineage["31"]["parent"] is None

@@ -216,6 +216,10 @@ def parse_divisions(content: Any) -> list[dict]:
                 "t": _whole_number(entry["t"], "A division frame in divisions.json"),
             }
         )
+        # The label feature whose cells it names; absent (as in older files) means 0.
+        feature = _whole_number(entry.get("feature", 0), "A division's feature in divisions.json")
+        if feature:
+            divisions[-1]["feature"] = feature
     return divisions
 
 

@@ -385,12 +385,19 @@ def cell_frames(present: list[np.ndarray]) -> dict[int, list[int]]:
     return dict(frames)
 
 
-def write_ctc(data: ProjectData, fileobj: BinaryIO, feature: int = 0) -> None:
+def feature_divisions(divisions: list[dict], feature: int) -> list[dict]:
+    """The divisions naming cells of ``feature`` (a division without one names feature 0)."""
+    return [d for d in divisions if int(d.get("feature", 0)) == feature]
+
+
+def write_ctc(data: ProjectData, fileobj: BinaryIO) -> None:
     """Write the project as a CTC zip: ``man_track.txt``, ``man_trackNNN.tif`` (uint16 masks)
     and ``tNNN.tif`` (raw frames; one page per channel, dimension order CYX, pixel type as
     loaded), frame numbers of three digits, or four for more than 1000 frames.
 
-    The labels of ``feature`` are written. A track's label must be present in one unbroken
+    Every label feature is written, each with its own divisions: a project of one feature as
+    above; with several, each feature's ``man_track.txt`` and masks in a folder
+    ``feature_<n>/`` (the raw frames stay at the top). A track's label must be present in one unbroken
     range of frames: a cell absent from some frames becomes one track per stretch of frames,
     each later track a new label whose parent is the previous one. Divisions become parents:
     the first track of each daughter has as parent the parent's last track that ends before
@@ -399,16 +406,22 @@ def write_ctc(data: ProjectData, fileobj: BinaryIO, feature: int = 0) -> None:
     track fits in 16 bits; otherwise tracks are numbered from 1 in the order of cell and
     frame. More than 65535 tracks cannot be written.
     """
-    cells, present = cell_per_pixel(data, feature)
-    tracks, frame_labels = _tracks(cell_frames(present), data.divisions)
-    digits = 3 if cells.shape[0] <= 1000 else 4
     raw = np.asarray(data.raw)
+    features = 1 if data.labels is None else np.asarray(data.labels).shape[3]
+    digits = 3 if raw.shape[0] <= 1000 else 4
     with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as archive:
-        lines = "".join(f"{t.label} {t.begin} {t.end} {t.parent}\n" for t in tracks)
-        add_entry(archive, "man_track.txt", lines.encode())
-        for t in range(cells.shape[0]):
-            mask = _relabel(cells[t], present[t], frame_labels[t])
-            add_entry(archive, f"man_track{t:0{digits}d}.tif", _tiff(mask, "YX"))
+        for feature in range(features):
+            folder = f"feature_{feature}/" if features > 1 else ""
+            cells, present = cell_per_pixel(data, feature)
+            tracks, frame_labels = _tracks(
+                cell_frames(present), feature_divisions(data.divisions, feature)
+            )
+            lines = "".join(f"{t.label} {t.begin} {t.end} {t.parent}\n" for t in tracks)
+            add_entry(archive, f"{folder}man_track.txt", lines.encode())
+            for t in range(cells.shape[0]):
+                mask = _relabel(cells[t], present[t], frame_labels[t])
+                add_entry(archive, f"{folder}man_track{t:0{digits}d}.tif", _tiff(mask, "YX"))
+        for t in range(raw.shape[0]):
             frame = raw[t, :, :, 0] if raw.shape[3] == 1 else np.moveaxis(raw[t], 2, 0)
             add_entry(
                 archive, f"t{t:0{digits}d}.tif", _tiff(frame, "YX" if frame.ndim == 2 else "CYX")

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from deepcell_label.formats.ctc import cell_frames, cell_per_pixel
+from deepcell_label.formats.ctc import cell_frames, cell_per_pixel, feature_divisions
 from deepcell_label.formats.data import ProjectData
 
 
@@ -21,12 +21,13 @@ def write_trk(data: ProjectData, fileobj: BinaryIO, feature: int = 0) -> None:
     "capped"}`` keyed by the cell id as text.
 
     Pixels hold cell ids; a value encoding several cells goes to the cell with the smallest
-    id. ``frame_div`` is the division's ``t`` and ``capped`` is true for a cell that divides.
+    id. The divisions of ``feature`` are written, every one of them (the format holds one
+    tracked feature). ``frame_div`` is the division's ``t`` and ``capped`` is true for a cell that divides.
     The layout allows one division per parent: a parent with several divisions gets all
     daughters in one list and the earliest ``t``.
     """
     cells, present = cell_per_pixel(data, feature)
-    lineage = trk_lineage(cell_frames(present), data.divisions)
+    lineage = trk_lineage(cell_frames(present), feature_divisions(data.divisions, feature))
     members = {
         "raw.npy": _npy(np.asarray(data.raw)),
         "tracked.npy": _npy(cells[..., np.newaxis]),

@@ -264,3 +264,44 @@ def test_linking_the_3d_stack_with_shuffled_ids(client):
     found = score(truth, _values_to_cells(client, meta["id"], stack.shape[0]), [], [])
     print(f"\nmask3d: {found} link accuracy {found.link_accuracy:.4f}")
     assert found.link_accuracy >= 0.99
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 40))
+def test_measuring_band_by_band_equals_measuring_whole_frames(seed, rows):
+    """A frame of any size is read a band of rows at a time: the bands add up exactly."""
+    rng = np.random.default_rng(seed)
+    first = rng.choice([0, 0, 3, 7, 2_000_000], (48, 30)).astype(np.int32)
+    second = rng.choice([0, 5, 7, 9], (48, 30)).astype(np.int32)
+    (whole_a, whole_b), whole = _measured(first, second)
+    values = [np.unique(f)[np.unique(f) > 0] for f in (first, second)]
+    measures = [linking.FrameMeasure(v) for v in values]
+    overlap = linking.OverlapMeasure(*values)
+    for y0 in range(0, 48, rows):
+        band_a, band_b = first[y0 : y0 + rows], second[y0 : y0 + rows]
+        measures[0].add(band_a, y0)
+        measures[1].add(band_b, y0)
+        overlap.add(band_a, band_b)
+    for measure, expected in zip(measures, (whole_a, whole_b), strict=True):
+        cells = linking.frame_cells(measure, {})
+        np.testing.assert_array_equal(cells.ids, expected.ids)
+        np.testing.assert_allclose(cells.area, expected.area)
+        np.testing.assert_allclose(cells.y, expected.y)
+        np.testing.assert_allclose(cells.x, expected.x)
+    banded = linking.cell_overlaps(overlap, {}, {})
+    np.testing.assert_array_equal(banded.toarray(), whole.toarray())
+
+
+def test_overlapping_cells_are_measured_as_the_cells_they_are():
+    """A value encoding two cells (an overlap) counts for each of them."""
+    first = np.array([[1, 1, 3, 2, 2]], np.int32)  # value 3 encodes cells 1 and 2
+    second = np.array([[4, 4, 4, 5, 5]], np.int32)
+    values = [np.array([1, 2, 3]), np.array([4, 5])]
+    measure = linking.FrameMeasure(values[0])
+    measure.add(first)
+    cells = linking.frame_cells(measure, {1: {1}, 2: {2}, 3: {1, 2}})
+    assert cells.ids.tolist() == [1, 2] and cells.area.tolist() == [3, 3]
+    overlap = linking.OverlapMeasure(*values)
+    overlap.add(first, second)
+    shared = linking.cell_overlaps(overlap, {1: {1}, 2: {2}, 3: {1, 2}}, {})
+    assert shared.toarray().tolist() == [[3, 0], [1, 2]]

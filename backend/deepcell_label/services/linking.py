@@ -85,6 +85,9 @@ def _measure(project, feature: int, context: JobContext):
     for t in range(project.frames):
         context.progress(0.85 * t / project.frames, f"Measuring frame {t + 1} of {project.frames}")
         state = frame_state(project, feature, t)
+        # A frame state may write its checkpoint: committed at once, so that measuring a long
+        # movie never holds the database's write lock (SQLite has one for every project).
+        db.session.commit()
         values, cells_of = stacks.frame_values(state)
         measure = linking.FrameMeasure(values)
         pair = None if previous is None else linking.OverlapMeasure(previous[0], values)

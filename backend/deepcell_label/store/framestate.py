@@ -4,6 +4,7 @@ map, cached per process and kept correct across processes from the history's rec
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, delete, select, update
@@ -223,17 +224,37 @@ def _catch_up(
     if len(rows) != gap:
         return None
     needed = [version for version, touched in rows if [feature, frame] in touched]
-    if needed:
-        records = db.session.execute(
-            select(Edit.changes)
-            .where(Edit.project_id == project.id, Edit.version.in_(needed))
-            .order_by(Edit.version)
-        ).scalars()
-        for data in records:
-            for (feature_, frame_, value), (_, after) in ChangeSet.decode(data).cells.items():
-                if (feature_, frame_) == (feature, frame):
-                    entry.state.set(value, after)
+    for version in needed:
+        for value, after in _frame_changes(project.id, version).get((feature, frame), ()):
+            entry.state.set(value, after)
     return entry
+
+
+RECORDS_KEPT = 4
+_records: OrderedDict[tuple[str, int], dict] = OrderedDict()
+_records_lock = threading.Lock()
+
+
+def _frame_changes(project_id: str, version: int) -> dict:
+    """A history record's cell entries by (feature, frame), decoded once and kept for a few
+    records: an edit that changed every frame of a movie (a linking, its undo) would otherwise
+    be decoded again for each frame that catches up with it."""
+    key = (project_id, version)
+    with _records_lock:
+        if key in _records:
+            _records.move_to_end(key)
+            return _records[key]
+    data = db.session.execute(
+        select(Edit.changes).where(Edit.project_id == project_id, Edit.version == version)
+    ).scalar_one()
+    by_frame: dict[tuple[int, int], list] = {}
+    for (feature, frame, value), (_, after) in ChangeSet.decode(data).cells.items():
+        by_frame.setdefault((feature, frame), []).append((value, after))
+    with _records_lock:
+        _records[key] = by_frame
+        while len(_records) > RECORDS_KEPT:
+            _records.popitem(last=False)
+    return by_frame
 
 
 def cell_frames(

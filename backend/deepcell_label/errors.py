@@ -58,3 +58,10 @@ class StorageError(DeepCellLabelError):
     """Object storage refused an operation that the user asked for (e.g. a bucket not allowed)."""
 
     status = 400
+
+
+class LearningError(DeepCellLabelError):
+    """Cell types cannot be learnt from what was asked: too few cells or types, a bad source,
+    vectors that do not fit the cells."""
+
+    status = 400

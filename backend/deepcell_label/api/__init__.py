@@ -35,6 +35,7 @@ def register(app: Flask) -> None:
     from .compat import compat
     from .edits import edits
     from .jobs import jobs
+    from .learning import learning
     from .projects import projects
     from .reviews import reviews
     from .uploads import uploads
@@ -43,6 +44,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(projects)
     app.register_blueprint(edits)
     app.register_blueprint(jobs)
+    app.register_blueprint(learning)
     app.register_blueprint(reviews)
     app.register_blueprint(uploads)
     _register_errors(app)

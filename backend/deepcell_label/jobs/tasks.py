@@ -17,7 +17,7 @@ from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery import Celery, signals
 from flask import Flask
 
-from ..services import building, jobs
+from ..services import building, jobs, learning
 from ..services.jobs import JobKind
 from ..store.models import db
 from .queue import TASK
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def job_kinds(config: dict) -> dict[str, JobKind]:
     """Every kind of job and what runs it; JOB_EXTRA_KINDS (`module:name` of a dict) adds more."""
-    kinds: dict[str, JobKind] = {"build": building.BUILD}
+    kinds: dict[str, JobKind] = {"build": building.BUILD, **learning.KINDS}
     if config["JOB_EXTRA_KINDS"]:
         module, _, name = config["JOB_EXTRA_KINDS"].partition(":")
         kinds.update(getattr(importlib.import_module(module), name))

@@ -33,6 +33,7 @@ from ..store.overviews import level_tile_row
 from ..store.projects import cells_list
 from ..store.rawtiles import raw_array, raw_key, storage
 from ..store.storage import output_storage_from_config
+from . import learning
 from .projects import spots
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,7 @@ def _write_project_zip(
             spot_columns=list(spot_data["columns"]),
             spots=spot_data["spots"],
             physical_size=project.physical_size,
+            extra_files=learning.zip_files(project),
         )
         write_tiled_project_zip(tiled, fileobj, progress, str(_scratch()))
 

@@ -87,8 +87,8 @@ def _read(job_id: str) -> Job | None:
 # ---------------------------------------------------------------- requests
 
 
-def submit(kind: str, project_id: str | None, params: dict, author: str = "") -> Job:
-    """Record a queued job and put it on the queue."""
+def _insert(kind: str, project_id: str | None, params: dict, author: str, **values) -> Job:
+    """Write a new job row (queued unless `values` say otherwise)."""
     job = Job(
         id=secrets.token_urlsafe(ID_BYTES),
         kind=kind,
@@ -105,10 +105,39 @@ def submit(kind: str, project_id: str | None, params: dict, author: str = "") ->
         worker="",
         created=utcnow(),
     )
+    for name, value in values.items():
+        setattr(job, name, value)
     with _engine().begin() as connection:
         connection.execute(Job.__table__.insert().values(**_columns(job)))
+    return job
+
+
+def submit(kind: str, project_id: str | None, params: dict, author: str = "") -> Job:
+    """Record a queued job and put it on the queue."""
+    job = _insert(kind, project_id, params, author)
     _send(job.id)
     return job
+
+
+def record_done(
+    kind: str, project_id: str | None, params: dict, result: Any, author: str = ""
+) -> Job:
+    """Record a job whose result was already known (e.g. kept from an earlier run): done at
+    once, with no worker involved, so clients follow it like any other."""
+    now = utcnow()
+    return _insert(
+        kind,
+        project_id,
+        params,
+        author,
+        state="done",
+        progress=1.0,
+        message="Done (kept from an earlier run)",
+        result=result,
+        created=now,
+        started=now,
+        finished=now,
+    )
 
 
 def _columns(job: Job) -> dict:

@@ -112,6 +112,8 @@ def _description(project: Project) -> dict:
         "levels": project.levels,
         "physical_size": project.physical_size,
         "notes": project.notes or "",
+        "markers": project.markers or {},
+        "embeddings": project.embeddings,
     }
 
 

@@ -75,6 +75,10 @@ class Project(db.Model):
     physical_size: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # What was converted when the files were read, one line each (None before notes existed).
     notes: Mapped[str | None] = mapped_column(Text, nullable=True, default="")
+    # Cell types that learn: each type name's marker channel names ({"T cell": ["CD3"]}), and
+    # a summary of the imported embedding vectors kept in object storage (None: none imported).
+    markers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    embeddings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class LabelTile(db.Model):

@@ -158,7 +158,9 @@ class FeatureTable:
 
     ``compress`` marks the columns compared on a compressed (arcsinh or log) scale: intensities
     and sizes, whose spread grows with their level. ``shared_scale`` keeps one scale for all
-    columns (positions: x and y in the same units).
+    columns (positions: x and y in the same units). ``weight`` scales columns after
+    normalisation: the shape figures of a cell together weigh as much as one channel, so that
+    they do not outweigh the markers of an image with few channels.
     """
 
     cells: np.ndarray
@@ -166,6 +168,8 @@ class FeatureTable:
     columns: list[str]
     compress: np.ndarray  # (columns,) bool
     shared_scale: bool = False
+    # Each column's weight after normalisation (None: 1 each).
+    weight: np.ndarray | None = None
 
 
 def feature_table(
@@ -205,13 +209,13 @@ def feature_table(
         )
     intensity = measured.mean if source == "mean" else measured.total
     shape = np.stack([shapes[name] for name in SHAPE_COLUMNS], axis=1)
+    channels = len(measured.channels)
     return FeatureTable(
         cells=measured.cells,
         values=np.concatenate([intensity.reshape(len(measured.cells), -1), shape], axis=1),
         columns=[f"{name} {source}" for name in measured.channels] + list(SHAPE_COLUMNS),
-        compress=np.array(
-            [True] * len(measured.channels) + [n in LOG_SHAPE for n in SHAPE_COLUMNS]
-        ),
+        compress=np.array([True] * channels + [n in LOG_SHAPE for n in SHAPE_COLUMNS]),
+        weight=np.array([1.0] * channels + [len(SHAPE_COLUMNS) ** -0.5] * len(SHAPE_COLUMNS)),
     )
 
 
@@ -229,6 +233,7 @@ class Scaling:
     cofactor: np.ndarray
     centre: np.ndarray
     spread: np.ndarray
+    weight: np.ndarray
 
     @classmethod
     def fit(cls, table: FeatureTable) -> Scaling:
@@ -247,7 +252,10 @@ class Scaling:
             )
         else:
             spread = compressed.std(axis=0) if len(values) else np.zeros(values.shape[1])
-        return cls(np.asarray(table.compress, bool), cofactor, centre, spread)
+        # A constant column's deviation is rounding noise: it is no spread at all.
+        spread = np.where(spread <= 1e-9 * np.maximum(np.abs(centre), 1.0), 0.0, spread)
+        weight = np.ones(values.shape[1]) if table.weight is None else table.weight
+        return cls(np.asarray(table.compress, bool), cofactor, centre, spread, weight)
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, np.float64)
@@ -257,10 +265,10 @@ class Scaling:
                 f"{self.centre.size}. Train it again."
             )
         compressed = _compress(values, self.compress, self.cofactor)
-        spread = np.where(self.spread > 1e-12, self.spread, 1.0)
+        spread = np.where(self.spread > 0, self.spread, 1.0)
         normalised = (compressed - self.centre) / spread
-        normalised[:, self.spread <= 1e-12] = 0.0
-        return normalised
+        normalised[:, self.spread == 0] = 0.0
+        return normalised * self.weight
 
     def as_arrays(self) -> dict[str, np.ndarray]:
         return {
@@ -268,6 +276,7 @@ class Scaling:
             "cofactor": self.cofactor,
             "centre": self.centre,
             "spread": self.spread,
+            "weight": self.weight,
         }
 
     @classmethod
@@ -277,6 +286,7 @@ class Scaling:
             np.asarray(arrays["cofactor"], np.float64),
             np.asarray(arrays["centre"], np.float64),
             np.asarray(arrays["spread"], np.float64),
+            np.asarray(arrays["weight"], np.float64),
         )
 
 

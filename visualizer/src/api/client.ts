@@ -76,6 +76,10 @@ export interface ProjectMetadata {
   physical_size?: PhysicalSize | null;
   /** What was converted when the files were read, one line each; '' when nothing was. */
   notes?: string;
+  /** The marker panel: each cell type name's marker channel names. */
+  markers?: Markers;
+  /** Vectors imported for the cells (embeddings.json), or null. */
+  embeddings?: ImportedEmbeddings | null;
 }
 
 export interface Patch {
@@ -104,6 +108,7 @@ export interface EditRecord {
   divisions: Division[] | null;
   cellTypes: CellType[] | null;
   channelNames?: string[] | null;
+  markers?: Markers | null;
 }
 
 export interface EditResponse {
@@ -429,3 +434,97 @@ const jobUrl = (id: string) => `/api/jobs/${encodeURIComponent(id)}`;
 export const getJob = <Result = unknown>(id: string) => json<Job<Result>>(jobUrl(id));
 
 export const cancelJob = (id: string) => postJson<Job>(`${jobUrl(id)}/cancel`, {});
+
+// --- cell types that learn (docs/API.md, "Cell types that learn") ---------------------------
+
+/** Type name -> marker channel names. */
+export type Markers = Record<string, string[]>;
+
+export interface ImportedEmbeddings {
+  feature: number;
+  cells: number;
+  dimensions: number;
+  version: number;
+}
+
+export type LearningSource = 'position' | 'mean' | 'total' | 'imported';
+export type LearningFrames = 'frame' | 'all';
+
+export interface CellSelection {
+  feature: number;
+  frames: LearningFrames;
+  frame?: number;
+}
+
+export interface EmbeddingResult {
+  feature: number;
+  frames: LearningFrames;
+  frame: number | null;
+  source: LearningSource;
+  columns: string[];
+  cells: { cell: number; x: number; y: number }[];
+}
+
+export interface TrainingCurve {
+  cells: number[];
+  train_accuracy: number[];
+  validation_accuracy: number[];
+}
+
+export interface ClassifierReport {
+  classes: number[];
+  type_names: string[];
+  train_cells: number;
+  validation_cells: number;
+  validation_accuracy: number;
+  /** Rows: true type; columns: predicted type (validation cells), in `classes` order. */
+  confusion: number[][];
+  curve: TrainingCurve;
+  left_out: string[];
+  source: LearningSource;
+  feature: number;
+  trained_version: number;
+}
+
+export interface Prediction {
+  cell: number;
+  type: number;
+  probability: number;
+  /** 1 − the highest class probability. */
+  uncertainty: number;
+}
+
+export interface PredictionsResult {
+  feature: number;
+  source: LearningSource;
+  classes: number[];
+  /** The least sure first. */
+  predictions: Prediction[];
+}
+
+export const startEmbedding = (
+  id: string,
+  body: CellSelection & { source: LearningSource; seed?: number },
+) => postJson<Job<EmbeddingResult>>(`${base(id)}/embedding`, body);
+
+export const startClassifier = (
+  id: string,
+  body: CellSelection & { source: LearningSource; train_fraction: number; seed: number },
+) => postJson<Job<ClassifierReport>>(`${base(id)}/classifier`, body);
+
+export const startPredictions = (id: string, body: CellSelection) =>
+  postJson<Job<PredictionsResult>>(`${base(id)}/predictions`, body);
+
+/** Upload an embeddings.json ({"<cell>": [numbers...]}) for the cells of a feature. */
+export async function uploadEmbeddings(
+  id: string,
+  file: Blob,
+  feature = 0,
+): Promise<ImportedEmbeddings> {
+  const body = new FormData();
+  body.append('embeddings', file, 'embeddings.json');
+  return json<ImportedEmbeddings>(`${base(id)}/embeddings?feature=${feature}`, {
+    method: 'POST',
+    body,
+  });
+}

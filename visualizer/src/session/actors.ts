@@ -8,6 +8,7 @@ import { typeDisplayMachine } from '../machines/cellTypes';
 import { displayMachine } from '../machines/display';
 import { editQueueMachine } from '../machines/editQueue';
 import { exportMachine } from '../machines/exporter';
+import { learningMachine } from '../machines/learning';
 import { noticesMachine, type Notice } from '../machines/notices';
 import { pickerMachine } from '../machines/picker';
 import { selectionMachine } from '../machines/selection';
@@ -15,6 +16,7 @@ import { spotsDisplayMachine } from '../machines/spots';
 import { toolMachine } from '../machines/tools';
 import { undoMachine } from '../machines/undo';
 import { viewportMachine } from '../machines/viewport';
+import { serverJobMachine } from './jobs';
 
 /** Edits, undos and redos go to the server; polls ask it for other tabs' edits. */
 const serverEditQueue = editQueueMachine.provide({
@@ -59,6 +61,23 @@ function serverExporter(projectName: string) {
   });
 }
 
+/** Learning jobs start on the server and are followed there until they end. */
+function serverLearning(projectId: string) {
+  return learningMachine.provide({
+    actors: {
+      startJob: fromPromise(({ input }) => {
+        const start = {
+          embedding: api.startEmbedding,
+          classifier: api.startClassifier,
+          predictions: api.startPredictions,
+        }[input.kind] as (id: string, body: unknown) => Promise<api.Job>;
+        return start(projectId, input.body);
+      }),
+      followJob: serverJobMachine,
+    },
+  });
+}
+
 export function createActors(metadata: api.ProjectMetadata) {
   return {
     viewport: createActor(viewportMachine, {
@@ -88,11 +107,13 @@ export function createActors(metadata: api.ProjectMetadata) {
         divisions: metadata.divisions,
         cellTypes: metadata.cellTypes,
         findings: metadata.findings,
+        markers: metadata.markers,
       },
     }),
     picker: createActor(pickerMachine),
     typeDisplay: createActor(typeDisplayMachine),
     spotsDisplay: createActor(spotsDisplayMachine),
+    learning: createActor(serverLearning(metadata.id)),
   };
 }
 

@@ -129,7 +129,7 @@ export class Edits {
     if (records.length) this.canvas.colours.refresh();
   }
 
-  /** Divisions, cell types and channel names of edit records. */
+  /** Divisions, cell types, markers and channel names of edit records. */
   private applyLists(records: EditRecord[]) {
     if (!records.length) return;
     this.actors.annotations.send({ type: 'RECORDS', records });

@@ -6,7 +6,8 @@
 //   tools.ts      what the tool machine's output does
 //   pointer.ts    gestures on the canvas
 //   keys.ts       what each key of the key map does
-//   picking.ts, divisions.ts, cellTypes.ts   what the panels ask for beyond one actor
+//   picking.ts, divisions.ts, cellTypes.ts, learning.ts   what the panels ask for beyond one
+//                 actor
 // Components read the actors through selectors, send them events, and call these parts.
 import type { ProjectMetadata } from '../api/client';
 import { StrokePreview } from '../data/strokePreview';
@@ -17,6 +18,7 @@ import { CellTypes } from './cellTypes';
 import { Divisions } from './divisions';
 import { Edits } from './edits';
 import { Keys } from './keys';
+import { Learning } from './learning';
 import { Picking } from './picking';
 import { Pointer } from './pointer';
 import { connectTools } from './tools';
@@ -33,13 +35,15 @@ export function openProject(metadata: ProjectMetadata) {
   const picking = new Picking(actors, edits);
   const divisions = new Divisions(actors, picking, edits, notify);
   const cellTypes = new CellTypes(actors, picking, edits, notify);
+  const learn = new Learning(metadata.id, actors, edits, cellTypes, divisions, store, notify);
   const pointer = new Pointer(store, canvas, picking, actors);
-  const keys = new Keys({ actors, store, pointer, picking, divisions, cellTypes });
+  const keys = new Keys({ actors, store, pointer, picking, divisions, cellTypes, learn });
 
   const connections = [
     connectTools(actors, edits, notify),
     edits.connect(),
     cellTypes.connect(),
+    learn.connect(),
     canvas.connect(),
     picking.connect(),
   ];
@@ -61,6 +65,8 @@ export function openProject(metadata: ProjectMetadata) {
     picking,
     divisions,
     cellTypes,
+    /** Embedding, training and predicting cell types; the marker panel. */
+    learn,
     notify,
     dispose() {
       for (const disconnect of connections) disconnect();

@@ -6,6 +6,7 @@ import type { CellAction, Tool } from '../machines/tools';
 import type { SessionActors } from './actors';
 import type { CellTypes } from './cellTypes';
 import type { Divisions } from './divisions';
+import type { Learning } from './learning';
 import type { Picking } from './picking';
 import type { Pointer } from './pointer';
 
@@ -21,6 +22,7 @@ export interface KeyParts {
   picking: Picking;
   divisions: Divisions;
   cellTypes: CellTypes;
+  learn: Learning;
 }
 
 export class Keys {
@@ -31,7 +33,7 @@ export class Keys {
   pageHandlers: Partial<Record<KeyActionId, () => void>> = {};
   private readonly pointer: Pointer;
 
-  constructor({ actors, store, pointer, picking, divisions, cellTypes }: KeyParts) {
+  constructor({ actors, store, pointer, picking, divisions, cellTypes, learn }: KeyParts) {
     this.pointer = pointer;
     const { viewport, display, selection, tools, undo, typeDisplay, spotsDisplay } = actors;
     const feature = () => display.getSnapshot().context.feature;
@@ -88,6 +90,7 @@ export class Keys {
       nextFinding: () => divisions.nextFinding(),
       toggleTypeOverlay: () => typeDisplay.send({ type: 'TOGGLE_OVERLAY' }),
       pickTypeCells: () => cellTypes.pickCells(),
+      nextUncertainCell: () => learn.nextUncertain(),
       toggleSpots: () => spotsDisplay.send({ type: 'TOGGLE' }),
       nextProject: () => this.pageHandlers.nextProject?.(),
       previousProject: () => this.pageHandlers.previousProject?.(),

@@ -6,6 +6,7 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Box as DataBox } from '../data/expression';
 import type { Point } from '../data/selection';
+import { SelectionShape } from './SelectionShape';
 
 export function ExpressionPlot(props: {
   kind: 'histogram' | 'scatter';
@@ -135,27 +136,10 @@ export function ExpressionPlot(props: {
       onPointerLeave={() => lasso && path.length && finishLasso()}
     >
       <Box ref={host} data-testid={props.testId} />
-      {path.length > 1 && (
-        <svg
-          style={{
-            position: 'absolute',
-            left: offset[0],
-            top: offset[1],
-            overflow: 'visible',
-            pointerEvents: 'none',
-          }}
-          width={1}
-          height={1}
-        >
-          <polygon
-            points={path.map(([px, py]) => `${px},${py}`).join(' ')}
-            fill={theme.palette.primary.main}
-            fillOpacity={0.15}
-            stroke={theme.palette.primary.main}
-            strokeDasharray="4 3"
-          />
-        </svg>
-      )}
+      <SelectionShape
+        points={path}
+        style={{ left: offset[0], top: offset[1], width: 1, height: 1 }}
+      />
     </Box>
   );
 }

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState } from 'react';
 import { Box, useTheme } from '@mui/material';
 import { indicesInBox, indicesInPolygon, paddedExtent, type Point } from '../data/selection';
 import { ScatterRenderer, type View } from '../render/scatter';
+import { SelectionShape } from './SelectionShape';
 
 declare global {
   interface Window {
@@ -106,7 +107,7 @@ export function ScatterPlot({
     const rect = canvas.current?.getBoundingClientRect();
     const w = rect?.width ?? 1;
     const h = rect?.height ?? 1;
-    return `${((p.x - x0) / (x1 - x0)) * w},${((y1 - p.y) / (y1 - y0)) * h}`;
+    return [((p.x - x0) / (x1 - x0)) * w, ((y1 - p.y) / (y1 - y0)) * h] as [number, number];
   };
 
   const finish = (event: React.PointerEvent) => {
@@ -148,25 +149,10 @@ export function ScatterPlot({
         }}
         onPointerUp={finish}
       />
-      {shape.length > 1 && (
-        <svg
-          style={{
-            position: 'absolute',
-            inset: 0,
-            width: '100%',
-            height: '100%',
-            pointerEvents: 'none',
-          }}
-        >
-          <polygon
-            points={shape.map(toScreen).join(' ')}
-            fill={theme.palette.primary.main}
-            fillOpacity={0.15}
-            stroke={theme.palette.primary.main}
-            strokeDasharray="4 3"
-          />
-        </svg>
-      )}
+      <SelectionShape
+        points={shape.map(toScreen)}
+        style={{ inset: 0, width: '100%', height: '100%' }}
+      />
     </Box>
   );
 }

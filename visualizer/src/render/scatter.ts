@@ -2,22 +2,13 @@
 // frame of a few milliseconds; colours and selection are buffers, changed without a new layout.
 import vertexSource from './shaders/scatter.vert?raw';
 import fragmentSource from './shaders/scatter.frag?raw';
+import { webgl2Program } from './program';
 
 export interface View {
   x0: number;
   x1: number;
   y0: number;
   y1: number;
-}
-
-function compile(gl: WebGL2RenderingContext, type: number, source: string) {
-  const shader = gl.createShader(type)!;
-  gl.shaderSource(shader, source);
-  gl.compileShader(shader);
-  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) {
-    throw new Error(`scatter shader: ${gl.getShaderInfoLog(shader)}`);
-  }
-  return shader;
 }
 
 export class ScatterRenderer {
@@ -29,16 +20,13 @@ export class ScatterRenderer {
   private view: View = { x0: 0, x1: 1, y0: 0, y1: 1 };
 
   constructor(private readonly canvas: HTMLCanvasElement) {
-    const gl = canvas.getContext('webgl2', { antialias: false, preserveDrawingBuffer: true });
-    if (!gl) throw new Error('This browser cannot draw WebGL2, which the scatter plot needs.');
+    const { gl, program } = webgl2Program(
+      canvas,
+      vertexSource,
+      fragmentSource,
+      'This browser cannot draw WebGL2, which the scatter plot needs.',
+    );
     this.gl = gl;
-    const program = gl.createProgram()!;
-    gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, vertexSource));
-    gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, fragmentSource));
-    gl.linkProgram(program);
-    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
-      throw new Error(`scatter program: ${gl.getProgramInfoLog(program)}`);
-    }
     this.program = program;
     this.vao = gl.createVertexArray()!;
     gl.bindVertexArray(this.vao);

@@ -59,5 +59,11 @@ export async function standInApi(importOriginal: ImportOriginal) {
     getLabelTile: vi.fn(never),
     submitProject: vi.fn(),
     downloadExport: vi.fn(),
+    startEmbedding: vi.fn(),
+    startClassifier: vi.fn(),
+    startPredictions: vi.fn(),
+    uploadEmbeddings: vi.fn(),
+    getJob: vi.fn(),
+    cancelJob: vi.fn(),
   };
 }

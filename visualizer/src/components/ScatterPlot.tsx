@@ -18,11 +18,6 @@ declare global {
   }
 }
 
-function background(hex: string): [number, number, number] {
-  const value = parseInt(hex.replace('#', '').slice(0, 6), 16);
-  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
-}
-
 export function ScatterPlot({
   xs,
   ys,
@@ -46,8 +41,8 @@ export function ScatterPlot({
   const view = useRef<View>({ x0: 0, x1: 1, y0: 0, y1: 1 });
   const [path, setPath] = useState<Point[]>([]);
   const theme = useTheme();
-  const paper = background(theme.palette.background.paper);
-  const paperKey = paper.join(',');
+  // The plot's background: the paper of the light or dark theme.
+  const paperKey = theme.palette.mode === 'dark' ? '30,30,30' : '255,255,255';
 
   useEffect(() => {
     const scatter = new ScatterRenderer(canvas.current!);

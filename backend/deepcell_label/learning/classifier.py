@@ -26,7 +26,7 @@ from .features import Scaling
 
 MIN_TYPED_CELLS = 10
 MIN_CELLS_PER_TYPE = 5
-CURVE_STEPS = (0.1, 0.25, 0.5, 0.75, 1.0)
+CURVE_STEPS = (0.2, 0.5, 1.0)
 # What a stored model may contain besides plain data (checked when loading).
 TRUSTED_TYPES = (
     "sklearn.calibration.CalibratedClassifierCV",

@@ -294,7 +294,10 @@ def _compress(values: np.ndarray, compress: np.ndarray, cofactor: np.ndarray) ->
     out = values.copy()
     columns = np.flatnonzero(compress)
     if columns.size:
-        out[:, columns] = np.arcsinh(values[:, columns] / cofactor[columns])
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            ratio = values[:, columns] / cofactor[columns]
+        # Far past any intensity: keeps arcsinh finite for extreme values and tiny cofactors.
+        out[:, columns] = np.arcsinh(np.clip(ratio, -1e300, 1e300))
     return out
 
 

@@ -177,3 +177,47 @@ test('marker panel: name a type’s markers and match them in the display', asyn
   const metadata = await (await page.request.get(`/api/projects/${projectId(page)}`)).json();
   expect(metadata.markers).toEqual({ 'T cell': ['channel 1'] });
 });
+
+test('types reorder by drag and drop; a lasso in the expression plot selects cells', async ({
+  page,
+}) => {
+  const { path, truth } = multiplexedProject();
+  await uploadThroughHome(page, path);
+  for (const name of ['T cell', 'B cell', 'Macrophage']) {
+    await edit(page, 'create_cell_type', { name, color: '#3366cc' });
+  }
+  await page.reload();
+  await page.waitForFunction(() => window.deepcellLabel?.canvas.firstImageShown === true);
+  await page.getByTestId('cell-type-Macrophage').dragTo(page.getByTestId('cell-type-T cell'));
+  await waitForSaved(page);
+  const metadata = await (await page.request.get(`/api/projects/${projectId(page)}`)).json();
+  expect(metadata.cellTypes.map((t: { name: string }) => t.name)).toEqual([
+    'Macrophage',
+    'T cell',
+    'B cell',
+  ]);
+
+  await page.getByTestId('open-expression').click();
+  await page.getByTestId('expression-lasso').click();
+  const plot = page.getByTestId('expression-scatter').locator('.u-over');
+  await expect(plot).toBeVisible();
+  const box = (await plot.boundingBox())!;
+  // A lasso around the left half of the plot: some cells, not all.
+  const corners = [
+    [0.01, 0.01],
+    [0.5, 0.01],
+    [0.5, 0.99],
+    [0.01, 0.99],
+  ].map(([fx, fy]) => ({ x: box.x + fx * box.width, y: box.y + fy * box.height }));
+  await page.mouse.move(corners[0].x, corners[0].y);
+  await page.mouse.down();
+  for (const corner of [...corners.slice(1), corners[0]]) {
+    await page.mouse.move(corner.x, corner.y, { steps: 4 });
+  }
+  await page.mouse.up();
+  const selected = page.getByTestId('expression-selected');
+  await expect(selected).toContainText('selected');
+  const count = Number((await selected.textContent())!.split(' ')[0]);
+  expect(count).toBeGreaterThan(0);
+  expect(count).toBeLessThan(Object.keys(truth).length);
+});

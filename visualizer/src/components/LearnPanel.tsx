@@ -49,7 +49,7 @@ export function LearnPanel({ session }: { session: ProjectSession }) {
   const [dialog, setDialog] = useState<'train' | 'predict' | null>(null);
   const types = allTypes.filter((t) => (t.feature ?? 0) === feature);
   const activeType = types.find((t) => t.id === active) ?? null;
-  const imported = session.metadata.embeddings;
+  const imported = learning.imported;
 
   const points = useMemo(() => (embedding ? embeddingPoints(embedding) : null), [embedding]);
   const predictions = useMemo(

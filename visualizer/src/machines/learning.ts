@@ -7,6 +7,7 @@ import type {
   CellSelection,
   ClassifierReport,
   EmbeddingResult,
+  ImportedEmbeddings,
   Job,
   LearningFrames,
   LearningSource,
@@ -19,6 +20,8 @@ export type LearningJobKind = 'embedding' | 'classifier' | 'predictions';
 export type SelectTool = 'box' | 'lasso';
 
 export interface LearningContext {
+  /** The vectors imported for the cells, if any (the `imported` source). */
+  imported: ImportedEmbeddings | null;
   source: LearningSource;
   frames: LearningFrames;
   embedding: EmbeddingResult | null;
@@ -55,7 +58,8 @@ export type LearningEvent =
   | { type: 'SET_THRESHOLD'; threshold: number }
   | { type: 'SET_MODE'; mode: PredictMode }
   | { type: 'VISITED'; cell: number | null }
-  | { type: 'LABELS_CHANGED' };
+  | { type: 'LABELS_CHANGED' }
+  | { type: 'IMPORTED'; embeddings: ImportedEmbeddings };
 
 export interface JobRequest {
   kind: LearningJobKind;
@@ -105,6 +109,7 @@ export const learningMachine = setup({
   types: {
     context: {} as LearningContext,
     events: {} as LearningEvent,
+    input: {} as { imported?: ImportedEmbeddings | null },
   },
   actors: {
     startJob: fromPromise<Job, JobRequest>(async () => {
@@ -115,7 +120,8 @@ export const learningMachine = setup({
 }).createMachine({
   id: 'learning',
   type: 'parallel',
-  context: {
+  context: ({ input }) => ({
+    imported: input.imported ?? null,
     source: 'mean',
     frames: 'frame',
     embedding: null,
@@ -132,7 +138,7 @@ export const learningMachine = setup({
     visited: null,
     errors: {},
     requests: {},
-  },
+  }),
   on: {
     SET_SOURCE: { actions: assign({ source: ({ event }) => event.source }) },
     SET_FRAMES: { actions: assign({ frames: ({ event }) => event.frames }) },
@@ -160,6 +166,12 @@ export const learningMachine = setup({
     },
     SET_MODE: { actions: assign({ mode: ({ event }) => event.mode }) },
     VISITED: { actions: assign({ visited: ({ event }) => event.cell }) },
+    IMPORTED: {
+      actions: assign({
+        imported: ({ event }) => event.embeddings,
+        source: 'imported',
+      }),
+    },
     LABELS_CHANGED: {
       guard: ({ context }) => context.embedding !== null,
       actions: assign({ stale: true }),

@@ -113,7 +113,9 @@ export function createActors(metadata: api.ProjectMetadata) {
     picker: createActor(pickerMachine),
     typeDisplay: createActor(typeDisplayMachine),
     spotsDisplay: createActor(spotsDisplayMachine),
-    learning: createActor(serverLearning(metadata.id)),
+    learning: createActor(serverLearning(metadata.id), {
+      input: { imported: metadata.embeddings },
+    }),
   };
 }
 

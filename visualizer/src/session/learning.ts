@@ -115,7 +115,7 @@ export class Learning {
     try {
       const kept = await api.uploadEmbeddings(this.projectId, file, feature);
       this.notify('success', `Imported ${kept.cells} vectors of ${kept.dimensions} numbers.`);
-      this.actors.learning.send({ type: 'SET_SOURCE', source: 'imported' });
+      this.actors.learning.send({ type: 'IMPORTED', embeddings: kept });
       return kept;
     } catch (error) {
       this.notify('error', `Could not import the embeddings: ${(error as Error).message}`);

@@ -43,6 +43,7 @@ describe('the learning machine', () => {
           }),
         },
       }),
+      { input: {} },
     ).start();
     return { actor, started };
   }
@@ -96,6 +97,14 @@ describe('the learning machine', () => {
     expect(actor.getSnapshot().context.threshold).toBe(0);
     actor.send({ type: 'LABELS_CHANGED' });
     expect(actor.getSnapshot().context.stale).toBe(false); // no picture yet to be stale
+  });
+
+  it('offers the imported vectors once they are uploaded', () => {
+    const { actor } = machine(done(null));
+    expect(actor.getSnapshot().context.imported).toBeNull();
+    const embeddings = { feature: 0, cells: 3, dimensions: 2, version: 1 };
+    actor.send({ type: 'IMPORTED', embeddings });
+    expect(actor.getSnapshot().context).toMatchObject({ imported: embeddings, source: 'imported' });
   });
 
   it('says why a job gave nothing', () => {

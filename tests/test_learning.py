@@ -39,19 +39,21 @@ from multiplex import CHANNELS, TYPES, multiplexed
 # --- measurements ------------------------------------------------------------------------------
 
 
-def test_shapes_of_a_square_and_a_disc():
+def test_shapes_of_a_square_a_bar_and_a_disc():
     labels = np.zeros((40, 60), np.int32)
     labels[5:15, 10:20] = 3  # a 10 x 10 square
+    labels[36:39, 5:35] = 5  # a 3 x 30 bar
     yy, xx = np.mgrid[:40, :60]
     labels[(yy - 25) ** 2 + (xx - 40) ** 2 <= 64] = 7
     shapes = cell_shapes(labels)
-    assert shapes["cells"].tolist() == [3, 7]
+    assert shapes["cells"].tolist() == [3, 5, 7]
     assert shapes["area"][0] == 100
     assert (shapes["y"][0], shapes["x"][0]) == (9.5, 14.5)
-    assert (shapes["y"][1], shapes["x"][1]) == (25.0, 40.0)
-    assert shapes["solidity"][0] == 1.0
-    assert shapes["eccentricity"][1] < 0.2  # a disc is round
+    assert (shapes["y"][2], shapes["x"][2]) == (25.0, 40.0)
+    assert shapes["eccentricity"][2] < 0.2 < 0.9 < shapes["eccentricity"][1]
+    assert shapes["circularity"][2] > 0.8 > 0.4 > shapes["circularity"][1]  # round, long
     assert shapes["major_axis"][0] == pytest.approx(shapes["minor_axis"][0])
+    assert shapes["major_axis"][1] > 5 * shapes["minor_axis"][1]
 
 
 def test_overlapping_cells_are_measured_on_all_their_pixels():
@@ -84,7 +86,7 @@ def test_frames_combine_weighted_by_area():
     second = {"cells": np.array([1]), "y": np.array([3.0]), "x": np.array([6.0])}
     for result, areas in ((first, [10.0, 4.0]), (second, [30.0])):
         result["area"] = np.array(areas)
-        for name in ("perimeter", "eccentricity", "solidity", "major_axis", "minor_axis"):
+        for name in ("perimeter", "eccentricity", "circularity", "major_axis", "minor_axis"):
             result[name] = np.ones(len(areas))
     combined = combine_shapes([first, second])
     assert combined["cells"].tolist() == [1, 2]

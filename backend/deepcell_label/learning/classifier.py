@@ -11,9 +11,7 @@ probabilities towards rare types; the calibration brings them back to how often 
 is right. The model is kept with ``skops`` (no pickle: only the listed scikit-learn types are
 loaded).
 
-Training and predicting run BLAS on one thread (``threadpoolctl``): the matrices are small, and
-on a machine whose cores are busy (two job processes per worker, other work) several BLAS
-threads wait on each other; one thread trained 10 000 cells in 0.3 s where two took 2.5 to 7 s.
+Training and predicting run BLAS on one thread (see ``threads.py``).
 """
 
 from __future__ import annotations
@@ -23,11 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from deepcell_label.errors import LearningError
 
 from .features import Scaling
+from .threads import one_blas_thread
 
 MIN_TYPED_CELLS = 10
 MIN_CELLS_PER_TYPE = 5
@@ -54,12 +52,12 @@ class TrainedClassifier:
     source: str
     columns: list[str]
 
+    @one_blas_thread
     def probabilities(self, values: np.ndarray) -> np.ndarray:
         """(cells, classes) probabilities of the raw (unnormalised) feature values."""
         if len(values) == 0:
             return np.zeros((0, len(self.classes)))
-        with threadpool_limits(limits=1):
-            return np.asarray(self.model.predict_proba(self.scaling.apply(values)), np.float64)
+        return np.asarray(self.model.predict_proba(self.scaling.apply(values)), np.float64)
 
     def save(self) -> bytes:
         import skops.io as sio
@@ -134,33 +132,8 @@ def check_trainable(labels: np.ndarray, names: dict[int, str]) -> tuple[list[int
     return kept, left_out
 
 
+@one_blas_thread
 def train(
-    values: np.ndarray,
-    labels: np.ndarray,
-    scaling: Scaling,
-    classes: Sequence[int],
-    source: str,
-    columns: list[str],
-    train_fraction: float = 0.8,
-    seed: int = 0,
-    progress: Progress | None = None,
-) -> tuple[TrainedClassifier, dict]:
-    """Train on a seeded, stratified share of the typed cells and validate on the rest.
-
-    ``values`` are the typed cells' raw features, ``labels`` their type ids (only ``classes``
-    are used). Returns the classifier and its report: ``classes``, ``train_cells``,
-    ``validation_cells``, ``validation_accuracy``, ``confusion`` (rows: true type, columns:
-    predicted type, in ``classes`` order, validation cells) and ``curve``: validation and
-    training accuracy of the uncalibrated model trained on growing shares of the training
-    cells (a learning curve: does typing more cells help?).
-    """
-    with threadpool_limits(limits=1):  # see the module's docstring
-        return _train(
-            values, labels, scaling, classes, source, columns, train_fraction, seed, progress
-        )
-
-
-def _train(
     values: np.ndarray,
     labels: np.ndarray,
     scaling: Scaling,

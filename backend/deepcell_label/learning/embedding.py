@@ -14,6 +14,8 @@ import numpy as np
 
 from deepcell_label.errors import LearningError
 
+from .threads import one_blas_thread
+
 MIN_CELLS = 5
 NEIGHBOURS = 15
 MIN_DISTANCE = 0.1
@@ -43,14 +45,12 @@ def embed(features: np.ndarray, seed: int = 0, progress: Progress | None = None)
     neighbours = min(NEIGHBOURS, count - 1)
     import umap  # slow to import (numba): only in the job that needs it
     from sklearn.neighbors import NearestNeighbors
-    from threadpoolctl import threadpool_limits
 
     known = None
     if count <= EXACT_NEIGHBOURS:
         tell(0.1, "Finding each cell's nearest neighbours")
         search = NearestNeighbors(n_neighbors=neighbours).fit(features)
-        with threadpool_limits(limits=1):  # see learning/classifier.py
-            distances, indices = search.kneighbors(features)
+        distances, indices = one_blas_thread(search.kneighbors)(features)
         known = (indices, distances.astype(np.float32), None)
     tell(0.3, f"Laying out {count:,} cells (UMAP)")
     reducer = umap.UMAP(

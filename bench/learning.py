@@ -3,7 +3,8 @@
 - Training on 10 000 typed cells × 40 channels (8 types, unbalanced; the features of the
   `mean` source: 40 channel means and 6 shape figures), as the classifier job runs it:
   learning curve, calibrated model (3 folds), validation. Baseline in the same run: one plain
-  scikit-learn LogisticRegression fit on the same normalised cells.
+  scikit-learn LogisticRegression fit on the same normalised cells (BLAS on one thread, as the
+  job runs it).
 - Prediction for 100 000 cells: normalising, calibrated probabilities, type, uncertainty and
   the least-sure-first order. Baseline: the plain model's `predict_proba`.
 - Embedding of 20 000 cells (40 channels): UMAP as the embedding job runs it, the first call
@@ -76,6 +77,7 @@ def _table(values: np.ndarray):
 def _models() -> dict:
     from deepcell_label.learning import classifier, predictions
     from deepcell_label.learning.features import normalise
+    from deepcell_label.learning.threads import one_blas_thread
     from sklearn.linear_model import LogisticRegression
 
     values, labels = _cells(TYPED, 1)
@@ -90,8 +92,13 @@ def _models() -> dict:
         )
 
     training = summary(time_calls(train, RUNS))
+    # The baselines run BLAS on one thread too: on these shared cores two threads are slower
+    # and far noisier (see learning/threads.py).
     plain = summary(
-        time_calls(lambda _: LogisticRegression(max_iter=1000).fit(normalised, labels), RUNS)
+        time_calls(
+            one_blas_thread(lambda _: LogisticRegression(max_iter=1000).fit(normalised, labels)),
+            RUNS,
+        )
     )
     model = trained["model"]
     unseen, truth = _cells(PREDICTED, 2)
@@ -104,7 +111,9 @@ def _models() -> dict:
         trained["accuracy"] = float(np.mean(found[0] == truth))
 
     predicting = summary(time_calls(predict, RUNS))
-    baseline = summary(time_calls(lambda _: plain_model.predict_proba(unseen_normalised), RUNS))
+    baseline = summary(
+        time_calls(one_blas_thread(lambda _: plain_model.predict_proba(unseen_normalised)), RUNS)
+    )
     return {
         "training": training,
         "training_baseline": plain,

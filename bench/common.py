@@ -8,6 +8,7 @@ import os
 import resource
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,14 +24,44 @@ PITCH = 20  # one cell per PITCH x PITCH block: one cell per 400 px²
 # ---------------------------------------------------------------- the app
 
 
+class JobsHere:
+    """Runs each job on a thread of this process, the way a worker's process runs it (the same
+    use case, context and outcome), so a benchmark measures the work itself: its time and this
+    process's memory. What the queue adds is measured apart, by `bench jobs`."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def send(self, job_id: str) -> None:
+        threading.Thread(target=self._run, args=(job_id,), daemon=True).start()
+
+    def _run(self, job_id: str) -> None:
+        from deepcell_label.jobs.tasks import job_kinds
+        from deepcell_label.services import jobs
+        from deepcell_label.store.models import db
+
+        with self.app.app_context():
+            try:
+                jobs.run(job_id, job_kinds(self.app.config))
+            finally:
+                db.session.remove()
+
+
 def make_app(data_dir: Path):
-    """The app on its own SQLite file and storage folder, migrated to the current schema."""
+    """The app on its own SQLite file and storage folder, migrated to the current schema, its
+    jobs run in this process (see JobsHere)."""
     from deepcell_label.app import create_app
     from flask_migrate import upgrade
 
     app = create_app(
-        {"DATA_DIR": str(data_dir), "ALLOW_PRIVATE_URLS": True, "LOG_LEVEL": "WARNING"}
+        {
+            "DATA_DIR": str(data_dir),
+            "ALLOW_PRIVATE_URLS": True,
+            "LOG_LEVEL": "WARNING",
+            "CREATE_WAIT_SECONDS": 3600,
+        }
     )
+    app.extensions["deepcell_jobs"] = JobsHere(app)
     logging.disable(logging.INFO)  # the migration's progress lines would clutter the tables
     try:
         with app.app_context():

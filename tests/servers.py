@@ -91,7 +91,8 @@ class Server:
             self.process = subprocess.Popen(
                 [
                     str(GUNICORN),
-                    "deepcell_label.app:create_app()",
+                    "deepcell_label.wsgi:app",
+                    "--preload",
                     "--bind",
                     f"127.0.0.1:{port}",
                     "--workers",

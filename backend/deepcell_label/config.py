@@ -78,6 +78,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "DASHBOARD_CONFIG": os.environ.get("DASHBOARD_CONFIG", ""),
         "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # At start, the main server process loads this many recently edited frames (edited in
+        # the last WARM_HOURS) for the workers it forks.
+        "WARM_FRAMES": _int("WARM_FRAMES", 64),
+        "WARM_HOURS": _float("WARM_HOURS", 24.0),
         # Jobs (Celery): the broker, the queue's name, and what a job may use.
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL")
         or f"sqla+sqlite:///{data_dir / 'jobs-broker.sqlite'}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage
@@ -19,8 +19,13 @@ from ..formats.tiling import Box, union
 DENSE_VALUE_LIMIT = 1 << 24
 
 
-@dataclass(frozen=True)
-class ValueInfo:
+class ValueInfo(NamedTuple):
+    """One value of a frame: the cells it encodes, its pixel count and its bounding box.
+
+    A named tuple rather than a dataclass: a process meeting a frame for the first time makes one
+    per value (10,000 and more), and a tuple is several times cheaper to make.
+    """
+
     cells: frozenset[int]
     area: int
     box: Box  # y0, x0, y1, x1 (exclusive); may be larger than the value's pixels, never smaller
@@ -153,15 +158,22 @@ def unpack_index(data: bytes) -> FrameIndex:
     count, total = int(raw[0]), int(raw[1])
     values, areas = raw[2 : 2 + count], raw[2 + count : 2 + 2 * count]
     start = 2 + 2 * count
-    boxes = raw[start : start + 4 * count].reshape(count, 4)
+    boxes = map(tuple, raw[start : start + 4 * count].reshape(count, 4).tolist())
     sizes = raw[start + 4 * count : start + 5 * count]
-    cells = raw[start + 5 * count : start + 5 * count + total].tolist()
-    ends = np.cumsum(sizes).tolist()
-    index: FrameIndex = {}
-    begin = 0
-    for value, area, box, end in zip(
-        values.tolist(), areas.tolist(), boxes.tolist(), ends, strict=True
-    ):
-        index[value] = ValueInfo(frozenset(cells[begin:end]), area, tuple(box))
-        begin = end
-    return index
+    cells = raw[start + 5 * count : start + 5 * count + total]
+    if total == count:  # every value encodes one cell (no overlaps): one step per value
+        encoded = map(frozenset, cells.reshape(count, 1).tolist())
+    else:
+        ends = np.cumsum(sizes).tolist()
+        cell_list = cells.tolist()
+        encoded = (
+            frozenset(cell_list[begin:end])
+            for begin, end in zip([0, *ends[:-1]], ends, strict=True)
+        )
+    return dict(
+        zip(
+            values.tolist(),
+            map(ValueInfo._make, zip(encoded, areas.tolist(), boxes, strict=True)),
+            strict=True,
+        )
+    )

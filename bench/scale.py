@@ -143,7 +143,7 @@ def _creation(folder: Path) -> dict:
     os.environ["CREATE_INLINE_PIXELS"] = str(INLINE_PIXELS)
     migrate(folder / "data", None)
     server = Server(folder / "data", threads=4)
-    server.jobs["CREATE_WAIT_SECONDS"] = "1"  # answer at once: the build follows on the worker
+    server.settings["CREATE_WAIT_SECONDS"] = "1"  # answer at once: the build follows on the worker
     server.start()
     try:
         session = requests.Session()

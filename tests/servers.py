@@ -59,7 +59,7 @@ class Server:
         self.log_path = self.data_dir.parent / log_name
         self.process: subprocess.Popen | None = None
         self.url = ""
-        self.jobs = job_settings(self.data_dir)
+        self.settings = job_settings(self.data_dir)
         self.worker: Worker | None = None
 
     def environment(self) -> dict[str, str]:
@@ -72,12 +72,12 @@ class Server:
         environment.pop("SQLALCHEMY_DATABASE_URI", None)
         if self.database_url:
             environment["SQLALCHEMY_DATABASE_URI"] = self.database_url
-        environment.update(self.jobs)
+        environment.update({key: str(value) for key, value in self.settings.items()})
         return environment
 
     def start_worker(self) -> Worker:
         """A job worker on the server's settings (each server has its own queue)."""
-        settings = {"DATA_DIR": str(self.data_dir), **self.jobs}
+        settings = {"DATA_DIR": str(self.data_dir), **self.settings}
         if self.database_url:
             settings["SQLALCHEMY_DATABASE_URI"] = self.database_url
         log = self.data_dir.parent / f"worker-{self.log_path.stem}.log"

@@ -121,9 +121,9 @@ def test_a_crashing_reader_fails_its_job_and_nothing_else(app, client):
 
 @pytest.fixture
 def limited_app(tmp_path, request):
-    """An app with a worker whose jobs may use 1.5 GiB and run 4 s."""
+    """An app with a worker whose jobs may use 1.5 GiB and run 8 s."""
     app = build_app(tmp_path, {})
-    start_worker(app, request, JOB_MEMORY_LIMIT=3 * 2**29, JOB_TIME_LIMIT=4)
+    start_worker(app, request, JOB_MEMORY_LIMIT=3 * 2**29, JOB_TIME_LIMIT=8)
     return app
 
 
@@ -141,7 +141,7 @@ def test_a_job_past_the_time_limit_is_stopped_with_the_reason(limited_app):
     job_id = submit(limited_app, "loop")
     final = follow(client, job_id, seconds=40)[-1]
     assert final["state"] == "failed", final
-    assert "ran longer than the limit of 4 s" in final["error"]
+    assert "ran longer than the limit of 8 s" in final["error"]
     assert cleaned(limited_app, job_id) == final["error"]
     assert client.get("/health").status_code == 200
 

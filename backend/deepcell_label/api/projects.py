@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from ..errors import InputFormatError
 from ..services import exporting, measurements, pixels, uploads
 from ..services import projects as service
-from .inputs import axes_field, source, used_uploads
+from .inputs import annotator, axes_field, source, used_uploads
 
 projects = Blueprint("projects", __name__, url_prefix="/api/projects")
 
@@ -39,7 +39,7 @@ def create():
 
 @projects.get("/<project_id>")
 def describe(project_id: str):
-    return jsonify(service.metadata(service.get_project(project_id)))
+    return jsonify(service.metadata(service.get_project(project_id), annotator()))
 
 
 def ready_project(project_id: str):

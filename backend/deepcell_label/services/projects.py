@@ -10,7 +10,7 @@ from ..store.models import Project
 from ..store.projects import cells_list, get_project, require_ready, status
 from ..store.rawtiles import project_prefix, storage
 from .building import create
-from .editing import undo_state, validation_findings
+from .editing import ANONYMOUS, undo_state, validation_findings
 
 __all__ = ["create_project", "get_project", "metadata", "ready_project", "spots"]
 
@@ -28,7 +28,8 @@ def create_project(*args, **kwargs) -> Project:
     return create(*args, **kwargs)
 
 
-def metadata(project: Project) -> dict:
+def metadata(project: Project, annotator: str = ANONYMOUS) -> dict:
+    """The project's description; `can_undo`/`can_redo` are the annotator's own."""
     state, progress, message = status(project)
     if state != "ready":  # no cells, lineage or history to show yet
         return {
@@ -42,7 +43,7 @@ def metadata(project: Project) -> dict:
         **_description(project),
         "cells": cells_list(project.id),
         "findings": validation_findings(project),
-        **undo_state(project),
+        **undo_state(project, annotator),
     }
 
 

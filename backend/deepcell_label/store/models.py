@@ -150,13 +150,16 @@ class Edit(db.Model):
     # For an edit: applied | undone | discarded. For undo/redo: the edit's version it acted on.
     state: Mapped[str] = mapped_column(String(16), default="applied")
     target: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    author: Mapped[str] = mapped_column(String(255), default="")
+    # The annotator who made it (the X-Annotator header; "anonymous" without one): undo and
+    # redo act on the caller's own records only.
+    author: Mapped[str] = mapped_column(String(255), default="anonymous")
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # The (feature, frame) pairs whose labels it changed, so caches elsewhere know what is stale.
     touched: Mapped[list[Any]] = mapped_column(JSON)
     changes: Mapped[bytes] = mapped_column(Blob)
 
-    __table_args__ = (Index("ix_edits_project_kind_state", "project_id", "kind", "state"),)
+    # Undo and redo look up one annotator's latest applied (or earliest undone) edit.
+    __table_args__ = (Index("ix_edits_undo", "project_id", "author", "kind", "state", "version"),)
 
 
 class Review(db.Model):
@@ -223,3 +226,4 @@ class UploadChunk(db.Model):
         String(16), ForeignKey("uploads.id", ondelete="CASCADE"), primary_key=True
     )
     chunk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+

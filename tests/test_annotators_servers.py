@@ -1,5 +1,5 @@
 """Two annotators on one project through two gunicorn servers sharing one MariaDB database: undo
-and redo of one's own edits only, refusals naming who changed the same pixels, and a
+and redo of one's own edits only, refusals naming who changed the same pixels, presence, and a
 burst of strokes and undos from both at once whose history replays to the stored labels."""
 
 from __future__ import annotations
@@ -119,6 +119,27 @@ def test_undo_and_redo_are_per_annotator_across_two_servers(two_servers):
         ("bob", "undo"),
         ("alice", "undo"),
     ]
+
+
+def test_each_server_lists_who_is_on_the_project(two_servers):
+    first, second = two_servers
+    project_id, _ = _project(first)
+    alice = Annotator("alice", first, project_id)
+    bob = Annotator("bob", second, project_id)
+    put = "PUT"
+    assert alice.session.request(
+        put, f"{first}/api/projects/{project_id}/viewers", json={"frame": 0}, timeout=TIMEOUT
+    ).ok
+    seen = bob.session.request(
+        put, f"{second}/api/projects/{project_id}/viewers", json={"frame": 0}, timeout=TIMEOUT
+    ).json()
+    assert [(v["annotator"], v["you"]) for v in seen["viewers"]] == [
+        ("alice", False),
+        ("bob", True),
+    ]
+    assert alice.session.delete(f"{first}/api/projects/{project_id}/viewers", timeout=TIMEOUT).ok
+    left = bob.session.get(f"{second}/api/projects/{project_id}/viewers", timeout=TIMEOUT).json()
+    assert [v["annotator"] for v in left["viewers"]] == ["bob"]
 
 
 def test_strokes_and_undos_from_two_servers_at_once_replay_to_the_stored_labels(two_servers):

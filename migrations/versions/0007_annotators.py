@@ -1,4 +1,4 @@
-"""annotators: per-annotator undo index, anonymous authors named
+"""annotators: per-annotator undo index, anonymous authors named, viewers of a project
 
 Revision ID: 0007
 Revises: 0005
@@ -27,8 +27,19 @@ def upgrade():
             'ix_edits_undo', ['project_id', 'author', 'kind', 'state', 'version'], unique=False
         )
 
+    op.create_table('viewers',
+    sa.Column('project_id', sa.String(length=16), nullable=False),
+    sa.Column('annotator', sa.String(length=255), nullable=False),
+    sa.Column('frame', sa.Integer(), nullable=False),
+    sa.Column('feature', sa.Integer(), nullable=False),
+    sa.Column('seen', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['project_id'], ['projects.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('project_id', 'annotator')
+    )
+
 
 def downgrade():
+    op.drop_table('viewers')
     with op.batch_alter_table('edits', schema=None) as batch_op:
         batch_op.drop_index('ix_edits_undo')
         batch_op.create_index(

@@ -37,12 +37,14 @@ def register(app: Flask) -> None:
     from .projects import projects
     from .reviews import reviews
     from .uploads import uploads
+    from .viewers import viewers
 
     app.register_blueprint(compat)
     app.register_blueprint(projects)
     app.register_blueprint(edits)
     app.register_blueprint(reviews)
     app.register_blueprint(uploads)
+    app.register_blueprint(viewers)
     _register_errors(app)
     _register_headers(app)
     _register_frontend(app)

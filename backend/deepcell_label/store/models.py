@@ -1,5 +1,5 @@
-"""Database tables: projects, label tiles, the cells of each label value, the edit history and
-chunked uploads in progress."""
+"""Database tables: projects, label tiles, the cells of each label value, the edit history,
+chunked uploads in progress and who has a project open."""
 
 from __future__ import annotations
 
@@ -227,3 +227,20 @@ class UploadChunk(db.Model):
     )
     chunk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
+
+class Viewer(db.Model):
+    """An annotator who has a project open, the frame they look at and when they were last seen.
+
+    The app reports every few seconds; rows not seen for a while are no longer listed, and
+    leaving the page removes the row.
+    """
+
+    __tablename__ = "viewers"
+
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    annotator: Mapped[str] = mapped_column(String(255), primary_key=True)
+    frame: Mapped[int] = mapped_column(Integer, default=0)
+    feature: Mapped[int] = mapped_column(Integer, default=0)
+    seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from ...errors import ConflictError
 from ...formats import tiling
@@ -163,24 +163,24 @@ def _merged_lists(project: Project, changes: ChangeSet, forwards: bool) -> dict:
     return merged
 
 
-def _target(project: Project, author: str, direction: str) -> Edit | None:
+def _latest(project_id: str, author: str, direction: str) -> Select:
     """The author's latest edit still in effect (undo), or the one they undid last (redo).
 
     An annotator's undone edits always follow their applied ones (a new edit discards them),
     so the earliest undone edit is the one undone last.
     """
     undo = direction == "undo"
-    return db.session.execute(
+    return (
         select(Edit)
         .where(
-            Edit.project_id == project.id,
+            Edit.project_id == project_id,
             Edit.author == author,
             Edit.kind == "edit",
             Edit.state == ("applied" if undo else "undone"),
         )
         .order_by(Edit.version.desc() if undo else Edit.version.asc())
         .limit(1)
-    ).scalar_one_or_none()
+    )
 
 
 def _since(project: Project, target: Edit, direction: str) -> int:
@@ -242,9 +242,9 @@ def _refuse(direction: str, target: Edit, other: Edit | None, what: str) -> Conf
     if other is None:
         who = f"Someone else has since changed {what}"
     else:
-        done = {"undo": "undoing", "redo": "redoing"}.get(other.kind, "with")
+        done = f"{other.kind} of {other.action}" if other.kind != "edit" else other.action
         who = (
-            f"{other.author} has since changed {what} ({done} {other.action}, version "
+            f"{other.author} has since changed {what} (their {done}, version "
             f"{other.version}, {other.created.strftime('%Y-%m-%d %H:%M:%S')} UTC)"
         )
     return ConflictError(
@@ -259,7 +259,7 @@ def _step(project_id: str, direction: str, base_version: int | None, author: str
     def work(context: EditContext) -> dict:
         project = context.project
         check_base(project, base_version)
-        target = _target(project, author, direction)
+        target = db.session.execute(_latest(project.id, author, direction)).scalar_one_or_none()
         if target is None:
             raise ConflictError(
                 f"There is nothing to {direction} for annotator {author!r} (undo and redo act "

@@ -12,18 +12,16 @@ and a presence report (PUT /viewers). All through the test client (the whole WSG
 
 from __future__ import annotations
 
-import io
 import random
 import tempfile
 from pathlib import Path
-
-import tifffile
 
 from .common import (
     PITCH,
     QUICK,
     Goal,
     cell_layout,
+    create_from_arrays,
     goals_table,
     make_app,
     render_labels,
@@ -71,20 +69,7 @@ class Person:
 def _project(client) -> str:
     layout = cell_layout(SIZE, SIZE, seed=11)
     labels = render_labels(layout, SIZE, SIZE)
-    raw = (labels % 200).astype("uint8")
-    image, mask = io.BytesIO(), io.BytesIO()
-    tifffile.imwrite(image, raw)
-    tifffile.imwrite(mask, labels)
-    response = client.post(
-        "/api/projects",
-        data={
-            "images": (io.BytesIO(image.getvalue()), "x.tif"),
-            "labels": (io.BytesIO(mask.getvalue()), "y.tif"),
-        },
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["id"]
+    return create_from_arrays(client, (labels % 200).astype("uint8"), labels)
 
 
 def _timed_undos(person: Person, count: int, status: int = 200) -> list[float]:

@@ -74,14 +74,6 @@ def _differences(before, after) -> set[tuple[int, int, int, int]]:
     return found
 
 
-def _differences(before, after) -> set[tuple[int, int, int, int]]:
-    found = set()
-    for (feature, frame), array in after.labels.items():
-        ys, xs = np.nonzero(array != before.labels[(feature, frame)])
-        found |= {(feature, frame, int(y), int(x)) for y, x in zip(ys, xs, strict=True)}
-    return found
-
-
 @settings(EXAMPLES)
 @given(seed=st.integers(0, 2**16), steps=STEPS)
 def test_undo_and_redo_never_touch_anyone_elses_pixels(together_app, seed, steps):

@@ -11,10 +11,10 @@ const LIST_NAMES: Record<string, string> = {
   channel_names: 'channel names',
 };
 
-function what(entry: HistoryEntry, entries: HistoryEntry[]) {
+function what(entry: HistoryEntry, byVersion: Map<number, HistoryEntry>) {
   const action = entry.action.replaceAll('_', ' ');
   if (entry.kind === 'edit') return action;
-  const target = entries.find((e) => e.version === entry.target);
+  const target = entry.target === null ? undefined : byVersion.get(entry.target);
   const whose = target && target.author !== entry.author ? ` of ${target.author}` : '';
   return `${entry.kind} ${action}${whose} (#${entry.target})`;
 }
@@ -38,6 +38,7 @@ export function HistoryPanel({ session }: { session: ProjectSession }) {
   const { entries, more, error, highlighted } = useSelector(session.history, (s) => s.context);
   const loading = useSelector(session.history, (s) => s.matches({ pages: 'loading' }));
   const features = session.metadata.features;
+  const byVersion = new Map(entries.map((e) => [e.version, e]));
   return (
     <Box sx={{ p: 1 }} data-testid="history-panel">
       <Typography variant="overline">History</Typography>
@@ -64,7 +65,7 @@ export function HistoryPanel({ session }: { session: ProjectSession }) {
             sx={{ py: 0 }}
           >
             <ListItemText
-              primary={`${entry.author} · ${what(entry, entries)}`}
+              primary={`${entry.author} · ${what(entry, byVersion)}`}
               secondary={`#${entry.version} · ${time(entry.created)} · ${where(entry, features)}`}
               slotProps={{
                 primary: {

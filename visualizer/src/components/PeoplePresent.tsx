@@ -1,5 +1,5 @@
 // In the app bar: the user's own name (click to change it) and everyone else who has the project
-// open, with the frame they are on.
+// open, with the frame they are on (click to go there).
 import { Avatar, Chip, Stack, Tooltip } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import type { AnnotatorActor } from '../annotator';
@@ -53,7 +53,10 @@ export function PeoplePresent({
             }
             sx={{ color: 'inherit', borderColor: 'currentColor' }}
             variant="outlined"
-            onClick={() => session.display.send({ type: 'SET_FRAME', frame: viewer.frame })}
+            onClick={() => {
+              session.display.send({ type: 'SET_FEATURE', feature: viewer.feature });
+              session.display.send({ type: 'SET_FRAME', frame: viewer.frame });
+            }}
           />
         </Tooltip>
       ))}

@@ -238,12 +238,14 @@ export function ProjectPage({
   /** Keys handled by the page around the project (review mode's next and previous). */
   pageHandlers?: Partial<Record<KeyActionId, () => void>>;
 }) {
+  // First, so that the project is asked for under the user's name (its undo state is theirs).
+  const person = annotator();
   const [state, send] = useMachine(loadingMachine, { input: { projectId } });
   const ready = state.matches('ready');
   const metadata = ready ? state.context.metadata : null;
   const [session, setSession] = useState<ProjectSession | null>(null);
   // The project opens once the user has said who they are (edits and presence carry the name).
-  const named = useSelector(annotator(), (s) => s.context.name !== null);
+  const named = useSelector(person, (s) => s.context.name !== null);
 
   useEffect(() => {
     if (!metadata || !named) return;
@@ -267,11 +269,11 @@ export function ProjectPage({
   // A new name: the old one leaves the list of people present.
   useEffect(() => {
     if (!session) return;
-    const subscription = annotator().on('named', ({ previous }) => {
+    const subscription = person.on('named', ({ previous }) => {
       if (previous) session.presence.leave(previous);
     });
     return () => subscription.unsubscribe();
-  }, [session]);
+  }, [session, person]);
 
   if (state.matches('failed')) {
     return (
@@ -330,14 +332,14 @@ export function ProjectPage({
       <Box sx={{ p: 4, display: 'flex', gap: 2, alignItems: 'center' }}>
         <CircularProgress size={24} />
         <Typography>Opening project…</Typography>
-        <AnnotatorDialog annotator={annotator()} />
+        <AnnotatorDialog annotator={person} />
       </Box>
     );
   }
   return (
     <>
       <Workspace session={session} />
-      <AnnotatorDialog annotator={annotator()} />
+      <AnnotatorDialog annotator={person} />
     </>
   );
 }

@@ -7,7 +7,7 @@ shared database, so every server process answers alike; no other server is neede
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import EditError
 from ..store.models import Viewer, db, utcnow
 from ..store.projects import get_project
+from .editing.history import when
 
 # An app reports every 2 s; one that missed a few reports has gone (closed, asleep, offline).
 STALE_SECONDS = 10
@@ -75,7 +76,7 @@ def leave(project_id: str, annotator: str) -> None:
     db.session.commit()
 
 
-def _listing(project_id: str, annotator: str, now) -> dict:
+def _listing(project_id: str, annotator: str, now: datetime) -> dict:
     rows = db.session.execute(
         select(Viewer)
         .where(
@@ -90,7 +91,7 @@ def _listing(project_id: str, annotator: str, now) -> dict:
                 "annotator": row.annotator,
                 "frame": row.frame,
                 "feature": row.feature,
-                "seen": row.seen.isoformat(timespec="seconds") + "Z",
+                "seen": when(row.seen),
                 "you": row.annotator == annotator,
             }
             for row in rows

@@ -3,6 +3,8 @@ can undo and redo, division findings, and the answer every edit, undo and redo g
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 
 from ... import labels as label_actions
@@ -64,7 +66,8 @@ def answer(
     }
 
 
-def when(moment) -> str:
+def when(moment: datetime) -> str:
+    """A stored (naive, UTC) time as ISO 8601 with its zone."""
     return moment.isoformat(timespec="seconds") + "Z"
 
 

@@ -8,7 +8,16 @@ import time
 
 from .common import QUICK, RESULTS_DIR
 
-MODULES = ("creation", "editing", "lineage", "scale", "export", "browser", "coldstart")
+MODULES = (
+    "creation",
+    "editing",
+    "together",
+    "lineage",
+    "scale",
+    "export",
+    "browser",
+    "coldstart",
+)
 
 
 def main(names: list[str]) -> None:

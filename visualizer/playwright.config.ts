@@ -18,6 +18,17 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
+    // Every test browser already knows its annotator's name, as after the first visit
+    // (together.spec.ts asks for one in a browser of its own).
+    storageState: {
+      cookies: [],
+      origins: [
+        {
+          origin: `http://127.0.0.1:${port}`,
+          localStorage: [{ name: 'deepcell-label-annotator', value: 'e2e' }],
+        },
+      ],
+    },
     viewport: { width: 1280, height: 720 },
     acceptDownloads: true,
     launchOptions: {

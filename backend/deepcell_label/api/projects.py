@@ -30,7 +30,7 @@ def create():
 
 @projects.get("/<project_id>")
 def describe(project_id: str):
-    return jsonify(service.metadata(service.get_project(project_id)))
+    return jsonify(service.metadata(service.get_project(project_id), annotator()))
 
 
 def ready_project(project_id: str):

@@ -17,12 +17,16 @@ import {
 import { useMachine, useSelector } from '@xstate/react';
 import { fromPromise } from 'xstate';
 import { getProject } from '../api/client';
+import { annotator } from '../annotator';
+import { AnnotatorDialog } from '../components/AnnotatorDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
 import { DivisionsPanel } from '../components/DivisionsPanel';
 import { HelpDialog } from '../components/HelpDialog';
+import { HistoryPanel } from '../components/HistoryPanel';
 import { ImageCanvas } from '../components/ImageCanvas';
 import { Notices } from '../components/Notices';
+import { PeoplePresent } from '../components/PeoplePresent';
 import { SaveStatus } from '../components/SaveStatus';
 import { SelectionPanel } from '../components/SelectionPanel';
 import { SpotsPanel } from '../components/SpotsPanel';
@@ -188,6 +192,7 @@ function Workspace({ session }: { session: ProjectSession }) {
           >
             {session.metadata.name}
           </Typography>
+          <PeoplePresent session={session} annotator={annotator()} />
           <SaveStatus session={session} />
           <HistoryButtons session={session} />
           <ExportButtons session={session} />
@@ -215,6 +220,8 @@ function Workspace({ session }: { session: ProjectSession }) {
           <Divider />
           <SpotsPanel session={session} />
           <DisplayPanel session={session} />
+          <Divider />
+          <HistoryPanel session={session} />
         </Box>
       </Box>
       <Notices session={session} />
@@ -231,13 +238,17 @@ export function ProjectPage({
   /** Keys handled by the page around the project (review mode's next and previous). */
   pageHandlers?: Partial<Record<KeyActionId, () => void>>;
 }) {
+  // First, so that the project is asked for under the user's name (its undo state is theirs).
+  const person = annotator();
   const [state, send] = useMachine(loadingMachine, { input: { projectId } });
   const ready = state.matches('ready');
   const metadata = ready ? state.context.metadata : null;
   const [session, setSession] = useState<ProjectSession | null>(null);
+  // The project opens once the user has said who they are (edits and presence carry the name).
+  const named = useSelector(person, (s) => s.context.name !== null);
 
   useEffect(() => {
-    if (!metadata) return;
+    if (!metadata || !named) return;
     const created = openProject(metadata);
     window.deepcellLabel = created;
     window.__deepcellDebug = { tiles: () => created.canvas.tileStats() };
@@ -249,11 +260,20 @@ export function ProjectPage({
         delete window.__deepcellDebug;
       }
     };
-  }, [metadata]);
+  }, [metadata, named]);
 
   useEffect(() => {
     if (session) session.keys.pageHandlers = pageHandlers;
   }, [session, pageHandlers]);
+
+  // A new name: the old one leaves the list of people present.
+  useEffect(() => {
+    if (!session) return;
+    const subscription = person.on('named', ({ previous }) => {
+      if (previous) session.presence.leave(previous);
+    });
+    return () => subscription.unsubscribe();
+  }, [session, person]);
 
   if (state.matches('failed')) {
     return (
@@ -312,8 +332,14 @@ export function ProjectPage({
       <Box sx={{ p: 4, display: 'flex', gap: 2, alignItems: 'center' }}>
         <CircularProgress size={24} />
         <Typography>Opening project…</Typography>
+        <AnnotatorDialog annotator={person} />
       </Box>
     );
   }
-  return <Workspace session={session} />;
+  return (
+    <>
+      <Workspace session={session} />
+      <AnnotatorDialog annotator={person} />
+    </>
+  );
 }

@@ -8,12 +8,14 @@ import { typeDisplayMachine } from '../machines/cellTypes';
 import { displayMachine } from '../machines/display';
 import { editQueueMachine } from '../machines/editQueue';
 import { exportMachine } from '../machines/exporter';
+import { historyMachine } from '../machines/history';
 import { noticesMachine, type Notice } from '../machines/notices';
 import { pickerMachine } from '../machines/picker';
 import { selectionMachine } from '../machines/selection';
 import { spotsDisplayMachine } from '../machines/spots';
 import { toolMachine } from '../machines/tools';
 import { undoMachine } from '../machines/undo';
+import { viewersMachine } from '../machines/viewers';
 import { viewportMachine } from '../machines/viewport';
 
 /** Edits, undos and redos go to the server; polls ask it for other tabs' edits. */
@@ -29,6 +31,20 @@ const serverEditQueue = editQueueMachine.provide({
     }),
     poll: fromPromise(({ input }) => api.getEditsSince(input.projectId, input.version)),
   },
+});
+
+/** Who else has the project open: the app's frame goes up, the list comes back. */
+const serverViewers = viewersMachine.provide({
+  actors: {
+    report: fromPromise(({ input }) =>
+      api.reportViewing(input.projectId, input.frame, input.feature),
+    ),
+  },
+});
+
+/** The history panel reads the history a page at a time. */
+const serverHistory = historyMachine.provide({
+  actors: { page: fromPromise(({ input }) => api.getHistory(input.projectId, input.before)) },
 });
 
 function download(blob: Blob, name: string) {
@@ -93,6 +109,8 @@ export function createActors(metadata: api.ProjectMetadata) {
     picker: createActor(pickerMachine),
     typeDisplay: createActor(typeDisplayMachine),
     spotsDisplay: createActor(spotsDisplayMachine),
+    viewers: createActor(serverViewers, { input: { projectId: metadata.id } }),
+    history: createActor(serverHistory, { input: { projectId: metadata.id } }),
   };
 }
 

@@ -7,6 +7,8 @@
 //   pointer.ts    gestures on the canvas
 //   keys.ts       what each key of the key map does
 //   picking.ts, divisions.ts, cellTypes.ts   what the panels ask for beyond one actor
+//   viewers.ts    presence: the shown frame reported, leaving told
+//   history.ts    the history panel's jump to an entry
 // Components read the actors through selectors, send them events, and call these parts.
 import type { ProjectMetadata } from '../api/client';
 import { StrokePreview } from '../data/strokePreview';
@@ -16,10 +18,12 @@ import { CanvasView } from './canvas';
 import { CellTypes } from './cellTypes';
 import { Divisions } from './divisions';
 import { Edits } from './edits';
+import { History } from './history';
 import { Keys } from './keys';
 import { Picking } from './picking';
 import { Pointer } from './pointer';
 import { connectTools } from './tools';
+import { Viewers } from './viewers';
 
 export function openProject(metadata: ProjectMetadata) {
   const actors = createActors(metadata);
@@ -35,6 +39,8 @@ export function openProject(metadata: ProjectMetadata) {
   const cellTypes = new CellTypes(actors, picking, edits, notify);
   const pointer = new Pointer(store, canvas, picking, actors);
   const keys = new Keys({ actors, store, pointer, picking, divisions, cellTypes });
+  const viewers = new Viewers(actors, metadata.id);
+  const history = new History(actors);
 
   const connections = [
     connectTools(actors, edits, notify),
@@ -44,6 +50,8 @@ export function openProject(metadata: ProjectMetadata) {
     picking.connect(),
   ];
   startActors(actors);
+  // After the actors start: the first position report goes out with the right frame.
+  connections.push(viewers.connect());
   if (metadata.spots?.count) void loadSpots(actors, metadata.id, notify);
 
   return {
@@ -61,6 +69,10 @@ export function openProject(metadata: ProjectMetadata) {
     picking,
     divisions,
     cellTypes,
+    /** Presence (`presence.leave`); the actor is `viewers`. */
+    presence: viewers,
+    /** The history panel's commands; the actor is `history`. */
+    historyPanel: history,
     notify,
     dispose() {
       for (const disconnect of connections) disconnect();

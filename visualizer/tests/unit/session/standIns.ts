@@ -59,5 +59,8 @@ export async function standInApi(importOriginal: ImportOriginal) {
     getLabelTile: vi.fn(never),
     submitProject: vi.fn(),
     downloadExport: vi.fn(),
+    reportViewing: vi.fn(never),
+    leaveProject: vi.fn(async () => undefined),
+    getHistory: vi.fn(async () => ({ version: 0, edits: [], more: false })),
   };
 }

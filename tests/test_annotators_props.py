@@ -14,7 +14,7 @@ import random
 
 import numpy as np
 import pytest
-from conftest import build_app
+from conftest import build_app, start_worker
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from servers import patch_values, replay
@@ -62,8 +62,10 @@ STEPS = st.lists(
 
 
 @pytest.fixture(scope="module")
-def together_app(tmp_path_factory):
-    return build_app(tmp_path_factory.mktemp("together"), {})
+def together_app(tmp_path_factory, request):
+    app = build_app(tmp_path_factory.mktemp("together"), {})
+    start_worker(app, request)
+    return app
 
 
 def _differences(before, after) -> set[tuple[int, int, int, int]]:

@@ -54,13 +54,13 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/health`,
     reuseExistingServer: false,
     timeout: 120_000,
-    // A creation answers 202 when its build takes longer than 2 s: the large project's test
+    // A creation answers 202 when its build takes longer than 10 s: the large project's test
     // follows the build's progress on the project page.
     env: {
       PORT: String(port),
       DATA_DIR: dataDir,
       ALLOW_PRIVATE_URLS: 'true',
-      CREATE_WAIT_SECONDS: '2',
+      CREATE_WAIT_SECONDS: '10',
       LOG_LEVEL: 'WARNING',
     },
     stdout: 'ignore',

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import build_app, start_worker
+from helpers import follow
 
 
 def submit(app, kind: str, **params) -> str:
@@ -17,20 +18,6 @@ def submit(app, kind: str, **params) -> str:
 
     with app.app_context():
         return jobs.submit(kind, None, params, author="tester").id
-
-
-def follow(client, job_id: str, until=("done", "failed", "cancelled"), seconds: float = 60):
-    """The job's descriptions, polled until its state is one of `until`."""
-    seen = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        response = client.get(f"/api/jobs/{job_id}")
-        assert response.status_code == 200, response.get_json()
-        seen.append(response.get_json())
-        if seen[-1]["state"] in until:
-            return seen
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} still {seen[-1]['state']} after {seconds} s: {seen[-1]}")
 
 
 def cleaned(app, job_id: str) -> str | None:

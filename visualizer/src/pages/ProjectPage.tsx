@@ -15,13 +15,14 @@ import {
   Typography,
 } from '@mui/material';
 import { useMachine, useSelector } from '@xstate/react';
-import { fromPromise } from 'xstate';
+import { fromPromise, type ActorRefFrom } from 'xstate';
 import { getProject } from '../api/client';
 import { CellTypesPanel } from '../components/CellTypesPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
 import { DivisionsPanel } from '../components/DivisionsPanel';
 import { HelpDialog } from '../components/HelpDialog';
 import { ImageCanvas } from '../components/ImageCanvas';
+import { JobProgress } from '../components/JobProgress';
 import { Notices } from '../components/Notices';
 import { SaveStatus } from '../components/SaveStatus';
 import { SelectionPanel } from '../components/SelectionPanel';
@@ -30,6 +31,7 @@ import { ThemeToggle } from '../components/ThemeToggle';
 import { TimelineBars } from '../components/TimelineBars';
 import { ToolPanel } from '../components/ToolPanel';
 import { keyName, shortcutFor, type KeyActionId } from '../keymap';
+import type { jobMachine } from '../machines/job';
 import { projectMachine } from '../machines/project';
 import { openProject, type ProjectSession } from '../session';
 import type { TileStats } from '../data/tiledImage';
@@ -105,9 +107,13 @@ function HistoryButtons({ session }: { session: ProjectSession }) {
   ));
 }
 
+const EXPORT_LABELS = { download: 'Preparing the download', submit: 'Submitting' } as const;
+
 function ExportButtons({ session }: { session: ProjectSession }) {
   const state = useSelector(session.exporter, (s) => s);
   const busy = !state.matches('idle');
+  const kind = state.context.kind;
+  const job = state.children.job as ActorRefFrom<typeof jobMachine> | undefined;
   return (
     <>
       <Button
@@ -117,9 +123,7 @@ function ExportButtons({ session }: { session: ProjectSession }) {
         onClick={() => session.exporter.send({ type: 'DOWNLOAD' })}
         data-testid="download"
       >
-        {state.matches('working') && state.context.kind === 'download'
-          ? 'Downloading…'
-          : 'Download'}
+        {busy && kind === 'download' ? 'Downloading…' : 'Download'}
       </Button>
       <Button
         color="inherit"
@@ -128,8 +132,13 @@ function ExportButtons({ session }: { session: ProjectSession }) {
         onClick={() => session.exporter.send({ type: 'SUBMIT' })}
         data-testid="submit"
       >
-        {state.matches('working') && state.context.kind === 'submit' ? 'Submitting…' : 'Submit'}
+        {busy && kind === 'submit' ? 'Submitting…' : 'Submit'}
       </Button>
+      {job && kind && (
+        <Box sx={{ width: 280 }} data-testid="export-job">
+          <JobProgress actor={job} label={EXPORT_LABELS[kind]} />
+        </Box>
+      )}
       {state.context.message && (
         <Alert
           severity={state.context.severity ?? 'info'}

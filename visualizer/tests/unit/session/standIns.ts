@@ -58,6 +58,8 @@ export async function standInApi(importOriginal: ImportOriginal) {
     getRawTile: vi.fn(never),
     getLabelTile: vi.fn(never),
     submitProject: vi.fn(),
-    downloadExport: vi.fn(),
+    startExport: vi.fn(),
+    getJob: vi.fn(),
+    cancelJob: vi.fn(),
   };
 }

@@ -161,3 +161,28 @@ def test_the_embedded_broker_needs_no_server(tmp_path, request):
     job_id = submit(app, "count", steps=3, pause=0.01)
     assert follow(client, job_id, seconds=30)[-1]["result"] == {"counted": 3, "attempt": 1}
     assert broker.exists()
+
+
+def test_temporary_folders_of_jobs_that_are_not_running_are_removed(tmp_path):
+    """What a killed worker's attempts left on its machine goes once their jobs ended or went
+    on elsewhere; the folder of a job running here stays."""
+    from deepcell_label.services import jobs
+    from deepcell_label.store.models import Job
+
+    app = build_app(tmp_path, {})
+    base = tmp_path / "tmp"
+    base.mkdir(exist_ok=True)
+    with app.app_context():
+        ids = {state: jobs.submit("count", None, {}).id for state in ("running", "done", "queued")}
+        for state, job_id in ids.items():
+            jobs._update(job_id, Job.id == job_id, state=state)
+        folders = {state: base / f"job-{job_id}-ab_c12d3" for state, job_id in ids.items()}
+        for folder in folders.values():
+            folder.mkdir()
+            (folder / "part.tif").write_bytes(b"half")
+        removed = jobs.remove_leftovers_of_ended_jobs()
+        assert sorted(removed) == sorted([ids["done"], ids["queued"]])
+        assert [path.name for path in base.iterdir()] == [folders["running"].name]
+        jobs._update(ids["running"], Job.id == ids["running"], state="failed")
+        assert jobs.remove_leftovers_of_ended_jobs() == [ids["running"]]
+    assert not list(base.iterdir())

@@ -78,7 +78,8 @@ def register(celery: Celery, app: Flask) -> None:
     @signals.worker_ready.connect(weak=False)
     def watch_stale_jobs(**_kwargs) -> None:
         """Now and then, queue again the jobs of workers that went silent (on any machine), and
-        remove the export files that expired."""
+        remove the export files that expired and the temporary folders of jobs that ended
+        (on this machine)."""
         every = max(app.config["JOB_STALE_SECONDS"] / 2, 1.0)
         # Expired exports are looked for a few times per EXPORT_MAX_AGE_HOURS, at most every
         # 10 minutes (each look lists the stored exports).
@@ -94,6 +95,7 @@ def register(celery: Celery, app: Flask) -> None:
                         if time.monotonic() - last_sweep >= sweep_every:
                             last_sweep = time.monotonic()
                             export_jobs.remove_expired()
+                            jobs.remove_leftovers_of_ended_jobs()
                         db.session.remove()
                 except Exception:
                     log.exception("looking for stale jobs or expired exports failed")

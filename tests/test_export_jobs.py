@@ -135,6 +135,23 @@ def test_an_export_job_writes_the_same_file_as_the_request(app, client, project,
     assert not tmp_files(app)
 
 
+def test_the_server_streams_the_file_where_browsers_cannot_reach_s3(app, client, project):
+    """EXPORT_PRESIGNED_URLS=false: the download is the file itself, from any storage."""
+    job = client.post(f"/api/projects/{project['id']}/exports", json={"format": "zip"})
+    final = follow(client, job.get_json()["id"])[-1]
+    linked, _ = fetch_download(client, final)
+    app.config["EXPORT_PRESIGNED_URLS"] = False
+    try:
+        answer = client.get(final["result"]["download"])
+    finally:
+        app.config["EXPORT_PRESIGNED_URLS"] = True
+    assert answer.status_code == 200
+    assert answer.headers["Content-Length"] == str(final["result"]["bytes"])
+    assert answer.headers["Content-Disposition"].startswith('attachment; filename="Cells of')
+    assert answer.headers["Cache-Control"] == "private, no-store"
+    assert answer.data == linked
+
+
 def test_a_large_project_is_exported_and_submitted_only_by_jobs(app, client, project):
     pid = project["id"]
     app.config["EXPORT_INLINE_PIXELS"] = 1000  # the project has 3 × 40 × 52 pixels

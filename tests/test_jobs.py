@@ -186,3 +186,17 @@ def test_temporary_folders_of_jobs_that_are_not_running_are_removed(tmp_path):
         jobs._update(ids["running"], Job.id == ids["running"], state="failed")
         assert jobs.remove_leftovers_of_ended_jobs() == [ids["running"]]
     assert not list(base.iterdir())
+
+
+def test_the_embedded_broker_is_polled_often_however_it_is_given(tmp_path, monkeypatch):
+    """Celery takes CELERY_BROKER_URL from the environment over the URL it is given (as in
+    the workers, whose settings come from there): kombu's own SQL transport, polled every
+    second, must not be the one that URL leads to."""
+    from deepcell_label.jobs.queue import SQLTransport, make_celery
+
+    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
+    celery = make_celery({**build_app(tmp_path, {}).config, "CELERY_BROKER_URL": url})
+    with celery.connection_for_read() as connection:
+        assert isinstance(connection.transport, SQLTransport)
+        assert connection.transport.polling_interval == 0.1

@@ -8,7 +8,7 @@ import time
 
 from .common import QUICK, RESULTS_DIR
 
-MODULES = ("creation", "editing", "lineage", "scale", "export", "browser")
+MODULES = ("creation", "editing", "lineage", "scale", "export", "browser", "jobs")
 
 
 def main(names: list[str]) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ from .common import (
     Goal,
     cell_layout,
     goals_table,
-    make_app,
+    make_app_with_worker,
     prepare_upload,
     render_raw,
     summary,
@@ -47,27 +46,11 @@ GOAL = 1.2
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def _worker_class():
-    """The tests' worker runner (a real `celery worker` process on an app's settings)."""
+def _redis_reachable() -> bool:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from workers import Worker, redis_reachable
+    from workers import redis_reachable
 
-    return Worker, redis_reachable
-
-
-def _app_with_worker(folder: Path, broker: str):
-    Worker, _ = _worker_class()
-    app = make_app(folder)
-    app.config.update(CELERY_BROKER_URL=broker, CELERY_QUEUE=f"bench-{secrets.token_hex(4)}")
-    # The dispatcher and Celery app were made from the settings before they were changed here.
-    from deepcell_label.jobs.queue import CeleryDispatcher, make_celery
-
-    app.extensions["celery"] = make_celery(app.config)
-    app.extensions["deepcell_jobs"] = CeleryDispatcher(
-        app.extensions["celery"], app.config["CELERY_QUEUE"]
-    )
-    worker = Worker(dict(app.config), folder.parent / f"worker-{folder.name}.log").start()
-    return app, worker
+    return redis_reachable()
 
 
 def _latencies(app, count: int) -> list[float]:
@@ -125,18 +108,17 @@ def _build_through_queue(app, upload) -> float:
 
 
 def run() -> str:
-    _, redis_reachable = _worker_class()
     logging.getLogger("deepcell_label").setLevel(logging.WARNING)
     report, figures, goals = [], {}, []
     with tempfile.TemporaryDirectory(prefix="bench-jobs-") as temporary:
         folder = Path(temporary)
         brokers = {"embedded SQLite": f"sqla+sqlite:///{folder / 'broker.sqlite'}"}
-        if redis_reachable():
+        if _redis_reachable():
             brokers = {"Redis": REDIS_URL, **brokers}
         rows = []
         apps = {}
         for name, url in brokers.items():
-            app, worker = _app_with_worker(folder / name.split()[-1].lower(), url)
+            app, worker = make_app_with_worker(folder / name.split()[-1].lower(), url)
             apps[name] = (app, worker)
             stats = summary(_latencies(app, LATENCY_JOBS))
             figures[f"latency {name}"] = stats

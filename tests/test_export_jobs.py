@@ -371,3 +371,65 @@ def test_the_workers_remove_expired_exports(tmp_path, request):
         time.sleep(0.1)
     assert storage_keys(app) == []
     assert client.get(f"/api/jobs/{job['id']}/download").status_code == 410
+
+
+def _editing_during_writes(monkeypatch, client, pid: str, edits: int) -> list[int]:
+    """Make the npz writer commit a brush stroke (through the API) while it writes, the
+    first `edits` times it is called; returns the versions the strokes made."""
+    from deepcell_label.services import exporting
+
+    writer, content_type, ending = exporting.EXPORT_FORMATS["npz"]
+    made: list[int] = []
+
+    def writer_meanwhile_edited(project, fileobj, progress=None):
+        if len(made) < edits:
+            stroke = {"points": [[2 + 3 * len(made), 20]], "brush_size": 1, "cell": 9}
+            answer = client.post(
+                f"/api/projects/{pid}/edits",
+                json={"action": "brush", "args": stroke, "frame": 0, "write_mode": "overwrite"},
+            )
+            assert answer.status_code == 200, answer.get_json()
+            made.append(answer.get_json()["version"])
+        writer(project, fileobj, progress)
+
+    monkeypatch.setitem(
+        exporting.EXPORT_FORMATS, "npz", (writer_meanwhile_edited, content_type, ending)
+    )
+    return made
+
+
+def test_an_export_of_a_project_edited_meanwhile_is_written_again(local_app, monkeypatch):
+    """On SQLite the export's reads see an edit committed halfway: it is written again, and
+    the file holds one version, the one its result names."""
+    from deepcell_label.services import jobs
+
+    client = local_app.test_client()
+    local_app.config["CREATE_WAIT_SECONDS"] = 0
+    pid = _built_here(local_app, client)
+    made = _editing_during_writes(monkeypatch, client, pid, edits=1)
+    with local_app.app_context():
+        job_id = jobs.submit("export", pid, {"format": "npz"}).id
+    final = _run_here(local_app, job_id)
+    assert final["state"] == "done", final
+    assert final["result"]["version"] == made[0] == 1
+    data = client.get(final["result"]["download"]).data
+    with np.load(io.BytesIO(data)) as arrays:
+        assert arrays["y"][0, 20, 2, 0] == 9  # the stroke made while the first attempt wrote
+
+
+def test_an_export_of_a_project_edited_all_the_time_stops_with_the_reason(local_app, monkeypatch):
+    from deepcell_label.services import jobs
+
+    client = local_app.test_client()
+    local_app.config["CREATE_WAIT_SECONDS"] = 0
+    pid = _built_here(local_app, client)
+    _editing_during_writes(monkeypatch, client, pid, edits=3)
+    with local_app.app_context():
+        job_id = jobs.submit("export", pid, {"format": "npz"}).id
+    final = _run_here(local_app, job_id)
+    assert final["state"] == "failed"
+    assert final["error"] == (
+        "The project was edited while it was exported, 3 times in a row. Export it again when "
+        "fewer edits are being made."
+    )
+    assert storage_keys(local_app) == [] and not tmp_files(local_app)

@@ -77,7 +77,7 @@ class Server:
         environment.pop("SQLALCHEMY_DATABASE_URI", None)
         if self.database_url:
             environment["SQLALCHEMY_DATABASE_URI"] = self.database_url
-        environment.update(self.jobs)
+        environment.update({key: str(value) for key, value in self.jobs.items()})
         environment.update(self.settings)
         return environment
 

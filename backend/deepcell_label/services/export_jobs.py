@@ -106,7 +106,7 @@ def run_export(context: JobContext) -> dict:
     store = storage()
     key = _key(context.id, filename)
     local = store.local_path(key)
-    if local is not None:  # the same disk: move the file rather than copy it
+    if local is not None:  # local storage: moved (a rename when it is on the same disk)
         local.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(path, local)
     else:

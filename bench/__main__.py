@@ -17,6 +17,7 @@ MODULES = (
     "export",
     "browser",
     "coldstart",
+    "jobs",
 )
 
 

@@ -71,6 +71,30 @@ def make_app(data_dir: Path):
     return app
 
 
+def make_app_with_worker(data_dir: Path, broker: str = ""):
+    """`make_app`, with a real job worker (the tests' runner of `celery worker`) on its own
+    queue of `broker` (default: the embedded SQLite broker in `data_dir`). Returns (app,
+    worker); stop the worker when done."""
+    import secrets
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from deepcell_label.jobs.queue import CeleryDispatcher, make_celery
+    from workers import Worker
+
+    app = make_app(data_dir)
+    if broker:
+        app.config["CELERY_BROKER_URL"] = broker
+    app.config["CELERY_QUEUE"] = f"bench-{secrets.token_hex(4)}"
+    # The Celery app and dispatcher were made from the settings before they changed here.
+    app.extensions["celery"] = make_celery(app.config)
+    app.extensions["deepcell_jobs"] = CeleryDispatcher(
+        app.extensions["celery"], app.config["CELERY_QUEUE"]
+    )
+    worker = Worker(dict(app.config), data_dir.parent / f"worker-{data_dir.name}.log").start()
+    return app, worker
+
+
 def write_multipart(path: Path, fields: dict[str, str], files: dict[str, Path]) -> str:
     """Write a multipart/form-data body to `path`; returns its Content-Type."""
     boundary = "bench-" + secrets.token_hex(16)

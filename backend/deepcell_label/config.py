@@ -63,6 +63,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "UPLOAD_CHUNK_BYTES": _int("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024),
         "UPLOAD_MAX_AGE_HOURS": _float("UPLOAD_MAX_AGE_HOURS", 48.0),
         "CREATE_INLINE_PIXELS": _int("CREATE_INLINE_PIXELS", 32 * 1024 * 1024),
+        # Exports: larger projects are exported by a job only; files of export jobs expire.
+        "EXPORT_INLINE_PIXELS": _int(
+            "EXPORT_INLINE_PIXELS", _int("CREATE_INLINE_PIXELS", 32 * 1024 * 1024)
+        ),
+        "EXPORT_MAX_AGE_HOURS": _float("EXPORT_MAX_AGE_HOURS", 24.0),
+        "EXPORT_PRESIGNED_URLS": _flag("EXPORT_PRESIGNED_URLS", True),
+        "EXPORT_URL_SECONDS": _int("EXPORT_URL_SECONDS", 900),
         "CREATE_WAIT_SECONDS": _float("CREATE_WAIT_SECONDS", 5.0),
         "BUILD_HOOK": os.environ.get("BUILD_HOOK", ""),
         "FLOOD_MAX_PIXELS": _int("FLOOD_MAX_PIXELS", 4096 * 4096),

@@ -438,16 +438,40 @@ export function leaveProject(id: string, name?: string) {
   );
 }
 
-export async function downloadExport(
-  id: string,
-  format: 'zip' | 'npz' | 'ome-zarr' = 'zip',
-): Promise<Blob> {
-  const response = await request(`${base(id)}/export?format=${format}`);
-  return response.blob();
+export type ExportFormat = 'zip' | 'npz' | 'ctc' | 'trk' | 'ome-zarr';
+
+/** What a finished export job made: its file, kept on the server until `expires`. */
+export interface ExportResult {
+  file: string;
+  /** The name the browser saves it under. */
+  name: string;
+  format: ExportFormat;
+  bytes: number;
+  version: number;
+  /** The route that downloads the file (a link to follow, not a fetch: it may lead to S3). */
+  download: string;
+  expires: string;
 }
 
-export const submitProject = (id: string) =>
-  postJson<{ key: string; bucket: string }>(`${base(id)}/submit`, { format: 'zip' });
+/** Where a submit put the export. */
+export interface SubmitResult {
+  bucket: string;
+  key: string;
+  bytes: number;
+  version?: number;
+}
+
+/** Export the project on the server's workers; the job, whose result is an `ExportResult`. */
+export const startExport = (id: string, format: ExportFormat = 'zip') =>
+  postJson<Job<ExportResult>>(`${base(id)}/exports`, { format });
+
+/** Submit the project to the output bucket, as a job whatever the project's size. */
+export const submitProject = (id: string, format: ExportFormat = 'zip') =>
+  json<Job<SubmitResult>>(`${base(id)}/submit`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Prefer: 'respond-async' },
+    body: JSON.stringify({ format }),
+  });
 
 export interface Spots {
   columns: string[];

@@ -15,7 +15,7 @@ import {
   Typography,
 } from '@mui/material';
 import { useMachine, useSelector } from '@xstate/react';
-import { fromPromise } from 'xstate';
+import { fromPromise, type ActorRefFrom } from 'xstate';
 import { getProject } from '../api/client';
 import { annotator } from '../annotator';
 import { AnnotatorDialog } from '../components/AnnotatorDialog';
@@ -25,6 +25,7 @@ import { DivisionsPanel } from '../components/DivisionsPanel';
 import { HelpDialog } from '../components/HelpDialog';
 import { HistoryPanel } from '../components/HistoryPanel';
 import { ImageCanvas } from '../components/ImageCanvas';
+import { JobProgress } from '../components/JobProgress';
 import { Notices } from '../components/Notices';
 import { PeoplePresent } from '../components/PeoplePresent';
 import { SaveStatus } from '../components/SaveStatus';
@@ -34,6 +35,7 @@ import { ThemeToggle } from '../components/ThemeToggle';
 import { TimelineBars } from '../components/TimelineBars';
 import { ToolPanel } from '../components/ToolPanel';
 import { keyName, shortcutFor, type KeyActionId } from '../keymap';
+import type { jobMachine } from '../machines/job';
 import { projectMachine } from '../machines/project';
 import { openProject, type ProjectSession } from '../session';
 import type { TileStats } from '../data/tiledImage';
@@ -109,9 +111,13 @@ function HistoryButtons({ session }: { session: ProjectSession }) {
   ));
 }
 
+const EXPORT_LABELS = { download: 'Preparing the download', submit: 'Submitting' } as const;
+
 function ExportButtons({ session }: { session: ProjectSession }) {
   const state = useSelector(session.exporter, (s) => s);
   const busy = !state.matches('idle');
+  const kind = state.context.kind;
+  const job = state.children.job as ActorRefFrom<typeof jobMachine> | undefined;
   return (
     <>
       <Button
@@ -121,9 +127,7 @@ function ExportButtons({ session }: { session: ProjectSession }) {
         onClick={() => session.exporter.send({ type: 'DOWNLOAD' })}
         data-testid="download"
       >
-        {state.matches('working') && state.context.kind === 'download'
-          ? 'Downloading…'
-          : 'Download'}
+        {busy && kind === 'download' ? 'Downloading…' : 'Download'}
       </Button>
       <Button
         color="inherit"
@@ -132,8 +136,13 @@ function ExportButtons({ session }: { session: ProjectSession }) {
         onClick={() => session.exporter.send({ type: 'SUBMIT' })}
         data-testid="submit"
       >
-        {state.matches('working') && state.context.kind === 'submit' ? 'Submitting…' : 'Submit'}
+        {busy && kind === 'submit' ? 'Submitting…' : 'Submit'}
       </Button>
+      {job && kind && (
+        <Box sx={{ width: 280 }} data-testid="export-job">
+          <JobProgress actor={job} label={EXPORT_LABELS[kind]} />
+        </Box>
+      )}
       {state.context.message && (
         <Alert
           severity={state.context.severity ?? 'info'}

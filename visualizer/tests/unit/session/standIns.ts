@@ -58,9 +58,11 @@ export async function standInApi(importOriginal: ImportOriginal) {
     getRawTile: vi.fn(never),
     getLabelTile: vi.fn(never),
     submitProject: vi.fn(),
-    downloadExport: vi.fn(),
     reportViewing: vi.fn(never),
     leaveProject: vi.fn(async () => undefined),
     getHistory: vi.fn(async () => ({ version: 0, edits: [], more: false })),
+    startExport: vi.fn(),
+    getJob: vi.fn(),
+    cancelJob: vi.fn(),
   };
 }

@@ -8,7 +8,18 @@ import time
 
 from .common import QUICK, RESULTS_DIR
 
-MODULES = ("creation", "editing", "lineage", "scale", "export", "browser", "learning")
+MODULES = (
+    "creation",
+    "editing",
+    "together",
+    "lineage",
+    "scale",
+    "export",
+    "browser",
+    "coldstart",
+    "jobs",
+    "learning",
+)
 
 
 def main(names: list[str]) -> None:

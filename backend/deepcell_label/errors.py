@@ -42,6 +42,12 @@ class EditError(DeepCellLabelError):
     status = 400
 
 
+class GoneError(DeepCellLabelError):
+    """Something that existed has been removed for good (e.g. an expired export file)."""
+
+    status = 410
+
+
 class ConflictError(DeepCellLabelError):
     """The request conflicts with the current state (e.g. nothing to undo)."""
 

@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
     from .projects import projects
     from .reviews import reviews
     from .uploads import uploads
+    from .viewers import viewers
 
     app.register_blueprint(compat)
     app.register_blueprint(projects)
@@ -47,6 +48,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(learning)
     app.register_blueprint(reviews)
     app.register_blueprint(uploads)
+    app.register_blueprint(viewers)
     _register_errors(app)
     _register_headers(app)
     _register_frontend(app)
@@ -113,7 +115,7 @@ def _register_headers(app: Flask) -> None:
         if origin and origin in origins:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Annotator"
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
             response.headers["Access-Control-Expose-Headers"] = "X-Shape, X-Dtype, X-Version, ETag"
         return response

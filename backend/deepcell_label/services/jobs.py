@@ -480,6 +480,29 @@ def _remove_leftovers(job_id: str) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def remove_leftovers_of_ended_jobs() -> list[str]:
+    """Temporary folders on this machine of jobs that are not running (any more): what the
+    attempts of a killed worker left, when their job ended or went on elsewhere. Returns the
+    ids of their jobs. Run by the workers when they start and now and then."""
+    base = Path(current_app.config["DATA_DIR"]) / "tmp"
+    # "job-<id>-<mkdtemp's suffix, which has no dash>"
+    folders = {path: path.name[4:].rsplit("-", 1)[0] for path in base.glob("job-*-*")}
+    if not folders:
+        return []
+    with _engine().connect() as connection:
+        running = set(
+            connection.execute(
+                select(Job.id).where(Job.id.in_(set(folders.values())), Job.state == "running")
+            ).scalars()
+        )
+    removed = []
+    for folder, job_id in folders.items():
+        if job_id not in running:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(job_id)
+    return removed
+
+
 def _clean_up(kind: JobKind, context: JobContext, reason: str) -> None:
     if kind.clean_up is None:
         return

@@ -8,6 +8,8 @@
 //   keys.ts       what each key of the key map does
 //   picking.ts, divisions.ts, cellTypes.ts, learning.ts   what the panels ask for beyond one
 //                 actor
+//   viewers.ts    presence: the shown frame reported, leaving told
+//   history.ts    the history panel's jump to an entry
 // Components read the actors through selectors, send them events, and call these parts.
 import type { ProjectMetadata } from '../api/client';
 import { StrokePreview } from '../data/strokePreview';
@@ -17,11 +19,13 @@ import { CanvasView } from './canvas';
 import { CellTypes } from './cellTypes';
 import { Divisions } from './divisions';
 import { Edits } from './edits';
+import { History } from './history';
 import { Keys } from './keys';
 import { Learning } from './learning';
 import { Picking } from './picking';
 import { Pointer } from './pointer';
 import { connectTools } from './tools';
+import { Viewers } from './viewers';
 
 export function openProject(metadata: ProjectMetadata) {
   const actors = createActors(metadata);
@@ -38,6 +42,8 @@ export function openProject(metadata: ProjectMetadata) {
   const learn = new Learning(metadata.id, actors, edits, cellTypes, divisions, store, notify);
   const pointer = new Pointer(store, canvas, picking, actors);
   const keys = new Keys({ actors, store, pointer, picking, divisions, cellTypes, learn });
+  const viewers = new Viewers(actors, metadata.id);
+  const history = new History(actors);
 
   const connections = [
     connectTools(actors, edits, notify),
@@ -48,6 +54,8 @@ export function openProject(metadata: ProjectMetadata) {
     picking.connect(),
   ];
   startActors(actors);
+  // After the actors start: the first position report goes out with the right frame.
+  connections.push(viewers.connect());
   if (metadata.spots?.count) void loadSpots(actors, metadata.id, notify);
 
   return {
@@ -67,6 +75,10 @@ export function openProject(metadata: ProjectMetadata) {
     cellTypes,
     /** Embedding, training and predicting cell types; the marker panel. */
     learn,
+    /** Presence (`presence.leave`); the actor is `viewers`. */
+    presence: viewers,
+    /** The history panel's commands; the actor is `history`. */
+    historyPanel: history,
     notify,
     dispose() {
       for (const disconnect of connections) disconnect();

@@ -14,7 +14,7 @@ from ...store import presence
 from ...store.framestate import cell_frames, prefetch_frame
 from ...store.models import Edit, Project, db
 from ...store.rawtiles import raw_window
-from .history import answer, check_base, describe_edit, parse_base_version
+from .history import ANONYMOUS, answer, check_base, describe_edit, parse_base_version
 from .unit import EditContext, record, replace_item, transaction
 
 WRITE_MODES = ("exclude", "overwrite", "overlap")
@@ -308,7 +308,7 @@ def dispatch(
         raise EditError(f"Unknown action {action[:80]!r}. Known actions: {', '.join(known)}.")
 
 
-def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
+def apply_edit(project_id: str, request: dict, author: str = ANONYMOUS) -> dict:
     """Apply one edit request `{action, args, frame, feature, write_mode, base_version}`."""
     if not isinstance(request, dict):
         raise EditError("Send the edit as a JSON object with 'action' and 'args'.")
@@ -347,16 +347,21 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
                 raise EditError(f"'{name}' must be between 0 and {count - 1}, not {value!r}.")
         dispatch(context, action, args, frame, feature, write_mode)
+        # A new edit ends what its author could redo; others keep theirs.
         db.session.execute(
             update(Edit)
-            .where(Edit.project_id == project.id, Edit.kind == "edit", Edit.state == "undone")
+            .where(
+                Edit.project_id == project.id,
+                Edit.author == author,
+                Edit.kind == "edit",
+                Edit.state == "undone",
+            )
             .values(state="discarded")
         )
         edit = record(
             project, context, "edit", action, args, frame, feature, write_mode, None, author
         )
-        # An edit was just applied and every undone edit discarded.
         known = {"can_undo": True, "can_redo": False}
-        return answer(project, base_version, [describe_edit(edit, context.changes)], known)
+        return answer(project, base_version, [describe_edit(edit, context.changes)], known, author)
 
     return transaction(project_id, work)

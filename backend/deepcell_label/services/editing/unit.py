@@ -17,7 +17,7 @@ from ...store.cellindex import update_index
 from ...store.framestate import FrameState, cell_frames, frame_cache, frame_state, write_cell_rows
 from ...store.history import ChangeSet
 from ...store.labelstore import TileSet
-from ...store.models import Edit, Project, db
+from ...store.models import Edit, Project, db, utcnow
 from ...store.projects import get_project, require_ready
 
 log = logging.getLogger(__name__)
@@ -205,6 +205,7 @@ def record(
         state="applied" if kind == "edit" else "done",
         target=target,
         author=author[:255],
+        created=utcnow(),  # now, not at the flush: the answer tells it
         touched=context.changes.touched,
         changes=context.changes.encode(),
     )

@@ -5,6 +5,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "backend"))
 
-from deepcell_label.app import create_app  # noqa: E402
-
-application = create_app()
+from deepcell_label.wsgi import app as application  # noqa: E402, F401

@@ -8,7 +8,19 @@ import time
 
 from .common import QUICK, RESULTS_DIR
 
-MODULES = ("creation", "editing", "lineage", "scale", "export", "browser", "linking")
+MODULES = (
+    "creation",
+    "editing",
+    "together",
+    "lineage",
+    "scale",
+    "export",
+    "browser",
+    "coldstart",
+    "jobs",
+    "learning",
+    "linking",
+)
 
 
 def main(names: list[str]) -> None:

@@ -8,6 +8,7 @@ import os
 import resource
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,14 +24,44 @@ PITCH = 20  # one cell per PITCH x PITCH block: one cell per 400 px²
 # ---------------------------------------------------------------- the app
 
 
+class JobsHere:
+    """Runs each job on a thread of this process, the way a worker's process runs it (the same
+    use case, context and outcome), so a benchmark measures the work itself: its time and this
+    process's memory. What the queue adds is measured apart, by `bench jobs`."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def send(self, job_id: str) -> None:
+        threading.Thread(target=self._run, args=(job_id,), daemon=True).start()
+
+    def _run(self, job_id: str) -> None:
+        from deepcell_label.jobs.tasks import job_kinds
+        from deepcell_label.services import jobs
+        from deepcell_label.store.models import db
+
+        with self.app.app_context():
+            try:
+                jobs.run(job_id, job_kinds(self.app.config))
+            finally:
+                db.session.remove()
+
+
 def make_app(data_dir: Path):
-    """The app on its own SQLite file and storage folder, migrated to the current schema."""
+    """The app on its own SQLite file and storage folder, migrated to the current schema, its
+    jobs run in this process (see JobsHere)."""
     from deepcell_label.app import create_app
     from flask_migrate import upgrade
 
     app = create_app(
-        {"DATA_DIR": str(data_dir), "ALLOW_PRIVATE_URLS": True, "LOG_LEVEL": "WARNING"}
+        {
+            "DATA_DIR": str(data_dir),
+            "ALLOW_PRIVATE_URLS": True,
+            "LOG_LEVEL": "WARNING",
+            "CREATE_WAIT_SECONDS": 3600,
+        }
     )
+    app.extensions["deepcell_jobs"] = JobsHere(app)
     logging.disable(logging.INFO)  # the migration's progress lines would clutter the tables
     try:
         with app.app_context():
@@ -38,6 +69,30 @@ def make_app(data_dir: Path):
     finally:
         logging.disable(logging.NOTSET)
     return app
+
+
+def make_app_with_worker(data_dir: Path, broker: str = ""):
+    """`make_app`, with a real job worker (the tests' runner of `celery worker`) on its own
+    queue of `broker` (default: the embedded SQLite broker in `data_dir`). Returns (app,
+    worker); stop the worker when done."""
+    import secrets
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from deepcell_label.jobs.queue import CeleryDispatcher, make_celery
+    from workers import Worker
+
+    app = make_app(data_dir)
+    if broker:
+        app.config["CELERY_BROKER_URL"] = broker
+    app.config["CELERY_QUEUE"] = f"bench-{secrets.token_hex(4)}"
+    # The Celery app and dispatcher were made from the settings before they changed here.
+    app.extensions["celery"] = make_celery(app.config)
+    app.extensions["deepcell_jobs"] = CeleryDispatcher(
+        app.extensions["celery"], app.config["CELERY_QUEUE"]
+    )
+    worker = Worker(dict(app.config), data_dir.parent / f"worker-{data_dir.name}.log").start()
+    return app, worker
 
 
 def write_multipart(path: Path, fields: dict[str, str], files: dict[str, Path]) -> str:
@@ -84,6 +139,29 @@ class Upload:
     def send(self, client) -> dict:
         """Create the project and wait until it is ready."""
         return wait_until_ready(client, self.post(client))
+
+
+def create_from_arrays(client, raw: np.ndarray, labels: np.ndarray, axes: str | None = None) -> str:
+    """A project made in one request from an image and labels held in memory (as TIFFs); its id."""
+    import io
+
+    import tifffile
+
+    image, mask = io.BytesIO(), io.BytesIO()
+    tifffile.imwrite(image, raw, metadata={"axes": axes} if axes else {})
+    tifffile.imwrite(mask, labels)
+    response = client.post(
+        "/api/projects",
+        data={
+            "images": (io.BytesIO(image.getvalue()), "x.tif"),
+            "labels": (io.BytesIO(mask.getvalue()), "y.tif"),
+            **({"axes": axes} if axes else {}),
+        },
+        content_type="multipart/form-data",
+    )
+    if response.status_code != 201:
+        raise RuntimeError(f"creation failed ({response.status_code}): {response.get_data()!r}")
+    return response.get_json()["id"]
 
 
 def wait_until_ready(client, project: dict, timeout: float = 3600.0) -> dict:

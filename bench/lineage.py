@@ -17,13 +17,13 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import tifffile
 from scipy import ndimage
 
 from .common import (
     QUICK,
     Goal,
     cell_layout,
+    create_from_arrays,
     goals_table,
     make_app,
     render_labels,
@@ -44,20 +44,7 @@ def _expression(client, folder: Path) -> dict:
     labels = render_labels(layout, size, size)
     rng = np.random.default_rng(3)
     raw = rng.integers(100, 4000, (channels, size, size), dtype=np.uint16)
-    image, mask = io.BytesIO(), io.BytesIO()
-    tifffile.imwrite(image, raw, metadata={"axes": "CYX"})
-    tifffile.imwrite(mask, labels)
-    response = client.post(
-        "/api/projects",
-        data={
-            "images": (io.BytesIO(image.getvalue()), "x.tif"),
-            "labels": (io.BytesIO(mask.getvalue()), "y.tif"),
-            "axes": "CYX",
-        },
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 201, response.get_json()
-    project = response.get_json()["id"]
+    project = create_from_arrays(client, raw, labels, "CYX")
     url = f"/api/projects/{project}/expression?feature=0&frame=0"
     assert client.get(url).status_code == 200  # warm up
 

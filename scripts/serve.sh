@@ -15,7 +15,7 @@ export FLASK_APP=deepcell_label.app:create_app
 "$PYTHON" -m celery -A deepcell_label.worker:celery worker \
   --loglevel "${LOG_LEVEL:-INFO}" --without-gossip --without-mingle &
 worker=$!
-"$PYTHON" -m gunicorn "deepcell_label.app:create_app()" \
+"$PYTHON" -m gunicorn deepcell_label.wsgi:app --preload \
   --bind "${HOST:-127.0.0.1}:${PORT:-5000}" \
   --workers "${WORKERS:-2}" --threads "${THREADS:-4}" \
   --timeout "${TIMEOUT:-600}" --graceful-timeout 30 \

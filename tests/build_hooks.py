@@ -1,9 +1,10 @@
 """A build hook for the tests' workers (BUILD_HOOK=build_hooks:hook): the test, in another process,
-stops builds at a stage, lets them go on, or makes them fail there, through files in
-DATA_DIR/hooks/."""
+stops builds at a stage, lets them go on, makes them fail there, or crashes the build's process
+there (as a native reader might on a hostile file), through files in DATA_DIR/hooks/."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -29,3 +30,5 @@ def hook(stage: str, project_id: str) -> None:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the test never let the build pass {stage}")
         time.sleep(0.02)
+    if (here / f"abort-{project_id}-{stage}").exists():
+        os.abort()

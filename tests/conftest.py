@@ -121,6 +121,32 @@ def start_worker(app, request, name: str = "worker", **settings):
     return worker
 
 
+@contextmanager
+def app_with_worker(request, tmp: Path, backend: str, overrides: dict) -> Iterator:
+    """An app of a module's own, on "sqlite-local" or on "mysql-s3" (a fresh MariaDB database
+    and a bucket of moto's), with a worker on its settings; stopped and dropped after."""
+    if backend == "sqlite-local":
+        app = build_app(tmp, overrides)
+        start_worker(app, request)
+        yield app
+        return
+    endpoint = request.getfixturevalue("moto_endpoint")
+    with mysql_database() as url:
+        app = build_app(
+            tmp,
+            {
+                **overrides,
+                "SQLALCHEMY_DATABASE_URI": url,
+                "STORAGE": "s3",
+                "STORAGE_BUCKET": make_bucket(endpoint),
+                "AWS_ENDPOINT_URL": endpoint,
+            },
+        )
+        worker = start_worker(app, request)
+        yield app
+        worker.stop()
+
+
 @pytest.fixture(scope="session", params=["sqlite-local", "mysql-s3"])
 def app(request, tmp_path_factory):
     """The application, once on SQLite with local storage and once on MariaDB with S3."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,3 +67,17 @@ def serve_in_thread(server) -> Iterator[int]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def follow(client, job_id: str, until=("done", "failed", "cancelled"), seconds: float = 60):
+    """The job's descriptions, polled until its state is one of `until`."""
+    seen = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        response = client.get(f"/api/jobs/{job_id}")
+        assert response.status_code == 200, response.get_json()
+        seen.append(response.get_json())
+        if seen[-1]["state"] in until:
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still {seen[-1]['state']} after {seconds} s: {seen[-1]}")

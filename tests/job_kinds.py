@@ -38,7 +38,7 @@ def abort(context: JobContext) -> None:
 def balloon(context: JobContext) -> None:
     """A reader that asks for far more memory than a job may have."""
     context.progress(0.1, "Decoding", force=True)
-    blocks = [np.ones(2**30, np.uint8) for _ in range(256)]  # 256 GiB, never reached
+    blocks = [np.empty(2**30, np.uint8) for _ in range(256)]  # 256 GiB, never reached
     return {"blocks": len(blocks)}
 
 

@@ -51,7 +51,11 @@ class Server:
         workers: int = 1,
         threads: int = 1,
         log_name: str = "gunicorn.log",
+        settings: dict | None = None,
+        jobs: dict | None = None,
     ) -> None:
+        """`settings` are more settings of the server and its worker (a bucket to share);
+        `jobs` the broker and queue, when it shares them with another server."""
         self.data_dir = Path(data_dir)
         self.database_url = database_url
         self.workers = workers
@@ -59,7 +63,8 @@ class Server:
         self.log_path = self.data_dir.parent / log_name
         self.process: subprocess.Popen | None = None
         self.url = ""
-        self.jobs = job_settings(self.data_dir)
+        self.settings = {key: str(value) for key, value in (settings or {}).items()}
+        self.jobs = jobs or job_settings(self.data_dir)
         self.worker: Worker | None = None
 
     def environment(self) -> dict[str, str]:
@@ -72,12 +77,13 @@ class Server:
         environment.pop("SQLALCHEMY_DATABASE_URI", None)
         if self.database_url:
             environment["SQLALCHEMY_DATABASE_URI"] = self.database_url
-        environment.update(self.jobs)
+        environment.update({key: str(value) for key, value in self.jobs.items()})
+        environment.update(self.settings)
         return environment
 
     def start_worker(self) -> Worker:
         """A job worker on the server's settings (each server has its own queue)."""
-        settings = {"DATA_DIR": str(self.data_dir), **self.jobs}
+        settings = {"DATA_DIR": str(self.data_dir), **self.jobs, **self.settings}
         if self.database_url:
             settings["SQLALCHEMY_DATABASE_URI"] = self.database_url
         log = self.data_dir.parent / f"worker-{self.log_path.stem}.log"
@@ -91,7 +97,8 @@ class Server:
             self.process = subprocess.Popen(
                 [
                     str(GUNICORN),
-                    "deepcell_label.app:create_app()",
+                    "deepcell_label.wsgi:app",
+                    "--preload",
                     "--bind",
                     f"127.0.0.1:{port}",
                     "--workers",
@@ -177,17 +184,21 @@ def running(server: Server) -> Iterator[Server]:
 # ---------------------------------------------------------------- what a client reads
 
 
-def fetch_labels(
-    session: requests.Session, url: str, project_id: str, feature: int = 0, frame: int = 0
-) -> np.ndarray:
-    """One label frame as int32 (requests inflates the Content-Encoding itself)."""
-    response = session.get(
-        f"{url}/api/projects/{project_id}/labels/{feature}/{frame}", timeout=TIMEOUT
-    )
+def fetch_pixels(session: requests.Session, address: str) -> np.ndarray:
+    """A pixel answer as an array of its own dtype (requests inflates the Content-Encoding)."""
+    response = session.get(address, timeout=TIMEOUT)
     assert response.status_code == 200, response.text[:300]
     shape = tuple(int(n) for n in response.headers["X-Shape"].split(","))
     dtype = np.dtype(response.headers["X-Dtype"]).newbyteorder("<")
-    return np.frombuffer(response.content, dtype).reshape(shape).astype(np.int32)
+    return np.frombuffer(response.content, dtype).reshape(shape)
+
+
+def fetch_labels(
+    session: requests.Session, url: str, project_id: str, feature: int = 0, frame: int = 0
+) -> np.ndarray:
+    """One label frame as int32."""
+    address = f"{url}/api/projects/{project_id}/labels/{feature}/{frame}"
+    return fetch_pixels(session, address).astype(np.int32)
 
 
 def fetch_history(session: requests.Session, url: str, project_id: str) -> dict:
@@ -235,9 +246,15 @@ def tiff_bytes(array: np.ndarray) -> bytes:
 
 
 def create_project(
-    session: requests.Session, url: str, raw: np.ndarray, labels: np.ndarray, name: str
+    session: requests.Session,
+    url: str,
+    raw: np.ndarray,
+    labels: np.ndarray,
+    name: str,
+    statuses: tuple[int, ...] = (201,),
 ) -> dict:
-    """POST /api/projects with a TIFF image and TIFF labels; the new project's metadata."""
+    """POST /api/projects with a TIFF image and TIFF labels; the new project's metadata (with
+    `statuses` (202,) for a build that goes on in the background)."""
     response = session.post(
         f"{url}/api/projects",
         files={
@@ -247,5 +264,5 @@ def create_project(
         data={"name": name},
         timeout=(5, 300),
     )
-    assert response.status_code == 201, response.text[:500]
+    assert response.status_code in statuses, response.text[:500]
     return response.json()

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tifffile
-from conftest import build_app, make_bucket, mysql_database, start_worker
+from conftest import app_with_worker, build_app, start_worker
 from deepcell_label.store.models import (
     CellValue,
     FrameCheckpoint,
@@ -68,26 +68,8 @@ def background_app(request, tmp_path_factory):
         "JOB_STALE_SECONDS": 3,
         "JOB_HEARTBEAT_SECONDS": 0.5,
     }
-    if request.param == "sqlite-local":
-        app = build_app(tmp, overrides)
-        start_worker(app, request)
+    with app_with_worker(request, tmp, request.param, overrides) as app:
         yield app
-        return
-    endpoint = request.getfixturevalue("moto_endpoint")
-    with mysql_database() as url:
-        app = build_app(
-            tmp,
-            {
-                **overrides,
-                "SQLALCHEMY_DATABASE_URI": url,
-                "STORAGE": "s3",
-                "STORAGE_BUCKET": make_bucket(endpoint),
-                "AWS_ENDPOINT_URL": endpoint,
-            },
-        )
-        worker = start_worker(app, request)
-        yield app
-        worker.stop()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import build_app, start_worker
+from helpers import follow
 
 
 def submit(app, kind: str, **params) -> str:
@@ -17,20 +18,6 @@ def submit(app, kind: str, **params) -> str:
 
     with app.app_context():
         return jobs.submit(kind, None, params, author="tester").id
-
-
-def follow(client, job_id: str, until=("done", "failed", "cancelled"), seconds: float = 60):
-    """The job's descriptions, polled until its state is one of `until`."""
-    seen = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        response = client.get(f"/api/jobs/{job_id}")
-        assert response.status_code == 200, response.get_json()
-        seen.append(response.get_json())
-        if seen[-1]["state"] in until:
-            return seen
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} still {seen[-1]['state']} after {seconds} s: {seen[-1]}")
 
 
 def cleaned(app, job_id: str) -> str | None:
@@ -121,9 +108,9 @@ def test_a_crashing_reader_fails_its_job_and_nothing_else(app, client):
 
 @pytest.fixture
 def limited_app(tmp_path, request):
-    """An app with a worker whose jobs may use 1.5 GiB and run 4 s."""
+    """An app with a worker whose jobs may use 1.5 GiB and run 8 s."""
     app = build_app(tmp_path, {})
-    start_worker(app, request, JOB_MEMORY_LIMIT=3 * 2**29, JOB_TIME_LIMIT=4)
+    start_worker(app, request, JOB_MEMORY_LIMIT=3 * 2**29, JOB_TIME_LIMIT=8)
     return app
 
 
@@ -141,7 +128,7 @@ def test_a_job_past_the_time_limit_is_stopped_with_the_reason(limited_app):
     job_id = submit(limited_app, "loop")
     final = follow(client, job_id, seconds=40)[-1]
     assert final["state"] == "failed", final
-    assert "ran longer than the limit of 4 s" in final["error"]
+    assert "ran longer than the limit of 8 s" in final["error"]
     assert cleaned(limited_app, job_id) == final["error"]
     assert client.get("/health").status_code == 200
 
@@ -174,3 +161,42 @@ def test_the_embedded_broker_needs_no_server(tmp_path, request):
     job_id = submit(app, "count", steps=3, pause=0.01)
     assert follow(client, job_id, seconds=30)[-1]["result"] == {"counted": 3, "attempt": 1}
     assert broker.exists()
+
+
+def test_temporary_folders_of_jobs_that_are_not_running_are_removed(tmp_path):
+    """What a killed worker's attempts left on its machine goes once their jobs ended or went
+    on elsewhere; the folder of a job running here stays."""
+    from deepcell_label.services import jobs
+    from deepcell_label.store.models import Job
+
+    app = build_app(tmp_path, {})
+    base = tmp_path / "tmp"
+    base.mkdir(exist_ok=True)
+    with app.app_context():
+        ids = {state: jobs.submit("count", None, {}).id for state in ("running", "done", "queued")}
+        for state, job_id in ids.items():
+            jobs._update(job_id, Job.id == job_id, state=state)
+        folders = {state: base / f"job-{job_id}-ab_c12d3" for state, job_id in ids.items()}
+        for folder in folders.values():
+            folder.mkdir()
+            (folder / "part.tif").write_bytes(b"half")
+        removed = jobs.remove_leftovers_of_ended_jobs()
+        assert sorted(removed) == sorted([ids["done"], ids["queued"]])
+        assert [path.name for path in base.iterdir()] == [folders["running"].name]
+        jobs._update(ids["running"], Job.id == ids["running"], state="failed")
+        assert jobs.remove_leftovers_of_ended_jobs() == [ids["running"]]
+    assert not list(base.iterdir())
+
+
+def test_the_embedded_broker_is_polled_often_however_it_is_given(tmp_path, monkeypatch):
+    """Celery takes CELERY_BROKER_URL from the environment over the URL it is given (as in
+    the workers, whose settings come from there): kombu's own SQL transport, polled every
+    second, must not be the one that URL leads to."""
+    from deepcell_label.jobs.queue import SQLTransport, make_celery
+
+    url = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
+    celery = make_celery({**build_app(tmp_path, {}).config, "CELERY_BROKER_URL": url})
+    with celery.connection_for_read() as connection:
+        assert isinstance(connection.transport, SQLTransport)
+        assert connection.transport.polling_interval == 0.1

@@ -135,10 +135,16 @@ def test_windows():
         {"x1": 4, "y1": 9, "x2": 2, "y2": 3, "cell": 1}, 20, 10
     )
     assert ACTIONS["threshold"].window(threshold, 20, 10, boxes()) == (3, 2, 10, 5)
-    # flood starts with the cell's box and the click, one pixel wider
-    assert ACTIONS["flood"].window({"x": 1, "y": 1, "cell": 2}, 20, 10, boxes()) == (0, 0, 3, 3)
-    flood = {"x": 8, "y": 1, "cell": 5}
-    assert ACTIONS["flood"].window(flood, 20, 10, boxes(c5=(2, 2, 4, 6))) == (0, 1, 5, 10)
+    # flood starts with the click and a margin (within the region when one is given), whatever
+    # the selected cell's box: a cell drawn at both ends of a huge frame must not make it huge
+    margin = 32  # FLOOD_FIRST_MARGIN
+    flood = {"x": 100, "y": 50, "cell": 5}
+    far_apart = boxes(c5=(0, 0, 1000, 1000))
+    expected = (50 - margin, 100 - margin, 51 + margin, 101 + margin)
+    assert ACTIONS["flood"].window(flood, 1000, 1000, far_apart) == expected
+    assert ACTIONS["flood"].window({"x": 1, "y": 1, "cell": 2}, 20, 10, boxes()) == (0, 0, 20, 10)
+    in_region = {**flood, "region": (40, 90, 60, 400)}
+    assert ACTIONS["flood"].window(in_region, 1000, 1000, far_apart) == (40, 90, 60, 133)
     assert ACTIONS["trim"].window({"x": 3, "y": 1, "cell": 5}, 20, 10, boxes(c5=(0, 2, 4, 6))) == (
         0,
         2,

@@ -2,12 +2,15 @@
 
 Each project is a 2048×2048 frame with about 10,000 cells (discs of radius 8 on a 20-pixel
 grid), created through POST /api/projects from a TIFF image and TIFF labels. Four annotators
-share each project and send strokes for LOAD_SECONDS (60 s in CI, 15 s otherwise), each
-naming the version it last saw, one stroke every LOAD_PACE seconds (1 s; 0 = back to back). Measured: edits per second, median and 99th percentile
-latency, errors; the figures are printed and written to bench/results/load.json.
+share each project, each under their own name (X-Annotator), and send strokes for LOAD_SECONDS
+(60 s in CI, 15 s otherwise), each naming the version it last saw, one request every LOAD_PACE
+seconds (1 s; 0 = back to back); every tenth request is an undo of the annotator's own latest
+stroke (UNDO_EVERY). Measured: edits per second, median and 99th percentile latency of strokes
+and of undos, undos refused (409: someone else changed the same pixels since), errors; the
+figures are printed and written to bench/results/load.json.
 
-There must be no error, and each project's stored labels and cells must equal a replay of its
-history. Latency is reported for the whole run and, apart, after the first WARM_UP seconds, in
+There must be no error (an undo refused with 409 is an answer, not an error), and each project's
+stored labels and cells must equal a replay of its history, undos included. Latency is reported for the whole run and, apart, after the first WARM_UP seconds, in
 which every worker process meets every project for the first time. The 99th percentile is held to 100 ms only with LOAD_ASSERT_P99=1 (shared CI
 machines are noisy); it is reported either way.
 """
@@ -53,6 +56,7 @@ THREADS = int(os.environ.get("LOAD_THREADS") or 2)
 PACE = float(os.environ.get("LOAD_PACE") or 1.0)
 P99_GOAL = 0.100  # seconds
 WARM_UP = 5.0  # seconds at the start reported apart (first contact of workers and projects)
+UNDO_EVERY = 10  # every tenth request of an annotator is an undo of their own latest stroke
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results" / "load.json"
 
 
@@ -88,7 +92,14 @@ class Annotator:
     seen: int = 0
     latencies: list[float] = field(default_factory=list)
     sent_at: list[float] = field(default_factory=list)  # monotonic time each answered edit began
+    undo_latencies: list[float] = field(default_factory=list)
+    undos_refused: list[str] = field(default_factory=list)  # 409s: what the server said
+    recorded: int = 0  # answers that added a history record (strokes and undos taken)
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"annotator-{self.number}"
 
     def stroke(self, rng: random.Random) -> dict:
         action = "erase" if rng.random() < 0.2 else "brush"
@@ -116,14 +127,21 @@ class Annotator:
 
     def run(self, until: float) -> None:
         rng = random.Random(self.number)
-        endpoint = f"{self.url}/api/projects/{self.project_id}/edits"
+        project = f"{self.url}/api/projects/{self.project_id}"
         next_start = time.monotonic() + rng.random() * PACE  # annotators do not start in step
         with requests.Session() as session:
+            session.headers["X-Annotator"] = self.name
+            step = 0
             while time.monotonic() < until:
                 if PACE:
                     time.sleep(max(0.0, next_start - time.monotonic()))
                     next_start = max(next_start + PACE, time.monotonic())
-                request = self.stroke(rng)
+                step += 1
+                undo = step % UNDO_EVERY == 0
+                if undo:
+                    endpoint, request = f"{project}/undo", {"base_version": self.seen}
+                else:
+                    endpoint, request = f"{project}/edits", self.stroke(rng)
                 started = time.perf_counter()
                 began = time.monotonic()
                 try:
@@ -131,11 +149,19 @@ class Annotator:
                 except requests.RequestException as error:
                     self.errors.append(f"{type(error).__name__}: {error}")
                     continue
-                self.latencies.append(time.perf_counter() - started)
-                self.sent_at.append(began)
+                latency = time.perf_counter() - started
+                if undo:
+                    self.undo_latencies.append(latency)
+                else:
+                    self.latencies.append(latency)
+                    self.sent_at.append(began)
+                if undo and response.status_code == 409:
+                    self.undos_refused.append(response.json()["error"])
+                    continue
                 if response.status_code != 200:
                     self.errors.append(f"{response.status_code} {response.text[:200]}")
                     continue
+                self.recorded += 1
                 self.seen = max(self.seen, response.json()["version"])
 
 
@@ -197,6 +223,8 @@ def run_load(server: Server, seconds: float) -> None:
         if began >= started + WARM_UP
     )
     errors = [f"annotator {a.number}: {e}" for a in annotators for e in a.errors]
+    undos = sorted(latency for a in annotators for latency in a.undo_latencies)
+    refused = [message for a in annotators for message in a.undos_refused]
     figures = {
         "seconds": round(elapsed, 2),
         "edits": len(latencies),
@@ -210,6 +238,14 @@ def run_load(server: Server, seconds: float) -> None:
             "p50_ms": round(1000 * percentile(steady, 0.50), 1),
             "p99_ms": round(1000 * percentile(steady, 0.99), 1),
             "max_ms": round(1000 * steady[-1], 1) if steady else None,
+        },
+        "undos": {
+            "every": UNDO_EVERY,
+            "sent": len(undos),
+            "refused": len(refused),
+            "p50_ms": round(1000 * percentile(undos, 0.50), 1),
+            "p99_ms": round(1000 * percentile(undos, 0.99), 1),
+            "max_ms": round(1000 * undos[-1], 1) if undos else None,
         },
         "errors": len(errors),
         "p99_goal_ms": 1000 * P99_GOAL,
@@ -234,6 +270,9 @@ def run_load(server: Server, seconds: float) -> None:
         f"\nafter the first {WARM_UP:.0f} s: {figures['after_warm_up']['edits']} edits, "
         f"p50 {figures['after_warm_up']['p50_ms']} ms, p99 {figures['after_warm_up']['p99_ms']} ms, "
         f"max {figures['after_warm_up']['max_ms']} ms"
+        f"\nundos (one request in {UNDO_EVERY}): {len(undos)}, {len(refused)} refused "
+        f"(someone else changed the same pixels since), p50 {figures['undos']['p50_ms']} ms, "
+        f"p99 {figures['undos']['p99_ms']} ms, max {figures['undos']['max_ms']} ms"
     )
     assert not errors, "\n".join(errors[:20])
     assert latencies, "no edit was answered"
@@ -243,8 +282,12 @@ def run_load(server: Server, seconds: float) -> None:
             history = fetch_history(session, server.url, project_id)
             versions = [edit["version"] for edit in history["edits"]]
             assert versions == list(range(1, len(versions) + 1)), project_id
-            sent = sum(len(a.latencies) for a in annotators if a.project_id == project_id)
+            sent = sum(a.recorded for a in annotators if a.project_id == project_id)
             assert len(versions) == sent, (project_id, len(versions), sent)
+            by_version = {edit["version"]: edit for edit in history["edits"]}
+            for edit in history["edits"]:
+                if edit["kind"] == "undo":  # each took back a stroke of its own author
+                    assert by_version[edit["target"]]["author"] == edit["author"], edit["version"]
             stored = fetch_labels(session, server.url, project_id)
             expected = replay(arrays[number][1], history["edits"])
             different = int((stored != expected).sum())

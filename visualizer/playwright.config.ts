@@ -18,6 +18,17 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
+    // Every test browser already knows its annotator's name, as after the first visit
+    // (together.spec.ts asks for one in a browser of its own).
+    storageState: {
+      cookies: [],
+      origins: [
+        {
+          origin: `http://127.0.0.1:${port}`,
+          localStorage: [{ name: 'deepcell-label-annotator', value: 'e2e' }],
+        },
+      ],
+    },
     viewport: { width: 1280, height: 720 },
     acceptDownloads: true,
     launchOptions: {
@@ -43,13 +54,13 @@ export default defineConfig({
     url: `http://127.0.0.1:${port}/health`,
     reuseExistingServer: false,
     timeout: 120_000,
-    // A creation answers 202 when its build takes longer than 2 s: the large project's test
+    // A creation answers 202 when its build takes longer than 10 s: the large project's test
     // follows the build's progress on the project page.
     env: {
       PORT: String(port),
       DATA_DIR: dataDir,
       ALLOW_PRIVATE_URLS: 'true',
-      CREATE_WAIT_SECONDS: '2',
+      CREATE_WAIT_SECONDS: '10',
       LOG_LEVEL: 'WARNING',
     },
     stdout: 'ignore',

@@ -63,6 +63,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "UPLOAD_CHUNK_BYTES": _int("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024),
         "UPLOAD_MAX_AGE_HOURS": _float("UPLOAD_MAX_AGE_HOURS", 48.0),
         "CREATE_INLINE_PIXELS": _int("CREATE_INLINE_PIXELS", 32 * 1024 * 1024),
+        # Exports: larger projects are exported by a job only; files of export jobs expire.
+        "EXPORT_INLINE_PIXELS": _int(
+            "EXPORT_INLINE_PIXELS", _int("CREATE_INLINE_PIXELS", 32 * 1024 * 1024)
+        ),
+        "EXPORT_MAX_AGE_HOURS": _float("EXPORT_MAX_AGE_HOURS", 24.0),
+        "EXPORT_PRESIGNED_URLS": _flag("EXPORT_PRESIGNED_URLS", True),
+        "EXPORT_URL_SECONDS": _int("EXPORT_URL_SECONDS", 900),
         "CREATE_WAIT_SECONDS": _float("CREATE_WAIT_SECONDS", 5.0),
         "BUILD_HOOK": os.environ.get("BUILD_HOOK", ""),
         "FLOOD_MAX_PIXELS": _int("FLOOD_MAX_PIXELS", 4096 * 4096),
@@ -78,6 +85,10 @@ def load_config(overrides: dict | None = None) -> dict:
         "DASHBOARD_CONFIG": os.environ.get("DASHBOARD_CONFIG", ""),
         "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # At start, the main server process loads this many recently edited frames (edited in
+        # the last WARM_HOURS) for the workers it forks.
+        "WARM_FRAMES": _int("WARM_FRAMES", 64),
+        "WARM_HOURS": _float("WARM_HOURS", 24.0),
         # Jobs (Celery): the broker, the queue's name, and what a job may use.
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL")
         or f"sqla+sqlite:///{data_dir / 'jobs-broker.sqlite'}",

@@ -42,6 +42,12 @@ class EditError(DeepCellLabelError):
     status = 400
 
 
+class GoneError(DeepCellLabelError):
+    """Something that existed has been removed for good (e.g. an expired export file)."""
+
+    status = 410
+
+
 class ConflictError(DeepCellLabelError):
     """The request conflicts with the current state (e.g. nothing to undo)."""
 
@@ -56,5 +62,12 @@ class URLRefusedError(DeepCellLabelError):
 
 class StorageError(DeepCellLabelError):
     """Object storage refused an operation that the user asked for (e.g. a bucket not allowed)."""
+
+    status = 400
+
+
+class LearningError(DeepCellLabelError):
+    """Cell types cannot be learnt from what was asked: too few cells or types, a bad source,
+    vectors that do not fit the cells."""
 
     status = 400

@@ -274,6 +274,8 @@ test('review mode: step through two projects, accept one, reject the other, down
   await page.getByTestId('review-comment').fill('divisions look right');
   await page.getByTestId('review-accept').click();
   await expect(page.getByTestId('review-verdict')).toHaveText('accepted');
+  // The reviewer is the annotator the browser names (the test browsers' "e2e").
+  await expect(page.getByTestId('review-by')).toContainText('by e2e');
 
   await page.keyboard.press('Shift+ArrowRight');
   await expect(page.getByTestId('review-position')).toHaveText('Review: project 2 of 3');

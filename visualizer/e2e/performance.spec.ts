@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { npyBytes } from '../src/examples/fileFormats';
 import { waitForImage } from './helpers';
+import { waitUntilReady } from './scale';
 
 const SIZE = 2048;
 const CHANNELS = 4;
@@ -75,8 +76,9 @@ async function measure(page: Page, perSide: number): Promise<Timings> {
     },
     timeout: 170_000,
   });
-  expect(response.status(), await response.text()).toBe(201);
-  const { id } = await response.json();
+  // Built within the server's wait (201), or still building (202): either way, ready before use.
+  expect([201, 202], await response.text()).toContain(response.status());
+  const { id } = await waitUntilReady(page.request, await response.json());
 
   await page.goto(`/project?projectId=${id}`);
   await waitForImage(page);

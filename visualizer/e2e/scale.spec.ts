@@ -237,20 +237,33 @@ test('a 16384×16384×3 project opens, pans, zooms, paints far apart and exports
   expect(await flooded(region.width + 10, 2)).toBe(0);
   expect(await flooded(2, region.height + 10)).toBe(0);
 
-  const exported = await page.request.get(`/api/projects/${project.id}/export?format=zip`, {
-    timeout: 600_000,
-  });
-  expect(exported.status()).toBe(200);
-  const bytes = (await exported.body()).byteLength;
+  // Too large to export in a request: Download runs an export job, its progress shown in place.
+  const refused = await page.request.get(`/api/projects/${project.id}/export?format=zip`);
+  expect(refused.status()).toBe(413);
+  expect((await refused.json()).error).toContain(`POST /api/projects/${project.id}/exports`);
+  const download = page.waitForEvent('download', { timeout: 600_000 });
+  await page.getByTestId('download').click();
+  await expect(page.getByTestId('export-job')).toContainText('Preparing the download');
+  const bytes = statSync(await (await download).path()).size;
+  await expect(page.getByTestId('export-result')).toContainText('Downloaded');
   console.log(`scale: export ${(bytes / 1e6).toFixed(1)} MB`);
   // The raw pixels compress well but not to nothing; the zip holds far less than the 1.5 GB raw.
   expect(bytes).toBeGreaterThan(SIZE * SIZE * CHANNELS * 2 * 0.005);
   expect(bytes).toBeLessThan(SIZE * SIZE * CHANNELS * 2 + SIZE * SIZE * 4);
 
-  // OME-Zarr, for napari and the like: the image's pyramid and the painted labels.
-  const zarr = await page.request.get(`/api/projects/${project.id}/export?format=ome-zarr`, {
-    timeout: 600_000,
+  // OME-Zarr, for napari and the like: the image's pyramid and the painted labels, by the API.
+  const zarrJob = await page.request.post(`/api/projects/${project.id}/exports`, {
+    data: { format: 'ome-zarr' },
   });
+  expect(zarrJob.status()).toBe(202);
+  const jobUrl = `/api/jobs/${(await zarrJob.json()).id}`;
+  await expect
+    .poll(async () => (await (await page.request.get(jobUrl)).json()).state, {
+      timeout: 600_000,
+      intervals: [1000],
+    })
+    .toBe('done');
+  const zarr = await page.request.get(`${jobUrl}/download`, { timeout: 600_000 });
   expect(zarr.status()).toBe(200);
   const zarrBytes = (await zarr.body()).byteLength;
   console.log(`scale: OME-Zarr export ${(zarrBytes / 1e6).toFixed(1)} MB`);

@@ -296,6 +296,13 @@ export const KEY_BINDINGS = [
     context: 'project',
   },
   {
+    id: 'nextUncertainCell',
+    keys: ['I'],
+    description: 'Next cell the type predictions are least sure of (Learn panel)',
+    group: 'Cell types',
+    context: 'project',
+  },
+  {
     id: 'pickTypeCells',
     keys: ['U'],
     description: 'Click cells to add them to (or take them out of) the chosen cell type',

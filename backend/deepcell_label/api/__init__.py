@@ -35,18 +35,22 @@ def register(app: Flask) -> None:
     from .compat import compat
     from .edits import edits
     from .jobs import jobs
+    from .learning import learning
     from .linking import linking
     from .projects import projects
     from .reviews import reviews
     from .uploads import uploads
+    from .viewers import viewers
 
     app.register_blueprint(compat)
     app.register_blueprint(projects)
     app.register_blueprint(edits)
     app.register_blueprint(jobs)
+    app.register_blueprint(learning)
     app.register_blueprint(linking)
     app.register_blueprint(reviews)
     app.register_blueprint(uploads)
+    app.register_blueprint(viewers)
     _register_errors(app)
     _register_headers(app)
     _register_frontend(app)
@@ -113,7 +117,7 @@ def _register_headers(app: Flask) -> None:
         if origin and origin in origins:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Annotator"
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
             response.headers["Access-Control-Expose-Headers"] = "X-Shape, X-Dtype, X-Version, ETag"
         return response

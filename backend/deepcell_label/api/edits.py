@@ -1,4 +1,5 @@
-"""Edit routes: apply an edit, undo, redo, and the history since a version."""
+"""Edit routes: apply an edit, undo, redo (the caller's own), the history since a version, and a
+page of the history newest first."""
 
 from __future__ import annotations
 
@@ -9,6 +10,15 @@ from ..services import editing
 from .inputs import annotator, json_body
 
 edits = Blueprint("edits", __name__, url_prefix="/api/projects")
+
+
+def _version_argument(name: str, default: str | None, example: str) -> int | None:
+    value = request.args.get(name, default)
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 12:
+        raise EditError(f"'{name}' must be a version number ≥ 0, e.g. ?{name}={example}.")
+    return int(value)
 
 
 @edits.post("/<project_id>/edits")
@@ -28,7 +38,11 @@ def redo(project_id: str):
 
 @edits.get("/<project_id>/edits")
 def since(project_id: str):
-    value = request.args.get("since", "0")
-    if not value.isdigit() or len(value) > 12:
-        raise EditError("'since' must be a version number ≥ 0, e.g. ?since=12.")
-    return jsonify(editing.history(project_id, int(value)))
+    return jsonify(editing.history(project_id, _version_argument("since", "0", "12"), annotator()))
+
+
+@edits.get("/<project_id>/history")
+def history(project_id: str):
+    before = _version_argument("before", None, "120")
+    limit = _version_argument("limit", str(editing.HISTORY_PAGE), "50")
+    return jsonify(editing.history_page(project_id, before, limit))

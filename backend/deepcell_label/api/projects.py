@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from ..errors import InputFormatError
-from ..services import exporting, measurements, pixels
+from ..services import export_jobs, exporting, measurements, pixels
 from ..services import projects as service
 from .inputs import annotator, axes_field, source
 
@@ -30,7 +30,7 @@ def create():
 
 @projects.get("/<project_id>")
 def describe(project_id: str):
-    return jsonify(service.metadata(service.get_project(project_id)))
+    return jsonify(service.metadata(service.get_project(project_id), annotator()))
 
 
 def ready_project(project_id: str):
@@ -116,11 +116,19 @@ def label_level_tile(
 
 
 def download_response(project, kind: str):
-    fileobj, filename, content_type = exporting.export(project, kind)
+    """A small project's export, written in the request (a large one answers 413 saying how to
+    export it as a job)."""
+    fileobj, filename, content_type = exporting.export(export_jobs.check_small(project), kind)
     # send_file streams the temporary file and closes (so removes) it after the response.
     response = send_file(fileobj, mimetype=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def export_format() -> str:
+    body = request.get_json(silent=True) or {}
+    kind = body.get("format", "zip") if isinstance(body, dict) else "zip"
+    return kind if isinstance(kind, str) else ""
 
 
 @projects.get("/<project_id>/export")
@@ -128,11 +136,17 @@ def export(project_id: str):
     return download_response(ready_project(project_id), request.args.get("format", "zip"))
 
 
+@projects.post("/<project_id>/exports")
+def start_export(project_id: str):
+    return jsonify(export_jobs.start_export(project_id, export_format(), annotator())), 202
+
+
 @projects.post("/<project_id>/submit")
 def submit(project_id: str):
-    body = request.get_json(silent=True) or {}
-    kind = body.get("format", "zip") if isinstance(body, dict) else "zip"
-    return jsonify(exporting.submit(ready_project(project_id), kind))
+    # `Prefer: respond-async` (RFC 7240) asks for the job even for a small project.
+    as_job = "respond-async" in request.headers.get("Prefer", "").lower()
+    is_job, answer = export_jobs.submit(project_id, export_format(), annotator(), as_job)
+    return jsonify(answer), 202 if is_job else 200
 
 
 @projects.get("/<project_id>/expression")

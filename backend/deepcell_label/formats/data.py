@@ -35,6 +35,9 @@ class ProjectData:
     physical_size: dict | None = None
     # What was converted on import, one sentence each, for the project's notes.
     notes: list[str] = field(default_factory=list)
+    # embeddings.json (cells, vectors) and markers.json of a project zip (formats/learning_files.py).
+    embeddings: tuple[np.ndarray, np.ndarray] | None = None
+    markers: dict[str, list[str]] = field(default_factory=dict)
 
 
 def default_channel_names(count: int) -> list[str]:

@@ -40,6 +40,12 @@ from deepcell_label.formats.data import (
     default_feature_names,
     names_or_default,
 )
+from deepcell_label.formats.learning_files import (
+    EMBEDDINGS_FILE,
+    MARKERS_FILE,
+    parse_embeddings,
+    parse_markers,
+)
 from deepcell_label.formats.limits import Limits
 from deepcell_label.formats.numpy_files import NpyPixels, read_npy, read_npz_arrays
 from deepcell_label.formats.omezarr_read import is_ome_zarr, read_ome_zarr
@@ -242,7 +248,15 @@ def _read_single(fileobj: BinaryIO, kind: str, limits: Limits, what: str) -> Ima
 
 # --- archives -------------------------------------------------------------------------------
 
-SIDE_FILES = ("cells.json", "divisions.json", "lineage.json", "cellTypes.json", "channels.json")
+SIDE_FILES = (
+    "cells.json",
+    "divisions.json",
+    "lineage.json",
+    "cellTypes.json",
+    "channels.json",
+    EMBEDDINGS_FILE,
+    MARKERS_FILE,
+)
 
 
 def _read_zip(members: ZipMembers, limits: Limits) -> _Content:
@@ -489,6 +503,10 @@ def _apply_side_files(data: ProjectData, side: dict[str, Any]) -> None:
         data.cells = parse_cells(side["cells.json"], frames, features, data.notes)
     if "spots.csv" in side:
         data.spot_columns, data.spots = parse_spots(side["spots.csv"])
+    if EMBEDDINGS_FILE in side:
+        data.embeddings = parse_embeddings(side[EMBEDDINGS_FILE])
+    if MARKERS_FILE in side:
+        data.markers = parse_markers(side[MARKERS_FILE])
 
 
 def _count(items: list, name: str) -> str:

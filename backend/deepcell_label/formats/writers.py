@@ -50,6 +50,8 @@ class TiledProject:
     spot_columns: list[str] = field(default_factory=list)
     spots: list[list[float]] = field(default_factory=list)
     physical_size: dict | None = None
+    # Files of other parts of the project, e.g. embeddings.json and markers.json.
+    extra_files: dict[str, bytes] = field(default_factory=dict)
 
 
 def write_project_zip(
@@ -118,6 +120,8 @@ def write_tiled_project_zip(
         _add(archive, "channels.json", _json(channels))
         if project.spot_columns:
             _add(archive, "spots.csv", format_spots(project.spot_columns, project.spots).encode())
+        for name, content in sorted(project.extra_files.items()):
+            _add(archive, name, content)
 
 
 def _part_of(progress: Progress, start: float, share: float, name: str) -> Progress:

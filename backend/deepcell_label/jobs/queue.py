@@ -8,6 +8,7 @@ messages are acknowledged when a worker takes them.
 
 from __future__ import annotations
 
+import kombu.transport
 from celery import Celery
 from kombu.transport import sqlalchemy as sqlalchemy_transport
 
@@ -24,15 +25,16 @@ class SQLTransport(sqlalchemy_transport.Transport):
     polling_interval = 0.1
 
 
+# `sqla+` and `sqlalchemy+` broker URLs name this transport. (Celery takes the broker from the
+# CELERY_BROKER_URL environment variable over the one it is given, so the transport must follow
+# from the URL itself.)
+for _alias in ("sqla", "sqlalchemy"):
+    kombu.transport.TRANSPORT_ALIASES[_alias] = f"{__name__}:SQLTransport"
+
+
 def make_celery(config: dict) -> Celery:
-    broker = config["CELERY_BROKER_URL"]
-    transport = None
-    for prefix in ("sqla+", "sqlalchemy+"):
-        if broker.startswith(prefix):
-            broker, transport = broker.removeprefix(prefix), f"{__name__}:SQLTransport"
-    celery = Celery("deepcell_label", broker=broker, set_as_current=False)
+    celery = Celery("deepcell_label", broker=config["CELERY_BROKER_URL"], set_as_current=False)
     celery.conf.update(
-        broker_transport=transport,
         task_default_queue=config["CELERY_QUEUE"],
         task_ignore_result=True,
         task_acks_late=False,

@@ -12,12 +12,13 @@ import importlib
 import logging
 import resource
 import threading
+import time
 
 from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery import Celery, signals
 from flask import Flask
 
-from ..services import building, jobs, linking
+from ..services import building, export_jobs, jobs, learning, linking
 from ..services.jobs import JobKind
 from ..store.models import db
 from .queue import TASK
@@ -27,7 +28,13 @@ log = logging.getLogger(__name__)
 
 def job_kinds(config: dict) -> dict[str, JobKind]:
     """Every kind of job and what runs it; JOB_EXTRA_KINDS (`module:name` of a dict) adds more."""
-    kinds: dict[str, JobKind] = {"build": building.BUILD, "link": linking.LINK}
+    kinds: dict[str, JobKind] = {
+        "build": building.BUILD,
+        export_jobs.EXPORT: export_jobs.EXPORT_JOB,
+        export_jobs.SUBMIT: export_jobs.SUBMIT_JOB,
+        **learning.KINDS,
+        "link": linking.LINK,
+    }
     if config["JOB_EXTRA_KINDS"]:
         module, _, name = config["JOB_EXTRA_KINDS"].partition(":")
         kinds.update(getattr(importlib.import_module(module), name))
@@ -72,18 +79,29 @@ def register(celery: Celery, app: Flask) -> None:
 
     @signals.worker_ready.connect(weak=False)
     def watch_stale_jobs(**_kwargs) -> None:
-        """Now and then, queue again the jobs of workers that went silent (on any machine)."""
+        """Now and then, queue again the jobs of workers that went silent (on any machine), and
+        remove the export files that expired and the temporary folders of jobs that ended
+        (on this machine)."""
         every = max(app.config["JOB_STALE_SECONDS"] / 2, 1.0)
+        # Expired exports are looked for a few times per EXPORT_MAX_AGE_HOURS, at most every
+        # 10 minutes (each look lists the stored exports).
+        sweep_every = min(600.0, app.config["EXPORT_MAX_AGE_HOURS"] * 3600 / 4)
+        last_sweep = -float("inf")
 
         def watch() -> None:
+            nonlocal last_sweep
             while True:
                 try:
                     with app.app_context():
                         jobs.recover_stale_jobs()
+                        if time.monotonic() - last_sweep >= sweep_every:
+                            last_sweep = time.monotonic()
+                            export_jobs.remove_expired()
+                            jobs.remove_leftovers_of_ended_jobs()
                         db.session.remove()
                 except Exception:
-                    log.exception("looking for stale jobs failed")
-                stop.wait(every)
+                    log.exception("looking for stale jobs or expired exports failed")
+                stop.wait(min(every, sweep_every))
 
         stop = threading.Event()
         threading.Thread(target=watch, name="stale-jobs", daemon=True).start()

@@ -387,15 +387,28 @@ def _trim(window, origin, cellmap, args, raw, write_mode):
     return remove_cell(window, mask & (parts != parts[point]), cell, cellmap)
 
 
-def _flood_window(args: dict, height: int, width: int, cells: _PresentCells) -> Box:
-    """First try: the selected cell's box and the click, one pixel wider (a hole fits in it).
+FLOOD_FIRST_MARGIN = 32  # pixels around the click of a flood's first window
 
-    When the flooded region turns out to reach past it, :func:`_flood` asks for more.
+
+def _flood_window(args: dict, height: int, width: int, cells: _PresentCells) -> Box:
+    """First try: the click with a margin that fits most holes, within the region when one is
+    given.
+
+    When the flooded region turns out to reach past it, :func:`_flood` asks for more (the
+    clicked value's box, or the region). Not the selected cell's box: a cell drawn at two far
+    ends of a huge frame would make that window the whole frame.
     """
     y, x = args["y"], args["x"]
-    box = cells.cell_box(args["cell"])
-    y0, x0, y1, x1 = box if box is not None else (y, x, y + 1, x + 1)
-    return _padded((min(y0, y), min(x0, x), max(y1, y + 1), max(x1, x + 1)), 1, height, width)
+    box = _padded((y, x, y + 1, x + 1), FLOOD_FIRST_MARGIN, height, width)
+    region = args.get("region")
+    if region is not None:
+        box = (
+            max(box[0], region[0]),
+            max(box[1], region[1]),
+            min(box[2], region[2]),
+            min(box[3], region[3]),
+        )
+    return box
 
 
 def _flood(window, origin, cellmap, args, raw, write_mode):

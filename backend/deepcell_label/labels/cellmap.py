@@ -6,7 +6,7 @@ overlapping cells are stored. Value 0 is background and encodes no cell.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 
 import numpy as np
 
@@ -80,6 +80,27 @@ class CellMap:
         cellmap.added = []
         return cellmap
 
+    @classmethod
+    def over(
+        cls,
+        cells_of: MutableMapping[int, frozenset[int]],
+        value_of: MutableMapping[frozenset[int], int],
+        values_of_cell: MutableMapping[int, frozenset[int]],
+        next_value: int,
+    ) -> CellMap:
+        """A map over mappings the caller keeps consistent (e.g. lazy views of packed arrays):
+        value → cells, cells → the lowest value encoding them, cell → values encoding it.
+
+        Nothing is copied, so opening a large frame costs nothing per value.
+        """
+        cellmap = cls.__new__(cls)
+        cellmap._cells = cells_of
+        cellmap._value_of = value_of
+        cellmap._values_of_cell = values_of_cell
+        cellmap.next_value = int(next_value)
+        cellmap.added = []
+        return cellmap
+
     def set(self, value: int, cells: Iterable[int]) -> None:
         """Make ``value`` encode ``cells`` (replacing what it encoded); for keeping a map current."""
         self.remove(value)
@@ -96,8 +117,9 @@ class CellMap:
             return
         if self._value_of.get(cells) == value:
             del self._value_of[cells]
-            # Another value may encode the same cells in data stored before this invariant held.
-            for other in self._values_of_cell.get(min(cells), _NO_CELLS):
+            # Another value may encode the same cells in data stored before this invariant held:
+            # the lowest one takes over, as when the map is built.
+            for other in sorted(self._values_of_cell.get(min(cells), _NO_CELLS)):
                 if self._cells.get(other) == cells:
                     self._value_of[cells] = other
                     break
@@ -159,7 +181,8 @@ class CellMap:
     @property
     def mapping(self) -> dict[int, frozenset[int]]:
         """A copy of the whole map: value → the cells it encodes."""
-        return dict(self._cells)
+        cells = self._cells
+        return cells.as_dict() if hasattr(cells, "as_dict") else dict(cells)
 
     def all_cells(self) -> set[int]:
         """Every cell encoded by some value of the map."""

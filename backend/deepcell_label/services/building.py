@@ -45,7 +45,7 @@ from ..store.models import (
 from ..store.overviews import overview_rows
 from ..store.rawtiles import project_prefix, raw_frame, raw_key
 from ..store.storage import Storage, storage
-from . import jobs, uploads
+from . import jobs, learning, uploads
 from .jobs import JobContext, JobKind
 from .sources import InputRequest, Source, fetch, stage, taken_uploads
 
@@ -477,6 +477,7 @@ def run_build(context: JobContext) -> dict:
     finally:
         for planes in (raw, label_planes):
             planes.close()
+    learning.keep_imported(project_id, data.embeddings, data.markers)
     uploads.discard_used(taken_uploads(params["inputs"]))
     log.info("built project %s (%s) from %s", project_id, raw.shape, sources["images"].origin)
     return {"project": project_id}

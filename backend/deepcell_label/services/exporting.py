@@ -3,7 +3,7 @@ the output bucket.
 
 The project zip and the OME-Zarr are written straight from the stored tiles, a row of tiles at
 a time, so a project of any size can be exported; npz, CTC and .trk hold the whole project in
-memory.
+memory. Large projects are exported by jobs (`export_jobs.py`); this module writes the files.
 """
 
 from __future__ import annotations
@@ -19,35 +19,54 @@ from typing import BinaryIO
 
 import numpy as np
 from flask import current_app
+from sqlalchemy import select
 
 from .. import formats
-from ..errors import InputFormatError
+from ..errors import ConflictError, DeepCellLabelError, InputFormatError
 from ..formats import tiling
 from ..formats.ome_tiff import Progress, TiledPlanes
 from ..formats.omezarr_write import ZarrProject, write_ome_zarr
 from ..formats.writers import TiledProject, write_tiled_project_zip
 from ..store import pyramid
 from ..store.labelstore import read_frame, tile_row
-from ..store.models import Project
+from ..store.models import Project, db
 from ..store.overviews import level_tile_row
 from ..store.projects import cells_list
-from ..store.rawtiles import raw_array, raw_key, storage
+from ..store.rawtiles import raw_frame, raw_key, storage
 from ..store.storage import output_storage_from_config
+from . import learning
 from .projects import spots
 
 log = logging.getLogger(__name__)
 
 
-def project_data(project: Project) -> formats.ProjectData:
-    """Everything in a project as arrays and lists, for export."""
+def project_data(project: Project, progress: Progress | None = None) -> formats.ProjectData:
+    """Everything in a project as arrays and lists, for export. ``progress`` is told the
+    fraction of the planes read."""
+    planes = project.frames * (project.features + project.channels)
+    read = 0
+
+    def tell(what: str) -> None:
+        nonlocal read
+        read += 1
+        if progress is not None:
+            progress(read / planes, f"Reading the {what}")
 
     labels = np.zeros((project.frames, project.height, project.width, project.features), np.int32)
     for feature in range(project.features):
         for frame in range(project.frames):
             labels[frame, :, :, feature] = read_frame(project, feature, frame)
+            tell(f"labels (frame {frame + 1} of {project.frames}, feature {feature + 1})")
+    raw = np.empty(
+        (project.frames, project.height, project.width, project.channels), np.dtype(project.dtype)
+    )
+    for frame in range(project.frames):
+        for channel in range(project.channels):
+            raw[frame, :, :, channel] = raw_frame(project, frame, channel)
+            tell(f"image (frame {frame + 1} of {project.frames}, channel {channel + 1})")
     spot_data = spots(project)
     return formats.ProjectData(
-        raw=raw_array(project),
+        raw=raw,
         labels=labels,
         channel_names=list(project.channel_names),
         feature_names=list(project.feature_names),
@@ -64,7 +83,11 @@ def _from_arrays(writer: Callable[[formats.ProjectData, BinaryIO], None]):
     """A writer of in-memory arrays, as an export writer of a stored project."""
 
     def write(project: Project, fileobj: BinaryIO, progress: Progress | None = None) -> None:
-        writer(project_data(project), fileobj)
+        reading = None if progress is None else lambda done, text: progress(0.8 * done, text)
+        data = project_data(project, reading)
+        if progress is not None:
+            progress(0.8, "Writing the file")
+        writer(data, fileobj)
 
     return write
 
@@ -151,6 +174,7 @@ def _write_project_zip(
             spot_columns=list(spot_data["columns"]),
             spots=spot_data["spots"],
             physical_size=project.physical_size,
+            extra_files=learning.zip_files(project),
         )
         write_tiled_project_zip(tiled, fileobj, progress, str(_scratch()))
 
@@ -163,21 +187,39 @@ def _scratch() -> Path:
 
 def _write_ome_zarr(project: Project, fileobj: BinaryIO, progress: Progress | None = None) -> None:
     """OME-Zarr straight from the stored tiles: raw tiles from object storage, label tiles
-    from the database, one row of tiles at a time."""
+    from the database, one row of tiles at a time. ``progress`` is told the fraction of the
+    rows of tiles read."""
 
     store = storage()
+    rows, columns = tiling.tile_count(project.height, project.width)
+    label_rows_per_frame = tiling.tile_count(project.height, project.width, tiling.LABEL_TILE_SIZE)[
+        0
+    ]
+    total = project.frames * (project.channels * rows + project.features * label_rows_per_frame)
+    done = 0
+
+    def tell(what: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(min(done / total, 0.99), f"Writing the {what}")
+
     with ThreadPoolExecutor(max_workers=4) as pool:
-        columns = tiling.tile_count(project.height, project.width)[1]
 
         def raw_rows(frame: int, channel: int):
             def row(tile_y: int) -> dict[int, bytes]:
                 keys = [raw_key(project.id, frame, channel, tile_y, x) for x in range(columns)]
+                tell(f"image (frame {frame + 1} of {project.frames}, channel {channel + 1})")
                 return dict(enumerate(pool.map(store.get, keys)))
 
             return row
 
         def label_rows(feature: int, frame: int):
-            return lambda tile_y: tile_row(project, feature, frame, tile_y)
+            def row(tile_y: int) -> dict[int, bytes]:
+                tell(f"labels (frame {frame + 1} of {project.frames}, feature {feature + 1})")
+                return tile_row(project, feature, frame, tile_y)
+
+            return row
 
         description = ZarrProject(
             name=project.id,
@@ -212,35 +254,90 @@ EXPORT_FORMATS = {
 }
 
 
+CHANGED_ATTEMPTS = 3  # exports begun again when the project changed while being written
+
+
+def check_format(kind: str) -> str:
+    if kind not in EXPORT_FORMATS:
+        raise InputFormatError(
+            f"Unknown export format {str(kind)[:20]!r}; use one of {', '.join(EXPORT_FORMATS)}."
+        )
+    return kind
+
+
+def file_name(project: Project, kind: str) -> tuple[str, str]:
+    """The export's file name and content type."""
+    _, content_type, ending = EXPORT_FORMATS[check_format(kind)]
+    return f"{project.id}.{ending}", content_type
+
+
+def _version(project: Project) -> int:
+    """The project's version as this session's transaction sees it."""
+    return db.session.execute(select(Project.version).where(Project.id == project.id)).scalar_one()
+
+
+def write_export(
+    project: Project, kind: str, fileobj: BinaryIO, progress: Progress | None = None
+) -> int:
+    """Write the export into ``fileobj`` (from its start); returns the version exported.
+
+    The export is read over many queries. On MySQL they all read one snapshot (the
+    transaction's); on SQLite an edit committed meanwhile is seen halfway, so when the version
+    moved during the writing, the export is written again (CHANGED_ATTEMPTS times at most).
+    """
+    writer = EXPORT_FORMATS[check_format(kind)][0]
+    for attempt in range(CHANGED_ATTEMPTS):
+        version = _version(project)
+        fileobj.seek(0)
+        fileobj.truncate()
+        try:
+            writer(project, fileobj, progress)
+        except DeepCellLabelError:
+            if _version(project) == version:
+                raise
+            continue
+        if _version(project) == version:
+            fileobj.flush()
+            return version
+        log.info("project %s changed while it was exported (attempt %d)", project.id, attempt + 1)
+        if progress is not None:
+            progress(0.0, "The project was edited meanwhile: exporting it again")
+    raise ConflictError(
+        f"The project was edited while it was exported, {CHANGED_ATTEMPTS} times in a row. "
+        "Export it again when fewer edits are being made."
+    )
+
+
 def export(
     project: Project, kind: str = "zip", progress: Progress | None = None
 ) -> tuple[BinaryIO, str, str]:
     """The project as a download: (an open temporary file at its start, file name, content
     type). The file disappears when closed; the caller closes it. ``progress(fraction,
-    message)`` is called as the project zip is written (the other formats do not call it)."""
-    if kind not in EXPORT_FORMATS:
-        raise InputFormatError(
-            f"Unknown export format {str(kind)[:20]!r}; use one of {', '.join(EXPORT_FORMATS)}."
-        )
-    writer, content_type, ending = EXPORT_FORMATS[kind]
+    message)`` is told how far the writing is."""
+    filename, content_type = file_name(project, kind)
     fileobj = tempfile.TemporaryFile(dir=_scratch(), prefix="export-")  # noqa: SIM115
     try:
-        writer(project, fileobj, progress)
+        write_export(project, kind, fileobj, progress)
         fileobj.seek(0)
     except BaseException:
         fileobj.close()
         raise
-    return fileobj, f"{project.id}.{ending}", content_type
+    return fileobj, filename, content_type
 
 
 def submit(project: Project, kind: str = "zip") -> dict:
     """Write the export to the configured output bucket (never one the client names)."""
     fileobj, filename, _ = export(project, kind)
     with fileobj:
-        size = fileobj.seek(0, os.SEEK_END)
-        fileobj.seek(0)
-        target, bucket = output_storage_from_config(current_app.config)
-        key = f"{project.id}/{filename}"
-        target.put_file(key, fileobj)
+        return deliver(project, filename, fileobj)
+
+
+def deliver(project: Project, filename: str, fileobj: BinaryIO) -> dict:
+    """Copy a written export (an open file) to the configured output bucket."""
+    size = fileobj.seek(0, os.SEEK_END)
+    fileobj.seek(0)
+    target, bucket = output_storage_from_config(current_app.config)
+    key = f"{project.id}/{filename}"
+    target.put_file(key, fileobj)
     log.info("submitted project %s to %s/%s", project.id, bucket, key)
     return {"bucket": bucket, "key": key, "bytes": size}

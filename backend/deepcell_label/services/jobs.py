@@ -87,8 +87,8 @@ def _read(job_id: str) -> Job | None:
 # ---------------------------------------------------------------- requests
 
 
-def submit(kind: str, project_id: str | None, params: dict, author: str = "") -> Job:
-    """Record a queued job and put it on the queue."""
+def _insert(kind: str, project_id: str | None, params: dict, author: str, **values) -> Job:
+    """Write a new job row (queued unless `values` say otherwise)."""
     job = Job(
         id=secrets.token_urlsafe(ID_BYTES),
         kind=kind,
@@ -105,10 +105,39 @@ def submit(kind: str, project_id: str | None, params: dict, author: str = "") ->
         worker="",
         created=utcnow(),
     )
+    for name, value in values.items():
+        setattr(job, name, value)
     with _engine().begin() as connection:
         connection.execute(Job.__table__.insert().values(**_columns(job)))
+    return job
+
+
+def submit(kind: str, project_id: str | None, params: dict, author: str = "") -> Job:
+    """Record a queued job and put it on the queue."""
+    job = _insert(kind, project_id, params, author)
     _send(job.id)
     return job
+
+
+def record_done(
+    kind: str, project_id: str | None, params: dict, result: Any, author: str = ""
+) -> Job:
+    """Record a job whose result was already known (e.g. kept from an earlier run): done at
+    once, with no worker involved, so clients follow it like any other."""
+    now = utcnow()
+    return _insert(
+        kind,
+        project_id,
+        params,
+        author,
+        state="done",
+        progress=1.0,
+        message="Done (kept from an earlier run)",
+        result=result,
+        created=now,
+        started=now,
+        finished=now,
+    )
 
 
 def _columns(job: Job) -> dict:
@@ -449,6 +478,29 @@ def _remove_leftovers(job_id: str) -> None:
     base = Path(current_app.config["DATA_DIR"]) / "tmp"
     for folder in base.glob(f"job-{job_id}-*"):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_leftovers_of_ended_jobs() -> list[str]:
+    """Temporary folders on this machine of jobs that are not running (any more): what the
+    attempts of a killed worker left, when their job ended or went on elsewhere. Returns the
+    ids of their jobs. Run by the workers when they start and now and then."""
+    base = Path(current_app.config["DATA_DIR"]) / "tmp"
+    # "job-<id>-<mkdtemp's suffix, which has no dash>"
+    folders = {path: path.name[4:].rsplit("-", 1)[0] for path in base.glob("job-*-*")}
+    if not folders:
+        return []
+    with _engine().connect() as connection:
+        running = set(
+            connection.execute(
+                select(Job.id).where(Job.id.in_(set(folders.values())), Job.state == "running")
+            ).scalars()
+        )
+    removed = []
+    for folder, job_id in folders.items():
+        if job_id not in running:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(job_id)
+    return removed
 
 
 def _clean_up(kind: JobKind, context: JobContext, reason: str) -> None:

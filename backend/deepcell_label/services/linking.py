@@ -146,7 +146,7 @@ def _apply(
     }
     if not edit_context.changes.cells and not edit_context.changes.lists:
         return {"version": project.version, **summary}
-    discard_undone(project)
+    discard_undone(project, context.author)
     edit = record(
         project,
         edit_context,

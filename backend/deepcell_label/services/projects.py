@@ -14,7 +14,7 @@ from ..store.projects import cells_list, get_project, require_ready, status
 from ..store.rawtiles import project_prefix
 from ..store.storage import storage
 from . import building, jobs
-from .editing import undo_state, validation_findings
+from .editing import ANONYMOUS, undo_state, validation_findings
 from .sources import InputRequest
 
 __all__ = [
@@ -65,7 +65,8 @@ def _forget(project_id: str) -> None:
         raise
 
 
-def metadata(project: Project) -> dict:
+def metadata(project: Project, annotator: str = ANONYMOUS) -> dict:
+    """The project's description; `can_undo`/`can_redo` are the annotator's own."""
     state, progress, message = status(project)
     if state != "ready":  # no cells, lineage or history to show yet
         return {
@@ -79,7 +80,7 @@ def metadata(project: Project) -> dict:
         **_description(project),
         "cells": cells_list(project.id),
         "findings": validation_findings(project),
-        **undo_state(project),
+        **undo_state(project, annotator),
     }
 
 
@@ -112,6 +113,8 @@ def _description(project: Project) -> dict:
         "levels": project.levels,
         "physical_size": project.physical_size,
         "notes": project.notes or "",
+        "markers": project.markers or {},
+        "embeddings": project.embeddings,
     }
 
 

@@ -7,26 +7,33 @@ before/after window, so an edit never scans the whole frame.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from typing import NamedTuple
 
 import numpy as np
 from scipy import ndimage
 
 from ..formats.tiling import Box, union
+from ..labels.cellmap import CellMap
+from ..labels.overlay import MISSING, Overlay
 
 # Above this, bincount/find_objects would allocate per possible value; fall back to np.unique.
 DENSE_VALUE_LIMIT = 1 << 24
 
 
-@dataclass(frozen=True)
-class ValueInfo:
+class ValueInfo(NamedTuple):
+    """One value of a frame: the cells it encodes, its pixel count and its bounding box.
+
+    A named tuple rather than a dataclass: a process meeting a frame for the first time makes one
+    per value (10,000 and more), and a tuple is several times cheaper to make.
+    """
+
     cells: frozenset[int]
     area: int
     box: Box  # y0, x0, y1, x1 (exclusive); may be larger than the value's pixels, never smaller
 
 
-FrameIndex = dict[int, ValueInfo]
+FrameIndex = MutableMapping[int, ValueInfo]
 
 
 def _areas_and_boxes(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
@@ -136,6 +143,8 @@ def value_rows(feature: int, frame: int, value: int, info: ValueInfo) -> list[di
 
 def pack_index(index: Mapping[int, ValueInfo]) -> bytes:
     """A frame's whole index as compact bytes (see :func:`unpack_index`)."""
+    if isinstance(index, Overlay):
+        index = index.as_dict()
     infos = list(index.values())
     count = len(infos)
     values = np.fromiter(index.keys(), np.int64, count)
@@ -148,20 +157,115 @@ def pack_index(index: Mapping[int, ValueInfo]) -> bytes:
     return zlib.compress(b"".join(part.astype("<i8").tobytes() for part in parts), 1)
 
 
+class PackedFrame:
+    """A frame's index as packed by :func:`pack_index`, read key by key without unpacking it.
+
+    Values are sorted once (a few numpy calls); each lookup is a binary search. The views it
+    gives (:meth:`index`, :meth:`cellmap`) keep their changes apart from the arrays.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        raw = np.frombuffer(zlib.decompress(data), "<i8")
+        count, total = int(raw[0]), int(raw[1])
+        values = raw[2 : 2 + count]
+        start = 2 + 2 * count
+        sizes = raw[start + 4 * count : start + 5 * count]
+        cells = raw[start + 5 * count : start + 5 * count + total]
+        order = np.argsort(values, kind="stable")
+        self.values = values[order]
+        self.areas = raw[2 + count : 2 + 2 * count][order]
+        self.boxes = raw[start : start + 4 * count].reshape(count, 4)[order]
+        ends = np.cumsum(sizes)
+        self.starts, self.ends = (ends - sizes)[order], ends[order]
+        self.cells = cells
+        # Which values encode each cell: the cell entries sorted by cell (then by value).
+        owners = np.repeat(values, sizes)
+        by_cell = np.lexsort((owners, cells))
+        self.cell_ids, self.owners = cells[by_cell], owners[by_cell]
+
+    def _row(self, value: object) -> int:
+        if not isinstance(value, int | np.integer):
+            return -1
+        row = int(np.searchsorted(self.values, value))
+        return row if row < len(self.values) and self.values[row] == value else -1
+
+    def cells_of(self, value: object) -> object:
+        row = self._row(value)
+        if row < 0:
+            return MISSING
+        return frozenset(self.cells[self.starts[row] : self.ends[row]].tolist())
+
+    def info(self, value: object) -> object:
+        row = self._row(value)
+        if row < 0:
+            return MISSING
+        cells = frozenset(self.cells[self.starts[row] : self.ends[row]].tolist())
+        return ValueInfo(cells, int(self.areas[row]), tuple(self.boxes[row].tolist()))
+
+    def values_of_cell(self, cell: object) -> object:
+        if not isinstance(cell, int | np.integer):
+            return MISSING
+        low, high = np.searchsorted(self.cell_ids, [cell, cell + 1])
+        return frozenset(self.owners[low:high].tolist()) if high > low else MISSING
+
+    def value_of(self, cells: object) -> object:
+        """The lowest value encoding exactly `cells`."""
+        if not isinstance(cells, frozenset) or not cells:
+            return MISSING
+        found = self.values_of_cell(min(cells))
+        for value in sorted(found) if found is not MISSING else ():
+            if self.cells_of(value) == cells:
+                return value
+        return MISSING
+
+    def all_values(self) -> list[int]:
+        return self.values.tolist()
+
+    def all_cells(self) -> list[int]:
+        return np.unique(self.cell_ids).tolist()
+
+    def all_sets(self) -> list[frozenset[int]]:
+        return list(dict.fromkeys(self.cells_of(value) for value in self.all_values()))
+
+    def _all_cells_of(self) -> list[frozenset[int]]:
+        cells = self.cells.tolist()
+        return [
+            frozenset(cells[begin:end])
+            for begin, end in zip(self.starts.tolist(), self.ends.tolist(), strict=True)
+        ]
+
+    def _every_info(self) -> dict[int, ValueInfo]:
+        return dict(
+            zip(
+                self.values.tolist(),
+                map(
+                    ValueInfo._make,
+                    zip(
+                        self._all_cells_of(),
+                        self.areas.tolist(),
+                        map(tuple, self.boxes.tolist()),
+                        strict=True,
+                    ),
+                ),
+                strict=True,
+            )
+        )
+
+    def _every_cells_of(self) -> dict[int, frozenset[int]]:
+        return dict(zip(self.values.tolist(), self._all_cells_of(), strict=True))
+
+    def index(self) -> Overlay[int, ValueInfo]:
+        return Overlay(self.info, self.all_values, self._every_info)
+
+    def cellmap(self, next_value: int = 1) -> CellMap:
+        return CellMap.over(
+            Overlay(self.cells_of, self.all_values, self._every_cells_of),
+            Overlay(self.value_of, self.all_sets),
+            Overlay(self.values_of_cell, self.all_cells),
+            max(next_value, int(self.values[-1]) + 1 if len(self.values) else 1),
+        )
+
+
 def unpack_index(data: bytes) -> FrameIndex:
-    raw = np.frombuffer(zlib.decompress(data), "<i8")
-    count, total = int(raw[0]), int(raw[1])
-    values, areas = raw[2 : 2 + count], raw[2 + count : 2 + 2 * count]
-    start = 2 + 2 * count
-    boxes = raw[start : start + 4 * count].reshape(count, 4)
-    sizes = raw[start + 4 * count : start + 5 * count]
-    cells = raw[start + 5 * count : start + 5 * count + total].tolist()
-    ends = np.cumsum(sizes).tolist()
-    index: FrameIndex = {}
-    begin = 0
-    for value, area, box, end in zip(
-        values.tolist(), areas.tolist(), boxes.tolist(), ends, strict=True
-    ):
-        index[value] = ValueInfo(frozenset(cells[begin:end]), area, tuple(box))
-        begin = end
-    return index
+    """The index packed by :func:`pack_index`, read lazily (see :class:`PackedFrame`)."""
+    return PackedFrame(data).index()

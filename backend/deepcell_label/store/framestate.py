@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import labels as label_actions
 from ..formats import tiling
-from .cellindex import FrameIndex, ValueInfo, pack_index, unpack_index, value_rows
+from .cellindex import FrameIndex, PackedFrame, ValueInfo, pack_index, value_rows
 from .history import ChangeSet
 from .models import CellValue, Edit, FrameCheckpoint, Project, db
 
@@ -28,6 +28,12 @@ class FrameState:
 
     index: FrameIndex
     cellmap: label_actions.CellMap
+
+    @classmethod
+    def packed(cls, data: bytes) -> FrameState:
+        """The state of a packed checkpoint, opened without unpacking it (see PackedFrame)."""
+        frame = PackedFrame(data)
+        return cls(frame.index(), frame.cellmap())
 
     @classmethod
     def build(cls, index: FrameIndex) -> FrameState:
@@ -171,7 +177,7 @@ def _load_state(project: Project, feature: int, frame: int) -> FrameState:
         )
     ).first()
     if row is not None and row.version <= project.version:
-        start = CachedFrame(row.version, FrameState.build(unpack_index(row.data)))
+        start = CachedFrame(row.version, FrameState.packed(row.data))
         entry = _catch_up(project, feature, frame, start, CHECKPOINT_CATCH_UP)
         if entry is not None:
             if project.version - row.version > CHECKPOINT_REFRESH:

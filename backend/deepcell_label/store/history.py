@@ -125,6 +125,7 @@ class ChangeSet:
             "channelNames": (
                 self.lists["channel_names"][1] if "channel_names" in self.lists else None
             ),
+            "markers": self.lists["markers"][1] if "markers" in self.lists else None,
         }
 
     def encode(self) -> bytes:

@@ -1,5 +1,5 @@
-"""Database tables: projects, label tiles, the cells of each label value, the edit history and
-chunked uploads in progress."""
+"""Database tables: projects, label tiles, the cells of each label value, the edit history,
+chunked uploads in progress and who has a project open."""
 
 from __future__ import annotations
 
@@ -75,6 +75,10 @@ class Project(db.Model):
     physical_size: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # What was converted when the files were read, one line each (None before notes existed).
     notes: Mapped[str | None] = mapped_column(Text, nullable=True, default="")
+    # Cell types that learn: each type name's marker channel names ({"T cell": ["CD3"]}), and
+    # a summary of the imported embedding vectors kept in object storage (None: none imported).
+    markers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    embeddings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class LabelTile(db.Model):
@@ -156,13 +160,16 @@ class Edit(db.Model):
     # For an edit: applied | undone | discarded. For undo/redo: the edit's version it acted on.
     state: Mapped[str] = mapped_column(String(16), default="applied")
     target: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    author: Mapped[str] = mapped_column(String(255), default="")
+    # The annotator who made it (the X-Annotator header; "anonymous" without one): undo and
+    # redo act on the caller's own records only.
+    author: Mapped[str] = mapped_column(String(255), default="anonymous")
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # The (feature, frame) pairs whose labels it changed, so caches elsewhere know what is stale.
     touched: Mapped[list[Any]] = mapped_column(JSON)
     changes: Mapped[bytes] = mapped_column(Blob)
 
-    __table_args__ = (Index("ix_edits_project_kind_state", "project_id", "kind", "state"),)
+    # Undo and redo look up one annotator's latest applied (or earliest undone) edit.
+    __table_args__ = (Index("ix_edits_undo", "project_id", "author", "kind", "state", "version"),)
 
 
 class Review(db.Model):
@@ -262,3 +269,21 @@ class Job(db.Model):
     started: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     finished: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     heartbeat: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class Viewer(db.Model):
+    """An annotator who has a project open, the frame they look at and when they were last seen.
+
+    The app reports every few seconds; rows not seen for a while are no longer listed, and
+    leaving the page removes the row.
+    """
+
+    __tablename__ = "viewers"
+
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    annotator: Mapped[str] = mapped_column(String(255), primary_key=True)
+    frame: Mapped[int] = mapped_column(Integer, default=0)
+    feature: Mapped[int] = mapped_column(Integer, default=0)
+    seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

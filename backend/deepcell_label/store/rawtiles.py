@@ -67,13 +67,3 @@ def raw_window(project: Project, frame: int, channel: int, box: tiling.Box) -> n
             part[0] - tile[0] : part[2] - tile[0], part[1] - tile[1] : part[3] - tile[1]
         ]
     return out
-
-
-def raw_array(project: Project) -> np.ndarray:
-    out = np.empty(
-        (project.frames, project.height, project.width, project.channels), np.dtype(project.dtype)
-    )
-    for frame in range(project.frames):
-        for channel in range(project.channels):
-            out[frame, :, :, channel] = raw_frame(project, frame, channel)
-    return out

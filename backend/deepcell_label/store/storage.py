@@ -6,7 +6,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -35,6 +35,12 @@ class Storage(Protocol):
     def delete_prefix(self, prefix: str) -> None: ...
     def get_file(self, key: str, fileobj: BinaryIO) -> None: ...
     def local_path(self, key: str) -> Path | None: ...
+
+    # Handing an object to a browser: its size, a time-limited address to fetch it from (S3), or
+    # its bytes in pieces.
+    def size(self, key: str) -> int: ...
+    def download_url(self, key: str, seconds: int, disposition: str) -> str | None: ...
+    def stream(self, key: str) -> Iterator[bytes]: ...
 
     # An object written in numbered parts, in any order, possibly by different processes.
     def start_parts(self, key: str, size: int) -> str: ...
@@ -104,6 +110,21 @@ class LocalStorage:
         """The object's file, for callers that can link it instead of copying it."""
         return self._path(key)
 
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise KeyError(key) from None
+
+    def download_url(self, key: str, seconds: int, disposition: str) -> str | None:
+        """No address of its own: the server sends the file."""
+        return None
+
+    def stream(self, key: str) -> Iterator[bytes]:
+        if not self.exists(key):
+            raise KeyError(key)
+        return _chunks_of(self._path(key))
+
     def start_parts(self, key: str, size: int) -> str:
         """A file of the final size (sparse until written); parts are written at their offsets."""
         path = self._path(key)
@@ -125,6 +146,12 @@ class LocalStorage:
 
     def abort_parts(self, key: str, handle: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+
+def _chunks_of(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as source:
+        while piece := source.read(COPY_BYTES):
+            yield piece
 
 
 def make_s3_client(endpoint_url: str = "", region: str = "us-east-1"):
@@ -208,6 +235,42 @@ class S3Storage:
 
     def local_path(self, key: str) -> Path | None:
         return None
+
+    def size(self, key: str) -> int:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+                raise KeyError(key) from None
+            raise
+
+    def download_url(self, key: str, seconds: int, disposition: str) -> str:
+        """A pre-signed GET of the object for `seconds`, saved by the browser under the name
+        in `disposition` (a Content-Disposition value)."""
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": self._key(key),
+                "ResponseContentDisposition": disposition,
+            },
+            ExpiresIn=seconds,
+        )
+
+    def stream(self, key: str) -> Iterator[bytes]:
+        """The object's bytes in pieces of COPY_BYTES, read as they are sent on."""
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except self.client.exceptions.NoSuchKey:
+            raise KeyError(key) from None
+
+        def pieces() -> Iterator[bytes]:
+            with contextlib.closing(body):
+                yield from body.iter_chunks(COPY_BYTES)
+
+        return pieces()
 
     def start_parts(self, key: str, size: int) -> str:
         answer = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key))

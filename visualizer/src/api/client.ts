@@ -80,15 +80,24 @@ export interface ProjectMetadata {
   physical_size?: PhysicalSize | null;
   /** What was converted when the files were read, one line each; '' when nothing was. */
   notes?: string;
+  /** The marker panel: each cell type name's marker channel names. */
+  markers?: Markers;
+  /** Vectors imported for the cells (embeddings.json), or null. */
+  embeddings?: ImportedEmbeddings | null;
 }
 
-export interface Patch {
+/** A pixel box an edit changed (level-0 pixels). */
+export interface ChangedBox {
   feature: number;
   frame: number;
   x: number;
   y: number;
   width: number;
   height: number;
+}
+
+/** A changed box and its new label values. */
+export interface Patch extends ChangedBox {
   data: string;
 }
 
@@ -103,11 +112,20 @@ export interface EditRecord {
   version: number;
   action: string;
   kind: string;
+  /** Who made it (the X-Annotator of its request; "anonymous" without one). */
+  author?: string;
+  /** When, ISO 8601 in UTC. */
+  created?: string;
+  frame?: number;
+  feature?: number;
+  /** For an undo or redo: the version of the edit it acted on. */
+  target?: number | null;
   patches: Patch[];
   cells: CellChange[];
   divisions: Division[] | null;
   cellTypes: CellType[] | null;
   channelNames?: string[] | null;
+  markers?: Markers | null;
 }
 
 export interface EditResponse {
@@ -160,10 +178,29 @@ export async function errorFrom(response: Response): Promise<ApiError> {
   return new ApiError(message, response.status);
 }
 
+let annotatorName = '';
+
+/** Who the user is; sent with every request from now on (see annotator.ts). */
+export function setAnnotator(name: string) {
+  annotatorName = name;
+}
+
+/**
+ * The X-Annotator header. Headers carry only Latin-1, so the name goes percent-encoded as
+ * UTF-8 (the server decodes it); none without a name, which the server takes as "anonymous".
+ */
+export function annotatorHeaders(): Record<string, string> {
+  return annotatorName ? { 'X-Annotator': encodeURIComponent(annotatorName) } : {};
+}
+
+function withAnnotator(init?: RequestInit): RequestInit {
+  return { ...init, headers: { ...annotatorHeaders(), ...(init?.headers as object) } };
+}
+
 async function request(url: string, init?: RequestInit): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, init);
+    response = await fetch(url, withAnnotator(init));
   } catch {
     throw new NetworkError();
   }
@@ -207,6 +244,9 @@ export function createProject(
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/projects');
+    for (const [name, value] of Object.entries(annotatorHeaders())) {
+      xhr.setRequestHeader(name, value);
+    }
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     };
@@ -308,7 +348,10 @@ export async function getLabelTile(
   const url = `${base(id)}/labels/${feature}/${frame}/levels/${tile.level}/tiles/${tile.ty}/${tile.tx}`;
   let response: Response;
   try {
-    response = await fetch(url, { signal, headers: etag ? { 'If-None-Match': etag } : {} });
+    response = await fetch(
+      url,
+      withAnnotator({ signal, headers: etag ? { 'If-None-Match': etag } : {} }),
+    );
   } catch (error) {
     if (signal?.aborted) throw error;
     throw new NetworkError();
@@ -336,16 +379,108 @@ export const redo = (id: string, baseVersion: number) =>
 export const getEditsSince = (id: string, version: number) =>
   json<EditResponse>(`${base(id)}/edits?since=${version}`);
 
-export async function downloadExport(
-  id: string,
-  format: 'zip' | 'npz' | 'ome-zarr' = 'zip',
-): Promise<Blob> {
-  const response = await request(`${base(id)}/export?format=${format}`);
-  return response.blob();
+/** One record of the history as the history panel shows it. */
+export interface HistoryEntry {
+  version: number;
+  kind: string;
+  action: string;
+  /** An edit: applied, undone or discarded; an undo or redo: done. */
+  state: string;
+  target: number | null;
+  author: string;
+  created: string;
+  frame: number;
+  feature: number;
+  cell: number | null;
+  boxes: ChangedBox[];
+  /** The project lists it changed: divisions, cell_types, channel_names. */
+  lists: string[];
 }
 
-export const submitProject = (id: string) =>
-  postJson<{ key: string; bucket: string }>(`${base(id)}/submit`, { format: 'zip' });
+export interface HistoryPage {
+  version: number;
+  /** Newest first. */
+  edits: HistoryEntry[];
+  /** Whether older records exist. */
+  more: boolean;
+}
+
+/** The history newest first, `limit` records older than version `before` (all when null). */
+export const getHistory = (id: string, before: number | null, limit = 50) =>
+  json<HistoryPage>(
+    `${base(id)}/history?limit=${limit}${before === null ? '' : `&before=${before}`}`,
+  );
+
+/** Someone who has the project open. */
+export interface Viewer {
+  annotator: string;
+  frame: number;
+  feature: number;
+  /** When they last reported, ISO 8601 in UTC. */
+  seen: string;
+  /** The caller. */
+  you: boolean;
+}
+
+export interface Viewers {
+  viewers: Viewer[];
+  stale_seconds: number;
+}
+
+/** Tell the server which frame the user looks at; answers who has the project open. */
+export const reportViewing = (id: string, frame: number, feature: number) =>
+  json<Viewers>(`${base(id)}/viewers`, {
+    method: 'PUT',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ frame, feature }),
+  });
+
+/**
+ * The user left the project (`name`: under the name they had, when it just changed). Sent with
+ * `keepalive`, so it still goes out while the page unloads.
+ */
+export function leaveProject(id: string, name?: string) {
+  const headers = name ? { 'X-Annotator': encodeURIComponent(name) } : annotatorHeaders();
+  return fetch(`${base(id)}/viewers`, { method: 'DELETE', headers, keepalive: true }).then(
+    () => undefined,
+    () => undefined, // leaving is best effort: an app that is gone stops being listed anyway
+  );
+}
+
+export type ExportFormat = 'zip' | 'npz' | 'ctc' | 'trk' | 'ome-zarr';
+
+/** What a finished export job made: its file, kept on the server until `expires`. */
+export interface ExportResult {
+  file: string;
+  /** The name the browser saves it under. */
+  name: string;
+  format: ExportFormat;
+  bytes: number;
+  version: number;
+  /** The route that downloads the file (a link to follow, not a fetch: it may lead to S3). */
+  download: string;
+  expires: string;
+}
+
+/** Where a submit put the export. */
+export interface SubmitResult {
+  bucket: string;
+  key: string;
+  bytes: number;
+  version?: number;
+}
+
+/** Export the project on the server's workers; the job, whose result is an `ExportResult`. */
+export const startExport = (id: string, format: ExportFormat = 'zip') =>
+  postJson<Job<ExportResult>>(`${base(id)}/exports`, { format });
+
+/** Submit the project to the output bucket, as a job whatever the project's size. */
+export const submitProject = (id: string, format: ExportFormat = 'zip') =>
+  json<Job<SubmitResult>>(`${base(id)}/submit`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Prefer: 'respond-async' },
+    body: JSON.stringify({ format }),
+  });
 
 export interface Spots {
   columns: string[];
@@ -449,3 +584,97 @@ export const startLink = (
   id: string,
   body: { feature: number; threshold?: number; max_gap?: number; divisions?: boolean },
 ) => postJson<Job<LinkResult>>(`${base(id)}/link`, body);
+
+// --- cell types that learn (docs/API.md, "Cell types that learn") ---------------------------
+
+/** Type name -> marker channel names. */
+export type Markers = Record<string, string[]>;
+
+export interface ImportedEmbeddings {
+  feature: number;
+  cells: number;
+  dimensions: number;
+  version: number;
+}
+
+export type LearningSource = 'position' | 'mean' | 'total' | 'imported';
+export type LearningFrames = 'frame' | 'all';
+
+export interface CellSelection {
+  feature: number;
+  frames: LearningFrames;
+  frame?: number;
+}
+
+export interface EmbeddingResult {
+  feature: number;
+  frames: LearningFrames;
+  frame: number | null;
+  source: LearningSource;
+  columns: string[];
+  cells: { cell: number; x: number; y: number }[];
+}
+
+export interface TrainingCurve {
+  cells: number[];
+  train_accuracy: number[];
+  validation_accuracy: number[];
+}
+
+export interface ClassifierReport {
+  classes: number[];
+  type_names: string[];
+  train_cells: number;
+  validation_cells: number;
+  validation_accuracy: number;
+  /** Rows: true type; columns: predicted type (validation cells), in `classes` order. */
+  confusion: number[][];
+  curve: TrainingCurve;
+  left_out: string[];
+  source: LearningSource;
+  feature: number;
+  trained_version: number;
+}
+
+export interface Prediction {
+  cell: number;
+  type: number;
+  probability: number;
+  /** 1 − the highest class probability. */
+  uncertainty: number;
+}
+
+export interface PredictionsResult {
+  feature: number;
+  source: LearningSource;
+  classes: number[];
+  /** The least sure first. */
+  predictions: Prediction[];
+}
+
+export const startEmbedding = (
+  id: string,
+  body: CellSelection & { source: LearningSource; seed?: number },
+) => postJson<Job<EmbeddingResult>>(`${base(id)}/embedding`, body);
+
+export const startClassifier = (
+  id: string,
+  body: CellSelection & { source: LearningSource; train_fraction: number; seed: number },
+) => postJson<Job<ClassifierReport>>(`${base(id)}/classifier`, body);
+
+export const startPredictions = (id: string, body: CellSelection) =>
+  postJson<Job<PredictionsResult>>(`${base(id)}/predictions`, body);
+
+/** Upload an embeddings.json ({"<cell>": [numbers...]}) for the cells of a feature. */
+export async function uploadEmbeddings(
+  id: string,
+  file: Blob,
+  feature = 0,
+): Promise<ImportedEmbeddings> {
+  const body = new FormData();
+  body.append('embeddings', file, 'embeddings.json');
+  return json<ImportedEmbeddings>(`${base(id)}/embeddings?feature=${feature}`, {
+    method: 'POST',
+    body,
+  });
+}

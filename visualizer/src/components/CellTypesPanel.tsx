@@ -1,5 +1,6 @@
-// Cell types: create, rename, recolour, reorder, hide and delete them, set their opacity, put
-// cells in them by clicking or from the expression plots, and see how many cells each has.
+// Cell types: create, rename, recolour, reorder (drag and drop), hide and delete them, set their
+// opacity, put cells in them by clicking or from the expression plots, and see how many cells
+// each has. Tabs beside the types: the marker panel and the Learn panel.
 import { useState } from 'react';
 import {
   Box,
@@ -9,6 +10,8 @@ import {
   Radio,
   Slider,
   Stack,
+  Tab,
+  Tabs,
   TextField,
   Tooltip,
   Typography,
@@ -16,10 +19,15 @@ import {
 import { useSelector } from '@xstate/react';
 import type { CellType } from '../api/client';
 import { shortcutFor } from '../keymap';
-import { moveType, typeEdits, type TypeEdit } from '../machines/cellTypes';
+import { dropType, moveType, typeEdits, type TypeEdit } from '../machines/cellTypes';
 import type { ProjectSession } from '../session';
 import { LabeledSwitch } from './controls';
 import { ExpressionDialog } from './ExpressionDialog';
+import { LearnPanel } from './LearnPanel';
+import { MarkersPanel } from './MarkersPanel';
+
+/** The type being dragged to a new place in the list. */
+const DRAGGED = 'application/x-deepcell-type';
 
 function TypeRow({
   session,
@@ -39,7 +47,26 @@ function TypeRow({
     <Box
       data-testid={`cell-type-${type.name}`}
       data-type-id={type.id}
-      sx={{ border: 1, borderColor: active ? 'primary.main' : 'divider', borderRadius: 1, p: 0.5 }}
+      draggable
+      onDragStart={(e) => {
+        e.dataTransfer.setData(DRAGGED, String(type.id));
+        e.dataTransfer.effectAllowed = 'move';
+      }}
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes(DRAGGED)) e.preventDefault();
+      }}
+      onDrop={(e) => {
+        e.preventDefault();
+        send(dropType(types, Number(e.dataTransfer.getData(DRAGGED)), type.id));
+      }}
+      sx={{
+        border: 1,
+        borderColor: active ? 'primary.main' : 'divider',
+        borderRadius: 1,
+        p: 0.5,
+        cursor: 'grab',
+      }}
+      title="Drag to reorder"
     >
       <Stack direction="row" spacing={0.5} sx={{ alignItems: 'center' }}>
         <Radio
@@ -139,6 +166,33 @@ function TypeRow({
 }
 
 export function CellTypesPanel({ session }: { session: ProjectSession }) {
+  const [tab, setTab] = useState<'types' | 'markers' | 'learn'>('types');
+  return (
+    <Stack spacing={1} sx={{ p: 1 }} data-testid="cell-types-panel">
+      <Typography variant="overline">Cell types</Typography>
+      <Tabs
+        value={tab}
+        onChange={(_e, value) => setTab(value)}
+        variant="fullWidth"
+        sx={{ minHeight: 32 }}
+      >
+        <Tab value="types" label="Types" sx={{ minHeight: 32, py: 0 }} data-testid="tab-types" />
+        <Tab
+          value="markers"
+          label="Markers"
+          sx={{ minHeight: 32, py: 0 }}
+          data-testid="tab-markers"
+        />
+        <Tab value="learn" label="Learn" sx={{ minHeight: 32, py: 0 }} data-testid="tab-learn" />
+      </Tabs>
+      {tab === 'types' && <TypesTab session={session} />}
+      {tab === 'markers' && <MarkersPanel session={session} />}
+      {tab === 'learn' && <LearnPanel session={session} />}
+    </Stack>
+  );
+}
+
+function TypesTab({ session }: { session: ProjectSession }) {
   const allTypes = useSelector(session.annotations, (s) => s.context.cellTypes);
   const feature = useSelector(session.display, (s) => s.context.feature);
   const overlay = useSelector(session.typeDisplay, (s) => s.context.overlay);
@@ -154,8 +208,7 @@ export function CellTypesPanel({ session }: { session: ProjectSession }) {
     setName('');
   };
   return (
-    <Stack spacing={1} sx={{ p: 1 }} data-testid="cell-types-panel">
-      <Typography variant="overline">Cell types</Typography>
+    <Stack spacing={1}>
       <Stack direction="row" spacing={0.5}>
         <TextField
           size="small"

@@ -1,5 +1,5 @@
 // Per-cell channel expression: a histogram of one channel and a scatter plot of two; dragging in
-// either selects cells, which one button puts in a cell type. The table downloads as CSV.
+// either (a range, a box, or a lasso drawn on the scatter plot) selects cells, which one button puts in a cell type. The table downloads as CSV.
 import { useEffect, useMemo, useState } from 'react';
 import {
   Alert,
@@ -9,6 +9,8 @@ import {
   DialogContent,
   DialogTitle,
   Stack,
+  ToggleButton,
+  ToggleButtonGroup,
   Typography,
 } from '@mui/material';
 import { useActorRef, useSelector } from '@xstate/react';
@@ -22,6 +24,7 @@ import {
   scatterPoints,
   type Measure,
 } from '../data/expression';
+import { indicesInPolygon } from '../data/selection';
 import { expressionMachine } from '../machines/expression';
 import type { ProjectSession } from '../session';
 import { LabeledSelect } from './controls';
@@ -56,6 +59,7 @@ export function ExpressionDialog({
   const [xChannel, setXChannel] = useState(0);
   const [yChannel, setYChannel] = useState(Math.min(1, session.metadata.channels - 1));
   const [target, setTarget] = useState<number | null>(null);
+  const [tool, setTool] = useState<'box' | 'lasso'>('box');
   const typeId = target ?? activeType ?? cellTypes[0]?.id ?? null;
   const frameParameter: api.ExpressionFrame = scope === 'all' ? 'all' : frame;
 
@@ -159,9 +163,25 @@ export function ExpressionDialog({
               />
             </Stack>
             <Stack>
-              <Typography variant="caption">
-                {channels[yChannel]} against {channels[xChannel]} — drag a box to select
-              </Typography>
+              <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
+                <Typography variant="caption" sx={{ flex: 1 }}>
+                  {channels[yChannel]} against {channels[xChannel]} — drag a{' '}
+                  {tool === 'box' ? 'box' : 'lasso around cells'} to select
+                </Typography>
+                <ToggleButtonGroup
+                  size="small"
+                  exclusive
+                  value={tool}
+                  onChange={(_e, value: 'box' | 'lasso' | null) => value && setTool(value)}
+                >
+                  <ToggleButton value="box" data-testid="expression-box">
+                    box
+                  </ToggleButton>
+                  <ToggleButton value="lasso" data-testid="expression-lasso">
+                    lasso
+                  </ToggleButton>
+                </ToggleButtonGroup>
+              </Stack>
               <ExpressionPlot
                 kind="scatter"
                 testId="expression-scatter"
@@ -171,6 +191,13 @@ export function ExpressionDialog({
                 yLabel={channels[yChannel] ?? ''}
                 onSelect={(box) =>
                   actor.send({ type: 'SELECT', cells: cellsInBox(cells, xs, ys, box) })
+                }
+                tool={tool}
+                onLasso={(polygon) =>
+                  actor.send({
+                    type: 'SELECT',
+                    cells: indicesInPolygon(xs, ys, polygon).map((i) => cells[i]),
+                  })
                 }
               />
             </Stack>

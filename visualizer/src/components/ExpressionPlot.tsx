@@ -1,9 +1,12 @@
-// One uPlot chart (histogram or scatter plot) whose drag selection is reported in data units.
-import { useEffect, useRef } from 'react';
+// One uPlot chart (histogram or scatter plot) whose drag selection (a box, or on a scatter plot a
+// drawn lasso) is reported in data units.
+import { useEffect, useRef, useState } from 'react';
 import { Box, useTheme } from '@mui/material';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Box as DataBox } from '../data/expression';
+import type { Point } from '../data/selection';
+import { SelectionShape } from './SelectionShape';
 
 export function ExpressionPlot(props: {
   kind: 'histogram' | 'scatter';
@@ -13,6 +16,10 @@ export function ExpressionPlot(props: {
   yLabel: string;
   /** Called with the dragged box; a histogram's box spans the whole height. */
   onSelect: (box: DataBox) => void;
+  /** A scatter plot's selection tool: a dragged box, or a lasso drawn around points. */
+  tool?: 'box' | 'lasso';
+  /** Called with the lasso's corners in data units. */
+  onLasso?: (polygon: Point[]) => void;
   width?: number;
   height?: number;
   testId: string;
@@ -24,6 +31,13 @@ export function ExpressionPlot(props: {
   });
   const theme = useTheme();
   const { kind, x, y, xLabel, yLabel, width = 420, height = 260 } = props;
+  const lasso = kind === 'scatter' && props.tool === 'lasso';
+  const chartRef = useRef<uPlot | null>(null);
+  const onLasso = useRef(props.onLasso);
+  useEffect(() => {
+    onLasso.current = props.onLasso;
+  });
+  const [path, setPath] = useState<[number, number][]>([]);
 
   useEffect(() => {
     const color = theme.palette.primary.main;
@@ -46,7 +60,7 @@ export function ExpressionPlot(props: {
       width,
       height,
       legend: { show: false },
-      cursor: { drag: { x: true, y: kind === 'scatter', setScale: false } },
+      cursor: { drag: { x: !lasso, y: kind === 'scatter' && !lasso, setScale: false } },
       // Scatter points keep a margin from the frame, so a box can be dragged around any of them.
       scales:
         kind === 'scatter'
@@ -77,8 +91,55 @@ export function ExpressionPlot(props: {
       },
     };
     const chart = new uPlot(options, [x, y], host.current!);
-    return () => chart.destroy();
-  }, [kind, x, y, xLabel, yLabel, width, height, theme]);
+    chartRef.current = chart;
+    return () => {
+      chart.destroy();
+      chartRef.current = null;
+    };
+  }, [kind, x, y, xLabel, yLabel, width, height, theme, lasso]);
 
-  return <Box ref={host} data-testid={props.testId} />;
+  /** Pointer position relative to the plotting area (uPlot's `over`), in CSS pixels. */
+  const at = (event: React.PointerEvent): [number, number] | null => {
+    const over = chartRef.current?.over.getBoundingClientRect();
+    return over ? [event.clientX - over.left, event.clientY - over.top] : null;
+  };
+  const finishLasso = () => {
+    const chart = chartRef.current;
+    if (chart && path.length > 2) {
+      onLasso.current?.(
+        path.map(([left, top]) => ({ x: chart.posToVal(left, 'x'), y: chart.posToVal(top, 'y') })),
+      );
+    }
+    setPath([]);
+  };
+  const over = chartRef.current?.over;
+  const offset = over
+    ? [
+        over.offsetLeft + (over.parentElement?.offsetLeft ?? 0),
+        over.offsetTop + (over.parentElement?.offsetTop ?? 0),
+      ]
+    : [0, 0];
+
+  return (
+    <Box
+      sx={{ position: 'relative' }}
+      onPointerDownCapture={(event) => {
+        if (!lasso) return;
+        const point = at(event);
+        if (point) setPath([point]);
+      }}
+      onPointerMove={(event) => {
+        const point = lasso && path.length ? at(event) : null;
+        if (point) setPath((current) => [...current, point]);
+      }}
+      onPointerUp={() => lasso && finishLasso()}
+      onPointerLeave={() => lasso && path.length && finishLasso()}
+    >
+      <Box ref={host} data-testid={props.testId} />
+      <SelectionShape
+        points={path}
+        style={{ left: offset[0], top: offset[1], width: 1, height: 1 }}
+      />
+    </Box>
+  );
 }

@@ -5,6 +5,7 @@ import { Box, Typography } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import type { ProjectSession } from '../session';
 import { useThemeMode } from '../themeMode';
+import { HistoryHighlight } from './HistoryHighlight';
 import { LAYER_STYLE } from './layers';
 import { SpotsLayer } from './SpotsLayer';
 
@@ -72,6 +73,7 @@ export function ImageCanvas({ session }: { session: ProjectSession }) {
       />
       {/* Without spots there is no second canvas to composite on every redraw. */}
       {!!session.metadata.spots?.count && <SpotsLayer session={session} />}
+      <HistoryHighlight session={session} />
       <Typography
         variant="caption"
         data-testid="hovering"

@@ -1,18 +1,23 @@
-// The project's lists that are not pixels: divisions, cell types and the server's validation
-// findings. Edit answers and polls keep them current; panels read them through selectors.
+// The project's lists that are not pixels: divisions, cell types, the marker panel and the
+// server's validation findings. Edit answers and polls keep them current; panels read them through selectors.
 import { assign, setup } from 'xstate';
-import type { CellType, Division, EditRecord, Finding } from '../api/client';
+import type { CellType, Division, EditRecord, Finding, Markers } from '../api/client';
 
 export interface AnnotationsContext {
   divisions: Division[];
   cellTypes: CellType[];
   findings: Finding[];
+  /** Each cell type name's marker channels. */
+  markers: Markers;
   /** Counts changes of the cells lists, so timelines and counts know when to look again. */
   cellsVersion: number;
 }
 
 export type AnnotationsEvent =
-  | { type: 'RECORDS'; records: Pick<EditRecord, 'divisions' | 'cellTypes' | 'cells'>[] }
+  | {
+      type: 'RECORDS';
+      records: Pick<EditRecord, 'divisions' | 'cellTypes' | 'cells' | 'markers'>[];
+    }
   | { type: 'FINDINGS'; findings: Finding[] };
 
 export interface DivisionsOfCell {
@@ -97,7 +102,12 @@ export const annotationsMachine = setup({
   types: {
     context: {} as AnnotationsContext,
     events: {} as AnnotationsEvent,
-    input: {} as { divisions?: Division[]; cellTypes?: CellType[]; findings?: Finding[] },
+    input: {} as {
+      divisions?: Division[];
+      cellTypes?: CellType[];
+      findings?: Finding[];
+      markers?: Markers;
+    },
   },
 }).createMachine({
   id: 'annotations',
@@ -105,18 +115,20 @@ export const annotationsMachine = setup({
     divisions: input.divisions ?? [],
     cellTypes: input.cellTypes ?? [],
     findings: input.findings ?? [],
+    markers: input.markers ?? {},
     cellsVersion: 0,
   }),
   on: {
     RECORDS: {
       actions: assign(({ context, event }) => {
-        let { divisions, cellTypes, cellsVersion } = context;
+        let { divisions, cellTypes, markers, cellsVersion } = context;
         for (const record of event.records) {
           if (record.divisions) divisions = record.divisions;
           if (record.cellTypes) cellTypes = record.cellTypes;
+          if (record.markers) markers = record.markers;
           if (record.cells?.length) cellsVersion += 1;
         }
-        return { divisions, cellTypes, cellsVersion };
+        return { divisions, cellTypes, markers, cellsVersion };
       }),
     },
     FINDINGS: {

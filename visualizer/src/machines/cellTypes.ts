@@ -65,6 +65,17 @@ export function moveType(types: CellType[], id: number, step: -1 | 1): TypeEdit 
   return { action: 'reorder_cell_types', args: { order } };
 }
 
+/** The reorder edit that puts the dragged type where the target type is, or null for none. */
+export function dropType(types: CellType[], dragged: number, target: number): TypeEdit | null {
+  const order = types.map((t) => t.id);
+  const from = order.indexOf(dragged);
+  const to = order.indexOf(target);
+  if (from < 0 || to < 0 || from === to) return null;
+  order.splice(from, 1);
+  order.splice(to, 0, dragged);
+  return { action: 'reorder_cell_types', args: { order } };
+}
+
 /** The one edit that adds the cells not yet in the type (each once), or null when there are none. */
 export function addCellsEdit(type: CellType, cells: number[]): TypeEdit | null {
   const present = new Set(type.cells);

@@ -62,7 +62,9 @@ export type DisplayEvent =
   | { type: 'NEXT_FEATURE' }
   | { type: 'SET_FRAME'; frame: number }
   | { type: 'NEXT_FRAME' }
-  | { type: 'PREVIOUS_FRAME' };
+  | { type: 'PREVIOUS_FRAME' }
+  /** Show these channels, one colour layer each (a cell type's markers). */
+  | { type: 'SHOW_CHANNELS'; channels: number[] };
 
 export const LAYER_COLORS = [
   '#ff0000',
@@ -170,6 +172,24 @@ export const displayMachine = setup({
       actions: assign({
         channels: ({ context, event }) =>
           context.channels.map((c, i) => ({ ...c, name: event.names[i] ?? c.name })),
+      }),
+    },
+    SHOW_CHANNELS: {
+      guard: ({ context, event }) =>
+        event.channels.some((c) => c >= 0 && c < context.channels.length),
+      actions: assign(({ context, event }) => {
+        const channels = [...new Set(event.channels)]
+          .filter((c) => c >= 0 && c < context.channels.length)
+          .slice(0, MAX_LAYERS);
+        return {
+          mode: 'color' as const,
+          channel: channels[0],
+          layers: channels.map((channel, i) => ({
+            channel,
+            color: LAYER_COLORS[i % LAYER_COLORS.length],
+            on: true,
+          })),
+        };
       }),
     },
     ADD_LAYER: {

@@ -1,13 +1,19 @@
-// Download and submit of the finished labels, with the outcome kept for the user to see.
+// Download and submit of the finished labels as server jobs: start the job, follow it (its
+// progress bar is the `job` child), then hand the file to the browser or say where it went; the
+// outcome is kept for the user to see.
 import { assign, fromPromise, setup } from 'xstate';
+import type { Job } from '../api/client';
+import { jobMachine } from './job';
 
 export type ExportKind = 'download' | 'submit';
 
 export interface ExportContext {
   projectId: string;
   kind: ExportKind | null;
+  /** The job being followed, and once it ended, as it ended. */
+  job: Job | null;
   message: string | null;
-  severity: 'success' | 'error' | null;
+  severity: 'success' | 'info' | 'error' | null;
 }
 
 export type ExportEvent = { type: 'DOWNLOAD' } | { type: 'SUBMIT' } | { type: 'DISMISS' };
@@ -17,6 +23,10 @@ const FAILURE: Record<ExportKind, string> = {
   download: 'Download failed',
   submit: 'Submit failed',
 };
+const CANCELLED: Record<ExportKind, string> = {
+  download: 'Download cancelled.',
+  submit: 'Submit cancelled.',
+};
 
 export const exportMachine = setup({
   types: {
@@ -25,16 +35,35 @@ export const exportMachine = setup({
     input: {} as { projectId: string },
   },
   actors: {
-    /** Does the download or the submit and answers the message to show. */
-    run: fromPromise<string, { projectId: string; kind: ExportKind }>(async () => {
+    /** Asks the server for the export or submit job. */
+    start: fromPromise<Job, { projectId: string; kind: ExportKind }>(async () => {
       throw new Error('The exporter is provided by the app');
     }),
+    /** Follows the job to its end (the app provides the one that polls the server). */
+    follow: jobMachine,
+    /** Hands a finished job's outcome to the user; answers the message to show. */
+    deliver: fromPromise<string, { kind: ExportKind; job: Job }>(async () => {
+      throw new Error('The exporter is provided by the app');
+    }),
+  },
+  actions: {
+    /** A request failed (an `error` event of an invoked promise). */
+    failed: assign({
+      message: ({ context, event }) =>
+        `${FAILURE[context.kind!]}: ${errorText((event as { error?: unknown }).error)}`,
+      severity: 'error',
+    }),
+  },
+  guards: {
+    jobDone: ({ context }) => context.job?.state === 'done',
+    jobCancelled: ({ context }) => context.job?.state === 'cancelled',
   },
 }).createMachine({
   id: 'export',
   context: ({ input }) => ({
     projectId: input.projectId,
     kind: null,
+    job: null,
     message: null,
     severity: null,
   }),
@@ -43,31 +72,65 @@ export const exportMachine = setup({
     idle: {
       on: {
         DOWNLOAD: {
-          target: 'working',
-          actions: assign({ kind: 'download', message: null, severity: null }),
+          target: 'starting',
+          actions: assign({ kind: 'download', job: null, message: null, severity: null }),
         },
         SUBMIT: {
-          target: 'working',
-          actions: assign({ kind: 'submit', message: null, severity: null }),
+          target: 'starting',
+          actions: assign({ kind: 'submit', job: null, message: null, severity: null }),
         },
         DISMISS: { actions: assign({ message: null, severity: null }) },
       },
     },
-    working: {
+    starting: {
       invoke: {
-        src: 'run',
+        src: 'start',
         input: ({ context }) => ({ projectId: context.projectId, kind: context.kind! }),
+        onDone: { target: 'following', actions: assign({ job: ({ event }) => event.output }) },
+        onError: { target: 'idle', actions: 'failed' },
+      },
+    },
+    following: {
+      invoke: {
+        id: 'job',
+        src: 'follow',
+        input: ({ context }) => ({ jobId: context.job!.id, job: context.job! }),
+        onDone: {
+          target: 'ended',
+          actions: assign({ job: ({ context, event }) => event.output ?? context.job }),
+        },
+      },
+    },
+    ended: {
+      always: [
+        { guard: 'jobDone', target: 'delivering' },
+        {
+          guard: 'jobCancelled',
+          target: 'idle',
+          actions: assign({
+            message: ({ context }) => CANCELLED[context.kind!],
+            severity: 'info',
+          }),
+        },
+        {
+          target: 'idle',
+          actions: assign({
+            message: ({ context }) =>
+              `${FAILURE[context.kind!]}: ${context.job?.error ?? 'the job stopped'}`,
+            severity: 'error',
+          }),
+        },
+      ],
+    },
+    delivering: {
+      invoke: {
+        src: 'deliver',
+        input: ({ context }) => ({ kind: context.kind!, job: context.job! }),
         onDone: {
           target: 'idle',
           actions: assign({ message: ({ event }) => event.output, severity: 'success' }),
         },
-        onError: {
-          target: 'idle',
-          actions: assign({
-            message: ({ context, event }) => `${FAILURE[context.kind!]}: ${errorText(event.error)}`,
-            severity: 'error',
-          }),
-        },
+        onError: { target: 'idle', actions: 'failed' },
       },
     },
   },

@@ -15,15 +15,20 @@ import {
   Typography,
 } from '@mui/material';
 import { useMachine, useSelector } from '@xstate/react';
-import { fromPromise } from 'xstate';
+import { fromPromise, type ActorRefFrom } from 'xstate';
 import { getProject } from '../api/client';
+import { annotator } from '../annotator';
+import { AnnotatorDialog } from '../components/AnnotatorDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
 import { DivisionsPanel } from '../components/DivisionsPanel';
 import { LinkingPanel } from '../components/LinkingPanel';
 import { HelpDialog } from '../components/HelpDialog';
+import { HistoryPanel } from '../components/HistoryPanel';
 import { ImageCanvas } from '../components/ImageCanvas';
+import { JobProgress } from '../components/JobProgress';
 import { Notices } from '../components/Notices';
+import { PeoplePresent } from '../components/PeoplePresent';
 import { SaveStatus } from '../components/SaveStatus';
 import { SelectionPanel } from '../components/SelectionPanel';
 import { SpotsPanel } from '../components/SpotsPanel';
@@ -31,6 +36,7 @@ import { ThemeToggle } from '../components/ThemeToggle';
 import { TimelineBars } from '../components/TimelineBars';
 import { ToolPanel } from '../components/ToolPanel';
 import { keyName, shortcutFor, type KeyActionId } from '../keymap';
+import type { jobMachine } from '../machines/job';
 import { projectMachine } from '../machines/project';
 import { openProject, type ProjectSession } from '../session';
 import type { TileStats } from '../data/tiledImage';
@@ -106,9 +112,13 @@ function HistoryButtons({ session }: { session: ProjectSession }) {
   ));
 }
 
+const EXPORT_LABELS = { download: 'Preparing the download', submit: 'Submitting' } as const;
+
 function ExportButtons({ session }: { session: ProjectSession }) {
   const state = useSelector(session.exporter, (s) => s);
   const busy = !state.matches('idle');
+  const kind = state.context.kind;
+  const job = state.children.job as ActorRefFrom<typeof jobMachine> | undefined;
   return (
     <>
       <Button
@@ -118,9 +128,7 @@ function ExportButtons({ session }: { session: ProjectSession }) {
         onClick={() => session.exporter.send({ type: 'DOWNLOAD' })}
         data-testid="download"
       >
-        {state.matches('working') && state.context.kind === 'download'
-          ? 'Downloading…'
-          : 'Download'}
+        {busy && kind === 'download' ? 'Downloading…' : 'Download'}
       </Button>
       <Button
         color="inherit"
@@ -129,8 +137,13 @@ function ExportButtons({ session }: { session: ProjectSession }) {
         onClick={() => session.exporter.send({ type: 'SUBMIT' })}
         data-testid="submit"
       >
-        {state.matches('working') && state.context.kind === 'submit' ? 'Submitting…' : 'Submit'}
+        {busy && kind === 'submit' ? 'Submitting…' : 'Submit'}
       </Button>
+      {job && kind && (
+        <Box sx={{ width: 280 }} data-testid="export-job">
+          <JobProgress actor={job} label={EXPORT_LABELS[kind]} />
+        </Box>
+      )}
       {state.context.message && (
         <Alert
           severity={state.context.severity ?? 'info'}
@@ -189,6 +202,7 @@ function Workspace({ session }: { session: ProjectSession }) {
           >
             {session.metadata.name}
           </Typography>
+          <PeoplePresent session={session} annotator={annotator()} />
           <SaveStatus session={session} />
           <HistoryButtons session={session} />
           <ExportButtons session={session} />
@@ -217,6 +231,8 @@ function Workspace({ session }: { session: ProjectSession }) {
           <Divider />
           <SpotsPanel session={session} />
           <DisplayPanel session={session} />
+          <Divider />
+          <HistoryPanel session={session} />
         </Box>
       </Box>
       <Notices session={session} />
@@ -233,13 +249,17 @@ export function ProjectPage({
   /** Keys handled by the page around the project (review mode's next and previous). */
   pageHandlers?: Partial<Record<KeyActionId, () => void>>;
 }) {
+  // First, so that the project is asked for under the user's name (its undo state is theirs).
+  const person = annotator();
   const [state, send] = useMachine(loadingMachine, { input: { projectId } });
   const ready = state.matches('ready');
   const metadata = ready ? state.context.metadata : null;
   const [session, setSession] = useState<ProjectSession | null>(null);
+  // The project opens once the user has said who they are (edits and presence carry the name).
+  const named = useSelector(person, (s) => s.context.name !== null);
 
   useEffect(() => {
-    if (!metadata) return;
+    if (!metadata || !named) return;
     const created = openProject(metadata);
     window.deepcellLabel = created;
     window.__deepcellDebug = { tiles: () => created.canvas.tileStats() };
@@ -251,11 +271,20 @@ export function ProjectPage({
         delete window.__deepcellDebug;
       }
     };
-  }, [metadata]);
+  }, [metadata, named]);
 
   useEffect(() => {
     if (session) session.keys.pageHandlers = pageHandlers;
   }, [session, pageHandlers]);
+
+  // A new name: the old one leaves the list of people present.
+  useEffect(() => {
+    if (!session) return;
+    const subscription = person.on('named', ({ previous }) => {
+      if (previous) session.presence.leave(previous);
+    });
+    return () => subscription.unsubscribe();
+  }, [session, person]);
 
   if (state.matches('failed')) {
     return (
@@ -314,8 +343,14 @@ export function ProjectPage({
       <Box sx={{ p: 4, display: 'flex', gap: 2, alignItems: 'center' }}>
         <CircularProgress size={24} />
         <Typography>Opening project…</Typography>
+        <AnnotatorDialog annotator={person} />
       </Box>
     );
   }
-  return <Workspace session={session} />;
+  return (
+    <>
+      <Workspace session={session} />
+      <AnnotatorDialog annotator={person} />
+    </>
+  );
 }

@@ -124,6 +124,12 @@ export function ReviewPage({ projects }: { projects: string[] }) {
             color={verdictColor(review)}
             label={missing ? 'missing' : review?.judgment ? `${review.judgment}ed` : 'not reviewed'}
           />
+          {review?.judgment && review.reviewer && (
+            <Typography variant="caption" data-testid="review-by">
+              by {review.reviewer}
+              {review.reviewed ? `, ${new Date(review.reviewed).toLocaleString()}` : ''}
+            </Typography>
+          )}
           <Button
             size="small"
             component="a"

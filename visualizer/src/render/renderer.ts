@@ -4,6 +4,7 @@
 import vertexSource from './shaders/image.vert?raw';
 import fragmentSource from './shaders/image.frag?raw';
 import { LOOKUP_WIDTH, type Lookup } from './lookup';
+import { webgl2Program } from './program';
 import type { TileEntry } from '../data/labelTiles';
 import { intersect, type Rect } from '../data/tileGrid';
 
@@ -79,16 +80,6 @@ const TYPE_UNIT = MAX_LAYERS + 3;
 const SCRATCH_UNIT = TYPE_UNIT + 1;
 const SELECTED_COLOR: [number, number, number] = [1, 1, 1];
 
-function compile(gl: WebGL2RenderingContext, type: number, source: string): WebGLShader {
-  const shader = gl.createShader(type)!;
-  gl.shaderSource(shader, source);
-  gl.compileShader(shader);
-  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) {
-    throw new Error(`Shader did not compile: ${gl.getShaderInfoLog(shader)}`);
-  }
-  return shader;
-}
-
 export class Renderer {
   readonly gl: WebGL2RenderingContext;
   private program: WebGLProgram;
@@ -116,16 +107,13 @@ export class Renderer {
   onDraw: (() => void) | null = null;
 
   constructor(readonly canvas: HTMLCanvasElement) {
-    const gl = canvas.getContext('webgl2', { antialias: false, preserveDrawingBuffer: true });
-    if (!gl) throw new Error('This browser cannot show the image: WebGL2 is not available.');
+    const { gl, program } = webgl2Program(
+      canvas,
+      vertexSource,
+      fragmentSource,
+      'This browser cannot show the image: WebGL2 is not available.',
+    );
     this.gl = gl;
-    const program = gl.createProgram()!;
-    gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, vertexSource));
-    gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, fragmentSource));
-    gl.linkProgram(program);
-    if (!gl.getProgramParameter(program, gl.LINK_STATUS)) {
-      throw new Error(`Shader program did not link: ${gl.getProgramInfoLog(program)}`);
-    }
     this.program = program;
     gl.useProgram(program);
 

@@ -8,6 +8,8 @@ import { typeDisplayMachine } from '../machines/cellTypes';
 import { displayMachine } from '../machines/display';
 import { editQueueMachine } from '../machines/editQueue';
 import { exportMachine } from '../machines/exporter';
+import { learningMachine } from '../machines/learning';
+import { historyMachine } from '../machines/history';
 import { noticesMachine, type Notice } from '../machines/notices';
 import { pickerMachine } from '../machines/picker';
 import { proposalsMachine } from '../machines/proposals';
@@ -15,7 +17,9 @@ import { selectionMachine } from '../machines/selection';
 import { spotsDisplayMachine } from '../machines/spots';
 import { toolMachine } from '../machines/tools';
 import { undoMachine } from '../machines/undo';
+import { viewersMachine } from '../machines/viewers';
 import { viewportMachine } from '../machines/viewport';
+import { serverJobMachine } from './jobs';
 
 /** Edits, undos and redos go to the server; polls ask it for other tabs' edits. */
 const serverEditQueue = editQueueMachine.provide({
@@ -32,30 +36,68 @@ const serverEditQueue = editQueueMachine.provide({
   },
 });
 
-function download(blob: Blob, name: string) {
-  const url = URL.createObjectURL(blob);
+/** Who else has the project open: the app's frame goes up, the list comes back. */
+const serverViewers = viewersMachine.provide({
+  actors: {
+    report: fromPromise(({ input }) =>
+      api.reportViewing(input.projectId, input.frame, input.feature),
+    ),
+  },
+});
+
+/** The history panel reads the history a page at a time. */
+const serverHistory = historyMachine.provide({
+  actors: { page: fromPromise(({ input }) => api.getHistory(input.projectId, input.before)) },
+});
+
+/** Follow a link to the file, as a click on it would: the browser saves it (from the server or,
+ * after a redirect, from S3, which the page's fetches may not reach). */
+function openDownload(url: string) {
   const link = document.createElement('a');
   link.href = url;
-  link.download = name;
+  link.download = '';
   document.body.appendChild(link);
   link.click();
   link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** A download saves the zip under the project's name; a submit tells where the labels went. */
-function serverExporter(projectName: string) {
-  return exportMachine.provide({
+const size = (bytes: number) =>
+  bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
+
+/** Download and submit run as server jobs; a finished download is saved by the browser. */
+export const serverExporter = exportMachine.provide({
+  actors: {
+    start: fromPromise(({ input }) =>
+      input.kind === 'submit'
+        ? api.submitProject(input.projectId)
+        : api.startExport(input.projectId),
+    ),
+    follow: serverJobMachine,
+    deliver: fromPromise(async ({ input }) => {
+      if (input.kind === 'submit') {
+        const result = input.job.result as api.SubmitResult;
+        return `Submitted to ${result.bucket}/${result.key}.`;
+      }
+      const result = input.job.result as api.ExportResult;
+      openDownload(result.download);
+      return `Downloaded ${result.name} (${size(result.bytes)}).`;
+    }),
+  },
+});
+
+/** Learning jobs start on the server and are followed there until they end. */
+function serverLearning(projectId: string) {
+  return learningMachine.provide({
     actors: {
-      run: fromPromise(async ({ input }) => {
-        if (input.kind === 'submit') {
-          const result = await api.submitProject(input.projectId);
-          return `Submitted to ${result.bucket}/${result.key}.`;
-        }
-        const blob = await api.downloadExport(input.projectId, 'zip');
-        download(blob, `${projectName || input.projectId}.zip`);
-        return `Downloaded ${(blob.size / 1024).toFixed(0)} KB.`;
+      startJob: fromPromise(({ input }) => {
+        const start = {
+          embedding: api.startEmbedding,
+          classifier: api.startClassifier,
+          predictions: api.startPredictions,
+        }[input.kind] as (id: string, body: unknown) => Promise<api.Job>;
+        return start(projectId, input.body);
       }),
+      followJob: serverJobMachine,
     },
   });
 }
@@ -83,18 +125,24 @@ export function createActors(metadata: api.ProjectMetadata) {
     editQueue: createActor(serverEditQueue, {
       input: { projectId: metadata.id, version: metadata.version },
     }),
-    exporter: createActor(serverExporter(metadata.name), { input: { projectId: metadata.id } }),
+    exporter: createActor(serverExporter, { input: { projectId: metadata.id } }),
     annotations: createActor(annotationsMachine, {
       input: {
         divisions: metadata.divisions,
         cellTypes: metadata.cellTypes,
         findings: metadata.findings,
+        markers: metadata.markers,
       },
     }),
     picker: createActor(pickerMachine),
     proposals: createActor(proposalsMachine),
     typeDisplay: createActor(typeDisplayMachine),
     spotsDisplay: createActor(spotsDisplayMachine),
+    learning: createActor(serverLearning(metadata.id), {
+      input: { imported: metadata.embeddings },
+    }),
+    viewers: createActor(serverViewers, { input: { projectId: metadata.id } }),
+    history: createActor(serverHistory, { input: { projectId: metadata.id } }),
   };
 }
 

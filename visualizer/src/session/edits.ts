@@ -1,7 +1,8 @@
 // The way of an edit: queued with the shown frame, feature and write mode (a stroke is drawn on the
 // preview at once), sent in order by the edit queue, and the server's answers applied, ours and
-// other tabs' alike: pixels into the label copy, lists into the annotations, the channel names,
-// the findings and whether undo and redo are possible. Refused edits are told to the user.
+// other tabs' and other annotators' alike: pixels into the label copy, lists into the annotations,
+// the channel names, the findings, whether undo and redo are possible, and the records into the
+// history panel. Refused edits (and refused undos, which say who changed what) are told to the user.
 import type { EditRecord } from '../api/client';
 import type { LabelTiles } from '../data/labelTiles';
 import { decodePatchValues } from '../data/patches';
@@ -15,7 +16,10 @@ const RAW_ACTIONS = new Set(['threshold', 'watershed', 'autofit']);
 /** Only strokes are drawn before the server answers; other edits just did not happen if refused. */
 const PREVIEWED_ACTIONS = new Set(['brush', 'erase']);
 
-type Actors = Pick<SessionActors, 'editQueue' | 'undo' | 'annotations' | 'display' | 'tools'>;
+type Actors = Pick<
+  SessionActors,
+  'editQueue' | 'undo' | 'annotations' | 'display' | 'tools' | 'history'
+>;
 type Applied = Extract<EditQueueEmitted, { type: 'applied' }>;
 type Rejected = Extract<EditQueueEmitted, { type: 'rejected' }>;
 
@@ -81,6 +85,7 @@ export class Edits {
     const { annotations, undo } = this.actors;
     this.applyChain = this.applyChain.then(() => this.applyRecords(records));
     this.applyLists(records);
+    this.actors.history.send({ type: 'RECORDS', records });
     // Edit, undo, redo and poll answers all carry the findings; an unchanged list is ignored.
     if (response?.findings) annotations.send({ type: 'FINDINGS', findings: response.findings });
     if (response && typeof response.can_undo === 'boolean') {
@@ -131,7 +136,7 @@ export class Edits {
     if (records.length) this.canvas.colours.refresh();
   }
 
-  /** Divisions, cell types and channel names of edit records. */
+  /** Divisions, cell types, markers and channel names of edit records. */
   private applyLists(records: EditRecord[]) {
     if (!records.length) return;
     this.actors.annotations.send({ type: 'RECORDS', records });

@@ -6,7 +6,10 @@
 //   tools.ts      what the tool machine's output does
 //   pointer.ts    gestures on the canvas
 //   keys.ts       what each key of the key map does
-//   picking.ts, divisions.ts, cellTypes.ts, linking.ts   what the panels ask for beyond one actor
+//   picking.ts, divisions.ts, cellTypes.ts, learning.ts, linking.ts   what the panels ask for
+//                 beyond one actor
+//   viewers.ts    presence: the shown frame reported, leaving told
+//   history.ts    the history panel's jump to an entry
 // Components read the actors through selectors, send them events, and call these parts.
 import type { ProjectMetadata } from '../api/client';
 import { StrokePreview } from '../data/strokePreview';
@@ -16,11 +19,14 @@ import { CanvasView } from './canvas';
 import { CellTypes } from './cellTypes';
 import { Divisions } from './divisions';
 import { Edits } from './edits';
+import { History } from './history';
 import { Keys } from './keys';
 import { Linking } from './linking';
+import { Learning } from './learning';
 import { Picking } from './picking';
 import { Pointer } from './pointer';
 import { connectTools } from './tools';
+import { Viewers } from './viewers';
 
 export function openProject(metadata: ProjectMetadata) {
   const actors = createActors(metadata);
@@ -34,6 +40,7 @@ export function openProject(metadata: ProjectMetadata) {
   const picking = new Picking(actors, edits);
   const divisions = new Divisions(actors, picking, edits, notify);
   const cellTypes = new CellTypes(actors, picking, edits, notify);
+  const learn = new Learning(metadata.id, actors, edits, cellTypes, divisions, store, notify);
   const pointer = new Pointer(store, canvas, picking, actors);
   const linking = new Linking(
     metadata.id,
@@ -44,16 +51,30 @@ export function openProject(metadata: ProjectMetadata) {
     divisions,
     notify,
   );
-  const keys = new Keys({ actors, store, pointer, picking, divisions, cellTypes, linking });
+  const keys = new Keys({
+    actors,
+    store,
+    pointer,
+    picking,
+    divisions,
+    cellTypes,
+    learn,
+    linking,
+  });
+  const viewers = new Viewers(actors, metadata.id);
+  const history = new History(actors);
 
   const connections = [
     connectTools(actors, edits, notify),
     edits.connect(),
     cellTypes.connect(),
+    learn.connect(),
     canvas.connect(),
     picking.connect(),
   ];
   startActors(actors);
+  // After the actors start: the first position report goes out with the right frame.
+  connections.push(viewers.connect());
   if (metadata.spots?.count) void loadSpots(actors, metadata.id, notify);
 
   return {
@@ -72,6 +93,12 @@ export function openProject(metadata: ProjectMetadata) {
     divisions,
     cellTypes,
     linking,
+    /** Embedding, training and predicting cell types; the marker panel. */
+    learn,
+    /** Presence (`presence.leave`); the actor is `viewers`. */
+    presence: viewers,
+    /** The history panel's commands; the actor is `history`. */
+    historyPanel: history,
     notify,
     dispose() {
       for (const disconnect of connections) disconnect();

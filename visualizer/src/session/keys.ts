@@ -7,6 +7,7 @@ import type { SessionActors } from './actors';
 import type { CellTypes } from './cellTypes';
 import type { Divisions } from './divisions';
 import type { Linking } from './linking';
+import type { Learning } from './learning';
 import type { Picking } from './picking';
 import type { Pointer } from './pointer';
 
@@ -23,6 +24,7 @@ export interface KeyParts {
   divisions: Divisions;
   cellTypes: CellTypes;
   linking: Linking;
+  learn: Learning;
 }
 
 export class Keys {
@@ -33,7 +35,7 @@ export class Keys {
   pageHandlers: Partial<Record<KeyActionId, () => void>> = {};
   private readonly pointer: Pointer;
 
-  constructor({ actors, store, pointer, picking, divisions, cellTypes, linking }: KeyParts) {
+  constructor({ actors, store, pointer, picking, divisions, cellTypes, learn, linking }: KeyParts) {
     this.pointer = pointer;
     const { viewport, display, selection, tools, undo, typeDisplay, spotsDisplay } = actors;
     const feature = () => display.getSnapshot().context.feature;
@@ -95,6 +97,7 @@ export class Keys {
       linkMovie: () => void linking.linkMovie(),
       toggleTypeOverlay: () => typeDisplay.send({ type: 'TOGGLE_OVERLAY' }),
       pickTypeCells: () => cellTypes.pickCells(),
+      nextUncertainCell: () => learn.nextUncertain(),
       toggleSpots: () => spotsDisplay.send({ type: 'TOGGLE' }),
       nextProject: () => this.pageHandlers.nextProject?.(),
       previousProject: () => this.pageHandlers.previousProject?.(),

@@ -8,12 +8,13 @@ from flask import current_app
 from ... import labels as label_actions
 from ...errors import EditError
 from ...formats import tiling
+from ...learning.predictions import apply_predictions
 from ...store import presence
 from ...store.framestate import cell_frames, prefetch_frame
 from ...store.models import Project
 from ...store.rawtiles import raw_window
 from . import stacks
-from .history import answer, check_base, describe_edit, parse_base_version
+from .history import ANONYMOUS, answer, check_base, describe_edit, parse_base_version
 from .unit import EditContext, discard_undone, record, replace_item, transaction
 
 WRITE_MODES = ("exclude", "overwrite", "overlap")
@@ -28,7 +29,9 @@ CELL_TYPE_ACTIONS = (
     "add_to_cell_type",
     "remove_from_cell_type",
 )
-PROJECT_ACTIONS = ("rename_channel",)
+PROJECT_ACTIONS = ("rename_channel", "set_markers")
+LEARNING_ACTIONS = ("apply_predictions",)
+MAX_MARKER_NAME = 200
 RETRIES = 5
 
 
@@ -221,10 +224,59 @@ def _division_action(context: EditContext, action: str, args: dict, feature: int
 
 
 def _cell_type_action(context: EditContext, action: str, args: dict) -> None:
+    before = context.project.cell_types
     context.set_list(
         "cell_types",
-        label_actions.apply_cell_type_action(context.project.cell_types, action, dict(args)),
+        label_actions.apply_cell_type_action(before, action, dict(args)),
     )
+    if action == "rename_cell_type" and context.project.markers:
+        # The marker panel names types: it follows a renamed type.
+        old = next((t["name"] for t in before if t["id"] == args.get("id")), None)
+        new = next(
+            (t["name"] for t in context.project.cell_types if t["id"] == args.get("id")), None
+        )
+        markers = dict(context.project.markers)
+        if old in markers and new not in markers:
+            markers[new] = markers.pop(old)
+            context.set_list("markers", markers)
+
+
+def _apply_predictions(context: EditContext, args: dict) -> None:
+    """Predicted types as one edit; cells that have a type keep it."""
+    if set(args) != {"predictions"}:
+        raise EditError('apply_predictions takes exactly \'predictions\': [{"cell", "type"}, ...].')
+    types, added = apply_predictions(context.project.cell_types, args["predictions"])
+    if not added:
+        raise EditError("Every predicted cell already has a type; there is nothing to apply.")
+    context.set_list("cell_types", types)
+
+
+def _set_markers(context: EditContext, args: dict) -> None:
+    """A cell type's marker channels (by name); an empty list forgets the type's markers."""
+    project = context.project
+    if set(args) != {"type", "channels"}:
+        raise EditError(
+            "set_markers takes exactly 'type' (a type name) and 'channels' (channel names)."
+        )
+    name, channels = args["type"], args["channels"]
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_MARKER_NAME:
+        raise EditError(f"'type' must be a cell type name of 1 to {MAX_MARKER_NAME} characters.")
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise EditError("'channels' must be a list of channel names.")
+    unknown = [c for c in channels if c not in project.channel_names]
+    if unknown:
+        raise EditError(
+            f"{', '.join(repr(c[:40]) for c in unknown[:5])} {'is not a channel' if len(unknown) == 1 else 'are not channels'} "
+            f"of the project; its channels are {', '.join(project.channel_names)[:300]}."
+        )
+    markers = dict(project.markers or {})
+    if channels:
+        markers[name.strip()] = list(dict.fromkeys(channels))
+    elif name.strip() in markers:
+        del markers[name.strip()]
+    else:
+        raise EditError(f"{name.strip()!r} has no markers to remove.")
+    context.set_list("markers", markers)
 
 
 def _rename_channel(context: EditContext, args: dict) -> None:
@@ -256,6 +308,10 @@ def dispatch(
         stacks.dispatch(context, action, args, feature, write_mode)
     elif action == "rename_channel":
         _rename_channel(context, args)
+    elif action == "set_markers":
+        _set_markers(context, args)
+    elif action in LEARNING_ACTIONS:
+        _apply_predictions(context, args)
     else:
         known = sorted(
             [
@@ -265,12 +321,13 @@ def dispatch(
                 *CELL_TYPE_ACTIONS,
                 *PROJECT_ACTIONS,
                 *stacks.STACK_ACTIONS,
+                *LEARNING_ACTIONS,
             ]
         )
         raise EditError(f"Unknown action {action[:80]!r}. Known actions: {', '.join(known)}.")
 
 
-def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
+def apply_edit(project_id: str, request: dict, author: str = ANONYMOUS) -> dict:
     """Apply one edit request `{action, args, frame, feature, write_mode, base_version}`."""
     if not isinstance(request, dict):
         raise EditError("Send the edit as a JSON object with 'action' and 'args'.")
@@ -313,12 +370,11 @@ def apply_edit(project_id: str, request: dict, author: str = "") -> dict:
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < count:
                 raise EditError(f"'{name}' must be between 0 and {count - 1}, not {value!r}.")
         dispatch(context, action, args, frame, feature, write_mode)
-        discard_undone(project)
+        discard_undone(project, author)
         edit = record(
             project, context, "edit", action, args, frame, feature, write_mode, None, author
         )
-        # An edit was just applied and every undone edit discarded.
         known = {"can_undo": True, "can_redo": False}
-        return answer(project, base_version, [describe_edit(edit, context.changes)], known)
+        return answer(project, base_version, [describe_edit(edit, context.changes)], known, author)
 
     return transaction(project_id, work)

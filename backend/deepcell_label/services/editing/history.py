@@ -1,7 +1,9 @@
-"""What the history says: edits since a version, whether undo and redo are possible, division
-findings, and the answer every edit, undo and redo gives."""
+"""What the history says: edits since a version, a page of it newest first, whether an annotator
+can undo and redo, division findings, and the answer every edit, undo and redo gives."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -11,6 +13,11 @@ from ...store import presence
 from ...store.history import ChangeSet
 from ...store.models import Edit, Project, db
 from ...store.projects import get_project
+
+# Who made an edit when the request named nobody (pipelines, old clients): one shared annotator.
+ANONYMOUS = "anonymous"
+HISTORY_PAGE = 50
+HISTORY_PAGE_MAX = 200
 
 
 def validation_findings(project: Project) -> list[dict]:
@@ -25,15 +32,21 @@ def validation_findings(project: Project) -> list[dict]:
     return findings
 
 
-def undo_state(project: Project, known: dict | None = None) -> dict:
-    """Whether undo and redo are possible; `known` gives answers the caller already has."""
+def undo_state(project: Project, author: str, known: dict | None = None) -> dict:
+    """Whether `author` can undo and redo (their own edits only); `known` gives answers the
+    caller already has."""
     known = known or {}
 
     def exists(state: str) -> bool:
         return (
             db.session.execute(
                 select(Edit.version)
-                .where(Edit.project_id == project.id, Edit.kind == "edit", Edit.state == state)
+                .where(
+                    Edit.project_id == project.id,
+                    Edit.author == author,
+                    Edit.kind == "edit",
+                    Edit.state == state,
+                )
                 .limit(1)
             ).first()
             is not None
@@ -45,7 +58,9 @@ def undo_state(project: Project, known: dict | None = None) -> dict:
     }
 
 
-def answer(project: Project, base_version: int | None, own: list[dict], known: dict) -> dict:
+def answer(
+    project: Project, base_version: int | None, own: list[dict], known: dict, author: str
+) -> dict:
     edits = own
     if base_version is not None and base_version < project.version - len(own):
         edits = edits_since(project, base_version)
@@ -53,8 +68,13 @@ def answer(project: Project, base_version: int | None, own: list[dict], known: d
         "version": project.version,
         "edits": edits,
         "findings": validation_findings(project),
-        **undo_state(project, known),
+        **undo_state(project, author, known),
     }
+
+
+def when(moment: datetime) -> str:
+    """A stored (naive, UTC) time as ISO 8601 with its zone."""
+    return moment.isoformat(timespec="seconds") + "Z"
 
 
 def describe_edit(edit: Edit, changes: ChangeSet | None = None) -> dict:
@@ -66,6 +86,8 @@ def describe_edit(edit: Edit, changes: ChangeSet | None = None) -> dict:
         "target": edit.target,
         "frame": edit.frame,
         "feature": edit.feature,
+        "author": edit.author,
+        "created": when(edit.created),
         **changes.describe(),
     }
 
@@ -97,7 +119,7 @@ def parse_base_version(value) -> int | None:
     return value
 
 
-def history(project_id: str, since: int) -> dict:
+def history(project_id: str, since: int, author: str = ANONYMOUS) -> dict:
     project = get_project(project_id)
     if since < 0:
         raise EditError("'since' must be a version number ≥ 0.")
@@ -105,5 +127,53 @@ def history(project_id: str, since: int) -> dict:
         "version": project.version,
         "edits": edits_since(project, since),
         "findings": validation_findings(project),
-        **undo_state(project),
+        **undo_state(project, author),
+    }
+
+
+def history_page(project_id: str, before: int | None = None, limit: int = HISTORY_PAGE) -> dict:
+    """Records of the history newest first, `limit` of them older than version `before`:
+    who did what, when, where (the boxes of the changed pixels), without the pixels."""
+    project = get_project(project_id)
+    if not 1 <= limit <= HISTORY_PAGE_MAX:
+        raise EditError(f"'limit' must be between 1 and {HISTORY_PAGE_MAX}, not {limit}.")
+    query = select(Edit).where(Edit.project_id == project.id)
+    if before is not None:
+        query = query.where(Edit.version < before)
+    rows = list(db.session.execute(query.order_by(Edit.version.desc()).limit(limit + 1)).scalars())
+    return {
+        "version": project.version,
+        "edits": [_summary(edit) for edit in rows[:limit]],
+        "more": len(rows) > limit,
+    }
+
+
+def _summary(edit: Edit) -> dict:
+    changes = ChangeSet.decode(edit.changes)
+    args = edit.args or {}
+    return {
+        "version": edit.version,
+        "kind": edit.kind,
+        "action": edit.action,
+        # An edit: applied, undone or discarded; an undo or redo: done.
+        "state": edit.state,
+        "target": edit.target,
+        "author": edit.author,
+        "created": when(edit.created),
+        "frame": edit.frame,
+        "feature": edit.feature,
+        "cell": args.get("cell") if isinstance(args.get("cell"), int) else None,
+        "boxes": [
+            {
+                "feature": patch.feature,
+                "frame": patch.frame,
+                "x": patch.box[1],
+                "y": patch.box[0],
+                "width": patch.box[3] - patch.box[1],
+                "height": patch.box[2] - patch.box[0],
+            }
+            for patch in changes.patches
+        ],
+        # The project lists it changed (divisions, cell_types, channel_names).
+        "lists": sorted(name for name in changes.lists if name != "next_cell"),
     }

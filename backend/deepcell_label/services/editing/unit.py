@@ -17,7 +17,7 @@ from ...store.cellindex import update_index
 from ...store.framestate import FrameState, cell_frames, frame_cache, frame_state, write_cell_rows
 from ...store.history import ChangeSet
 from ...store.labelstore import TileSet
-from ...store.models import Edit, Project, db
+from ...store.models import Edit, Project, db, utcnow
 from ...store.projects import get_project, require_ready
 
 log = logging.getLogger(__name__)
@@ -136,11 +136,16 @@ class EditContext:
         )
 
 
-def discard_undone(project: Project) -> None:
-    """A new edit discards what could have been redone."""
+def discard_undone(project: Project, author: str) -> None:
+    """A new edit ends what its author could redo; others keep theirs."""
     db.session.execute(
         update(Edit)
-        .where(Edit.project_id == project.id, Edit.kind == "edit", Edit.state == "undone")
+        .where(
+            Edit.project_id == project.id,
+            Edit.author == author,
+            Edit.kind == "edit",
+            Edit.state == "undone",
+        )
         .values(state="discarded")
     )
 
@@ -219,6 +224,7 @@ def record(
         state="applied" if kind == "edit" else "done",
         target=target,
         author=author[:255],
+        created=utcnow(),  # now, not at the flush: the answer tells it
         touched=context.changes.touched,
         changes=context.changes.encode(),
     )

@@ -17,6 +17,22 @@ vi.mock('../../../src/api/client', async (original) =>
 
 let actors: SessionActors | null = null;
 
+/** A job as the server describes it. */
+const jobOf = (kind: string, state: api.JobState, result: unknown = null): api.Job => ({
+  id: 'j',
+  kind,
+  project: 'p',
+  state,
+  progress: state === 'done' ? 1 : 0.5,
+  message: '',
+  result,
+  error: null,
+  attempts: 1,
+  created: null,
+  started: null,
+  finished: null,
+});
+
 afterEach(() => {
   if (actors) stopActors(actors);
   actors = null;
@@ -48,14 +64,60 @@ describe('the actors of a project', () => {
     actors = null;
   });
 
-  it('submit through the server and say where the labels went', async () => {
-    vi.mocked(api.submitProject).mockResolvedValue({ bucket: 'labels', key: 'p.zip' });
+  it('submit as a server job, and say where the labels went once it is done', async () => {
+    const job = (state: api.JobState, result: api.SubmitResult | null = null) =>
+      jobOf('submit', state, result);
+    vi.mocked(api.submitProject).mockResolvedValue(job('queued') as api.Job<api.SubmitResult>);
+    vi.mocked(api.getJob)
+      .mockResolvedValueOnce(job('running'))
+      .mockResolvedValue(job('done', { bucket: 'labels', key: 'p/p.zip', bytes: 10 }));
     actors = createActors(projectMetadata());
     startActors(actors);
     actors.exporter.send({ type: 'SUBMIT' });
-    await vi.waitFor(() =>
-      expect(actors!.exporter.getSnapshot().context.message).toBe('Submitted to labels/p.zip.'),
+    await vi.waitFor(
+      () =>
+        expect(actors!.exporter.getSnapshot().context.message).toBe('Submitted to labels/p/p.zip.'),
+      { timeout: 5000 },
     );
+    expect(api.submitProject).toHaveBeenCalledWith('p');
+    expect(vi.mocked(api.getJob).mock.calls.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('download: the finished export’s file is followed as a link', async () => {
+    const result: api.ExportResult = {
+      file: 'p.zip',
+      name: 'cells.zip',
+      format: 'zip',
+      bytes: 3 * 1024 * 1024,
+      version: 5,
+      download: '/api/jobs/j/download',
+      expires: '2026-01-02T00:00:00Z',
+    };
+    const done = jobOf('export', 'done', result) as api.Job<api.ExportResult>;
+    vi.mocked(api.startExport).mockResolvedValue({ ...done, state: 'queued', result: null });
+    vi.mocked(api.getJob).mockResolvedValue(done);
+    // The tests run without a DOM: a stand-in document records the links clicked.
+    const followed: { href: string; download: string }[] = [];
+    vi.stubGlobal('document', {
+      body: { appendChild: () => undefined },
+      createElement: () => {
+        const link = {
+          href: '',
+          download: 'unset',
+          click: () => followed.push({ href: link.href, download: link.download }),
+          remove: () => undefined,
+        };
+        return link;
+      },
+    });
+    actors = createActors(projectMetadata());
+    startActors(actors);
+    actors.exporter.send({ type: 'DOWNLOAD' });
+    await vi.waitFor(() =>
+      expect(actors!.exporter.getSnapshot().context.message).toBe('Downloaded cells.zip (3.0 MB).'),
+    );
+    expect(followed).toEqual([{ href: '/api/jobs/j/download', download: '' }]);
+    vi.unstubAllGlobals();
   });
 
   it('load the spots, or tell why they could not be', async () => {

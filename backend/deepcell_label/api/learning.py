@@ -1,0 +1,48 @@
+"""Cell types that learn: embedding, training and prediction jobs, and imported vectors."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from ..errors import InputFormatError
+from ..services import learning as service
+from .inputs import annotator, json_body
+
+learning = Blueprint("learning", __name__, url_prefix="/api/projects")
+
+
+@learning.post("/<project_id>/embedding")
+def embedding(project_id: str):
+    return jsonify(service.start_embedding(project_id, json_body(), annotator())), 202
+
+
+@learning.post("/<project_id>/classifier")
+def classifier(project_id: str):
+    return jsonify(service.start_classifier(project_id, json_body(), annotator())), 202
+
+
+@learning.post("/<project_id>/predictions")
+def predictions(project_id: str):
+    return jsonify(service.start_predictions(project_id, json_body(), annotator())), 202
+
+
+@learning.post("/<project_id>/embeddings")
+def import_embeddings(project_id: str):
+    """An embeddings.json as the multipart file `embeddings` or as the JSON body."""
+    feature = request.args.get("feature", "0")
+    if not feature.isdigit() or len(feature) > 6:
+        raise InputFormatError("Use ?feature=<n> (a feature number) or leave it out for feature 0.")
+    upload = request.files.get("embeddings")
+    data = upload.read() if upload is not None else request.get_data()
+    if not data:
+        raise InputFormatError(
+            'Send an embeddings.json ({"<cell>": [numbers...]}) as the file "embeddings" or as '
+            "the JSON body."
+        )
+    return jsonify(service.import_embeddings(project_id, data, int(feature)))
+
+
+@learning.delete("/<project_id>/embeddings")
+def remove_embeddings(project_id: str):
+    service.remove_embeddings(project_id)
+    return "", 204

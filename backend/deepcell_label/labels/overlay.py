@@ -1,0 +1,95 @@
+"""A mapping laid over a read-only base that is looked up key by key.
+
+A process that meets a frame for the first time needs its whole index (10,000 and more values)
+but reads only the few values an edit touches. Built over packed arrays, the index costs nothing
+per value to open; changes and removals are kept beside the base. Python's dict has no such lazy
+form, hence this small class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+MISSING = object()
+
+
+class Overlay(MutableMapping, Generic[K, V]):
+    """A dict whose unchanged entries come from `lookup(key)` (MISSING when absent) and whose
+    keys, for iteration, from `keys()`. Reading never changes it, so readers may share it."""
+
+    __slots__ = ("_changed", "_everything", "_keys", "_lookup", "_removed")
+
+    def __init__(
+        self,
+        lookup: Callable[[K], object],
+        keys: Callable[[], Iterable[K]],
+        everything: Callable[[], dict[K, V]] | None = None,
+    ) -> None:
+        self._changed: dict[K, V] = {}
+        self._removed: set[K] = set()
+        self._lookup = lookup
+        self._keys = keys
+        # The whole base at once, when the caller can build it faster than key by key.
+        self._everything = everything
+
+    def _base(self, key: K) -> object:
+        if key in self._removed:
+            return MISSING
+        return self._lookup(key)
+
+    def __getitem__(self, key: K) -> V:
+        try:
+            return self._changed[key]
+        except KeyError:
+            pass
+        found = self._base(key)
+        if found is MISSING:
+            raise KeyError(key)
+        return found  # type: ignore[return-value]
+
+    def get(self, key: K, default=None):
+        try:
+            return self._changed[key]
+        except KeyError:
+            pass
+        found = self._base(key)
+        return default if found is MISSING else found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._changed or self._base(key) is not MISSING  # type: ignore[arg-type]
+
+    def __setitem__(self, key: K, value: V) -> None:
+        self._changed[key] = value
+        self._removed.discard(key)
+
+    def __delitem__(self, key: K) -> None:
+        if key not in self:
+            raise KeyError(key)
+        self._changed.pop(key, None)
+        self._removed.add(key)
+
+    def __iter__(self) -> Iterator[K]:
+        yield from self._changed
+        for key in self._keys():
+            if key not in self._changed and key not in self._removed:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def as_dict(self) -> dict[K, V]:
+        """Every entry, as a plain dict (the base built at once where the caller can)."""
+        if self._everything is None:
+            return dict(self.items())
+        found = self._everything()
+        for key in self._removed:
+            found.pop(key, None)
+        found.update(self._changed)
+        return found
+
+    def __repr__(self) -> str:
+        return f"Overlay({dict(self.items())!r})"

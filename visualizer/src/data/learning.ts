@@ -1,0 +1,102 @@
+// The Learn panel's figures: the embedding as arrays for the scatter plot, the colour of each
+// point (by cell type or by uncertainty), and which predictions a mode applies or visits.
+import type { CellType, EmbeddingResult, Prediction } from '../api/client';
+
+export interface EmbeddingPoints {
+  cells: Int32Array;
+  xs: Float32Array;
+  ys: Float32Array;
+  /** cell -> index of its point */
+  index: Map<number, number>;
+}
+
+export function embeddingPoints(result: EmbeddingResult): EmbeddingPoints {
+  const count = result.cells.length;
+  const points = {
+    cells: new Int32Array(count),
+    xs: new Float32Array(count),
+    ys: new Float32Array(count),
+    index: new Map<number, number>(),
+  };
+  result.cells.forEach((p, i) => {
+    points.cells[i] = p.cell;
+    points.xs[i] = p.x;
+    points.ys[i] = p.y;
+    points.index.set(p.cell, i);
+  });
+  return points;
+}
+
+export type ColourBy = 'type' | 'uncertainty';
+const UNTYPED: [number, number, number] = [150, 150, 150];
+
+function rgb(hex: string): [number, number, number] {
+  const value = parseInt(hex.slice(1, 7), 16);
+  return [(value >> 16) & 255, (value >> 8) & 255, value & 255];
+}
+
+/**
+ * RGBA per point. By type: the type's colour (a person's type), or grey for untyped cells.
+ * By uncertainty: predicted cells from blue (sure) to red (unsure), typed cells dark, cells
+ * without a prediction grey.
+ */
+export function pointColours(
+  cells: Int32Array,
+  by: ColourBy,
+  types: CellType[],
+  predictions: Map<number, Prediction>,
+): Uint8Array {
+  const colours = new Uint8Array(cells.length * 4);
+  const typeOf = new Map<number, [number, number, number]>();
+  for (const type of types) for (const cell of type.cells) typeOf.set(cell, rgb(type.color));
+  for (let i = 0; i < cells.length; i++) {
+    let colour = typeOf.get(cells[i]) ?? UNTYPED;
+    if (by === 'uncertainty') {
+      const predicted = predictions.get(cells[i]);
+      if (typeOf.has(cells[i])) colour = [40, 40, 40];
+      else if (predicted) colour = uncertaintyColour(predicted.uncertainty);
+      else colour = UNTYPED;
+    }
+    colours.set([...colour, 255], i * 4);
+  }
+  return colours;
+}
+
+/** Blue (0, sure) through purple to red (the most unsure a prediction can be). */
+export function uncertaintyColour(uncertainty: number): [number, number, number] {
+  const t = Math.min(1, Math.max(0, uncertainty / 0.7));
+  return [Math.round(40 + 215 * t), 60, Math.round(230 - 200 * t)];
+}
+
+export type PredictMode = 'confident' | 'all' | 'uncertain';
+
+/** The predictions of a mode: under the threshold, all, or the unsure ones (least sure first). */
+export function predictionsOfMode(
+  predictions: Prediction[],
+  mode: PredictMode,
+  threshold: number,
+): Prediction[] {
+  if (mode === 'all') return predictions;
+  if (mode === 'confident') return predictions.filter((p) => p.uncertainty < threshold);
+  return predictions
+    .filter((p) => p.uncertainty >= threshold)
+    .sort((a, b) => b.uncertainty - a.uncertainty || a.cell - b.cell);
+}
+
+/** The next cell after `current` in least-sure-first order that no type holds yet. */
+export function nextUncertainCell(
+  predictions: Prediction[],
+  typed: Set<number>,
+  current: number | null,
+): Prediction | null {
+  const ordered = [...predictions].sort((a, b) => b.uncertainty - a.uncertainty || a.cell - b.cell);
+  const open = ordered.filter((p) => !typed.has(p.cell));
+  if (!open.length) return null;
+  const at = current === null ? -1 : open.findIndex((p) => p.cell === current);
+  return open[(at + 1) % open.length];
+}
+
+/** Cells a type holds, across every type given. */
+export function typedCells(types: CellType[]): Set<number> {
+  return new Set(types.flatMap((t) => t.cells));
+}

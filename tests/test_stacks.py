@@ -72,6 +72,34 @@ def test_propagate_gives_the_next_frame_the_ids_it_overlaps_and_is_undone_at_onc
     assert _cells(client, pid)[1, 1] == {1}
 
 
+def test_an_undone_propagate_is_refused_where_someone_else_changed_those_cells(client):
+    """Alice matches frame 1 to frame 0; Bob then gives one of its cells a new id. Alice's undo
+    would take back what Bob's cell means: refused, naming Bob, and nothing changes."""
+    pid = _project(client, _discs())["id"]
+    alice, bob = {"X-Annotator": "alice"}, {"X-Annotator": "bob"}
+    propagated = client.post(
+        f"/api/projects/{pid}/edits",
+        json={"action": "propagate", "args": {"from_frame": 0, "to_frame": 1}, "frame": 1},
+        headers=alice,
+    )
+    assert propagated.status_code == 200, propagated.get_json()
+    renamed = client.post(
+        f"/api/projects/{pid}/edits",
+        json={"action": "new", "args": {"cell": 1}, "frame": 1},
+        headers=bob,
+    )
+    assert renamed.status_code == 200, renamed.get_json()
+    cells = _cells(client, pid)
+    refused = client.post(f"/api/projects/{pid}/undo", json={}, headers=alice)
+    assert refused.status_code == 409
+    assert "bob" in refused.get_json()["error"] and "label value" in refused.get_json()["error"]
+    assert _cells(client, pid) == cells
+    # Once Bob takes his back, Alice's undo goes through.
+    assert client.post(f"/api/projects/{pid}/undo", json={}, headers=bob).status_code == 200
+    assert client.post(f"/api/projects/{pid}/undo", json={}, headers=alice).status_code == 200
+    assert _cells(client, pid)[1, 7] == {7}
+
+
 def test_propagate_gives_cells_without_a_match_fresh_ids(client):
     labels = _discs()
     labels[1][labels[1] == 2] = 0  # the third disc is gone from frame 1

@@ -24,6 +24,7 @@ from sqlalchemy import Select, func, select
 from ...errors import ConflictError
 from ...formats import tiling
 from ...labels import CellMap
+from ...store.cellindex import ValueInfo
 from ...store.history import ChangeSet, Patch
 from ...store.models import Edit, Project, db
 from .history import answer, check_base, describe_edit, parse_base_version
@@ -147,6 +148,47 @@ def _write(context: EditContext, plan: FramePlan, meaning) -> None:
         return window
 
     context.apply_window(plan.feature, plan.frame, plan.box, change)
+
+
+def _relabels(changes: ChangeSet, plans: list[FramePlan]) -> list[tuple]:
+    """What the edit changed in the meaning of values without touching their pixels (propagate,
+    linking): (feature, frame, value, before, after), in frames with no pixel patch."""
+    painted = {(plan.feature, plan.frame) for plan in plans}
+    return [
+        (feature, frame, value, before, after)
+        for (feature, frame, value), (before, after) in changes.cells.items()
+        if (feature, frame) not in painted and before is not None and after is not None
+    ]
+
+
+def _relabel_conflict(context: EditContext, relabels: list[tuple], forwards: bool):
+    """The first value whose cells are no longer those the edit (or undo) left, if any."""
+    for feature, frame, value, before, after in relabels:
+        expected = before if forwards else after
+        now = context.frame(feature, frame).index.get(value)
+        if now is None or now.cells != expected.cells:
+            return feature, frame, value
+    return None
+
+
+def _write_relabels(context: EditContext, relabels: list[tuple], forwards: bool) -> None:
+    """Give each value back the cells of the goal side; its pixel count and box are today's."""
+    for feature, frame, value, before, after in relabels:
+        goal = after if forwards else before
+        state = context.changing(feature, frame)
+        now = state.index[value]
+        changed = ValueInfo(goal.cells, now.area, now.box)
+        context.changes.set_cell((feature, frame, value), now, changed)
+        state.set(value, changed)
+
+
+def _who_relabelled(project: Project, author: str, since: int, feature: int, frame: int, value):
+    for edit in _others_since(project, author, since):
+        if [feature, frame] in edit.touched and (feature, frame, value) in ChangeSet.decode(
+            edit.changes
+        ).cells:
+            return edit
+    return None
 
 
 def _merged_lists(project: Project, changes: ChangeSet, forwards: bool) -> dict:
@@ -288,6 +330,18 @@ def _step(project_id: str, direction: str, base_version: int | None, author: str
                     f"the same pixels (frame {plan.frame}, feature {plan.feature}, "
                     f"x {x0}–{x1 - 1}, y {y0}–{y1 - 1})",
                 )
+        relabels = _relabels(changes, plans)
+        conflict = _relabel_conflict(context, relabels, forwards)
+        if conflict is not None:
+            feature, frame, value = conflict
+            since = _since(project, target, direction)
+            other = _who_relabelled(project, author, since, feature, frame, value)
+            raise _refuse(
+                direction,
+                target,
+                other,
+                f"the cells of label value {value} (frame {frame}, feature {feature})",
+            )
         try:
             lists = _merged_lists(project, changes, forwards)
         except ListConflict as conflict:
@@ -296,6 +350,7 @@ def _step(project_id: str, direction: str, base_version: int | None, author: str
             raise _refuse(direction, target, other, conflict.what) from None
         for plan in plans:
             _write(context, plan, _meanings(changes, plan, goal_side))
+        _write_relabels(context, relabels, forwards)
         for name, value in lists.items():
             context.set_list(name, value)
         target.state = "applied" if forwards else "undone"

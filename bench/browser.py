@@ -43,18 +43,18 @@ def _median(values: list[float]) -> float:
     return float(np.median(values)) if values else float("nan")
 
 
-def _measure(output: Path) -> list[dict]:
+def run_browser_bench(output: Path, settings: dict[str, str], *specs: str):
+    """Build the app and run Playwright benchmark specs (playwright.bench.config.ts, Debian's
+    Chromium) with `settings` in their environment; what they wrote to `output`, as JSON."""
     env = {
         **os.environ,
         "E2E_PORT": str(_free_port()),
         "CHROMIUM_PATH": CHROMIUM,
-        "BENCH_OUTPUT": str(output),
-        "BENCH_SIZES": ",".join(str(s) for s in SIZES),
-        "BENCH_FRAMES": str(FRAMES),
+        **settings,
     }
     subprocess.run(["npm", "run", "build"], cwd=VISUALIZER, check=True, capture_output=True)
     done = subprocess.run(
-        ["npx", "playwright", "test", "--config", "playwright.bench.config.ts"],
+        ["npx", "playwright", "test", "--config", "playwright.bench.config.ts", *specs],
         cwd=VISUALIZER,
         env=env,
         capture_output=True,
@@ -65,6 +65,18 @@ def _measure(output: Path) -> list[dict]:
             f"the browser benchmark failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}"
         )
     return json.loads(output.read_text())
+
+
+def _measure(output: Path) -> list[dict]:
+    return run_browser_bench(
+        output,
+        {
+            "BENCH_OUTPUT": str(output),
+            "BENCH_SIZES": ",".join(str(s) for s in SIZES),
+            "BENCH_FRAMES": str(FRAMES),
+        },
+        "scale.bench.ts",
+    )
 
 
 def run() -> str:

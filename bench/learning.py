@@ -18,17 +18,14 @@ BENCH_QUICK=1 shrinks every size.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .browser import CHROMIUM, VISUALIZER, _free_port
+from .browser import CHROMIUM, run_browser_bench
 from .common import QUICK, Goal, goals_table, summary, table, time_calls, write_results
 
 TYPED, CHANNELS, TYPES = (2000, 40, 8) if QUICK else (10_000, 40, 8)
@@ -144,33 +141,8 @@ def _scatter(folder: Path) -> dict | None:
     if not Path(CHROMIUM).exists() or not shutil.which("npx"):
         return None
     output = folder / "scatter.json"
-    env = {
-        **os.environ,
-        "E2E_PORT": str(_free_port()),
-        "CHROMIUM_PATH": CHROMIUM,
-        "BENCH_LEARNING_OUTPUT": str(output),
-        "BENCH_POINTS": str(POINTS),
-    }
-    subprocess.run(["npm", "run", "build"], cwd=VISUALIZER, check=True, capture_output=True)
-    done = subprocess.run(
-        [
-            "npx",
-            "playwright",
-            "test",
-            "--config",
-            "playwright.bench.config.ts",
-            "learning.bench.ts",
-        ],
-        cwd=VISUALIZER,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(
-            f"the scatter benchmark failed:\n{done.stdout[-4000:]}{done.stderr[-2000:]}"
-        )
-    return json.loads(output.read_text())
+    settings = {"BENCH_LEARNING_OUTPUT": str(output), "BENCH_POINTS": str(POINTS)}
+    return run_browser_bench(output, settings, "learning.bench.ts")
 
 
 def run() -> str:

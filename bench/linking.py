@@ -12,14 +12,14 @@ Propagate: a 2-frame project of PAIR_SIZE² (one cell per 400 px², the second f
 shuffled), timed by the Server-Timing of the edit request; each propagate is undone before the
 next. Baseline: the same textbook matching of the two frames held in memory.
 
-Jobs run on a thread of this process (one worker), so the figures need no Celery worker.
+Jobs run on threads of this process (bench/common.py JobsHere), so the figures need no Celery
+worker.
 """
 
 from __future__ import annotations
 
 import io
 import tempfile
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -47,31 +47,6 @@ FRAMES, SIZE, CELLS = (20, 512, 120) if QUICK else (100, 1024, 500)
 PAIR_SIZE = 512 if QUICK else 2048
 LINK_RUNS = 2 if QUICK else 3
 PROPAGATE_RUNS = 5 if QUICK else 20
-
-
-class ThreadWorker:
-    """Runs each queued job on a thread of this process, one at a time (a stand-in for a
-    Celery worker with one process)."""
-
-    def __init__(self, app) -> None:
-        from deepcell_label.jobs.tasks import job_kinds
-
-        self.app = app
-        self.kinds = job_kinds(app.config)
-        self.lock = threading.Lock()
-
-    def send(self, job_id: str) -> None:
-        threading.Thread(target=self._run, args=(job_id,), daemon=True).start()
-
-    def _run(self, job_id: str) -> None:
-        from deepcell_label.services import jobs
-        from deepcell_label.store.models import db
-
-        with self.lock, self.app.app_context():
-            try:
-                jobs.run(job_id, self.kinds)
-            finally:
-                db.session.remove()
 
 
 def _upload(client, labels: np.ndarray) -> str:
@@ -213,7 +188,6 @@ def run() -> str:
         with tempfile.TemporaryDirectory(prefix="bench-linking-") as folder:
             app = make_app(Path(folder))
             app.config["CREATE_WAIT_SECONDS"] = 0.0
-            app.extensions["deepcell_jobs"] = ThreadWorker(app)
             results[name] = part(app.test_client())
     link, propagate = results["link"], results["propagate"]
     link_ms, link_base = link["link"]["median_ms"], link["baseline"]["median_ms"]

@@ -17,6 +17,10 @@ V = TypeVar("V")
 MISSING = object()
 
 
+def _nothing(_key: object) -> object:
+    return MISSING
+
+
 class Overlay(MutableMapping, Generic[K, V]):
     """A dict whose unchanged entries come from `lookup(key)` (MISSING when absent) and whose
     keys, for iteration, from `keys()`. Reading never changes it, so readers may share it."""
@@ -73,10 +77,22 @@ class Overlay(MutableMapping, Generic[K, V]):
         self._removed.add(key)
 
     def __iter__(self) -> Iterator[K]:
-        yield from self._changed
+        if self._everything is not None:
+            # Whoever reads every entry once will likely do it again: from now on this is a dict.
+            self._materialize()
+        yield from list(self._changed)
         for key in self._keys():
             if key not in self._changed and key not in self._removed:
                 yield key
+
+    def _materialize(self) -> None:
+        found = self.as_dict()
+        # The whole map first, then no base: a reader on another thread sees one or the other.
+        self._changed = found
+        self._lookup = _nothing
+        self._keys = tuple
+        self._everything = None
+        self._removed = set()
 
     def __len__(self) -> int:
         return sum(1 for _ in self)

@@ -97,18 +97,13 @@ test('a 16384×16384×3 project opens, pans, zooms, paints far apart and exports
   // The server waits a few seconds (CREATE_WAIT_SECONDS) for the build job: a fast machine
   // finishes it in that time (201, ready), a slower one answers 202 and the page shows progress.
   expect([201, 202]).toContain(answer.status());
-  const inBackground = answer.status() === 202;
   expect(chunkPuts).toBe(inChunks ? Math.ceil(fileBytes / (8 * 1024 * 1024)) : 0);
   await page.waitForURL(/\/project\?projectId=/);
   const projectId = new URL(page.url()).searchParams.get('projectId');
   const building = (await (
     await page.request.get(`/api/projects/${projectId}`)
   ).json()) as ProjectMetadata;
-  if (inBackground) {
-    const body = (await answer.json()) as { status: string; job: { state: string } };
-    expect(body.status).toBe('building');
-    expect(['queued', 'running']).toContain(body.job.state);
-  }
+  // While the build runs, the project page shows its progress.
   if (building.status === 'building') {
     await expect(page.getByTestId('build-progress')).toBeVisible();
     await expect(page.getByTestId('build-status')).toContainText('%');

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+from testdata import testdata_path
 
 
 def upload(
@@ -39,6 +40,25 @@ def create(client, path: Path | None = None, **kwargs) -> dict:
     response = upload(client, path, **kwargs)
     assert response.status_code == 201, response.get_json()
     return response.get_json()
+
+
+def stardist_project(client) -> str:
+    """The id of a new project of the StarDist 2-D image and its mask."""
+    return create(
+        client,
+        testdata_path("stardist/img2d.tif"),
+        labels=testdata_path("stardist/mask2d.tif"),
+    )["id"]
+
+
+def brush(client, project_id: str, point: list[int], cell: int, size: int = 6, action="brush"):
+    """Brush (or erase) one point; the answer's JSON, after checking it succeeded."""
+    answer = client.post(
+        f"/api/projects/{project_id}/edits",
+        json={"action": action, "args": {"points": [point], "brush_size": size, "cell": cell}},
+    )
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
 
 
 def pixels(response) -> np.ndarray:

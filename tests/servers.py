@@ -139,11 +139,21 @@ class Server:
         return self.log_path.read_text(errors="replace")[-last:] if self.log_path.exists() else ""
 
     def errors(self) -> list[str]:
-        """The lines of the server's log that report errors."""
+        """The lines of the server's log that report errors, each with its whole traceback
+        (the indented lines and the exception line that follow)."""
         if not self.log_path.exists():
             return []
-        text = self.log_path.read_text(errors="replace")
-        return [line for line in text.splitlines() if " ERROR " in line or "Traceback" in line]
+        found: list[str] = []
+        in_traceback = False
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            if " ERROR " in line or line.startswith("Traceback"):
+                found.append(line)
+                in_traceback = line.startswith("Traceback")
+            elif in_traceback:
+                found.append(line)
+                # The exception's own line ends the traceback (it is not indented).
+                in_traceback = line.startswith(" ") or not line.strip()
+        return found
 
     def kill(self) -> None:
         """SIGKILL the master and every worker at once: no cleanup, no finished requests.

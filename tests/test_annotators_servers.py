@@ -39,7 +39,7 @@ def two_servers(mysql_url, tmp_path):
     finally:
         for server in (first, second):
             server.stop()
-            assert not server.errors(), "\n".join(server.errors()[:20])
+            assert not server.errors(), "\n".join(server.errors()[:80])
 
 
 class Annotator:

@@ -54,7 +54,7 @@ def server(request, mysql_url, tmp_path):
     finally:
         running.stop()
         if running.errors():
-            print("server errors:", *running.errors()[:20], sep="\n")
+            print("server errors:", *running.errors()[:80], sep="\n")
 
 
 # ---------------------------------------------------------------- the project and its pixels

@@ -176,7 +176,7 @@ def crash_and_restart(tmp_path, database_url: str | None, seed: int) -> None:
         with requests.Session() as session:
             check_recovered(session, second.url, project["id"], initial, acknowledged)
             check_still_editable(session, second.url, project["id"], initial)
-        assert not second.errors(), second.errors()[:10]
+        assert not second.errors(), second.errors()[:80]
     finally:
         if stream is not None:
             stream.stop.set()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import create, label_frame
+from helpers import brush, create, label_frame, stardist_project
 from testdata import testdata_path as shared_file
 
 
@@ -51,3 +51,38 @@ def test_a_rolled_back_edit_leaves_no_tile_in_the_cache(app, client):
     served = label_frame(client, pid)
     assert np.array_equal(served[:256, :256], theirs)
     assert not (served[:64, :64] == painted).all()
+
+
+def test_requests_without_the_project_lock_never_touch_a_cached_frame_state(app, client):
+    """An edit changes its frame's cached state in place while it holds the project's lock.
+    A prefetch (run before the lock is taken) and readers such as the expression table run
+    beside it on other threads: they must neither bring that state up to date themselves nor
+    read it, or two threads change (or one reads while the other changes) the same maps."""
+    from deepcell_label.store import framestate
+    from deepcell_label.store.models import Project, db
+
+    pid = stardist_project(client)
+    brush(client, pid, [40, 40], 900)
+    key = (pid, 0, 0)
+    cached = framestate.frame_cache.get(key)
+    assert cached is not None and cached.version == 1
+    # As if another process had made the latest edit: the cached state is one version behind.
+    framestate.frame_cache.put(key, 0, cached.state)
+
+    with app.app_context():
+        framestate.prefetch_frame(pid, 0, 0)
+        entry = framestate.frame_cache.get(key)
+        assert entry.version == 0 and entry.state is cached.state  # left for the lock holder
+        project = db.session.get(Project, pid)
+        own = framestate.read_state(project, 0, 0)
+        assert own is not cached.state and own.index is not cached.state.index
+        assert 900 in set().union(*own.cellmap.mapping.values())  # at the project's version
+        db.session.rollback()
+
+    # The expression table reads its own copy too, and the next edit catches the cache up.
+    assert client.get(f"/api/projects/{pid}/expression?frame=0").status_code == 200
+    assert framestate.frame_cache.get(key).state is cached.state
+    brush(client, pid, [40, 40], 900, action="erase")
+    assert framestate.frame_cache.get(key).version == 2
+    cells = client.get(f"/api/projects/{pid}").get_json()["cells"]
+    assert {c["value"] for c in cells} == set(np.unique(label_frame(client, pid)).tolist()) - {0}

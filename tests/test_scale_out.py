@@ -171,7 +171,7 @@ def test_two_servers_and_two_workers_share_one_database_bucket_and_queue(tmp_pat
             for server in servers:
                 server.stop()
         for server in servers:
-            assert not server.errors(), "\n".join(server.errors()[:20])
+            assert not server.errors(), "\n".join(server.errors()[:80])
 
 
 def run(servers: list[Server]) -> None:

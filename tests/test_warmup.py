@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from helpers import create
-from testdata import testdata_path as shared_file
+from helpers import brush, stardist_project
 
 
 def test_recently_edited_frames_are_loaded_at_start(app, client):
     from deepcell_label.services.warmup import recent_frames, warm_up
     from deepcell_label.store import framestate, labelstore
 
-    meta = create(
-        client, shared_file("stardist/img2d.tif"), labels=shared_file("stardist/mask2d.tif")
-    )
-    pid = meta["id"]
-    answer = client.post(
-        f"/api/projects/{pid}/edits",
-        json={"action": "brush", "args": {"points": [[20, 20]], "brush_size": 3, "cell": 500}},
-    )
-    assert answer.status_code == 200
+    pid = stardist_project(client)
+    brush(client, pid, [20, 20], 500, size=3)
     with app.app_context():
         assert (pid, 0, 0) in recent_frames(64, 1.0)
         assert recent_frames(1, 1.0) == [recent_frames(64, 1.0)[0]]

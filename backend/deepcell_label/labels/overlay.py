@@ -23,7 +23,9 @@ def _nothing(_key: object) -> object:
 
 class Overlay(MutableMapping, Generic[K, V]):
     """A dict whose unchanged entries come from `lookup(key)` (MISSING when absent) and whose
-    keys, for iteration, from `keys()`. Reading never changes it, so readers may share it."""
+    keys, for iteration, from `keys()`. Iterating turns it into a plain dict inside (when the
+    whole base can be built at once), so even a reader changes it: share it between threads
+    only under a lock."""
 
     __slots__ = ("_changed", "_everything", "_keys", "_lookup", "_removed")
 
@@ -87,7 +89,6 @@ class Overlay(MutableMapping, Generic[K, V]):
 
     def _materialize(self) -> None:
         found = self.as_dict()
-        # The whole map first, then no base: a reader on another thread sees one or the other.
         self._changed = found
         self._lookup = _nothing
         self._keys = tuple

@@ -37,7 +37,7 @@ from ..learning.features import (
     join,
     normalise,
 )
-from ..store.framestate import frame_state
+from ..store.framestate import read_state
 from ..store.labelstore import read_frame
 from ..store.models import CellValue, Edit, Project, db
 from ..store.projects import get_project, require_ready
@@ -234,7 +234,7 @@ def measure(project: Project, feature: int, frames: list[int], progress: Progres
             f"Measuring the cells of frame {t} ({step + 1} of {len(frames)})",
         )
         labels = read_frame(project, feature, t)
-        mapping = frame_state(project, feature, t).cellmap.mapping
+        mapping = read_state(project, feature, t).cellmap.mapping
         expressions.append(plane_expression(labels, _planes_ahead(project, t), mapping))
         shapes.append(cell_shapes(labels, mapping))
     expression = (

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from .. import labels as label_actions
 from ..errors import ConflictError, EditError
 from ..labels import linking
-from ..store.framestate import frame_state
+from ..store.framestate import read_state
 from ..store.models import Edit, db
 from ..store.projects import get_project, require_ready
 from . import jobs
@@ -84,7 +84,7 @@ def _measure(project, feature: int, context: JobContext):
     previous = None
     for t in range(project.frames):
         context.progress(0.85 * t / project.frames, f"Measuring frame {t + 1} of {project.frames}")
-        state = frame_state(project, feature, t)
+        state = read_state(project, feature, t)
         # A frame state may write its checkpoint: committed at once, so that measuring a long
         # movie never holds the database's write lock (SQLite has one for every project).
         db.session.commit()

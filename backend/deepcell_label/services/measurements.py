@@ -10,7 +10,7 @@ from flask import current_app
 
 from ..errors import NotFoundError
 from ..labels.expression import combine_frames, plane_expression
-from ..store.framestate import frame_state
+from ..store.framestate import read_state
 from ..store.labelstore import read_frame
 from ..store.models import Project
 from ..store.rawtiles import raw_frame
@@ -49,7 +49,7 @@ def expression(project: Project, feature: int, frame: int | None) -> dict:
         plane_expression(
             read_frame(project, feature, t),
             _planes_ahead(project, t),
-            frame_state(project, feature, t).cellmap.mapping,
+            read_state(project, feature, t).cellmap.mapping,
         )
         for t in frames
     ]

@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from ..store.framestate import frame_state
+from ..store.framestate import warm_frame
 from ..store.labelstore import read_frame
 from ..store.models import Edit, Project, db, utcnow
 
@@ -53,7 +53,7 @@ def warm_up() -> dict:
                 continue
             if not (0 <= feature < project.features and 0 <= frame < project.frames):
                 continue
-            frame_state(project, feature, frame)
+            warm_frame(project, feature, frame)
             read_frame(project, feature, frame)
             loaded += 1
         db.session.commit()  # a checkpoint a load may have refreshed

@@ -88,6 +88,14 @@ class FrameCache:
                 self.entries.pop(next(iter(self.entries)))
             self.entries[key] = CachedFrame(version, state)
 
+    def add(self, key, version: int, state: FrameState) -> None:
+        """Cache a state only if none is cached for the key (a cached one may be in use)."""
+        with self.lock:
+            if key not in self.entries:
+                if len(self.entries) >= FRAME_CACHE_SIZE:
+                    self.entries.pop(next(iter(self.entries)))
+                self.entries[key] = CachedFrame(version, state)
+
     def drop(self, project_id: str, frames) -> None:
         with self.lock:
             for feature, frame in frames:
@@ -130,7 +138,9 @@ def prefetch_frame(project_id: str, feature: int, frame: int) -> None:
 
     Reading a large frame's index takes a while; done here, outside the lock, other edits of
     the project do not wait for it. Under the lock the state is brought up to date from the
-    history. The transaction is ended afterwards, so the edit's own reads start afresh.
+    history. A frame already cached is left alone: its state belongs to whichever edit holds
+    the lock, which may be changing it in place. The transaction is ended afterwards, so the
+    edit's own reads start afresh.
     """
     try:
         project = db.session.get(Project, project_id)
@@ -140,7 +150,7 @@ def prefetch_frame(project_id: str, feature: int, frame: int) -> None:
             and 0 <= feature < project.features
             and 0 <= frame < project.frames
         ):
-            frame_state(project, feature, frame)
+            warm_frame(project, feature, frame)
         db.session.commit()  # a checkpoint it may have refreshed
     except Exception:
         db.session.rollback()
@@ -148,8 +158,8 @@ def prefetch_frame(project_id: str, feature: int, frame: int) -> None:
 
 
 def frame_state(project: Project, feature: int, frame: int) -> FrameState:
-    """The frame's state at the project's current version (shared: only an edit holding the
-    project's lock may change it).
+    """The frame's state at the project's current version, for an edit holding the project's
+    lock (the state is shared through the cache, and the edit changes it in place).
 
     A cached state is reused when no edit since it was cached touched the frame, which the
     history's `touched` column tells, so processes sharing one database stay correct.
@@ -161,6 +171,25 @@ def frame_state(project: Project, feature: int, frame: int) -> FrameState:
     state = _load_state(project, feature, frame) if entry is None else entry.state
     frame_cache.put(key, project.version, state)
     return state
+
+
+def warm_frame(project: Project, feature: int, frame: int) -> None:
+    """Load a frame's state into the cache unless one is there already (without the project's
+    lock: a cached state is never touched, the loaded one is only added where none was)."""
+    key = (project.id, feature, frame)
+    if frame_cache.get(key) is None:
+        frame_cache.add(key, project.version, _load_state(project, feature, frame))
+
+
+def read_state(project: Project, feature: int, frame: int) -> FrameState:
+    """The frame's state at the project's version, of the caller's own, for readers that do not
+    hold the project's lock (measurements, learning, linking).
+
+    The cached state is not theirs to read: an edit of the project on another thread may be
+    changing it in place. Opening a packed checkpoint costs nothing per cell, so this is
+    cheap wherever a recent checkpoint exists (a load far behind writes a newer one).
+    """
+    return _load_state(project, feature, frame)
 
 
 def _load_state(project: Project, feature: int, frame: int) -> FrameState:

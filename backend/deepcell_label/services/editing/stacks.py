@@ -152,12 +152,9 @@ def relabel(
             cells = frozenset(frame_renames.get(c, c) for c in info.cells)
             if cells != info.cells:
                 changed[value] = ValueInfo(cells, info.area, info.box)
-        # Forgotten first, so that no two values encode the same cells on the way.
-        for value in changed:
-            state.cellmap.remove(value)
         for value, info in changed.items():
             context.changes.set_cell((feature, frame, value), state.index[value], info)
-            state.set(value, info)
+        state.set_many(changed)
         changed_values += len(changed)
     if next_id > project.next_cell[feature]:
         context.set_list("next_cell", replace_item(project.next_cell, feature, next_id))

@@ -257,3 +257,37 @@ def test_divisions_of_a_second_feature_are_its_own(client):
     # A cell action of feature 1 keeps its divisions consistent; feature 0's are untouched.
     answer = _edit(client, pid, "delete", {"cell": 2, "scope": "all"}, feature=1)
     assert answer["edits"][0]["divisions"] == []
+
+
+def test_an_edit_that_changes_many_values_of_a_frame_writes_its_checkpoint(
+    app, client, monkeypatch
+):
+    """A later process starts from the checkpoint written with a large relabelling (and with its
+    undo) instead of replaying the large record, and answers the same."""
+    from deepcell_label.store import framestate
+    from deepcell_label.store.models import FrameCheckpoint, db
+    from sqlalchemy import select
+
+    monkeypatch.setattr(framestate, "BIG_CHANGE", 3)  # the three discs count as many
+    pid = _project(client, _discs())["id"]
+
+    def checkpoints() -> dict[int, int]:
+        with app.app_context():
+            rows = db.session.execute(
+                select(FrameCheckpoint.frame, FrameCheckpoint.version).where(
+                    FrameCheckpoint.project_id == pid
+                )
+            )
+            return {frame: version for frame, version in rows}
+
+    before = checkpoints()
+    assert before.get(1, 0) == 0
+    answer = _edit(client, pid, "propagate", {"from_frame": 0, "to_frame": 1}, frame=1)
+    assert checkpoints()[1] == answer["version"] == 1
+    assert checkpoints().get(0, 0) == before.get(0, 0)  # frame 0 was read, not changed
+    undo = client.post(f"/api/projects/{pid}/undo", json={}).get_json()
+    assert checkpoints()[1] == undo["version"] == 2
+    framestate.frame_cache.clear()  # as in a freshly started process
+    assert _cells(client, pid)[1, 7] == {7}
+    _edit(client, pid, "propagate", {"from_frame": 0, "to_frame": 1}, frame=1)
+    assert _cells(client, pid)[1, 7] == {1} and _cells(client, pid)[1, 1] == {2}

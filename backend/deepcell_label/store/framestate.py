@@ -21,6 +21,7 @@ CACHE_CATCH_UP = 64  # beyond this many unseen versions, reload a frame's state 
 CHECKPOINT_CATCH_UP = 5000  # edits after a checkpoint that a load may replay
 CHECKPOINT_REFRESH = 256  # a load replaying more than this writes a newer checkpoint
 REBUILD_AT = 2000  # changed values from which a frame's maps are built anew
+BIG_CHANGE = 2000  # cell entries from which an edit writes the checkpoints of what it changed
 
 
 @dataclass
@@ -235,23 +236,50 @@ def _load_state(project: Project, feature: int, frame: int) -> FrameState:
 
 
 def _write_checkpoint(
-    project: Project, feature: int, frame: int, index: FrameIndex, exists: bool
+    project: Project,
+    feature: int,
+    frame: int,
+    index: FrameIndex,
+    exists: bool | None,
+    version: int | None = None,
 ) -> None:
+    """Store the frame's packed index as its checkpoint at `version` (the project's by
+    default), unless a checkpoint as new is there. `exists`: whether a row is there, None when
+    the caller does not know."""
+    version = project.version if version is None else version
     key = dict(project_id=project.id, feature=feature, frame=frame)
     data = pack_index(index)
     try:
         with db.session.begin_nested():
-            if exists:
-                db.session.execute(
+            updated = 0
+            if exists is not False:
+                updated = db.session.execute(
                     update(FrameCheckpoint)
                     .where(*[getattr(FrameCheckpoint, k) == v for k, v in key.items()])
-                    .where(FrameCheckpoint.version < project.version)
-                    .values(version=project.version, data=data)
-                )
-            else:
-                db.session.add(FrameCheckpoint(**key, version=project.version, data=data))
+                    .where(FrameCheckpoint.version < version)
+                    .values(version=version, data=data)
+                ).rowcount
+            if not exists and not updated:
+                db.session.add(FrameCheckpoint(**key, version=version, data=data))
     except IntegrityError:
-        pass  # another process wrote it first
+        pass  # another process wrote it first, or a checkpoint as new is there
+
+
+def checkpoint_large_changes(
+    project: Project, version: int, states: dict[tuple[int, int], FrameState], changed
+) -> None:
+    """With an edit of BIG_CHANGE cell entries or more (`changed`: the (feature, frame, value)
+    keys of its entries), write the checkpoint of every frame it changed.
+
+    A later load would otherwise replay that record, and decoding a record of tens of
+    thousands of entries is the cost, paid again by every frame it touched (a link of a whole
+    movie, its undo): with a few such records in a row, loading a movie took minutes.
+    """
+    if len(changed) < BIG_CHANGE:
+        return
+    for key in {(feature, frame) for feature, frame, _ in changed}:
+        if key in states:
+            _write_checkpoint(project, *key, states[key].index, exists=None, version=version)
 
 
 def _catch_up(

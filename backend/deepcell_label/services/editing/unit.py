@@ -14,7 +14,14 @@ from sqlalchemy.exc import OperationalError
 from ...formats import tiling
 from ...store import presence
 from ...store.cellindex import update_index
-from ...store.framestate import FrameState, cell_frames, frame_cache, frame_state, write_cell_rows
+from ...store.framestate import (
+    FrameState,
+    cell_frames,
+    checkpoint_large_changes,
+    frame_cache,
+    frame_state,
+    write_cell_rows,
+)
 from ...store.history import ChangeSet
 from ...store.labelstore import TileSet
 from ...store.models import Edit, Project, db, utcnow
@@ -212,6 +219,7 @@ def record(
     version = project.version + 1
     context.recorded = True
     context.save(version)
+    checkpoint_large_changes(project, version, context.frames, context.changes.cells)
     edit = Edit(
         project_id=project.id,
         version=version,

@@ -100,19 +100,14 @@ class FrameCache:
         with self.lock:
             return self.entries.get(key)
 
-    def put(self, key, version: int, state: FrameState) -> None:
+    def put(self, key, version: int, state: FrameState, replace: bool = True) -> None:
+        """Cache a state; with `replace` False only where none is cached (one may be in use)."""
         with self.lock:
+            if key in self.entries and not replace:
+                return
             if len(self.entries) >= FRAME_CACHE_SIZE and key not in self.entries:
                 self.entries.pop(next(iter(self.entries)))
             self.entries[key] = CachedFrame(version, state)
-
-    def add(self, key, version: int, state: FrameState) -> None:
-        """Cache a state only if none is cached for the key (a cached one may be in use)."""
-        with self.lock:
-            if key not in self.entries:
-                if len(self.entries) >= FRAME_CACHE_SIZE:
-                    self.entries.pop(next(iter(self.entries)))
-                self.entries[key] = CachedFrame(version, state)
 
     def drop(self, project_id: str, frames) -> None:
         with self.lock:
@@ -186,7 +181,7 @@ def frame_state(project: Project, feature: int, frame: int) -> FrameState:
     entry = frame_cache.get(key)
     if entry is not None and entry.version != project.version:
         entry = _catch_up(project, feature, frame, entry)
-    state = _load_state(project, feature, frame) if entry is None else entry.state
+    state = read_state(project, feature, frame) if entry is None else entry.state
     frame_cache.put(key, project.version, state)
     return state
 
@@ -196,22 +191,13 @@ def warm_frame(project: Project, feature: int, frame: int) -> None:
     lock: a cached state is never touched, the loaded one is only added where none was)."""
     key = (project.id, feature, frame)
     if frame_cache.get(key) is None:
-        frame_cache.add(key, project.version, _load_state(project, feature, frame))
+        frame_cache.put(key, project.version, read_state(project, feature, frame), replace=False)
 
 
 def read_state(project: Project, feature: int, frame: int) -> FrameState:
-    """The frame's state at the project's version, of the caller's own, for readers that do not
-    hold the project's lock (measurements, learning, linking).
-
-    The cached state is not theirs to read: an edit of the project on another thread may be
-    changing it in place. Opening a packed checkpoint costs nothing per cell, so this is
-    cheap wherever a recent checkpoint exists (a load far behind writes a newer one).
-    """
-    return _load_state(project, feature, frame)
-
-
-def _load_state(project: Project, feature: int, frame: int) -> FrameState:
-    """A frame's state from its checkpoint and the edits since, or from its rows.
+    """A frame's state of the caller's own, from its checkpoint and the edits since, or from
+    its rows. Readers that do not hold the project's lock (measurements, learning, linking)
+    use this, not the cached state, which an edit on another thread may be changing in place.
 
     A checkpoint far behind, or missing, is written anew at the current version (in the
     caller's transaction, inside a savepoint: a concurrent writer simply wins).
@@ -228,38 +214,30 @@ def _load_state(project: Project, feature: int, frame: int) -> FrameState:
         entry = _catch_up(project, feature, frame, start, CHECKPOINT_CATCH_UP)
         if entry is not None:
             if project.version - row.version > CHECKPOINT_REFRESH:
-                _write_checkpoint(project, feature, frame, entry.state.index, exists=True)
+                _write_checkpoint(project, feature, frame, entry.state.index)
             return entry.state
     index = _load_index(project.id, feature, frame)
-    _write_checkpoint(project, feature, frame, index, exists=row is not None)
+    _write_checkpoint(project, feature, frame, index)
     return FrameState.build(index)
 
 
 def _write_checkpoint(
-    project: Project,
-    feature: int,
-    frame: int,
-    index: FrameIndex,
-    exists: bool | None,
-    version: int | None = None,
+    project: Project, feature: int, frame: int, index: FrameIndex, version: int | None = None
 ) -> None:
     """Store the frame's packed index as its checkpoint at `version` (the project's by
-    default), unless a checkpoint as new is there. `exists`: whether a row is there, None when
-    the caller does not know."""
+    default), unless a checkpoint as new is there."""
     version = project.version if version is None else version
     key = dict(project_id=project.id, feature=feature, frame=frame)
     data = pack_index(index)
     try:
         with db.session.begin_nested():
-            updated = 0
-            if exists is not False:
-                updated = db.session.execute(
-                    update(FrameCheckpoint)
-                    .where(*[getattr(FrameCheckpoint, k) == v for k, v in key.items()])
-                    .where(FrameCheckpoint.version < version)
-                    .values(version=version, data=data)
-                ).rowcount
-            if not exists and not updated:
+            updated = db.session.execute(
+                update(FrameCheckpoint)
+                .where(*[getattr(FrameCheckpoint, k) == v for k, v in key.items()])
+                .where(FrameCheckpoint.version < version)
+                .values(version=version, data=data)
+            ).rowcount
+            if not updated:
                 db.session.add(FrameCheckpoint(**key, version=version, data=data))
     except IntegrityError:
         pass  # another process wrote it first, or a checkpoint as new is there
@@ -279,7 +257,7 @@ def checkpoint_large_changes(
         return
     for key in {(feature, frame) for feature, frame, _ in changed}:
         if key in states:
-            _write_checkpoint(project, *key, states[key].index, exists=None, version=version)
+            _write_checkpoint(project, *key, states[key].index, version)
 
 
 def _catch_up(

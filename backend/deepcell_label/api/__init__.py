@@ -10,6 +10,7 @@ from flask import Flask, g, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..errors import DeepCellLabelError
+from .access import init_access, rule
 from .requestid import current_request_id
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def error_response(message: str, status: int):
 
 
 def register(app: Flask) -> None:
+    from .auth import auth, limiter
     from .compat import compat
     from .edits import edits
     from .jobs import jobs
@@ -39,9 +41,14 @@ def register(app: Flask) -> None:
     from .linking import linking
     from .projects import projects
     from .reviews import reviews
+    from .sharing import sharing
     from .uploads import uploads
     from .viewers import viewers
 
+    init_access(app)
+    limiter.init_app(app)
+    app.register_blueprint(auth)
+    app.register_blueprint(sharing)
     app.register_blueprint(compat)
     app.register_blueprint(projects)
     app.register_blueprint(edits)
@@ -129,6 +136,7 @@ def _register_frontend(app: Flask) -> None:
 
     @app.get("/")
     @app.get("/<path:path>")
+    @rule("public")
     def frontend(path: str = ""):
         if path and not path.startswith("api/") and (folder / path).is_file():
             response = send_from_directory(folder, path)

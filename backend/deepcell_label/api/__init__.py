@@ -85,6 +85,8 @@ def _register_errors(app: Flask) -> None:
         messages = {
             404: f"There is nothing at {request.path}. See the API reference for the routes.",
             405: f"{request.method} is not allowed on {request.path}.",
+            429: f"Too many failed attempts ({error.description}) for this account or from this "
+            "address. Wait for the seconds the Retry-After header says, then try again.",
         }
         return error_response(
             messages.get(error.code, error.description or error.name), error.code or 500
@@ -124,7 +126,9 @@ def _register_headers(app: Flask) -> None:
         if origin and origin in origins:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Annotator"
+            response.headers["Access-Control-Allow-Headers"] = (
+                "Content-Type, Authorization, X-CSRF-Token"
+            )
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
             response.headers["Access-Control-Expose-Headers"] = "X-Shape, X-Dtype, X-Version, ETag"
         return response

@@ -86,6 +86,8 @@ def _identify() -> Identity | None:
 
 
 def init_access(app: Flask) -> None:
+    if "static" in app.view_functions:  # Flask's own route for the package's static files
+        rule("public")(app.view_functions["static"])
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE"))

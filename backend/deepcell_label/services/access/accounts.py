@@ -142,9 +142,9 @@ def find_user(username: str) -> User:
     return user
 
 
-def _commit_or_conflict(name: str) -> None:
+def _commit_or_conflict(name: str, flush: bool = False) -> None:
     try:
-        db.session.commit()
+        db.session.flush() if flush else db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise ConflictError(
@@ -181,12 +181,7 @@ def create_user(
         created=utcnow(),
     )
     db.session.add(user)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        _commit_or_conflict(name)
-        raise
+    _commit_or_conflict(name, flush=True)
     if first or user.admin:
         _adopt_ownerless(user)
     _commit_or_conflict(name)

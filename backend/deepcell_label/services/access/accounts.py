@@ -103,7 +103,27 @@ def normalise_username(raw: object) -> str:
         raise AccountError(
             f"The username may not contain {shown}: use letters, digits and . - _ @ + only."
         )
+    scripts = _scripts(name)
+    if len(scripts) > 1:
+        raise AccountError(
+            f"The username mixes the scripts {', '.join(sorted(scripts))}: a name written in one "
+            "script cannot pass for another's look-alike. Use the letters of one script."
+        )
     return name
+
+
+# Scripts that are written together in one name (Japanese mixes these three with Han).
+_SCRIPT_GROUPS = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK"}
+
+
+def _scripts(name: str) -> set[str]:
+    """The scripts of a name's letters, by the first word of their Unicode names."""
+    found = set()
+    for character in name:
+        if character.isalpha():
+            script = unicodedata.name(character, "UNKNOWN").split()[0]
+            found.add(_SCRIPT_GROUPS.get(script, script))
+    return found
 
 
 def _check_password(password: object) -> str:

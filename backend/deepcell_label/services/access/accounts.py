@@ -155,7 +155,7 @@ def describe_user(user: User) -> dict:
     }
 
 
-def find_user(username: str) -> User:
+def find_user(username: object) -> User:
     name = normalise_username(username)
     user = db.session.scalar(select(User).where(User.username == name))
     if user is None:

@@ -83,6 +83,9 @@ def make_celery(config: dict) -> Celery:
         task_acks_late=False,
         worker_prefetch_multiplier=1,
         worker_concurrency=config["WORKER_CONCURRENCY"],
+        # On a stop (SIGTERM, remapped to a cold shutdown by scripts/serve.sh), running jobs
+        # get this long before their processes are ended; jobs/tasks.py queues them again.
+        worker_soft_shutdown_timeout=config["WORKER_STOP_SECONDS"],
         task_time_limit=config["JOB_TIME_LIMIT"],
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,

@@ -26,7 +26,7 @@ frontend-deps:
 	fi
 
 frontend: frontend-deps
-	@if [ -f visualizer/package.json ]; then cd visualizer && npm run build; fi
+	@if [ -f visualizer/package.json ]; then bash scripts/build_frontend.sh; fi
 
 run: install frontend
 	bash scripts/serve.sh
@@ -63,4 +63,4 @@ bench: install-dev
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) visualizer/node_modules visualizer/dist
+	rm -rf $(VENV) visualizer/node_modules visualizer/dist visualizer/dist-builds

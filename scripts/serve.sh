@@ -11,8 +11,9 @@ export FLASK_APP=deepcell_label.app:create_app
 "$PYTHON" -m flask db upgrade
 
 # Both run in the background so that a signal reaches this script at once: it stops both, and
-# when either one ends, the other is stopped too.
-"$PYTHON" -m celery -A deepcell_label.worker:celery worker \
+# when either one ends, the other is stopped too. The worker takes SIGTERM as a cold shutdown:
+# its running jobs get WORKER_STOP_SECONDS to finish, then stop and are queued again.
+REMAP_SIGTERM=SIGQUIT "$PYTHON" -m celery -A deepcell_label.worker:celery worker \
   --loglevel "${LOG_LEVEL:-INFO}" --without-gossip --without-mingle &
 worker=$!
 "$PYTHON" -m gunicorn deepcell_label.wsgi:app --preload \

@@ -92,7 +92,8 @@ class Server:
         self.worker = Worker(settings, log).start()
         return self.worker
 
-    def start(self, wait: float = 60) -> Server:
+    def start(self, wait: float = 60, *, worker: bool = True) -> Server:
+        """Start gunicorn and, unless `worker` is false, a job worker once it answers."""
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         with self.log_path.open("ab") as log:
@@ -119,7 +120,7 @@ class Server:
                 start_new_session=True,
             )
         self._wait_for_health(wait)
-        if self.worker is None:
+        if worker and self.worker is None:
             self.start_worker()
         return self
 

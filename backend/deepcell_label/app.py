@@ -8,7 +8,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_migrate import Migrate
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -21,6 +21,7 @@ from .commands import add_pyramids, publish_frontend, users
 from .config import REPOSITORY_ROOT, load_config
 from .jobs.queue import CeleryDispatcher, make_celery
 from .services import access
+from .store import snapshot
 from .store.models import db
 from .store.storage import storage_from_config
 
@@ -37,6 +38,8 @@ def create_app(overrides: dict | None = None) -> Flask:
             "connect_args": {"timeout": 60},
         }
     db.init_app(app)
+    with app.app_context():
+        event.listen(db.engine, "begin", _begin)
     Migrate(app, db, directory=str(REPOSITORY_ROOT / "migrations"))
     app.extensions["deepcell_storage"] = storage_from_config(app.config)
     app.extensions["celery"] = make_celery(app.config)
@@ -94,6 +97,15 @@ def first_start(app: Flask) -> None:
     )
     print(message, file=sys.stderr, flush=True)
     logging.getLogger(__name__).info("first start: one-time sign-in link printed")
+
+
+def _begin(connection) -> None:
+    """Reads of one GET or HEAD request see one snapshot of the database (store/snapshot.py)."""
+    if has_request_context() and request.method in {"GET", "HEAD"}:
+        with snapshot.reading():
+            snapshot.begin(connection)
+    else:
+        snapshot.begin(connection)
 
 
 @event.listens_for(Engine, "connect")

@@ -94,6 +94,9 @@ def load_config(overrides: dict | None = None) -> dict:
         or f"sqla+sqlite:///{data_dir / 'jobs-broker.sqlite'}",
         "CELERY_QUEUE": os.environ.get("CELERY_QUEUE", "deepcell-label"),
         "WORKER_CONCURRENCY": _int("WORKER_CONCURRENCY", 2),
+        # A worker told to stop lets its running jobs go on this long, then stops them and
+        # queues them again (keep it below the time a deploy waits before killing).
+        "WORKER_STOP_SECONDS": _float("WORKER_STOP_SECONDS", 10.0),
         "JOB_MEMORY_LIMIT": _int("JOB_MEMORY_LIMIT", 8 * 1024**3),
         "JOB_TIME_LIMIT": _float("JOB_TIME_LIMIT", 6 * 3600.0),
         "JOB_HEARTBEAT_SECONDS": _float("JOB_HEARTBEAT_SECONDS", 2.0),

@@ -77,6 +77,17 @@ def register(celery: Celery, app: Flask) -> None:
             elif isinstance(exception, WorkerLostError):
                 jobs.process_lost(args[0], _lost_reason(exception))
 
+    @signals.task_retry.connect(weak=False)
+    def queue_stopped_job(sender=None, request=None, **_kwargs) -> None:
+        """In the main process, told to stop: a job still running after WORKER_STOP_SECONDS
+        is ended by Celery and announced as a retry; it runs again on another worker (or this
+        one, started again) at once, not after the silence of JOB_STALE_SECONDS."""
+        if getattr(sender, "name", None) != TASK or not getattr(request, "args", None):
+            return
+        with app.app_context():
+            jobs.process_lost(request.args[0], "its worker was stopped")
+            db.session.remove()
+
     @signals.worker_ready.connect(weak=False)
     def watch_stale_jobs(**_kwargs) -> None:
         """Now and then, queue again the jobs of workers that went silent (on any machine), and

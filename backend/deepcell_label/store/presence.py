@@ -10,7 +10,7 @@ so an edit costs what it changed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 from sqlalchemy import func, select
@@ -104,12 +104,16 @@ def _load(project: Project, feature: int) -> Presence:
     return presence
 
 
-def _records(project_id: str, after: int) -> Iterable[bytes]:
-    return db.session.execute(
-        select(Edit.changes)
-        .where(Edit.project_id == project_id, Edit.version > after)
-        .order_by(Edit.version)
-    ).scalars()
+def _records(project_id: str, after: int, upto: int) -> list[bytes]:
+    """The change records of the versions after `after` up to `upto`: exactly those, so that
+    a record committed by another process since `upto` was read is not applied twice."""
+    return list(
+        db.session.execute(
+            select(Edit.changes)
+            .where(Edit.project_id == project_id, Edit.version > after, Edit.version <= upto)
+            .order_by(Edit.version)
+        ).scalars()
+    )
 
 
 def presence(project: Project, feature: int = 0) -> Presence:
@@ -129,8 +133,13 @@ def presence(project: Project, feature: int = 0) -> Presence:
             _entries[project.id, feature] = entry
     with entry.lock:
         if entry.version < project.version:
-            for data in _records(project.id, entry.version):
-                entry.presence.apply(ChangeSet.decode(data))
+            records = _records(project.id, entry.version, project.version)
+            if len(records) != project.version - entry.version:
+                # A version without its record (a history being rewritten): load afresh.
+                entry.presence = _load(project, feature)
+            else:
+                for data in records:
+                    entry.presence.apply(ChangeSet.decode(data))
             entry.version = project.version
         return entry.presence
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from scipy import sparse
 from testdata import testdata_path as shared_file
 
-from bench.movies import moving_cells, score
+from bench.movies import division_movie, link_in_memory, moving_cells, score
 
 
 def _measured(first: np.ndarray, second: np.ndarray):
@@ -163,6 +163,69 @@ def test_linking_a_small_movie_is_one_undoable_edit(client):
         }
     unchanged = _link(client, pid)
     assert unchanged["version"] == 5 and unchanged["cells_relabelled"] == 0
+
+
+def test_daughters_that_move_apart_are_proposed_as_divisions(client):
+    """45 discs of radius 6 on 320², 24 frames, ids shuffled in every frame; 6 mothers each
+    replaced by two daughters of her size about one radius from her centre, drifting apart.
+    The mother's track ends at the division and each daughter begins its own."""
+    movie = division_movie("apart", seed=3)
+    pid = _project(client, movie.labels)["id"]
+    result = _link(client, pid)
+    found = score(
+        movie.truth,
+        _values_to_cells(client, pid, 24),
+        movie.divisions,
+        result["proposed_divisions"],
+    )
+    print(f"\napart: {found} link accuracy {found.link_accuracy:.4f}")
+    assert found.division_recall >= 0.8
+    assert found.link_accuracy >= 0.99
+    assert found.false_links <= 0.01 * found.true_links
+    assert found.false_divisions <= 1
+    assert all(0 < d["confidence"] <= 1 for d in result["proposed_divisions"])
+
+
+@pytest.mark.parametrize("daughters", ["apart", "shrink", "touch"])
+def test_divisions_are_found_however_the_daughters_look(daughters):
+    """In memory, over several movies: daughters that move apart, shrink, or touch."""
+    totals = np.zeros(6, int)
+    for seed in range(4):
+        movie = division_movie(daughters, seed, appearing=3, leaving=3, missing=3, step=3.0)
+        linked, cells_after = link_in_memory(movie)
+        found = score(movie.truth, cells_after, movie.divisions, linked.divisions)
+        totals += (
+            found.right_links,
+            found.true_links,
+            found.false_links,
+            found.found_divisions,
+            found.divisions,
+            found.false_divisions,
+        )
+    right, true, false, proposed, divisions, wrong = totals.tolist()
+    assert right >= 0.99 * true and false <= 0.01 * true
+    assert proposed >= 0.8 * divisions and wrong <= 0.05 * divisions
+
+
+def test_the_division_of_the_shared_project_is_proposed(client):
+    """oneDivision.zip, its division removed: linking proposes it again, sure of it."""
+    meta = create(client, shared_file("deepcell-label-zips/oneDivision.zip"))
+    pid = meta["id"]
+    (division,) = client.get(f"/api/projects/{pid}").get_json()["divisions"]
+    response = client.post(
+        f"/api/projects/{pid}/edits",
+        json={
+            "action": "remove_daughter",
+            "args": {k: division[k] for k in ("parent", "daughters")},
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    assert client.get(f"/api/projects/{pid}").get_json()["divisions"] == []
+    result = _link(client, pid)
+    (proposal,) = result["proposed_divisions"]
+    assert proposal["parent"] == division["parent"] and proposal["t"] == division["t"]
+    assert proposal["daughters"] == sorted(division["daughters"])
+    assert proposal["confidence"] >= 0.5
 
 
 def test_linking_follows_divisions_of_other_features_and_keeps_divisions(client):

@@ -83,6 +83,18 @@ def test_matching_maximises_the_summed_iou():
     assert sorted(zip(rows.tolist(), columns.tolist(), strict=True)) == [(0, 1), (1, 0)]
 
 
+def test_a_link_is_as_sure_as_its_margin_over_its_best_rival():
+    rows, columns, scores = np.array([0, 0, 1]), np.array([0, 1, 1]), np.array([0.8, 0.2, 0.9])
+    chosen = linking.assign(rows, columns, scores, (2, 2))
+    assert [c.tolist() for c in chosen] == [[0, 1], [0, 1]]
+    sure = linking.margins(rows, columns, scores, *chosen)
+    np.testing.assert_allclose(sure, [1 - 0.2 / 0.8, 1 - 0.2 / 0.9])
+    # A pair with no rival is sure; a pair tied with its rival is not.
+    alone = linking.margins(np.array([0]), np.array([0]), np.array([0.4]), [0], [0])
+    tied = linking.margins(np.array([0, 1]), np.array([0, 0]), np.array([0.5, 0.5]), [0], [0])
+    assert alone.tolist() == [1.0] and tied.tolist() == [0.0]
+
+
 # --------------------------------------------------------------------------- the link job
 
 
@@ -291,6 +303,11 @@ def test_linking_a_movie_with_an_empty_frame(client):
     after = _values_to_cells(client, meta["id"], 4)
     # The cell is missing from frame 2: the gap is closed, one id throughout.
     assert after == [{3: 3}, {8: 3}, {}, {9: 3}] and result["gaps_closed"] == 1
+    # The gap closed is the link the linking is least sure of.
+    assert result["uncertain_links"] == [
+        {"cell": 3, "t": 3, "from_t": 1, "confidence": 0.3, "reason": "gap"}
+    ]
+    assert result["uncertain_count"] == 1
 
 
 @pytest.mark.slow

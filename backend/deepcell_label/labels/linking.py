@@ -43,7 +43,9 @@ SISTERS_AREA = 0.35
 # this factor.
 GAP_STEPS = 1.5
 GAP_AREA = 2.0
-GAP_DOUBT = 0.25  # a gap closed loses this much of its confidence per frame it spans
+# A gap closed is this sure at most, divided by the frames it spans (a cell that moved too far
+# to overlap: 0.6; missing for one frame: 0.3, so it is listed among the uncertain links).
+GAP_SURENESS = 0.6
 # A division (see division_quality): each daughter within SPLIT_REACH radii of the mother's
 # centre (plus two steps), their midpoint within SPLIT_MIDPOINT radii (plus one step).
 SPLIT_REACH = 2.0
@@ -666,7 +668,7 @@ def _join_segments(
         if key[0] == "end":
             _, t, i = key
             gap = later - t - 1
-            jump[t, i] = (later, j, margin * (1 - GAP_DOUBT * (gap + 1)))
+            jump[t, i] = (later, j, margin * GAP_SURENESS / (gap + 1))
         else:
             children.setdefault((key[1], key[2]), []).append((j, margin))
     splits = {}

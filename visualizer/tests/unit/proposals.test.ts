@@ -33,35 +33,19 @@ describe('proposed divisions', () => {
   });
 
   describe('least sure first', () => {
-    const sure: ProposedDivision = {
-      parent: 1,
-      daughters: [2, 3],
-      t: 1,
+    /** A proposal of feature 0: parent `parent`, daughters the next two ids. */
+    const proposal = (parent: number, t: number, confidence?: number): ProposedDivision => ({
+      parent,
+      daughters: [parent + 1, parent + 2],
+      t,
       feature: 0,
-      confidence: 0.9,
-    };
-    const unsure: ProposedDivision = {
-      parent: 4,
-      daughters: [5, 6],
-      t: 5,
-      feature: 0,
-      confidence: 0.2,
-    };
-    const middling: ProposedDivision = {
-      parent: 7,
-      daughters: [8, 9],
-      t: 2,
-      feature: 0,
-      confidence: 0.6,
-    };
-    const tiedEarlier: ProposedDivision = {
-      parent: 10,
-      daughters: [11, 12],
-      t: 3,
-      feature: 0,
-      confidence: 0.6,
-    };
-    const unknown: ProposedDivision = { parent: 13, daughters: [14, 15], t: 0, feature: 0 };
+      ...(confidence === undefined ? {} : { confidence }),
+    });
+    const sure = proposal(1, 1, 0.9);
+    const unsure = proposal(4, 5, 0.2);
+    const middling = proposal(7, 2, 0.6);
+    const tiedEarlier = proposal(10, 3, 0.6);
+    const unknown = proposal(13, 0);
     const all = [sure, unknown, middling, tiedEarlier, unsure, other];
 
     it('orders a feature’s proposals by confidence, ties earliest first, unknown as sure', () => {

@@ -147,7 +147,8 @@ def _apply(
         "gaps_closed": linked.gaps_closed,
         "feature": feature,
     }
-    if not edit_context.changes.cells and not edit_context.changes.lists:
+    changes = edit_context.changes
+    if not changes.cells and not changes.relabels and not changes.lists:
         return {"version": project.version, **summary}
     discard_undone(project, context.author)
     edit = record(

@@ -246,3 +246,23 @@ def division_movie(daughters: str = "apart", seed: int = 0, **options) -> Movie:
         "radius": (6.0, 6.0) if daughters == "apart" else (7.0, 9.5),
     }
     return moving_cells(**{**settings, **options}, daughters=daughters, seed=seed)
+
+
+def shuffled(labels: np.ndarray, divisions: list[dict] | None = None, seed: int = 0) -> Movie:
+    """A labelled movie or stack (each value one cell, the same cell the same value in every
+    frame) with its values given anew in every frame, as a segmentation of each frame alone
+    would give; ``truth`` says which cell each new value is."""
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    mixed = np.zeros(labels.shape, np.int32)
+    truth = []
+    top = int(labels.max()) + 1
+    for t, frame in enumerate(labels):
+        ids = np.unique(frame)
+        ids = ids[ids > 0]
+        new = rng.choice(np.arange(1, 4 * top + 4), ids.size, replace=False)
+        lookup = np.zeros(top, np.int32)
+        lookup[ids] = new
+        mixed[t] = lookup[frame]
+        truth.append(dict(zip(new.tolist(), ids.tolist(), strict=True)))
+    return Movie(mixed, truth, list(divisions or []))

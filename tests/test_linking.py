@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from scipy import sparse
 from testdata import testdata_path as shared_file
 
-from bench.movies import division_movie, link_in_memory, moving_cells, score
+from bench import tracking
+from bench.movies import division_movie, link_in_memory, moving_cells, score, shuffled
 
 
 def _measured(first: np.ndarray, second: np.ndarray):
@@ -93,6 +94,28 @@ def test_a_link_is_as_sure_as_its_margin_over_its_best_rival():
     alone = linking.margins(np.array([0]), np.array([0]), np.array([0.4]), [0], [0])
     tied = linking.margins(np.array([0, 1]), np.array([0, 0]), np.array([0.5, 0.5]), [0], [0])
     assert alone.tolist() == [1.0] and tied.tolist() == [0.0]
+
+
+def test_the_tracking_measures_follow_the_cell_tracking_challenge():
+    """TRA and LNK from the AOGM's edge terms, and the division figures."""
+    truth = [{1: 1, 2: 2}, {3: 1, 4: 3, 5: 4}, {6: 1, 7: 3, 8: 4}]
+    divisions = [{"parent": 2, "daughters": [3, 4], "t": 1}]
+    perfect = tracking.measure(truth, truth, divisions, divisions)
+    assert (perfect.tra, perfect.lnk, perfect.division_f1) == (1.0, 1.0, 1.0)
+    # The mother goes on into one daughter (a link that should be a mother's), the other
+    # daughter is a new track: one edge changed, one mother-daughter edge missing.
+    wrong = [{1: 1, 2: 2}, {3: 1, 4: 2, 5: 9}, {6: 1, 7: 2, 8: 9}]
+    found = tracking.measure(truth, wrong, divisions, [])
+    assert (found.edges_changed, found.edges_added, found.edges_deleted) == (1, 1, 0)
+    edges, nodes = 6, 8  # 4 links of tracks, 2 of the mother to her daughters
+    assert found.tra == pytest.approx(1 - 2.5 / (10 * nodes + 1.5 * edges))
+    assert found.lnk == pytest.approx(1 - 2.5 / (1.5 * edges))
+    assert (found.division_recall, found.division_precision) == (0.0, 0.0)
+    # A proposal naming the wrong daughter counts as a division with a wrong child.
+    swapped = tracking.measure(
+        truth, truth, divisions, [{"parent": 2, "daughters": [3, 1], "t": 1}]
+    )
+    assert swapped.division_recall == 0.0 and swapped.branching_correctness == 0.0
 
 
 # --------------------------------------------------------------------------- the link job
@@ -336,20 +359,11 @@ def test_linking_a_generated_movie_finds_the_links_and_divisions(sqlite_app, req
 def test_linking_the_3d_stack_with_shuffled_ids(client):
     """StarDist's 3-D nuclei, each slice's ids shuffled: the slices link back into nuclei."""
     stack = tifffile.imread(shared_file("stardist/mask3d.tif")).astype(np.int32)
-    rng = np.random.default_rng(0)
-    shuffled = np.zeros_like(stack)
-    truth = []
-    for z in range(stack.shape[0]):
-        ids = np.unique(stack[z])[1:]
-        new = rng.choice(np.arange(1, 1000), ids.size, replace=False)
-        lookup = np.zeros(int(stack.max()) + 1, np.int32)
-        lookup[ids] = new
-        shuffled[z] = lookup[stack[z]]
-        truth.append(dict(zip(new.tolist(), ids.tolist(), strict=True)))
-    meta = _project(client, shuffled)
+    movie = shuffled(stack)
+    meta = _project(client, movie.labels)
     result = _link(client, meta["id"], divisions=False, max_gap=0)
     assert result["proposed_divisions"] == []
-    found = score(truth, _values_to_cells(client, meta["id"], stack.shape[0]), [], [])
+    found = score(movie.truth, _values_to_cells(client, meta["id"], stack.shape[0]), [], [])
     print(f"\nmask3d: {found} link accuracy {found.link_accuracy:.4f}")
     assert found.link_accuracy >= 0.99
 

@@ -629,12 +629,12 @@ def _join_segments(
             if t + 1 not in trees:
                 continue
             daughters, found = frames[t + 1], starts_by_frame[t + 1]
-            for i in np.flatnonzero(finite[t]).tolist():
-                reach = SPLIT_REACH * np.sqrt(frames[t].area[i] / np.pi) + 2 * step
-                near = [
-                    int(found[n])
-                    for n in trees[t + 1].query_ball_point((frames[t].y[i], frames[t].x[i]), reach)
-                ]
+            mothers = np.flatnonzero(finite[t])
+            reach = SPLIT_REACH * np.sqrt(frames[t].area[mothers] / np.pi) + 2 * step
+            points = np.column_stack([frames[t].y[mothers], frames[t].x[mothers]])
+            nearby = trees[t + 1].query_ball_point(points, reach) if mothers.size else []
+            for i, close in zip(mothers.tolist(), nearby, strict=True):
+                near = found[np.asarray(close, np.int64)].tolist()
                 follower = int(successor[t][i])
                 if not near or (follower < 0 and len(near) < 2):
                     continue

@@ -48,7 +48,8 @@ from .common import (
     wait_until_ready,
     write_results,
 )
-from .movies import division_movie, link_in_memory, moving_cells, score, shuffled
+from .movies import division_movie, moving_cells, score, shuffled
+from .tracking import link_in_memory
 
 TESTDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"
 

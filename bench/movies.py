@@ -4,6 +4,8 @@ Cells are discs, each wandering inside its own square of a grid (so no two touch
 dividing into two daughters of half the area, some appearing late, leaving early or missing
 for a frame. Every frame's label values are a fresh random permutation of ids, as a
 segmentation of each frame alone would give; ``truth`` says which real cell each value is.
+
+Needs numpy only (the browser tests run it to make their movies).
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from deepcell_label.labels import linking
 
 # first spread, drift per frame, largest spread, daughter radius (multiples of the cell's radius)
 DAUGHTERS = {
@@ -197,37 +198,6 @@ def score(
         kids = tuple(sorted(id_at[t].get(d, -1) for d in division["daughters"]))
         found += (t, parent, kids) in proposals
     return Score(true_links, right, false, len(true_divisions), found, len(proposed) - found)
-
-
-def measured(labels: np.ndarray):
-    """Every frame's cells and each frame's overlaps with the next, measured in memory as the
-    link job measures them from the tiles (a label value is one cell)."""
-    frames, overlaps, previous = [], [], None
-    for frame in labels:
-        values = np.unique(frame)
-        values = values[values > 0]
-        measure = linking.FrameMeasure(values)
-        measure.add(frame)
-        frames.append(linking.frame_cells(measure, {}))
-        if previous is not None:
-            pair = linking.OverlapMeasure(previous[0], values)
-            pair.add(previous[1], frame)
-            overlaps.append(linking.cell_overlaps(pair, {}, {}))
-        previous = (values, frame)
-    return frames, overlaps
-
-
-def link_in_memory(movie: Movie, **options) -> tuple[linking.Linked, list[dict[int, int]]]:
-    """Link a movie held in memory: what :func:`linking.link` found, and per frame the id each
-    label value got (the ``cells_after`` of :func:`score`)."""
-    frames, overlaps = measured(movie.labels)
-    next_id = int(movie.labels.max()) + 1
-    linked = linking.link(frames, overlaps, next_id, **options)
-    cells_after = [
-        dict(zip(cells.ids.tolist(), ids.tolist(), strict=True))
-        for cells, ids in zip(frames, linked.ids, strict=True)
-    ]
-    return linked, cells_after
 
 
 def division_movie(daughters: str = "apart", seed: int = 0, **options) -> Movie:

@@ -1,4 +1,5 @@
-"""The Cell Tracking Challenge's tracking measures of a linking against the truth: TRA and LNK
+"""Linking a movie held in memory (with the code the link job runs) and the Cell Tracking
+Challenge's tracking measures of a linking against the truth: TRA and LNK
 (from the AOGM, the weighted count of graph operations that turn the result into the truth) and
 the division figures (precision, recall, F1 = the CTC's BC(0), mitotic branching correctness).
 
@@ -15,6 +16,11 @@ tolerance).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
+from deepcell_label.labels import linking
+
+from .movies import Movie
 
 # The CTC's AOGM weights: node split, false negative, false positive, edge deleted, added,
 # changed in meaning (a link of one track, or of a mother to a daughter).
@@ -108,3 +114,34 @@ def measure(
     if not true_divisions_ and not found_divisions:
         branching = 1.0
     return TrackingMeasures(tra, lnk, deleted, added, changed, precision, recall, f1, branching)
+
+
+def measured(labels: np.ndarray):
+    """Every frame's cells and each frame's overlaps with the next, measured in memory as the
+    link job measures them from the tiles (a label value is one cell)."""
+    frames, overlaps, previous = [], [], None
+    for frame in labels:
+        values = np.unique(frame)
+        values = values[values > 0]
+        measure = linking.FrameMeasure(values)
+        measure.add(frame)
+        frames.append(linking.frame_cells(measure, {}))
+        if previous is not None:
+            pair = linking.OverlapMeasure(previous[0], values)
+            pair.add(previous[1], frame)
+            overlaps.append(linking.cell_overlaps(pair, {}, {}))
+        previous = (values, frame)
+    return frames, overlaps
+
+
+def link_in_memory(movie: Movie, **options) -> tuple[linking.Linked, list[dict[int, int]]]:
+    """Link a movie held in memory: what :func:`linking.link` found, and per frame the id each
+    label value got (the ``cells_after`` of :func:`score`)."""
+    frames, overlaps = measured(movie.labels)
+    next_id = int(movie.labels.max()) + 1
+    linked = linking.link(frames, overlaps, next_id, **options)
+    cells_after = [
+        dict(zip(cells.ids.tolist(), ids.tolist(), strict=True))
+        for cells, ids in zip(frames, linked.ids, strict=True)
+    ]
+    return linked, cells_after

@@ -17,7 +17,8 @@ from scipy import sparse
 from testdata import testdata_path as shared_file
 
 from bench import tracking
-from bench.movies import division_movie, link_in_memory, moving_cells, score, shuffled
+from bench.movies import division_movie, moving_cells, score, shuffled
+from bench.tracking import link_in_memory
 
 
 def _measured(first: np.ndarray, second: np.ndarray):

@@ -326,7 +326,7 @@ def run() -> str:
                     link["undo"]["median_ms"] <= 2000,
                 ),
                 Goal(
-                    "every movie: ≥ 99 % true links, ≤ 1 % false links, ≥ 80 % divisions",
+                    "every timelapse: ≥ 99 % true links, ≤ 1 % false links, ≥ 80 % divisions",
                     _worst(results["tracking"], link),
                     _all_good(results["tracking"], link),
                 ),
@@ -337,6 +337,12 @@ def run() -> str:
         "linking", {"link": link, "propagate": propagate, "tracking": results["tracking"]}
     )
     return "\n\n".join(report)
+
+
+def _timelapses(rows: list[dict], link: dict) -> list[tuple[str, dict, dict]]:
+    """The movies of :func:`_movie_scores` that are timelapses (the goals of linking a movie;
+    a z-stack's slices are linked without divisions, and nuclei stacked in z overlap)."""
+    return [row for row in _movie_scores(rows, link) if "slices" not in row[0]]
 
 
 def _movie_scores(rows: list[dict], link: dict) -> list[tuple[str, dict, dict]]:
@@ -356,11 +362,11 @@ def _good(found: dict) -> bool:
 
 
 def _all_good(rows: list[dict], link: dict) -> bool:
-    return all(_good(found) for _, found, _ in _movie_scores(rows, link))
+    return all(_good(found) for _, found, _ in _timelapses(rows, link))
 
 
 def _worst(rows: list[dict], link: dict) -> str:
-    failing = [name for name, found, _ in _movie_scores(rows, link) if not _good(found)]
+    failing = [name for name, found, _ in _timelapses(rows, link) if not _good(found)]
     return "all" if not failing else "not: " + "; ".join(failing)
 
 
@@ -376,10 +382,10 @@ def _tracking_table(rows: list[dict], link: dict) -> str:
                 f"{found['false_links'] / true:.2%}",
                 f"{found['found_divisions']}/{divisions}" if divisions else "-",
                 found["false_divisions"],
-                round(measures["tra"], 4),
-                round(measures["lnk"], 4),
-                round(measures["division_f1"], 3) if divisions else "-",
-                round(measures["branching_correctness"], 3) if divisions else "-",
+                f"{measures['tra']:.4f}",
+                f"{measures['lnk']:.4f}",
+                f"{measures['division_f1']:.3f}" if divisions else "-",
+                f"{measures['branching_correctness']:.3f}" if divisions else "-",
             )
         )
     return table(

@@ -12,6 +12,12 @@ Propagate: a 2-frame project of PAIR_SIZE² (one cell per 400 px², the second f
 shuffled), timed by the Server-Timing of the edit request; each propagate is undone before the
 next. Baseline: the same textbook matching of the two frames held in memory.
 
+Tracking measures: the Cell Tracking Challenge's TRA, LNK and division figures
+(bench/tracking.py) of the linked movie above, of small generated movies whose daughters move
+apart, shrink or touch (linked in memory by the same code the job runs), and of the shared real
+files: oneDivision.zip (a DeepCell Label project with a division) and StarDist's 3-D nuclei
+(slices linked as a stack), their ids shuffled in every frame.
+
 Jobs run on threads of this process (bench/common.py JobsHere), so the figures need no Celery
 worker.
 """
@@ -28,6 +34,7 @@ import numpy as np
 import tifffile
 from scipy.optimize import linear_sum_assignment
 
+from . import tracking
 from .common import (
     QUICK,
     Goal,
@@ -41,7 +48,10 @@ from .common import (
     wait_until_ready,
     write_results,
 )
-from .movies import moving_cells, score
+from .movies import division_movie, moving_cells, score, shuffled
+from .tracking import link_in_memory
+
+TESTDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata"
 
 FRAMES, SIZE, CELLS = (20, 512, 120) if QUICK else (100, 1024, 500)
 PAIR_SIZE = 512 if QUICK else 2048
@@ -124,9 +134,9 @@ def _link(client) -> dict:
             cells_after: list[dict[int, int]] = [{} for _ in range(FRAMES)]
             for entry in client.get(f"/api/projects/{project}").get_json()["cells"]:
                 cells_after[entry["t"]][entry["value"]] = entry["cell"]
-            found = score(
-                movie.truth, cells_after, movie.divisions, job["result"]["proposed_divisions"]
-            )
+            proposed = job["result"]["proposed_divisions"]
+            found = score(movie.truth, cells_after, movie.divisions, proposed)
+            measures = tracking.measure(movie.truth, cells_after, movie.divisions, proposed)
         began = time.perf_counter()
         answer = client.post(f"/api/projects/{project}/undo", json={})
         undone.append(time.perf_counter() - began)
@@ -149,6 +159,8 @@ def _link(client) -> dict:
         "division_recall": found.division_recall,
         "divisions": found.divisions,
         "false_divisions": found.false_divisions,
+        "score": vars(found),
+        "tracking": vars(measures),
     }
 
 
@@ -181,8 +193,49 @@ def _propagate(client) -> dict:
     }
 
 
+def _shared_movies() -> list[tuple[str, object, dict]]:
+    """The shared real files that hold a movie or stack: (name, shuffled movie, link options)."""
+    from deepcell_label.formats import read_images
+
+    found = []
+    zipped = TESTDATA / "deepcell-label-zips" / "oneDivision.zip"
+    if zipped.exists():
+        data = read_images(zipped)
+        movie = shuffled(data.labels[..., 0], data.divisions, seed=1)
+        found.append(("oneDivision.zip (2 frames, 1 division)", movie, {}))
+    stack = TESTDATA / "stardist" / "mask3d.tif"
+    if stack.exists():
+        movie = shuffled(tifffile.imread(stack).astype(np.int32), seed=1)
+        found.append(("StarDist mask3d.tif (31 slices)", movie, {"divisions": False, "max_gap": 0}))
+    return found
+
+
+def _tracking() -> list[dict]:
+    """The CTC measures of in-memory linkings: generated movies (4 seeds each) and real files."""
+    cases = [
+        (f"generated, daughters {kind} (4 movies)", division_movie(kind, seed, step=3.0), {})
+        for kind in ("apart", "shrink", "touch")
+        for seed in range(4)
+    ] + _shared_movies()
+    rows: dict[str, dict] = {}
+    for name, movie, options in cases:
+        linked, cells_after = link_in_memory(movie, **options)
+        found = score(movie.truth, cells_after, movie.divisions, linked.divisions)
+        measures = tracking.measure(movie.truth, cells_after, movie.divisions, linked.divisions)
+        row = rows.setdefault(name, {"name": name, "runs": []})
+        row["runs"].append({"score": vars(found), "tracking": vars(measures)})
+    for row in rows.values():
+        runs = row["runs"]
+        totals = {k: sum(r["score"][k] for r in runs) for k in runs[0]["score"]}
+        row["score"] = totals
+        row["tracking"] = {
+            k: float(np.mean([r["tracking"][k] for r in runs])) for k in runs[0]["tracking"]
+        }
+    return list(rows.values())
+
+
 def run() -> str:
-    results = {}
+    results = {"tracking": _tracking()}
     # Each part on an app and database of its own.
     for name, part in (("link", _link), ("propagate", _propagate)):
         with tempfile.TemporaryDirectory(prefix="bench-linking-") as folder:
@@ -233,6 +286,7 @@ def run() -> str:
                 )
             ],
         ),
+        _tracking_table(results["tracking"], link),
         table(
             f"Propagate one {PAIR_SIZE}² frame pair ({propagate['cells']:,} cells; median over n)",
             ("what", "median ms", "p95 ms", "n", "× baseline"),
@@ -266,8 +320,87 @@ def run() -> str:
                     f"{prop_ms:.0f} ms",
                     prop_ms <= 150,
                 ),
+                Goal(
+                    f"undo the linking ({link['values_changed']:,} values) ≤ 2 s",
+                    f"{link['undo']['median_ms'] / 1000:.2f} s",
+                    link["undo"]["median_ms"] <= 2000,
+                ),
+                Goal(
+                    "every timelapse: ≥ 99 % true links, ≤ 1 % false links, ≥ 80 % divisions",
+                    _worst(results["tracking"], link),
+                    _all_good(results["tracking"], link),
+                ),
             ],
         ),
     ]
-    write_results("linking", {"link": link, "propagate": propagate})
+    write_results(
+        "linking", {"link": link, "propagate": propagate, "tracking": results["tracking"]}
+    )
     return "\n\n".join(report)
+
+
+def _timelapses(rows: list[dict], link: dict) -> list[tuple[str, dict, dict]]:
+    """The movies of :func:`_movie_scores` that are timelapses (the goals of linking a movie;
+    a z-stack's slices are linked without divisions, and nuclei stacked in z overlap)."""
+    return [row for row in _movie_scores(rows, link) if "slices" not in row[0]]
+
+
+def _movie_scores(rows: list[dict], link: dict) -> list[tuple[str, dict, dict]]:
+    """(name, score totals, tracking measures) of every movie measured, the big one first."""
+    name = f"generated, {FRAMES} frames × {CELLS} cells (link job)"
+    return [(name, link["score"], link["tracking"])] + [
+        (r["name"], r["score"], r["tracking"]) for r in rows
+    ]
+
+
+def _good(found: dict) -> bool:
+    return (
+        found["right_links"] >= 0.99 * found["true_links"]
+        and found["false_links"] <= 0.01 * found["true_links"]
+        and found["found_divisions"] >= 0.8 * found["divisions"]
+    )
+
+
+def _all_good(rows: list[dict], link: dict) -> bool:
+    return all(_good(found) for _, found, _ in _timelapses(rows, link))
+
+
+def _worst(rows: list[dict], link: dict) -> str:
+    failing = [name for name, found, _ in _timelapses(rows, link) if not _good(found)]
+    return "all" if not failing else "not: " + "; ".join(failing)
+
+
+def _tracking_table(rows: list[dict], link: dict) -> str:
+    lines = []
+    for name, found, measures in _movie_scores(rows, link):
+        true = max(found["true_links"], 1)
+        divisions = found["divisions"]
+        lines.append(
+            (
+                name,
+                f"{found['right_links'] / true:.2%}",
+                f"{found['false_links'] / true:.2%}",
+                f"{found['found_divisions']}/{divisions}" if divisions else "-",
+                found["false_divisions"],
+                f"{measures['tra']:.4f}",
+                f"{measures['lnk']:.4f}",
+                f"{measures['division_f1']:.3f}" if divisions else "-",
+                f"{measures['branching_correctness']:.3f}" if divisions else "-",
+            )
+        )
+    return table(
+        "Cell Tracking Challenge measures (TRA, LNK; division F1 = BC(0); MBC: mitotic "
+        "branching correctness)",
+        (
+            "movie",
+            "true links",
+            "false links",
+            "divisions",
+            "false div.",
+            "TRA",
+            "LNK",
+            "div. F1",
+            "MBC",
+        ),
+        lines,
+    )

@@ -4,6 +4,8 @@ Cells are discs, each wandering inside its own square of a grid (so no two touch
 dividing into two daughters of half the area, some appearing late, leaving early or missing
 for a frame. Every frame's label values are a fresh random permutation of ids, as a
 segmentation of each frame alone would give; ``truth`` says which real cell each value is.
+
+Needs numpy only (the browser tests run it to make their movies).
 """
 
 from __future__ import annotations
@@ -11,6 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+# first spread, drift per frame, largest spread, daughter radius (multiples of the cell's radius)
+DAUGHTERS = {
+    "shrink": (0.75, 0.05, 0.95, 1 / np.sqrt(2)),
+    "apart": (1.0, 0.1, 1.6, 1.0),
+    "touch": (1 / np.sqrt(2), 0.0, 1 / np.sqrt(2), 1 / np.sqrt(2)),
+}
 
 
 @dataclass
@@ -42,11 +51,23 @@ def moving_cells(
     missing: int = 8,
     step: float = 1.5,
     seed: int = 0,
+    radius: tuple[float, float] = (7.0, 9.5),
+    daughters: str = "shrink",
 ) -> Movie:
     """A movie of ``cells`` wandering discs of ``size``² pixels (see the module docstring).
 
-    ``missing`` cells are absent from one frame each (a segmentation that missed them).
+    ``missing`` cells are absent from one frame each (a segmentation that missed them); cell
+    radii are drawn from ``radius``. How a cell divides (``daughters``):
+
+    - ``"shrink"``: two daughters of half its area, their centres 0.75 to 0.95 of its radius
+      from its centre;
+    - ``"apart"``: two daughters of its own size, each about one radius from its centre at
+      first, then drifting apart (a tenth of a radius per frame, up to 1.6 radii);
+    - ``"touch"``: two daughters of half its area pressed against each other (their centres
+      one daughter radius from its centre), staying so.
     """
+    if daughters not in DAUGHTERS:
+        raise ValueError(f"daughters is one of {', '.join(DAUGHTERS)}, not {daughters!r}")
     rng = np.random.default_rng(seed)
     pitch = 40
     per_side = size // pitch
@@ -55,7 +76,7 @@ def moving_cells(
     homes = rng.permutation(per_side**2)[:cells]
     home_y = (homes // per_side) * pitch + pitch / 2
     home_x = (homes % per_side) * pitch + pitch / 2
-    radius = rng.uniform(7.0, 9.5, cells)
+    radius = rng.uniform(*radius, cells)
     # Each cell's offset from its home, a bounded random walk.
     offset = rng.uniform(-4, 4, (cells, 2))
     velocity = rng.normal(0, step / 2, (cells, 2))
@@ -71,6 +92,12 @@ def moving_cells(
         zip(dividing.tolist(), rng.integers(edge, frames - edge, divisions).tolist(), strict=True)
     )
     angle = {cell: rng.uniform(0, np.pi) for cell in division_frame}
+    # How far the daughters reach from the cell's centre, over a few frames (a multiple of the
+    # cell's radius): their centres (first, per frame after, at most) and their radius.
+    first_spread, drift, most_spread, daughter_size = DAUGHTERS[daughters]
+    reach = radius * 1.45
+    for cell in division_frame:  # the daughters stay inside the cell's square of the grid
+        reach[cell] = max(reach[cell], radius[cell] * (most_spread + daughter_size))
     absent = {}
     for cell in rng.choice(np.setdiff1d(others, chosen), missing, replace=False).tolist():
         absent[cell] = int(rng.integers(edge, frames - edge))
@@ -88,7 +115,7 @@ def moving_cells(
     truth: list[dict[int, int]] = []
     for t in range(frames):
         velocity = 0.8 * velocity + rng.normal(0, step / 2, (cells, 2))
-        limit = pitch / 2 - radius[:, None] * 1.45 - 1
+        limit = pitch / 2 - reach[:, None] - 1
         offset = np.clip(offset + velocity, -limit, limit)
         drawn: list[tuple[int, float, float, float]] = []
         for cell in range(cells):
@@ -96,10 +123,10 @@ def moving_cells(
                 continue
             y, x = home_y[cell] + offset[cell, 0], home_x[cell] + offset[cell, 1]
             if cell in division_frame and t >= division_frame[cell]:
-                spread = radius[cell] * (0.75 + 0.05 * (t - division_frame[cell]))
-                spread = min(spread, radius[cell] * 0.95)
+                spread = first_spread + drift * (t - division_frame[cell])
+                spread = radius[cell] * min(spread, most_spread)
                 dy, dx = np.sin(angle[cell]) * spread, np.cos(angle[cell]) * spread
-                small = radius[cell] / np.sqrt(2)
+                small = radius[cell] * daughter_size
                 for daughter, sign in zip(daughters[cell], (1, -1), strict=True):
                     drawn.append((daughter, y + sign * dy, x + sign * dx, small))
             else:
@@ -171,3 +198,41 @@ def score(
         kids = tuple(sorted(id_at[t].get(d, -1) for d in division["daughters"]))
         found += (t, parent, kids) in proposals
     return Score(true_links, right, false, len(true_divisions), found, len(proposed) - found)
+
+
+def division_movie(daughters: str = "apart", seed: int = 0, **options) -> Movie:
+    """A small movie made for divisions: 45 discs on 320², 24 frames, 6 of them dividing (as
+    ``daughters`` says), 2 appearing, 2 leaving and 2 missing for a frame; discs of radius 6
+    where daughters move apart, 7 to 9.5 otherwise. ``options`` override
+    :func:`moving_cells`'s other arguments."""
+    settings = {
+        "frames": 24,
+        "size": 320,
+        "cells": 45,
+        "divisions": 6,
+        "appearing": 2,
+        "leaving": 2,
+        "missing": 2,
+        "radius": (6.0, 6.0) if daughters == "apart" else (7.0, 9.5),
+    }
+    return moving_cells(**{**settings, **options}, daughters=daughters, seed=seed)
+
+
+def shuffled(labels: np.ndarray, divisions: list[dict] | None = None, seed: int = 0) -> Movie:
+    """A labelled movie or stack (each value one cell, the same cell the same value in every
+    frame) with its values given anew in every frame, as a segmentation of each frame alone
+    would give; ``truth`` says which cell each new value is."""
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    mixed = np.zeros(labels.shape, np.int32)
+    truth = []
+    top = int(labels.max()) + 1
+    for t, frame in enumerate(labels):
+        ids = np.unique(frame)
+        ids = ids[ids > 0]
+        new = rng.choice(np.arange(1, 4 * top + 4), ids.size, replace=False)
+        lookup = np.zeros(top, np.int32)
+        lookup[ids] = new
+        mixed[t] = lookup[frame]
+        truth.append(dict(zip(new.tolist(), ids.tolist(), strict=True)))
+    return Movie(mixed, truth, list(divisions or []))

@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 from scipy import sparse
 from testdata import testdata_path as shared_file
 
-from bench.movies import moving_cells, score
+from bench import tracking
+from bench.movies import division_movie, moving_cells, score, shuffled
+from bench.tracking import link_in_memory
 
 
 def _measured(first: np.ndarray, second: np.ndarray):
@@ -81,6 +83,40 @@ def test_matching_maximises_the_summed_iou():
     overlaps = sparse.csr_matrix(np.array([[60.0, 50.0], [55.0, 0.0]]))
     rows, columns = linking.match(overlaps, np.array([100.0, 100.0]), np.array([100.0, 100.0]))
     assert sorted(zip(rows.tolist(), columns.tolist(), strict=True)) == [(0, 1), (1, 0)]
+
+
+def test_a_link_is_as_sure_as_its_margin_over_its_best_rival():
+    rows, columns, scores = np.array([0, 0, 1]), np.array([0, 1, 1]), np.array([0.8, 0.2, 0.9])
+    chosen = linking.assign(rows, columns, scores, (2, 2))
+    assert [c.tolist() for c in chosen] == [[0, 1], [0, 1]]
+    sure = linking.margins(rows, columns, scores, *chosen)
+    np.testing.assert_allclose(sure, [1 - 0.2 / 0.8, 1 - 0.2 / 0.9])
+    # A pair with no rival is sure; a pair tied with its rival is not.
+    alone = linking.margins(np.array([0]), np.array([0]), np.array([0.4]), [0], [0])
+    tied = linking.margins(np.array([0, 1]), np.array([0, 0]), np.array([0.5, 0.5]), [0], [0])
+    assert alone.tolist() == [1.0] and tied.tolist() == [0.0]
+
+
+def test_the_tracking_measures_follow_the_cell_tracking_challenge():
+    """TRA and LNK from the AOGM's edge terms, and the division figures."""
+    truth = [{1: 1, 2: 2}, {3: 1, 4: 3, 5: 4}, {6: 1, 7: 3, 8: 4}]
+    divisions = [{"parent": 2, "daughters": [3, 4], "t": 1}]
+    perfect = tracking.measure(truth, truth, divisions, divisions)
+    assert (perfect.tra, perfect.lnk, perfect.division_f1) == (1.0, 1.0, 1.0)
+    # The mother goes on into one daughter (a link that should be a mother's), the other
+    # daughter is a new track: one edge changed, one mother-daughter edge missing.
+    wrong = [{1: 1, 2: 2}, {3: 1, 4: 2, 5: 9}, {6: 1, 7: 2, 8: 9}]
+    found = tracking.measure(truth, wrong, divisions, [])
+    assert (found.edges_changed, found.edges_added, found.edges_deleted) == (1, 1, 0)
+    edges, nodes = 6, 8  # 4 links of tracks, 2 of the mother to her daughters
+    assert found.tra == pytest.approx(1 - 2.5 / (10 * nodes + 1.5 * edges))
+    assert found.lnk == pytest.approx(1 - 2.5 / (1.5 * edges))
+    assert (found.division_recall, found.division_precision) == (0.0, 0.0)
+    # A proposal naming the wrong daughter counts as a division with a wrong child.
+    swapped = tracking.measure(
+        truth, truth, divisions, [{"parent": 2, "daughters": [3, 1], "t": 1}]
+    )
+    assert swapped.division_recall == 0.0 and swapped.branching_correctness == 0.0
 
 
 # --------------------------------------------------------------------------- the link job
@@ -165,6 +201,69 @@ def test_linking_a_small_movie_is_one_undoable_edit(client):
     assert unchanged["version"] == 5 and unchanged["cells_relabelled"] == 0
 
 
+def test_daughters_that_move_apart_are_proposed_as_divisions(client):
+    """45 discs of radius 6 on 320², 24 frames, ids shuffled in every frame; 6 mothers each
+    replaced by two daughters of her size about one radius from her centre, drifting apart.
+    The mother's track ends at the division and each daughter begins its own."""
+    movie = division_movie("apart", seed=3)
+    pid = _project(client, movie.labels)["id"]
+    result = _link(client, pid)
+    found = score(
+        movie.truth,
+        _values_to_cells(client, pid, 24),
+        movie.divisions,
+        result["proposed_divisions"],
+    )
+    print(f"\napart: {found} link accuracy {found.link_accuracy:.4f}")
+    assert found.division_recall >= 0.8
+    assert found.link_accuracy >= 0.99
+    assert found.false_links <= 0.01 * found.true_links
+    assert found.false_divisions <= 1
+    assert all(0 < d["confidence"] <= 1 for d in result["proposed_divisions"])
+
+
+@pytest.mark.parametrize("daughters", ["apart", "shrink", "touch"])
+def test_divisions_are_found_however_the_daughters_look(daughters):
+    """In memory, over several movies: daughters that move apart, shrink, or touch."""
+    totals = np.zeros(6, int)
+    for seed in range(4):
+        movie = division_movie(daughters, seed, appearing=3, leaving=3, missing=3, step=3.0)
+        linked, cells_after = link_in_memory(movie)
+        found = score(movie.truth, cells_after, movie.divisions, linked.divisions)
+        totals += (
+            found.right_links,
+            found.true_links,
+            found.false_links,
+            found.found_divisions,
+            found.divisions,
+            found.false_divisions,
+        )
+    right, true, false, proposed, divisions, wrong = totals.tolist()
+    assert right >= 0.99 * true and false <= 0.01 * true
+    assert proposed >= 0.8 * divisions and wrong <= 0.05 * divisions
+
+
+def test_the_division_of_the_shared_project_is_proposed(client):
+    """oneDivision.zip, its division removed: linking proposes it again, sure of it."""
+    meta = create(client, shared_file("deepcell-label-zips/oneDivision.zip"))
+    pid = meta["id"]
+    (division,) = client.get(f"/api/projects/{pid}").get_json()["divisions"]
+    response = client.post(
+        f"/api/projects/{pid}/edits",
+        json={
+            "action": "remove_daughter",
+            "args": {k: division[k] for k in ("parent", "daughters")},
+        },
+    )
+    assert response.status_code == 200, response.get_json()
+    assert client.get(f"/api/projects/{pid}").get_json()["divisions"] == []
+    result = _link(client, pid)
+    (proposal,) = result["proposed_divisions"]
+    assert proposal["parent"] == division["parent"] and proposal["t"] == division["t"]
+    assert proposal["daughters"] == sorted(division["daughters"])
+    assert proposal["confidence"] >= 0.5
+
+
 def test_linking_follows_divisions_of_other_features_and_keeps_divisions(client):
     """Existing divisions are renamed with their cells, on the feature linked."""
     movie = moving_cells(
@@ -228,6 +327,11 @@ def test_linking_a_movie_with_an_empty_frame(client):
     after = _values_to_cells(client, meta["id"], 4)
     # The cell is missing from frame 2: the gap is closed, one id throughout.
     assert after == [{3: 3}, {8: 3}, {}, {9: 3}] and result["gaps_closed"] == 1
+    # The gap closed is the link the linking is least sure of.
+    assert result["uncertain_links"] == [
+        {"cell": 3, "t": 3, "from_t": 1, "confidence": 0.3, "reason": "gap"}
+    ]
+    assert result["uncertain_count"] == 1
 
 
 @pytest.mark.slow
@@ -256,20 +360,11 @@ def test_linking_a_generated_movie_finds_the_links_and_divisions(sqlite_app, req
 def test_linking_the_3d_stack_with_shuffled_ids(client):
     """StarDist's 3-D nuclei, each slice's ids shuffled: the slices link back into nuclei."""
     stack = tifffile.imread(shared_file("stardist/mask3d.tif")).astype(np.int32)
-    rng = np.random.default_rng(0)
-    shuffled = np.zeros_like(stack)
-    truth = []
-    for z in range(stack.shape[0]):
-        ids = np.unique(stack[z])[1:]
-        new = rng.choice(np.arange(1, 1000), ids.size, replace=False)
-        lookup = np.zeros(int(stack.max()) + 1, np.int32)
-        lookup[ids] = new
-        shuffled[z] = lookup[stack[z]]
-        truth.append(dict(zip(new.tolist(), ids.tolist(), strict=True)))
-    meta = _project(client, shuffled)
+    movie = shuffled(stack)
+    meta = _project(client, movie.labels)
     result = _link(client, meta["id"], divisions=False, max_gap=0)
     assert result["proposed_divisions"] == []
-    found = score(truth, _values_to_cells(client, meta["id"], stack.shape[0]), [], [])
+    found = score(movie.truth, _values_to_cells(client, meta["id"], stack.shape[0]), [], [])
     print(f"\nmask3d: {found} link accuracy {found.link_accuracy:.4f}")
     assert found.link_accuracy >= 0.99
 

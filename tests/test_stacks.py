@@ -10,6 +10,7 @@ import pytest
 import tifffile
 from accounts import person
 from deepcell_label.labels.stacks import interpolate_masks, signed_distance
+from deepcell_label.store.history import ChangeSet
 from helpers import create, label_frame
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -292,3 +293,25 @@ def test_an_edit_that_changes_many_values_of_a_frame_writes_its_checkpoint(
     assert _cells(client, pid)[1, 7] == {7}
     _edit(client, pid, "propagate", {"from_frame": 0, "to_frame": 1}, frame=1)
     assert _cells(client, pid)[1, 7] == {1} and _cells(client, pid)[1, 1] == {2}
+
+
+def test_a_relabelling_is_recorded_as_one_block_and_read_back_whole():
+    """Propagate and linking record which cell each value went from and to as arrays per frame;
+    the stored record gives them back, reversed by undo, and the browser sees one entry each."""
+    changes = ChangeSet()
+    changes.add_relabel(0, 3, [5, 6, 7], [1, 2, 3], [2, 1, 9])
+    changes.add_relabel(0, 3, [7, 8], [9, 4], [3, 4])  # 7 back to its cell; 8 unchanged
+    changes.set_list("next_cell", [10], [11])
+    (relabel,) = changes.relabels.values()
+    assert sorted(relabel.triples()) == [(5, 1, 2), (6, 2, 1)]
+    stored = ChangeSet.decode(changes.encode())
+    assert {k: sorted(r.triples()) for k, r in stored.relabels.items()} == {
+        (0, 3): [(5, 1, 2), (6, 2, 1)]
+    }
+    assert stored.touched == [[0, 3]] and stored.lists == {"next_cell": ([10], [11])}
+    back = stored.inverse()
+    assert sorted(back.relabels[0, 3].triples()) == [(5, 2, 1), (6, 1, 2)]
+    assert back.describe()["cells"] == [
+        {"c": 0, "t": 3, "value": 5, "cells": [1]},
+        {"c": 0, "t": 3, "value": 6, "cells": [2]},
+    ]

@@ -77,6 +77,17 @@ test('link a movie, accept a proposed division, undo the linking', async ({ page
   ]);
   expect(metadata.findings).toEqual([]);
 
+  // Check the proposals least sure first: the one left is shown, marked as the one checked.
+  await proposals.getByTestId('check-least-sure').click();
+  const left = proposals.locator('[data-checking="true"]');
+  await expect(left).toHaveCount(1);
+  const leftLabel = (await left.getByTestId('proposal-show').textContent())!;
+  expect(leftLabel).toMatch(/% sure\)$/);
+  const [, , , leftFrame] = /(\d+) → ([\d, ]+) at frame (\d+)/.exec(leftLabel)!;
+  await expect(page.getByTestId('frame-label')).toContainText(`Frame ${leftFrame} /`);
+  await proposals.getByTestId('stop-checking').click();
+  await expect(proposals.getByTestId('check-least-sure')).toBeVisible();
+
   // Undo the acceptance, then the linking: every value means what it meant before.
   await page.getByTestId('undo').click();
   await waitForSaved(page);

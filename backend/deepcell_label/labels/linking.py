@@ -34,16 +34,23 @@ from scipy.spatial import cKDTree
 
 DEFAULT_THRESHOLD = 0.1
 MAX_GAP = 2  # missing frames a track may jump over
-# A daughter lies at least this much inside its parent's footprint of the frame before.
-DAUGHTER_INSIDE = 0.2
-# Two daughters together have about their parent's area, and about the same area each.
-DAUGHTERS_AREA = (0.5, 1.6)
+# Two daughters together have from half to about twice their mother's area (they shrink, or
+# grow back to her size), and each at least this share of the other's.
+DAUGHTERS_AREA = (0.5, 2.6)
 SISTERS_AREA = 0.35
 # Gap closing: a track end and a track start are linked when their centroids are closer than
 # this many typical frame-to-frame steps per frame elapsed, and their areas differ by at most
 # this factor.
 GAP_STEPS = 1.5
 GAP_AREA = 2.0
+# A gap closed is this sure at most, divided by the frames it spans (a cell that moved too far
+# to overlap: 0.6; missing for one frame: 0.3, so it is listed among the uncertain links).
+GAP_SURENESS = 0.6
+# A division (see division_quality): each daughter within SPLIT_REACH radii of the mother's
+# centre (plus two steps), their midpoint within SPLIT_MIDPOINT radii (plus one step).
+SPLIT_REACH = 2.0
+SPLIT_MIDPOINT = 0.5
+UNSURE = 0.5  # links less sure than this are listed as uncertain
 _LOOKUP_LIMIT = 1 << 20  # values below this are indexed through a lookup table
 
 
@@ -274,6 +281,69 @@ def match(
     return assign(scores.row[keep], scores.col[keep], scores.data[keep], overlaps.shape)
 
 
+# --------------------------------------------------------------------------- confidence
+
+
+def margins(
+    rows: np.ndarray,
+    columns: np.ndarray,
+    scores: np.ndarray,
+    chosen_rows: np.ndarray,
+    chosen_columns: np.ndarray,
+) -> np.ndarray:
+    """How sure each chosen pair of an assignment is, from 0 to 1.
+
+    Parameters
+    ----------
+    rows, columns, scores : numpy.ndarray
+        The candidate pairs given to :func:`assign` and their (positive) scores.
+    chosen_rows, chosen_columns : numpy.ndarray
+        The pairs it chose.
+
+    Returns
+    -------
+    numpy.ndarray
+        For each chosen pair, ``1 - runner_up / score``: ``runner_up`` is the best score of any
+        other candidate of its row or its column (0 when there is none). A pair with no rival
+        is 1; a pair barely ahead of a rival is near 0.
+    """
+    rows, columns = np.asarray(rows, np.int64), np.asarray(columns, np.int64)
+    scores = np.asarray(scores, float)
+    chosen_rows = np.asarray(chosen_rows, np.int64)
+    chosen_columns = np.asarray(chosen_columns, np.int64)
+    if not chosen_rows.size:
+        return np.zeros(0)
+
+    def top_two(keys: np.ndarray) -> tuple[dict, dict]:
+        order = np.lexsort((-scores, keys))
+        keys_sorted, first = keys[order], np.r_[True, keys[order][1:] != keys[order][:-1]]
+        best = dict(zip(keys_sorted[first].tolist(), order[first].tolist(), strict=True))
+        second_at = np.flatnonzero(first) + 1
+        second_at = second_at[second_at < keys.size]
+        second_at = second_at[keys_sorted[second_at] == keys_sorted[second_at - 1]]
+        second = dict(zip(keys_sorted[second_at].tolist(), order[second_at].tolist(), strict=True))
+        return best, second
+
+    pair_of = {
+        (r, c): k for k, (r, c) in enumerate(zip(rows.tolist(), columns.tolist(), strict=True))
+    }
+    best_row, second_row = top_two(rows)
+    best_column, second_column = top_two(columns)
+    found = np.ones(chosen_rows.size)
+    for n, (r, c) in enumerate(zip(chosen_rows.tolist(), chosen_columns.tolist(), strict=True)):
+        own = pair_of[r, c]
+        rivals = [
+            best if best != own else second.get(key)
+            for key, best, second in (
+                (r, best_row[r], second_row),
+                (c, best_column[c], second_column),
+            )
+        ]
+        runner_up = max((scores[k] for k in rivals if k is not None), default=0.0)
+        found[n] = max(0.0, 1.0 - runner_up / scores[own])
+    return found
+
+
 # --------------------------------------------------------------------------- a whole movie
 
 
@@ -286,8 +356,13 @@ class Linked:
     ids : list of numpy.ndarray
         For each frame, the new id of each of its cells (in the order of ``Cells.ids``).
     divisions : list of dict
-        Proposed divisions ``{"parent", "daughters", "t"}`` in the new ids, ``t`` the first
-        frame of the daughters.
+        Proposed divisions ``{"parent", "daughters", "t", "confidence"}`` in the new ids, ``t``
+        the first frame of the daughters, ``confidence`` from 0 (a guess) to 1 (sure).
+    uncertain : list of dict
+        Links the linking is unsure of, least sure first: ``{"cell", "t", "from_t",
+        "confidence", "reason"}`` (the cell, in its new id, linked from frame ``from_t`` to
+        frame ``t``; ``reason`` ``"rival"``: another candidate came close, ``"gap"``: the
+        cell was missing or jumped between the two frames).
     next_id : int
         The first id not handed out.
     links, gaps_closed, tracks : int
@@ -296,49 +371,11 @@ class Linked:
 
     ids: list[np.ndarray]
     divisions: list[dict] = field(default_factory=list)
+    uncertain: list[dict] = field(default_factory=list)
     next_id: int = 1
     links: int = 0
     gaps_closed: int = 0
     tracks: int = 0
-
-
-def _divisions(
-    overlaps: sparse.csr_matrix,
-    before: Cells,
-    after: Cells,
-    successor: np.ndarray,
-    predecessor: np.ndarray,
-) -> list[tuple[int, list[int]]]:
-    """Cells of ``before`` followed by two cells of ``after`` (a parent and its daughters, as
-    positions), from the frame-to-frame matching of the two (``successor`` of each cell of
-    ``before``, ``predecessor`` of each cell of ``after``, -1 for none)."""
-    if not overlaps.nnz:
-        return []
-    inside = sparse.csr_matrix(overlaps.multiply(1.0 / np.maximum(after.area, 1)[np.newaxis, :]))
-    # Each cell of `after` counts as a possible daughter of the cell it lies in most.
-    best = np.asarray(inside.argmax(axis=0)).ravel()
-    share = np.asarray(inside.max(axis=0).todense()).ravel()
-    candidate = (share >= DAUGHTER_INSIDE) & ((predecessor < 0) | (predecessor == best))
-    found = []
-    daughters_of: dict[int, list[int]] = {}
-    for daughter in np.flatnonzero(candidate).tolist():
-        daughters_of.setdefault(int(best[daughter]), []).append(daughter)
-    for parent, daughters in daughters_of.items():
-        if len(daughters) < 2:
-            continue
-        daughters = sorted(daughters, key=lambda d: -share[d])[:2]
-        if all(predecessor[d] >= 0 for d in daughters):
-            continue  # both already follow something: nothing new appeared
-        if successor[parent] >= 0 and successor[parent] not in daughters:
-            continue  # the parent goes on as a third cell
-        areas = after.area[daughters]
-        together = areas.sum() / max(before.area[parent], 1)
-        if not DAUGHTERS_AREA[0] <= together <= DAUGHTERS_AREA[1]:
-            continue
-        if areas.min() / max(areas.max(), 1) < SISTERS_AREA:
-            continue
-        found.append((parent, daughters))
-    return found
 
 
 def _step_length(frames: Sequence[Cells], links: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:
@@ -351,6 +388,37 @@ def _step_length(frames: Sequence[Cells], links: Sequence[tuple[np.ndarray, np.n
     moved = np.concatenate(steps) if steps else np.zeros(0)
     moved = moved[np.isfinite(moved)]
     return max(float(np.percentile(moved, 95)) if moved.size else 0.0, 1.0)
+
+
+def division_quality(mother: Cells, i: int, daughters: Cells, j: int, k: int, step: float) -> float:
+    """How much cells ``j`` and ``k`` of a frame look like the daughters of cell ``i`` of the
+    frame before: from 0 (barely) to 1, or -1 where they cannot be.
+
+    Daughters each lie within ``SPLIT_REACH`` radii (plus two steps) of the mother's centre,
+    their midpoint within ``SPLIT_MIDPOINT`` radii (plus a step) of it; together they have
+    ``DAUGHTERS_AREA`` times her area, and each at least ``SISTERS_AREA`` of the other's. The
+    quality grows as the midpoint nears her centre and the sisters' areas even out.
+    """
+    if j == k:
+        return -1.0
+    radius = float(np.sqrt(mother.area[i] / np.pi))
+    centre = np.array([mother.y[i], mother.x[i]])
+    at = np.array([[daughters.y[j], daughters.x[j]], [daughters.y[k], daughters.x[k]]])
+    if not np.isfinite(at).all() or not np.isfinite(centre).all():
+        return -1.0
+    reach = SPLIT_REACH * radius + 2 * step
+    if (np.hypot(*(at - centre).T) > reach).any():
+        return -1.0
+    areas = daughters.area[[j, k]]
+    sisters = areas.min() / max(areas.max(), 1.0)
+    together = areas.sum() / max(mother.area[i], 1.0)
+    if sisters < SISTERS_AREA or not DAUGHTERS_AREA[0] <= together <= DAUGHTERS_AREA[1]:
+        return -1.0
+    gate = SPLIT_MIDPOINT * radius + step
+    off_centre = float(np.hypot(*(at.mean(axis=0) - centre)))
+    if off_centre > gate:
+        return -1.0
+    return 0.5 * (1 - off_centre / gate) + 0.5 * (sisters - SISTERS_AREA) / (1 - SISTERS_AREA)
 
 
 def link(
@@ -382,54 +450,66 @@ def link(
     Returns
     -------
     Linked
-        The new ids and the proposed divisions.
+        The new ids, the proposed divisions and the links the linking is unsure of.
 
     Notes
     -----
+    The two rounds of the linear-assignment trackers (Jaqaman et al. 2008, as laptrack and
+    ultrack formulate them):
+
     1. Each frame is matched to the next by :func:`match` (largest summed IoU).
-    2. A division is proposed where a cell of frame ``t`` is followed in ``t + 1`` by two
-       cells that each lie at least ``DAUGHTER_INSIDE`` in its footprint, that together have
-       about its area (``DAUGHTERS_AREA``) and about the same area each (``SISTERS_AREA``),
-       at least one of which matched nothing. The parent's track then ends, and each
-       daughter begins a track of its own.
-    3. Tracks that end (other than parents) and tracks that begin (other than daughters) up
-       to ``max_gap`` frames apart are joined by an optimal assignment on centroid distance,
-       within ``GAP_STEPS`` typical steps per frame elapsed and areas within ``GAP_AREA``.
+    2. Segments are joined in one assignment whose rows are the cells that begin a track
+       (other than in the first frame) and whose columns are the cells that end one (a gap
+       closed: up to ``max_gap`` missing frames, or in the next frame where the cell moved too
+       far to overlap; by centroid distance, within ``GAP_STEPS`` typical steps per frame
+       elapsed, areas within ``GAP_AREA``) and two "daughter" places of every cell (a split;
+       the second place only for a cell that no link goes on from). A cell that begins a track
+       may take a daughter place of a cell of the frame before when it and that cell's other
+       child (its link of round 1, or the best other candidate) pass
+       :func:`division_quality`; its score there is below any fair gap closure's, so a cell
+       that went missing comes back before it is taken for a daughter.
+    3. A cell with two children is proposed as dividing: its track ends (the Cell Tracking
+       Challenge's convention) and each daughter begins one of its own.
     4. Ids: a track keeps the id of its first cell unless an earlier track (in order of
        first frame, then id) has it; then it gets a fresh id. So tracks that start in the
        first frame keep their ids, and an already tracked movie keeps its ids.
+
+    Each link's confidence is its margin over its best rival (:func:`margins`), lowered for a
+    gap closed; a division's is its :func:`division_quality` times its margin.
     """
     count = len(frames)
     successor = [np.full(cells.ids.size, -1, np.int64) for cells in frames]
     predecessor = [np.full(cells.ids.size, -1, np.int64) for cells in frames]
+    # (frame, cell) -> (confidence, reason) of its link to the frame before
+    sureness: dict[tuple[int, int], tuple[float, str]] = {}
     links = []
     for t in range(count - 1):
-        a, b = match(overlaps[t], frames[t].area, frames[t + 1].area, threshold)
+        scores = iou(overlaps[t], frames[t].area, frames[t + 1].area).tocoo()
+        keep = (scores.data >= threshold) & (scores.data > 0)
+        candidates = (scores.row[keep], scores.col[keep], scores.data[keep])
+        a, b = assign(*candidates, overlaps[t].shape)
         successor[t][a] = b
         predecessor[t + 1][b] = a
         links.append((a, b))
-    parents: set[tuple[int, int]] = set()
-    daughters: set[tuple[int, int]] = set()
-    proposed: list[tuple[int, int, list[int]]] = []
-    if divisions:
-        for t in range(count - 1):
-            for parent, kids in _divisions(
-                overlaps[t], frames[t], frames[t + 1], successor[t], predecessor[t + 1]
-            ):
-                follower = successor[t][parent]
-                if follower >= 0:
-                    predecessor[t + 1][follower] = -1
-                    successor[t][parent] = -1
-                parents.add((t, parent))
-                daughters.update((t + 1, kid) for kid in kids)
-                proposed.append((t, parent, kids))
-    # Links across missing frames: (frame, cell) -> (later frame, cell)
-    jump = _close_gaps(
-        frames, successor, predecessor, parents, daughters, _step_length(frames, links), max_gap
-    )
+        for cell, sure in zip(b.tolist(), margins(*candidates, a, b).tolist(), strict=True):
+            sureness[t + 1, cell] = (sure, "rival")
+    step = _step_length(frames, links)
+    jump, splits = _join_segments(frames, successor, predecessor, step, max_gap, divisions)
+    proposed: list[tuple[int, int, list[int], float]] = []
+    for (t, parent), (kids, sure) in splits.items():
+        follower = successor[t][parent]
+        if follower >= 0:
+            successor[t][parent] = -1
+            predecessor[t + 1][follower] = -1
+        jump.pop((t, parent), None)
+        for kid in kids:
+            sureness.pop((t + 1, kid), None)
+        proposed.append((t, parent, kids, sure))
+    for later, j, sure in jump.values():
+        sureness[later, j] = (sure, "gap")
     # Follow the tracks from their first cell, in order of first frame then id.
     ids = [np.zeros(cells.ids.size, np.int64) for cells in frames]
-    reached = set(jump.values())
+    reached = {(later, j) for later, j, _ in jump.values()}
     starts = sorted(
         (t, int(frames[t].ids[i]), i)
         for t in range(count)
@@ -453,22 +533,38 @@ def link(
             if following >= 0:
                 frame, cell = frame + 1, int(following)
             elif (frame, cell) in jump:
-                frame, cell = jump[frame, cell]
+                frame, cell = jump[frame, cell][:2]
             else:
                 break
     next_id = max(next_id, max((int(i.max()) + 1 for i in ids if i.size), default=1))
-    found = []
-    for t, parent, kids in proposed:
-        found.append(
+    found = [
+        {
+            "parent": int(ids[t][parent]),
+            "daughters": sorted(int(ids[t + 1][kid]) for kid in kids),
+            "t": t + 1,
+            "confidence": round(float(sure), 3),
+        }
+        for t, parent, kids, sure in sorted(proposed)
+    ]
+    from_frame = {(later, j): t for (t, _), (later, j, _) in jump.items()}
+    uncertain = sorted(
+        (
             {
-                "parent": int(ids[t][parent]),
-                "daughters": sorted(int(ids[t + 1][kid]) for kid in kids),
-                "t": t + 1,
+                "cell": int(ids[t][cell]),
+                "t": t,
+                "from_t": from_frame.get((t, cell), t - 1),
+                "confidence": round(float(sure), 3),
+                "reason": reason,
             }
-        )
+            for (t, cell), (sure, reason) in sureness.items()
+            if sure < UNSURE
+        ),
+        key=lambda entry: (entry["confidence"], entry["t"], entry["cell"]),
+    )
     return Linked(
         ids=ids,
         divisions=found,
+        uncertain=uncertain,
         next_id=next_id,
         links=int(sum(int((s >= 0).sum()) for s in successor)),
         gaps_closed=len(jump),
@@ -476,70 +572,118 @@ def link(
     )
 
 
-def _close_gaps(
+def _join_segments(
     frames: Sequence[Cells],
     successor: list[np.ndarray],
     predecessor: list[np.ndarray],
-    parents: set[tuple[int, int]],
-    daughters: set[tuple[int, int]],
     step: float,
     max_gap: int,
-) -> dict[tuple[int, int], tuple[int, int]]:
-    """Join track ends to track starts that follow within ``max_gap`` missing frames (or in
-    the next frame, where the cell moved too far to overlap), by centroid distance."""
+    divisions: bool,
+) -> tuple[dict, dict]:
+    """The second round of :func:`link`: gaps closed and divisions found, in one assignment.
+
+    Returns ``jump``: (frame, cell) -> (later frame, cell, confidence) for each gap closed, and
+    ``splits``: (frame, parent) -> (daughters in the next frame, confidence).
+    """
     count = len(frames)
-    ends = [
-        (t, i)
-        for t in range(count - 1)
-        for i in np.flatnonzero(successor[t] < 0).tolist()
-        if (t, i) not in parents and np.isfinite(frames[t].y[i])
-    ]
-    starts_by_frame: dict[int, np.ndarray] = {}
-    for t in range(1, count):
-        found = [
-            i
-            for i in np.flatnonzero(predecessor[t] < 0).tolist()
-            if (t, i) not in daughters and np.isfinite(frames[t].y[i])
-        ]
-        starts_by_frame[t] = np.array(found, np.int64)
+    finite = [np.isfinite(cells.y) for cells in frames]
+    starts_by_frame = {t: np.flatnonzero((predecessor[t] < 0) & finite[t]) for t in range(1, count)}
     trees = {
         t: cKDTree(np.column_stack([frames[t].y[found], frames[t].x[found]]))
         for t, found in starts_by_frame.items()
         if found.size
     }
-    end_keys: list[tuple[int, int]] = []
-    start_keys: list[tuple[int, int]] = []
-    start_position: dict[tuple[int, int], int] = {}
+    row_of: dict[tuple[int, int], int] = {}  # (frame, cell) beginning a track -> row
+    column_keys: list[tuple] = []  # ("end", frame, cell) or ("split", frame, cell, place)
     rows, columns, scores = [], [], []
-    for t, i in ends:
-        for gap in range(max_gap + 1):
-            later = t + 1 + gap
-            if later not in trees:
-                continue
-            limit = GAP_STEPS * step * (gap + 1)
+
+    def candidate(start: tuple[int, int], column: int, score: float) -> None:
+        rows.append(row_of.setdefault(start, len(row_of)))
+        columns.append(column)
+        scores.append(score)
+
+    for t in range(count - 1):
+        for i in np.flatnonzero((successor[t] < 0) & finite[t]).tolist():
             point = (frames[t].y[i], frames[t].x[i])
-            for k in trees[later].query_ball_point(point, limit):
-                j = int(starts_by_frame[later][k])
-                ratio = frames[later].area[j] / max(frames[t].area[i], 1)
-                if not 1 / GAP_AREA <= ratio <= GAP_AREA:
+            column = None
+            for gap in range(max_gap + 1):
+                later = t + 1 + gap
+                if later not in trees:
                     continue
-                distance = np.hypot(frames[later].y[j] - point[0], frames[later].x[j] - point[1])
-                if not end_keys or end_keys[-1] != (t, i):
-                    end_keys.append((t, i))
-                key = (later, j)
-                if key not in start_position:
-                    start_position[key] = len(start_keys)
-                    start_keys.append(key)
-                rows.append(len(end_keys) - 1)
-                columns.append(start_position[key])
-                # Nearer and sooner is better; every candidate scores above zero.
-                scores.append(1.0 + (1.0 - distance / limit) - 0.1 * gap)
+                limit = GAP_STEPS * step * (gap + 1)
+                for n in trees[later].query_ball_point(point, limit):
+                    j = int(starts_by_frame[later][n])
+                    ratio = frames[later].area[j] / max(frames[t].area[i], 1)
+                    if not 1 / GAP_AREA <= ratio <= GAP_AREA:
+                        continue
+                    distance = np.hypot(
+                        frames[later].y[j] - point[0], frames[later].x[j] - point[1]
+                    )
+                    if column is None:
+                        column = len(column_keys)
+                        column_keys.append(("end", t, i))
+                    # Nearer and sooner is better; every candidate scores above zero.
+                    candidate((later, j), column, 1.0 + (1.0 - distance / limit) - 0.1 * gap)
+    if divisions:
+        for t in range(count - 1):
+            if t + 1 not in trees:
+                continue
+            daughters, found = frames[t + 1], starts_by_frame[t + 1]
+            mothers = np.flatnonzero(finite[t])
+            reach = SPLIT_REACH * np.sqrt(frames[t].area[mothers] / np.pi) + 2 * step
+            points = np.column_stack([frames[t].y[mothers], frames[t].x[mothers]])
+            nearby = trees[t + 1].query_ball_point(points, reach) if mothers.size else []
+            for i, close in zip(mothers.tolist(), nearby, strict=True):
+                near = found[np.asarray(close, np.int64)].tolist()
+                follower = int(successor[t][i])
+                if not near or (follower < 0 and len(near) < 2):
+                    continue
+                places = []
+                for k in near:
+                    others = [follower] if follower >= 0 else [j for j in near if j != k]
+                    quality = max(
+                        division_quality(frames[t], i, daughters, j, k, step) for j in others
+                    )
+                    if quality < 0:
+                        continue
+                    if not places:
+                        places = [len(column_keys) + n for n in range(1 if follower >= 0 else 2)]
+                        column_keys.extend(("split", t, i, n) for n in range(len(places)))
+                    for place in places:
+                        # Below a fair gap closure (1 and more), above nothing (0).
+                        candidate((t + 1, k), place, 0.5 + 0.5 * quality)
     if not rows:
-        return {}
-    chosen_rows, chosen_columns = assign(
-        np.array(rows), np.array(columns), np.array(scores), (len(end_keys), len(start_keys))
-    )
-    return {
-        end_keys[r]: start_keys[c]
-        for r, c in zip(chosen_rows.tolist(), chosen_columns.tolist(), strict=True)
-    }
+        return {}, {}
+    rows_, columns_, scores_ = np.array(rows), np.array(columns), np.array(scores)
+    chosen_rows, chosen_columns = assign(rows_, columns_, scores_, (len(row_of), len(column_keys)))
+    sure = margins(rows_, columns_, scores_, chosen_rows, chosen_columns)
+    start_keys = list(row_of)
+    jump: dict[tuple[int, int], tuple[int, int, float]] = {}
+    children: dict[tuple[int, int], list[tuple[int, float]]] = {}
+    for r, c, margin in zip(
+        chosen_rows.tolist(), chosen_columns.tolist(), sure.tolist(), strict=True
+    ):
+        later, j = start_keys[r]
+        key = column_keys[c]
+        if key[0] == "end":
+            _, t, i = key
+            gap = later - t - 1
+            jump[t, i] = (later, j, margin * GAP_SURENESS / (gap + 1))
+        else:
+            children.setdefault((key[1], key[2]), []).append((j, margin))
+    splits = {}
+    for (t, i), placed in children.items():
+        follower = int(successor[t][i])
+        if follower >= 0:
+            kids = [(follower, 1.0), *placed]
+        elif (t, i) in jump and jump[t, i][0] == t + 1:
+            kids = [(jump[t, i][1], jump[t, i][2]), *placed]
+        else:
+            kids = placed
+        if len(kids) != 2:
+            continue  # one child: no division, and the cell placed begins a track
+        (j, margin_j), (k, margin_k) = kids
+        quality = division_quality(frames[t], i, frames[t + 1], j, k, step)
+        if quality >= 0:
+            splits[t, i] = ([j, k], quality * min(margin_j, margin_k))
+    return jump, splits

@@ -26,6 +26,7 @@ from .editing.unit import EditContext, discard_undone, record, transaction
 from .jobs import JobContext, JobKind
 
 ATTEMPTS = 3  # measurements before giving up on a project that keeps changing
+UNCERTAIN_LISTED = 200  # the least sure links the result names
 
 
 class _Changed(Exception):
@@ -137,6 +138,8 @@ def _apply(
     ]
     summary = {
         "proposed_divisions": proposals,
+        "uncertain_links": linked.uncertain[:UNCERTAIN_LISTED],
+        "uncertain_count": len(linked.uncertain),
         "cells_relabelled": sum(len(r) for r in renames.values()),
         "values_changed": relabelled,
         "tracks": linked.tracks,
@@ -144,7 +147,8 @@ def _apply(
         "gaps_closed": linked.gaps_closed,
         "feature": feature,
     }
-    if not edit_context.changes.cells and not edit_context.changes.lists:
+    changes = edit_context.changes
+    if not changes.cells and not changes.relabels and not changes.lists:
         return {"version": project.version, **summary}
     discard_undone(project, context.author)
     edit = record(

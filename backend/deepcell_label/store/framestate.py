@@ -7,13 +7,14 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import labels as label_actions
 from ..formats import tiling
 from .cellindex import FrameIndex, PackedFrame, ValueInfo, pack_index, value_rows
-from .history import ChangeSet
+from .history import ChangeSet, Relabel
 from .models import CellValue, Edit, FrameCheckpoint, Project, db
 
 FRAME_CACHE_SIZE = 64
@@ -249,18 +250,19 @@ def _write_checkpoint(
 
 
 def checkpoint_large_changes(
-    project: Project, version: int, states: dict[tuple[int, int], FrameState], changed
+    project: Project, version: int, states: dict[tuple[int, int], FrameState], changes: ChangeSet
 ) -> None:
-    """With an edit of BIG_CHANGE cell entries or more (`changed`: the (feature, frame, value)
-    keys of its entries), write the checkpoint of every frame it changed.
+    """With an edit of BIG_CHANGE cell entries or more (its entries and relabelled values),
+    write the checkpoint of every frame it changed.
 
     A later load would otherwise replay that record, and decoding a record of tens of
     thousands of entries is the cost, paid again by every frame it touched (a link of a whole
     movie, its undo): with a few such records in a row, loading a movie took minutes.
     """
-    if len(changed) < BIG_CHANGE:
+    if len(changes.cells) + changes.relabelled < BIG_CHANGE:
         return
-    for key in {(feature, frame) for feature, frame, _ in changed}:
+    frames = {(feature, frame) for feature, frame, _ in changes.cells} | set(changes.relabels)
+    for key in frames:
         if key in states:
             _write_checkpoint(project, *key, states[key].index, version)
 
@@ -288,9 +290,20 @@ def _catch_up(
         return None
     needed = [version for version, touched in rows if [feature, frame] in touched]
     for version in needed:
-        for value, after in _frame_changes(project.id, version).get((feature, frame), ()):
+        entries, relabel = _frame_changes(project.id, version).get((feature, frame), ((), None))
+        for value, after in entries:
             entry.state.set(value, after)
+        if relabel is not None:
+            entry.state.set_many(relabelled(entry.state.index, relabel.values, relabel.after))
     return entry
+
+
+def relabelled(index: FrameIndex, values: np.ndarray, cells: np.ndarray) -> dict[int, ValueInfo]:
+    """The index entries of ``values`` each given one cell of ``cells`` (area and box kept)."""
+    return {
+        value: index[value]._replace(cells=frozenset((cell,)))
+        for value, cell in zip(values.tolist(), cells.tolist(), strict=True)
+    }
 
 
 RECORDS_KEPT = 4
@@ -299,7 +312,7 @@ _records_lock = threading.Lock()
 
 
 def _frame_changes(project_id: str, version: int) -> dict:
-    """A history record's cell entries by (feature, frame), decoded once and kept for a few
+    """A history record's cell entries and relabelling by (feature, frame), decoded once and kept for a few
     records: an edit that changed every frame of a movie (a linking, its undo) would otherwise
     be decoded again for each frame that catches up with it."""
     key = (project_id, version)
@@ -310,9 +323,12 @@ def _frame_changes(project_id: str, version: int) -> dict:
     data = db.session.execute(
         select(Edit.changes).where(Edit.project_id == project_id, Edit.version == version)
     ).scalar_one()
-    by_frame: dict[tuple[int, int], list] = {}
-    for (feature, frame, value), (_, after) in ChangeSet.decode(data).cells.items():
-        by_frame.setdefault((feature, frame), []).append((value, after))
+    changes = ChangeSet.decode(data)
+    by_frame: dict[tuple[int, int], tuple[list, Relabel | None]] = {}
+    for (feature, frame, value), (_, after) in changes.cells.items():
+        by_frame.setdefault((feature, frame), ([], None))[0].append((value, after))
+    for key, relabel in changes.relabels.items():
+        by_frame[key] = (by_frame.get(key, ([], None))[0], relabel)
     with _records_lock:
         _records[key] = by_frame
         while len(_records) > RECORDS_KEPT:
@@ -376,3 +392,27 @@ def write_cell_rows(project_id: str, entries: list[tuple[int, int, int, ValueInf
         db.session.execute(
             CellValue.__table__.insert(), rows[start : start + ROWS_PER_STATEMENT * 10]
         )
+
+
+def write_relabelled_rows(project_id: str, relabels: dict[tuple[int, int], Relabel]) -> None:
+    """Store relabellings: each value's one row gets its new cell (a value of one cell has one
+    row, so no two rows meet on the way).
+
+    One statement run for all, handed to the database driver as plain tuples: for the tens of
+    thousands of values of a relabelling, SQLAlchemy's work on each row's parameters would cost
+    more than the database's.
+    """
+    rows = [
+        (cell, project_id, feature, frame, value)
+        for (feature, frame), relabel in relabels.items()
+        for value, cell in zip(relabel.values.tolist(), relabel.after.tolist(), strict=True)
+    ]
+    if not rows:
+        return
+    mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
+    table = CellValue.__tablename__
+    db.session.connection().exec_driver_sql(
+        f"UPDATE {table} SET cell = {mark} WHERE project_id = {mark} AND feature = {mark} "
+        f"AND frame = {mark} AND value = {mark}",
+        rows,
+    )

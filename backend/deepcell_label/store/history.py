@@ -1,7 +1,10 @@
-"""What one edit changed, as a reversible record: pixel patches, cell index entries, lists.
+"""What one edit changed, as a reversible record: pixel patches, cell index entries,
+relabellings, lists.
 
 Stored with each history row; undo applies the record backwards, redo forwards, and the
-patches are what the browser receives.
+patches are what the browser receives. A relabelling (propagate, linking) changes which cell
+thousands of values encode and nothing else: it is kept as one block of arrays per frame, not as
+an entry per value, so recording, storing, reading and undoing it cost array operations.
 """
 
 from __future__ import annotations
@@ -62,6 +65,33 @@ def _info_from_json(item: list | None) -> ValueInfo | None:
 
 
 @dataclass
+class Relabel:
+    """Values of one frame, each encoding one cell, that were given another cell: three arrays
+    of the same length (int64)."""
+
+    values: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+
+    def inverse(self) -> Relabel:
+        return Relabel(self.values, self.after, self.before)
+
+    def columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.values, self.before, self.after
+
+    def triples(self) -> zip:
+        """(value, cell before, cell after) of each value, as Python ints."""
+        return zip(*(column.tolist() for column in self.columns()), strict=True)
+
+    def __len__(self) -> int:
+        return int(self.values.size)
+
+
+def _as_int64(items) -> np.ndarray:
+    return np.asarray(items, dtype=np.int64).reshape(-1)
+
+
+@dataclass
 class ChangeSet:
     patches: list[Patch] = field(default_factory=list)
     # (feature, frame, value) -> (before, after); None means the value is absent
@@ -70,6 +100,8 @@ class ChangeSet:
     )
     # name -> (before, after) for project lists: divisions, cell_types, next_cell
     lists: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    # (feature, frame) -> the values of one cell each given another cell
+    relabels: dict[tuple[int, int], Relabel] = field(default_factory=dict)
 
     def add_patch(
         self, feature: int, frame: int, box: tiling.Box, before: np.ndarray, after: np.ndarray
@@ -83,6 +115,27 @@ class ChangeSet:
             before = self.cells[key][0]
         self.cells[key] = (before, after)
 
+    def add_relabel(self, feature: int, frame: int, values, before, after) -> None:
+        """Record that each of ``values`` (of one cell each) went from cell ``before`` to cell
+        ``after``; a value relabelled twice in one edit keeps its first ``before``."""
+        new = Relabel(_as_int64(values), _as_int64(before), _as_int64(after))
+        old = self.relabels.get((feature, frame))
+        if old is not None:
+            merged = {v: (b, a) for v, b, a in old.triples()}
+            for v, b, a in new.triples():
+                merged[v] = (merged.get(v, (b, a))[0], a)
+            kept = [(v, b, a) for v, (b, a) in merged.items() if b != a]
+            new = Relabel(*(_as_int64([row[n] for row in kept]) for n in range(3)))
+        if not len(new):
+            self.relabels.pop((feature, frame), None)
+        else:
+            self.relabels[feature, frame] = new
+
+    @property
+    def relabelled(self) -> int:
+        """How many values the edit's relabellings changed."""
+        return sum(len(r) for r in self.relabels.values())
+
     def set_list(self, name: str, before: Any, after: Any) -> None:
         if name in self.lists:
             before = self.lists[name][0]
@@ -94,6 +147,7 @@ class ChangeSet:
     @property
     def touched(self) -> list[list[int]]:
         pairs = {(p.feature, p.frame) for p in self.patches} | {(k[0], k[1]) for k in self.cells}
+        pairs |= set(self.relabels)
         return [list(pair) for pair in sorted(pairs)]
 
     def inverse(self) -> ChangeSet:
@@ -103,6 +157,7 @@ class ChangeSet:
             ],
             cells={key: (after, before) for key, (before, after) in self.cells.items()},
             lists={name: (after, before) for name, (before, after) in self.lists.items()},
+            relabels={key: relabel.inverse() for key, relabel in self.relabels.items()},
         )
 
     def describe(self) -> dict:
@@ -117,6 +172,13 @@ class ChangeSet:
             for (feature, frame, value), (before, after) in sorted(self.cells.items())
             if (before.cells if before else None) != (after.cells if after else None)
         ]
+        for (feature, frame), relabel in sorted(self.relabels.items()):
+            cells += [
+                {"c": feature, "t": frame, "value": value, "cells": [cell]}
+                for value, cell in zip(relabel.values.tolist(), relabel.after.tolist(), strict=True)
+            ]
+        if self.relabels and self.cells:
+            cells.sort(key=lambda entry: (entry["c"], entry["t"], entry["value"]))
         return {
             "patches": [patch.describe() for patch in self.patches],
             "cells": cells,
@@ -136,6 +198,10 @@ class ChangeSet:
                 [patch.feature, patch.frame, list(patch.box), len(patch.before), len(patch.after)]
             )
             blobs += [patch.before, patch.after]
+        relabels = []
+        for (feature, frame), relabel in self.relabels.items():
+            relabels.append([feature, frame, len(relabel)])
+            blobs += [column.astype("<i8").tobytes() for column in relabel.columns()]
         header = json.dumps(
             {
                 "patches": patches,
@@ -144,6 +210,7 @@ class ChangeSet:
                     for key, (before, after) in self.cells.items()
                 ],
                 "lists": {name: list(pair) for name, pair in self.lists.items()},
+                "relabels": relabels,
             },
             separators=(",", ":"),
         ).encode()
@@ -161,6 +228,13 @@ class ChangeSet:
             after = data[offset : offset + after_length]
             offset += after_length
             patches.append(Patch(feature, frame, tuple(box), before, after))
+        relabels = {}
+        for feature, frame, count in header.get("relabels", ()):
+            columns = []
+            for _ in range(3):
+                columns.append(np.frombuffer(data, "<i8", count, offset).astype(np.int64))
+                offset += 8 * count
+            relabels[feature, frame] = Relabel(*columns)
         return cls(
             patches=patches,
             cells={
@@ -168,4 +242,5 @@ class ChangeSet:
                 for key, before, after in header["cells"]
             },
             lists={name: tuple(pair) for name, pair in header["lists"].items()},
+            relabels=relabels,
         )

@@ -53,6 +53,13 @@ class Presence(Mapping[int, list[int]]):
                 self.add(cell, frame, -1)
             for cell in after.cells if after else ():
                 self.add(cell, frame, 1)
+        for (feature, frame), relabel in changes.relabels.items():
+            if feature != self.feature:
+                continue
+            for cell in relabel.before.tolist():
+                self.add(cell, frame, -1)
+            for cell in relabel.after.tolist():
+                self.add(cell, frame, 1)
 
     def spans(self) -> tuple[dict[int, int], dict[int, int]]:
         """First and last frame of every cell that is present somewhere."""

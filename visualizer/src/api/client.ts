@@ -626,10 +626,22 @@ export const getJob = <Result = unknown>(id: string) => json<Job<Result>>(jobUrl
 
 export const cancelJob = (id: string) => postJson<Job>(`${jobUrl(id)}/cancel`, {});
 
-/** What a link job gives: the version of its edit and the divisions it proposes. */
+/** A link the linking is unsure of: cell `cell` linked from frame `from_t` to frame `t`. */
+export interface UncertainLink {
+  cell: number;
+  t: number;
+  from_t: number;
+  confidence: number;
+  reason: 'rival' | 'gap';
+}
+
+/** What a link job gives: the version of its edit, the divisions it proposes (each with how sure
+ *  it is, 0 to 1) and the links it is least sure of. */
 export interface LinkResult {
   version: number;
-  proposed_divisions: Required<Division>[];
+  proposed_divisions: (Required<Division> & { confidence: number })[];
+  uncertain_links: UncertainLink[];
+  uncertain_count: number;
   cells_relabelled: number;
   tracks: number;
   gaps_closed: number;

@@ -1,10 +1,11 @@
 // Following cells through frames: match this frame to the previous or next, copy or interpolate
 // the selected cell, link the whole movie (a job with its progress), and the divisions the
-// linking proposes, each to accept or reject. Frames are numbered from 1, as everywhere.
+// linking proposes, each to accept or reject, listed by frame or stepped through least sure first.
+// Frames are numbered from 1, as everywhere.
 import { Box, Button, Chip, IconButton, Stack, Tooltip, Typography } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import { shortcutFor } from '../keymap';
-import { proposalsOf } from '../machines/proposals';
+import { proposalsOf, sameProposal } from '../machines/proposals';
 import type { ProjectSession } from '../session';
 import { JobProgress } from './JobProgress';
 
@@ -12,7 +13,9 @@ export function LinkingPanel({ session }: { session: ProjectSession }) {
   const feature = useSelector(session.display, (s) => s.context.feature);
   const job = useSelector(session.proposals, (s) => s.context.job);
   const all = useSelector(session.proposals, (s) => s.context.proposals);
-  const proposals = proposalsOf(all, feature);
+  const order = useSelector(session.proposals, (s) => s.context.order);
+  const checking = useSelector(session.proposals, (s) => s.context.checking);
+  const proposals = proposalsOf(all, feature, order);
   const { handlers } = session.keys;
   return (
     <Stack spacing={1} sx={{ p: 1 }} data-testid="linking-panel">
@@ -62,9 +65,38 @@ export function LinkingPanel({ session }: { session: ProjectSession }) {
       {job && <JobProgress actor={job} label="Linking" />}
       {proposals.length > 0 && (
         <Box sx={{ maxHeight: 200, overflowY: 'auto' }} data-testid="proposals">
-          <Typography variant="caption" sx={{ fontWeight: 'bold' }}>
-            Proposed divisions ({proposals.length})
-          </Typography>
+          <Stack direction="row" spacing={0.5} sx={{ alignItems: 'center' }}>
+            <Typography variant="caption" sx={{ fontWeight: 'bold' }}>
+              Proposed divisions ({proposals.length})
+            </Typography>
+            {order === 'leastSure' ? (
+              <>
+                <Button
+                  size="small"
+                  data-testid="check-next"
+                  disabled={!checking}
+                  onClick={() => session.linking.checkNext()}
+                >
+                  Next least sure
+                </Button>
+                <Button
+                  size="small"
+                  data-testid="stop-checking"
+                  onClick={() => session.linking.stopChecking()}
+                >
+                  By frame
+                </Button>
+              </>
+            ) : (
+              <Button
+                size="small"
+                data-testid="check-least-sure"
+                onClick={() => session.linking.checkLeastSure()}
+              >
+                Check least sure first
+              </Button>
+            )}
+          </Stack>
           {proposals.map((proposal) => (
             <Stack
               key={`${proposal.t}-${proposal.parent}`}
@@ -72,11 +104,18 @@ export function LinkingPanel({ session }: { session: ProjectSession }) {
               spacing={0.5}
               sx={{ alignItems: 'center' }}
               data-testid={`proposal-${proposal.parent}`}
+              data-checking={checking !== null && sameProposal(checking, proposal)}
             >
               <Tooltip title={`Show frame ${proposal.t + 1}`}>
                 <Chip
                   size="small"
-                  label={`${proposal.parent} → ${proposal.daughters.join(', ')} at frame ${proposal.t + 1}`}
+                  color={checking && sameProposal(checking, proposal) ? 'primary' : 'default'}
+                  label={
+                    `${proposal.parent} → ${proposal.daughters.join(', ')} at frame ${proposal.t + 1}` +
+                    (proposal.confidence === undefined
+                      ? ''
+                      : ` (${Math.round(proposal.confidence * 100)}% sure)`)
+                  }
                   onClick={() => session.linking.show(proposal)}
                   data-testid="proposal-show"
                 />

@@ -113,10 +113,34 @@ export class Linking {
       { feature: proposal.feature },
     );
     this.actors.proposals.send({ type: 'ACCEPTED', proposal });
+    this.showChecking();
   }
 
   reject(proposal: ProposedDivision) {
     this.actors.proposals.send({ type: 'REJECTED', proposal });
+    this.showChecking();
+  }
+
+  /** Step through the shown feature's proposals least sure first, from the least sure. */
+  checkLeastSure() {
+    this.actors.proposals.send({ type: 'CHECK_LEAST_SURE', feature: this.shown().feature });
+    this.showChecking();
+  }
+
+  /** Leave the proposal being checked undecided and show the next least sure. */
+  checkNext() {
+    this.actors.proposals.send({ type: 'CHECK_NEXT' });
+    this.showChecking();
+  }
+
+  stopChecking() {
+    this.actors.proposals.send({ type: 'STOP_CHECKING' });
+  }
+
+  private showChecking() {
+    const { checking, order } = this.actors.proposals.getSnapshot().context;
+    if (checking) this.show(checking);
+    else if (order === 'leastSure') this.notify('info', 'No proposals left to check.');
   }
 
   /** Show the frame where the daughters appear, the first daughter selected. */

@@ -21,7 +21,7 @@ from ...labels import arguments as a
 from ...labels import linking
 from ...labels.stacks import centroid, interpolate_masks
 from ...store.cellindex import ValueInfo
-from ...store.framestate import FrameState
+from ...store.framestate import FrameState, relabelled
 from ...store.labelstore import read_window
 from ...store.models import Project
 from .unit import EditContext, replace_item
@@ -141,21 +141,26 @@ def relabel(
         if not frame_renames:
             continue
         state = context.changing(feature, frame)
-        changed: dict[int, ValueInfo] = {}
+        values, before, after = [], [], []  # values of one cell: recorded as one relabelling
+        shared: dict[int, ValueInfo] = {}  # values of several overlapping cells: one entry each
         for value, info in state.index.items():
             if len(info.cells) == 1:  # most values: one cell, looked up once
                 (cell,) = info.cells
                 new = frame_renames.get(cell, cell)
                 if new != cell:
-                    changed[value] = ValueInfo(frozenset((new,)), info.area, info.box)
+                    values.append(value)
+                    before.append(cell)
+                    after.append(new)
                 continue
             cells = frozenset(frame_renames.get(c, c) for c in info.cells)
             if cells != info.cells:
-                changed[value] = ValueInfo(cells, info.area, info.box)
-        for value, info in changed.items():
+                shared[value] = ValueInfo(cells, info.area, info.box)
+        for value, info in shared.items():
             context.changes.set_cell((feature, frame, value), state.index[value], info)
-        state.set_many(changed)
-        changed_values += len(changed)
+        changed = relabelled(state.index, np.array(values, np.int64), np.array(after, np.int64))
+        context.changes.add_relabel(feature, frame, values, before, after)
+        state.set_many({**changed, **shared})
+        changed_values += len(changed) + len(shared)
     if next_id > project.next_cell[feature]:
         context.set_list("next_cell", replace_item(project.next_cell, feature, next_id))
     _follow(context, feature, renames)

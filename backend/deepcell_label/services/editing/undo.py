@@ -25,6 +25,7 @@ from ...errors import ConflictError
 from ...formats import tiling
 from ...labels import CellMap
 from ...store.cellindex import ValueInfo
+from ...store.framestate import relabelled
 from ...store.history import ChangeSet, Patch
 from ...store.models import Edit, Project, db
 from .history import answer, check_base, describe_edit, parse_base_version
@@ -161,18 +162,31 @@ def _relabels(changes: ChangeSet, plans: list[FramePlan]) -> list[tuple]:
     ]
 
 
-def _relabel_conflict(context: EditContext, relabels: list[tuple], forwards: bool):
-    """The first value whose cells are no longer those the edit (or undo) left, if any."""
+def _relabel_conflict(
+    context: EditContext, relabels: list[tuple], changes: ChangeSet, forwards: bool
+):
+    """The first value whose cells are no longer those the edit (or undo) left, if any: of its
+    entries of values of several cells, then of its relabellings."""
     for feature, frame, value, before, after in relabels:
         expected = before if forwards else after
         now = context.frame(feature, frame).index.get(value)
         if now is None or now.cells != expected.cells:
             return feature, frame, value
+    for (feature, frame), relabel in changes.relabels.items():
+        index = context.frame(feature, frame).index
+        expected = relabel.before if forwards else relabel.after
+        for value, cell in zip(relabel.values.tolist(), expected.tolist(), strict=True):
+            now = index.get(value)
+            if now is None or now.cells != {cell}:
+                return feature, frame, value
     return None
 
 
-def _write_relabels(context: EditContext, relabels: list[tuple], forwards: bool) -> None:
-    """Give each value back the cells of the goal side; its pixel count and box are today's."""
+def _write_relabels(
+    context: EditContext, relabels: list[tuple], changes: ChangeSet, forwards: bool
+) -> None:
+    """Give each value back the cells of the goal side; its pixel count and box are today's.
+    A relabelling is given back as one (its inverse, or itself again)."""
     for feature, frame, value, before, after in relabels:
         goal = after if forwards else before
         state = context.changing(feature, frame)
@@ -180,13 +194,22 @@ def _write_relabels(context: EditContext, relabels: list[tuple], forwards: bool)
         changed = ValueInfo(goal.cells, now.area, now.box)
         context.changes.set_cell((feature, frame, value), now, changed)
         state.set(value, changed)
+    for (feature, frame), relabel in changes.relabels.items():
+        step = relabel if forwards else relabel.inverse()
+        state = context.changing(feature, frame)
+        state.set_many(relabelled(state.index, step.values, step.after))
+        context.changes.add_relabel(feature, frame, *step.columns())
 
 
 def _who_relabelled(project: Project, author: str, since: int, feature: int, frame: int, value):
     for edit in _others_since(project, author, since):
-        if [feature, frame] in edit.touched and (feature, frame, value) in ChangeSet.decode(
-            edit.changes
-        ).cells:
+        if [feature, frame] not in edit.touched:
+            continue
+        changes = ChangeSet.decode(edit.changes)
+        relabel = changes.relabels.get((feature, frame))
+        if (feature, frame, value) in changes.cells or (
+            relabel is not None and value in relabel.values
+        ):
             return edit
     return None
 
@@ -331,7 +354,7 @@ def _step(project_id: str, direction: str, base_version: int | None, author: str
                     f"x {x0}–{x1 - 1}, y {y0}–{y1 - 1})",
                 )
         relabels = _relabels(changes, plans)
-        conflict = _relabel_conflict(context, relabels, forwards)
+        conflict = _relabel_conflict(context, relabels, changes, forwards)
         if conflict is not None:
             feature, frame, value = conflict
             since = _since(project, target, direction)
@@ -350,7 +373,7 @@ def _step(project_id: str, direction: str, base_version: int | None, author: str
             raise _refuse(direction, target, other, conflict.what) from None
         for plan in plans:
             _write(context, plan, _meanings(changes, plan, goal_side))
-        _write_relabels(context, relabels, forwards)
+        _write_relabels(context, relabels, changes, forwards)
         for name, value in lists.items():
             context.set_list(name, value)
         target.state = "applied" if forwards else "undone"

@@ -21,6 +21,7 @@ from ...store.framestate import (
     frame_cache,
     frame_state,
     write_cell_rows,
+    write_relabelled_rows,
 )
 from ...store.history import ChangeSet
 from ...store.labelstore import TileSet
@@ -141,6 +142,7 @@ class EditContext:
                 for (feature, frame, value), (_, after) in self.changes.cells.items()
             ],
         )
+        write_relabelled_rows(self.project.id, self.changes.relabels)
 
 
 def discard_undone(project: Project, author: str) -> None:
@@ -219,7 +221,7 @@ def record(
     version = project.version + 1
     context.recorded = True
     context.save(version)
-    checkpoint_large_changes(project, version, context.frames, context.changes.cells)
+    checkpoint_large_changes(project, version, context.frames, context.changes)
     edit = Edit(
         project_id=project.id,
         version=version,

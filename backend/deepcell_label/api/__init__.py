@@ -37,6 +37,7 @@ def register(app: Flask) -> None:
     from .jobs import jobs
     from .learning import learning
     from .linking import linking
+    from .meta import meta
     from .projects import projects
     from .reviews import reviews
     from .uploads import uploads
@@ -48,6 +49,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(jobs)
     app.register_blueprint(learning)
     app.register_blueprint(linking)
+    app.register_blueprint(meta)
     app.register_blueprint(reviews)
     app.register_blueprint(uploads)
     app.register_blueprint(viewers)
@@ -130,6 +132,7 @@ def _register_frontend(app: Flask) -> None:
     @app.get("/")
     @app.get("/<path:path>")
     def frontend(path: str = ""):
+        """The browser app: its built files, and index.html for its pages. Public."""
         if path and not path.startswith("api/") and (folder / path).is_file():
             response = send_from_directory(folder, path)
             if path.startswith("assets/"):

@@ -13,11 +13,16 @@ compat = Blueprint("compat", __name__)
 
 @compat.get("/health")
 def health():
+    """Whether the server answers: `{"message": "success"}`. Public."""
     return jsonify({"message": "success"})
 
 
 @compat.post("/api/project")
 def create_from_urls():
+    """Create a project from URLs (form `images`, optional `labels`, `axes`); the compatible creation API.
+
+    Answers the new project's id as a JSON string.
+    """
     project, _ = service.create_project(
         source("__no_file__", ("images",), required=True),
         source("__no_file__", ("labels",), required=False),
@@ -30,6 +35,10 @@ def create_from_urls():
 
 @compat.post("/api/project/dropped")
 def create_from_upload():
+    """Create a project from dropped files (multipart `images`, optional `labels`, `axes`); the compatible creation API.
+
+    Answers the new project's id as a JSON string.
+    """
     project, _ = service.create_project(
         source("images", (), required=True),
         source("labels", (), required=False),
@@ -42,4 +51,5 @@ def create_from_upload():
 
 @compat.get("/api/project/<project_id>")
 def download_project(project_id: str):
+    """A small project's export (`?format=`, default `zip`); the compatible download."""
     return download_response(ready_project(project_id), request.args.get("format", "zip"))

@@ -13,16 +13,28 @@ learning = Blueprint("learning", __name__, url_prefix="/api/projects")
 
 @learning.post("/<project_id>/embedding")
 def embedding(project_id: str):
+    """Start an embedding job (UMAP of the cells' features).
+    ---
+    responses: {202: {$ref: '#/components/responses/Job'}}
+    """
     return jsonify(service.start_embedding(project_id, json_body(), annotator())), 202
 
 
 @learning.post("/<project_id>/classifier")
 def classifier(project_id: str):
+    """Start training the cell type classifier, as a job.
+    ---
+    responses: {202: {$ref: '#/components/responses/Job'}}
+    """
     return jsonify(service.start_classifier(project_id, json_body(), annotator())), 202
 
 
 @learning.post("/<project_id>/predictions")
 def predictions(project_id: str):
+    """Start predicting the cell types of untyped cells, as a job.
+    ---
+    responses: {202: {$ref: '#/components/responses/Job'}}
+    """
     return jsonify(service.start_predictions(project_id, json_body(), annotator())), 202
 
 
@@ -44,5 +56,11 @@ def import_embeddings(project_id: str):
 
 @learning.delete("/<project_id>/embeddings")
 def remove_embeddings(project_id: str):
+    """Remove the imported embeddings.
+    ---
+    responses:
+      204:
+        description: Removed.
+    """
     service.remove_embeddings(project_id)
     return "", 204

@@ -12,11 +12,18 @@ reviews = Blueprint("reviews", __name__, url_prefix="/api")
 
 @reviews.post("/projects/<project_id>/review")
 def judge(project_id: str):
+    """Record a review verdict (`{judgment: accept|reject, comment}`).
+    ---
+    responses:
+      201:
+        description: The stored verdict.
+    """
     return jsonify(service.judge(project_id, json_body(), annotator())), 201
 
 
 @reviews.get("/reviews")
 def verdicts():
+    """The latest verdicts of the projects named in `?projects=a,b,c` (`&format=csv` for CSV)."""
     ids = service.parse_project_ids(request.args.get("projects"))
     if request.args.get("format") == "csv":
         response = Response(service.verdicts_csv(ids), mimetype="text/csv")

@@ -53,6 +53,7 @@ JOB_SCHEMA = {
         "message": {"type": "string"},
         "result": {"type": "object", "nullable": True},
         "error": {"type": "string", "nullable": True},
+        "error_status": {"type": "integer", "nullable": True},
     },
 }
 UPLOAD_SCHEMA = {

@@ -1,0 +1,186 @@
+"""`Project`: one project's pixels as numpy arrays (fetched tile by tile and assembled in place),
+its cells, divisions and cell types, its exports and its jobs."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import errors
+
+if TYPE_CHECKING:
+    from .client import Client
+
+EXPORT_FORMATS = ("zip", "npz", "ctc", "trk", "ome-zarr")
+
+
+class Project:
+    """A project on the server; every method asks the server afresh (others may be editing it)."""
+
+    def __init__(self, client: Client, project_id: str) -> None:
+        self.client = client
+        self.id = project_id
+
+    def __repr__(self) -> str:
+        return f"Project({self.id!r} on {self.client.url})"
+
+    def metadata(self) -> dict[str, Any]:
+        """The server's description: shape, dtype, names, cells, divisions, cell types, status."""
+        return self.client.request("project", parts={"project_id": self.id}).json()
+
+    @property
+    def url(self) -> str:
+        """The address of the project in the browser app."""
+        return f"{self.client.url}/project?projectId={self.id}"
+
+    # ------------------------------------------------------------------ pixels
+
+    def image(self) -> np.ndarray:
+        """The raw image, shape (frames, height, width, channels), in the project's pixel type."""
+        meta = self.metadata()
+        out = np.empty(
+            (meta["frames"], meta["height"], meta["width"], meta["channels"]), meta["dtype"]
+        )
+        planes = [(t, c) for t in range(meta["frames"]) for c in range(meta["channels"])]
+        self._fill(meta, "raw_tile", meta["tile_size"], planes, lambda t, c: out[t, :, :, c])
+        return out
+
+    def labels(self, feature: int = 0) -> np.ndarray:
+        """The labels of one feature, int32, shape (frames, height, width)."""
+        meta = self.metadata()
+        if not 0 <= feature < meta["features"]:
+            raise ValueError(
+                f"The project has {meta['features']} feature(s) (0…{meta['features'] - 1}); "
+                f"there is no feature {feature}."
+            )
+        out = np.empty((meta["frames"], meta["height"], meta["width"]), np.int32)
+        planes = [(feature, t) for t in range(meta["frames"])]
+        self._fill(meta, "label_tile", meta["label_tile_size"], planes, lambda _f, t: out[t])
+        return out
+
+    def _fill(self, meta: dict, route: str, size: int, planes: list, target) -> None:
+        """Fetch every tile of `planes` (several at once) and write each into `target(*plane)`."""
+        rows = -(-meta["height"] // size)
+        columns = -(-meta["width"] // size)
+        first, second = ("frame", "channel") if route == "raw_tile" else ("feature", "frame")
+
+        def fetch(task: tuple) -> None:
+            plane, tile_y, tile_x = task
+            response = self.client.request(
+                route,
+                parts={
+                    "project_id": self.id,
+                    first: plane[0],
+                    second: plane[1],
+                    "tile_y": tile_y,
+                    "tile_x": tile_x,
+                },
+            )
+            shape = tuple(int(n) for n in response.headers["X-Shape"].split(","))
+            dtype = np.dtype(response.headers["X-Dtype"]).newbyteorder("<")
+            tile = np.frombuffer(response.content, dtype).reshape(shape)
+            y, x = tile_y * size, tile_x * size
+            target(*plane)[y : y + shape[0], x : x + shape[1]] = tile
+
+        tasks = [
+            (plane, tile_y, tile_x)
+            for plane in planes
+            for tile_y in range(rows)
+            for tile_x in range(columns)
+        ]
+        with ThreadPoolExecutor(self.client.workers) as pool:
+            for _ in pool.map(fetch, tasks):
+                pass
+
+    # ------------------------------------------------------------------ lists
+
+    def cells(self) -> list[dict]:
+        """Which cells each label value encodes: ``{"value", "cell", "t", "c"}`` (c is the feature)."""
+        return self.metadata()["cells"]
+
+    def divisions(self) -> list[dict]:
+        """The recorded divisions: ``{"parent", "daughters", "t"}``."""
+        return self.metadata()["divisions"]
+
+    def cell_types(self) -> list[dict]:
+        """The cell types: ``{"id", "name", "color", "cells", "feature"}``."""
+        return self.metadata()["cellTypes"]
+
+    # ------------------------------------------------------------------ exports and jobs
+
+    def export(
+        self, path: str | os.PathLike, format: str = "zip", *, progress: bool | None = None
+    ) -> Path:
+        """Write the project's export to `path` (a folder gets the server's file name).
+
+        `format` is one of ``zip``, ``npz``, ``ctc``, ``trk``, ``ome-zarr``. A small project is
+        exported in one request; a large one by an export job, followed with a progress bar.
+        """
+        if format not in EXPORT_FORMATS:
+            raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, not {format!r}.")
+        try:
+            return self._download(
+                "export", {"project_id": self.id}, path, params={"format": format}
+            )
+        except errors.BadRequestError as error:
+            if error.status != 413:  # 413: too large for one request; export it as a job
+                raise
+        job = self.client.request(
+            "start_export", parts={"project_id": self.id}, json={"format": format}
+        ).json()
+        job = self.client.wait(job, progress=progress)
+        return self._download("job_download", {"job_id": job["id"]}, path)
+
+    def _download(self, route: str, parts: dict, path: str | os.PathLike, **options: Any) -> Path:
+        from .client import raise_for_answer
+        from .routes import route as address
+
+        method, where = address(route, **parts)
+        with self.client.http.stream(method, where, **options) as response:
+            raise_for_answer(response)
+            target = Path(path)
+            if target.is_dir():
+                target = target / file_name(response.headers.get("Content-Disposition", ""))
+            partial = target.with_name(target.name + ".part")
+            with partial.open("wb") as file:
+                for piece in response.iter_bytes(1 << 20):
+                    file.write(piece)
+            partial.replace(target)
+        return target
+
+    def link(
+        self,
+        feature: int = 0,
+        *,
+        threshold: float | None = None,
+        max_gap: int | None = None,
+        divisions: bool | None = None,
+        progress: bool | None = None,
+    ) -> dict:
+        """Follow every cell of `feature` through the frames (one undoable edit), as a job.
+
+        Returns the job's result: ``version``, ``proposed_divisions``, ``tracks``, ….
+        """
+        body: dict[str, Any] = {"feature": feature}
+        for key, value in (
+            ("threshold", threshold),
+            ("max_gap", max_gap),
+            ("divisions", divisions),
+        ):
+            if value is not None:
+                body[key] = value
+        job = self.client.request("link", parts={"project_id": self.id}, json=body).json()
+        return self.client.wait(job, progress=progress)["result"]
+
+
+def file_name(disposition: str) -> str:
+    """The file name of a Content-Disposition header ("export" when it names none)."""
+    for part in disposition.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "filename":
+            return Path(value.strip('"')).name or "export"
+    return "export"

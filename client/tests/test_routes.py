@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 from deepcell_label_client.routes import ROUTES
 
@@ -21,3 +23,13 @@ def test_the_version_and_docs_are_public(server):
     assert httpx.get(f"{server.url}/api/version").json()["api_version"].startswith("1.")
     page = httpx.get(f"{server.url}/api/docs")
     assert page.status_code == 200 and "/api/uploads" in page.text
+
+
+def test_the_client_under_test_is_the_one_installed():
+    import deepcell_label_client
+
+    from .conftest import CLIENT_VENV, REPOSITORY
+
+    where = Path(deepcell_label_client.__file__).resolve()
+    expected = Path(CLIENT_VENV).resolve() if CLIENT_VENV else REPOSITORY / "client" / "src"
+    assert where.is_relative_to(expected)

@@ -49,6 +49,7 @@ lint: install-dev frontend-deps
 	$(VENV)/bin/ruff check backend tests bench client application.py
 	$(VENV)/bin/ruff format --check backend tests bench client application.py
 	$(VENV)/bin/lint-imports --no-cache --no-logo
+	$(VENV)/bin/mypy --config-file client/pyproject.toml client/src
 	@if [ -f visualizer/package.json ]; then cd visualizer && npm run lint; fi
 
 format: install-dev

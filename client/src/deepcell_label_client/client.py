@@ -7,7 +7,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -248,19 +248,24 @@ class Client:
         Every file goes up in resumable chunks with a progress bar; then the build job is followed.
         A file the server refuses raises `BadRequestError` with its reason.
         """
-        with staged(image, axes, "image") as (image_path, image_axes):
-            if labels is not None and labels_axes is None and isinstance(labels, np.ndarray):
-                labels_axes = labels_axes_for(labels, image_axes)
-            with staged(labels, labels_axes, "labels") as (labels_path, labels_axes):
-                form = {"name": name or image_path.name}
-                if image_axes:
-                    form["axes"] = image_axes
-                if labels_axes:
-                    form["labels_axes"] = labels_axes
-                uploads = {"images_upload": self.upload(image_path, progress=progress)}
-                if labels_path is not None:
-                    uploads["labels_upload"] = self.upload(labels_path, progress=progress)
-                return self._create(form, uploads, progress, timeout)
+        with ExitStack() as stack:
+            image_path, image_axes = stack.enter_context(staged(image, axes, "image"))
+            labels_path = None
+            if labels is not None:
+                if labels_axes is None and isinstance(labels, np.ndarray):
+                    labels_axes = labels_axes_for(labels, image_axes)
+                labels_path, labels_axes = stack.enter_context(
+                    staged(labels, labels_axes, "labels")
+                )
+            form = {"name": name or image_path.name}
+            if image_axes:
+                form["axes"] = image_axes
+            if labels_axes:
+                form["labels_axes"] = labels_axes
+            uploads = {"images_upload": self.upload(image_path, progress=progress)}
+            if labels_path is not None:
+                uploads["labels_upload"] = self.upload(labels_path, progress=progress)
+            return self._create(form, uploads, progress, timeout)
 
     def _create(
         self, form: dict, uploads: dict, progress: bool | None, timeout: float | None
@@ -321,13 +326,8 @@ def labels_axes_for(labels: np.ndarray, image_axes: str | None) -> str | None:
 
 
 @contextmanager
-def staged(
-    data: ImageInput | None, axes: str | None, stem: str
-) -> Iterator[tuple[Path | None, str | None]]:
+def staged(data: ImageInput, axes: str | None, stem: str) -> Iterator[tuple[Path, str | None]]:
     """A file for `data` (an array is written as `.npy` in a temporary folder) and its axes."""
-    if data is None:
-        yield None, axes
-        return
     if not isinstance(data, np.ndarray):
         path = Path(data)
         if not path.is_file():

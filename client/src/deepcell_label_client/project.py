@@ -4,6 +4,7 @@ its cells, divisions and cell types, its exports and its jobs."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,7 +63,9 @@ class Project:
         self._fill(meta, "label_tile", meta["label_tile_size"], planes, lambda _f, t: out[t])
         return out
 
-    def _fill(self, meta: dict, route: str, size: int, planes: list, target) -> None:
+    def _fill(
+        self, meta: dict, route: str, size: int, planes: list, target: Callable[..., np.ndarray]
+    ) -> None:
         """Fetch every tile of `planes` (several at once) and write each into `target(*plane)`."""
         rows = -(-meta["height"] // size)
         columns = -(-meta["width"] // size)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..services import projects as service
+from .access import current_identity, rule
 from .inputs import annotator, axes_field, source
 from .projects import download_response, ready_project
 
@@ -12,12 +13,14 @@ compat = Blueprint("compat", __name__)
 
 
 @compat.get("/health")
+@rule("public")
 def health():
     """Whether the server answers: `{"message": "success"}`. Public."""
     return jsonify({"message": "success"})
 
 
 @compat.post("/api/project")
+@rule("signed_in")
 def create_from_urls():
     """Create a project from URLs (form `images`, optional `labels`, `axes`); the compatible creation API.
 
@@ -29,11 +32,13 @@ def create_from_urls():
         axes_field("axes"),
         axes_field("labels_axes"),
         author=annotator(),
+        owner_id=current_identity().user_id,
     )
     return jsonify(project.id)
 
 
 @compat.post("/api/project/dropped")
+@rule("signed_in")
 def create_from_upload():
     """Create a project from dropped files (multipart `images`, optional `labels`, `axes`); the compatible creation API.
 
@@ -45,11 +50,13 @@ def create_from_upload():
         axes_field("axes"),
         axes_field("labels_axes"),
         author=annotator(),
+        owner_id=current_identity().user_id,
     )
     return jsonify(project.id)
 
 
 @compat.get("/api/project/<project_id>")
+@rule("view")
 def download_project(project_id: str):
     """A small project's export (`?format=`, default `zip`); the compatible download."""
     return download_response(ready_project(project_id), request.args.get("format", "zip"))

@@ -6,11 +6,13 @@ from flask import Blueprint, Response, jsonify, redirect, send_file
 
 from ..services import export_jobs
 from ..services import jobs as service
+from .access import rule
 
 jobs = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 
 
 @jobs.get("/<job_id>")
+@rule("job")
 def describe(job_id: str):
     """A job's state, progress, message, result or error.
     ---
@@ -20,12 +22,14 @@ def describe(job_id: str):
 
 
 @jobs.post("/<job_id>/cancel")
+@rule("job")
 def cancel(job_id: str):
     """Cancel a job (a running one stops at its next progress point)."""
     return jsonify(service.cancel(job_id))
 
 
 @jobs.get("/<job_id>/download")
+@rule("job")
 def download(job_id: str):
     """The export's file: a redirect to a pre-signed S3 address, or its bytes from here."""
     found = export_jobs.download(job_id)

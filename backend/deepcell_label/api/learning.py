@@ -6,12 +6,14 @@ from flask import Blueprint, jsonify, request
 
 from ..errors import InputFormatError
 from ..services import learning as service
+from .access import rule
 from .inputs import annotator, json_body
 
 learning = Blueprint("learning", __name__, url_prefix="/api/projects")
 
 
 @learning.post("/<project_id>/embedding")
+@rule("annotate")
 def embedding(project_id: str):
     """Start an embedding job (UMAP of the cells' features).
     ---
@@ -21,6 +23,7 @@ def embedding(project_id: str):
 
 
 @learning.post("/<project_id>/classifier")
+@rule("annotate")
 def classifier(project_id: str):
     """Start training the cell type classifier, as a job.
     ---
@@ -30,6 +33,7 @@ def classifier(project_id: str):
 
 
 @learning.post("/<project_id>/predictions")
+@rule("annotate")
 def predictions(project_id: str):
     """Start predicting the cell types of untyped cells, as a job.
     ---
@@ -39,6 +43,7 @@ def predictions(project_id: str):
 
 
 @learning.post("/<project_id>/embeddings")
+@rule("annotate")
 def import_embeddings(project_id: str):
     """An embeddings.json as the multipart file `embeddings` or as the JSON body."""
     feature = request.args.get("feature", "0")
@@ -55,6 +60,7 @@ def import_embeddings(project_id: str):
 
 
 @learning.delete("/<project_id>/embeddings")
+@rule("annotate")
 def remove_embeddings(project_id: str):
     """Remove the imported embeddings.
     ---

@@ -5,12 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from ..services import linking as service
+from .access import rule
 from .inputs import annotator, json_body
 
 linking = Blueprint("linking", __name__, url_prefix="/api/projects")
 
 
 @linking.post("/<project_id>/link")
+@rule("annotate")
 def link(project_id: str):
     """Start linking the cells of a feature through the frames, as a job (JSON `{feature, threshold, max_gap, divisions}`, all optional).
     ---

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from ..errors import InputFormatError
 from ..services import export_jobs, exporting, measurements, pixels
 from ..services import projects as service
+from .access import current_identity, rule
 from .inputs import annotator, axes_field, source
 
 projects = Blueprint("projects", __name__, url_prefix="/api/projects")
@@ -15,6 +16,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @projects.post("")
+@rule("signed_in", uploads=("images_upload", "labels_upload"))
 def create():
     """Create a project from a file, a finished chunked upload or a URL, built by a job.
 
@@ -49,12 +51,14 @@ def create():
         axes_field("labels_axes"),
         (request.form.get("name") or "").strip() or None,
         annotator(),
+        current_identity().user_id,
     )
     answer = {**service.metadata(project), "job": job}
     return jsonify(answer), 201 if project.status == "ready" else 202
 
 
 @projects.get("/<project_id>")
+@rule("view")
 def describe(project_id: str):
     """A project's metadata: shape, dtype, cells, divisions, cell types, status."""
     return jsonify(service.metadata(service.get_project(project_id), annotator()))
@@ -66,6 +70,7 @@ def ready_project(project_id: str):
 
 
 @projects.get("/<project_id>/spots")
+@rule("view")
 def spots(project_id: str):
     """The project's spots table."""
     return jsonify(service.spots(ready_project(project_id)))
@@ -89,6 +94,7 @@ def pixels_response(
 
 
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>")
+@rule("view")
 def raw_frame(project_id: str, frame: int, channel: int):
     """One channel of one raw frame: deflated little-endian pixels, shape and dtype in `X-Shape` and `X-Dtype`.
     ---
@@ -100,6 +106,7 @@ def raw_frame(project_id: str, frame: int, channel: int):
 
 
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>/tiles/<int:tile_y>/<int:tile_x>")
+@rule("view")
 def raw_tile(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int):
     """One raw tile (`tile_size`, cut at the image edge): deflated pixels with `X-Shape`, `X-Dtype`.
     ---
@@ -111,6 +118,7 @@ def raw_tile(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int
 
 
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>")
+@rule("view")
 def label_frame(project_id: str, feature: int, frame: int):
     """One whole label frame, int32: deflated pixels with `X-Shape`, `X-Dtype`, `X-Version`.
     ---
@@ -129,6 +137,7 @@ def label_frame(project_id: str, feature: int, frame: int):
 
 
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>/tiles/<int:tile_y>/<int:tile_x>")
+@rule("view")
 def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: int):
     """One label tile (`label_tile_size`), int32, with `X-Shape`, `X-Dtype`, `X-Version`.
     ---
@@ -142,6 +151,7 @@ def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: i
 @projects.get(
     "/<project_id>/raw/<int:frame>/<int:channel>/levels/<int:level>/tiles/<int:tile_y>/<int:tile_x>"
 )
+@rule("view")
 def raw_level_tile(project_id: str, frame: int, channel: int, level: int, tile_y: int, tile_x: int):
     """One raw view tile (512²) of a pyramid level.
     ---
@@ -155,6 +165,7 @@ def raw_level_tile(project_id: str, frame: int, channel: int, level: int, tile_y
 @projects.get(
     "/<project_id>/labels/<int:feature>/<int:frame>/levels/<int:level>/tiles/<int:tile_y>/<int:tile_x>"
 )
+@rule("view")
 def label_level_tile(
     project_id: str, feature: int, frame: int, level: int, tile_y: int, tile_x: int
 ):
@@ -188,6 +199,7 @@ def export_format() -> str:
 
 
 @projects.get("/<project_id>/export")
+@rule("view")
 def export(project_id: str):
     """Download a small project's export (`?format=zip|npz|ctc|trk|ome-zarr`); a large one answers 413 (use `exports`).
     ---
@@ -203,6 +215,7 @@ def export(project_id: str):
 
 
 @projects.post("/<project_id>/exports")
+@rule("view")
 def start_export(project_id: str):
     """Start an export job for a project of any size (JSON `{format}`); download it from the job.
     ---
@@ -219,6 +232,7 @@ def start_export(project_id: str):
 
 
 @projects.post("/<project_id>/submit")
+@rule("annotate")
 def submit(project_id: str):
     """Write the export to the configured output bucket (a job for a large project or with `Prefer: respond-async`).
     ---
@@ -235,6 +249,7 @@ def submit(project_id: str):
 
 
 @projects.get("/<project_id>/expression")
+@rule("view")
 def expression(project_id: str):
     """Per-cell area, mean and total intensity (`?feature=`, `&frame=<t>|all`, `&format=csv`)."""
     project = ready_project(project_id)

@@ -6,12 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from ..services import uploads as service
+from .access import current_identity, rule
 from .inputs import json_body
 
 uploads = Blueprint("uploads", __name__, url_prefix="/api/uploads")
 
 
 @uploads.post("")
+@rule("signed_in")
 def create():
     """Start a chunked, resumable upload (JSON `{name, size}`).
     ---
@@ -28,11 +30,12 @@ def create():
     responses: {201: {$ref: '#/components/responses/Upload'}}
     """
     body = json_body()
-    upload = service.create_upload(body.get("name"), body.get("size"))
+    upload = service.create_upload(body.get("name"), body.get("size"), current_identity().user_id)
     return jsonify(service.describe(upload)), 201
 
 
 @uploads.get("/<upload_id>")
+@rule("upload")
 def describe(upload_id: str):
     """An upload's state: its chunk size and the chunks received.
     ---
@@ -42,6 +45,7 @@ def describe(upload_id: str):
 
 
 @uploads.put("/<upload_id>/chunks/<index>")
+@rule("upload")
 def put_chunk(upload_id: str, index: str):
     """Store chunk `index` of an upload (exactly `chunk_size` bytes, the last one the rest); again to replace it.
     ---
@@ -56,6 +60,7 @@ def put_chunk(upload_id: str, index: str):
 
 
 @uploads.delete("/<upload_id>")
+@rule("upload")
 def remove(upload_id: str):
     """Drop an upload and its stored chunks.
     ---

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -44,7 +43,7 @@ def _load_client() -> None:
 _load_client()
 sys.path.insert(0, str(REPOSITORY / "tests"))
 
-from servers import Server, migrate  # noqa: E402
+from servers import ADMIN_TOKEN, Server, migrate  # noqa: E402
 
 
 def cli_command() -> list[str]:
@@ -69,20 +68,19 @@ def run_cli(*arguments: str, env: dict | None = None, timeout: float = 300):
 
 @pytest.fixture(scope="package")
 def admin_token() -> str:
-    return secrets.token_urlsafe(24)
+    """The token of the server's first admin (it registers ADMIN_TOKEN at its first start)."""
+    return ADMIN_TOKEN
 
 
 @pytest.fixture(scope="package")
-def server(tmp_path_factory, admin_token) -> Iterator[Server]:
-    """One server for all the client's tests: its first admin's token is `admin_token` (the
-    server ignores it until accounts exist), and the build of a small project is awaited long
-    enough that its refusal comes in the creating request."""
+def server(tmp_path_factory) -> Iterator[Server]:
+    """One server for all the client's tests, its first admin's token `ADMIN_TOKEN`; the build
+    of a small project is awaited long enough that its refusal comes in the creating request."""
     folder = tmp_path_factory.mktemp("client-server")
     migrate(folder / "data", None)
     server = Server(
         folder / "data",
         settings={
-            "ADMIN_TOKEN": admin_token,
             "CREATE_WAIT_SECONDS": "30",
             # Projects above 100 000 pixels are exported by a job, as large ones are.
             "EXPORT_INLINE_PIXELS": "100000",

@@ -19,7 +19,7 @@ def test_login_upload_and_download(server, admin_token, tmp_path):
         env[variable] = ""
     done = run_cli("login", "--url", server.url, "--token", admin_token, env=env)
     assert done.returncode == 0, done.stderr
-    assert "API 1.0" in done.stdout
+    assert "as admin (API 1.0" in done.stdout
     assert stat.S_IMODE(os.stat(config).st_mode) == 0o600  # the token is the owner's only
 
     image = np.random.default_rng(1).integers(0, 255, (2, 50, 60), dtype=np.uint8)
@@ -56,7 +56,10 @@ def test_exit_codes_say_what_went_wrong(server, admin_token, tmp_path):
     env = {"DEEPCELL_LABEL_URL": server.url, "DEEPCELL_LABEL_TOKEN": admin_token}
     missing = run_cli("download", "noSuchProject", "--output", str(tmp_path / "x.zip"), env=env)
     assert missing.returncode == 4
-    words = httpx.get(f"{server.url}/api/projects/noSuchProject").json()["error"]
+    words = httpx.get(
+        f"{server.url}/api/projects/noSuchProject",
+        headers={"Authorization": f"Bearer {admin_token}"},
+    ).json()["error"]
     assert words in missing.stderr
 
     (tmp_path / "notes.tif").write_text("not an image")
@@ -67,6 +70,10 @@ def test_exit_codes_say_what_went_wrong(server, admin_token, tmp_path):
     unreachable = run_cli("--url", "http://127.0.0.1:9", "upload", str(tmp_path / "notes.tif"))
     assert unreachable.returncode == 7
     assert "Could not reach http://127.0.0.1:9" in unreachable.stderr
+
+    refused = run_cli("login", "--url", server.url, "--token", "not-a-token", env=env)
+    assert refused.returncode == 3
+    assert "token" in refused.stderr.lower()
 
     usage = run_cli("download", "abc", env=env)  # --output is required
     assert usage.returncode == 2

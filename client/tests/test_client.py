@@ -110,10 +110,13 @@ def test_a_timelapse_is_linked_and_exported_by_jobs(client, tmp_path):
     assert zipped.parent == tmp_path and zipfile.is_zipfile(zipped)
 
 
-def test_a_missing_project_is_not_found_in_the_servers_words(client, server):
+def test_a_missing_project_is_not_found_in_the_servers_words(client, server, admin_token):
     with pytest.raises(NotFoundError) as caught:
         client.project("noSuchProject")
-    direct = httpx.get(f"{server.url}/api/projects/noSuchProject")
+    direct = httpx.get(
+        f"{server.url}/api/projects/noSuchProject",
+        headers={"Authorization": f"Bearer {admin_token}"},
+    )
     assert caught.value.status == 404
     assert caught.value.message == direct.json()["error"]
 
@@ -133,13 +136,17 @@ def test_an_ambiguous_array_asks_for_axes(client):
 
 
 def test_a_refused_token_is_an_authentication_error(server):
-    anonymous = httpx.get(f"{server.url}/api/uploads/none")
-    if anonymous.status_code != 401:
-        pytest.skip("this server has no accounts yet: it serves requests without a token")
-    with pytest.raises(AuthenticationError) as caught:
-        Client(server.url, "not-a-token", progress=False).project("anything")
+    direct = httpx.get(
+        f"{server.url}/api/projects/anything", headers={"Authorization": "Bearer not-a-token"}
+    )
+    assert direct.status_code == 401
+    with (
+        Client(server.url, "not-a-token", progress=False) as stranger,
+        pytest.raises(AuthenticationError) as caught,
+    ):
+        stranger.project("anything")
     assert caught.value.status == 401
-    assert caught.value.message == anonymous.json()["error"] or caught.value.message
+    assert caught.value.message == direct.json()["error"]
 
 
 class FutureServer(BaseHTTPRequestHandler):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify
 
 from .. import API_VERSION, __version__
+from .access import rule
 from .openapi import describe, docs_page
 
 meta = Blueprint("meta", __name__, url_prefix="/api")
@@ -18,12 +19,12 @@ def document() -> dict:
 
 
 @meta.get("/version")
+@rule("public")
 def version():
     """The API version this server speaks and the server's own version.
 
-    Clients compare `api_version`'s major number with the ones they speak. Public.
+    Clients compare `api_version`'s major number with the ones they speak.
     ---
-    x-right: public
     responses:
       200:
         description: The versions.
@@ -44,10 +45,10 @@ def version():
 
 
 @meta.get("/openapi.json")
+@rule("public")
 def openapi():
-    """This API's description (OpenAPI 3), made from the routes themselves. Public.
+    """This API's description (OpenAPI 3), made from the routes themselves.
     ---
-    x-right: public
     responses:
       200:
         description: The OpenAPI 3 document.
@@ -58,10 +59,10 @@ def openapi():
 
 
 @meta.get("/docs")
+@rule("public")
 def docs():
-    """A page to read this API's description in a browser. Public.
+    """A page to read this API's description in a browser.
     ---
-    x-right: public
     responses:
       200:
         description: An HTML page.

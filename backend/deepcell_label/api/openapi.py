@@ -125,9 +125,13 @@ def operation(view, endpoint: str, method: str, parameters: list[dict], tag: str
         responses["200"] = {"description": "Done."}
     responses.setdefault("default", {"$ref": "#/components/responses/Error"})
     answer["responses"] = responses
-    for key in ("x-right", "deprecated"):
-        if key in details:
-            answer[key] = details[key]
+    if details.get("deprecated"):
+        answer["deprecated"] = True
+    # The right the route declares with @rule (api/access.py): public routes need no identity.
+    right = getattr(view, "access_rule", None)
+    if right is not None:
+        answer["x-access-right"] = right
+        answer["security"] = [] if right == "public" else [{"token": []}, {"session": []}]
     return answer
 
 
@@ -151,6 +155,19 @@ def describe(app: Flask) -> dict:
         },
     )
     spec.components.schema("Error", ERROR_SCHEMA)
+    spec.components.security_scheme(
+        "token", {"type": "http", "scheme": "bearer", "description": "An API token."}
+    )
+    spec.components.security_scheme(
+        "session",
+        {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": "session",
+            "description": "The browser's session cookie; requests that change something also "
+            "send its CSRF token in X-CSRF-Token.",
+        },
+    )
     for name, schema in (("Job", JOB_SCHEMA), ("Upload", UPLOAD_SCHEMA)):
         spec.components.schema(name, schema)
         spec.components.response(name, json_answer(f"The {name.lower()}.", name))
@@ -213,6 +230,11 @@ def docs_page(document: dict) -> str:
                 f'<section id="{escape(item["operationId"])}"><h3><span class="m {method}">'
                 f"{method.upper()}</span> <code>{escape(path)}</code></h3>"
                 f"<p>{escape(item.get('summary', ''))}</p>"
+                + (
+                    f"<p>Right needed: <b>{escape(item['x-access-right'])}</b></p>"
+                    if "x-access-right" in item
+                    else ""
+                )
                 + (f"<p>{escape(item['description'])}</p>" if item.get("description") else "")
                 + (f"<h4>Parameters</h4><ul>{parameters}</ul>" if parameters else "")
                 + (

@@ -75,7 +75,7 @@ def main(context: click.Context, url: str | None, token: str | None, progress: b
 @click.pass_context
 @reported
 def login(context: click.Context, login_url: str | None, login_token: str | None) -> None:
-    """Check a server and keep its URL and your token for later commands.
+    """Check a server and your token, and keep both for later commands.
 
     They are saved in your config folder (e.g. ~/.config/deepcell-label/login.json), readable by
     you only.
@@ -86,10 +86,11 @@ def login(context: click.Context, login_url: str | None, login_token: str | None
         token = click.prompt("API token", hide_input=True, default="", show_default=False) or None
     with Client(url, token, progress=False) as client:
         versions = client.versions
+        caller = client.me()  # the token works, or an AuthenticationError says why
     path = save_login(client.url, token)
     click.echo(
-        f"Logged in to {client.url} (API {versions.get('api_version')}, server "
-        f"{versions.get('server_version')}); saved in {path}"
+        f"Logged in to {client.url} as {caller.get('username')} (API "
+        f"{versions.get('api_version')}, server {versions.get('server_version')}); saved in {path}"
     )
 
 

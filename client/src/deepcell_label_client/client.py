@@ -105,6 +105,14 @@ class Client:
             )
         return answer
 
+    def me(self) -> dict[str, Any]:
+        """Who the token belongs to: ``{"username", "display_name", "admin"}``.
+
+        Raises `AuthenticationError` for a missing or refused token.
+        """
+        answer: dict[str, Any] = self.request("me").json()
+        return answer
+
     def close(self) -> None:
         self.http.close()
 

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 ROUTES: dict[str, tuple[str, str]] = {
     "version": ("GET", "/api/version"),
+    "me": ("GET", "/api/auth/me"),
     "create_upload": ("POST", "/api/uploads"),
     "upload": ("GET", "/api/uploads/{upload_id}"),
     "put_chunk": ("PUT", "/api/uploads/{upload_id}/chunks/{index}"),

@@ -196,3 +196,14 @@ def test_tiff_files_are_sent_as_they_are(client, tmp_path):
     project = client.create_project(path)
     assert project.metadata()["name"] == "stack.tif"
     np.testing.assert_array_equal(project.image()[..., 0], image)
+
+
+def test_large_frames_come_tile_by_tile_and_are_assembled(client, server, admin_token):
+    """Frames above `whole_frame_pixels` are fetched as tiles (cut at the image's edges)."""
+    image = random_image((2, 700, 1100, 2), "uint16")
+    labels = random_labels((2, 700, 1100))
+    project = client.create_project(image, labels, axes="TYXC")
+    with Client(server.url, admin_token, progress=False, whole_frame_pixels=0) as tiled:
+        again = tiled.project(project.id)
+        np.testing.assert_array_equal(again.image(), image)
+        np.testing.assert_array_equal(again.labels(), labels)

@@ -28,6 +28,8 @@ __all__ = ["Client", "SUPPORTED_API_VERSIONS", "ImageInput"]
 SUPPORTED_API_VERSIONS = (1,)
 ImageInput = np.ndarray | str | os.PathLike
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# One request per frame up to 4096² pixels: far fewer requests than tiles, each answer ≤ 64 MiB.
+WHOLE_FRAME_PIXELS = 4096 * 4096
 RETRIES = 5  # attempts per chunk or request when the connection drops
 
 
@@ -45,7 +47,9 @@ class Client:
     progress : bool
         Show progress bars for uploads and jobs (each call may override it).
     workers : int
-        How many tiles are fetched at once when reading pixels.
+        How many frames or tiles are fetched at once when reading pixels.
+    whole_frame_pixels : int
+        Frames of up to this many pixels are fetched whole; larger ones tile by tile.
 
     Raises
     ------
@@ -60,11 +64,13 @@ class Client:
         *,
         progress: bool = True,
         workers: int = 8,
+        whole_frame_pixels: int = WHOLE_FRAME_PIXELS,
         timeout: float | httpx.Timeout = TIMEOUT,
     ) -> None:
         self.url, token = resolve(url, token)
         self.progress = progress
         self.workers = workers
+        self.whole_frame_pixels = whole_frame_pixels
         headers = {"User-Agent": "deepcell-label-client"}
         if token:
             headers["Authorization"] = f"Bearer {token}"

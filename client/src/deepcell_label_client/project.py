@@ -46,8 +46,14 @@ class Project:
         out = np.empty(
             (meta["frames"], meta["height"], meta["width"], meta["channels"]), meta["dtype"]
         )
-        planes = [(t, c) for t in range(meta["frames"]) for c in range(meta["channels"])]
-        self._fill(meta, "raw_tile", meta["tile_size"], planes, lambda t, c: out[t, :, :, c])
+        planes = [
+            {"frame": t, "channel": c}
+            for t in range(meta["frames"])
+            for c in range(meta["channels"])
+        ]
+        self._fill(
+            meta, "raw", meta["tile_size"], planes, lambda p: out[p["frame"], ..., p["channel"]]
+        )
         return out
 
     def labels(self, feature: int = 0) -> np.ndarray:
@@ -59,35 +65,42 @@ class Project:
                 f"there is no feature {feature}."
             )
         out = np.empty((meta["frames"], meta["height"], meta["width"]), np.int32)
-        planes = [(feature, t) for t in range(meta["frames"])]
-        self._fill(meta, "label_tile", meta["label_tile_size"], planes, lambda _f, t: out[t])
+        # Large frames come as level-0 view tiles (512²), 4× fewer requests than storage tiles.
+        planes = [{"feature": feature, "frame": t, "level": 0} for t in range(meta["frames"])]
+        self._fill(meta, "labels", meta["view_tile_size"], planes, lambda p: out[p["frame"]])
         return out
 
     def _fill(
-        self, meta: dict, route: str, size: int, planes: list, target: Callable[..., np.ndarray]
+        self,
+        meta: dict[str, Any],
+        kind: str,
+        tile_size: int,
+        planes: list[dict[str, int]],
+        target: Callable[[dict[str, int]], np.ndarray],
     ) -> None:
-        """Fetch every tile of `planes` (several at once) and write each into `target(*plane)`."""
-        rows = -(-meta["height"] // size)
-        columns = -(-meta["width"] // size)
-        first, second = ("frame", "channel") if route == "raw_tile" else ("feature", "frame")
+        """Fetch every plane (several requests at once) and write it into `target(plane)`.
 
-        def fetch(task: tuple) -> None:
+        A frame of up to `client.whole_frame_pixels` comes in one request; a larger one tile by
+        tile, so neither side ever holds more than a tile of it twice.
+        """
+        whole = meta["height"] * meta["width"] <= self.client.whole_frame_pixels
+        size = max(meta["height"], meta["width"]) if whole else tile_size
+        route = f"{kind}_frame" if whole else f"{kind}_tile"
+        rows, columns = -(-meta["height"] // size), -(-meta["width"] // size)
+
+        def fetch(task: tuple[dict[str, int], int, int]) -> None:
             plane, tile_y, tile_x = task
-            response = self.client.request(
-                route,
-                parts={
-                    "project_id": self.id,
-                    first: plane[0],
-                    second: plane[1],
-                    "tile_y": tile_y,
-                    "tile_x": tile_x,
-                },
-            )
+            parts: dict[str, object] = {"project_id": self.id, **plane}
+            if whole:
+                parts.pop("level", None)
+            else:
+                parts.update(tile_y=tile_y, tile_x=tile_x)
+            response = self.client.request(route, parts=parts)
             shape = tuple(int(n) for n in response.headers["X-Shape"].split(","))
             dtype = np.dtype(response.headers["X-Dtype"]).newbyteorder("<")
             tile = np.frombuffer(response.content, dtype).reshape(shape)
             y, x = tile_y * size, tile_x * size
-            target(*plane)[y : y + shape[0], x : x + shape[1]] = tile
+            target(plane)[y : y + shape[0], x : x + shape[1]] = tile
 
         tasks = [
             (plane, tile_y, tile_x)
@@ -95,7 +108,9 @@ class Project:
             for tile_y in range(rows)
             for tile_x in range(columns)
         ]
-        with ThreadPoolExecutor(self.client.workers) as pool:
+        # Whole frames are large answers: fewer at once keeps the memory in flight bounded.
+        workers = min(self.client.workers, 4) if whole else self.client.workers
+        with ThreadPoolExecutor(workers) as pool:
             for _ in pool.map(fetch, tasks):
                 pass
 

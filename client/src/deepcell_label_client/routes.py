@@ -13,10 +13,12 @@ ROUTES: dict[str, tuple[str, str]] = {
     "delete_upload": ("DELETE", "/api/uploads/{upload_id}"),
     "create_project": ("POST", "/api/projects"),
     "project": ("GET", "/api/projects/{project_id}"),
+    "raw_frame": ("GET", "/api/projects/{project_id}/raw/{frame}/{channel}"),
     "raw_tile": ("GET", "/api/projects/{project_id}/raw/{frame}/{channel}/tiles/{tile_y}/{tile_x}"),
-    "label_tile": (
+    "labels_frame": ("GET", "/api/projects/{project_id}/labels/{feature}/{frame}"),
+    "labels_tile": (
         "GET",
-        "/api/projects/{project_id}/labels/{feature}/{frame}/tiles/{tile_y}/{tile_x}",
+        "/api/projects/{project_id}/labels/{feature}/{frame}/levels/{level}/tiles/{tile_y}/{tile_x}",
     ),
     "export": ("GET", "/api/projects/{project_id}/export"),
     "start_export": ("POST", "/api/projects/{project_id}/exports"),

@@ -41,6 +41,7 @@ RUNS = 3
 
 
 def _server(folder: Path):
+    """The server, its first admin's token the tests' ADMIN_TOKEN (tests/accounts.py)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from servers import Server, migrate
 
@@ -102,8 +103,14 @@ def run() -> str:
         folder = Path(folder)
         server = _server(folder)
         try:
-            client = Client(server.url, progress=False)
-            http = httpx.Client(base_url=server.url, timeout=600)
+            from servers import ADMIN_TOKEN
+
+            client = Client(server.url, ADMIN_TOKEN, progress=False)
+            http = httpx.Client(
+                base_url=server.url,
+                timeout=600,
+                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+            )
 
             labels = render_labels(cell_layout(SIDE, SIDE), SIDE, SIDE)
             movie = np.stack([np.roll(labels, 7 * t, axis=1) for t in range(FRAMES)])

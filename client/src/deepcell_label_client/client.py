@@ -162,8 +162,8 @@ class Client:
                         self._put_chunk(state["id"], index, data)
                         bar.update(len(data))
                     return state["id"]
-                except errors.ConnectionFailedError:
-                    if attempt == RETRIES:
+                except errors.DeepCellLabelError as error:
+                    if attempt == RETRIES or not transient(error):
                         raise
                     time.sleep(min(0.5 * 2**attempt, 8))
                     state = self._upload_state(state["id"])
@@ -180,11 +180,17 @@ class Client:
         )
 
     def _upload_state(self, upload_id: str) -> dict:
+        return self.read_retrying("upload", {"upload_id": upload_id})
+
+    def read_retrying(self, name: str, parts: dict) -> dict[str, Any]:
+        """GET a named route's JSON, trying again while the connection drops or a proxy in
+        front of the server answers that it is briefly unavailable."""
         for attempt in range(RETRIES + 1):
             try:
-                return self.request("upload", parts={"upload_id": upload_id}).json()
-            except errors.ConnectionFailedError:
-                if attempt == RETRIES:
+                answer: dict[str, Any] = self.request(name, parts=parts).json()
+                return answer
+            except errors.DeepCellLabelError as error:
+                if attempt == RETRIES or not transient(error):
                     raise
                 time.sleep(min(0.5 * 2**attempt, 8))
         raise AssertionError("unreachable")
@@ -221,7 +227,7 @@ class Client:
                     )
                 time.sleep(interval)
                 interval = min(interval * 1.5, 1.0)
-                job = self.request("job", parts={"job_id": job["id"]}).json()
+                job = self.read_retrying("job", {"job_id": job["id"]})
 
     # ------------------------------------------------------------------ projects
 
@@ -313,6 +319,11 @@ def raise_for_answer(response: httpx.Response) -> None:
     except (ValueError, AttributeError):
         message = response.text.strip() or response.reason_phrase
     raise errors.error_class(response.status_code)(message, response.status_code)
+
+
+def transient(error: errors.DeepCellLabelError) -> bool:
+    """A failure worth trying again: a dropped connection, or a gateway's 502, 503 or 504."""
+    return isinstance(error, errors.ConnectionFailedError) or error.status in (502, 503, 504)
 
 
 def job_error(status: int | None) -> type[errors.JobFailedError]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import httpx
@@ -41,7 +42,7 @@ def test_login_upload_and_download(server, admin_token, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     project_id = done.stdout.strip()
-    assert project_id.isalnum()
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", project_id), done.stdout
 
     target = tmp_path / "out.npz"
     done = run_cli("download", project_id, "--format", "npz", "--output", str(target), env=env)

@@ -3,36 +3,25 @@
 // other's strokes appear, undoes only their own, and reads both in the history panel.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
+  addAccount,
   localLabels,
+  noiseNpy,
   screenPoint,
   screenshot,
   serverLabels,
+  signIn,
   waitForImage,
   waitForLabels,
   waitForSaved,
 } from './helpers';
 
-const WIDTH = 96;
-const HEIGHT = 64;
-
-/** A .npy file (format 1.0) of uint8 noise, frames × HEIGHT × WIDTH. */
-function noiseNpy(frames: number): Buffer {
-  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${frames}, ${HEIGHT}, ${WIDTH}), }`;
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  prefix.write('\x93NUMPY', 0, 'latin1');
-  prefix.writeUInt8(1, 6);
-  prefix.writeUInt8(0, 7);
-  prefix.writeUInt16LE(header.length, 8);
-  const data = Buffer.alloc(frames * HEIGHT * WIDTH);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) % 251;
-  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
-}
-
-/** A browser of its own (no name kept yet), open on the project. */
-async function openAs(browser: Browser, url: string): Promise<Page> {
-  const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+/** A browser of its own (no name kept yet), signed in as `username` by password, open on the project. */
+async function openAs(browser: Browser, url: string, username: string): Promise<Page> {
+  const context = await browser.newContext({
+    storageState: { cookies: [], origins: [] },
+    extraHTTPHeaders: {},
+  });
+  await signIn(context, username);
   const page = await context.newPage();
   await page.goto(url);
   return page;
@@ -76,8 +65,10 @@ test('two annotators: presence, each other’s strokes, undo of one’s own only
   const id = (await created.json()).id as string;
 
   // Alice comes by a crowdsourcing link that names her; Bob is asked.
-  const alice = await openAs(browser, `/project?projectId=${id}&annotator=alice`);
-  const bob = await openAs(browser, `/project?projectId=${id}`);
+  // Each has an account of their own, with the annotator's role on the project.
+  for (const name of ['alice', 'bob']) await addAccount(request, name, id, 'annotator');
+  const alice = await openAs(browser, `/project?projectId=${id}&annotator=alice`, 'alice');
+  const bob = await openAs(browser, `/project?projectId=${id}`, 'bob');
   await expect(bob.getByTestId('annotator-dialog')).toBeVisible();
   await bob.getByTestId('annotator-input').fill('bob/');
   await bob.getByTestId('annotator-save').click();

@@ -193,18 +193,64 @@ export function annotatorHeaders(): Record<string, string> {
   return annotatorName ? { 'X-Annotator': encodeURIComponent(annotatorName) } : {};
 }
 
-function withAnnotator(init?: RequestInit): RequestInit {
-  return { ...init, headers: { ...annotatorHeaders(), ...(init?.headers as object) } };
+// The session's CSRF token: a request that changes something and is signed in by the session
+// cookie must carry it as X-CSRF-Token. Read once from GET /api/auth/me (null: not read yet; '':
+// none, e.g. when signed in by an API token or signed out).
+let csrfToken: string | null = null;
+let csrfReading: Promise<string> | null = null;
+
+/** The token of a new session (the sign-in answer carries it); null reads it again. */
+export function setCsrfToken(token: string | null) {
+  csrfToken = token;
 }
 
-async function request(url: string, init?: RequestInit): Promise<Response> {
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+async function csrfHeaders(method: string | undefined): Promise<Record<string, string>> {
+  if (SAFE_METHODS.has((method ?? 'GET').toUpperCase())) return {};
+  if (csrfToken === null) {
+    csrfReading ??= fetch('/api/auth/me')
+      .then((response) => (response.ok ? response.json() : {}))
+      .then(
+        (body: { csrf_token?: string | null }) => body.csrf_token ?? '',
+        () => '',
+      );
+    const token = await csrfReading;
+    csrfReading = null;
+    if (csrfToken === null) csrfToken = token;
+  }
+  return csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+}
+
+/** `doFetch` with the CSRF header added to the requests that change something. */
+export function withCsrf(doFetch: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const csrf = await csrfHeaders(init?.method);
+    return doFetch(input, { ...init, headers: { ...csrf, ...(init?.headers as object) } });
+  };
+}
+
+async function withAnnotator(init?: RequestInit): Promise<RequestInit> {
+  const csrf = await csrfHeaders(init?.method);
+  return { ...init, headers: { ...annotatorHeaders(), ...csrf, ...(init?.headers as object) } };
+}
+
+async function request(url: string, init?: RequestInit, retried = false): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, withAnnotator(init));
+    response = await fetch(url, await withAnnotator(init));
   } catch {
     throw new NetworkError();
   }
-  if (!response.ok) throw await errorFrom(response);
+  if (!response.ok) {
+    const error = await errorFrom(response);
+    // A session that changed (signed in again elsewhere) has a new token: read it, try once more.
+    if (response.status === 403 && error.message.includes('X-CSRF-Token') && !retried) {
+      csrfToken = null;
+      return request(url, init, true);
+    }
+    throw error;
+  }
   return response;
 }
 
@@ -241,10 +287,18 @@ export function createProject(
   if (form.labels) body.append('labels', form.labels, form.labelsName ?? 'labels');
   if (form.axes) body.append('axes', form.axes);
   if (form.name) body.append('name', form.name);
+  return csrfHeaders('POST').then((csrf) => sendForm(body, csrf, onProgress));
+}
+
+function sendForm(
+  body: FormData,
+  csrf: Record<string, string>,
+  onProgress: (fraction: number) => void,
+): Promise<ProjectMetadata> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/projects');
-    for (const [name, value] of Object.entries(annotatorHeaders())) {
+    for (const [name, value] of Object.entries({ ...annotatorHeaders(), ...csrf })) {
       xhr.setRequestHeader(name, value);
     }
     xhr.upload.onprogress = (event) => {
@@ -350,7 +404,7 @@ export async function getLabelTile(
   try {
     response = await fetch(
       url,
-      withAnnotator({ signal, headers: etag ? { 'If-None-Match': etag } : {} }),
+      await withAnnotator({ signal, headers: etag ? { 'If-None-Match': etag } : {} }),
     );
   } catch (error) {
     if (signal?.aborted) throw error;
@@ -440,7 +494,10 @@ export const reportViewing = (id: string, frame: number, feature: number) =>
  * `keepalive`, so it still goes out while the page unloads.
  */
 export function leaveProject(id: string, name?: string) {
-  const headers = name ? { 'X-Annotator': encodeURIComponent(name) } : annotatorHeaders();
+  const headers = {
+    ...(name ? { 'X-Annotator': encodeURIComponent(name) } : annotatorHeaders()),
+    ...(csrfToken ? { 'X-CSRF-Token': csrfToken } : {}),
+  };
   return fetch(`${base(id)}/viewers`, { method: 'DELETE', headers, keepalive: true }).then(
     () => undefined,
     () => undefined, // leaving is best effort: an app that is gone stops being listed anyway

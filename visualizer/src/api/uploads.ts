@@ -1,7 +1,7 @@
 // Chunked, resumable uploads of large files (POST /api/uploads, see docs/API.md): the file goes
 // up in numbered chunks, a few at a time, each retried on failure; an interrupted upload resumes
 // by asking the server which chunks it already has.
-import { ApiError, errorFrom, NetworkError, type ProjectMetadata } from './client';
+import { ApiError, errorFrom, NetworkError, withCsrf, type ProjectMetadata } from './client';
 
 /** Files larger than this go up in chunks; smaller ones are sent whole with the create request. */
 export const CHUNKED_UPLOAD_BYTES = 64 * 1024 * 1024;
@@ -69,7 +69,7 @@ export async function uploadFile(
   name: string,
   options: UploadOptions = {},
 ): Promise<UploadState> {
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const doFetch = withCsrf(options.fetch ?? globalThis.fetch.bind(globalThis));
   const sleep = options.sleep ?? defaultSleep;
   const { signal, onProgress } = options;
   const concurrency = Math.max(1, options.concurrency ?? 3);
@@ -179,7 +179,7 @@ export async function createProjectFromUploads(
   form: UploadedProjectForm,
   options: { fetch?: typeof fetch; signal?: AbortSignal } = {},
 ): Promise<ProjectMetadata> {
-  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const doFetch = withCsrf(options.fetch ?? globalThis.fetch.bind(globalThis));
   const body = new FormData();
   body.append('images_upload', form.imagesUpload);
   if (form.labelsUpload) body.append('labels_upload', form.labelsUpload);

@@ -122,6 +122,11 @@ def oidc_login():
 @rule("public")
 @limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_ADDRESS"], deduct_when=_failed)
 def oidc_callback():
+    """Where the identity provider sends the browser back after a single sign-on: signs it in.
+    ---
+    responses:
+      303: {description: Signed in; on to the page that asked.}
+    """
     target = safe_next(session.get(NEXT_KEY))
     user = sso.finish()
     _sign_in(user)

@@ -21,6 +21,7 @@ MODULES = (
     "learning",
     "linking",
     "access",
+    "client",
 )
 
 

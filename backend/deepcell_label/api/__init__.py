@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
     from .jobs import jobs
     from .learning import learning
     from .linking import linking
+    from .meta import meta
     from .projects import projects
     from .reviews import reviews
     from .sharing import sharing
@@ -55,6 +56,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(jobs)
     app.register_blueprint(learning)
     app.register_blueprint(linking)
+    app.register_blueprint(meta)
     app.register_blueprint(reviews)
     app.register_blueprint(uploads)
     app.register_blueprint(viewers)
@@ -142,6 +144,7 @@ def _register_frontend(app: Flask) -> None:
     @app.get("/<path:path>")
     @rule("public")
     def frontend(path: str = ""):
+        """The browser app: its built files, and index.html for its pages. Public."""
         if path and not path.startswith("api/") and (folder / path).is_file():
             response = send_from_directory(folder, path)
             if path.startswith("assets/"):

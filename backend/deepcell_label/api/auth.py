@@ -79,6 +79,7 @@ def _sign_in(user) -> dict:
     scope="sign-in address",
 )
 def login():
+    """Sign in with a username and password (JSON `{username, password, next}`): a session cookie and its CSRF token."""
     body = json_body()
     user = access.check_password(body.get("username"), body.get("password"))
     if user is None:
@@ -121,6 +122,11 @@ def oidc_login():
 @rule("public")
 @limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_ADDRESS"], deduct_when=_failed)
 def oidc_callback():
+    """Where the identity provider sends the browser back after a single sign-on: signs it in.
+    ---
+    responses:
+      303: {description: Signed in; on to the page that asked.}
+    """
     target = safe_next(session.get(NEXT_KEY))
     user = sso.finish()
     _sign_in(user)
@@ -130,6 +136,7 @@ def oidc_callback():
 @auth.get("/auth/me")
 @rule("signed_in")
 def me():
+    """Who the caller is: username, display name, whether an admin, and the CSRF token of a cookie session."""
     caller = current_identity()
     return jsonify(
         {
@@ -144,6 +151,11 @@ def me():
 @auth.post("/auth/logout")
 @rule("signed_in")
 def logout():
+    """Sign out: the browser session ends (every copy of its cookie).
+    ---
+    responses:
+      204: {description: Signed out.}
+    """
     caller = current_identity()
     if caller.via == "cookie":
         access.end_session(caller.session_id)
@@ -155,6 +167,11 @@ def logout():
 @auth.post("/auth/tokens")
 @rule("signed_in")
 def create_token():
+    """Make an API token for the caller (JSON `{name, expires_in_days}`); its secret is shown once.
+    ---
+    responses:
+      201: {description: "The token's description with its secret `token`."}
+    """
     body = json_body()
     token, secret = access.create_token(
         current_identity().user_id, body.get("name"), body.get("expires_in_days")
@@ -165,12 +182,18 @@ def create_token():
 @auth.get("/auth/tokens")
 @rule("signed_in")
 def list_tokens():
+    """The caller's API tokens (never their secrets)."""
     return jsonify({"tokens": access.list_tokens(current_identity().user_id)})
 
 
 @auth.delete("/auth/tokens/<token_id>")
 @rule("signed_in")
 def revoke_token(token_id: str):
+    """Revoke one of the caller's API tokens.
+    ---
+    responses:
+      204: {description: Revoked.}
+    """
     access.revoke_token(current_identity().user_id, token_id)
     return Response(status=204)
 
@@ -181,6 +204,11 @@ def revoke_token(token_id: str):
 @auth.post("/users")
 @rule("admin")
 def create_user():
+    """Create an account (JSON `{username, password, display_name, email, admin}`).
+    ---
+    responses:
+      201: {description: The new account.}
+    """
     body = json_body()
     user = access.create_user(
         body.get("username"),
@@ -195,12 +223,14 @@ def create_user():
 @auth.get("/users")
 @rule("admin")
 def list_users():
+    """Every account."""
     return jsonify({"users": access.list_users()})
 
 
 @auth.post("/users/<username>/deactivate")
 @rule("admin")
 def deactivate(username: str):
+    """Deactivate an account: its tokens and sessions stop working."""
     if access.normalise_username(username) == current_identity().username:
         raise AccountError("You cannot deactivate your own account.")
     return jsonify(access.describe_user(access.set_active(username, False)))
@@ -209,11 +239,17 @@ def deactivate(username: str):
 @auth.post("/users/<username>/activate")
 @rule("admin")
 def activate(username: str):
+    """Activate an account again."""
     return jsonify(access.describe_user(access.set_active(username, True)))
 
 
 @auth.post("/users/<username>/password")
 @rule("admin")
 def reset_password(username: str):
+    """Set an account's password (JSON `{password}`).
+    ---
+    responses:
+      204: {description: Set.}
+    """
     access.set_password(username, json_body().get("password"))
     return Response(status=204)

@@ -15,12 +15,17 @@ compat = Blueprint("compat", __name__)
 @compat.get("/health")
 @rule("public")
 def health():
+    """Whether the server answers: `{"message": "success"}`. Public."""
     return jsonify({"message": "success"})
 
 
 @compat.post("/api/project")
 @rule("signed_in")
 def create_from_urls():
+    """Create a project from URLs (form `images`, optional `labels`, `axes`); the compatible creation API.
+
+    Answers the new project's id as a JSON string.
+    """
     project, _ = service.create_project(
         source("__no_file__", ("images",), required=True),
         source("__no_file__", ("labels",), required=False),
@@ -35,6 +40,10 @@ def create_from_urls():
 @compat.post("/api/project/dropped")
 @rule("signed_in")
 def create_from_upload():
+    """Create a project from dropped files (multipart `images`, optional `labels`, `axes`); the compatible creation API.
+
+    Answers the new project's id as a JSON string.
+    """
     project, _ = service.create_project(
         source("images", (), required=True),
         source("labels", (), required=False),
@@ -49,4 +58,5 @@ def create_from_upload():
 @compat.get("/api/project/<project_id>")
 @rule("view")
 def download_project(project_id: str):
+    """A small project's export (`?format=`, default `zip`); the compatible download."""
     return download_response(ready_project(project_id), request.args.get("format", "zip"))

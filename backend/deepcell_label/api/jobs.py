@@ -14,12 +14,17 @@ jobs = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 @jobs.get("/<job_id>")
 @rule("job")
 def describe(job_id: str):
+    """A job's state, progress, message, result or error.
+    ---
+    responses: {200: {$ref: '#/components/responses/Job'}}
+    """
     return jsonify(service.status(job_id))
 
 
 @jobs.post("/<job_id>/cancel")
 @rule("job")
 def cancel(job_id: str):
+    """Cancel a job (a running one stops at its next progress point)."""
     return jsonify(service.cancel(job_id))
 
 

@@ -15,18 +15,30 @@ learning = Blueprint("learning", __name__, url_prefix="/api/projects")
 @learning.post("/<project_id>/embedding")
 @rule("annotate")
 def embedding(project_id: str):
+    """Start an embedding job (UMAP of the cells' features).
+    ---
+    responses: {202: {$ref: '#/components/responses/Job'}}
+    """
     return jsonify(service.start_embedding(project_id, json_body(), annotator())), 202
 
 
 @learning.post("/<project_id>/classifier")
 @rule("annotate")
 def classifier(project_id: str):
+    """Start training the cell type classifier, as a job.
+    ---
+    responses: {202: {$ref: '#/components/responses/Job'}}
+    """
     return jsonify(service.start_classifier(project_id, json_body(), annotator())), 202
 
 
 @learning.post("/<project_id>/predictions")
 @rule("annotate")
 def predictions(project_id: str):
+    """Start predicting the cell types of untyped cells, as a job.
+    ---
+    responses: {202: {$ref: '#/components/responses/Job'}}
+    """
     return jsonify(service.start_predictions(project_id, json_body(), annotator())), 202
 
 
@@ -50,5 +62,11 @@ def import_embeddings(project_id: str):
 @learning.delete("/<project_id>/embeddings")
 @rule("annotate")
 def remove_embeddings(project_id: str):
+    """Remove the imported embeddings.
+    ---
+    responses:
+      204:
+        description: Removed.
+    """
     service.remove_embeddings(project_id)
     return "", 204

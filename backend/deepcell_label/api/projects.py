@@ -18,6 +18,32 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 @projects.post("")
 @rule("signed_in", uploads=("images_upload", "labels_upload"))
 def create():
+    """Create a project from a file, a finished chunked upload or a URL, built by a job.
+
+    Answers 201 when built within `CREATE_WAIT_SECONDS`, 202 while the build goes on (follow `job`).
+    ---
+    requestBody:
+      required: true
+      content:
+        multipart/form-data:
+          schema:
+            type: object
+            properties:
+              images: {type: string, format: binary}
+              images_upload: {type: string, description: id of a finished chunked upload}
+              images_url: {type: string}
+              labels: {type: string, format: binary}
+              labels_upload: {type: string}
+              labels_url: {type: string}
+              axes: {type: string, example: TYXC}
+              labels_axes: {type: string}
+              name: {type: string}
+    responses:
+      201:
+        description: Built; the project's metadata with `job`.
+      202:
+        description: Building; the project's metadata with `job`.
+    """
     project, job = service.create_project(
         source("images", ("images_url",), True, "images_upload"),
         source("labels", ("labels_url",), False, "labels_upload"),
@@ -34,6 +60,7 @@ def create():
 @projects.get("/<project_id>")
 @rule("view")
 def describe(project_id: str):
+    """A project's metadata: shape, dtype, cells, divisions, cell types, status."""
     return jsonify(service.metadata(service.get_project(project_id), annotator()))
 
 
@@ -45,6 +72,7 @@ def ready_project(project_id: str):
 @projects.get("/<project_id>/spots")
 @rule("view")
 def spots(project_id: str):
+    """The project's spots table."""
     return jsonify(service.spots(ready_project(project_id)))
 
 
@@ -68,6 +96,10 @@ def pixels_response(
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>")
 @rule("view")
 def raw_frame(project_id: str, frame: int, channel: int):
+    """One channel of one raw frame: deflated little-endian pixels, shape and dtype in `X-Shape` and `X-Dtype`.
+    ---
+    responses: {200: {$ref: '#/components/responses/Pixels'}}
+    """
     project = ready_project(project_id)
     data, shape = pixels.raw_frame_deflated(project, frame, channel)
     return pixels_response(data, shape, project.dtype, IMMUTABLE)
@@ -76,6 +108,10 @@ def raw_frame(project_id: str, frame: int, channel: int):
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>/tiles/<int:tile_y>/<int:tile_x>")
 @rule("view")
 def raw_tile(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int):
+    """One raw tile (`tile_size`, cut at the image edge): deflated pixels with `X-Shape`, `X-Dtype`.
+    ---
+    responses: {200: {$ref: '#/components/responses/Pixels'}}
+    """
     project = ready_project(project_id)
     data, shape = pixels.raw_tile(project, frame, channel, tile_y, tile_x)
     return pixels_response(data, shape, project.dtype, IMMUTABLE)
@@ -84,6 +120,12 @@ def raw_tile(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>")
 @rule("view")
 def label_frame(project_id: str, feature: int, frame: int):
+    """One whole label frame, int32: deflated pixels with `X-Shape`, `X-Dtype`, `X-Version`.
+    ---
+    responses:
+      200: {$ref: '#/components/responses/Pixels'}
+      304: {description: "Unchanged since the If-None-Match version."}
+    """
     project = ready_project(project_id)
     pixels.check_labels(project, feature, frame)
     etag = str(project.version)
@@ -97,6 +139,10 @@ def label_frame(project_id: str, feature: int, frame: int):
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>/tiles/<int:tile_y>/<int:tile_x>")
 @rule("view")
 def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: int):
+    """One label tile (`label_tile_size`), int32, with `X-Shape`, `X-Dtype`, `X-Version`.
+    ---
+    responses: {200: {$ref: '#/components/responses/Pixels'}}
+    """
     project = ready_project(project_id)
     data, shape, version = pixels.label_tile(project, feature, frame, tile_y, tile_x)
     return pixels_response(data, shape, "int32", "no-cache", str(version))
@@ -107,6 +153,10 @@ def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: i
 )
 @rule("view")
 def raw_level_tile(project_id: str, frame: int, channel: int, level: int, tile_y: int, tile_x: int):
+    """One raw view tile (512²) of a pyramid level.
+    ---
+    responses: {200: {$ref: '#/components/responses/Pixels'}}
+    """
     project = ready_project(project_id)
     data, shape = pixels.raw_level_tile(project, frame, channel, level, tile_y, tile_x)
     return pixels_response(data, shape, project.dtype, IMMUTABLE)
@@ -119,6 +169,12 @@ def raw_level_tile(project_id: str, frame: int, channel: int, level: int, tile_y
 def label_level_tile(
     project_id: str, feature: int, frame: int, level: int, tile_y: int, tile_x: int
 ):
+    """One label view tile (512²) of a pyramid level, int32.
+    ---
+    responses:
+      200: {$ref: '#/components/responses/Pixels'}
+      304: {description: "Unchanged since the If-None-Match version."}
+    """
     project = ready_project(project_id)
     shape, version, read = pixels.label_level_tile(project, feature, frame, level, tile_y, tile_x)
     etag = str(version)
@@ -145,18 +201,47 @@ def export_format() -> str:
 @projects.get("/<project_id>/export")
 @rule("view")
 def export(project_id: str):
+    """Download a small project's export (`?format=zip|npz|ctc|trk|ome-zarr`); a large one answers 413 (use `exports`).
+    ---
+    parameters:
+      - {name: format, in: query, schema: {type: string, enum: [zip, npz, ctc, trk, ome-zarr], default: zip}}
+    responses:
+      200:
+        description: The file.
+        content:
+          application/octet-stream: {}
+    """
     return download_response(ready_project(project_id), request.args.get("format", "zip"))
 
 
 @projects.post("/<project_id>/exports")
 @rule("view")
 def start_export(project_id: str):
+    """Start an export job for a project of any size (JSON `{format}`); download it from the job.
+    ---
+    requestBody:
+      content:
+        application/json:
+          schema:
+            type: object
+            properties:
+              format: {type: string, enum: [zip, npz, ctc, trk, ome-zarr], default: zip}
+    responses: {202: {$ref: '#/components/responses/Job'}}
+    """
     return jsonify(export_jobs.start_export(project_id, export_format(), annotator())), 202
 
 
 @projects.post("/<project_id>/submit")
 @rule("annotate")
 def submit(project_id: str):
+    """Write the export to the configured output bucket (a job for a large project or with `Prefer: respond-async`).
+    ---
+    responses:
+      200:
+        description: Written; `{bucket, key, bytes}`.
+      202:
+        description: The submit job.
+    """
     # `Prefer: respond-async` (RFC 7240) asks for the job even for a small project.
     as_job = "respond-async" in request.headers.get("Prefer", "").lower()
     is_job, answer = export_jobs.submit(project_id, export_format(), annotator(), as_job)
@@ -166,6 +251,7 @@ def submit(project_id: str):
 @projects.get("/<project_id>/expression")
 @rule("view")
 def expression(project_id: str):
+    """Per-cell area, mean and total intensity (`?feature=`, `&frame=<t>|all`, `&format=csv`)."""
     project = ready_project(project_id)
     feature = request.args.get("feature", "0")
     frame = request.args.get("frame", "all")

@@ -14,6 +14,12 @@ reviews = Blueprint("reviews", __name__, url_prefix="/api")
 @reviews.post("/projects/<project_id>/review")
 @rule("review")
 def judge(project_id: str):
+    """Record a review verdict (`{judgment: accept|reject, comment}`).
+    ---
+    responses:
+      201:
+        description: The stored verdict.
+    """
     return jsonify(service.judge(project_id, json_body(), annotator())), 201
 
 
@@ -24,6 +30,7 @@ def _listed_projects() -> list[str]:
 @reviews.get("/reviews")
 @rule("signed_in", projects=_listed_projects)
 def verdicts():
+    """The latest verdicts of the projects named in `?projects=a,b,c` (`&format=csv` for CSV)."""
     ids = service.parse_project_ids(request.args.get("projects"))
     if request.args.get("format") == "csv":
         response = Response(service.verdicts_csv(ids), mimetype="text/csv")

@@ -33,12 +33,14 @@ def my_projects():
 @sharing.get("/projects/<project_id>/members")
 @rule("view")
 def members(project_id: str):
+    """A project's members and their roles."""
     return jsonify({"members": access.members(project_id)})
 
 
 @sharing.post("/projects/<project_id>/members")
 @rule("own")
 def add_member(project_id: str):
+    """Give an account a role on the project (JSON `{username, role}`)."""
     body = json_body()
     return jsonify(access.add_member(project_id, body.get("username"), body.get("role"))), 201
 
@@ -46,6 +48,7 @@ def add_member(project_id: str):
 @sharing.delete("/projects/<project_id>/members/<username>")
 @rule("own")
 def remove_member(project_id: str, username: str):
+    """Take an account's role on the project away."""
     access.remove_member(project_id, username)
     return Response(status=204)
 
@@ -53,6 +56,7 @@ def remove_member(project_id: str, username: str):
 @sharing.post("/projects/<project_id>/links")
 @rule("own")
 def create_link(project_id: str):
+    """Make a share link giving a role on the project."""
     body = json_body()
     link = access.create_link(
         current_identity(), project_id, body.get("role"), body.get("expires_in_days")
@@ -63,12 +67,14 @@ def create_link(project_id: str):
 @sharing.get("/projects/<project_id>/links")
 @rule("own")
 def links(project_id: str):
+    """The project's share links."""
     return jsonify({"links": access.links(project_id)})
 
 
 @sharing.delete("/projects/<project_id>/links/<link_id>")
 @rule("own")
 def revoke_link(project_id: str, link_id: str):
+    """Revoke a share link."""
     access.revoke_link(project_id, link_id)
     return Response(status=204)
 

@@ -184,6 +184,8 @@ def describe(job: Job) -> dict:
         "message": job.message,
         "result": job.result if job.state == "done" else None,
         "error": job.error or None,
+        # The HTTP status a request would have answered the error with (400 for a bad file).
+        "error_status": job.error_status if job.state == "failed" else None,
         "author": job.author,
         "attempts": job.attempts,
         "created": moment(job.created),

@@ -1,17 +1,26 @@
 // What a new user meets in the first hour, against the real server: tools that do not repeat a
 // destructive action, messages that say what an action did and then leave, frames counted from 1,
 // panels that fit the project.
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import {
   cellPixels,
   clickPixel,
+  makeMovie,
   projectId,
   serverLabels,
   testdata,
   uploadThroughHome,
   valuesBySize,
+  waitForLabels,
   waitForSaved,
 } from './helpers';
+
+/** The message that names `text` appears, and later leaves by itself. */
+async function toldThenGone(page: Page, text: string | RegExp) {
+  const notice = page.getByTestId('notice').filter({ hasText: text });
+  await expect(notice).toHaveCount(1);
+  return () => expect(notice).toHaveCount(0);
+}
 
 test('a single image: Delete once then back to Select', async ({ page }) => {
   await uploadThroughHome(page, testdata('stardist/img2d.tif'), testdata('stardist/mask2d.tif'));
@@ -36,4 +45,63 @@ test('a single image: Delete once then back to Select', async ({ page }) => {
   const after = await serverLabels(page, id);
   expect(after.at(...firstCell.centre)).not.toBe(first);
   expect(after.at(...secondCell.centre)).toBe(second);
+
+  // The download's result floats over the page, the top bar stays one line, and it leaves.
+  const bar = page.getByRole('banner');
+  const barHeight = (await bar.boundingBox())!.height;
+  await page.getByTestId('download').click();
+  const result = page.getByTestId('export-result');
+  await expect(result).toContainText('Downloaded');
+  await expect(bar.getByTestId('export-result')).toHaveCount(0);
+  expect((await bar.boundingBox())!.height).toBe(barHeight);
+  await expect(result).toHaveCount(0);
+});
+
+test('a movie: match, copy, interpolate, undo and redo say what they did; linking counts right', async ({
+  page,
+}) => {
+  const { images, labels } = makeMovie(1);
+  await uploadThroughHome(page, images, labels);
+  const id = projectId(page);
+  // Match frame 2 to frame 1, then frame 3 to frame 2: cells keep their ids through frames 1-3.
+  for (const frame of [2, 3]) {
+    await page.keyboard.press('d');
+    await expect(page.getByTestId('frame-label')).toContainText(`Frame ${frame} /`);
+    await waitForLabels(page);
+    await page.getByTestId('match-previous').click();
+    await waitForSaved(page);
+  }
+  await toldThenGone(page, /^Matched frame 3 to frame 2: \d+ cells? took the ids there\.$/);
+  await page.getByTestId('undo').click();
+  await waitForSaved(page);
+  await toldThenGone(page, 'Undid propagate (frame 3).');
+  await page.getByTestId('redo').click();
+  await waitForSaved(page);
+  const redone = await toldThenGone(page, 'Redid propagate (frame 3).');
+
+  // A cell of frames 1 to 3: copy it from frame 2, interpolate it from frame 1.
+  const metadata = await (await page.request.get(`/api/projects/${id}`)).json();
+  const cells: { t: number; value: number; cell: number }[] = metadata.cells;
+  const inFrame = (t: number) => new Set(cells.filter((c) => c.t === t).map((c) => c.cell));
+  const { value, cell } = cells.find(
+    (c) => c.t === 2 && inFrame(1).has(c.cell) && inFrame(0).has(c.cell),
+  )!;
+  await clickPixel(page, ...cellPixels(await serverLabels(page, id, 0, 2), value).centre);
+  await expect(page.getByTestId('selected-cell')).toHaveText(`Cell ${cell}`);
+  await page.getByTestId('copy-from-previous').click();
+  await waitForSaved(page);
+  await toldThenGone(page, `Copied cell ${cell} from frame 2 to frame 3.`);
+  await page.getByTestId('interpolate').click();
+  await waitForSaved(page);
+  const interpolated = await toldThenGone(page, `Interpolated cell ${cell} in frame 2.`);
+  // Neither stays: only errors do.
+  await redone();
+  await interpolated();
+
+  // One proposed division is "1 division".
+  await page.getByTestId('link-movie').click();
+  await expect(page.getByTestId('proposals')).toContainText('Proposed divisions (1)', {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId('notice').last()).toContainText('1 division proposed.');
 });

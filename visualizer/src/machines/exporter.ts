@@ -1,6 +1,6 @@
 // Download and submit of the finished labels as server jobs: start the job, follow it (its
 // progress bar is the `job` child), then hand the file to the browser or say where it went; the
-// outcome is kept for the user to see.
+// outcome is shown to the user (a failure until dismissed, anything else for a few seconds).
 import { assign, fromPromise, setup } from 'xstate';
 import type { Job } from '../api/client';
 import { jobMachine } from './job';
@@ -23,6 +23,8 @@ const FAILURE: Record<ExportKind, string> = {
   download: 'Download failed',
   submit: 'Submit failed',
 };
+/** How long a result other than a failure stays. */
+export const RESULT_MS = 8000;
 const CANCELLED: Record<ExportKind, string> = {
   download: 'Download cancelled.',
   submit: 'Submit cancelled.',
@@ -34,6 +36,7 @@ export const exportMachine = setup({
     events: {} as ExportEvent,
     input: {} as { projectId: string },
   },
+  delays: { resultMs: RESULT_MS },
   actors: {
     /** Asks the server for the export or submit job. */
     start: fromPromise<Job, { projectId: string; kind: ExportKind }>(async () => {
@@ -80,6 +83,12 @@ export const exportMachine = setup({
           actions: assign({ kind: 'submit', job: null, message: null, severity: null }),
         },
         DISMISS: { actions: assign({ message: null, severity: null }) },
+      },
+      after: {
+        resultMs: {
+          guard: ({ context }) => context.message !== null && context.severity !== 'error',
+          actions: assign({ message: null, severity: null }),
+        },
       },
     },
     starting: {

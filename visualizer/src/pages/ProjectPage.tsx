@@ -144,17 +144,23 @@ function ExportButtons({ session }: { session: ProjectSession }) {
           <JobProgress actor={job} label={EXPORT_LABELS[kind]} />
         </Box>
       )}
-      {state.context.message && (
-        <Alert
-          severity={state.context.severity ?? 'info'}
-          data-testid="export-result"
-          sx={{ py: 0, ml: 1 }}
-          onClose={() => session.exporter.send({ type: 'DISMISS' })}
-        >
-          {state.context.message}
-        </Alert>
-      )}
     </>
+  );
+}
+
+/** The download's or submit's outcome, floating under the top bar (the bar keeps one line). */
+function ExportResult({ session }: { session: ProjectSession }) {
+  const { message, severity } = useSelector(session.exporter, (s) => s.context);
+  if (!message) return null;
+  return (
+    <Alert
+      severity={severity ?? 'info'}
+      data-testid="export-result"
+      sx={{ position: 'fixed', top: 56, right: 16, zIndex: 1400, maxWidth: 480, boxShadow: 3 }}
+      onClose={() => session.exporter.send({ type: 'DISMISS' })}
+    >
+      {message}
+    </Alert>
   );
 }
 
@@ -236,6 +242,7 @@ function Workspace({ session }: { session: ProjectSession }) {
         </Box>
       </Box>
       <Notices session={session} />
+      <ExportResult session={session} />
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
     </Box>
   );

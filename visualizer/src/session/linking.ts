@@ -7,6 +7,7 @@ import type { ProposedDivision } from '../machines/proposals';
 import type { Notify, SessionActors } from './actors';
 import type { Divisions } from './divisions';
 import type { Edits } from './edits';
+import { count } from '../text';
 import { followJob } from './jobs';
 
 type Actors = Pick<SessionActors, 'display' | 'selection' | 'proposals'>;
@@ -99,8 +100,9 @@ export class Linking {
       this.actors.proposals.send({ type: 'FOUND', proposals: result.proposed_divisions });
       this.notify(
         'info',
-        `Linked: ${result.tracks} tracks, ${result.cells_relabelled} cells given new ids, ` +
-          `${result.proposed_divisions.length} divisions proposed.`,
+        `Linked: ${count(result.tracks, 'track')}, ` +
+          `${count(result.cells_relabelled, 'cell')} given new ids, ` +
+          `${count(result.proposed_divisions.length, 'division')} proposed.`,
       );
     });
   }

@@ -11,6 +11,7 @@ import {
   testdata,
   uploadThroughHome,
   valuesBySize,
+  waitForImage,
   waitForLabels,
   waitForSaved,
 } from './helpers';
@@ -104,4 +105,25 @@ test('a movie: match, copy, interpolate, undo and redo say what they did; linkin
     timeout: 60_000,
   });
   await expect(page.getByTestId('notice').last()).toContainText('1 division proposed.');
+});
+
+test('frames are counted from 1 in what a person reads', async ({ page }) => {
+  await page.goto('/');
+  // The timelapse's daughters first appear in the fifth frame; its card says so.
+  await expect(page.getByText(/cells 5 and 6 at frame 5\./)).toBeVisible();
+  await page.getByTestId('example-timelapse').click();
+  await waitForImage(page);
+  for (let i = 0; i < 4; i++) await page.keyboard.press('d');
+  await expect(page.getByTestId('frame-label')).toContainText('Frame 5 / 8');
+  await waitForLabels(page);
+  const labels = await serverLabels(page, projectId(page), 0, 4);
+  await clickPixel(page, ...cellPixels(labels, 5).centre);
+  await expect(page.getByTestId('selected-cell')).toHaveText('Cell 5');
+  // Copying it from the frame before, where it is not yet: the server's refusal names frame 4.
+  await page.getByTestId('copy-from-previous').click();
+  const refused = page.getByTestId('notice').filter({ hasText: 'Cell 5 is not in frame 4' });
+  await expect(refused).toHaveCount(1);
+  // An error stays until dismissed.
+  await page.waitForTimeout(7000);
+  await expect(refused).toHaveCount(1);
 });

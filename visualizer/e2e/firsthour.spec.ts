@@ -23,13 +23,19 @@ async function toldThenGone(page: Page, text: string | RegExp) {
   return () => expect(notice).toHaveCount(0);
 }
 
-test('a single image: Delete once then back to Select', async ({ page }) => {
+test('a single image: panels that fit it, Delete once then back to Select', async ({ page }) => {
   await uploadThroughHome(page, testdata('stardist/img2d.tif'), testdata('stardist/mask2d.tif'));
   const id = projectId(page);
   const labels = await serverLabels(page, id);
   const [first, second] = valuesBySize(labels);
   const firstCell = cellPixels(labels, first);
   const secondCell = cellPixels(labels, second);
+
+  // One frame: nothing to link, no divisions.
+  await expect(page.getByTestId('history-panel')).toBeVisible();
+  await expect(page.getByTestId('divisions-panel')).toHaveCount(0);
+  await expect(page.getByTestId('linking-panel')).toHaveCount(0);
+  await expect(page.getByTestId('link-movie')).toHaveCount(0);
 
   // Enter applies Delete once; the tool is Select again, so a second Enter deletes nothing.
   await clickPixel(page, ...firstCell.centre);

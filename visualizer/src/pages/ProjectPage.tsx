@@ -230,8 +230,13 @@ function Workspace({ session }: { session: ProjectSession }) {
         <Box sx={{ width: 300, borderLeft: 1, borderColor: 'divider', overflowY: 'auto' }}>
           <SelectionPanel session={session} />
           <Divider />
-          <DivisionsPanel session={session} />
-          <LinkingPanel session={session} />
+          {/* Divisions and linking follow cells from frame to frame: one frame has neither. */}
+          {session.metadata.frames > 1 && (
+            <>
+              <DivisionsPanel session={session} />
+              <LinkingPanel session={session} />
+            </>
+          )}
           <Divider />
           <CellTypesPanel session={session} />
           <Divider />

@@ -133,3 +133,22 @@ test('frames are counted from 1 in what a person reads', async ({ page }) => {
   await page.waitForTimeout(7000);
   await expect(refused).toHaveCount(1);
 });
+
+test('review mode has its own address and a way in from the home page', async ({ page }) => {
+  const ids: string[] = [];
+  for (const name of ['rgb.zip', 'oneDivision.zip']) {
+    await uploadThroughHome(page, testdata(`deepcell-label-zips/${name}`));
+    ids.push(projectId(page));
+  }
+  await page.goto('/');
+  await page.getByTestId('review-ids').fill(`${ids[0]}, ${ids[1]}`);
+  await page.getByTestId('open-review').click();
+  await page.waitForURL(/\/review\?projectId=/);
+  expect(new URL(page.url()).searchParams.get('projectId')).toBe(ids.join(','));
+  await expect(page.getByTestId('review-position')).toHaveText('Review: project 1 of 2');
+  await page.getByTestId('review-accept').click();
+  await expect(page.getByTestId('review-verdict')).toHaveText('accepted');
+  // The address itself opens it again, as a bookmark would.
+  await page.reload();
+  await expect(page.getByTestId('review-project-0')).toHaveAttribute('data-judgment', 'accept');
+});

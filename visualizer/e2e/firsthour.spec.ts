@@ -152,3 +152,12 @@ test('review mode has its own address and a way in from the home page', async ({
   await page.reload();
   await expect(page.getByTestId('review-project-0')).toHaveAttribute('data-judgment', 'accept');
 });
+
+test('the app has a favicon', async ({ page }) => {
+  await page.goto('/');
+  const href = await page.locator('link[rel="icon"]').getAttribute('href');
+  expect(href).toBeTruthy();
+  const icon = await page.request.get(href!);
+  expect(icon.status()).toBe(200);
+  expect(icon.headers()['content-type']).toContain('image/svg+xml');
+});

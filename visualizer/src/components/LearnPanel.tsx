@@ -59,8 +59,7 @@ export function LearnPanel({ session }: { session: ProjectSession }) {
     [learning.predictions],
   );
   const colours = useMemo(
-    () =>
-      points ? pointColours(points.cells, learning.colourBy, types, predictions, mode) : null,
+    () => (points ? pointColours(points.cells, learning.colourBy, types, predictions, mode) : null),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- types is a new array each render
     [points, learning.colourBy, allTypes, feature, predictions, mode],
   );

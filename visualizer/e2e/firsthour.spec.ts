@@ -111,6 +111,19 @@ test('a movie: match, copy, interpolate, undo and redo say what they did; linkin
     timeout: 60_000,
   });
   await expect(page.getByTestId('notice').last()).toContainText('1 division proposed.');
+  await waitForSaved(page);
+
+  // Undoing an accepted proposal proposes it again, to accept or reject once more.
+  const proposals = page.getByTestId('proposals');
+  const proposal = (await proposals.getByTestId('proposal-show').first().textContent())!;
+  await proposals.getByTestId('proposal-accept').first().click();
+  await waitForSaved(page);
+  await expect(proposals).toHaveCount(0);
+  await page.getByTestId('undo').click();
+  await waitForSaved(page);
+  await expect(proposals.getByTestId('proposal-show')).toHaveText([proposal]);
+  await proposals.getByTestId('proposal-reject').first().click();
+  await expect(proposals).toHaveCount(0);
 });
 
 test('frames are counted from 1 in what a person reads', async ({ page }) => {

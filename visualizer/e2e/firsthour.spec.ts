@@ -62,6 +62,22 @@ test('a single image: panels that fit it, Delete once then back to Select', asyn
   await expect(bar.getByTestId('export-result')).toHaveCount(0);
   expect((await bar.boundingBox())!.height).toBe(barHeight);
   await expect(result).toHaveCount(0);
+
+  // Every export format is in the Download menu, each a job whose file the browser saves.
+  for (const [format, ending] of [
+    ['npz', '.npz'],
+    ['ctc', '.ctc.zip'],
+    ['trk', '.trk'],
+    ['ome-zarr', '.ome.zarr.zip'],
+  ]) {
+    await page.getByTestId('download-menu').click();
+    const saved = page.waitForEvent('download');
+    await page.getByTestId(`download-${format}`).click();
+    expect((await saved).suggestedFilename()).toMatch(
+      new RegExp(`${ending.replaceAll('.', '\\.')}$`),
+    );
+    await expect(result).toContainText(`${ending} (`);
+  }
 });
 
 test('a movie: match, copy, interpolate, undo and redo say what they did; linking counts right', async ({

@@ -8,6 +8,8 @@ import {
   CircularProgress,
   Divider,
   LinearProgress,
+  Menu,
+  MenuItem,
   Slider,
   Stack,
   Toolbar,
@@ -16,7 +18,7 @@ import {
 } from '@mui/material';
 import { useMachine, useSelector } from '@xstate/react';
 import { fromPromise, type ActorRefFrom } from 'xstate';
-import { getProject } from '../api/client';
+import { getProject, type ExportFormat } from '../api/client';
 import { annotator } from '../annotator';
 import { AnnotatorDialog } from '../components/AnnotatorDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
@@ -114,11 +116,21 @@ function HistoryButtons({ session }: { session: ProjectSession }) {
 
 const EXPORT_LABELS = { download: 'Preparing the download', submit: 'Submitting' } as const;
 
+/** Every file the project can be downloaded as (the server's export formats). */
+const DOWNLOAD_FORMATS: [ExportFormat, string][] = [
+  ['zip', 'Project zip (DeepCell Label)'],
+  ['npz', 'NumPy arrays (.npz)'],
+  ['ctc', 'Cell Tracking Challenge (.zip)'],
+  ['trk', 'DeepCell tracks (.trk)'],
+  ['ome-zarr', 'OME-Zarr (.zip)'],
+];
+
 function ExportButtons({ session }: { session: ProjectSession }) {
   const state = useSelector(session.exporter, (s) => s);
   const busy = !state.matches('idle');
   const kind = state.context.kind;
   const job = state.children.job as ActorRefFrom<typeof jobMachine> | undefined;
+  const [menu, setMenu] = useState<HTMLElement | null>(null);
   return (
     <>
       <Button
@@ -130,6 +142,31 @@ function ExportButtons({ session }: { session: ProjectSession }) {
       >
         {busy && kind === 'download' ? 'Downloading…' : 'Download'}
       </Button>
+      <Button
+        color="inherit"
+        size="small"
+        disabled={busy}
+        aria-label="Download as"
+        sx={{ minWidth: 0, px: 0.5, ml: -1 }}
+        onClick={(event) => setMenu(event.currentTarget)}
+        data-testid="download-menu"
+      >
+        ▾
+      </Button>
+      <Menu anchorEl={menu} open={menu !== null} onClose={() => setMenu(null)}>
+        {DOWNLOAD_FORMATS.map(([format, name]) => (
+          <MenuItem
+            key={format}
+            data-testid={`download-${format}`}
+            onClick={() => {
+              setMenu(null);
+              session.exporter.send({ type: 'DOWNLOAD', format });
+            }}
+          >
+            {name}
+          </MenuItem>
+        ))}
+      </Menu>
       <Button
         color="inherit"
         size="small"

@@ -79,7 +79,7 @@ def test_undo_is_refused_when_someone_painted_over_the_stroke(client):
     refused = _post(client, pid, "undo", ALICE, status=409)
     message = refused["error"]
     assert "bob" in message and "brush" in message and "same pixels" in message
-    assert "frame 0" in message and "version 2" in message
+    assert "frame 1," in message and "version 2" in message
     # Nothing changed: labels, version, and Alice may still try again later.
     np.testing.assert_array_equal(label_frame(client, pid), before)
     assert _version(client, pid) == version

@@ -154,7 +154,7 @@ def test_windows():
 
 
 def test_window_needs_the_cell():
-    with pytest.raises(EditError, match="cell 7 is not in frame 3"):
+    with pytest.raises(EditError, match="cell 7 is not in frame 4"):
         ACTIONS["grow"].window({"cell": 7}, 10, 10, boxes(), frame=3)
     with pytest.raises(EditError, match="cell 7 is not in this frame"):
         ACTIONS["trim"].window({"x": 0, "y": 0, "cell": 7}, 10, 10, boxes())

@@ -279,16 +279,14 @@ def test_validation_findings():
         ("multiple_divisions", 6, [1, 8]),
         ("multiple_divisions", 5, [8]),
     ]
+    # The messages count frames from 1, as people do; the "frames" lists are indices.
     messages = [f["message"] for f in findings]
-    assert messages[0] == "cell 1 divides at frame 5 but is still present in frames 5 to 6"
+    assert messages[0] == "cell 1 divides at frame 6 but is still present in frames 6 to 7"
     assert messages[1] == (
-        "cell 4, a daughter of cell 2 born at frame 8, is already present in frames 6 to 7"
+        "cell 4, a daughter of cell 2 born at frame 9, is already present in frames 7 to 8"
     )
-    assert messages[3] == "cell 6 divides at frame 8 into one daughter only (cell 5)"
-    assert (
-        messages[6] == "cell 6 is the parent in 2 divisions (at frames 1 to 8)"
-        or "parent" in messages[6]
-    )
+    assert messages[3] == "cell 6 divides at frame 9 into one daughter only (cell 5)"
+    assert messages[6] == "cell 6 is the parent in 2 divisions (at frames 2, 9)"
 
 
 def test_validation_is_fast():

@@ -141,8 +141,8 @@ def test_propagate_backwards_and_with_a_threshold(client):
         ({"from_frame": 0, "to_frame": 1, "threshold": 0}, "smallest IoU"),
         ({"from_frame": 0, "to_frame": 1, "threshold": 1.5}, "smallest IoU"),
         ({"from_frame": 0, "to_frame": 1, "cell": 3}, "does not take 'cell'"),
-        ({"from_frame": 0, "to_frame": 2}, "Frame 2 has no cells in feature 0"),
-        ({"from_frame": 2, "to_frame": 0}, "Frame 2 has no cells in feature 0"),
+        ({"from_frame": 0, "to_frame": 2}, "Frame 3 has no cells in feature 0"),
+        ({"from_frame": 2, "to_frame": 0}, "Frame 3 has no cells in feature 0"),
     ],
 )
 def test_propagate_refuses_bad_requests_with_a_reason(client, args, message):
@@ -174,7 +174,7 @@ def test_copy_cell_honours_the_write_mode(client):
     after = label_frame(client, pid, frame=1)
     assert (after == 4).sum() == 100 and (after == 8).sum() == 75
     answer = _edit(client, pid, "copy_cell", {"cell": 9, "from_frame": 0, "to_frame": 1}, 400)
-    assert "Cell 9 is not in frame 0" in answer["error"]
+    assert "Cell 9 is not in frame 1" in answer["error"]
 
 
 def test_interpolate_fills_the_frames_between_and_is_one_undo(client):

@@ -1,6 +1,8 @@
 // Shared steps of the end-to-end tests: finding test data, uploading, reading the canvas and
 // reading labels back through the API.
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -70,6 +72,27 @@ export async function signIn(context: BrowserContext, username: string, password
   const answer = await context.request.post('/api/auth/login', { data: { username, password } });
   expect(answer.status()).toBe(200);
   return (await answer.json()) as { csrf_token: string };
+}
+
+const root = join(here, '..', '..');
+
+/** A generated movie (bench/movies.py) of 8 frames and 20 cells, 2 of which divide unless told
+ * otherwise, ids shuffled in every frame, written as an image and a labels TIFF. */
+export function makeMovie(divisions = 2): { images: string; labels: string } {
+  const folder = mkdtempSync(join(tmpdir(), 'deepcell-label-movie-'));
+  const images = join(folder, 'movie.tif');
+  const labels = join(folder, 'movie-labels.tif');
+  const script = [
+    'import sys, numpy as np, tifffile',
+    'from bench.movies import moving_cells',
+    `m = moving_cells(frames=8, size=200, cells=20, divisions=${divisions}, appearing=1, leaving=1, missing=1, seed=5)`,
+    'tifffile.imwrite(sys.argv[1], (m.labels > 0).astype(np.uint8) * 200, photometric="minisblack")',
+    'tifffile.imwrite(sys.argv[2], m.labels, photometric="minisblack")',
+  ].join('\n');
+  execFileSync(join(root, '.venv', 'bin', 'python'), ['-c', script, images, labels], {
+    cwd: root,
+  });
+  return { images, labels };
 }
 
 export const projectId = (page: Page) => new URL(page.url()).searchParams.get('projectId')!;

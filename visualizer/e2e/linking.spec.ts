@@ -1,33 +1,7 @@
 // Linking a small movie against the real server: the job's progress, the ids it gives, accepting
 // a proposed division, and undoing the linking.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
-import { projectId, uploadThroughHome, waitForLabels, waitForSaved } from './helpers';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** A generated movie (bench/movies.py) of 8 frames, 20 cells and 2 divisions, ids shuffled in
- * every frame, written as an image and a labels TIFF. */
-function makeMovie(): { images: string; labels: string } {
-  const folder = mkdtempSync(join(tmpdir(), 'deepcell-label-movie-'));
-  const images = join(folder, 'movie.tif');
-  const labels = join(folder, 'movie-labels.tif');
-  const script = [
-    'import sys, numpy as np, tifffile',
-    'from bench.movies import moving_cells',
-    'm = moving_cells(frames=8, size=200, cells=20, divisions=2, appearing=1, leaving=1, missing=1, seed=5)',
-    'tifffile.imwrite(sys.argv[1], (m.labels > 0).astype(np.uint8) * 200, photometric="minisblack")',
-    'tifffile.imwrite(sys.argv[2], m.labels, photometric="minisblack")',
-  ].join('\n');
-  execFileSync(join(root, '.venv', 'bin', 'python'), ['-c', script, images, labels], {
-    cwd: root,
-  });
-  return { images, labels };
-}
+import { makeMovie, projectId, uploadThroughHome, waitForLabels, waitForSaved } from './helpers';
 
 /** (frame, value) -> cell, as the server says. */
 async function cellsOf(page: Page): Promise<Map<string, number>> {

@@ -1,4 +1,5 @@
-// Entry point: theme and the two pages (home at `/`, project at `/project?projectId=`).
+// Entry point: theme and the pages (home at `/`, project at `/project?projectId=`, review mode at
+// `/review?projectId=a,b,c`).
 import { StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Box, CssBaseline, ThemeProvider, createTheme } from '@mui/material';
@@ -32,23 +33,29 @@ function App() {
     [mode],
   );
   const params = new URLSearchParams(window.location.search);
-  const onProject = window.location.pathname.replace(/\/+$/, '').endsWith('/project');
+  const path = window.location.pathname.replace(/\/+$/, '');
+  const onProject = path.endsWith('/project');
+  const onReview = path.endsWith('/review');
   return (
     <ThemeModeContext.Provider value={modeValue}>
       <ThemeProvider theme={theme}>
         <CssBaseline />
-        {onProject ? <ProjectRoute parameter={params.get('projectId')} /> : <HomePage />}
+        {onProject || onReview ? (
+          <ProjectRoute parameter={params.get('projectId')} review={onReview} />
+        ) : (
+          <HomePage />
+        )}
       </ThemeProvider>
     </ThemeModeContext.Provider>
   );
 }
 
-/** One project id opens it; several (`a,b,c`) open review mode over them. */
-function ProjectRoute({ parameter }: { parameter: string | null }) {
+/** One project id opens it; several (`a,b,c`), or any under `/review`, open review mode. */
+function ProjectRoute({ parameter, review }: { parameter: string | null; review: boolean }) {
   const projects = reviewProjects(parameter);
   return (
     <Box sx={{ height: '100vh' }}>
-      {projects.length > 1 ? (
+      {projects.length > 1 || (review && projects.length) ? (
         <ReviewPage projects={projects} />
       ) : (
         <ProjectPage projectId={projects[0] ?? ''} />

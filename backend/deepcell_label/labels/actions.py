@@ -275,7 +275,7 @@ class _PresentCells:
     def box(self, cell: int) -> Box:
         box = self.cell_box(cell)
         if box is None:
-            where = "this frame" if self.frame is None else f"frame {self.frame}"
+            where = "this frame" if self.frame is None else f"frame {self.frame + 1}"
             raise EditError(f"cell {cell} is not in {where}")
         return tuple(int(v) for v in box)
 

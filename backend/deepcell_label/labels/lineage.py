@@ -355,7 +355,7 @@ def validate_divisions(
                     "parent_after_division",
                     parent,
                     frames,
-                    f"cell {parent} divides at frame {t} but is still present in "
+                    f"cell {parent} divides at frame {t + 1} but is still present in "
                     f"{_frame_list(frames)}",
                 )
             )
@@ -368,7 +368,7 @@ def validate_divisions(
                         "daughter_before_division",
                         daughter,
                         frames,
-                        f"cell {daughter}, a daughter of cell {parent} born at frame {t}, is "
+                        f"cell {daughter}, a daughter of cell {parent} born at frame {t + 1}, is "
                         f"already present in {_frame_list(frames)}",
                     )
                 )
@@ -378,7 +378,7 @@ def validate_divisions(
                     "single_daughter",
                     parent,
                     [t],
-                    f"cell {parent} divides at frame {t} into one daughter only "
+                    f"cell {parent} divides at frame {t + 1} into one daughter only "
                     f"(cell {daughters[0]})",
                 )
             )
@@ -391,7 +391,7 @@ def validate_divisions(
                         cell,
                         sorted(set(times)),
                         f"cell {cell} is the {role} in {len(times)} divisions "
-                        f"(at frames {', '.join(str(t) for t in sorted(times))})",
+                        f"(at frames {', '.join(str(t + 1) for t in sorted(times))})",
                     )
                 )
     return findings
@@ -417,12 +417,14 @@ def _finding(kind: str, cell: int, frames: list[int], message: str) -> dict[str,
 
 
 def _frame_list(frames: Sequence[int]) -> str:
-    """``frames`` (ascending) in a few words: "frame 7", "frames 7 to 9", "4 frames from 7 to 20"."""
+    """``frames`` (ascending, from 0) in a few words, counted from 1 as people read them: "frame 7",
+    "frames 7 to 9", "4 frames from 7 to 20"."""
+    first, last = frames[0] + 1, frames[-1] + 1
     if len(frames) == 1:
-        return f"frame {frames[0]}"
-    if frames[-1] - frames[0] == len(frames) - 1:
-        return f"frames {frames[0]} to {frames[-1]}"
-    return f"{len(frames)} frames from {frames[0]} to {frames[-1]}"
+        return f"frame {first}"
+    if last - first == len(frames) - 1:
+        return f"frames {first} to {last}"
+    return f"{len(frames)} frames from {first} to {last}"
 
 
 # --- cell types --------------------------------------------------------------------------------

@@ -231,7 +231,7 @@ def measure(project: Project, feature: int, frames: list[int], progress: Progres
     for step, t in enumerate(frames):
         progress(
             0.5 * step / len(frames),
-            f"Measuring the cells of frame {t} ({step + 1} of {len(frames)})",
+            f"Measuring the cells of frame {t + 1} ({step + 1} of {len(frames)})",
         )
         labels = read_frame(project, feature, t)
         mapping = read_state(project, feature, t).cellmap.mapping

@@ -3,13 +3,8 @@
 import { Alert, Box, Button, List, ListItemButton, ListItemText, Typography } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import type { HistoryEntry } from '../api/client';
+import { placeOf } from '../machines/history';
 import type { ProjectSession } from '../session';
-
-const LIST_NAMES: Record<string, string> = {
-  divisions: 'divisions',
-  cell_types: 'cell types',
-  channel_names: 'channel names',
-};
 
 function what(entry: HistoryEntry, byVersion: Map<number, HistoryEntry>) {
   const action = entry.action.replaceAll('_', ' ');
@@ -17,16 +12,6 @@ function what(entry: HistoryEntry, byVersion: Map<number, HistoryEntry>) {
   const target = entry.target === null ? undefined : byVersion.get(entry.target);
   const whose = target && target.author !== entry.author ? ` of ${target.author}` : '';
   return `${entry.kind} ${action}${whose} (#${entry.target})`;
-}
-
-function where(entry: HistoryEntry, features: number) {
-  const frames = [...new Set(entry.boxes.map((b) => b.frame))].sort((a, b) => a - b);
-  const place = frames.length
-    ? frames.length === 1
-      ? `frame ${frames[0] + 1}`
-      : `frames ${frames[0] + 1}–${frames.at(-1)! + 1}`
-    : entry.lists.map((name) => LIST_NAMES[name] ?? name).join(', ') || `frame ${entry.frame + 1}`;
-  return features > 1 && entry.boxes.length ? `${place}, feature ${entry.feature + 1}` : place;
 }
 
 function time(iso: string) {
@@ -66,7 +51,7 @@ export function HistoryPanel({ session }: { session: ProjectSession }) {
           >
             <ListItemText
               primary={`${entry.author} · ${what(entry, byVersion)}`}
-              secondary={`#${entry.version} · ${time(entry.created)} · ${where(entry, features)}`}
+              secondary={`#${entry.version} · ${time(entry.created)} · ${placeOf(entry, features)}`}
               slotProps={{
                 primary: {
                   variant: 'body2',

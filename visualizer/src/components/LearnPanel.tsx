@@ -9,6 +9,7 @@ import {
   ToggleButton,
   ToggleButtonGroup,
   Typography,
+  useTheme,
 } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import type { ActorRefFrom } from 'xstate';
@@ -47,6 +48,7 @@ export function LearnPanel({ session }: { session: ProjectSession }) {
   const frame = useSelector(session.display, (s) => s.context.frame);
   const feature = useSelector(session.display, (s) => s.context.feature);
   const [dialog, setDialog] = useState<'train' | 'predict' | null>(null);
+  const mode = useTheme().palette.mode;
   const types = allTypes.filter((t) => (t.feature ?? 0) === feature);
   const activeType = types.find((t) => t.id === active) ?? null;
   const imported = learning.imported;
@@ -57,9 +59,9 @@ export function LearnPanel({ session }: { session: ProjectSession }) {
     [learning.predictions],
   );
   const colours = useMemo(
-    () => (points ? pointColours(points.cells, learning.colourBy, types, predictions) : null),
+    () => (points ? pointColours(points.cells, learning.colourBy, types, predictions, mode) : null),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- types is a new array each render
-    [points, learning.colourBy, allTypes, feature, predictions],
+    [points, learning.colourBy, allTypes, feature, predictions, mode],
   );
   const selectedMask = useMemo(() => {
     const mask = new Uint8Array(points?.cells.length ?? 0);

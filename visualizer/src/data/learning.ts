@@ -28,7 +28,13 @@ export function embeddingPoints(result: EmbeddingResult): EmbeddingPoints {
 }
 
 export type ColourBy = 'type' | 'uncertainty';
-const UNTYPED: [number, number, number] = [150, 150, 150];
+type RGB = [number, number, number];
+/** The greys of untyped cells and, by uncertainty, of typed cells: each stands out from the
+ * plot's paper (white in the light theme, near black in the dark one). */
+const NEUTRAL: Record<'light' | 'dark', { untyped: RGB; typed: RGB }> = {
+  light: { untyped: [150, 150, 150], typed: [40, 40, 40] },
+  dark: { untyped: [175, 175, 175], typed: [235, 235, 235] },
+};
 
 function rgb(hex: string): [number, number, number] {
   const value = parseInt(hex.slice(1, 7), 16);
@@ -38,24 +44,26 @@ function rgb(hex: string): [number, number, number] {
 /**
  * RGBA per point. By type: the type's colour (a person's type), or grey for untyped cells.
  * By uncertainty: predicted cells from blue (sure) to red (unsure), typed cells dark, cells
- * without a prediction grey.
+ * without a prediction grey (dark on the light theme's paper, light on the dark one's).
  */
 export function pointColours(
   cells: Int32Array,
   by: ColourBy,
   types: CellType[],
   predictions: Map<number, Prediction>,
+  theme: 'light' | 'dark' = 'light',
 ): Uint8Array {
+  const { untyped, typed } = NEUTRAL[theme];
   const colours = new Uint8Array(cells.length * 4);
   const typeOf = new Map<number, [number, number, number]>();
   for (const type of types) for (const cell of type.cells) typeOf.set(cell, rgb(type.color));
   for (let i = 0; i < cells.length; i++) {
-    let colour = typeOf.get(cells[i]) ?? UNTYPED;
+    let colour = typeOf.get(cells[i]) ?? untyped;
     if (by === 'uncertainty') {
       const predicted = predictions.get(cells[i]);
-      if (typeOf.has(cells[i])) colour = [40, 40, 40];
+      if (typeOf.has(cells[i])) colour = typed;
       else if (predicted) colour = uncertaintyColour(predicted.uncertainty);
-      else colour = UNTYPED;
+      else colour = untyped;
     }
     colours.set([...colour, 255], i * 4);
   }

@@ -173,11 +173,14 @@ export function makeStack(): Uint8Array {
   });
 }
 
-/** Eight frames in which cells drift and cell 1 divides into cells 5 and 6 at frame 4. */
+/** The frame (from 0) in which cell 1's daughters 5 and 6 first appear. */
+const DIVISION_T = 4;
+
+/** Eight frames in which cells drift and cell 1 divides into cells 5 and 6 at DIVISION_T. */
 export function makeTimelapse(): Uint8Array {
   const random = seededRandom(4);
   const [frames, height, width] = [8, 96, 128];
-  const divisionFrame = 4;
+  const divisionFrame = DIVISION_T;
   const raw = new Float32Array(frames * height * width);
   const labels = new Int32Array(frames * height * width);
   const movers = [
@@ -255,7 +258,8 @@ export const examples: ExampleFile[] = [
   {
     id: 'timelapse',
     title: 'Timelapse with a division',
-    description: 'Eight frames; cell 1 divides into cells 5 and 6 at frame 4.',
+    // Frames are counted from 1 wherever a person reads them.
+    description: `Eight frames; cell 1 divides into cells 5 and 6 at frame ${DIVISION_T + 1}.`,
     fileName: 'example-timelapse.zip',
     make: makeTimelapse,
   },

@@ -51,6 +51,23 @@ export function entryOf(record: EditRecord): HistoryEntry {
   };
 }
 
+const LIST_NAMES: Record<string, string> = {
+  divisions: 'divisions',
+  cell_types: 'cell types',
+  channel_names: 'channel names',
+};
+
+/** Where an entry changed things, as a person reads it (frames counted from 1). */
+export function placeOf(entry: HistoryEntry, features: number): string {
+  const frames = [...new Set(entry.boxes.map((b) => b.frame))].sort((a, b) => a - b);
+  const place = frames.length
+    ? frames.length === 1
+      ? `frame ${frames[0] + 1}`
+      : `frames ${frames[0] + 1}–${frames.at(-1)! + 1}`
+    : entry.lists.map((name) => LIST_NAMES[name] ?? name).join(', ') || `frame ${entry.frame + 1}`;
+  return features > 1 && entry.boxes.length ? `${place}, feature ${entry.feature + 1}` : place;
+}
+
 /**
  * Entries merged by version, newest first, each edit's state worked out as the server does it:
  * an undo marks its target undone, a redo applied again, and a new edit discards what its author

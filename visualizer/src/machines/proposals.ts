@@ -1,6 +1,7 @@
 // Divisions a link job proposes, kept until the user accepts or rejects each one, the link job
 // itself while it runs (for its progress bar), and the stepping through the proposals least sure
-// first.
+// first. An accepted proposal is remembered: when an undo takes its division away it is proposed
+// again, and a redo that brings the division back takes it.
 import { assign, setup, type ActorRefFrom } from 'xstate';
 import type { Division } from '../api/client';
 import type { jobMachine } from './job';
@@ -12,6 +13,8 @@ export type ProposalOrder = 'frame' | 'leastSure';
 
 export interface ProposalsContext {
   proposals: ProposedDivision[];
+  /** Proposals accepted since the last linking of their feature. */
+  accepted: ProposedDivision[];
   /** The link job being followed; null before the first linking. */
   job: ActorRefFrom<typeof jobMachine> | null;
   /** How the panel lists them: earliest first, or least sure first. */
@@ -29,7 +32,9 @@ export type ProposalsEvent =
   | { type: 'CHECK_LEAST_SURE'; feature: number }
   /** Go on to the next least sure one (leaving the current one undecided). */
   | { type: 'CHECK_NEXT' }
-  | { type: 'STOP_CHECKING' };
+  | { type: 'STOP_CHECKING' }
+  /** The project's divisions after an undo or redo. */
+  | { type: 'DIVISIONS'; divisions: Division[] };
 
 export const sameProposal = (a: ProposedDivision, b: ProposedDivision) =>
   a.parent === b.parent && a.t === b.t && a.feature === b.feature;
@@ -85,7 +90,7 @@ export const proposalsMachine = setup({
   },
 }).createMachine({
   id: 'proposals',
-  context: { proposals: [], job: null, order: 'frame', checking: null },
+  context: { proposals: [], accepted: [], job: null, order: 'frame', checking: null },
   on: {
     LINKING: { actions: assign({ job: ({ event }) => event.job }) },
     // A new linking's proposals replace those of the feature it linked.
@@ -95,11 +100,43 @@ export const proposalsMachine = setup({
           const features = new Set(event.proposals.map((p) => p.feature));
           return [...context.proposals.filter((p) => !features.has(p.feature)), ...event.proposals];
         },
+        accepted: ({ context, event }) => {
+          const features = new Set(event.proposals.map((p) => p.feature));
+          return context.accepted.filter((p) => !features.has(p.feature));
+        },
         checking: null,
       }),
     },
-    ACCEPTED: { actions: assign(decided) },
+    ACCEPTED: {
+      actions: [
+        assign(decided),
+        assign({
+          accepted: ({ context, event }) => [
+            ...context.accepted.filter((p) => !sameProposal(p, event.proposal)),
+            event.proposal,
+          ],
+        }),
+      ],
+    },
     REJECTED: { actions: assign(decided) },
+    DIVISIONS: {
+      actions: assign({
+        proposals: ({ context, event }) => {
+          const recorded = (p: ProposedDivision) =>
+            event.divisions.some(
+              (d) => d.parent === p.parent && d.t === p.t && (d.feature ?? 0) === p.feature,
+            );
+          const pending = (p: ProposedDivision) =>
+            context.proposals.some((q) => sameProposal(p, q));
+          const taken = (p: ProposedDivision) =>
+            recorded(p) && context.accepted.some((a) => sameProposal(a, p));
+          return [
+            ...context.proposals.filter((p) => !taken(p)),
+            ...context.accepted.filter((p) => !recorded(p) && !pending(p)),
+          ];
+        },
+      }),
+    },
     CHECK_LEAST_SURE: {
       actions: assign({
         order: 'leastSure',

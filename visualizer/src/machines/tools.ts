@@ -231,11 +231,17 @@ export const toolMachine = setup({
           {
             guard: ({ context, event }) =>
               (context.tool === 'delete' || context.tool === 'new') && event.selected !== null,
-            actions: emit(({ context, event }) => ({
-              type: 'edit' as const,
-              action: context.tool,
-              args: { cell: event.selected, scope: context.scope },
-            })),
+            actions: [
+              emit(({ context, event }) => ({
+                type: 'edit' as const,
+                action: context.tool,
+                args: { cell: event.selected, scope: context.scope },
+              })),
+              // A second Enter must not delete another cell: deleting is done one cell at a time.
+              assign({
+                tool: ({ context }) => (context.tool === 'delete' ? 'select' : context.tool),
+              }),
+            ],
           },
           {
             guard: ({ context, event }) =>

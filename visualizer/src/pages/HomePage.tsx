@@ -1,4 +1,5 @@
-// Home: upload an image (and optional labels) or open an example, then go to the project page.
+// Home: upload an image (and optional labels) or open an example, then go to the project page;
+// or open review mode over projects named by their ids.
 import { useRef, useState, type DragEvent } from 'react';
 import {
   Alert,
@@ -16,6 +17,7 @@ import {
   MenuItem,
   Select,
   Stack,
+  TextField,
   Toolbar,
   Typography,
 } from '@mui/material';
@@ -28,6 +30,7 @@ import {
 } from '../api/uploads';
 import { examples } from '../examples/synthetic';
 import { ThemeToggle } from '../components/ThemeToggle';
+import { reviewProjects } from '../machines/review';
 
 const AXES = [
   '',
@@ -269,6 +272,7 @@ export function HomePage() {
             {error}
           </Alert>
         )}
+        <ReviewLink />
         <Typography variant="h6" sx={{ mt: 4 }} gutterBottom>
           Examples
         </Typography>
@@ -309,5 +313,40 @@ export function HomePage() {
         </Box>
       </Container>
     </Box>
+  );
+}
+
+/** Review mode over projects given by their ids: step through them and accept or reject each. */
+function ReviewLink() {
+  const [ids, setIds] = useState('');
+  const projects = reviewProjects(ids.replaceAll(/\s+/g, ','));
+  return (
+    <>
+      <Typography variant="h6" sx={{ mt: 4 }} gutterBottom>
+        Review projects
+      </Typography>
+      <Stack direction="row" spacing={1} sx={{ alignItems: 'center' }}>
+        <TextField
+          size="small"
+          label="Project ids"
+          placeholder="a1b2c3, d4e5f6"
+          value={ids}
+          onChange={(e) => setIds(e.target.value)}
+          slotProps={{ htmlInput: { 'data-testid': 'review-ids' } }}
+          sx={{ flex: 1 }}
+        />
+        <Button
+          variant="outlined"
+          disabled={!projects.length}
+          href={`/review?projectId=${projects.map(encodeURIComponent).join(',')}`}
+          data-testid="open-review"
+        >
+          Open review
+        </Button>
+      </Stack>
+      <Typography variant="body2" color="text.secondary" sx={{ mt: 0.5 }}>
+        Step through the projects one by one and accept or reject each (separate ids with commas).
+      </Typography>
+    </>
   );
 }

@@ -8,6 +8,8 @@ import {
   CircularProgress,
   Divider,
   LinearProgress,
+  Menu,
+  MenuItem,
   Slider,
   Stack,
   Toolbar,
@@ -16,7 +18,7 @@ import {
 } from '@mui/material';
 import { useMachine, useSelector } from '@xstate/react';
 import { fromPromise, type ActorRefFrom } from 'xstate';
-import { getProject } from '../api/client';
+import { getProject, type ExportFormat } from '../api/client';
 import { annotator } from '../annotator';
 import { AnnotatorDialog } from '../components/AnnotatorDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
@@ -114,11 +116,21 @@ function HistoryButtons({ session }: { session: ProjectSession }) {
 
 const EXPORT_LABELS = { download: 'Preparing the download', submit: 'Submitting' } as const;
 
+/** Every file the project can be downloaded as (the server's export formats). */
+const DOWNLOAD_FORMATS: [ExportFormat, string][] = [
+  ['zip', 'Project zip (DeepCell Label)'],
+  ['npz', 'NumPy arrays (.npz)'],
+  ['ctc', 'Cell Tracking Challenge (.zip)'],
+  ['trk', 'DeepCell tracks (.trk)'],
+  ['ome-zarr', 'OME-Zarr (.zip)'],
+];
+
 function ExportButtons({ session }: { session: ProjectSession }) {
   const state = useSelector(session.exporter, (s) => s);
   const busy = !state.matches('idle');
   const kind = state.context.kind;
   const job = state.children.job as ActorRefFrom<typeof jobMachine> | undefined;
+  const [menu, setMenu] = useState<HTMLElement | null>(null);
   return (
     <>
       <Button
@@ -134,6 +146,31 @@ function ExportButtons({ session }: { session: ProjectSession }) {
         color="inherit"
         size="small"
         disabled={busy}
+        aria-label="Download as"
+        sx={{ minWidth: 0, px: 0.5, ml: -1 }}
+        onClick={(event) => setMenu(event.currentTarget)}
+        data-testid="download-menu"
+      >
+        ▾
+      </Button>
+      <Menu anchorEl={menu} open={menu !== null} onClose={() => setMenu(null)}>
+        {DOWNLOAD_FORMATS.map(([format, name]) => (
+          <MenuItem
+            key={format}
+            data-testid={`download-${format}`}
+            onClick={() => {
+              setMenu(null);
+              session.exporter.send({ type: 'DOWNLOAD', format });
+            }}
+          >
+            {name}
+          </MenuItem>
+        ))}
+      </Menu>
+      <Button
+        color="inherit"
+        size="small"
+        disabled={busy}
         onClick={() => session.exporter.send({ type: 'SUBMIT' })}
         data-testid="submit"
       >
@@ -144,17 +181,23 @@ function ExportButtons({ session }: { session: ProjectSession }) {
           <JobProgress actor={job} label={EXPORT_LABELS[kind]} />
         </Box>
       )}
-      {state.context.message && (
-        <Alert
-          severity={state.context.severity ?? 'info'}
-          data-testid="export-result"
-          sx={{ py: 0, ml: 1 }}
-          onClose={() => session.exporter.send({ type: 'DISMISS' })}
-        >
-          {state.context.message}
-        </Alert>
-      )}
     </>
+  );
+}
+
+/** The download's or submit's outcome, floating under the top bar (the bar keeps one line). */
+function ExportResult({ session }: { session: ProjectSession }) {
+  const { message, severity } = useSelector(session.exporter, (s) => s.context);
+  if (!message) return null;
+  return (
+    <Alert
+      severity={severity ?? 'info'}
+      data-testid="export-result"
+      sx={{ position: 'fixed', top: 56, right: 16, zIndex: 1400, maxWidth: 480, boxShadow: 3 }}
+      onClose={() => session.exporter.send({ type: 'DISMISS' })}
+    >
+      {message}
+    </Alert>
   );
 }
 
@@ -224,8 +267,13 @@ function Workspace({ session }: { session: ProjectSession }) {
         <Box sx={{ width: 300, borderLeft: 1, borderColor: 'divider', overflowY: 'auto' }}>
           <SelectionPanel session={session} />
           <Divider />
-          <DivisionsPanel session={session} />
-          <LinkingPanel session={session} />
+          {/* Divisions and linking follow cells from frame to frame: one frame has neither. */}
+          {session.metadata.frames > 1 && (
+            <>
+              <DivisionsPanel session={session} />
+              <LinkingPanel session={session} />
+            </>
+          )}
           <Divider />
           <CellTypesPanel session={session} />
           <Divider />
@@ -236,6 +284,7 @@ function Workspace({ session }: { session: ProjectSession }) {
         </Box>
       </Box>
       <Notices session={session} />
+      <ExportResult session={session} />
       <HelpDialog open={helpOpen} onClose={() => setHelpOpen(false)} />
     </Box>
   );

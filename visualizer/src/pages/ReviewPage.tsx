@@ -1,4 +1,4 @@
-// Review mode (`/project?projectId=a,b,c`): a bar to step through the projects and judge each,
+// Review mode (`/review?projectId=a,b,c`, or `/project` with several ids): a bar to step through the projects and judge each,
 // above the usual project page of the one being reviewed (or a note when the id names no project).
 import { useEffect, useMemo, useState } from 'react';
 import { Alert, Box, Button, Chip, Paper, Stack, TextField, Typography } from '@mui/material';

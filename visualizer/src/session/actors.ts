@@ -70,7 +70,7 @@ export const serverExporter = exportMachine.provide({
     start: fromPromise(({ input }) =>
       input.kind === 'submit'
         ? api.submitProject(input.projectId)
-        : api.startExport(input.projectId),
+        : api.startExport(input.projectId, input.format),
     ),
     follow: serverJobMachine,
     deliver: fromPromise(async ({ input }) => {

@@ -1,6 +1,7 @@
 // What the cell types panel and its keys do beyond one actor: type edits, several cells put in a
 // type at once, clicking cells into the active type, and a new type becoming the active one.
 import { addCellsEdit, nextTypeColor, typeEdits, type TypeEdit } from '../machines/cellTypes';
+import { count as cellCount } from '../text';
 import type { Disconnect, Notify, SessionActors } from './actors';
 import type { Edits } from './edits';
 import type { Picking } from './picking';
@@ -53,7 +54,7 @@ export class CellTypes {
     }
     this.edit(edit);
     const count = (edit.args.cells as number[]).length;
-    this.notify('success', `Added ${count} cell${count === 1 ? '' : 's'} to ${type.name}.`);
+    this.notify('success', `Added ${cellCount(count, 'cell')} to ${type.name}.`);
   }
 
   /** Click cells to put them in the active type or take them out (again to stop). */

@@ -2,12 +2,15 @@
 // preview at once), sent in order by the edit queue, and the server's answers applied, ours and
 // other tabs' and other annotators' alike: pixels into the label copy, lists into the annotations,
 // the channel names, the findings, whether undo and redo are possible, and the records into the
-// history panel. Refused edits (and refused undos, which say who changed what) are told to the user.
+// history panel. Refused edits (and refused undos, which say who changed what) are told to the user,
+// and so is what our own undos, redos and edits across frames did.
 import type { EditRecord } from '../api/client';
 import type { LabelTiles } from '../data/labelTiles';
 import { decodePatchValues } from '../data/patches';
 import type { PreviewStroke, StrokePreview } from '../data/strokePreview';
 import type { EditQueueEmitted, QueuedEdit } from '../machines/editQueue';
+import { entryOf, placeOf } from '../machines/history';
+import { count } from '../text';
 import { disconnectAll, type Disconnect, type Notify, type SessionActors } from './actors';
 import type { CanvasView } from './canvas';
 
@@ -15,6 +18,48 @@ import type { CanvasView } from './canvas';
 const RAW_ACTIONS = new Set(['threshold', 'watershed', 'autofit']);
 /** Only strokes are drawn before the server answers; other edits just did not happen if refused. */
 const PREVIEWED_ACTIONS = new Set(['brush', 'erase']);
+
+/** Frames as a person counts them, from 1 (the server counts from 0). */
+const frameName = (frame: unknown) => `frame ${Number(frame) + 1}`;
+
+/**
+ * What one of our own edits did, in a few words: an undo or redo (what it took back or brought
+ * back, and where) and the edits that change other frames than the shown one or ids rather than
+ * pixels in view. Null for the rest, which show for themselves.
+ */
+export function doneMessage(item: QueuedEdit, records: EditRecord[]): string | null {
+  if (item.kind !== 'edit') {
+    const record = records.findLast((r) => r.kind === item.kind);
+    if (!record) return null;
+    const what = record.action.replaceAll('_', ' ');
+    return `${item.kind === 'undo' ? 'Undid' : 'Redid'} ${what} (${placeOf(entryOf(record), 1)}).`;
+  }
+  const { action, args } = item.request;
+  switch (action) {
+    case 'propagate': {
+      const to = Number(args.to_frame);
+      const changed = new Set(
+        records
+          .flatMap((r) => r.cells ?? [])
+          .filter((c) => c.t === to)
+          .map((c) => c.value),
+      );
+      return (
+        `Matched ${frameName(to)} to ${frameName(args.from_frame)}: ` +
+        `${count(changed.size, 'cell')} took the ids there.`
+      );
+    }
+    case 'copy_cell':
+      return `Copied cell ${args.cell} from ${frameName(args.from_frame)} to ${frameName(args.to_frame)}.`;
+    case 'interpolate': {
+      const [first, last] = [Number(args.from_frame) + 1, Number(args.to_frame) - 1];
+      const frames = first === last ? frameName(first) : `frames ${first + 1}–${last + 1}`;
+      return `Interpolated cell ${args.cell} in ${frames}.`;
+    }
+    default:
+      return null;
+  }
+}
 
 type Actors = Pick<
   SessionActors,
@@ -86,6 +131,8 @@ export class Edits {
     this.applyChain = this.applyChain.then(() => this.applyRecords(records));
     this.applyLists(records);
     this.actors.history.send({ type: 'RECORDS', records });
+    const done = item && doneMessage(item, records);
+    if (done) this.notify('success', done);
     // Edit, undo, redo and poll answers all carry the findings; an unchanged list is ignored.
     if (response?.findings) annotations.send({ type: 'FINDINGS', findings: response.findings });
     if (response && typeof response.can_undo === 'boolean') {

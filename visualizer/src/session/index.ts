@@ -71,6 +71,7 @@ export function openProject(metadata: ProjectMetadata) {
     learn.connect(),
     canvas.connect(),
     picking.connect(),
+    linking.connect(),
   ];
   startActors(actors);
   // After the actors start: the first position report goes out with the right frame.

@@ -3,6 +3,7 @@
 // in a type, applying predictions as one edit, visiting the least sure cells, the marker panel.
 import * as api from '../api/client';
 import { nextUncertainCell, predictionsOfMode, typedCells } from '../data/learning';
+import { count } from '../text';
 import type { Disconnect, Notify, SessionActors } from './actors';
 import type { CellTypes } from './cellTypes';
 import type { Divisions } from './divisions';
@@ -67,10 +68,7 @@ export class Learning {
       return;
     }
     this.edits.send('remove_from_cell_type', { id, cells: leaving });
-    this.notify(
-      'success',
-      `Took ${leaving.length} cell${leaving.length === 1 ? '' : 's'} out of ${type.name}.`,
-    );
+    this.notify('success', `Took ${count(leaving.length, 'cell')} out of ${type.name}.`);
   }
 
   /** The predictions of the chosen mode (confident ones, or all) as one undoable edit. */
@@ -88,7 +86,7 @@ export class Learning {
     this.edits.send('apply_predictions', {
       predictions: chosen.map((p) => ({ cell: p.cell, type: p.type })),
     });
-    this.notify('success', `Applied ${chosen.length} prediction${chosen.length === 1 ? '' : 's'}.`);
+    this.notify('success', `Applied ${count(chosen.length, 'prediction')}.`);
   }
 
   /** Select the next cell the model is least sure of (and no one has typed), in its frame. */

@@ -4,12 +4,13 @@
 import * as api from '../api/client';
 import type { LabelTiles } from '../data/labelTiles';
 import type { ProposedDivision } from '../machines/proposals';
-import type { Notify, SessionActors } from './actors';
+import type { Disconnect, Notify, SessionActors } from './actors';
 import type { Divisions } from './divisions';
 import type { Edits } from './edits';
+import { count } from '../text';
 import { followJob } from './jobs';
 
-type Actors = Pick<SessionActors, 'display' | 'selection' | 'proposals'>;
+type Actors = Pick<SessionActors, 'display' | 'selection' | 'proposals' | 'editQueue'>;
 
 export class Linking {
   constructor(
@@ -21,6 +22,18 @@ export class Linking {
     private readonly divisions: Divisions,
     private readonly notify: Notify,
   ) {}
+
+  /** An undo of an accepted division proposes it again; its redo takes it again. */
+  connect(): Disconnect {
+    const subscription = this.actors.editQueue.on('applied', ({ records }) => {
+      for (const record of records) {
+        if (record.kind !== 'edit' && record.divisions) {
+          this.actors.proposals.send({ type: 'DIVISIONS', divisions: record.divisions });
+        }
+      }
+    });
+    return () => subscription.unsubscribe();
+  }
 
   private shown() {
     const { frame, feature } = this.actors.display.getSnapshot().context;
@@ -99,8 +112,9 @@ export class Linking {
       this.actors.proposals.send({ type: 'FOUND', proposals: result.proposed_divisions });
       this.notify(
         'info',
-        `Linked: ${result.tracks} tracks, ${result.cells_relabelled} cells given new ids, ` +
-          `${result.proposed_divisions.length} divisions proposed.`,
+        `Linked: ${count(result.tracks, 'track')}, ` +
+          `${count(result.cells_relabelled, 'cell')} given new ids, ` +
+          `${count(result.proposed_divisions.length, 'division')} proposed.`,
       );
     });
   }

@@ -27,7 +27,7 @@ function exporter(answers: Job[], options: { start?: () => Promise<Job> } = {}) 
   const machine = exportMachine.provide({
     actors: {
       start: fromPromise(async ({ input }) => {
-        calls.push(`start ${input.kind} ${input.projectId}`);
+        calls.push(`start ${input.kind} ${input.projectId} ${input.format}`);
         return options.start ? options.start() : job('queued');
       }),
       follow: jobMachine.provide({
@@ -74,7 +74,7 @@ describe('download and submit as server jobs', () => {
       severity: 'success',
     });
     expect(delivered).toEqual([{ kind: 'download', job: done }]);
-    expect(calls[0]).toBe('start download p1');
+    expect(calls[0]).toBe('start download p1 zip');
     expect(final.children.job).toBeUndefined();
   });
 
@@ -120,5 +120,13 @@ describe('download and submit as server jobs', () => {
     expect(actor.getSnapshot().context.kind).toBe('download');
     expect(calls.filter((call) => call.startsWith('start'))).toHaveLength(1);
     actor.stop();
+  });
+
+  it('downloads in the format chosen', async () => {
+    const done = job('done', { result: { download: '/api/jobs/j1/download' } });
+    const { actor, calls } = exporter([done]);
+    actor.send({ type: 'DOWNLOAD', format: 'ome-zarr' });
+    await idle(actor);
+    expect(calls[0]).toBe('start download p1 ome-zarr');
   });
 });

@@ -204,6 +204,20 @@ describe('the Learn panel figures', () => {
     expect(uncertaintyColour(0)[2]).toBeGreaterThan(uncertaintyColour(0.7)[2]); // sure is blue
   });
 
+  it('keeps grey points readable on the dark theme', () => {
+    const cells = Int32Array.from([10, 11]);
+    const paper = { light: 255, dark: 30 };
+    for (const theme of ['light', 'dark'] as const) {
+      for (const by of ['type', 'uncertainty'] as const) {
+        const colours = pointColours(cells, by, types, new Map(), theme);
+        // Cell 10 is typed (red by type), cell 11 untyped: each grey far from the paper.
+        for (const i of by === 'type' ? [1] : [0, 1]) {
+          expect(Math.abs(colours[i * 4] - paper[theme])).toBeGreaterThan(100);
+        }
+      }
+    }
+  });
+
   it('chooses the predictions of a mode', () => {
     expect(predictionsOfMode(predictions, 'confident', 0.5).map((p) => p.cell)).toEqual([11]);
     expect(predictionsOfMode(predictions, 'all', 0.5)).toHaveLength(3);

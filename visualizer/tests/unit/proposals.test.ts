@@ -85,4 +85,18 @@ describe('proposed divisions', () => {
       expect(actor.getSnapshot().context).toMatchObject({ order: 'frame', checking: null });
     });
   });
+
+  it('proposes an accepted division again when an undo takes it away, and not after its redo', () => {
+    const actor = createActor(proposalsMachine).start();
+    const proposals = () => actor.getSnapshot().context.proposals;
+    actor.send({ type: 'FOUND', proposals: [first, second] });
+    actor.send({ type: 'ACCEPTED', proposal: first });
+    const division = { parent: 4, daughters: [9, 10], t: 3, feature: 0 };
+    actor.send({ type: 'DIVISIONS', divisions: [division] });
+    expect(proposals()).toEqual([second]);
+    actor.send({ type: 'DIVISIONS', divisions: [] });
+    expect(proposalsOf(proposals(), 0)).toEqual([second, first]);
+    actor.send({ type: 'DIVISIONS', divisions: [division] });
+    expect(proposals()).toEqual([second]);
+  });
 });

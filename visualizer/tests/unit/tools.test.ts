@@ -125,7 +125,9 @@ describe('tool machine', () => {
     actor.send({ type: 'APPLY', selected: 1 });
     actor.send({ type: 'SELECT_TOOL', tool: 'delete' });
     actor.send({ type: 'APPLY', selected: 1 });
-    actor.send({ type: 'APPLY', selected: null });
+    // Back to Select: a second Enter deletes nothing more.
+    expect(actor.getSnapshot().context.tool).toBe('select');
+    actor.send({ type: 'APPLY', selected: 5 });
     expect(edits()).toEqual([
       { type: 'edit', action: 'swap', args: { cell: 1, other_cell: 2, scope: 'all' } },
       { type: 'edit', action: 'delete', args: { cell: 1, scope: 'all' } },

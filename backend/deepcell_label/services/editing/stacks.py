@@ -203,7 +203,7 @@ def _propagate(context: EditContext, args: dict, feature: int) -> None:
     for frame, state, role in ((source, states[0], "take ids from"), (target, states[1], "match")):
         if not state.index:
             raise EditError(
-                f"Frame {frame} has no cells in feature {feature}, so there is nothing to "
+                f"Frame {frame + 1} has no cells in feature {feature}, so there is nothing to "
                 f"{role}. Choose a frame with cells."
             )
     ids_a, areas_a = cell_areas(states[0])
@@ -234,7 +234,7 @@ def _cell_mask(context: EditContext, feature: int, frame: int, cell: int, box: t
 def _cell_box(context: EditContext, feature: int, frame: int, cell: int) -> tiling.Box:
     box = context.frame(feature, frame).cell_box(cell)
     if box is None:
-        raise EditError(f"Cell {cell} is not in frame {frame} (feature {feature}).")
+        raise EditError(f"Cell {cell} is not in frame {frame + 1} (feature {feature}).")
     return box
 
 
@@ -256,7 +256,7 @@ def _interpolate(context: EditContext, args: dict, feature: int, write_mode: str
     first, last = sorted((args["from_frame"], args["to_frame"]))
     if last - first < 2:
         raise EditError(
-            f"Frames {first} and {last} have no frame between them to fill; choose two frames "
+            f"Frames {first + 1} and {last + 1} have no frame between them to fill; choose two frames "
             "further apart."
         )
     boxes = [_cell_box(context, feature, frame, cell) for frame in (first, last)]

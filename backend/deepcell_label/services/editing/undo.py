@@ -303,7 +303,7 @@ def _who_changed_list(project: Project, author: str, since: int, name: str) -> E
 
 
 def _refuse(direction: str, target: Edit, other: Edit | None, what: str) -> ConflictError:
-    mine = f"your {target.action} (version {target.version}, frame {target.frame})"
+    mine = f"your {target.action} (version {target.version}, frame {target.frame + 1})"
     if other is None:
         who = f"Someone else has since changed {what}"
     else:
@@ -350,7 +350,7 @@ def _step(project_id: str, direction: str, base_version: int | None, author: str
                     direction,
                     target,
                     other,
-                    f"the same pixels (frame {plan.frame}, feature {plan.feature}, "
+                    f"the same pixels (frame {plan.frame + 1}, feature {plan.feature}, "
                     f"x {x0}–{x1 - 1}, y {y0}–{y1 - 1})",
                 )
         relabels = _relabels(changes, plans)
@@ -363,7 +363,7 @@ def _step(project_id: str, direction: str, base_version: int | None, author: str
                 direction,
                 target,
                 other,
-                f"the cells of label value {value} (frame {frame}, feature {feature})",
+                f"the cells of label value {value} (frame {frame + 1}, feature {feature})",
             )
         try:
             lists = _merged_lists(project, changes, forwards)

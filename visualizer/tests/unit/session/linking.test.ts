@@ -42,7 +42,12 @@ describe('linking', () => {
     expect(project.sentEdits().map((e) => [e.action, e.args])).toEqual([
       ['copy_cell', { cell: 3, from_frame: 0, to_frame: 1 }],
     ]);
-    expect(project.notices().at(-1)).toContain('no earlier frame');
+    // The hint, and once the server answered, what the copy did (frames counted from 1).
+    expect(project.notices()).toEqual([
+      'Select a cell first.',
+      'Cell 3 is drawn in no earlier frame with a gap before this one.',
+      'Copied cell 3 from frame 1 to frame 2.',
+    ]);
   });
 
   it('links the movie as a job and lists what it proposes', async () => {
@@ -82,7 +87,7 @@ describe('linking', () => {
     );
     expect(api.startLink).toHaveBeenCalledWith('p', { feature: 0, divisions: true });
     expect(project.notices().at(-1)).toBe(
-      'Linked: 2 tracks, 3 cells given new ids, 1 divisions proposed.',
+      'Linked: 2 tracks, 3 cells given new ids, 1 division proposed.',
     );
     session.linking.show(proposal);
     expect(session.display.getSnapshot().context.frame).toBe(1);

@@ -361,6 +361,9 @@ def identity_from_token(secret: str) -> Identity:
     if row.revoked or not row.active or (row.expires is not None and row.expires <= now):
         raise AccessError(UNKNOWN_TOKEN)
     if row.last_used is None or now - row.last_used > LAST_USED_EVERY:
+        # End the read first: on SQLite a write may not follow reads of a snapshot that another
+        # process has since moved past (a GET request reads in one snapshot).
+        db.session.commit()
         db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used=now))
         db.session.commit()
     return Identity(row.user_id, row.username, row.display_name, row.admin, "token")

@@ -39,6 +39,7 @@ def register(app: Flask) -> None:
     from .linking import linking
     from .projects import projects
     from .reviews import reviews
+    from .segmenting import segmenting
     from .uploads import uploads
     from .viewers import viewers
 
@@ -49,6 +50,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(learning)
     app.register_blueprint(linking)
     app.register_blueprint(reviews)
+    app.register_blueprint(segmenting)
     app.register_blueprint(uploads)
     app.register_blueprint(viewers)
     _register_errors(app)

@@ -25,6 +25,9 @@ class Request:
         The person's labels of the frame (0 is background), for segmenters that learn.
     box : (x1, y1, x2, y2) or None
         Where the person drew every cell, for segmenters that learn.
+    example : ndarray or None
+        The frame `labels` and `box` belong to, when it is not the frame segmented (a stack
+        segmented from the cells drawn on one of its frames); None: the frame segmented.
     seed : int
         Seeds every random choice: the same request gives the same proposal.
     progress : callable or None
@@ -34,6 +37,7 @@ class Request:
     diameter: float | None = None
     labels: np.ndarray | None = None
     box: Box | None = None
+    example: np.ndarray | None = field(default=None, repr=False)
     seed: int = 0
     progress: Callable[[float], None] | None = field(default=None, repr=False)
 

@@ -16,6 +16,8 @@ share and a probability of 1/2 stays the right cut.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 from scipy import ndimage as ndi
 from skimage import segmentation
@@ -138,18 +140,38 @@ class Learned:
     description = "Learns from the cells you drew inside a box, then finds the others."
     learns = True
 
-    def segment(self, image: np.ndarray, request: Request) -> Proposal:
-        scale = frames.measure_scale(image)
-        box = check_box(request.box, image.shape)
-        if request.labels is None or request.labels.shape != image.shape:
+    def __init__(self) -> None:
+        # The last forest trained, by what it was trained on: a stack segmented frame by frame
+        # from one example trains once.
+        self._trained: tuple[bytes, RandomForestClassifier, float] | None = None
+
+    def _forest(
+        self, request: Request, example: np.ndarray
+    ) -> tuple[RandomForestClassifier, float]:
+        box = check_box(request.box, example.shape)
+        labels = request.labels
+        if labels is None or labels.shape != example.shape:
             raise SegmentationError("The learned method needs the frame's labels to learn from.")
         x1, y1, x2, y2 = box
-        in_box = request.labels[y1:y2, x1:x2]
+        in_box = np.ascontiguousarray(labels[y1:y2, x1:x2])
+        key = hashlib.blake2b(np.ascontiguousarray(example).tobytes(), digest_size=16)
+        key.update(in_box.tobytes())
+        key.update(repr((box, request.diameter, request.seed)).encode())
+        if self._trained is not None and self._trained[0] == key.digest():
+            return self._trained[1], self._trained[2]
         diameter = frames.check_diameter(request.diameter)
-        if diameter is None and in_box.any():
-            diameter = frames.diameter_of_cells(in_box)
+        if diameter is None:
+            diameter = frames.diameter_of_cells(in_box) if in_box.any() else 16.0
+        scaled = frames.measure_scale(example).apply(example)
+        forest = train(scaled, labels, box, diameter, request.seed)
+        self._trained = (key.digest(), forest, diameter)
+        return forest, diameter
+
+    def segment(self, image: np.ndarray, request: Request) -> Proposal:
+        scale = frames.measure_scale(image)
+        example = image if request.example is None else request.example
+        forest, diameter = self._forest(request, example)
         scaled = scale.apply(image)
-        forest = train(scaled, request.labels, box, diameter or 16.0, request.seed)
         request.report(0.1)
 
         def window(part: np.ndarray):

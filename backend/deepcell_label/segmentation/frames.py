@@ -185,11 +185,21 @@ def split_cells(
         cores = morphology.remove_small_objects(
             cores & foreground, int(np.pi * (diameter / 8) ** 2)
         )
-    distance = filters.gaussian(ndi.distance_transform_edt(cores), 1).astype(np.float32)
-    objects, _ = ndi.label(cores)
+    distance = ndi.gaussian_filter(ndi.distance_transform_edt(cores).astype(np.float32), 1)
+    # Peaks over the whole window at once (peak_local_max with `labels` loops over the objects,
+    # a third of the time on 1,000 nuclei); an object whose peaks all lie within min_distance
+    # of a neighbour's gets its own highest point back below.
     peaks = feature.peak_local_max(
-        distance, min_distance=max(1, int(diameter / 4)), labels=objects, exclude_border=False
+        np.where(cores, distance, 0),
+        min_distance=max(1, int(diameter / 4)),
+        threshold_abs=1e-3,
+        exclude_border=False,
     )
+    objects, count = ndi.label(cores)
+    missing = np.setdiff1d(np.arange(1, count + 1), objects[tuple(peaks.T)])
+    if missing.size:
+        extra = np.asarray(ndi.maximum_position(distance, objects, missing)).reshape(-1, 2)
+        peaks = np.concatenate([peaks.reshape(-1, 2), extra.astype(peaks.dtype)])
     markers = np.zeros(foreground.shape, np.int32)
     markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
     return segmentation.watershed(-distance, markers, mask=foreground).astype(np.int32)

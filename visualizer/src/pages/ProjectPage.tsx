@@ -29,6 +29,7 @@ import { ImageCanvas } from '../components/ImageCanvas';
 import { JobProgress } from '../components/JobProgress';
 import { Notices } from '../components/Notices';
 import { PeoplePresent } from '../components/PeoplePresent';
+import { SegmentPanel } from '../components/SegmentPanel';
 import { SaveStatus } from '../components/SaveStatus';
 import { SelectionPanel } from '../components/SelectionPanel';
 import { SpotsPanel } from '../components/SpotsPanel';
@@ -160,6 +161,7 @@ function ExportButtons({ session }: { session: ProjectSession }) {
 
 function Workspace({ session }: { session: ProjectSession }) {
   const [helpOpen, setHelpOpen] = useState(false);
+  const segmentFirst = new URLSearchParams(window.location.search).get('panel') === 'segment';
   useEffect(() => {
     session.keys.onHelp = () => setHelpOpen(true);
     const down = (event: KeyboardEvent) => {
@@ -222,8 +224,13 @@ function Workspace({ session }: { session: ProjectSession }) {
           <TimelineBars session={session} />
         </Box>
         <Box sx={{ width: 300, borderLeft: 1, borderColor: 'divider', overflowY: 'auto' }}>
+          {/* ?panel=segment (an image without labels) opens with the Segment panel first. */}
+          {segmentFirst && <SegmentPanel session={session} />}
+          {segmentFirst && <Divider />}
           <SelectionPanel session={session} />
           <Divider />
+          {!segmentFirst && <SegmentPanel session={session} />}
+          {!segmentFirst && <Divider />}
           <DivisionsPanel session={session} />
           <LinkingPanel session={session} />
           <Divider />

@@ -97,18 +97,25 @@ test('learn from a dragged box, check the least sure first, undo', async ({ page
   expect(await cellCount(page)).toBe(drawn);
 });
 
-test('an image without labels opens on the Segment panel and auto segments it', async ({
+test('the real example without labels opens on the Segment panel and auto segments it', async ({
   page,
 }) => {
-  await uploadThroughHome(page, testdata('stardist/img2d.tif'));
-  await page.goto(`/project?projectId=${projectId(page)}&panel=segment`);
+  await page.goto('/');
+  const card = page.getByTestId('real-stardist-nuclei-unlabelled');
+  await expect(card).toContainText('Source: StarDist sample');
+  await expect(card).toContainText('Licence: BSD-3-Clause');
+  await card.getByTestId('example-stardist-nuclei-unlabelled').click();
   await waitForImage(page);
+  expect(new URL(page.url()).searchParams.get('panel')).toBe('segment');
+  expect(await cellCount(page)).toBe(0);
   // The Segment panel comes first in the side panel.
   const side = page.getByTestId('segment-panel');
-  const selection = page.getByTestId('selected-cell');
   const [segmentTop, selectionTop] = await Promise.all([
     side.boundingBox().then((b) => b!.y),
-    selection.boundingBox().then((b) => b?.y ?? Infinity),
+    page
+      .getByTestId('selected-cell')
+      .boundingBox()
+      .then((b) => b!.y),
   ]);
   expect(segmentTop).toBeLessThan(selectionTop);
   await side.getByTestId('segment-diameter').fill('24');

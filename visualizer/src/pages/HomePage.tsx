@@ -8,6 +8,7 @@ import {
   Card,
   CardActions,
   CardContent,
+  Link,
   Container,
   FormControl,
   FormHelperText,
@@ -26,6 +27,7 @@ import {
   resumeKey,
   uploadFile,
 } from '../api/uploads';
+import { exampleFiles, realExamples, type RealExample } from '../examples/real';
 import { examples } from '../examples/synthetic';
 import { ThemeToggle } from '../components/ThemeToggle';
 
@@ -44,8 +46,9 @@ const AXES = [
   'TCZYX',
 ];
 
-export function openProject(id: string) {
-  window.location.assign(`/project?projectId=${encodeURIComponent(id)}`);
+export function openProject(id: string, panel?: string) {
+  const on = panel ? `&panel=${encodeURIComponent(panel)}` : '';
+  window.location.assign(`/project?projectId=${encodeURIComponent(id)}${on}`);
 }
 
 export function HomePage() {
@@ -103,14 +106,33 @@ export function HomePage() {
     return project;
   };
 
-  const upload = async (form: UploadForm) => {
+  const openRealExample = async (example: RealExample) => {
+    try {
+      const { images, labels } = await exampleFiles(example);
+      await upload(
+        {
+          images,
+          imagesName: example.images,
+          labels,
+          labelsName: example.labels,
+          axes: example.axes,
+          name: example.title,
+        },
+        example.panel,
+      );
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  const upload = async (form: UploadForm, panel?: string) => {
     setError(null);
     setProgress(0);
     try {
       const large = Math.max(form.images.size, form.labels?.size ?? 0) > CHUNKED_UPLOAD_BYTES;
       const project = large ? await uploadInChunks(form) : await createProject(form, setProgress);
       setProgress(1);
-      openProject(project.id);
+      openProject(project.id, panel);
     } catch (e) {
       const cancelled = (e as Error).name === 'AbortError';
       setError(
@@ -269,6 +291,44 @@ export function HomePage() {
             {error}
           </Alert>
         )}
+        <Typography variant="h6" sx={{ mt: 4 }} gutterBottom>
+          Real images
+        </Typography>
+        <Box
+          sx={{
+            display: 'grid',
+            gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))',
+            gap: 2,
+          }}
+        >
+          {realExamples.map((example) => (
+            <Card key={example.id} variant="outlined" data-testid={`real-${example.id}`}>
+              <CardContent>
+                <Typography variant="subtitle1">{example.title}</Typography>
+                <Typography variant="body2" color="text.secondary">
+                  {example.description}
+                </Typography>
+                <Typography variant="caption" component="p" sx={{ mt: 1 }}>
+                  Source:{' '}
+                  <Link href={example.sourceUrl} target="_blank" rel="noreferrer">
+                    {example.source}
+                  </Link>
+                  . Licence: {example.licence}.
+                </Typography>
+              </CardContent>
+              <CardActions>
+                <Button
+                  size="small"
+                  disabled={busy}
+                  data-testid={`example-${example.id}`}
+                  onClick={() => void openRealExample(example)}
+                >
+                  Open
+                </Button>
+              </CardActions>
+            </Card>
+          ))}
+        </Box>
         <Typography variant="h6" sx={{ mt: 4 }} gutterBottom>
           Examples
         </Typography>

@@ -5,7 +5,7 @@ beside the classical baseline.
 The 2048² frame is StarDist's 512² nuclei image tiled 4 × 4 (real texture, 2,000 nuclei);
 `learned` trains on its top quarter (every cell reaching into it drawn). Direct: the
 segmenter called on the array. Peak memory: each method once in a fresh process (its highest
-resident size, interpreter and libraries included). Through the job: POST /segment on a
+resident size, VmHWM, interpreter and libraries included). Through the job: POST /segment on a
 project of the same frame, timed from the job's start to its end as the job record says
 (reading the frame from storage, segmenting, adding the cells as one edit); each job is undone
 before the next. Jobs run on threads of this process (bench/common.py JobsHere).
@@ -18,7 +18,6 @@ the same cell diameter). `learned` is scored on the cells that were not drawn fo
 from __future__ import annotations
 
 import multiprocessing
-import resource
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -87,10 +86,17 @@ def _direct(method: str, image: np.ndarray, truth: np.ndarray) -> float:
 
 
 def _peak_in_child(method: str) -> int:
-    """Run in a fresh process: the method once; its peak resident size in bytes."""
+    """Run in a fresh process: the method once; its peak resident size in bytes.
+
+    A spawned process starts from a fork, whose recorded peak (getrusage, VmHWM) is its
+    parent's; writing 5 to clear_refs resets it to this process's own."""
+    Path("/proc/self/clear_refs").write_text("5")
     image, truth = large_frame()
     _direct(method, image, truth)
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def _peak(method: str) -> int:

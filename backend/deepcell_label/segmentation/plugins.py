@@ -8,6 +8,7 @@ built-ins are always found and an installed plug-in may not take their names.
 from __future__ import annotations
 
 import logging
+from functools import cache
 from importlib.metadata import entry_points
 
 from deepcell_label.errors import SegmentationError
@@ -35,11 +36,13 @@ def _load(entry) -> Segmenter | None:
     return segmenter
 
 
+@cache
 def segmenters() -> dict[str, Segmenter]:
     """Every segmenter, by the name requests use; the built-ins first.
 
-    A plug-in that fails to load is left out (and logged), so one broken package does not
-    take segmentation away.
+    Made once per process (a plug-in may load its model's weights when it is made); a plug-in
+    installed later is found after a restart. A plug-in that fails to load is left out (and
+    logged), so one broken package does not take segmentation away.
     """
     found: dict[str, Segmenter] = {name: kind() for name, kind in BUILT_IN.items()}
     for entry in entry_points(group=GROUP):

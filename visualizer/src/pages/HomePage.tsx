@@ -51,6 +51,58 @@ export function openProject(id: string, panel?: string) {
   window.location.assign(`/project?projectId=${encodeURIComponent(id)}${on}`);
 }
 
+/** A titled grid of example cards. */
+function ExampleGrid({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <>
+      <Typography variant="h6" sx={{ mt: 4 }} gutterBottom>
+        {title}
+      </Typography>
+      <Box
+        sx={{
+          display: 'grid',
+          gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))',
+          gap: 2,
+        }}
+      >
+        {children}
+      </Box>
+    </>
+  );
+}
+
+/** An example on the home page: what it is, and a button that opens it as a new project. */
+function ExampleCard({
+  example: { id, title, description },
+  disabled,
+  onOpen,
+  cardTestId,
+  children,
+}: {
+  example: { id: string; title: string; description: string };
+  disabled: boolean;
+  onOpen: () => void;
+  cardTestId?: string;
+  children?: React.ReactNode;
+}) {
+  return (
+    <Card variant="outlined" data-testid={cardTestId}>
+      <CardContent>
+        <Typography variant="subtitle1">{title}</Typography>
+        <Typography variant="body2" color="text.secondary">
+          {description}
+        </Typography>
+        {children}
+      </CardContent>
+      <CardActions>
+        <Button size="small" disabled={disabled} data-testid={`example-${id}`} onClick={onOpen}>
+          Open
+        </Button>
+      </CardActions>
+    </Card>
+  );
+}
+
 export function HomePage() {
   const [images, setImages] = useState<File | null>(null);
   const [labels, setLabels] = useState<File | null>(null);
@@ -291,82 +343,42 @@ export function HomePage() {
             {error}
           </Alert>
         )}
-        <Typography variant="h6" sx={{ mt: 4 }} gutterBottom>
-          Real images
-        </Typography>
-        <Box
-          sx={{
-            display: 'grid',
-            gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))',
-            gap: 2,
-          }}
-        >
+        <ExampleGrid title="Real images">
           {realExamples.map((example) => (
-            <Card key={example.id} variant="outlined" data-testid={`real-${example.id}`}>
-              <CardContent>
-                <Typography variant="subtitle1">{example.title}</Typography>
-                <Typography variant="body2" color="text.secondary">
-                  {example.description}
-                </Typography>
-                <Typography variant="caption" component="p" sx={{ mt: 1 }}>
-                  Source:{' '}
-                  <Link href={example.sourceUrl} target="_blank" rel="noreferrer">
-                    {example.source}
-                  </Link>
-                  . Licence: {example.licence}.
-                </Typography>
-              </CardContent>
-              <CardActions>
-                <Button
-                  size="small"
-                  disabled={busy}
-                  data-testid={`example-${example.id}`}
-                  onClick={() => void openRealExample(example)}
-                >
-                  Open
-                </Button>
-              </CardActions>
-            </Card>
+            <ExampleCard
+              key={example.id}
+              example={example}
+              disabled={busy}
+              onOpen={() => void openRealExample(example)}
+              cardTestId={`real-${example.id}`}
+            >
+              <Typography variant="caption" component="p" sx={{ mt: 1 }}>
+                Source:{' '}
+                <Link href={example.sourceUrl} target="_blank" rel="noreferrer">
+                  {example.source}
+                </Link>
+                . Licence: {example.licence}.
+              </Typography>
+            </ExampleCard>
           ))}
-        </Box>
-        <Typography variant="h6" sx={{ mt: 4 }} gutterBottom>
-          Examples
-        </Typography>
-        <Box
-          sx={{
-            display: 'grid',
-            gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))',
-            gap: 2,
-          }}
-        >
+        </ExampleGrid>
+        <ExampleGrid title="Examples">
           {examples.map((example) => (
-            <Card key={example.id} variant="outlined">
-              <CardContent>
-                <Typography variant="subtitle1">{example.title}</Typography>
-                <Typography variant="body2" color="text.secondary">
-                  {example.description}
-                </Typography>
-              </CardContent>
-              <CardActions>
-                <Button
-                  size="small"
-                  disabled={busy}
-                  data-testid={`example-${example.id}`}
-                  onClick={() =>
-                    upload({
-                      images: new Blob([example.make() as BlobPart]),
-                      imagesName: example.fileName,
-                      axes: example.axes,
-                      name: example.title,
-                    })
-                  }
-                >
-                  Open
-                </Button>
-              </CardActions>
-            </Card>
+            <ExampleCard
+              key={example.id}
+              example={example}
+              disabled={busy}
+              onOpen={() =>
+                upload({
+                  images: new Blob([example.make() as BlobPart]),
+                  imagesName: example.fileName,
+                  axes: example.axes,
+                  name: example.title,
+                })
+              }
+            />
           ))}
-        </Box>
+        </ExampleGrid>
       </Container>
     </Box>
   );

@@ -22,6 +22,7 @@ MODULES = (
     "linking",
     "access",
     "client",
+    "segmentation",
 )
 
 

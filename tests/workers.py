@@ -58,7 +58,12 @@ def environment_of(config: dict) -> dict[str, str]:
             continue
         environment[key] = str(value)
     environment["PYTHONPATH"] = os.pathsep.join(
-        [str(REPOSITORY / "backend"), str(REPOSITORY / "tests")]
+        # tests/plugins: a segmenter plug-in installed as a distribution (entry points)
+        [
+            str(REPOSITORY / "backend"),
+            str(REPOSITORY / "tests"),
+            str(REPOSITORY / "tests" / "plugins"),
+        ]
     )
     return environment
 

@@ -71,3 +71,9 @@ class LearningError(DeepCellLabelError):
     vectors that do not fit the cells."""
 
     status = 400
+
+
+class SegmentationError(DeepCellLabelError):
+    """A segmentation cannot run on this input: a constant image, a box without cells."""
+
+    status = 400

@@ -42,6 +42,7 @@ def register(app: Flask) -> None:
     from .meta import meta
     from .projects import projects
     from .reviews import reviews
+    from .segmenting import segmenting
     from .sharing import sharing
     from .uploads import uploads
     from .viewers import viewers
@@ -58,6 +59,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(linking)
     app.register_blueprint(meta)
     app.register_blueprint(reviews)
+    app.register_blueprint(segmenting)
     app.register_blueprint(uploads)
     app.register_blueprint(viewers)
     _register_errors(app)

@@ -18,7 +18,7 @@ from billiard.exceptions import TimeLimitExceeded, WorkerLostError
 from celery import Celery, signals
 from flask import Flask
 
-from ..services import building, export_jobs, jobs, learning, linking
+from ..services import building, export_jobs, jobs, learning, linking, segmenting
 from ..services.jobs import JobKind
 from ..store.models import db
 from .queue import TASK
@@ -34,6 +34,7 @@ def job_kinds(config: dict) -> dict[str, JobKind]:
         export_jobs.SUBMIT: export_jobs.SUBMIT_JOB,
         **learning.KINDS,
         "link": linking.LINK,
+        "segment": segmenting.SEGMENT,
     }
     if config["JOB_EXTRA_KINDS"]:
         module, _, name = config["JOB_EXTRA_KINDS"].partition(":")

@@ -22,7 +22,7 @@ from ..store.models import Edit, db
 from ..store.projects import get_project, require_ready
 from . import jobs
 from .editing import stacks
-from .editing.unit import EditContext, discard_undone, record, transaction
+from .editing.unit import EditContext, record_job_edit, transaction
 from .jobs import JobContext, JobKind
 
 ATTEMPTS = 3  # measurements before giving up on a project that keeps changing
@@ -150,19 +150,7 @@ def _apply(
     changes = edit_context.changes
     if not changes.cells and not changes.relabels and not changes.lists:
         return {"version": project.version, **summary}
-    discard_undone(project, context.author)
-    edit = record(
-        project,
-        edit_context,
-        "edit",
-        "link",
-        context.params,
-        0,
-        feature,
-        "exclude",
-        None,
-        context.author,
-    )
+    edit = record_job_edit(edit_context, "link", context.params, 0, feature, context.author)
     return {"version": edit.version, **summary}
 
 

@@ -654,6 +654,51 @@ export const startLink = (
   body: { feature: number; threshold?: number; max_gap?: number; divisions?: boolean },
 ) => postJson<Job<LinkResult>>(`${base(id)}/link`, body);
 
+// --- segmentation (docs/SEGMENTATION.md) ------------------------------------------------------
+
+export interface SegmentationMethod {
+  name: string;
+  description: string;
+  /** True: it learns from the cells drawn inside a box. */
+  learns: boolean;
+}
+
+export interface ProposedCell {
+  cell: number;
+  frame: number;
+  /** 0..1 */
+  confidence: number;
+}
+
+export interface SegmentResult {
+  version: number;
+  method: string;
+  feature: number;
+  /** Added cells, least sure first. */
+  cells: ProposedCell[];
+  diameters: Record<string, number>;
+}
+
+export interface SegmentRequest {
+  method: string;
+  feature: number;
+  channel: number;
+  frames: 'frame' | 'all';
+  frame: number;
+  diameter: number | null;
+  /** [x1, y1, x2, y2] in pixels, for methods that learn. */
+  box?: [number, number, number, number];
+}
+
+export const segmentationMethods = () =>
+  json<{ methods: SegmentationMethod[] }>('/api/segmenters').then((answer) => answer.methods);
+
+export const measureDiameter = (id: string, feature: number, frame: number) =>
+  json<{ diameter: number }>(`${base(id)}/diameter?feature=${feature}&frame=${frame}`);
+
+export const startSegmentation = (id: string, body: SegmentRequest) =>
+  postJson<Job<SegmentResult>>(`${base(id)}/segment`, body);
+
 // --- cell types that learn (docs/API.md, "Cell types that learn") ---------------------------
 
 /** Type name -> marker channel names. */

@@ -7,6 +7,7 @@ import type { ProjectSession } from '../session';
 import { useThemeMode } from '../themeMode';
 import { HistoryHighlight } from './HistoryHighlight';
 import { LAYER_STYLE } from './layers';
+import { SegmentBox } from './SegmentBox';
 import { SpotsLayer } from './SpotsLayer';
 
 export function ImageCanvas({ session }: { session: ProjectSession }) {
@@ -74,6 +75,7 @@ export function ImageCanvas({ session }: { session: ProjectSession }) {
       {/* Without spots there is no second canvas to composite on every redraw. */}
       {!!session.metadata.spots?.count && <SpotsLayer session={session} />}
       <HistoryHighlight session={session} />
+      <SegmentBox session={session} />
       <Typography
         variant="caption"
         data-testid="hovering"

@@ -9,6 +9,7 @@ import {
   Card,
   CardActions,
   CardContent,
+  Link,
   Container,
   FormControl,
   FormHelperText,
@@ -28,6 +29,7 @@ import {
   resumeKey,
   uploadFile,
 } from '../api/uploads';
+import { exampleFiles, realExamples, type RealExample } from '../examples/real';
 import { examples } from '../examples/synthetic';
 import { ThemeToggle } from '../components/ThemeToggle';
 import { reviewProjects } from '../machines/review';
@@ -47,8 +49,61 @@ const AXES = [
   'TCZYX',
 ];
 
-export function openProject(id: string) {
-  window.location.assign(`/project?projectId=${encodeURIComponent(id)}`);
+export function openProject(id: string, panel?: string) {
+  const on = panel ? `&panel=${encodeURIComponent(panel)}` : '';
+  window.location.assign(`/project?projectId=${encodeURIComponent(id)}${on}`);
+}
+
+/** A titled grid of example cards. */
+function ExampleGrid({ title, children }: { title: string; children: React.ReactNode }) {
+  return (
+    <>
+      <Typography variant="h6" sx={{ mt: 4 }} gutterBottom>
+        {title}
+      </Typography>
+      <Box
+        sx={{
+          display: 'grid',
+          gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))',
+          gap: 2,
+        }}
+      >
+        {children}
+      </Box>
+    </>
+  );
+}
+
+/** An example on the home page: what it is, and a button that opens it as a new project. */
+function ExampleCard({
+  example: { id, title, description },
+  disabled,
+  onOpen,
+  cardTestId,
+  children,
+}: {
+  example: { id: string; title: string; description: string };
+  disabled: boolean;
+  onOpen: () => void;
+  cardTestId?: string;
+  children?: React.ReactNode;
+}) {
+  return (
+    <Card variant="outlined" data-testid={cardTestId}>
+      <CardContent>
+        <Typography variant="subtitle1">{title}</Typography>
+        <Typography variant="body2" color="text.secondary">
+          {description}
+        </Typography>
+        {children}
+      </CardContent>
+      <CardActions>
+        <Button size="small" disabled={disabled} data-testid={`example-${id}`} onClick={onOpen}>
+          Open
+        </Button>
+      </CardActions>
+    </Card>
+  );
 }
 
 export function HomePage() {
@@ -106,14 +161,33 @@ export function HomePage() {
     return project;
   };
 
-  const upload = async (form: UploadForm) => {
+  const openRealExample = async (example: RealExample) => {
+    try {
+      const { images, labels } = await exampleFiles(example);
+      await upload(
+        {
+          images,
+          imagesName: example.images,
+          labels,
+          labelsName: example.labels,
+          axes: example.axes,
+          name: example.title,
+        },
+        example.panel,
+      );
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  const upload = async (form: UploadForm, panel?: string) => {
     setError(null);
     setProgress(0);
     try {
       const large = Math.max(form.images.size, form.labels?.size ?? 0) > CHUNKED_UPLOAD_BYTES;
       const project = large ? await uploadInChunks(form) : await createProject(form, setProgress);
       setProgress(1);
-      openProject(project.id);
+      openProject(project.id, panel);
     } catch (e) {
       const cancelled = (e as Error).name === 'AbortError';
       setError(
@@ -273,44 +347,42 @@ export function HomePage() {
           </Alert>
         )}
         <ReviewLink />
-        <Typography variant="h6" sx={{ mt: 4 }} gutterBottom>
-          Examples
-        </Typography>
-        <Box
-          sx={{
-            display: 'grid',
-            gridTemplateColumns: 'repeat(auto-fill, minmax(200px, 1fr))',
-            gap: 2,
-          }}
-        >
-          {examples.map((example) => (
-            <Card key={example.id} variant="outlined">
-              <CardContent>
-                <Typography variant="subtitle1">{example.title}</Typography>
-                <Typography variant="body2" color="text.secondary">
-                  {example.description}
-                </Typography>
-              </CardContent>
-              <CardActions>
-                <Button
-                  size="small"
-                  disabled={busy}
-                  data-testid={`example-${example.id}`}
-                  onClick={() =>
-                    upload({
-                      images: new Blob([example.make() as BlobPart]),
-                      imagesName: example.fileName,
-                      axes: example.axes,
-                      name: example.title,
-                    })
-                  }
-                >
-                  Open
-                </Button>
-              </CardActions>
-            </Card>
+        <ExampleGrid title="Real images">
+          {realExamples.map((example) => (
+            <ExampleCard
+              key={example.id}
+              example={example}
+              disabled={busy}
+              onOpen={() => void openRealExample(example)}
+              cardTestId={`real-${example.id}`}
+            >
+              <Typography variant="caption" component="p" sx={{ mt: 1 }}>
+                Source:{' '}
+                <Link href={example.sourceUrl} target="_blank" rel="noreferrer">
+                  {example.source}
+                </Link>
+                . Licence: {example.licence}.
+              </Typography>
+            </ExampleCard>
           ))}
-        </Box>
+        </ExampleGrid>
+        <ExampleGrid title="Examples">
+          {examples.map((example) => (
+            <ExampleCard
+              key={example.id}
+              example={example}
+              disabled={busy}
+              onOpen={() =>
+                upload({
+                  images: new Blob([example.make() as BlobPart]),
+                  imagesName: example.fileName,
+                  axes: example.axes,
+                  name: example.title,
+                })
+              }
+            />
+          ))}
+        </ExampleGrid>
       </Container>
     </Box>
   );

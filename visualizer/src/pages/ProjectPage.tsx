@@ -31,6 +31,7 @@ import { ImageCanvas } from '../components/ImageCanvas';
 import { JobProgress } from '../components/JobProgress';
 import { Notices } from '../components/Notices';
 import { PeoplePresent } from '../components/PeoplePresent';
+import { SegmentPanel } from '../components/SegmentPanel';
 import { SaveStatus } from '../components/SaveStatus';
 import { SelectionPanel } from '../components/SelectionPanel';
 import { SpotsPanel } from '../components/SpotsPanel';
@@ -203,6 +204,7 @@ function ExportResult({ session }: { session: ProjectSession }) {
 
 function Workspace({ session }: { session: ProjectSession }) {
   const [helpOpen, setHelpOpen] = useState(false);
+  const segmentFirst = new URLSearchParams(window.location.search).get('panel') === 'segment';
   useEffect(() => {
     session.keys.onHelp = () => setHelpOpen(true);
     const down = (event: KeyboardEvent) => {
@@ -265,8 +267,13 @@ function Workspace({ session }: { session: ProjectSession }) {
           <TimelineBars session={session} />
         </Box>
         <Box sx={{ width: 300, borderLeft: 1, borderColor: 'divider', overflowY: 'auto' }}>
+          {/* ?panel=segment (an image without labels) opens with the Segment panel first. */}
+          {segmentFirst && <SegmentPanel session={session} />}
+          {segmentFirst && <Divider />}
           <SelectionPanel session={session} />
           <Divider />
+          {!segmentFirst && <SegmentPanel session={session} />}
+          {!segmentFirst && <Divider />}
           {/* Divisions and linking follow cells from frame to frame: one frame has neither. */}
           {session.metadata.frames > 1 && (
             <>

@@ -23,6 +23,7 @@ import { History } from './history';
 import { Keys } from './keys';
 import { Linking } from './linking';
 import { Learning } from './learning';
+import { Segmentation } from './segmentation';
 import { Picking } from './picking';
 import { Pointer } from './pointer';
 import { connectTools } from './tools';
@@ -61,6 +62,8 @@ export function openProject(metadata: ProjectMetadata) {
     learn,
     linking,
   });
+  const segmentation = new Segmentation(metadata, actors, divisions, notify);
+  void segmentation.loadMethods();
   const viewers = new Viewers(actors, metadata.id);
   const history = new History(actors);
 
@@ -94,6 +97,8 @@ export function openProject(metadata: ProjectMetadata) {
     divisions,
     cellTypes,
     linking,
+    /** The Segment panel: methods, the box, the segment job, the proposed cells. */
+    segmentation,
     /** Embedding, training and predicting cell types; the marker panel. */
     learn,
     /** Presence (`presence.leave`); the actor is `viewers`. */
@@ -103,6 +108,7 @@ export function openProject(metadata: ProjectMetadata) {
     notify,
     dispose() {
       for (const disconnect of connections) disconnect();
+      segmentation.dispose();
       stopActors(actors);
       canvas.dispose();
     },

@@ -243,3 +243,14 @@ def record(
     for (feature_, frame_), state in context.frames.items():
         frame_cache.put((project.id, feature_, frame_), version, state)
     return edit
+
+
+def record_job_edit(
+    context: EditContext, action: str, params: dict, frame: int, feature: int, author: str
+) -> Edit:
+    """Record what a job changed (linking, segmenting) as one edit of its author's, which ends
+    what they could redo."""
+    discard_undone(context.project, author)
+    return record(
+        context.project, context, "edit", action, params, frame, feature, "exclude", None, author
+    )

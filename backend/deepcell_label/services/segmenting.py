@@ -1,0 +1,238 @@
+"""Segmentation that starts the work: a job runs a segmenter (``segmentation/``) on a frame or
+on every frame of a feature, then adds the proposed cells as one undoable edit (`segment`).
+
+A person's cell is never changed: a proposed cell that lies mostly (over PERSON_SHARE of its
+area) on cells already drawn is left out, and the others are written on background pixels
+only. The segmenter runs outside the project's lock; the edit reads the labels again under
+it, so cells drawn meanwhile are kept too. The job's result lists the cells it added with
+their confidence, least sure first, for the app to step through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+import numpy as np
+
+from ..errors import NotFoundError, SegmentationError
+from ..formats import tiling
+from ..labels.cellmap import CellMap
+from ..segmentation import Proposal, Request, diameter_of_cells, segmenter
+from ..segmentation.plugins import describe
+from ..store.labelstore import read_frame, read_window
+from ..store.models import db
+from ..store.projects import get_project, require_ready
+from ..store.rawtiles import raw_frame
+from . import jobs
+from .editing.unit import EditContext, record_job_edit, transaction
+from .jobs import JobContext, JobKind
+
+FIELDS = {"method", "feature", "frames", "frame", "channel", "diameter", "box", "seed"}
+PERSON_SHARE = 0.2
+MAX_SEED = 2**31 - 1
+
+
+def methods() -> list[dict]:
+    """The segmentation methods this server has (built-in and plug-ins)."""
+    return describe()
+
+
+def _whole(body: dict, name: str, default: int, high: int, what: str) -> int:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SegmentationError(f"'{name}' must be a whole number, not {str(value)[:40]!r}.")
+    if not 0 <= value <= high:
+        raise NotFoundError(
+            f"{what} {value} does not exist; the project has {what.lower()}s 0–{high}."
+        )
+    return value
+
+
+def _box(value, project) -> list[int]:
+    if (
+        not isinstance(value, list)
+        or len(value) != 4
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise SegmentationError(
+            "'box' is [x1, y1, x2, y2] in pixels: the region where you drew every cell."
+        )
+    x1, y1, x2, y2 = value
+    if not (0 <= x1 < x2 <= project.width and 0 <= y1 < y2 <= project.height):
+        raise SegmentationError(
+            f"The box {value} is not inside the image, which is {project.width} pixels wide "
+            f"and {project.height} high. Send [x1, y1, x2, y2] with 0 ≤ x1 < x2 ≤ "
+            f"{project.width} and 0 ≤ y1 < y2 ≤ {project.height}."
+        )
+    return value
+
+
+def _parameters(project, body: dict) -> dict:
+    if not isinstance(body, dict):
+        raise SegmentationError('Send the request as a JSON object, e.g. {"method": "auto"}.')
+    extra = set(body) - FIELDS
+    if extra:
+        named = ", ".join(repr(str(name)[:40]) for name in sorted(extra)[:5])
+        raise SegmentationError(
+            f"Unknown fields {named}; segment takes {', '.join(sorted(FIELDS))}."
+        )
+    method = body.get("method", "auto")
+    if not isinstance(method, str):
+        raise SegmentationError("'method' is the name of a segmentation method, e.g. \"auto\".")
+    chosen = segmenter(method)
+    if project.features < 1:
+        raise SegmentationError("The project has no label feature to add cells to.")
+    feature = _whole(body, "feature", 0, project.features - 1, "Feature")
+    channel = _whole(body, "channel", 0, project.channels - 1, "Channel")
+    frame = _whole(body, "frame", 0, project.frames - 1, "Frame")
+    frames = body.get("frames", "frame")
+    if frames not in ("frame", "all"):
+        raise SegmentationError(f'\'frames\' must be "frame" or "all", not {str(frames)[:40]!r}.')
+    diameter = body.get("diameter")
+    if diameter is not None and (
+        isinstance(diameter, bool) or not isinstance(diameter, int | float) or diameter <= 0
+    ):
+        raise SegmentationError(
+            f"'diameter' is the typical cell diameter in pixels (a number), or null to have it "
+            f"measured; not {str(diameter)[:40]!r}."
+        )
+    seed = body.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise SegmentationError(f"'seed' is a whole number from 0 to {MAX_SEED}.")
+    params = {
+        "method": method,
+        "feature": feature,
+        "channel": channel,
+        "frames": frames,
+        "frame": frame,
+        "diameter": None if diameter is None else float(diameter),
+        "seed": seed,
+        "box": None,
+    }
+    if chosen.learns:
+        if body.get("box") is None:
+            raise SegmentationError(
+                f"The {method} method learns from your cells: send 'box' [x1, y1, x2, y2], a "
+                "region where you drew every cell."
+            )
+        x1, y1, x2, y2 = params["box"] = _box(body["box"], project)
+        if not read_window(project, feature, frame, (y1, x1, y2, x2)).any():
+            raise SegmentationError(
+                f"There are no cells in the box {params['box']} of frame {frame}. Draw every "
+                "cell inside it first, or drag the box around a region where you did."
+            )
+    elif body.get("box") is not None:
+        raise SegmentationError(f"The {method} method takes no box; leave 'box' out.")
+    return params
+
+
+def start(project_id: str, body: dict, author: str = "") -> dict:
+    """Check a segmentation request and queue its job; the job's description."""
+    project = require_ready(get_project(project_id))
+    params = _parameters(project, body)
+    db.session.rollback()  # end the reads before the job row is written on its own connection
+    return jobs.describe(jobs.submit("segment", project.id, params, author))
+
+
+def measure_diameter(project_id: str, feature: int, frame: int) -> dict:
+    """The median diameter of the cells drawn on a frame ("measure from my cells")."""
+    project = require_ready(get_project(project_id))
+    body = {"feature": feature, "frame": frame}
+    feature = _whole(body, "feature", 0, max(project.features - 1, 0), "Feature")
+    frame = _whole(body, "frame", 0, project.frames - 1, "Frame")
+    labels = read_frame(project, feature, frame) if project.features else np.zeros((1, 1))
+    return {"diameter": round(diameter_of_cells(labels), 1), "feature": feature, "frame": frame}
+
+
+def propose(context: JobContext) -> dict[int, Proposal]:
+    """Run the segmenter on the frames asked for (outside any lock)."""
+    params = context.params
+    project = require_ready(get_project(context.project_id))
+    chosen = segmenter(params["method"])
+    frames = range(project.frames) if params["frames"] == "all" else [params["frame"]]
+    request = Request(diameter=params["diameter"], seed=params["seed"])
+    if chosen.learns:
+        x1, y1, x2, y2 = params["box"]
+        request.box = (x1, y1, x2, y2)
+        request.labels = read_frame(project, params["feature"], params["frame"])
+        request.example = raw_frame(project, params["frame"], params["channel"])
+    db.session.commit()  # end the reads: segmenting takes a while
+    proposals = {}
+    share = 0.9 / len(frames)
+    for done, frame in enumerate(frames):
+        message = f"Segmenting frame {frame + 1} of {project.frames}"
+        context.progress(share * done, message, force=True)
+        request.progress = lambda fraction, done=done, message=message: context.progress(
+            share * (done + fraction), message
+        )
+        proposals[frame] = chosen.segment(raw_frame(project, frame, params["channel"]), request)
+        db.session.commit()
+    return proposals
+
+
+def _add_cells(
+    proposal: Proposal, first_cell: int, added: list, frame: int
+) -> Callable[[np.ndarray, CellMap], np.ndarray]:
+    """The change of one frame: the proposed cells that keep clear of the person's cells."""
+
+    def change(window: np.ndarray, cellmap: CellMap) -> np.ndarray:
+        cells = proposal.labels
+        count = int(cells.max())
+        person = window > 0
+        area = np.bincount(cells.ravel(), minlength=count + 1)
+        on_person = np.bincount(cells[person], minlength=count + 1)
+        kept = (area > 0) & (on_person <= PERSON_SHARE * area)
+        kept[0] = False
+        values = np.zeros(count + 1, np.int32)
+        for offset, proposed in enumerate(np.flatnonzero(kept).tolist()):
+            cell = first_cell + offset
+            values[proposed] = cellmap.value_for({cell})
+            added.append(
+                {"cell": cell, "frame": frame, "confidence": proposal.confidence.get(proposed, 0.0)}
+            )
+        write = ~person & (values[cells] > 0)
+        window[write] = values[cells[write]]
+        return window
+
+    return change
+
+
+def _apply(context: JobContext, proposals: dict[int, Proposal], edit_context: EditContext) -> dict:
+    """The proposals as one edit."""
+    params = context.params
+    feature = params["feature"]
+    project = edit_context.project
+    whole: tiling.Box = (0, 0, project.height, project.width)
+    added: list[dict] = []
+    for frame, proposal in proposals.items():
+        first_cell = project.next_cell[feature]
+        before = len(added)
+        edit_context.apply_window(
+            feature, frame, whole, _add_cells(proposal, first_cell, added, frame)
+        )
+        # Cells left without a pixel (drawn over meanwhile) are not reported.
+        state = edit_context.frame(feature, frame)
+        added[before:] = [a for a in added[before:] if state.has(a["cell"])]
+    added.sort(key=lambda a: (a["confidence"], a["frame"], a["cell"]))
+    summary = {
+        "cells": added,
+        "feature": feature,
+        "method": params["method"],
+        "diameters": {str(f): round(p.diameter, 1) for f, p in proposals.items()},
+    }
+    if not edit_context.changes.cells:
+        return {"version": project.version, **summary}
+    frame = params["frame"] if params["frames"] == "frame" else 0
+    edit = record_job_edit(edit_context, "segment", params, frame, feature, context.author)
+    return {"version": edit.version, **summary}
+
+
+def run(context: JobContext) -> dict:
+    """The segment job: propose the cells, then add them as one edit."""
+    proposals = propose(context)
+    context.progress(0.92, "Adding the proposed cells", force=True)
+    return transaction(context.project_id, partial(_apply, context, proposals))
+
+
+SEGMENT = JobKind(run=run)

@@ -1,0 +1,307 @@
+"""Segmentation: speed and memory of the `auto` and `learned` methods on a 2048² frame, the
+same through the segment job, and their quality on the labelled images of shared/testdata
+beside the classical baseline.
+
+The 2048² frame is StarDist's 512² nuclei image tiled 4 × 4 (real texture, 2,000 nuclei);
+`learned` trains on its top quarter (every cell reaching into it drawn). Direct: the
+segmenter called on the array. Peak memory: each method once in a fresh process (its highest
+resident size, VmHWM, interpreter and libraries included). Through the job: POST /segment on a
+project of the same frame, timed from the job's start to its end as the job record says
+(reading the frame from storage, segmenting, adding the cells as one edit); each job is undone
+before the next. Jobs run on threads of this process (bench/common.py JobsHere).
+
+Quality: F1 of the cells matched one to one at IoU ≥ 0.5 (labels/matching.py). Baseline in
+the same run: Otsu's threshold and distance-transform watershed (the textbook pipeline, with
+the same cell diameter). `learned` is scored on the cells that were not drawn for it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import tifffile
+from scipy import ndimage as ndi
+from skimage import feature, filters, segmentation
+from skimage import io as skio
+
+from .common import (
+    QUICK,
+    Goal,
+    create_from_arrays,
+    goals_table,
+    make_app,
+    mib,
+    summary,
+    table,
+    time_calls,
+    write_results,
+)
+
+TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+REPEAT = 2 if QUICK else 4  # the 512² image tiled REPEAT × REPEAT
+RUNS = 2 if QUICK else 3
+
+
+def _drawn(truth: np.ndarray, rows: int) -> np.ndarray:
+    """Every cell of `truth` that reaches into its first `rows` rows, drawn whole."""
+    top = np.setdiff1d(np.unique(truth[:rows]), [0])
+    return np.where(np.isin(truth, top), truth, 0)
+
+
+def large_frame() -> tuple[np.ndarray, np.ndarray]:
+    image = tifffile.imread(TESTDATA / "stardist/img2d.tif")
+    truth = tifffile.imread(TESTDATA / "stardist/mask2d.tif").astype(np.int32)
+    step = int(truth.max()) + 1
+    rows = []
+    for i in range(REPEAT):
+        rows.append(
+            [np.where(truth > 0, truth + step * (i * REPEAT + j), 0) for j in range(REPEAT)]
+        )
+    return np.tile(image, (REPEAT, REPEAT)), np.block(rows).astype(np.int32)
+
+
+def _request(method: str, truth: np.ndarray):
+    from deepcell_label.segmentation import Request
+
+    if method == "auto":
+        return Request(diameter=24.0)
+    rows = truth.shape[0] // 4
+    return Request(labels=_drawn(truth, rows), box=(0, 0, truth.shape[1], rows))
+
+
+def _direct(method: str, image: np.ndarray, truth: np.ndarray) -> float:
+    from deepcell_label.segmentation import segmenter
+
+    chosen = segmenter(method)
+    if method == "learned":
+        chosen = type(chosen)()  # trained afresh: training is part of the figure
+    began = time.perf_counter()
+    chosen.segment(image, _request(method, truth))
+    return time.perf_counter() - began
+
+
+def _peak_in_child(method: str) -> int:
+    """Run in a fresh process: the method once; its peak resident size in bytes.
+
+    A spawned process starts from a fork, whose recorded peak (getrusage, VmHWM) is its
+    parent's; writing 5 to clear_refs resets it to this process's own."""
+    Path("/proc/self/clear_refs").write_text("5")
+    image, truth = large_frame()
+    _direct(method, image, truth)
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def _peak(method: str) -> int:
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        return pool.submit(_peak_in_child, method).result()
+
+
+def _job_seconds(job: dict) -> float:
+    from datetime import datetime
+
+    started, finished = (
+        datetime.fromisoformat(job[name].removesuffix("Z")) for name in ("started", "finished")
+    )
+    return (finished - started).total_seconds()
+
+
+def _through_job(image: np.ndarray, truth: np.ndarray) -> dict:
+    with tempfile.TemporaryDirectory(prefix="bench-segmentation-") as folder:
+        app = make_app(Path(folder))
+        client = app.test_client()
+        rows = truth.shape[0] // 4
+        project = create_from_arrays(client, image, _drawn(truth, rows))
+        bodies = {
+            "auto": {"method": "auto", "diameter": 24},
+            "learned": {"method": "learned", "box": [0, 0, truth.shape[1], rows]},
+        }
+        seconds: dict[str, list[float]] = {"auto": [], "learned": []}
+        for method, body in bodies.items():
+            for _ in range(RUNS):
+                job = client.post(f"/api/projects/{project}/segment", json=body).get_json()
+                # Jobs run on a thread of this process: a slow poll leaves it the interpreter.
+                while job["state"] not in ("done", "failed", "cancelled"):
+                    time.sleep(0.5)
+                    job = client.get(f"/api/jobs/{job['id']}").get_json()
+                assert job["state"] == "done", job
+                seconds[method].append(_job_seconds(job))
+                assert client.post(f"/api/projects/{project}/undo", json={}).status_code == 200
+        return {method: summary(values) for method, values in seconds.items()}
+
+
+# ---------------------------------------------------------------- quality
+
+
+def otsu_watershed(image: np.ndarray, diameter: float) -> np.ndarray:
+    """The textbook baseline: smooth, Otsu's threshold, distance-transform watershed."""
+    smooth = filters.gaussian(np.asarray(image, np.float64), 1)
+    foreground = smooth > filters.threshold_otsu(smooth)
+    distance = ndi.distance_transform_edt(foreground)
+    objects, _ = ndi.label(foreground)
+    peaks = feature.peak_local_max(
+        distance, min_distance=max(1, int(diameter / 4)), labels=objects, exclude_border=False
+    )
+    markers = np.zeros(image.shape, np.int32)
+    markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1)
+    return segmentation.watershed(-distance, markers, mask=foreground)
+
+
+def _scores(image: np.ndarray, truth: np.ndarray, example=None, drawn=None, box=None) -> dict:
+    """F1 of baseline, auto and learned on one frame."""
+    from deepcell_label.labels.matching import match_cells
+    from deepcell_label.segmentation import Request, diameter_of_cells, segmenter
+
+    if not truth.any():
+        return {}
+    diameter = diameter_of_cells(truth if drawn is None else drawn)
+    found = {
+        "baseline": match_cells(truth, otsu_watershed(image, diameter)).f1,
+        "auto": match_cells(truth, segmenter("auto").segment(image, Request(diameter)).labels).f1,
+    }
+    if drawn is not None:
+        request = Request(labels=drawn, box=box, example=example)
+        proposal = segmenter("learned").segment(image, request).labels
+        if example is None:  # the same frame: score the cells that were not drawn
+            proposal = np.where(np.isin(proposal, np.unique(proposal[drawn > 0])), 0, proposal)
+            truth = np.where(drawn > 0, 0, truth)
+        found["learned"] = match_cells(truth, proposal).f1
+    return found
+
+
+def quality() -> list[dict]:
+    rows = []
+    image = tifffile.imread(TESTDATA / "stardist/img2d.tif")
+    truth = tifffile.imread(TESTDATA / "stardist/mask2d.tif").astype(np.int32)
+    quarter = truth.shape[0] // 4
+    drawn = _drawn(truth, quarter)
+    found = _scores(image, truth, drawn=drawn, box=(0, 0, truth.shape[1], quarter))
+    rows.append({"image": "StarDist nuclei 2-D (512², 125 cells)", **found})
+
+    stack = tifffile.imread(TESTDATA / "stardist/img3d.tif")
+    labels = tifffile.imread(TESTDATA / "stardist/mask3d.tif").astype(np.int32)
+    middle = stack.shape[0] // 2
+    box = (0, 0, stack.shape[2], stack.shape[1])
+    per_frame = [
+        _scores(stack[t], labels[t], stack[middle], labels[middle], box)
+        for t in range(stack.shape[0])
+        if t != middle and labels[t].any()
+    ]
+    mean = {key: float(np.mean([f[key] for f in per_frame])) for key in per_frame[0]}
+    rows.append({"image": "StarDist synthetic 3-D, per z (learned from the middle z)", **mean})
+
+    fitc = TESTDATA / "intro-to-deepcell/img_000000000_FITC_001.png"
+    seg = TESTDATA / "intro-to-deepcell/watershedseg.tif"
+    if fitc.exists() and seg.exists():
+        hela = skio.imread(fitc)
+        truth = tifffile.imread(seg).astype(np.int32)
+        quarter = truth.shape[0] // 4
+        drawn = _drawn(truth, quarter)
+        found = _scores(hela, truth, drawn=drawn, box=(0, 0, truth.shape[1], quarter))
+        rows.append({"image": "HeLa nuclei, FITC (1080×1280; labels: a watershed)", **found})
+    return rows
+
+
+def run() -> str:
+    image, truth = large_frame()
+    size = image.shape[0]
+    direct = {
+        method: summary(_direct(method, image, truth) for _ in range(RUNS))
+        for method in ("auto", "learned")
+    }
+    # The textbook pipeline on the same frame: how fast this machine is in this run.
+    baseline = summary(time_calls(lambda _: otsu_watershed(image, 24.0), RUNS))
+    peaks = {method: _peak(method) for method in ("auto", "learned")}
+    job = _through_job(image, truth)
+    found = quality()
+    write_results(
+        "segmentation",
+        {
+            "size": size,
+            "direct": direct,
+            "baseline": baseline,
+            "job": job,
+            "peak_bytes": peaks,
+            "quality": found,
+        },
+    )
+    ratio = {m: job[m]["median_ms"] / direct[m]["median_ms"] for m in direct}
+    speed = table(
+        f"Segment one {size}² frame ({int(truth.max() and len(np.unique(truth)) - 1):,} nuclei; "
+        "median over n)",
+        ("method", "direct ms", "× baseline", "job ms", "job × direct", "peak RSS MiB", "n"),
+        [
+            *(
+                (
+                    m,
+                    round(direct[m]["median_ms"]),
+                    round(direct[m]["median_ms"] / baseline["median_ms"], 2),
+                    round(job[m]["median_ms"]),
+                    round(ratio[m], 2),
+                    mib(peaks[m]),
+                    direct[m]["n"],
+                )
+                for m in direct
+            ),
+            (
+                "baseline: Otsu + watershed",
+                round(baseline["median_ms"]),
+                1.0,
+                "-",
+                "-",
+                "-",
+                baseline["n"],
+            ),
+        ],
+    )
+    quality_table = table(
+        "Quality: F1 at IoU 0.5 (baseline: Otsu + distance-transform watershed, same run)",
+        ("image", "baseline", "auto", "learned"),
+        [
+            (
+                row["image"],
+                round(row["baseline"], 3),
+                round(row["auto"], 3),
+                round(row["learned"], 3) if "learned" in row else "-",
+            )
+            for row in found
+        ],
+    )
+    stardist = found[0]
+    goals = [
+        Goal(
+            f"auto {size}² ≤ 5 s",
+            f"{direct['auto']['median_ms'] / 1000:.2f} s",
+            direct["auto"]["median_ms"] <= 5000,
+        ),
+        Goal(
+            f"learned (train + predict) {size}² ≤ 20 s",
+            f"{direct['learned']['median_ms'] / 1000:.2f} s",
+            direct["learned"]["median_ms"] <= 20000,
+        ),
+        Goal(
+            "peak memory ≤ 2 GB",
+            f"{mib(max(peaks.values()))} MiB",
+            max(peaks.values()) <= 2 * 10**9,
+        ),
+        Goal(
+            "through the job ≤ 1.2 × direct",
+            ", ".join(f"{m} {ratio[m]:.2f}×" for m in ratio),
+            all(r <= 1.2 for r in ratio.values()),
+        ),
+        Goal("auto F1 ≥ 0.85 (StarDist 2-D)", f"{stardist['auto']:.3f}", stardist["auto"] >= 0.85),
+        Goal(
+            "learned F1 ≥ 0.90 (StarDist 2-D, top quarter drawn)",
+            f"{stardist['learned']:.3f}",
+            stardist["learned"] >= 0.90,
+        ),
+    ]
+    return "\n".join([speed, quality_table, goals_table("Segmentation goals", goals)])

@@ -32,6 +32,7 @@ def error_response(message: str, status: int):
 
 
 def register(app: Flask) -> None:
+    from .campaigns import campaigns
     from .compat import compat
     from .edits import edits
     from .jobs import jobs
@@ -43,6 +44,7 @@ def register(app: Flask) -> None:
     from .viewers import viewers
 
     app.register_blueprint(compat)
+    app.register_blueprint(campaigns)
     app.register_blueprint(projects)
     app.register_blueprint(edits)
     app.register_blueprint(jobs)

@@ -19,6 +19,7 @@ from celery import Celery, signals
 from flask import Flask
 
 from ..services import building, export_jobs, jobs, learning, linking
+from ..services.campaigns import images as campaign_images
 from ..services.jobs import JobKind
 from ..store.models import db
 from .queue import TASK
@@ -34,6 +35,7 @@ def job_kinds(config: dict) -> dict[str, JobKind]:
         export_jobs.SUBMIT: export_jobs.SUBMIT_JOB,
         **learning.KINDS,
         "link": linking.LINK,
+        campaign_images.KIND: campaign_images.ADD_IMAGES,
     }
     if config["JOB_EXTRA_KINDS"]:
         module, _, name = config["JOB_EXTRA_KINDS"].partition(":")

@@ -11,13 +11,28 @@ import zipfile
 import numpy as np
 import pytest
 import tifffile
+from accounts import bearer, make_user
 from helpers import brush, follow
 
 SIZE = 48
 
 
+_tokens: dict[tuple[int, str], str] = {}
+_current: list = []
+
+
+@pytest.fixture(autouse=True)
+def _accounts_of(app):
+    """`_as(name)` signs requests as the account `name` (made once per app, not an admin)."""
+    _current[:] = [app]
+
+
 def _as(name: str) -> dict:
-    return {"X-Annotator": name}
+    app = _current[0]
+    key = (id(app), name)
+    if key not in _tokens:
+        _tokens[key] = make_user(app, name)
+    return bearer(_tokens[key])
 
 
 def _tiff(array: np.ndarray) -> bytes:
@@ -186,8 +201,9 @@ def test_a_task_walks_through_review_reject_and_accept(client):
         == two_a
     )
     project = client.get(f"/api/tasks/{two_a}", headers=_as("ann")).get_json()["project"]
-    brush(client, project, [44, 4], 7)
-    brush(client, project, [4, 44], 8)
+    annotator = client.application.test_client(token=_tokens[(id(client.application), "ann")])
+    brush(annotator, project, [44, 4], 7)
+    brush(annotator, project, [4, 44], 8)
     assert (
         client.post(f"/api/campaigns/{campaign}/next", headers=_as("bo")).get_json()["task"]["id"]
         == two_b
@@ -317,10 +333,12 @@ def test_comments_and_crowd_links(client):
         headers=_as("mia"),
     ).get_json()
     token = link["url"].rsplit("/", 1)[1]
-    guest = client.post(f"/api/crowd/{token}?worker=A1B2C3").get_json()
-    assert guest["role"] == "annotator"
-    assert client.post(f"/api/crowd/{token}?worker=Z9").status_code == 410  # one use only
-    assert client.post(f"/api/crowd/{token}x?worker=Z9").status_code == 404
+    guest = client.post(f"/api/crowd/{token}?worker=A1B2C3", headers=_as("gus")).get_json()
+    assert guest == {"username": "gus", "campaign": campaign, "role": "annotator"}
+    again = client.post(f"/api/crowd/{token}?worker=Z9", headers=_as("zoe"))
+    assert again.status_code == 410  # one use only
+    forged = client.post(f"/api/crowd/{token}x?worker=Z9", headers=_as("zoe"))
+    assert forged.status_code == 404
     task = client.post(
         f"/api/campaigns/{campaign}/next", headers=_as(guest["username"])
     ).get_json()["task"]
@@ -330,8 +348,11 @@ def test_comments_and_crowd_links(client):
     assert check.get_json() == {"valid": True, "task": task["id"], "worker": "A1B2C3"}
 
     project = task["project"]
+    _member(client, campaign, "rev", "reviewer")
     bad = client.post(
-        f"/api/projects/{project}/comments", json={"frame": 0, "x": 500, "y": 3, "text": "x"}
+        f"/api/projects/{project}/comments",
+        json={"frame": 0, "x": 500, "y": 3, "text": "x"},
+        headers=_as("mia"),
     )
     assert bad.status_code == 400 and "'x'" in bad.get_json()["error"]
     made = client.post(
@@ -340,10 +361,11 @@ def test_comments_and_crowd_links(client):
         headers=_as("rev"),
     ).get_json()
     resolved = client.patch(
-        f"/api/projects/{project}/comments/{made['id']}", json={}, headers=_as("ann")
+        f"/api/projects/{project}/comments/{made['id']}", json={}, headers=_as("gus")
     ).get_json()
-    assert resolved["resolved"] and resolved["resolved_by"] == "ann"
-    listed = client.get(f"/api/projects/{project}/comments").get_json()["comments"]
+    assert resolved["resolved"] and resolved["resolved_by"] == "gus"
+    listed = client.get(f"/api/projects/{project}/comments", headers=_as("mia")).get_json()
+    listed = listed["comments"]
     assert [(c["text"], c["author"], c["resolved"]) for c in listed] == [
         ("Is this one cell or two?", "rev", True)
     ]

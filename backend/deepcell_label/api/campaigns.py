@@ -8,7 +8,8 @@ from flask import Blueprint, Response, jsonify, request
 from ..errors import EditError
 from ..services.campaigns import comments, images, links, manage, quality, tasks
 from ..services.sources import InputRequest
-from .inputs import annotator, json_body
+from .access import annotator, rule
+from .inputs import json_body
 
 campaigns = Blueprint("campaigns", __name__, url_prefix="/api")
 
@@ -22,36 +23,43 @@ def caller() -> str:
 
 
 @campaigns.post("/campaigns")
+@rule("signed_in")
 def create():
     return jsonify(manage.create(json_body(), caller())), 201
 
 
 @campaigns.get("/campaigns")
+@rule("signed_in")
 def list_campaigns():
     return jsonify({"campaigns": manage.list_campaigns(caller())})
 
 
 @campaigns.get("/campaigns/<campaign_id>")
+@rule("signed_in")
 def campaign(campaign_id: str):
     return jsonify(manage.campaign(campaign_id, caller()))
 
 
 @campaigns.patch("/campaigns/<campaign_id>")
+@rule("signed_in")
 def update(campaign_id: str):
     return jsonify(manage.update(campaign_id, json_body(), caller()))
 
 
 @campaigns.get("/campaigns/<campaign_id>/members")
+@rule("signed_in")
 def members(campaign_id: str):
     return jsonify({"members": manage.members(campaign_id, caller())})
 
 
 @campaigns.post("/campaigns/<campaign_id>/members")
+@rule("signed_in")
 def add_member(campaign_id: str):
     return jsonify(manage.add_member(campaign_id, json_body(), caller())), 201
 
 
 @campaigns.delete("/campaigns/<campaign_id>/members/<username>")
+@rule("signed_in")
 def remove_member(campaign_id: str, username: str):
     return jsonify(manage.remove_member(campaign_id, username, caller()))
 
@@ -60,6 +68,7 @@ def remove_member(campaign_id: str, username: str):
 
 
 @campaigns.post("/campaigns/<campaign_id>/images")
+@rule("signed_in")
 def add_images(campaign_id: str):
     files = [
         InputRequest("images", stream=f.stream, filename=f.filename or "")
@@ -94,6 +103,7 @@ def add_images(campaign_id: str):
 
 
 @campaigns.get("/campaigns/<campaign_id>/images")
+@rule("signed_in")
 def list_images(campaign_id: str):
     return jsonify({"images": images.list_images(campaign_id, caller())})
 
@@ -102,6 +112,7 @@ def list_images(campaign_id: str):
 
 
 @campaigns.post("/campaigns/<campaign_id>/next")
+@rule("signed_in")
 def next_task(campaign_id: str):
     found = tasks.next_task(campaign_id, caller())
     if found is None:
@@ -110,6 +121,7 @@ def next_task(campaign_id: str):
 
 
 @campaigns.get("/campaigns/<campaign_id>/tasks")
+@rule("signed_in")
 def list_tasks(campaign_id: str):
     return jsonify(
         {
@@ -121,26 +133,31 @@ def list_tasks(campaign_id: str):
 
 
 @campaigns.get("/tasks/<int:task_id>")
+@rule("signed_in")
 def task(task_id: int):
     return jsonify(tasks.task(task_id, caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/submit")
+@rule("signed_in")
 def submit(task_id: int):
     return jsonify(tasks.submit(task_id, caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/release")
+@rule("signed_in")
 def release(task_id: int):
     return jsonify(tasks.release(task_id, caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/review")
+@rule("signed_in")
 def review(task_id: int):
     return jsonify(tasks.review(task_id, json_body(), caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/assign")
+@rule("signed_in")
 def assign(task_id: int):
     return jsonify(tasks.assign(task_id, json_body(), caller()))
 
@@ -149,11 +166,13 @@ def assign(task_id: int):
 
 
 @campaigns.get("/campaigns/<campaign_id>/agreement")
+@rule("signed_in")
 def agreement(campaign_id: str):
     return jsonify(quality.agreement_report(campaign_id, caller()))
 
 
 @campaigns.get("/campaigns/<campaign_id>/stats")
+@rule("signed_in")
 def stats(campaign_id: str):
     if request.args.get("format") == "csv":
         response = Response(quality.stats_csv(campaign_id, caller()), mimetype="text/csv")
@@ -166,16 +185,19 @@ def stats(campaign_id: str):
 
 
 @campaigns.post("/projects/<project_id>/comments")
+@rule("annotate")
 def add_comment(project_id: str):
     return jsonify(comments.add_comment(project_id, json_body(), caller())), 201
 
 
 @campaigns.get("/projects/<project_id>/comments")
+@rule("view")
 def list_comments(project_id: str):
     return jsonify({"comments": comments.list_comments(project_id)})
 
 
 @campaigns.patch("/projects/<project_id>/comments/<int:comment_id>")
+@rule("annotate")
 def resolve_comment(project_id: str, comment_id: int):
     return jsonify(comments.resolve_comment(project_id, comment_id, json_body(), caller()))
 
@@ -184,15 +206,18 @@ def resolve_comment(project_id: str, comment_id: int):
 
 
 @campaigns.post("/campaigns/<campaign_id>/links")
+@rule("signed_in")
 def create_link(campaign_id: str):
     return jsonify(links.create_link(campaign_id, json_body(), caller())), 201
 
 
 @campaigns.post("/crowd/<token>")
+@rule("signed_in")
 def open_link(token: str):
-    return jsonify(links.open_link(token, request.args.get("worker", "")))
+    return jsonify(links.open_link(token, request.args.get("worker", ""), caller()))
 
 
 @campaigns.get("/campaigns/<campaign_id>/completion/<code>")
+@rule("signed_in")
 def check_code(campaign_id: str, code: str):
     return jsonify(links.check_code(campaign_id, code, caller()))

@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import db, utcnow
@@ -157,3 +168,25 @@ class CrowdLink(db.Model):
     uses: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(255), default="")
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def project_role(project_id: str, username: str) -> str | None:
+    """The project role a campaign gives `username` on a task's project: its annotator may
+    annotate it, the campaign's reviewers review it, its managers own it."""
+    row = db.session.execute(
+        select(Task.annotator, CampaignMember.role)
+        .join(
+            CampaignMember,
+            (CampaignMember.campaign_id == Task.campaign_id)
+            & (CampaignMember.username == username),
+        )
+        .where(Task.project_id == project_id)
+    ).first()
+    if row is None:
+        return None
+    annotator, role = row
+    if role == "manager":
+        return "owner"
+    if role == "reviewer":
+        return "reviewer"
+    return "annotator" if annotator == username else None

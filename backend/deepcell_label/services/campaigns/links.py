@@ -55,9 +55,9 @@ def create_link(campaign_id: str, body: dict, username: str) -> dict:
     }
 
 
-def open_link(token: str, worker: str) -> dict:
-    """Make the platform's worker a guest annotator of the link's campaign (the same worker
-    opening it again is the same guest, and uses no second use)."""
+def open_link(token: str, worker: str, username: str) -> dict:
+    """Make the caller, as the platform's worker `worker`, an annotator of the link's campaign
+    only (opening it again uses no second use)."""
     try:
         link_id = _serializer().loads(token)
     except BadSignature:
@@ -75,7 +75,6 @@ def open_link(token: str, worker: str) -> dict:
             "Open the link with '?worker=<your worker id>' (letters, digits, - and _, "
             f"at most {WORKER_MAX})."
         )
-    username = f"{worker}@{link.campaign_id}"
     member = db.session.get(CampaignMember, (link.campaign_id, username))
     if member is None:
         if link.expires < utcnow():

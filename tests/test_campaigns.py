@@ -5,6 +5,7 @@ crowd links; builds run on a real worker, once on SQLite and once on MariaDB."""
 from __future__ import annotations
 
 import io
+import json
 import threading
 import zipfile
 
@@ -12,7 +13,8 @@ import numpy as np
 import pytest
 import tifffile
 from accounts import bearer, make_user
-from helpers import brush, follow
+from helpers import brush, follow, label_frame
+from test_export_jobs import fetch_download
 
 SIZE = 48
 
@@ -83,14 +85,17 @@ def _added(client, campaign: str, files: dict, manager: str = "mia") -> list[dic
     for image in job["result"]["images"]:
         for task in image["tasks"]:
             described = client.get(f"/api/tasks/{task}", headers=_as(manager)).get_json()
-            project = described["project"]
-            for _ in range(600):
-                state = client.get(f"/api/projects/{project}").get_json().get("status")
-                if state in ("ready", "failed"):
-                    break
-                threading.Event().wait(0.1)
-            assert state == "ready"
+            _wait_built(client, described["project"])
     return job["result"]["images"]
+
+
+def _wait_built(client, project: str) -> None:
+    for _ in range(600):
+        state = client.get(f"/api/projects/{project}").get_json().get("status")
+        if state in ("ready", "failed"):
+            break
+        threading.Event().wait(0.1)
+    assert state == "ready"
 
 
 def _member(client, campaign: str, username: str, role: str) -> None:
@@ -269,6 +274,50 @@ def test_a_task_walks_through_review_reject_and_accept(client):
     csv = client.get(f"/api/campaigns/{campaign}/stats?format=csv", headers=_as("mia"))
     assert csv.mimetype == "text/csv"
     assert csv.get_data(as_text=True).splitlines()[0].startswith("username,tasks,submitted")
+
+    # A consensus of image two: the cells both replicas have, reviewed like a task.
+    image_two = added[1]["id"]
+    made = client.post(
+        f"/api/campaigns/{campaign}/images/{image_two}/consensus", headers=_as("mia")
+    )
+    assert made.status_code == 201, made.get_json()
+    consensus = made.get_json()
+    assert (consensus["replica"], consensus["state"]) == (0, "submitted")
+    _wait_built(client, consensus["project"])
+    assert np.array_equal(label_frame(client, consensus["project"]) > 0, _predictions() > 0)
+    client.post(
+        f"/api/tasks/{consensus['id']}/review", json={"decision": "accept"}, headers=_as("rev")
+    )
+
+    # The training set: both images, split by the seed, with a manifest.
+    started = client.post(
+        f"/api/campaigns/{campaign}/exports",
+        json={"format": "npz", "split": [1, 0, 1], "seed": 3},
+        headers=_as("mia"),
+    )
+    assert started.status_code == 202, started.get_json()
+    job = follow(client, started.get_json()["job"]["id"])[-1]
+    assert job["state"] == "done", job
+    archive = zipfile.ZipFile(io.BytesIO(fetch_download(client, job)[0]))
+    manifest = archive.read("manifest.json")
+    rows = {row["image"]: row for row in json.loads(manifest)}
+    assert set(rows) == {"one.tif", "two.tif"}
+    assert rows["one.tif"]["annotators"] == "ann bo" and rows["two.tif"]["reviewer"] == "rev"
+    assert {row["split"] for row in rows.values()} == {"train", "test"}
+    for part in ("train", "test"):
+        arrays = np.load(io.BytesIO(archive.read(f"{part}.npz")))
+        assert arrays["X"].shape == (1, SIZE, SIZE, 1) and arrays["y"].shape == (1, SIZE, SIZE, 1)
+        assert set(np.unique(arrays["y"]).tolist()) == {0, 1, 2}
+    zarr = client.post(
+        f"/api/campaigns/{campaign}/exports", json={"format": "zarr"}, headers=_as("mia")
+    )
+    job = follow(client, zarr.get_json()["job"]["id"])[-1]
+    names = zipfile.ZipFile(io.BytesIO(fetch_download(client, job)[0])).namelist()
+    assert sum(name.endswith(".ome.zarr.zip") for name in names) == 2
+    refused = client.post(
+        f"/api/campaigns/{campaign}/exports", json={"format": "tiff"}, headers=_as("mia")
+    )
+    assert refused.status_code == 400 and "npz or zarr" in refused.get_json()["error"]
 
 
 def test_many_people_asking_at_once_never_get_the_same_task(app):

@@ -6,7 +6,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from ..errors import EditError
-from ..services.campaigns import comments, images, links, manage, quality, tasks
+from ..services.campaigns import (
+    comments,
+    consensus,
+    dataset,
+    images,
+    links,
+    manage,
+    quality,
+    tasks,
+)
 from ..services.sources import InputRequest
 from .access import annotator, rule
 from .inputs import json_body
@@ -179,6 +188,18 @@ def stats(campaign_id: str):
         response.headers["Content-Disposition"] = 'attachment; filename="campaign-stats.csv"'
         return response
     return jsonify(quality.stats(campaign_id, caller()))
+
+
+@campaigns.post("/campaigns/<campaign_id>/images/<int:image_id>/consensus")
+@rule("signed_in")
+def make_consensus(campaign_id: str, image_id: int):
+    return jsonify(consensus.make_consensus(campaign_id, image_id, caller())), 201
+
+
+@campaigns.post("/campaigns/<campaign_id>/exports")
+@rule("signed_in")
+def export_dataset(campaign_id: str):
+    return jsonify({"job": dataset.start_export(campaign_id, json_body(), caller())}), 202
 
 
 # ---------------------------------------------------------------- comments

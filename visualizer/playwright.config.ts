@@ -1,5 +1,6 @@
 // End-to-end tests: the real Flask server (scripts/serve.sh) with a fresh data folder, serving the
 // built app, driven by Debian's Chromium (never a downloaded browser).
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,9 @@ import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 5187);
 const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'deepcell-label-e2e-'));
+// The server's first admin has this API token; set here once, so the test workers (which
+// inherit the environment) know it too.
+process.env.E2E_ADMIN_TOKEN ??= `dcl_e2e_${randomBytes(24).toString('hex')}`;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -62,6 +66,7 @@ export default defineConfig({
       ALLOW_PRIVATE_URLS: 'true',
       CREATE_WAIT_SECONDS: '10',
       LOG_LEVEL: 'WARNING',
+      ADMIN_TOKEN: process.env.E2E_ADMIN_TOKEN,
     },
     stdout: 'ignore',
     stderr: 'pipe',

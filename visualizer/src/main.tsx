@@ -1,10 +1,14 @@
-// Entry point: theme and the two pages (home at `/`, project at `/project?projectId=`).
+// Entry point: theme and the pages (home at `/`, project at `/project?projectId=`, campaigns at
+// `/campaigns` and `/campaign?id=`).
 import { StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Box, CssBaseline, ThemeProvider, createTheme } from '@mui/material';
 import { HomePage } from './pages/HomePage';
 import { ProjectPage } from './pages/ProjectPage';
 import { ReviewPage } from './pages/ReviewPage';
+import { CampaignsPage } from './pages/CampaignsPage';
+import { CampaignPage } from './pages/CampaignPage';
+import { TaskBar } from './components/TaskBar';
 import { reviewProjects } from './machines/review';
 import { ThemeModeContext, type ThemeMode } from './themeMode';
 
@@ -32,20 +36,41 @@ function App() {
     [mode],
   );
   const params = new URLSearchParams(window.location.search);
-  const onProject = window.location.pathname.replace(/\/+$/, '').endsWith('/project');
+  const path = window.location.pathname.replace(/\/+$/, '');
+  const onProject = path.endsWith('/project');
+  const page = onProject ? (
+    <ProjectRoute parameter={params.get('projectId')} task={params.get('task')} />
+  ) : path.endsWith('/campaigns') ? (
+    <CampaignsPage />
+  ) : path.endsWith('/campaign') ? (
+    <CampaignPage campaignId={params.get('id') ?? ''} />
+  ) : (
+    <HomePage />
+  );
   return (
     <ThemeModeContext.Provider value={modeValue}>
       <ThemeProvider theme={theme}>
         <CssBaseline />
-        {onProject ? <ProjectRoute parameter={params.get('projectId')} /> : <HomePage />}
+        {page}
       </ThemeProvider>
     </ThemeModeContext.Provider>
   );
 }
 
 /** One project id opens it; several (`a,b,c`) open review mode over them. */
-function ProjectRoute({ parameter }: { parameter: string | null }) {
+function ProjectRoute({ parameter, task }: { parameter: string | null; task: string | null }) {
   const projects = reviewProjects(parameter);
+  if (task) {
+    // A campaign task: its instructions and Submit above the project.
+    return (
+      <Box sx={{ height: '100vh', display: 'flex', flexDirection: 'column' }}>
+        <TaskBar taskId={Number(task)} />
+        <Box sx={{ flex: 1, minHeight: 0 }}>
+          <ProjectPage projectId={projects[0] ?? ''} />
+        </Box>
+      </Box>
+    );
+  }
   return (
     <Box sx={{ height: '100vh' }}>
       {projects.length > 1 ? (

@@ -197,7 +197,7 @@ function withAnnotator(init?: RequestInit): RequestInit {
   return { ...init, headers: { ...annotatorHeaders(), ...(init?.headers as object) } };
 }
 
-async function request(url: string, init?: RequestInit): Promise<Response> {
+export async function request(url: string, init?: RequestInit): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(url, withAnnotator(init));
@@ -208,11 +208,11 @@ async function request(url: string, init?: RequestInit): Promise<Response> {
   return response;
 }
 
-async function json<T>(url: string, init?: RequestInit): Promise<T> {
+export async function json<T>(url: string, init?: RequestInit): Promise<T> {
   return (await request(url, init)).json() as Promise<T>;
 }
 
-function postJson<T>(url: string, body: unknown): Promise<T> {
+export function postJson<T>(url: string, body: unknown): Promise<T> {
   return json<T>(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },

@@ -418,3 +418,39 @@ def test_comments_and_crowd_links(client):
     assert [(c["text"], c["author"], c["resolved"]) for c in listed] == [
         ("Is this one cell or two?", "rev", True)
     ]
+
+
+def test_gold_images_score_annotators_and_start_empty(client):
+    campaign = _campaign(client, gold_rate=1.0, review_share=0.0)
+    _member(client, campaign, "ann", "annotator")
+    response = client.post(
+        f"/api/campaigns/{campaign}/images",
+        data={
+            "images": [(io.BytesIO(_image(12)), "gold.tif")],
+            "labels": [(io.BytesIO(_tiff(_predictions())), "gold.tif")],
+            "gold": "true",
+        },
+        headers=_as("mia"),
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.get_json()
+    job = follow(client, response.get_json()["job"]["id"])[-1]
+    (gold,) = job["result"]["images"]
+    task_id = gold["tasks"][0]
+    _wait_built(
+        client, client.get(f"/api/tasks/{task_id}", headers=_as("mia")).get_json()["project"]
+    )
+    given = client.post(f"/api/campaigns/{campaign}/next", headers=_as("ann")).get_json()
+    assert given["task"]["id"] == task_id and "gold" not in given["task"]
+    # The reference is never shown: the gold task starts with no labels.
+    assert not label_frame(client, given["project"]).any()
+    annotator = client.application.test_client(token=_tokens[(id(client.application), "ann")])
+    brush(annotator, given["project"], [10, 10], 1, size=6)
+    done = client.post(f"/api/tasks/{task_id}/submit", headers=_as("ann")).get_json()
+    assert done["state"] == "submitted"  # a gold score under the threshold goes to review
+    scored = client.get(f"/api/tasks/{task_id}", headers=_as("mia")).get_json()
+    assert 0.0 < scored["gold_f1"] < 0.8
+    found = client.get(f"/api/campaigns/{campaign}/agreement", headers=_as("mia")).get_json()
+    (ann,) = found["annotators"]
+    assert (ann["username"], ann["tasks"], ann["agreement_f1"]) == ("ann", 1, None)
+    assert ann["gold_f1"] == pytest.approx(2 / 3, abs=1e-5)

@@ -110,6 +110,8 @@ def _take_write_lock(campaign_id: str) -> None:
 
 def _wants_gold(campaign: Campaign, username: str) -> bool:
     """Whether the caller's next task should be gold: gold_rate of the tasks they were given."""
+    if campaign.gold_rate <= 0:
+        return False
     rows = db.session.execute(
         select(Task.gold, func.count())
         .where(Task.campaign_id == campaign.id, Task.annotator == username)
@@ -117,7 +119,7 @@ def _wants_gold(campaign: Campaign, username: str) -> bool:
     ).all()
     given = dict(rows)
     total = given.get(True, 0) + given.get(False, 0)
-    return campaign.gold_rate > 0 and given.get(True, 0) < (total + 1) * campaign.gold_rate
+    return given.get(True, 0) < (total + 1) * campaign.gold_rate
 
 
 def next_task(campaign_id: str, username: str) -> dict | None:

@@ -23,6 +23,7 @@ MODULES = (
     "access",
     "client",
     "segmentation",
+    "campaigns",
 )
 
 

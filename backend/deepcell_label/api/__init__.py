@@ -23,7 +23,7 @@ CONTENT_SECURITY_POLICY = (
 
 
 # Pages of the browser app (client-side routes); every other unknown path is a JSON 404.
-APP_PAGES = {"", "project", "review"}
+APP_PAGES = {"", "project", "review", "campaigns", "campaign"}
 
 
 def error_response(message: str, status: int):
@@ -34,6 +34,7 @@ def error_response(message: str, status: int):
 
 def register(app: Flask) -> None:
     from .auth import auth, limiter
+    from .campaigns import campaigns
     from .compat import compat
     from .edits import edits
     from .jobs import jobs
@@ -52,6 +53,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth)
     app.register_blueprint(sharing)
     app.register_blueprint(compat)
+    app.register_blueprint(campaigns)
     app.register_blueprint(projects)
     app.register_blueprint(edits)
     app.register_blueprint(jobs)

@@ -19,6 +19,9 @@ from celery import Celery, signals
 from flask import Flask
 
 from ..services import building, export_jobs, jobs, learning, linking, segmenting
+from ..services.campaigns import dataset as campaign_dataset
+from ..services.campaigns import images as campaign_images
+from ..services.campaigns import tasks as campaign_tasks
 from ..services.jobs import JobKind
 from ..store.models import db
 from .queue import TASK
@@ -35,6 +38,8 @@ def job_kinds(config: dict) -> dict[str, JobKind]:
         **learning.KINDS,
         "link": linking.LINK,
         "segment": segmenting.SEGMENT,
+        campaign_images.KIND: campaign_images.ADD_IMAGES,
+        campaign_dataset.KIND: campaign_dataset.EXPORT_DATASET,
     }
     if config["JOB_EXTRA_KINDS"]:
         module, _, name = config["JOB_EXTRA_KINDS"].partition(":")
@@ -91,9 +96,9 @@ def register(celery: Celery, app: Flask) -> None:
 
     @signals.worker_ready.connect(weak=False)
     def watch_stale_jobs(**_kwargs) -> None:
-        """Now and then, queue again the jobs of workers that went silent (on any machine), and
+        """Now and then, queue again the jobs of workers that went silent (on any machine),
         remove the export files that expired and the temporary folders of jobs that ended
-        (on this machine)."""
+        (on this machine), and return to the pool campaign tasks whose lease ran out."""
         every = max(app.config["JOB_STALE_SECONDS"] / 2, 1.0)
         # Expired exports are looked for a few times per EXPORT_MAX_AGE_HOURS, at most every
         # 10 minutes (each look lists the stored exports).
@@ -110,6 +115,9 @@ def register(celery: Celery, app: Flask) -> None:
                             last_sweep = time.monotonic()
                             export_jobs.remove_expired()
                             jobs.remove_leftovers_of_ended_jobs()
+                            # Leases are also checked on every `next`; this frees tasks of
+                            # campaigns nobody is asking in.
+                            campaign_tasks.expire_all_leases()
                         db.session.remove()
                 except Exception:
                     log.exception("looking for stale jobs or expired exports failed")

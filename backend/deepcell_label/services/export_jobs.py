@@ -32,6 +32,8 @@ EXPORT = "export"
 SUBMIT = "submit"
 PREFIX = "exports/"
 WRITING = 0.9  # share of a job's progress spent writing the file; the rest stores it
+# Kinds of job whose result is a file kept at PREFIX/<job id>/ (a campaign's dataset too).
+DOWNLOADABLE = {EXPORT, "campaign_dataset"}
 
 
 def pixels(project: Project) -> int:
@@ -76,7 +78,7 @@ def submit(project_id: str, kind: str, author: str = "", as_job: bool = False) -
 # ---------------------------------------------------------------- the jobs
 
 
-def _key(job_id: str, filename: str) -> str:
+def file_key(job_id: str, filename: str) -> str:
     return f"{PREFIX}{job_id}/{filename}"
 
 
@@ -104,7 +106,7 @@ def run_export(context: JobContext) -> dict:
     size = path.stat().st_size
     context.progress(WRITING, "Storing the file", force=True)
     store = storage()
-    key = _key(context.id, filename)
+    key = file_key(context.id, filename)
     local = store.local_path(key)
     if local is not None:  # local storage: moved (a rename when it is on the same disk)
         local.parent.mkdir(parents=True, exist_ok=True)
@@ -185,7 +187,7 @@ def _expired(job: Job) -> bool:
 def download(job_id: str) -> Download:
     """The finished export job's file, or why it cannot be downloaded."""
     job = jobs.get_job(job_id)
-    if job.kind != EXPORT:
+    if job.kind not in DOWNLOADABLE:
         raise NotFoundError(f"Job {job_id} is a {job.kind} job: it has no file to download.")
     if job.state in ("queued", "running"):
         raise ConflictError(
@@ -203,9 +205,9 @@ def download(job_id: str) -> Download:
     if _expired(job):
         raise gone
     result = job.result or {}
-    key = _key(job.id, result["file"])
+    key = file_key(job.id, result["file"])
     store = storage()
-    content_type = exporting.EXPORT_FORMATS[result["format"]][1]
+    content_type = result.get("content_type") or exporting.EXPORT_FORMATS[result["format"]][1]
     try:
         size = store.size(key)
     except KeyError:

@@ -235,7 +235,7 @@ async function withAnnotator(init?: RequestInit): Promise<RequestInit> {
   return { ...init, headers: { ...annotatorHeaders(), ...csrf, ...(init?.headers as object) } };
 }
 
-async function request(url: string, init?: RequestInit, retried = false): Promise<Response> {
+export async function request(url: string, init?: RequestInit, retried = false): Promise<Response> {
   let response: Response;
   try {
     response = await fetch(url, await withAnnotator(init));
@@ -254,11 +254,11 @@ async function request(url: string, init?: RequestInit, retried = false): Promis
   return response;
 }
 
-async function json<T>(url: string, init?: RequestInit): Promise<T> {
+export async function json<T>(url: string, init?: RequestInit): Promise<T> {
   return (await request(url, init)).json() as Promise<T>;
 }
 
-function postJson<T>(url: string, body: unknown): Promise<T> {
+export function postJson<T>(url: string, body: unknown): Promise<T> {
   return json<T>(url, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },

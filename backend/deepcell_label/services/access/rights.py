@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, func, select
 
+from ...store.campaigns import project_role
 from ...store.models import Edit, Job, Project, ProjectMember, Upload, User, db
 from .accounts import AccessError, Identity
 
@@ -61,7 +62,9 @@ def role_on(identity: Identity, project_id: str) -> str | None:
         return None
     if row[0] == identity.user_id:
         return "owner"
-    return row[1]
+    # A campaign's roles give the same rights on its tasks' projects.
+    found = [role for role in (row[1], project_role(project_id, identity.username)) if role]
+    return max(found, key=lambda role: RANK.get(role, 0), default=None)
 
 
 def has_right(role: str | None, right: str) -> bool:

@@ -1,0 +1,244 @@
+"""Campaign routes: campaigns and members, images, tasks and their review, agreement and the
+dashboard, comments on projects, crowd links."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from ..errors import EditError
+from ..services.campaigns import (
+    comments,
+    consensus,
+    dataset,
+    images,
+    links,
+    manage,
+    quality,
+    tasks,
+)
+from ..services.sources import InputRequest
+from .access import annotator, rule
+from .inputs import json_body
+
+campaigns = Blueprint("campaigns", __name__, url_prefix="/api")
+
+
+def caller() -> str:
+    """Who sends the request (the name every campaign role and task is kept under)."""
+    return annotator()
+
+
+# ---------------------------------------------------------------- campaigns and members
+
+
+@campaigns.post("/campaigns")
+@rule("signed_in")
+def create():
+    return jsonify(manage.create(json_body(), caller())), 201
+
+
+@campaigns.get("/campaigns")
+@rule("signed_in")
+def list_campaigns():
+    return jsonify({"campaigns": manage.list_campaigns(caller())})
+
+
+@campaigns.get("/campaigns/<campaign_id>")
+@rule("signed_in")
+def campaign(campaign_id: str):
+    return jsonify(manage.campaign(campaign_id, caller()))
+
+
+@campaigns.patch("/campaigns/<campaign_id>")
+@rule("signed_in")
+def update(campaign_id: str):
+    return jsonify(manage.update(campaign_id, json_body(), caller()))
+
+
+@campaigns.get("/campaigns/<campaign_id>/members")
+@rule("signed_in")
+def members(campaign_id: str):
+    return jsonify({"members": manage.members(campaign_id, caller())})
+
+
+@campaigns.post("/campaigns/<campaign_id>/members")
+@rule("signed_in")
+def add_member(campaign_id: str):
+    return jsonify(manage.add_member(campaign_id, json_body(), caller())), 201
+
+
+@campaigns.delete("/campaigns/<campaign_id>/members/<username>")
+@rule("signed_in")
+def remove_member(campaign_id: str, username: str):
+    return jsonify(manage.remove_member(campaign_id, username, caller()))
+
+
+# ---------------------------------------------------------------- images
+
+
+@campaigns.post("/campaigns/<campaign_id>/images")
+@rule("signed_in")
+def add_images(campaign_id: str):
+    files = [
+        InputRequest("images", stream=f.stream, filename=f.filename or "")
+        for f in request.files.getlist("images")
+    ]
+    lines = [
+        line.strip()
+        for text in request.form.getlist("images_url")
+        for line in text.splitlines()
+        if line.strip()
+    ]
+    uploads = [u.strip() for u in request.form.getlist("images_upload") if u.strip()]
+    labels = [
+        InputRequest("labels", stream=f.stream, filename=f.filename or "")
+        for f in request.files.getlist("labels")
+    ]
+    gold = (request.form.get("gold") or "").strip().lower()
+    if gold not in ("", "true", "false", "1", "0"):
+        raise EditError(f"'gold' must be true or false, not {gold!r}.")
+    job = images.add_images(
+        campaign_id,
+        images.ImageRequest(
+            images=files
+            + [InputRequest("images_url", url=url) for url in lines]
+            + [InputRequest("images_upload", upload_id=u) for u in uploads],
+            labels=labels,
+            gold=gold in ("true", "1"),
+        ),
+        caller(),
+    )
+    return jsonify({"job": job}), 202
+
+
+@campaigns.get("/campaigns/<campaign_id>/images")
+@rule("signed_in")
+def list_images(campaign_id: str):
+    return jsonify({"images": images.list_images(campaign_id, caller())})
+
+
+# ---------------------------------------------------------------- tasks
+
+
+@campaigns.post("/campaigns/<campaign_id>/next")
+@rule("signed_in")
+def next_task(campaign_id: str):
+    found = tasks.next_task(campaign_id, caller())
+    if found is None:
+        return Response(status=204)
+    return jsonify(found)
+
+
+@campaigns.get("/campaigns/<campaign_id>/tasks")
+@rule("signed_in")
+def list_tasks(campaign_id: str):
+    return jsonify(
+        {
+            "tasks": tasks.list_tasks(
+                campaign_id, caller(), request.args.get("state"), request.args.get("annotator")
+            )
+        }
+    )
+
+
+@campaigns.get("/tasks/<int:task_id>")
+@rule("signed_in")
+def task(task_id: int):
+    return jsonify(tasks.task(task_id, caller()))
+
+
+@campaigns.post("/tasks/<int:task_id>/submit")
+@rule("signed_in")
+def submit(task_id: int):
+    return jsonify(tasks.submit(task_id, caller()))
+
+
+@campaigns.post("/tasks/<int:task_id>/release")
+@rule("signed_in")
+def release(task_id: int):
+    return jsonify(tasks.release(task_id, caller()))
+
+
+@campaigns.post("/tasks/<int:task_id>/review")
+@rule("signed_in")
+def review(task_id: int):
+    return jsonify(tasks.review(task_id, json_body(), caller()))
+
+
+@campaigns.post("/tasks/<int:task_id>/assign")
+@rule("signed_in")
+def assign(task_id: int):
+    return jsonify(tasks.assign(task_id, json_body(), caller()))
+
+
+# ---------------------------------------------------------------- quality
+
+
+@campaigns.get("/campaigns/<campaign_id>/agreement")
+@rule("signed_in")
+def agreement(campaign_id: str):
+    return jsonify(quality.agreement_report(campaign_id, caller()))
+
+
+@campaigns.get("/campaigns/<campaign_id>/stats")
+@rule("signed_in")
+def stats(campaign_id: str):
+    if request.args.get("format") == "csv":
+        response = Response(quality.stats_csv(campaign_id, caller()), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="campaign-stats.csv"'
+        return response
+    return jsonify(quality.stats(campaign_id, caller()))
+
+
+@campaigns.post("/campaigns/<campaign_id>/images/<int:image_id>/consensus")
+@rule("signed_in")
+def make_consensus(campaign_id: str, image_id: int):
+    return jsonify(consensus.make_consensus(campaign_id, image_id, caller())), 201
+
+
+@campaigns.post("/campaigns/<campaign_id>/exports")
+@rule("signed_in")
+def export_dataset(campaign_id: str):
+    return jsonify({"job": dataset.start_export(campaign_id, json_body(), caller())}), 202
+
+
+# ---------------------------------------------------------------- comments
+
+
+@campaigns.post("/projects/<project_id>/comments")
+@rule("annotate")
+def add_comment(project_id: str):
+    return jsonify(comments.add_comment(project_id, json_body(), caller())), 201
+
+
+@campaigns.get("/projects/<project_id>/comments")
+@rule("view")
+def list_comments(project_id: str):
+    return jsonify({"comments": comments.list_comments(project_id)})
+
+
+@campaigns.patch("/projects/<project_id>/comments/<int:comment_id>")
+@rule("annotate")
+def resolve_comment(project_id: str, comment_id: int):
+    return jsonify(comments.resolve_comment(project_id, comment_id, json_body(), caller()))
+
+
+# ---------------------------------------------------------------- crowd links
+
+
+@campaigns.post("/campaigns/<campaign_id>/links")
+@rule("signed_in")
+def create_link(campaign_id: str):
+    return jsonify(links.create_link(campaign_id, json_body(), caller())), 201
+
+
+@campaigns.post("/crowd/<token>")
+@rule("signed_in")
+def open_link(token: str):
+    return jsonify(links.open_link(token, request.args.get("worker", ""), caller()))
+
+
+@campaigns.get("/campaigns/<campaign_id>/completion/<code>")
+@rule("signed_in")
+def check_code(campaign_id: str, code: str):
+    return jsonify(links.check_code(campaign_id, code, caller()))

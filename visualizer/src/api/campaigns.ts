@@ -1,0 +1,104 @@
+// Campaign calls of the API (SPEC 12): campaigns, members, images, tasks, review, dashboard.
+import { json, postJson, request } from './client';
+
+export type TaskState = 'new' | 'in_progress' | 'submitted' | 'in_review' | 'accepted' | 'rejected';
+
+export interface Campaign {
+  id: string;
+  name: string;
+  instructions: string;
+  replicas: number;
+  review_share: number;
+  lease_minutes: number;
+  agreement_threshold: number;
+  role?: string;
+  counts: Record<TaskState, number>;
+}
+
+export interface Task {
+  id: number;
+  campaign: string;
+  image: string;
+  replica: number;
+  project: string;
+  state: TaskState;
+  annotator: string | null;
+  reviewer: string | null;
+  agreement: number | null;
+  completion_code?: string;
+  instructions?: string;
+  events?: { from: string; to: string; by: string; at: string; comment: string }[];
+}
+
+export interface AnnotatorStats {
+  username: string;
+  tasks: number;
+  submitted: number;
+  accepted: number;
+  rejected: number;
+  cells: number;
+  active_seconds: number;
+  agreement_f1: number | null;
+  gold_f1: number | null;
+}
+
+export interface Stats {
+  counts: Record<TaskState, number>;
+  timeline: ({ hour: string } & Partial<Record<TaskState, number>>)[];
+  annotators: AnnotatorStats[];
+}
+
+export interface Job {
+  id: string;
+  state: string;
+  progress: number;
+  message?: string;
+  error?: string;
+  result?: unknown;
+}
+
+const base = (id: string) => `/api/campaigns/${encodeURIComponent(id)}`;
+
+export const listCampaigns = () =>
+  json<{ campaigns: Campaign[] }>('/api/campaigns').then((a) => a.campaigns);
+export const createCampaign = (settings: Partial<Campaign>) =>
+  postJson<Campaign>('/api/campaigns', settings);
+export const getCampaign = (id: string) => json<Campaign>(base(id));
+export const listMembers = (id: string) =>
+  json<{ members: { username: string; role: string }[] }>(`${base(id)}/members`).then(
+    (a) => a.members,
+  );
+export const addMember = (id: string, username: string, role: string) =>
+  postJson(`${base(id)}/members`, { username, role });
+export const createLink = (id: string, hours: number, uses: number) =>
+  postJson<{ url: string }>(`${base(id)}/links`, { expires_in_hours: hours, max_uses: uses });
+export const listTasks = (id: string, state?: TaskState) =>
+  json<{ tasks: Task[] }>(`${base(id)}/tasks${state ? `?state=${state}` : ''}`).then(
+    (a) => a.tasks,
+  );
+export const getStats = (id: string) => json<Stats>(`${base(id)}/stats`);
+export const statsCsvUrl = (id: string) => `${base(id)}/stats?format=csv`;
+export const getTask = (id: number) => json<Task>(`/api/tasks/${id}`);
+export const submitTask = (id: number) => postJson<Task>(`/api/tasks/${id}/submit`, {});
+export const reviewTask = (id: number, decision: 'accept' | 'reject', comment: string) =>
+  postJson<Task>(`/api/tasks/${id}/review`, { decision, comment });
+export const getJob = (id: string) => json<Job>(`/api/jobs/${encodeURIComponent(id)}`);
+
+/** The caller's next task, or null when nothing is left for them (204). */
+export async function nextTask(
+  id: string,
+): Promise<{ task: Task; project: string; instructions: string } | null> {
+  const response = await request(`${base(id)}/next`, { method: 'POST' });
+  if (response.status === 204) return null;
+  return response.json();
+}
+
+/** Send images (and labels matched by file name) to a campaign; answers the job. */
+export async function addImages(id: string, images: File[], labels: File[], gold: boolean) {
+  const form = new FormData();
+  for (const file of images) form.append('images', file, file.name);
+  for (const file of labels) form.append('labels', file, file.name);
+  if (gold) form.append('gold', 'true');
+  const response = await request(`${base(id)}/images`, { method: 'POST', body: form });
+  return ((await response.json()) as { job: Job }).job;
+}

@@ -34,42 +34,49 @@ def caller() -> str:
 @campaigns.post("/campaigns")
 @rule("signed_in")
 def create():
+    """Start a campaign (JSON `{name, instructions, replicas, review_share, lease_minutes, agreement_threshold}`); the caller manages it."""
     return jsonify(manage.create(json_body(), caller())), 201
 
 
 @campaigns.get("/campaigns")
 @rule("signed_in")
 def list_campaigns():
+    """The campaigns the caller is a member of."""
     return jsonify({"campaigns": manage.list_campaigns(caller())})
 
 
 @campaigns.get("/campaigns/<campaign_id>")
 @rule("signed_in")
 def campaign(campaign_id: str):
+    """A campaign's settings and its tasks counted per state (members only)."""
     return jsonify(manage.campaign(campaign_id, caller()))
 
 
 @campaigns.patch("/campaigns/<campaign_id>")
 @rule("signed_in")
 def update(campaign_id: str):
+    """Change a campaign's settings (managers)."""
     return jsonify(manage.update(campaign_id, json_body(), caller()))
 
 
 @campaigns.get("/campaigns/<campaign_id>/members")
 @rule("signed_in")
 def members(campaign_id: str):
+    """A campaign's members and their roles."""
     return jsonify({"members": manage.members(campaign_id, caller())})
 
 
 @campaigns.post("/campaigns/<campaign_id>/members")
 @rule("signed_in")
 def add_member(campaign_id: str):
+    """Add a member `{username, role: manager|reviewer|annotator}` (managers)."""
     return jsonify(manage.add_member(campaign_id, json_body(), caller())), 201
 
 
 @campaigns.delete("/campaigns/<campaign_id>/members/<username>")
 @rule("signed_in")
 def remove_member(campaign_id: str, username: str):
+    """Remove a member; the tasks they hold return to the pool (managers)."""
     return jsonify(manage.remove_member(campaign_id, username, caller()))
 
 
@@ -79,6 +86,7 @@ def remove_member(campaign_id: str, username: str):
 @campaigns.post("/campaigns/<campaign_id>/images")
 @rule("signed_in")
 def add_images(campaign_id: str):
+    """Add images (repeated `images` files, zips, `images_url` lines or upload ids; `labels` matched by file-name stem; `gold`) as a job (managers)."""
     files = [
         InputRequest("images", stream=f.stream, filename=f.filename or "")
         for f in request.files.getlist("images")
@@ -114,6 +122,7 @@ def add_images(campaign_id: str):
 @campaigns.get("/campaigns/<campaign_id>/images")
 @rule("signed_in")
 def list_images(campaign_id: str):
+    """A campaign's images with their tasks (reviewers and managers)."""
     return jsonify({"images": images.list_images(campaign_id, caller())})
 
 
@@ -123,6 +132,7 @@ def list_images(campaign_id: str):
 @campaigns.post("/campaigns/<campaign_id>/next")
 @rule("signed_in")
 def next_task(campaign_id: str):
+    """The caller's next task: one they hold, else the next new one; 204 when nothing is left."""
     found = tasks.next_task(campaign_id, caller())
     if found is None:
         return Response(status=204)
@@ -132,6 +142,7 @@ def next_task(campaign_id: str):
 @campaigns.get("/campaigns/<campaign_id>/tasks")
 @rule("signed_in")
 def list_tasks(campaign_id: str):
+    """A campaign's tasks, filtered by `?state=` and `?annotator=` (reviewers and managers)."""
     return jsonify(
         {
             "tasks": tasks.list_tasks(
@@ -144,30 +155,35 @@ def list_tasks(campaign_id: str):
 @campaigns.get("/tasks/<int:task_id>")
 @rule("signed_in")
 def task(task_id: int):
+    """One task: its image, replica, project, state, people and history."""
     return jsonify(tasks.task(task_id, caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/submit")
 @rule("signed_in")
 def submit(task_id: int):
+    """Submit a task the caller holds."""
     return jsonify(tasks.submit(task_id, caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/release")
 @rule("signed_in")
 def release(task_id: int):
+    """Give a held task back to the pool."""
     return jsonify(tasks.release(task_id, caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/review")
 @rule("signed_in")
 def review(task_id: int):
+    """Accept or reject a submitted task (`{decision, comment}`; a rejection needs a comment)."""
     return jsonify(tasks.review(task_id, json_body(), caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/assign")
 @rule("signed_in")
 def assign(task_id: int):
+    """Give a task to a member `{username}` (managers)."""
     return jsonify(tasks.assign(task_id, json_body(), caller()))
 
 
@@ -177,12 +193,14 @@ def assign(task_id: int):
 @campaigns.get("/campaigns/<campaign_id>/agreement")
 @rule("signed_in")
 def agreement(campaign_id: str):
+    """Agreement per image and per annotator (F1, mean IoU, missed, extra, merges, splits; gold scores)."""
     return jsonify(quality.agreement_report(campaign_id, caller()))
 
 
 @campaigns.get("/campaigns/<campaign_id>/stats")
 @rule("signed_in")
 def stats(campaign_id: str):
+    """The dashboard's figures (`?format=csv` for a table)."""
     if request.args.get("format") == "csv":
         response = Response(quality.stats_csv(campaign_id, caller()), mimetype="text/csv")
         response.headers["Content-Disposition"] = 'attachment; filename="campaign-stats.csv"'
@@ -193,12 +211,14 @@ def stats(campaign_id: str):
 @campaigns.post("/campaigns/<campaign_id>/images/<int:image_id>/consensus")
 @rule("signed_in")
 def make_consensus(campaign_id: str, image_id: int):
+    """Make an image's consensus of its replicas as a task to review (managers)."""
     return jsonify(consensus.make_consensus(campaign_id, image_id, caller())), 201
 
 
 @campaigns.post("/campaigns/<campaign_id>/exports")
 @rule("signed_in")
 def export_dataset(campaign_id: str):
+    """Export the accepted labels as a training set (`{format: npz|zarr, split, seed}`), as a job (managers)."""
     return jsonify({"job": dataset.start_export(campaign_id, json_body(), caller())}), 202
 
 
@@ -208,18 +228,21 @@ def export_dataset(campaign_id: str):
 @campaigns.post("/projects/<project_id>/comments")
 @rule("annotate")
 def add_comment(project_id: str):
+    """Pin a comment to a point of a frame (`{frame, x, y, text}`)."""
     return jsonify(comments.add_comment(project_id, json_body(), caller())), 201
 
 
 @campaigns.get("/projects/<project_id>/comments")
 @rule("view")
 def list_comments(project_id: str):
+    """A project's comments."""
     return jsonify({"comments": comments.list_comments(project_id)})
 
 
 @campaigns.patch("/projects/<project_id>/comments/<int:comment_id>")
 @rule("annotate")
 def resolve_comment(project_id: str, comment_id: int):
+    """Mark a comment resolved (or open again)."""
     return jsonify(comments.resolve_comment(project_id, comment_id, json_body(), caller()))
 
 
@@ -229,16 +252,19 @@ def resolve_comment(project_id: str, comment_id: int):
 @campaigns.post("/campaigns/<campaign_id>/links")
 @rule("signed_in")
 def create_link(campaign_id: str):
+    """A crowd link `{expires_in_hours, max_uses}` that makes its openers annotators of this campaign (managers)."""
     return jsonify(links.create_link(campaign_id, json_body(), caller())), 201
 
 
 @campaigns.post("/crowd/<token>")
 @rule("signed_in")
 def open_link(token: str):
+    """Join a campaign through a crowd link (`?worker=` the platform's id)."""
     return jsonify(links.open_link(token, request.args.get("worker", ""), caller()))
 
 
 @campaigns.get("/campaigns/<campaign_id>/completion/<code>")
 @rule("signed_in")
 def check_code(campaign_id: str, code: str):
+    """Check a completion code a crowd worker reports (managers)."""
     return jsonify(links.check_code(campaign_id, code, caller()))

@@ -1,7 +1,21 @@
-// Entry point: theme and the two pages (home at `/`, project at `/project?projectId=`).
+// Entry point: the theme, the signed-in account, and the pages by path: `/login` for anyone,
+// every other page once the account is known (home `/`, project `/project?projectId=`, …).
+// The server serves index.html for each of these paths (APP_PAGES in the backend's api/).
 import { StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { Box, CssBaseline, ThemeProvider, createTheme } from '@mui/material';
+import {
+  Alert,
+  Box,
+  Button,
+  CircularProgress,
+  CssBaseline,
+  ThemeProvider,
+  Typography,
+  createTheme,
+} from '@mui/material';
+import { useSelector } from '@xstate/react';
+import { account } from './account';
+import { LoginPage } from './pages/LoginPage';
 import { HomePage } from './pages/HomePage';
 import { ProjectPage } from './pages/ProjectPage';
 import { ReviewPage } from './pages/ReviewPage';
@@ -31,15 +45,50 @@ function App() {
     }),
     [mode],
   );
-  const params = new URLSearchParams(window.location.search);
-  const onProject = window.location.pathname.replace(/\/+$/, '').endsWith('/project');
+  const page = window.location.pathname.replace(/\/+$/, '').split('/').pop() ?? '';
   return (
     <ThemeModeContext.Provider value={modeValue}>
       <ThemeProvider theme={theme}>
         <CssBaseline />
-        {onProject ? <ProjectRoute parameter={params.get('projectId')} /> : <HomePage />}
+        {page === 'login' ? <LoginPage /> : <SignedIn page={page} />}
       </ThemeProvider>
     </ThemeModeContext.Provider>
+  );
+}
+
+function Page({ page }: { page: string }) {
+  const params = new URLSearchParams(window.location.search);
+  switch (page) {
+    case 'project':
+      return <ProjectRoute parameter={params.get('projectId')} />;
+    default:
+      return <HomePage />;
+  }
+}
+
+/** The page, once the server has said who is signed in (signed out: off to sign in). */
+function SignedIn({ page }: { page: string }) {
+  const actor = account();
+  const signedIn = useSelector(actor, (s) => s.matches('signedIn') || s.matches('signingOut'));
+  const error = useSelector(actor, (s) => (s.matches('failed') ? s.context.error : null));
+  if (signedIn) return <Page page={page} />;
+  if (error) {
+    return (
+      <Alert
+        severity="error"
+        sx={{ m: 4 }}
+        data-testid="account-error"
+        action={<Button onClick={() => actor.send({ type: 'RETRY' })}>Retry</Button>}
+      >
+        Could not ask the server who you are: {error}
+      </Alert>
+    );
+  }
+  return (
+    <Box sx={{ p: 4, display: 'flex', gap: 2, alignItems: 'center' }}>
+      <CircularProgress size={24} />
+      <Typography>Signing in…</Typography>
+    </Box>
   );
 }
 

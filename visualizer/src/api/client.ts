@@ -112,7 +112,7 @@ export interface EditRecord {
   version: number;
   action: string;
   kind: string;
-  /** Who made it (the X-Annotator of its request; "anonymous" without one). */
+  /** Who made it: the account's name. */
   author?: string;
   /** When, ISO 8601 in UTC. */
   created?: string;
@@ -153,6 +153,8 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** Seconds to wait before trying again (a 429's Retry-After), when the server said. */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -175,49 +177,101 @@ export async function errorFrom(response: Response): Promise<ApiError> {
   } catch {
     // The body was not JSON; the status line is all we have.
   }
-  return new ApiError(message, response.status);
+  const wait = Number(response.headers.get('Retry-After') ?? NaN);
+  return new ApiError(message, response.status, Number.isFinite(wait) ? wait : null);
 }
 
-let annotatorName = '';
+/** A request that changes something; a cookie-authenticated one must carry the CSRF token. */
+const CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Who the user is; sent with every request from now on (see annotator.ts). */
-export function setAnnotator(name: string) {
-  annotatorName = name;
+let csrfToken = '';
+
+/** The session's CSRF token, from sign-in or `GET /api/auth/me` (see account.ts). */
+export function setCsrfToken(token: string) {
+  csrfToken = token;
+}
+
+/** Headers every request carries: the CSRF token on the ones that change something. */
+export function authHeaders(method = 'GET'): Record<string, string> {
+  return CHANGING.has(method.toUpperCase()) && csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+}
+
+/** Called when the server answers 401 (the sign-in has ended): by default, off to sign in. */
+let onSignedOut: () => void = () => {
+  if (typeof window !== 'undefined' && window.location) {
+    window.location.assign(signInUrl(window.location.pathname + window.location.search));
+  }
+};
+
+export function setSignedOutHandler(handler: () => void) {
+  onSignedOut = handler;
+}
+
+/** The sign-in page, coming back to `next` afterwards. */
+export function signInUrl(next: string): string {
+  const back = safeNext(next);
+  return back === '/' || back.startsWith('/login')
+    ? '/login'
+    : `/login?next=${encodeURIComponent(back)}`;
 }
 
 /**
- * The X-Annotator header. Headers carry only Latin-1, so the name goes percent-encoded as
- * UTF-8 (the server decodes it); none without a name, which the server takes as "anonymous".
+ * Where to go after signing in: `next` when it is a path of this site, else the home page.
+ * `//host`, `/\host`, absolute URLs and other schemes would leave the site, so they are refused.
  */
-export function annotatorHeaders(): Record<string, string> {
-  return annotatorName ? { 'X-Annotator': encodeURIComponent(annotatorName) } : {};
+export function safeNext(next: string | null | undefined, origin = 'http://app.invalid'): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  try {
+    const url = new URL(next, origin);
+    return url.origin === origin ? `${url.pathname}${url.search}${url.hash}` : '/';
+  } catch {
+    return '/';
+  }
 }
 
-function withAnnotator(init?: RequestInit): RequestInit {
-  return { ...init, headers: { ...annotatorHeaders(), ...(init?.headers as object) } };
+/** `init` with the session's cookie and headers. */
+export function withAuth(init?: RequestInit): RequestInit {
+  return {
+    credentials: 'same-origin',
+    ...init,
+    headers: { ...authHeaders(init?.method), ...(init?.headers as object) },
+  };
 }
 
-async function request(url: string, init?: RequestInit): Promise<Response> {
+/** Fetch with the session's headers; a 401 ends the page (off to sign in) except where `quiet`. */
+async function send(url: string, init?: RequestInit, quiet = false): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, withAnnotator(init));
-  } catch {
+    response = await fetch(url, withAuth(init));
+  } catch (error) {
+    if (init?.signal?.aborted) throw error;
     throw new NetworkError();
   }
+  if (!quiet) noticeSignedOut(response);
+  return response;
+}
+
+/** A 401 means the sign-in has ended (expired, signed out elsewhere): sign in again. */
+export function noticeSignedOut(response: { status: number }) {
+  if (response.status === 401) onSignedOut();
+}
+
+export async function request(url: string, init?: RequestInit, quiet = false): Promise<Response> {
+  const response = await send(url, init, quiet);
   if (!response.ok) throw await errorFrom(response);
   return response;
 }
 
-async function json<T>(url: string, init?: RequestInit): Promise<T> {
-  return (await request(url, init)).json() as Promise<T>;
+export async function json<T>(url: string, init?: RequestInit, quiet = false): Promise<T> {
+  return (await request(url, init, quiet)).json() as Promise<T>;
 }
 
-function postJson<T>(url: string, body: unknown): Promise<T> {
-  return json<T>(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+export function postJson<T>(url: string, body: unknown, quiet = false): Promise<T> {
+  return json<T>(
+    url,
+    { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
+    quiet,
+  );
 }
 
 const base = (id: string) => `/api/projects/${encodeURIComponent(id)}`;
@@ -244,7 +298,8 @@ export function createProject(
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/projects');
-    for (const [name, value] of Object.entries(annotatorHeaders())) {
+    xhr.withCredentials = true;
+    for (const [name, value] of Object.entries(authHeaders('POST'))) {
       xhr.setRequestHeader(name, value);
     }
     xhr.upload.onprogress = (event) => {
@@ -252,6 +307,7 @@ export function createProject(
     };
     xhr.onerror = () => reject(new NetworkError());
     xhr.onload = () => {
+      noticeSignedOut(xhr);
       let parsed: unknown = null;
       try {
         parsed = JSON.parse(xhr.responseText);
@@ -346,16 +402,7 @@ export async function getLabelTile(
   etag?: string | null,
 ): Promise<LabelTile | null> {
   const url = `${base(id)}/labels/${feature}/${frame}/levels/${tile.level}/tiles/${tile.ty}/${tile.tx}`;
-  let response: Response;
-  try {
-    response = await fetch(
-      url,
-      withAnnotator({ signal, headers: etag ? { 'If-None-Match': etag } : {} }),
-    );
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    throw new NetworkError();
-  }
+  const response = await send(url, { signal, headers: etag ? { 'If-None-Match': etag } : {} });
   if (response.status === 304) return null;
   if (!response.ok) throw await errorFrom(response);
   const [height, width] = shapeOf(response);
@@ -435,13 +482,9 @@ export const reportViewing = (id: string, frame: number, feature: number) =>
     body: JSON.stringify({ frame, feature }),
   });
 
-/**
- * The user left the project (`name`: under the name they had, when it just changed). Sent with
- * `keepalive`, so it still goes out while the page unloads.
- */
-export function leaveProject(id: string, name?: string) {
-  const headers = name ? { 'X-Annotator': encodeURIComponent(name) } : annotatorHeaders();
-  return fetch(`${base(id)}/viewers`, { method: 'DELETE', headers, keepalive: true }).then(
+/** The user left the project. Sent with `keepalive`, so it still goes out while the page unloads. */
+export function leaveProject(id: string) {
+  return fetch(`${base(id)}/viewers`, withAuth({ method: 'DELETE', keepalive: true })).then(
     () => undefined,
     () => undefined, // leaving is best effort: an app that is gone stops being listed anyway
   );

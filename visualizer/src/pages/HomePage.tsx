@@ -2,7 +2,6 @@
 import { useRef, useState, type DragEvent } from 'react';
 import {
   Alert,
-  AppBar,
   Box,
   Button,
   Card,
@@ -16,7 +15,6 @@ import {
   MenuItem,
   Select,
   Stack,
-  Toolbar,
   Typography,
 } from '@mui/material';
 import { createProject, type UploadForm } from '../api/client';
@@ -27,7 +25,7 @@ import {
   uploadFile,
 } from '../api/uploads';
 import { examples } from '../examples/synthetic';
-import { ThemeToggle } from '../components/ThemeToggle';
+import { TopBar } from '../components/TopBar';
 
 const AXES = [
   '',
@@ -135,14 +133,11 @@ export function HomePage() {
   const busy = progress !== null;
   return (
     <Box sx={{ minHeight: '100vh', bgcolor: 'background.default' }}>
-      <AppBar position="static">
-        <Toolbar>
-          <Typography variant="h6" sx={{ flexGrow: 1 }}>
-            DeepCell Label
-          </Typography>
-          <ThemeToggle />
-        </Toolbar>
-      </AppBar>
+      <TopBar>
+        <Button color="inherit" size="small" href="/projects" data-testid="my-projects-link">
+          My projects
+        </Button>
+      </TopBar>
       <Container maxWidth="md" sx={{ py: 3 }}>
         <Typography variant="h5" gutterBottom>
           Label cells in a microscopy image

@@ -2,7 +2,6 @@
 import { useEffect, useState } from 'react';
 import {
   Alert,
-  AppBar,
   Box,
   Button,
   CircularProgress,
@@ -10,15 +9,12 @@ import {
   LinearProgress,
   Slider,
   Stack,
-  Toolbar,
   Tooltip,
   Typography,
 } from '@mui/material';
 import { useMachine, useSelector } from '@xstate/react';
 import { fromPromise, type ActorRefFrom } from 'xstate';
 import { getProject } from '../api/client';
-import { annotator } from '../annotator';
-import { AnnotatorDialog } from '../components/AnnotatorDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
 import { DivisionsPanel } from '../components/DivisionsPanel';
@@ -32,7 +28,7 @@ import { PeoplePresent } from '../components/PeoplePresent';
 import { SaveStatus } from '../components/SaveStatus';
 import { SelectionPanel } from '../components/SelectionPanel';
 import { SpotsPanel } from '../components/SpotsPanel';
-import { ThemeToggle } from '../components/ThemeToggle';
+import { TopBar } from '../components/TopBar';
 import { TimelineBars } from '../components/TimelineBars';
 import { ToolPanel } from '../components/ToolPanel';
 import { keyName, shortcutFor, type KeyActionId } from '../keymap';
@@ -184,34 +180,15 @@ function Workspace({ session }: { session: ProjectSession }) {
         bgcolor: 'background.default',
       }}
     >
-      <AppBar position="static" color="primary">
-        <Toolbar variant="dense" sx={{ gap: 1 }}>
-          <Typography
-            component="a"
-            href="/"
-            variant="h6"
-            sx={{ color: 'inherit', textDecoration: 'none' }}
-          >
-            DeepCell Label
-          </Typography>
-          <Typography
-            variant="body2"
-            sx={{ flexGrow: 1, opacity: 0.8 }}
-            noWrap
-            data-testid="project-name"
-          >
-            {session.metadata.name}
-          </Typography>
-          <PeoplePresent session={session} annotator={annotator()} />
-          <SaveStatus session={session} />
-          <HistoryButtons session={session} />
-          <ExportButtons session={session} />
-          <Button color="inherit" size="small" onClick={() => setHelpOpen(true)} data-testid="help">
-            Help (?)
-          </Button>
-          <ThemeToggle />
-        </Toolbar>
-      </AppBar>
+      <TopBar dense title={session.metadata.name} titleTestId="project-name">
+        <PeoplePresent session={session} />
+        <SaveStatus session={session} />
+        <HistoryButtons session={session} />
+        <ExportButtons session={session} />
+        <Button color="inherit" size="small" onClick={() => setHelpOpen(true)} data-testid="help">
+          Help (?)
+        </Button>
+      </TopBar>
       <Box sx={{ flex: 1, display: 'flex', minHeight: 0 }}>
         <Box sx={{ borderRight: 1, borderColor: 'divider', overflowY: 'auto' }}>
           <ToolPanel session={session} />
@@ -249,17 +226,13 @@ export function ProjectPage({
   /** Keys handled by the page around the project (review mode's next and previous). */
   pageHandlers?: Partial<Record<KeyActionId, () => void>>;
 }) {
-  // First, so that the project is asked for under the user's name (its undo state is theirs).
-  const person = annotator();
   const [state, send] = useMachine(loadingMachine, { input: { projectId } });
   const ready = state.matches('ready');
   const metadata = ready ? state.context.metadata : null;
   const [session, setSession] = useState<ProjectSession | null>(null);
-  // The project opens once the user has said who they are (edits and presence carry the name).
-  const named = useSelector(person, (s) => s.context.name !== null);
 
   useEffect(() => {
-    if (!metadata || !named) return;
+    if (!metadata) return;
     const created = openProject(metadata);
     window.deepcellLabel = created;
     window.__deepcellDebug = { tiles: () => created.canvas.tileStats() };
@@ -271,20 +244,11 @@ export function ProjectPage({
         delete window.__deepcellDebug;
       }
     };
-  }, [metadata, named]);
+  }, [metadata]);
 
   useEffect(() => {
     if (session) session.keys.pageHandlers = pageHandlers;
   }, [session, pageHandlers]);
-
-  // A new name: the old one leaves the list of people present.
-  useEffect(() => {
-    if (!session) return;
-    const subscription = person.on('named', ({ previous }) => {
-      if (previous) session.presence.leave(previous);
-    });
-    return () => subscription.unsubscribe();
-  }, [session, person]);
 
   if (state.matches('failed')) {
     return (
@@ -343,14 +307,8 @@ export function ProjectPage({
       <Box sx={{ p: 4, display: 'flex', gap: 2, alignItems: 'center' }}>
         <CircularProgress size={24} />
         <Typography>Opening project…</Typography>
-        <AnnotatorDialog annotator={person} />
       </Box>
     );
   }
-  return (
-    <>
-      <Workspace session={session} />
-      <AnnotatorDialog annotator={person} />
-    </>
-  );
+  return <Workspace session={session} />;
 }

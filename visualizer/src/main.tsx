@@ -16,6 +16,7 @@ import {
 import { useSelector } from '@xstate/react';
 import { account } from './account';
 import { LoginPage } from './pages/LoginPage';
+import { TokensPage } from './pages/TokensPage';
 import { HomePage } from './pages/HomePage';
 import { ProjectPage } from './pages/ProjectPage';
 import { ReviewPage } from './pages/ReviewPage';
@@ -61,6 +62,8 @@ function Page({ page }: { page: string }) {
   switch (page) {
     case 'project':
       return <ProjectRoute parameter={params.get('projectId')} />;
+    case 'tokens':
+      return <TokensPage />;
     default:
       return <HomePage />;
   }

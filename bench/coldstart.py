@@ -90,14 +90,13 @@ def _figures(load, latencies: list[float]) -> dict:
 
 
 def _create(load, server, count: int) -> tuple[list[str], int]:
-    import requests
-    from servers import create_project
+    from servers import create_project, signed_in_session
 
     arrays = [load.disc_project(seed) for seed in range(count)]
 
     def create(number: int) -> str:
         raw, labels = arrays[number]
-        with requests.Session() as session:
+        with signed_in_session() as session:
             return create_project(session, server.url, raw, labels, f"cold-{number}")["id"]
 
     with ThreadPoolExecutor(count) as pool:

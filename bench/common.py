@@ -49,12 +49,18 @@ class JobsHere:
 
 def make_app(data_dir: Path):
     """The app on its own SQLite file and storage folder, migrated to the current schema, its
-    jobs run in this process (see JobsHere)."""
-    from deepcell_label.app import create_app
+    jobs run in this process (see JobsHere). Its test clients are signed in as its admin, as
+    the tests' are (tests/accounts.py)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from accounts import ADMIN_TOKEN, SignedInClient
+    from deepcell_label.app import create_app, first_start
     from flask_migrate import upgrade
 
     app = create_app(
         {
+            "ADMIN_TOKEN": ADMIN_TOKEN,
             "DATA_DIR": str(data_dir),
             "ALLOW_PRIVATE_URLS": True,
             "LOG_LEVEL": "WARNING",
@@ -68,6 +74,8 @@ def make_app(data_dir: Path):
             upgrade()
     finally:
         logging.disable(logging.NOTSET)
+    first_start(app)
+    app.test_client_class = SignedInClient
     return app
 
 

@@ -133,10 +133,9 @@ def _send_in_chunks(session, url: str, path: Path) -> tuple[str, float]:
 def _creation(folder: Path) -> dict:
     """Create the project on a real server (gunicorn, 1 web process, 1 job worker) from a chunked
     upload."""
-    import requests
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from servers import Server, migrate
+    from servers import Server, migrate, signed_in_session
 
     images = folder / "huge.tif"
     _write_image(images, CREATE_SIZE, CHANNELS)
@@ -146,7 +145,7 @@ def _creation(folder: Path) -> dict:
     server.settings["CREATE_WAIT_SECONDS"] = "1"  # answer at once: the build follows on the worker
     server.start()
     try:
-        session = requests.Session()
+        session = signed_in_session()
         before = _job_memory(server)[0]
         upload_id, upload_seconds = _send_in_chunks(session, server.url, images)
         started = time.perf_counter()

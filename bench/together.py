@@ -43,7 +43,9 @@ class Person:
     def __init__(self, client, project_id: str, name: str) -> None:
         self.client = client
         self.project_id = project_id
-        self.headers = {"X-Annotator": name}
+        from accounts import person  # tests/ is on the path once make_app ran
+
+        self.headers = person(client.application, name)
         self.version = 0
 
     def post(self, path: str, body: dict, status: int = 200) -> dict:

@@ -11,6 +11,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from accounts import SignedInClient
+from flask import Flask
+
+# Every Flask test client of the tests (of any app they make) sends the admin's API token unless
+# made with token=None or another token (tests/accounts.py).
+Flask.test_client_class = SignedInClient
 
 MYSQL_URL = os.environ.get("TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306")
 
@@ -88,7 +94,10 @@ def mysql_url() -> Iterator[str]:
 
 
 def build_app(tmp: Path, overrides: dict):
-    from deepcell_label.app import create_app
+    """The app on a migrated database whose first start made the admin of `ADMIN_TOKEN`: its
+    test clients send that token (tests/accounts.py)."""
+    from accounts import ADMIN_TOKEN
+    from deepcell_label.app import create_app, first_start
     from flask_migrate import upgrade
     from workers import job_settings
 
@@ -97,12 +106,14 @@ def build_app(tmp: Path, overrides: dict):
             "DATA_DIR": str(tmp),
             "ALLOW_PRIVATE_URLS": True,
             "TESTING": True,
+            "ADMIN_TOKEN": ADMIN_TOKEN,
             **job_settings(tmp),
             **overrides,
         }
     )
     with app.app_context():
         upgrade()
+    first_start(app)
     return app
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import requests
+from accounts import ADMIN_TOKEN, signed_in_session  # noqa: F401 (used by tests)
 from conftest import build_app, free_port, mysql_database  # noqa: F401 (used by tests)
 from workers import Worker, job_settings
 
@@ -73,6 +74,7 @@ class Server:
             "PYTHONPATH": str(REPOSITORY / "backend"),
             "DATA_DIR": str(self.data_dir),
             "LOG_LEVEL": "WARNING",
+            "ADMIN_TOKEN": ADMIN_TOKEN,
         }
         environment.pop("SQLALCHEMY_DATABASE_URI", None)
         if self.database_url:

@@ -14,6 +14,7 @@ import random
 
 import numpy as np
 import pytest
+from accounts import person as account_headers
 from conftest import build_app, start_worker
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
@@ -122,7 +123,7 @@ def run_session(client, seed: int, steps) -> list[str]:
     current = initial
     outcomes = []
     for person, item in steps:
-        headers = {"X-Annotator": person}
+        headers = account_headers(client.application, person)
         if item not in ("undo", "redo"):
             response = client.post(f"/api/projects/{project_id}/edits", json=item, headers=headers)
             assert response.status_code < 500, response.get_json()

@@ -10,6 +10,7 @@ import threading
 import numpy as np
 import pytest
 import requests
+from accounts import http_user
 from servers import (
     TIMEOUT,
     Server,
@@ -20,6 +21,7 @@ from servers import (
     migrate,
     present_values,
     replay,
+    signed_in_session,
 )
 
 pytestmark = pytest.mark.mysql
@@ -49,8 +51,7 @@ class Annotator:
         self.name = name
         self.url = url
         self.project_id = project_id
-        self.session = requests.Session()
-        self.session.headers["X-Annotator"] = name
+        self.session = signed_in_session(http_user(url, name, admin=True))
 
     def post(self, path: str, body: dict | None = None) -> requests.Response:
         return self.session.post(
@@ -74,7 +75,7 @@ class Annotator:
 def _project(url: str) -> tuple[str, np.ndarray]:
     raw = np.random.default_rng(5).integers(0, 255, (HEIGHT, WIDTH), dtype=np.uint8)
     labels = np.zeros((HEIGHT, WIDTH), np.int32)
-    with requests.Session() as session:
+    with signed_in_session() as session:
         return create_project(session, url, raw, labels, "together")["id"], labels
 
 
@@ -180,7 +181,7 @@ def test_strokes_and_undos_from_two_servers_at_once_replay_to_the_stored_labels(
     statuses = [status for found in answers.values() for status in found]
     assert statuses.count(200) >= 120  # every stroke, and undos and redos that could be done
 
-    with requests.Session() as session:
+    with signed_in_session() as session:
         history = fetch_history(session, second, project_id)
         stored = fetch_labels(session, first, project_id)
         metadata = session.get(f"{first}/api/projects/{project_id}", timeout=TIMEOUT).json()

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
-from servers import Server, migrate
+from servers import Server, migrate, signed_in_session
 
 # The MariaDB database comes from conftest's `mysql_url`, which skips (or fails under
 # REQUIRE_MYSQL) when MariaDB is not reachable on 127.0.0.1:3306.
@@ -140,7 +140,7 @@ class Annotator:
 
     def send_edits(self, url: str, project_id: str, stop: threading.Event) -> None:
         rng = random.Random(self.number)
-        with requests.Session() as session:
+        with signed_in_session() as session:
             for _ in range(EDITS_PER_CLIENT):
                 if stop.is_set():
                     return
@@ -184,7 +184,7 @@ class Annotator:
 
 def test_concurrent_edits_from_two_processes_are_serialized(server):
     url = server
-    with requests.Session() as session:
+    with signed_in_session() as session:
         response = session.post(
             f"{url}/api/projects",
             files={"images": ("grid.npz", project_npz())},
@@ -228,7 +228,7 @@ def test_concurrent_edits_from_two_processes_are_serialized(server):
     assert not failures, "\n".join(failures[:20])
     assert len(acknowledged) == CLIENTS * EDITS_PER_CLIENT
 
-    with requests.Session() as session:
+    with signed_in_session() as session:
         response = session.get(
             f"{url}/api/projects/{project_id}/edits?since=0", timeout=REQUEST_TIMEOUT
         )

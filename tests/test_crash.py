@@ -30,6 +30,7 @@ from servers import (
     mysql_database,
     present_values,
     replay,
+    signed_in_session,
 )
 
 HEIGHT, WIDTH = 384, 512
@@ -88,7 +89,7 @@ class Stream:
     def client(self, number: int) -> None:
         rng = random.Random(number * 7919 + 1)
         seen = 0
-        with requests.Session() as session:
+        with signed_in_session() as session:
             while not self.stop.is_set():
                 request = self.stroke(rng, seen)
                 with self.lock:
@@ -141,7 +142,7 @@ def crash_and_restart(tmp_path, database_url: str | None, seed: int) -> None:
     try:
         first = Server(data_dir, database_url, log_name="first.log").start()
         servers.append(first)
-        with requests.Session() as session:
+        with signed_in_session() as session:
             project = create_project(session, first.url, raw, labels, "crash")
             initial = fetch_labels(session, first.url, project["id"])
         assert np.array_equal(initial, labels)
@@ -173,7 +174,7 @@ def crash_and_restart(tmp_path, database_url: str | None, seed: int) -> None:
 
         second = Server(data_dir, database_url, log_name="second.log").start()
         servers.append(second)
-        with requests.Session() as session:
+        with signed_in_session() as session:
             check_recovered(session, second.url, project["id"], initial, acknowledged)
             check_still_editable(session, second.url, project["id"], initial)
         assert not second.errors(), second.errors()[:80]

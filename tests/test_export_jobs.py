@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import requests
 import tifffile
+from accounts import person
 from conftest import build_app, start_worker
 from helpers import create, follow, upload
 
@@ -110,7 +111,7 @@ def client_module(app):
 def test_an_export_job_writes_the_same_file_as_the_request(app, client, project, kind):
     pid = project["id"]
     answer = client.post(
-        f"/api/projects/{pid}/exports", json={"format": kind}, headers={"X-Annotator": "ana"}
+        f"/api/projects/{pid}/exports", json={"format": kind}, headers=person(app, "ana")
     )
     assert answer.status_code == 202, answer.get_json()
     job = answer.get_json()

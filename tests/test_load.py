@@ -2,7 +2,7 @@
 
 Each project is a 2048×2048 frame with about 10,000 cells (discs of radius 8 on a 20-pixel
 grid), created through POST /api/projects from a TIFF image and TIFF labels. Four annotators
-share each project, each under their own name (X-Annotator), and send strokes for LOAD_SECONDS
+share each project, each under their own account, and send strokes for LOAD_SECONDS
 (60 s in CI, 15 s otherwise), each naming the version it last saw, one request every LOAD_PACE
 seconds (1 s; 0 = back to back); every tenth request is an undo of the annotator's own latest
 stroke (UNDO_EVERY). Measured: edits per second, median and 99th percentile latency of strokes
@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
+from accounts import http_user
 from servers import (
     TIMEOUT,
     Server,
@@ -40,6 +41,7 @@ from servers import (
     mysql_database,
     present_values,
     replay,
+    signed_in_session,
 )
 
 pytestmark = [pytest.mark.mysql, pytest.mark.slow]
@@ -129,8 +131,7 @@ class Annotator:
         rng = random.Random(self.number)
         project = f"{self.url}/api/projects/{self.project_id}"
         next_start = time.monotonic() + rng.random() * PACE  # annotators do not start in step
-        with requests.Session() as session:
-            session.headers["X-Annotator"] = self.name
+        with signed_in_session(http_user(self.url, self.name, admin=True)) as session:
             step = 0
             while time.monotonic() < until:
                 if PACE:
@@ -192,7 +193,7 @@ def run_load(server: Server, seconds: float) -> None:
 
     def create(number: int) -> str:
         raw, labels = arrays[number]
-        with requests.Session() as session:
+        with signed_in_session() as session:
             return create_project(session, server.url, raw, labels, f"load-{number}")["id"]
 
     with ThreadPoolExecutor(PROJECTS) as pool:
@@ -277,7 +278,7 @@ def run_load(server: Server, seconds: float) -> None:
     assert not errors, "\n".join(errors[:20])
     assert latencies, "no edit was answered"
 
-    with requests.Session() as session:
+    with signed_in_session() as session:
         for number, project_id in enumerate(project_ids):
             history = fetch_history(session, server.url, project_id)
             versions = [edit["version"] for edit in history["edits"]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from accounts import person
 from helpers import create
 from testdata import testdata_path as shared_file
 
@@ -15,7 +16,7 @@ def test_review_two_projects_and_download_csv(client):
     response = client.post(
         f"/api/projects/{first}/review",
         json={"judgment": "reject", "comment": "cell 2 is cut"},
-        headers={"X-Annotator": "ana"},
+        headers=person(client.application, "ana"),
     )
     assert response.status_code == 201 and response.get_json()["judgment"] == "reject"
     # A later judgment replaces the earlier one as the verdict.

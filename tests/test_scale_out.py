@@ -33,6 +33,7 @@ from servers import (
     mysql_database,
     present_values,
     replay,
+    signed_in_session,
 )
 from workers import job_settings
 
@@ -95,7 +96,7 @@ class Editor:
         self.errors: list[str] = []
 
     def run(self, stop: threading.Event) -> None:
-        with requests.Session() as session:
+        with signed_in_session() as session:
             turn = 0
             while not stop.is_set():
                 url = self.urls[turn % 2]
@@ -176,7 +177,7 @@ def test_two_servers_and_two_workers_share_one_database_bucket_and_queue(tmp_pat
 
 def run(servers: list[Server]) -> None:
     urls = [server.url for server in servers]
-    session = requests.Session()
+    session = signed_in_session()
 
     # The projects to export (and edit), built before the rush.
     sources = [images(seed) for seed in range(PROJECTS)]
@@ -195,7 +196,7 @@ def run(servers: list[Server]) -> None:
         thread.start()
 
     def client(number: int) -> tuple[dict, dict, dict]:
-        with requests.Session() as own:
+        with signed_in_session() as own:
             url, other = urls[number % 2], urls[(number + 1) % 2]
             raw, labels = built_sources[number]
             build = create_project(own, url, raw, labels, f"b{number}", (202,))

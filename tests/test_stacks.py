@@ -8,6 +8,7 @@ import io
 import numpy as np
 import pytest
 import tifffile
+from accounts import person
 from deepcell_label.labels.stacks import interpolate_masks, signed_distance
 from helpers import create, label_frame
 from hypothesis import given, settings
@@ -76,7 +77,7 @@ def test_an_undone_propagate_is_refused_where_someone_else_changed_those_cells(c
     """Alice matches frame 1 to frame 0; Bob then gives one of its cells a new id. Alice's undo
     would take back what Bob's cell means: refused, naming Bob, and nothing changes."""
     pid = _project(client, _discs())["id"]
-    alice, bob = {"X-Annotator": "alice"}, {"X-Annotator": "bob"}
+    alice, bob = person(client.application, "alice"), person(client.application, "bob")
     propagated = client.post(
         f"/api/projects/{pid}/edits",
         json={"action": "propagate", "args": {"from_frame": 0, "to_frame": 1}, "frame": 1},

@@ -10,11 +10,10 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-import requests
 from deepcell_label.store.models import Project, Upload, db, utcnow
 from deepcell_label.store.storage import storage
 from helpers import pixels, raw_frame
-from servers import TIMEOUT, Server, migrate, running, tiff_bytes
+from servers import TIMEOUT, Server, migrate, running, signed_in_session, tiff_bytes
 
 
 @pytest.fixture
@@ -297,7 +296,7 @@ def test_a_200_mb_upload_keeps_server_memory_bounded(tmp_path):
     data_dir = tmp_path / "data"
     migrate(data_dir, None)
     size = 200 * 1024 * 1024
-    with running(Server(data_dir)) as server, requests.Session() as session:
+    with running(Server(data_dir)) as server, signed_in_session() as session:
         answer = session.post(
             f"{server.url}/api/uploads", json={"name": "big.bin", "size": size}, timeout=TIMEOUT
         )

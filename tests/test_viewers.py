@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from accounts import person
 from test_annotators import blank_project
 
 
@@ -11,7 +12,7 @@ def _report(client, pid: str, who: str, frame: int, feature: int = 0, status: in
     response = client.put(
         f"/api/projects/{pid}/viewers",
         json={"frame": frame, "feature": feature},
-        headers={"X-Annotator": who},
+        headers=person(client.application, who),
     )
     assert response.status_code == status, response.get_json()
     return response.get_json()
@@ -28,12 +29,14 @@ def test_viewers_see_each_other_with_their_frames_until_they_leave(client):
     assert seen["stale_seconds"] > 0 and seen["viewers"][0]["seen"].endswith("Z")
     # Alice moves to frame 1; a second report updates her row, it adds none.
     _report(client, pid, "alice", 1)
-    listed = client.get(f"/api/projects/{pid}/viewers", headers={"X-Annotator": "bob"})
+    listed = client.get(f"/api/projects/{pid}/viewers", headers=person(client.application, "bob"))
     assert [(v["annotator"], v["frame"]) for v in listed.get_json()["viewers"]] == [
         ("alice", 1),
         ("bob", 2),
     ]
-    left = client.delete(f"/api/projects/{pid}/viewers", headers={"X-Annotator": "alice"})
+    left = client.delete(
+        f"/api/projects/{pid}/viewers", headers=person(client.application, "alice")
+    )
     assert left.status_code == 204
     after = client.get(f"/api/projects/{pid}/viewers").get_json()["viewers"]
     assert [v["annotator"] for v in after] == ["bob"]
@@ -61,6 +64,5 @@ def test_bad_reports_are_refused(client):
     message = _report(client, pid, "alice", 2, status=400)["error"]
     assert "'frame' must be between 0 and 1" in message
     assert "'feature'" in _report(client, pid, "alice", 0, feature=1, status=400)["error"]
-    assert "not allowed" in _report(client, pid, "al/ice", 0, status=400)["error"]
     assert _report(client, "nosuchproject", "alice", 0, status=404)["error"]
     assert client.get(f"/api/projects/{pid}/viewers").get_json()["viewers"] == []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -13,9 +16,10 @@ from sqlalchemy.engine import Engine
 from .api import register
 from .api.dashboard import init_dashboard
 from .api.requestid import configure_logging
-from .commands import add_pyramids, publish_frontend
+from .commands import add_pyramids, publish_frontend, users
 from .config import REPOSITORY_ROOT, load_config
 from .jobs.queue import CeleryDispatcher, make_celery
+from .services import access
 from .store.models import db
 from .store.storage import storage_from_config
 
@@ -38,12 +42,53 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["deepcell_jobs"] = CeleryDispatcher(
         app.extensions["celery"], app.config["CELERY_QUEUE"]
     )
-    app.secret_key = app.config["SECRET_KEY"] or secrets.token_hex(32)
+    app.secret_key = app.config["SECRET_KEY"] or _kept_secret(Path(app.config["DATA_DIR"]))
     register(app)
     app.cli.add_command(publish_frontend)
     app.cli.add_command(add_pyramids)
+    app.cli.add_command(users)
     init_dashboard(app)
     return app
+
+
+def _kept_secret(data_dir: Path) -> str:
+    """Without SECRET_KEY, a random one kept in DATA_DIR: sessions and share links survive a
+    restart, and every process of one server signs alike."""
+    path = data_dir / "secret_key"
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as file:
+        file.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def first_start(app: Flask) -> None:
+    """When no account exists, make the admin (ADMIN_USERNAME, ADMIN_PASSWORD, ADMIN_TOKEN);
+    without a password, print a one-time sign-in link on the console."""
+    config = app.config
+    with app.app_context():
+        secret = access.first_start(
+            config["ADMIN_USERNAME"],
+            config["ADMIN_PASSWORD"],
+            config["ADMIN_TOKEN"],
+            config["SIGN_IN_LINK_MINUTES"],
+        )
+    if secret is None:
+        return
+    base = config["PUBLIC_URL"] or (
+        f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+    )
+    minutes = config["SIGN_IN_LINK_MINUTES"]
+    message = (
+        f"\n    Account {access.normalise_username(config['ADMIN_USERNAME'])!r} (site admin) "
+        f"created. Sign in once with this link (valid {minutes:g} minutes, used once):\n\n"
+        f"        {base.rstrip('/')}/api/auth/link?token={secret}\n\n"
+        "    Then set a password (`flask users set-password`) or make API tokens in the app.\n"
+    )
+    print(message, file=sys.stderr, flush=True)
+    logging.getLogger(__name__).info("first start: one-time sign-in link printed")
 
 
 @event.listens_for(Engine, "connect")

@@ -100,6 +100,17 @@ def load_config(overrides: dict | None = None) -> dict:
         "JOB_STALE_SECONDS": _float("JOB_STALE_SECONDS", 30.0),
         "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS", 2),
         "JOB_EXTRA_KINDS": os.environ.get("JOB_EXTRA_KINDS", ""),
+        # Accounts and access (SPEC section 11).
+        "ADMIN_USERNAME": os.environ.get("ADMIN_USERNAME") or "admin",
+        "ADMIN_PASSWORD": os.environ.get("ADMIN_PASSWORD", ""),
+        "ADMIN_TOKEN": os.environ.get("ADMIN_TOKEN", ""),
+        "SIGN_IN_LINK_MINUTES": _float("SIGN_IN_LINK_MINUTES", 15.0),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
+        "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
+        "SESSION_HOURS": _float("SESSION_HOURS", 336.0),
+        "SIGN_IN_LIMIT_ACCOUNT": os.environ.get("SIGN_IN_LIMIT_ACCOUNT") or "5 per minute",
+        "SIGN_IN_LIMIT_ADDRESS": os.environ.get("SIGN_IN_LIMIT_ADDRESS") or "20 per minute",
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
     }
     config.update(overrides)
     return config

@@ -10,6 +10,7 @@ from flask import Flask, g, jsonify, request, send_from_directory
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..errors import DeepCellLabelError
+from .access import init_access, rule
 from .requestid import current_request_id
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def error_response(message: str, status: int):
 
 
 def register(app: Flask) -> None:
+    from .auth import auth, limiter
     from .compat import compat
     from .edits import edits
     from .jobs import jobs
@@ -39,9 +41,14 @@ def register(app: Flask) -> None:
     from .linking import linking
     from .projects import projects
     from .reviews import reviews
+    from .sharing import sharing
     from .uploads import uploads
     from .viewers import viewers
 
+    init_access(app)
+    limiter.init_app(app)
+    app.register_blueprint(auth)
+    app.register_blueprint(sharing)
     app.register_blueprint(compat)
     app.register_blueprint(projects)
     app.register_blueprint(edits)
@@ -78,6 +85,8 @@ def _register_errors(app: Flask) -> None:
         messages = {
             404: f"There is nothing at {request.path}. See the API reference for the routes.",
             405: f"{request.method} is not allowed on {request.path}.",
+            429: f"Too many failed attempts ({error.description}) for this account or from this "
+            "address. Wait for the seconds the Retry-After header says, then try again.",
         }
         return error_response(
             messages.get(error.code, error.description or error.name), error.code or 500
@@ -117,7 +126,9 @@ def _register_headers(app: Flask) -> None:
         if origin and origin in origins:
             response.headers["Access-Control-Allow-Origin"] = origin
             response.headers["Vary"] = "Origin"
-            response.headers["Access-Control-Allow-Headers"] = "Content-Type, X-Annotator"
+            response.headers["Access-Control-Allow-Headers"] = (
+                "Content-Type, Authorization, X-CSRF-Token"
+            )
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
             response.headers["Access-Control-Expose-Headers"] = "X-Shape, X-Dtype, X-Version, ETag"
         return response
@@ -129,6 +140,7 @@ def _register_frontend(app: Flask) -> None:
 
     @app.get("/")
     @app.get("/<path:path>")
+    @rule("public")
     def frontend(path: str = ""):
         if path and not path.startswith("api/") and (folder / path).is_file():
             response = send_from_directory(folder, path)

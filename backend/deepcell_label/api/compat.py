@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..services import projects as service
+from .access import current_identity, rule
 from .inputs import annotator, axes_field, source
 from .projects import download_response, ready_project
 
@@ -12,11 +13,13 @@ compat = Blueprint("compat", __name__)
 
 
 @compat.get("/health")
+@rule("public")
 def health():
     return jsonify({"message": "success"})
 
 
 @compat.post("/api/project")
+@rule("signed_in")
 def create_from_urls():
     project, _ = service.create_project(
         source("__no_file__", ("images",), required=True),
@@ -24,11 +27,13 @@ def create_from_urls():
         axes_field("axes"),
         axes_field("labels_axes"),
         author=annotator(),
+        owner_id=current_identity().user_id,
     )
     return jsonify(project.id)
 
 
 @compat.post("/api/project/dropped")
+@rule("signed_in")
 def create_from_upload():
     project, _ = service.create_project(
         source("images", (), required=True),
@@ -36,10 +41,12 @@ def create_from_upload():
         axes_field("axes"),
         axes_field("labels_axes"),
         author=annotator(),
+        owner_id=current_identity().user_id,
     )
     return jsonify(project.id)
 
 
 @compat.get("/api/project/<project_id>")
+@rule("view")
 def download_project(project_id: str):
     return download_response(ready_project(project_id), request.args.get("format", "zip"))

@@ -7,6 +7,7 @@ from flask import Blueprint, jsonify, request
 
 from ..errors import EditError
 from ..services import editing
+from .access import rule
 from .inputs import annotator, json_body
 
 edits = Blueprint("edits", __name__, url_prefix="/api/projects")
@@ -22,26 +23,31 @@ def _version_argument(name: str, default: str | None, example: str) -> int | Non
 
 
 @edits.post("/<project_id>/edits")
+@rule("annotate")
 def apply(project_id: str):
     return jsonify(editing.apply_edit(project_id, json_body(), annotator()))
 
 
 @edits.post("/<project_id>/undo")
+@rule("annotate")
 def undo(project_id: str):
     return jsonify(editing.undo(project_id, json_body().get("base_version"), annotator()))
 
 
 @edits.post("/<project_id>/redo")
+@rule("annotate")
 def redo(project_id: str):
     return jsonify(editing.redo(project_id, json_body().get("base_version"), annotator()))
 
 
 @edits.get("/<project_id>/edits")
+@rule("view")
 def since(project_id: str):
     return jsonify(editing.history(project_id, _version_argument("since", "0", "12"), annotator()))
 
 
 @edits.get("/<project_id>/history")
+@rule("view")
 def history(project_id: str):
     before = _version_argument("before", None, "120")
     limit = _version_argument("limit", str(editing.HISTORY_PAGE), "50")

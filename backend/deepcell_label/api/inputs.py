@@ -1,15 +1,14 @@
-"""What a request names: its input files, URLs and uploads, its axes, its JSON body, its annotator."""
+"""What a request names: its input files, URLs and uploads, its axes, its JSON body, its author."""
 
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
 
 from flask import request
 
 from ..errors import EditError, InputFormatError
-from ..services.editing import ANONYMOUS
 from ..services.projects import InputRequest
+from .access import current_identity
 
 AXES_PATTERN = re.compile(r"^[TZCYXSQI]{2,6}$")
 
@@ -74,44 +73,7 @@ def json_body() -> dict:
     return body
 
 
-ANNOTATOR_MAX = 64
-# Letters and digits of any script, and the punctuation of names, e-mail addresses and the worker
-# ids of crowdsourcing platforms. No control characters, quotes or slashes: the name is shown in
-# other people's browsers and written into CSV files.
-ANNOTATOR_PUNCTUATION = frozenset(" .-_@+'")
-ANNOTATOR_RULE = (
-    f"1 to {ANNOTATOR_MAX} letters, digits, spaces or . - _ @ + ' "
-    "(other scripts percent-encoded as UTF-8, as encodeURIComponent does)"
-)
-
-
 def annotator() -> str:
-    """Who sends the request: the `X-Annotator` header, checked; "anonymous" without one.
-
-    Browsers send only Latin-1 in headers, so the name is percent-encoded UTF-8 (plain ASCII
-    names need no encoding). Requests without the header (pipelines, old clients) all act as
-    the one annotator "anonymous".
-    """
-    raw = request.headers.get("X-Annotator")
-    if raw is None or not raw.strip():
-        return ANONYMOUS
-    fix = "Choose another name in the app (the name button), or link with ?annotator=<name>."
-    try:
-        name = unquote(raw.strip(), errors="strict")
-    except UnicodeDecodeError:
-        raise EditError(
-            f"The annotator name in X-Annotator is not percent-encoded UTF-8. {fix}"
-        ) from None
-    name = name.strip()
-    shown = repr(name[:ANNOTATOR_MAX]) + ("…" if len(name) > ANNOTATOR_MAX else "")
-    if len(name) > ANNOTATOR_MAX:
-        problem = f"{len(name)} characters is too long"
-    else:
-        wrong = sorted({c for c in name if not (c.isalnum() or c in ANNOTATOR_PUNCTUATION)})
-        problem = f"{''.join(wrong)!r} not allowed" if wrong else ""
-    if problem:
-        raise EditError(
-            f"The annotator name {shown} in X-Annotator is refused ({problem}): a name is "
-            f"{ANNOTATOR_RULE}. {fix}"
-        )
-    return name
+    """Who sends the request, as the history, presence and undo name them: the signed-in
+    account's username (an `X-Annotator` header of earlier versions is ignored)."""
+    return current_identity().username

@@ -6,21 +6,25 @@ from flask import Blueprint, Response, jsonify, redirect, send_file
 
 from ..services import export_jobs
 from ..services import jobs as service
+from .access import rule
 
 jobs = Blueprint("jobs", __name__, url_prefix="/api/jobs")
 
 
 @jobs.get("/<job_id>")
+@rule("job")
 def describe(job_id: str):
     return jsonify(service.status(job_id))
 
 
 @jobs.post("/<job_id>/cancel")
+@rule("job")
 def cancel(job_id: str):
     return jsonify(service.cancel(job_id))
 
 
 @jobs.get("/<job_id>/download")
+@rule("job")
 def download(job_id: str):
     """The export's file: a redirect to a pre-signed S3 address, or its bytes from here."""
     found = export_jobs.download(job_id)

@@ -6,27 +6,32 @@ from flask import Blueprint, jsonify, request
 
 from ..errors import InputFormatError
 from ..services import learning as service
+from .access import rule
 from .inputs import annotator, json_body
 
 learning = Blueprint("learning", __name__, url_prefix="/api/projects")
 
 
 @learning.post("/<project_id>/embedding")
+@rule("annotate")
 def embedding(project_id: str):
     return jsonify(service.start_embedding(project_id, json_body(), annotator())), 202
 
 
 @learning.post("/<project_id>/classifier")
+@rule("annotate")
 def classifier(project_id: str):
     return jsonify(service.start_classifier(project_id, json_body(), annotator())), 202
 
 
 @learning.post("/<project_id>/predictions")
+@rule("annotate")
 def predictions(project_id: str):
     return jsonify(service.start_predictions(project_id, json_body(), annotator())), 202
 
 
 @learning.post("/<project_id>/embeddings")
+@rule("annotate")
 def import_embeddings(project_id: str):
     """An embeddings.json as the multipart file `embeddings` or as the JSON body."""
     feature = request.args.get("feature", "0")
@@ -43,6 +48,7 @@ def import_embeddings(project_id: str):
 
 
 @learning.delete("/<project_id>/embeddings")
+@rule("annotate")
 def remove_embeddings(project_id: str):
     service.remove_embeddings(project_id)
     return "", 204

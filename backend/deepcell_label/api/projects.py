@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from ..errors import InputFormatError
 from ..services import export_jobs, exporting, measurements, pixels
 from ..services import projects as service
+from .access import current_identity, rule
 from .inputs import annotator, axes_field, source
 
 projects = Blueprint("projects", __name__, url_prefix="/api/projects")
@@ -15,6 +16,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @projects.post("")
+@rule("signed_in", uploads=("images_upload", "labels_upload"))
 def create():
     project, job = service.create_project(
         source("images", ("images_url",), True, "images_upload"),
@@ -23,12 +25,14 @@ def create():
         axes_field("labels_axes"),
         (request.form.get("name") or "").strip() or None,
         annotator(),
+        current_identity().user_id,
     )
     answer = {**service.metadata(project), "job": job}
     return jsonify(answer), 201 if project.status == "ready" else 202
 
 
 @projects.get("/<project_id>")
+@rule("view")
 def describe(project_id: str):
     return jsonify(service.metadata(service.get_project(project_id), annotator()))
 
@@ -39,6 +43,7 @@ def ready_project(project_id: str):
 
 
 @projects.get("/<project_id>/spots")
+@rule("view")
 def spots(project_id: str):
     return jsonify(service.spots(ready_project(project_id)))
 
@@ -61,6 +66,7 @@ def pixels_response(
 
 
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>")
+@rule("view")
 def raw_frame(project_id: str, frame: int, channel: int):
     project = ready_project(project_id)
     data, shape = pixels.raw_frame_deflated(project, frame, channel)
@@ -68,6 +74,7 @@ def raw_frame(project_id: str, frame: int, channel: int):
 
 
 @projects.get("/<project_id>/raw/<int:frame>/<int:channel>/tiles/<int:tile_y>/<int:tile_x>")
+@rule("view")
 def raw_tile(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int):
     project = ready_project(project_id)
     data, shape = pixels.raw_tile(project, frame, channel, tile_y, tile_x)
@@ -75,6 +82,7 @@ def raw_tile(project_id: str, frame: int, channel: int, tile_y: int, tile_x: int
 
 
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>")
+@rule("view")
 def label_frame(project_id: str, feature: int, frame: int):
     project = ready_project(project_id)
     pixels.check_labels(project, feature, frame)
@@ -87,6 +95,7 @@ def label_frame(project_id: str, feature: int, frame: int):
 
 
 @projects.get("/<project_id>/labels/<int:feature>/<int:frame>/tiles/<int:tile_y>/<int:tile_x>")
+@rule("view")
 def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: int):
     project = ready_project(project_id)
     data, shape, version = pixels.label_tile(project, feature, frame, tile_y, tile_x)
@@ -96,6 +105,7 @@ def label_tile(project_id: str, feature: int, frame: int, tile_y: int, tile_x: i
 @projects.get(
     "/<project_id>/raw/<int:frame>/<int:channel>/levels/<int:level>/tiles/<int:tile_y>/<int:tile_x>"
 )
+@rule("view")
 def raw_level_tile(project_id: str, frame: int, channel: int, level: int, tile_y: int, tile_x: int):
     project = ready_project(project_id)
     data, shape = pixels.raw_level_tile(project, frame, channel, level, tile_y, tile_x)
@@ -105,6 +115,7 @@ def raw_level_tile(project_id: str, frame: int, channel: int, level: int, tile_y
 @projects.get(
     "/<project_id>/labels/<int:feature>/<int:frame>/levels/<int:level>/tiles/<int:tile_y>/<int:tile_x>"
 )
+@rule("view")
 def label_level_tile(
     project_id: str, feature: int, frame: int, level: int, tile_y: int, tile_x: int
 ):
@@ -132,16 +143,19 @@ def export_format() -> str:
 
 
 @projects.get("/<project_id>/export")
+@rule("view")
 def export(project_id: str):
     return download_response(ready_project(project_id), request.args.get("format", "zip"))
 
 
 @projects.post("/<project_id>/exports")
+@rule("view")
 def start_export(project_id: str):
     return jsonify(export_jobs.start_export(project_id, export_format(), annotator())), 202
 
 
 @projects.post("/<project_id>/submit")
+@rule("annotate")
 def submit(project_id: str):
     # `Prefer: respond-async` (RFC 7240) asks for the job even for a small project.
     as_job = "respond-async" in request.headers.get("Prefer", "").lower()
@@ -150,6 +164,7 @@ def submit(project_id: str):
 
 
 @projects.get("/<project_id>/expression")
+@rule("view")
 def expression(project_id: str):
     project = ready_project(project_id)
     feature = request.args.get("feature", "0")

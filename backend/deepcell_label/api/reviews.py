@@ -5,17 +5,24 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from ..services import reviews as service
+from .access import rule
 from .inputs import annotator, json_body
 
 reviews = Blueprint("reviews", __name__, url_prefix="/api")
 
 
 @reviews.post("/projects/<project_id>/review")
+@rule("review")
 def judge(project_id: str):
     return jsonify(service.judge(project_id, json_body(), annotator())), 201
 
 
+def _listed_projects() -> list[str]:
+    return service.parse_project_ids(request.args.get("projects"))
+
+
 @reviews.get("/reviews")
+@rule("signed_in", projects=_listed_projects)
 def verdicts():
     ids = service.parse_project_ids(request.args.get("projects"))
     if request.args.get("format") == "csv":

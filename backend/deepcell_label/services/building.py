@@ -367,6 +367,7 @@ def start(
     labels_axes: str | None = None,
     name: str | None = None,
     author: str = "",
+    owner_id: int | None = None,
 ) -> tuple[Project, Job]:
     """Keep the inputs, record the project as "building" and queue the job that builds it.
 
@@ -404,6 +405,7 @@ def start(
             progress=0.0,
             status_message="Waiting for a worker",
             heartbeat=utcnow(),
+            owner_id=owner_id,
         )
         db.session.add(project)
         db.session.commit()

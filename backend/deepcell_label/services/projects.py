@@ -39,13 +39,14 @@ def create_project(
     labels_axes: str | None = None,
     name: str | None = None,
     author: str = "",
+    owner_id: int | None = None,
 ) -> tuple[Project, dict]:
     """Queue the build of a new project and wait up to CREATE_WAIT_SECONDS for it.
 
-    Returns the project and its build job: finished ("ready"), or still building. A build that
+    The creator (`owner_id`) owns it. Returns the project and its build job: finished ("ready"), or still building. A build that
     failed in that time raises its error (the user's mistake as a 4xx) and leaves nothing.
     """
-    project, job = building.start(images, labels, axes, labels_axes, name, author)
+    project, job = building.start(images, labels, axes, labels_axes, name, author, owner_id)
     job = jobs.wait(job.id, current_app.config["CREATE_WAIT_SECONDS"])
     if job.state in ("failed", "cancelled"):
         _forget(project.id)

@@ -105,8 +105,9 @@ def expire_old_uploads() -> int:
     return len(old)
 
 
-def create_upload(name: object, size: object) -> Upload:
-    """Start an upload of `size` bytes; its storage is prepared before the row is written."""
+def create_upload(name: object, size: object, owner_id: int | None = None) -> Upload:
+    """Start an upload of `size` bytes for the account `owner_id` (only they may send its
+    chunks or make a project of it); its storage is prepared before the row is written."""
     size = _check_size(size)
     name = _clean_name(name)
     expire_old_uploads()
@@ -119,6 +120,7 @@ def create_upload(name: object, size: object) -> Upload:
         chunk_size=_chunk_size(size),
         storage_handle=handle,
         assembled=False,
+        owner_id=owner_id,
     )
     try:
         db.session.add(upload)

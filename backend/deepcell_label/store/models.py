@@ -1,5 +1,5 @@
 """Database tables: projects, label tiles, the cells of each label value, the edit history,
-chunked uploads in progress and who has a project open."""
+chunked uploads in progress, who has a project open, and accounts with their rights."""
 
 from __future__ import annotations
 
@@ -79,6 +79,11 @@ class Project(db.Model):
     # a summary of the imported embedding vectors kept in object storage (None: none imported).
     markers: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     embeddings: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # The account that created it (None only while no account existed; migration 0010 gives
+    # such projects to the first admin).
+    owner_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
 
 class LabelTile(db.Model):
@@ -225,6 +230,10 @@ class Upload(db.Model):
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Last time a chunk arrived; uploads idle longer than UPLOAD_MAX_AGE_HOURS are removed.
     updated: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # The account that started it: only they may send its chunks or make a project of it.
+    owner_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=True
+    )
 
 
 class UploadChunk(db.Model):
@@ -287,3 +296,105 @@ class Viewer(db.Model):
     frame: Mapped[int] = mapped_column(Integer, default=0)
     feature: Mapped[int] = mapped_column(Integer, default=0)
     seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- accounts and access
+
+
+class User(db.Model):
+    """An account: a person, a pipeline's robot or a guest; signs in by password, token or SSO."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # NFKC-normalised and case-folded, so look-alike spellings are one name.
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # argon2id hash; None for an account that signs in only through single sign-on.
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The OpenID Connect subject ("<issuer> <sub>") of an account made or linked by SSO.
+    sso_subject: Mapped[str | None] = mapped_column(String(512), nullable=True, unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A named API token of an account; only its SHA-256 is kept (the token has 256 random bits,
+    so a fast hash cannot be searched back)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(255), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_used: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SignInSession(db.Model):
+    """A browser's signed-in session; the cookie names it, and signing out deletes the row, so
+    an old cookie replayed afterwards opens nothing."""
+
+    __tablename__ = "sign_in_sessions"
+
+    # SHA-256 of the random session id the cookie carries.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SignInLink(db.Model):
+    """A one-time sign-in link (the first start's, printed on the console): used once, soon
+    expired."""
+
+    __tablename__ = "sign_in_links"
+
+    # SHA-256 of the link's random token.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, ForeignKey("users.id", ondelete="CASCADE"))
+    expires: Mapped[datetime] = mapped_column(DateTime)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ProjectMember(db.Model):
+    """An account's role on a project: viewer | annotator | reviewer | owner."""
+
+    __tablename__ = "project_members"
+
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ShareLink(db.Model):
+    """A link that gives whoever opens it (signed in) a role on a project, until it expires or
+    is revoked; the link carries this row's id signed with the server's secret."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    uses: Mapped[int] = mapped_column(Integer, default=0)

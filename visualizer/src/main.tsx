@@ -17,6 +17,7 @@ import { useSelector } from '@xstate/react';
 import { account } from './account';
 import { LoginPage } from './pages/LoginPage';
 import { TokensPage } from './pages/TokensPage';
+import { MyProjectsPage } from './pages/MyProjectsPage';
 import { HomePage } from './pages/HomePage';
 import { ProjectPage } from './pages/ProjectPage';
 import { ReviewPage } from './pages/ReviewPage';
@@ -62,6 +63,8 @@ function Page({ page }: { page: string }) {
   switch (page) {
     case 'project':
       return <ProjectRoute parameter={params.get('projectId')} />;
+    case 'projects':
+      return <MyProjectsPage />;
     case 'tokens':
       return <TokensPage />;
     default:

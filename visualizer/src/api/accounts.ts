@@ -54,68 +54,72 @@ const del = (url: string) => request(url, { method: 'DELETE' }).then(() => undef
 // --- API tokens -----------------------------------------------------------------------------
 
 export interface ApiToken {
-  id: string | number;
+  id: number;
   name: string;
   created: string | null;
   expires: string | null;
-  last_used?: string | null;
+  last_used: string | null;
+  revoked: boolean;
 }
 
 /** A new token: the only time its secret is seen. */
-export interface NewToken {
-  id: string | number;
+export interface NewToken extends ApiToken {
   token: string;
 }
 
+/** The caller's tokens still in force (revoked ones stay on the server, listed no more). */
 export const listTokens = () =>
-  json<ApiToken[] | { tokens: ApiToken[] }>('/api/auth/tokens').then((answer) =>
-    Array.isArray(answer) ? answer : answer.tokens,
+  json<{ tokens: ApiToken[] }>('/api/auth/tokens').then((answer) =>
+    answer.tokens.filter((token) => !token.revoked),
   );
 
 export const createToken = (name: string, expiresInDays: number | null) =>
   postJson<NewToken>('/api/auth/tokens', { name, expires_in_days: expiresInDays });
 
-export const revokeToken = (id: string | number) =>
+export const revokeToken = (id: number) =>
   del(`/api/auth/tokens/${encodeURIComponent(String(id))}`);
 
 // --- accounts of the site (admins) ------------------------------------------------------------
 
 export interface SiteAccount extends Account {
   active: boolean;
-  email?: string | null;
-  created?: string | null;
+  email: string | null;
+  created: string | null;
+  /** Signs in only through the institution's single sign-on (no password). */
+  sso: boolean;
 }
 
 export const listAccounts = () =>
-  json<SiteAccount[] | { users: SiteAccount[] }>('/api/users').then((answer) =>
-    Array.isArray(answer) ? answer : answer.users,
-  );
+  json<{ users: SiteAccount[] }>('/api/users').then((answer) => answer.users);
 
 export const createAccount = (form: { username: string; password: string; display_name: string }) =>
   postJson<SiteAccount>('/api/users', form);
 
 const userUrl = (username: string) => `/api/users/${encodeURIComponent(username)}`;
 
-export const deactivateAccount = (username: string) =>
-  postJson<SiteAccount>(`${userUrl(username)}/deactivate`, {});
+export const setActive = (username: string, active: boolean) =>
+  postJson<SiteAccount>(`${userUrl(username)}/${active ? 'activate' : 'deactivate'}`, {});
 
 export const resetPassword = (username: string, password: string) =>
-  postJson<SiteAccount>(`${userUrl(username)}/password`, { password });
+  request(`${userUrl(username)}/password`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ password }),
+  }).then(() => undefined);
 
 // --- a project's members and share links ----------------------------------------------------
 
 export interface Member {
   username: string;
-  display_name?: string;
+  display_name: string;
   role: Role;
 }
 
 const projectUrl = (id: string) => `/api/projects/${encodeURIComponent(id)}`;
 
+/** Everyone who has the project, its owner first. */
 export const listMembers = (project: string) =>
-  json<Member[] | { members: Member[] }>(`${projectUrl(project)}/members`).then((answer) =>
-    Array.isArray(answer) ? answer : answer.members,
-  );
+  json<{ members: Member[] }>(`${projectUrl(project)}/members`).then((answer) => answer.members);
 
 /** Add someone, or change their role (the same call). */
 export const setMember = (project: string, username: string, role: Role) =>
@@ -125,47 +129,57 @@ export const removeMember = (project: string, username: string) =>
   del(`${projectUrl(project)}/members/${encodeURIComponent(username)}`);
 
 export interface ShareLink {
-  id: string | number;
+  id: string;
   role: Role;
-  expires: string | null;
-  /** The link to hand out (absolute, or a path of this site). */
+  /** The link to hand out: a path of this site carrying the signed `share` token. */
   url: string;
-  created?: string | null;
+  created: string | null;
+  expires: string | null;
+  revoked: boolean;
+  /** How many people have opened it. */
+  uses: number;
 }
 
+/** The project's share links still in force. */
 export const listShareLinks = (project: string) =>
-  json<ShareLink[] | { links: ShareLink[] }>(`${projectUrl(project)}/links`).then((answer) =>
-    Array.isArray(answer) ? answer : answer.links,
+  json<{ links: ShareLink[] }>(`${projectUrl(project)}/links`).then((answer) =>
+    answer.links.filter((link) => !link.revoked),
   );
 
 export const createShareLink = (project: string, role: Role, expiresInDays: number | null) =>
   postJson<ShareLink>(`${projectUrl(project)}/links`, { role, expires_in_days: expiresInDays });
 
-export const revokeShareLink = (project: string, id: string | number) =>
-  del(`${projectUrl(project)}/links/${encodeURIComponent(String(id))}`);
+export const revokeShareLink = (project: string, id: string) =>
+  del(`${projectUrl(project)}/links/${encodeURIComponent(id)}`);
+
+/** Open a share link (`?share=` of a project's address): the caller gets its role. */
+export const openShareLink = (token: string) =>
+  postJson<{ project: string; role: Role | 'admin' }>(
+    `/api/links/${encodeURIComponent(token)}`,
+    {},
+  );
 
 // --- the caller's projects ----------------------------------------------------------------------
 
 export interface ProjectSummary {
   id: string;
   name: string;
-  frames?: number;
-  height?: number;
-  width?: number;
-  channels?: number;
-  /** The caller's role (site admins see every project, as owners). */
-  role: Role;
-  /** The last edit (or the creation), ISO 8601. */
-  updated: string | null;
-  created?: string | null;
+  created: string;
+  status: string;
+  size: { frames: number; height: number; width: number; channels: number; features: number };
+  /** The caller's role; "admin" for a site admin's view of someone else's project. */
+  role: Role | 'admin';
+  /** The last edit, ISO 8601; null before the first. */
+  last_edit: string | null;
 }
 
-export interface ProjectPage {
+export interface ProjectList {
   projects: ProjectSummary[];
   page: number;
   per_page: number;
   total: number;
 }
 
+/** The projects the caller may see, newest first, a page at a time (pages from 1). */
 export const listProjects = (page: number, perPage: number) =>
-  json<ProjectPage>(`/api/projects?page=${page}&per_page=${perPage}`);
+  json<ProjectList>(`/api/projects?page=${page}&per_page=${perPage}`);

@@ -128,6 +128,17 @@ export const setMember = (project: string, username: string, role: Role) =>
 export const removeMember = (project: string, username: string) =>
   del(`${projectUrl(project)}/members/${encodeURIComponent(username)}`);
 
+/**
+ * The caller's role on a project: site admins may do everything, as owners; others as the
+ * member list says (undefined where it does not name them: the server decides each request).
+ */
+export async function roleOn(project: string, me: Account | null): Promise<Role | undefined> {
+  if (!me) return undefined;
+  if (me.admin) return 'owner';
+  const members = await listMembers(project);
+  return members.find((member) => member.username === me.username)?.role;
+}
+
 export interface ShareLink {
   id: string;
   role: Role;

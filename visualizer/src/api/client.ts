@@ -84,6 +84,8 @@ export interface ProjectMetadata {
   markers?: Markers;
   /** Vectors imported for the cells (embeddings.json), or null. */
   embeddings?: ImportedEmbeddings | null;
+  /** The caller's role on it, as the project page found it (api/accounts.ts `roleOn`). */
+  role?: 'viewer' | 'annotator' | 'reviewer' | 'owner';
 }
 
 /** A pixel box an edit changed (level-0 pixels). */

@@ -90,7 +90,7 @@ export function ExpirySelect({
 }
 
 /** Put text on the clipboard; false when the browser refuses (the person copies by hand). */
-async function copyText(text: string): Promise<boolean> {
+export async function copyText(text: string): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
     return true;

@@ -4,6 +4,7 @@ import {
   Alert,
   Box,
   Button,
+  Chip,
   CircularProgress,
   Divider,
   LinearProgress,
@@ -14,7 +15,10 @@ import {
 } from '@mui/material';
 import { useMachine, useSelector } from '@xstate/react';
 import { fromPromise, type ActorRefFrom } from 'xstate';
-import { getProject } from '../api/client';
+import { openShareLink, roleOn } from '../api/accounts';
+import { getProject, type ProjectMetadata } from '../api/client';
+import { account } from '../account';
+import { ShareDialog } from '../components/ShareDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
 import { DivisionsPanel } from '../components/DivisionsPanel';
@@ -35,10 +39,30 @@ import { keyName, shortcutFor, type KeyActionId } from '../keymap';
 import type { jobMachine } from '../machines/job';
 import { projectMachine } from '../machines/project';
 import { openProject, type ProjectSession } from '../session';
+import { VIEW_ONLY } from '../session/edits';
 import type { TileStats } from '../data/tiledImage';
 
+/**
+ * The project and the caller's role on it. A share link's address (`&share=<token>`) is opened
+ * first, once: it gives the caller the link's role, and the address loses the token.
+ */
+async function loadProject(projectId: string): Promise<ProjectMetadata> {
+  const address = new URL(window.location.href);
+  const share = address.searchParams.get('share');
+  if (share) {
+    await openShareLink(share);
+    address.searchParams.delete('share');
+    window.history.replaceState(null, '', address.pathname + address.search);
+  }
+  const [metadata, role] = await Promise.all([
+    getProject(projectId),
+    roleOn(projectId, account().getSnapshot().context.me),
+  ]);
+  return { ...metadata, role };
+}
+
 const loadingMachine = projectMachine.provide({
-  actors: { load: fromPromise(({ input }) => getProject(input.projectId)) },
+  actors: { load: fromPromise(({ input }) => loadProject(input.projectId)) },
 });
 
 declare global {
@@ -129,7 +153,7 @@ function ExportButtons({ session }: { session: ProjectSession }) {
       <Button
         color="inherit"
         size="small"
-        disabled={busy}
+        disabled={busy || session.readOnly}
         onClick={() => session.exporter.send({ type: 'SUBMIT' })}
         data-testid="submit"
       >
@@ -150,6 +174,33 @@ function ExportButtons({ session }: { session: ProjectSession }) {
           {state.context.message}
         </Alert>
       )}
+    </>
+  );
+}
+
+/** Owners share; viewers are told they only look. */
+function Access({ session }: { session: ProjectSession }) {
+  const [open, setOpen] = useState(false);
+  if (session.readOnly) {
+    return (
+      <Tooltip title={VIEW_ONLY}>
+        <Chip
+          size="small"
+          label="View only"
+          color="warning"
+          data-testid="view-only"
+          sx={{ fontWeight: 500 }}
+        />
+      </Tooltip>
+    );
+  }
+  if (session.metadata.role !== 'owner') return null;
+  return (
+    <>
+      <Button color="inherit" size="small" onClick={() => setOpen(true)} data-testid="share">
+        Share
+      </Button>
+      <ShareDialog projectId={session.metadata.id} open={open} onClose={() => setOpen(false)} />
     </>
   );
 }
@@ -182,6 +233,7 @@ function Workspace({ session }: { session: ProjectSession }) {
     >
       <TopBar dense title={session.metadata.name} titleTestId="project-name">
         <PeoplePresent session={session} />
+        <Access session={session} />
         <SaveStatus session={session} />
         <HistoryButtons session={session} />
         <ExportButtons session={session} />

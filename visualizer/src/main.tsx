@@ -18,6 +18,7 @@ import { account } from './account';
 import { LoginPage } from './pages/LoginPage';
 import { TokensPage } from './pages/TokensPage';
 import { MyProjectsPage } from './pages/MyProjectsPage';
+import { AdminPage } from './pages/AdminPage';
 import { HomePage } from './pages/HomePage';
 import { ProjectPage } from './pages/ProjectPage';
 import { ReviewPage } from './pages/ReviewPage';
@@ -65,6 +66,8 @@ function Page({ page }: { page: string }) {
       return <ProjectRoute parameter={params.get('projectId')} />;
     case 'projects':
       return <MyProjectsPage />;
+    case 'admin':
+      return <AdminPage />;
     case 'tokens':
       return <TokensPage />;
     default:

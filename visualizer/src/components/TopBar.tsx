@@ -1,7 +1,7 @@
 // The top bar of the pages around projects: the app's name (home), the page's own buttons,
 // the account menu and the theme switch.
 import type { ReactNode } from 'react';
-import { AppBar, Toolbar, Typography } from '@mui/material';
+import { AppBar, Box, Container, Toolbar, Typography } from '@mui/material';
 import { AccountMenu } from './AccountMenu';
 import { ThemeToggle } from './ThemeToggle';
 
@@ -41,5 +41,25 @@ export function TopBar({
         <ThemeToggle />
       </Toolbar>
     </AppBar>
+  );
+}
+
+/** A page of the account pages: the top bar above its content, centred. */
+export function PageShell({
+  title,
+  maxWidth = 'md',
+  children,
+}: {
+  title: string;
+  maxWidth?: 'md' | 'lg';
+  children: ReactNode;
+}) {
+  return (
+    <Box sx={{ minHeight: '100vh', bgcolor: 'background.default' }}>
+      <TopBar title={title} />
+      <Container maxWidth={maxWidth} sx={{ py: 3 }}>
+        {children}
+      </Container>
+    </Box>
   );
 }

@@ -20,6 +20,7 @@ MODULES = (
     "jobs",
     "learning",
     "linking",
+    "access",
 )
 
 

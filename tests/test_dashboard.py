@@ -1,4 +1,5 @@
-"""The monitoring dashboard: off unless configured, and then only for the configured user."""
+"""The monitoring dashboard: off unless configured, and then only for site admins who also know
+the configured user's password."""
 
 from __future__ import annotations
 
@@ -16,12 +17,16 @@ SCRIPT = textwrap.dedent(
     """
     import json, sys
     from flask_migrate import upgrade
-    from deepcell_label.app import create_app
-    app = create_app({"DATA_DIR": sys.argv[1]})
+    from deepcell_label.app import create_app, first_start
+    token = "dcl_dashboard_test_" + "t" * 40
+    app = create_app({"DATA_DIR": sys.argv[1], "ADMIN_TOKEN": token})
     with app.app_context():
         upgrade()
+    first_start(app)
+    results = {"anonymous": app.test_client().get("/dashboard/overview").status_code}
     client = app.test_client()
-    results = {"anonymous": client.get("/dashboard/overview").status_code}
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + token
+    results["admin_before_login"] = client.get("/dashboard/overview").status_code
     results["login_page"] = client.get("/dashboard/login").status_code
     bad = client.post("/dashboard/login", data={"name": "admin", "password": "admin"})
     results["wrong_password_then"] = client.get("/dashboard/api/users").status_code
@@ -61,7 +66,8 @@ def test_dashboard_refuses_strangers_and_admits_the_configured_user(tmp_path):
             "SECRET_KEY": "test-secret",
         },
     )
-    assert results["anonymous"] in (302, 401)
+    assert results["anonymous"] == 401  # no account: not even the dashboard's login page
+    assert results["admin_before_login"] in (302, 401)
     assert results["login_page"] == 200
     # The library's default admin/admin does not get in.
     assert results["wrong_password_then"] in (302, 401)

@@ -111,6 +111,13 @@ def load_config(overrides: dict | None = None) -> dict:
         "SIGN_IN_LIMIT_ACCOUNT": os.environ.get("SIGN_IN_LIMIT_ACCOUNT") or "5 per minute",
         "SIGN_IN_LIMIT_ADDRESS": os.environ.get("SIGN_IN_LIMIT_ADDRESS") or "20 per minute",
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        # Single sign-on (OpenID Connect): the provider's issuer URL (empty = off), this server's
+        # client id and secret there, and whether a first sign-in makes an account.
+        "OIDC_ISSUER": os.environ.get("OIDC_ISSUER", ""),
+        "OIDC_CLIENT_ID": os.environ.get("OIDC_CLIENT_ID", ""),
+        "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET", ""),
+        "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or "openid profile email",
+        "OIDC_ALLOW_SIGNUP": _flag("OIDC_ALLOW_SIGNUP"),
     }
     config.update(overrides)
     return config

@@ -93,6 +93,7 @@ def init_access(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE"))
     max_age = timedelta(hours=float(app.config.get("SESSION_HOURS", 336)))
     app.config["PERMANENT_SESSION_LIFETIME"] = max_age
+    access.init_sso(app)
     login_manager = LoginManager()
     login_manager.session_protection = "basic"
     login_manager.init_app(app)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, request, session
+from flask import Blueprint, Response, current_app, jsonify, redirect, request, session, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
 from ..services import access
-from ..services.access import AccessError, AccountError
+from ..services.access import AccessError, AccountError, sso
 from .access import CSRF_KEY, SessionUser, current_identity, rule
 from .inputs import json_body
 
@@ -95,6 +95,36 @@ def link():
     user = access.use_sign_in_link(request.args.get("token", ""))
     _sign_in(user)
     return redirect(safe_next(request.args.get("next")), 303)
+
+
+NEXT_KEY = "sso_next"
+
+
+@auth.get("/auth/oidc")
+@rule("public")
+def oidc_settings():
+    """Whether single sign-on is offered (the sign-in page shows its button)."""
+    return jsonify({"enabled": sso.enabled(), "login": "/api/auth/oidc/login"})
+
+
+@auth.get("/auth/oidc/login")
+@rule("public")
+def oidc_login():
+    """Go to the provider's sign-in page; it sends the browser back to the callback."""
+    target = safe_next(request.args.get("next"))
+    answer = sso.start(url_for("auth.oidc_callback", _external=True))
+    session[NEXT_KEY] = target
+    return answer
+
+
+@auth.get("/auth/oidc/callback")
+@rule("public")
+@limiter.limit(lambda: current_app.config["SIGN_IN_LIMIT_ADDRESS"], deduct_when=_failed)
+def oidc_callback():
+    target = safe_next(session.get(NEXT_KEY))
+    user = sso.finish()
+    _sign_in(user)
+    return redirect(target, 303)
 
 
 @auth.get("/auth/me")

@@ -4,7 +4,8 @@
   first start's admin;
 - `rights`: roles on projects, the rights routes declare, the check of every request, what the
   caller may see;
-- `sharing`: members of a project and share links.
+- `sharing`: members of a project and share links;
+- `sso`: single sign-on through an OpenID Connect provider.
 """
 
 from .accounts import (
@@ -34,6 +35,7 @@ from .accounts import (
 )
 from .rights import PROJECT_RIGHTS, RIGHTS, ROLES, require, role_on, visible_projects
 from .sharing import add_member, create_link, links, members, open_link, remove_member, revoke_link
+from .sso import init_sso
 
 __all__ = [
     "PROJECT_RIGHTS",
@@ -56,6 +58,7 @@ __all__ = [
     "has_accounts",
     "identity_from_session",
     "identity_from_token",
+    "init_sso",
     "links",
     "list_tokens",
     "list_users",

@@ -18,17 +18,6 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
-    // Every test browser already knows its annotator's name, as after the first visit
-    // (together.spec.ts asks for one in a browser of its own).
-    storageState: {
-      cookies: [],
-      origins: [
-        {
-          origin: `http://127.0.0.1:${port}`,
-          localStorage: [{ name: 'deepcell-label-annotator', value: 'e2e' }],
-        },
-      ],
-    },
     viewport: { width: 1280, height: 720 },
     acceptDownloads: true,
     launchOptions: {
@@ -62,6 +51,9 @@ export default defineConfig({
       ALLOW_PRIVATE_URLS: 'true',
       CREATE_WAIT_SECONDS: '10',
       LOG_LEVEL: 'WARNING',
+      // The first start makes this site admin (e2e/helpers.ts ADMIN signs in with it).
+      ADMIN_USERNAME: process.env.E2E_ADMIN_USERNAME ?? 'admin',
+      ADMIN_PASSWORD: process.env.E2E_ADMIN_PASSWORD ?? 'e2e-admin-password',
     },
     stdout: 'ignore',
     stderr: 'pipe',

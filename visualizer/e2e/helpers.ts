@@ -163,3 +163,67 @@ export async function uploadThroughHome(page: Page, images: string, labels?: str
   await page.getByTestId('upload-button').click();
   await waitForImage(page);
 }
+
+export const NOISE_WIDTH = 96;
+export const NOISE_HEIGHT = 64;
+
+/** A .npy file (format 1.0) of uint8 noise, frames × 64 × 96. */
+export function noiseNpy(frames: number): Buffer {
+  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${frames}, ${NOISE_HEIGHT}, ${NOISE_WIDTH}), }`;
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const prefix = Buffer.alloc(10);
+  prefix.write('\x93NUMPY', 0, 'latin1');
+  prefix.writeUInt8(1, 6);
+  prefix.writeUInt8(0, 7);
+  prefix.writeUInt16LE(header.length, 8);
+  const data = Buffer.alloc(frames * NOISE_HEIGHT * NOISE_WIDTH);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) % 251;
+  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
+}
+
+/** The site admin the test server makes at its first start (playwright.config.ts). */
+export const ADMIN = {
+  username: process.env.E2E_ADMIN_USERNAME ?? 'admin',
+  password: process.env.E2E_ADMIN_PASSWORD ?? 'e2e-admin-password',
+};
+
+/** Sign in on the sign-in page (the page is there already, or goes there). */
+export async function signInAs(page: Page, who: { username: string; password: string }) {
+  if (!new URL(page.url()).pathname.startsWith('/login')) await page.goto('/login');
+  await page.getByTestId('login-username').fill(who.username);
+  await page.getByTestId('login-password').fill(who.password);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((url) => url.pathname !== '/login');
+}
+
+/** Headers for a changing API call made with the page's session cookie. */
+export async function csrfHeaders(page: Page): Promise<Record<string, string>> {
+  const me = await page.request.get('/api/auth/me');
+  expect(me.ok()).toBeTruthy();
+  return { 'X-CSRF-Token': (await me.json()).csrf_token };
+}
+
+/** A new account, made by the signed-in admin of `page`. */
+export async function createAccount(page: Page, username: string, password: string) {
+  const made = await page.request.post('/api/users', {
+    headers: await csrfHeaders(page),
+    data: { username, password, display_name: username[0].toUpperCase() + username.slice(1) },
+  });
+  expect(made.status(), await made.text()).toBe(201);
+  return { username, password };
+}
+
+/** A small project (noise, two frames) made by the signed-in account of `page`; its id. */
+export async function createNoiseProject(page: Page, name: string): Promise<string> {
+  const created = await page.request.post('/api/projects', {
+    headers: await csrfHeaders(page),
+    multipart: {
+      images: { name, mimeType: 'application/octet-stream', buffer: noiseNpy(2) },
+      axes: 'ZYX',
+      name,
+    },
+  });
+  expect([201, 202]).toContain(created.status());
+  return (await created.json()).id as string;
+}

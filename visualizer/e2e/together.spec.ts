@@ -1,40 +1,32 @@
-// Two annotators in two browsers on one project, against the real server: each is asked for (or
-// linked with) a name, sees the other in the list of people present with their frame, sees the
-// other's strokes appear, undoes only their own, and reads both in the history panel.
+// Two annotators in two browsers on one project, against the real server: each signs in with an
+// account, sees the other in the list of people present by account name with their frame, sees
+// the other's strokes appear, undoes only their own, and reads both in the history panel.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
+  ADMIN,
+  createAccount,
+  createNoiseProject,
+  csrfHeaders,
   localLabels,
   screenPoint,
   screenshot,
   serverLabels,
+  signInAs,
   waitForImage,
   waitForLabels,
   waitForSaved,
 } from './helpers';
 
-const WIDTH = 96;
-const HEIGHT = 64;
-
-/** A .npy file (format 1.0) of uint8 noise, frames × HEIGHT × WIDTH. */
-function noiseNpy(frames: number): Buffer {
-  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${frames}, ${HEIGHT}, ${WIDTH}), }`;
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  prefix.write('\x93NUMPY', 0, 'latin1');
-  prefix.writeUInt8(1, 6);
-  prefix.writeUInt8(0, 7);
-  prefix.writeUInt16LE(header.length, 8);
-  const data = Buffer.alloc(frames * HEIGHT * WIDTH);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) % 251;
-  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
-}
-
-/** A browser of its own (no name kept yet), open on the project. */
-async function openAs(browser: Browser, url: string): Promise<Page> {
+/** A browser of its own, signed in as `who`, open on the project. */
+async function openAs(
+  browser: Browser,
+  who: { username: string; password: string },
+  url: string,
+): Promise<Page> {
   const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
   const page = await context.newPage();
-  await page.goto(url);
+  await page.goto(`/login?next=${encodeURIComponent(url)}`);
+  await signInAs(page, who);
   return page;
 }
 
@@ -64,31 +56,27 @@ async function shows(page: Page, x: number, y: number, value: number) {
 
 test('two annotators: presence, each other’s strokes, undo of one’s own only, history', async ({
   browser,
-  request,
 }) => {
-  const created = await request.post('/api/projects', {
-    multipart: {
-      images: { name: 'together.npy', mimeType: 'application/octet-stream', buffer: noiseNpy(2) },
-      axes: 'ZYX',
-    },
-  });
-  expect(created.status()).toBe(201);
-  const id = (await created.json()).id as string;
+  // The owner makes the project and gives it to two annotators.
+  const owner = await openAs(browser, ADMIN, '/');
+  const id = await createNoiseProject(owner, 'together.npy');
+  for (const name of ['alice', 'bob']) {
+    await createAccount(owner, name, `${name}-password-1`);
+    const added = await owner.request.post(`/api/projects/${id}/members`, {
+      headers: await csrfHeaders(owner),
+      data: { username: name, role: 'annotator' },
+    });
+    expect(added.status()).toBe(201);
+  }
+  await owner.context().close();
 
-  // Alice comes by a crowdsourcing link that names her; Bob is asked.
-  const alice = await openAs(browser, `/project?projectId=${id}&annotator=alice`);
-  const bob = await openAs(browser, `/project?projectId=${id}`);
-  await expect(bob.getByTestId('annotator-dialog')).toBeVisible();
-  await bob.getByTestId('annotator-input').fill('bob/');
-  await bob.getByTestId('annotator-save').click();
-  await expect(bob.getByTestId('annotator-dialog')).toContainText('not /');
-  await screenshot(bob, 'annotator-dialog');
-  await bob.getByTestId('annotator-input').fill('bob');
-  await bob.getByTestId('annotator-save').click();
+  const project = `/project?projectId=${id}`;
+  const alice = await openAs(browser, { username: 'alice', password: 'alice-password-1' }, project);
+  const bob = await openAs(browser, { username: 'bob', password: 'bob-password-1' }, project);
   await waitForImage(alice);
   await waitForImage(bob);
-  await expect(alice.getByTestId('annotator-name')).toHaveText('alice');
-  await expect(bob.getByTestId('annotator-name')).toHaveText('bob');
+  await expect(alice.getByTestId('account-name')).toHaveText('Alice');
+  await expect(bob.getByTestId('account-name')).toHaveText('Bob');
 
   // Each sees the other, with their frame; Bob moves to frame 2 and Alice sees it.
   await expect(alice.getByTestId('viewer-label')).toHaveText('bob · frame 1');

@@ -1,5 +1,6 @@
 // End-to-end tests: the real Flask server (scripts/serve.sh) with a fresh data folder, serving the
 // built app, driven by Debian's Chromium (never a downloaded browser).
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,10 @@ import { defineConfig } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 5187);
 const dataDir = process.env.E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'deepcell-label-e2e-'));
+// The server's first start makes the admin with this token and password (the workers, which
+// load this file again, inherit the token through the environment).
+process.env.E2E_ADMIN_TOKEN ??= `dcl_e2e_${randomBytes(32).toString('base64url')}`;
+process.env.E2E_ADMIN_PASSWORD ??= `e2e ${randomBytes(12).toString('base64url')}`;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -18,6 +23,9 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
+    // Every test browser and API request is signed in as the admin by its API token; the
+    // browsers of accounts.spec.ts and together.spec.ts sign in by password with a cookie.
+    extraHTTPHeaders: { Authorization: `Bearer ${process.env.E2E_ADMIN_TOKEN}` },
     viewport: { width: 1280, height: 720 },
     acceptDownloads: true,
     launchOptions: {
@@ -51,9 +59,8 @@ export default defineConfig({
       ALLOW_PRIVATE_URLS: 'true',
       CREATE_WAIT_SECONDS: '10',
       LOG_LEVEL: 'WARNING',
-      // The first start makes this site admin (e2e/helpers.ts ADMIN signs in with it).
-      ADMIN_USERNAME: process.env.E2E_ADMIN_USERNAME ?? 'admin',
-      ADMIN_PASSWORD: process.env.E2E_ADMIN_PASSWORD ?? 'e2e-admin-password',
+      ADMIN_TOKEN: process.env.E2E_ADMIN_TOKEN,
+      ADMIN_PASSWORD: process.env.E2E_ADMIN_PASSWORD,
     },
     stdout: 'ignore',
     stderr: 'pipe',

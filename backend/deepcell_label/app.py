@@ -12,6 +12,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from .api import register
 from .api.dashboard import init_dashboard
@@ -69,12 +70,16 @@ def first_start(app: Flask) -> None:
     without a password, print a one-time sign-in link on the console."""
     config = app.config
     with app.app_context():
-        secret = access.first_start(
-            config["ADMIN_USERNAME"],
-            config["ADMIN_PASSWORD"],
-            config["ADMIN_TOKEN"],
-            config["SIGN_IN_LINK_MINUTES"],
-        )
+        try:
+            secret = access.first_start(
+                config["ADMIN_USERNAME"],
+                config["ADMIN_PASSWORD"],
+                config["ADMIN_TOKEN"],
+                config["SIGN_IN_LINK_MINUTES"],
+            )
+        except DBAPIError as error:  # no tables yet: `flask db upgrade` has not run
+            logging.getLogger(__name__).warning("first start skipped: %s", error.orig)
+            return
     if secret is None:
         return
     base = config["PUBLIC_URL"] or (

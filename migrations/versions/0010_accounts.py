@@ -106,8 +106,9 @@ def downgrade():
         batch.drop_constraint('fk_uploads_owner_id', type_='foreignkey')
         batch.drop_column('owner_id')
     with op.batch_alter_table('projects') as batch:
-        batch.drop_index('ix_projects_owner_id')
+        # MariaDB keeps an index while a foreign key uses it: the key goes first.
         batch.drop_constraint('fk_projects_owner_id', type_='foreignkey')
+        batch.drop_index('ix_projects_owner_id')
         batch.drop_column('owner_id')
     op.drop_table('share_links')
     op.drop_table('project_members')

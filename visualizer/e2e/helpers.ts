@@ -3,7 +3,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, test, type Page } from '@playwright/test';
+import {
+  expect,
+  test,
+  type APIRequestContext,
+  type BrowserContext,
+  type Page,
+} from '@playwright/test';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** `../shared/testdata` seen from the repository root. */
@@ -19,6 +25,51 @@ export function testdata(relative: string): string {
     test.skip(true, reason);
   }
   return path;
+}
+
+/** A .npy file (format 1.0) of uint8 noise, frames × HEIGHT × WIDTH, no labels. */
+export function noiseNpy(frames: number, HEIGHT = 64, WIDTH = 96): Buffer {
+  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${frames}, ${HEIGHT}, ${WIDTH}), }`;
+  const unpadded = 10 + header.length + 1;
+  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const prefix = Buffer.alloc(10);
+  prefix.write('\x93NUMPY', 0, 'latin1');
+  prefix.writeUInt8(1, 6);
+  prefix.writeUInt8(0, 7);
+  prefix.writeUInt16LE(header.length, 8);
+  const data = Buffer.alloc(frames * HEIGHT * WIDTH);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) % 251;
+  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
+}
+
+/** The password of the accounts the tests make. */
+export const PASSWORD = 'e2e account password';
+
+/**
+ * A new account (made by the admin through `request`), with `role` on `project` when named.
+ * Several tests may make the same name: an existing account is fine.
+ */
+export async function addAccount(
+  request: APIRequestContext,
+  username: string,
+  project?: string,
+  role?: string,
+) {
+  const made = await request.post('/api/users', { data: { username, password: PASSWORD } });
+  expect([201, 409]).toContain(made.status());
+  if (project && role) {
+    const added = await request.post(`/api/projects/${project}/members`, {
+      data: { username, role },
+    });
+    expect(added.status()).toBe(201);
+  }
+}
+
+/** Sign a browser in by password, as the sign-in page does: it gets the session cookie. */
+export async function signIn(context: BrowserContext, username: string, password = PASSWORD) {
+  const answer = await context.request.post('/api/auth/login', { data: { username, password } });
+  expect(answer.status()).toBe(200);
+  return (await answer.json()) as { csrf_token: string };
 }
 
 export const projectId = (page: Page) => new URL(page.url()).searchParams.get('projectId')!;
@@ -162,24 +213,6 @@ export async function uploadThroughHome(page: Page, images: string, labels?: str
   if (labels) await page.getByTestId('labels-input').setInputFiles(labels);
   await page.getByTestId('upload-button').click();
   await waitForImage(page);
-}
-
-export const NOISE_WIDTH = 96;
-export const NOISE_HEIGHT = 64;
-
-/** A .npy file (format 1.0) of uint8 noise, frames × 64 × 96. */
-export function noiseNpy(frames: number): Buffer {
-  let header = `{'descr': '|u1', 'fortran_order': False, 'shape': (${frames}, ${NOISE_HEIGHT}, ${NOISE_WIDTH}), }`;
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  prefix.write('\x93NUMPY', 0, 'latin1');
-  prefix.writeUInt8(1, 6);
-  prefix.writeUInt8(0, 7);
-  prefix.writeUInt16LE(header.length, 8);
-  const data = Buffer.alloc(frames * NOISE_HEIGHT * NOISE_WIDTH);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) % 251;
-  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), data]);
 }
 
 /** The site admin the test server makes at its first start (playwright.config.ts). */

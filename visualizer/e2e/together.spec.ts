@@ -23,7 +23,10 @@ async function openAs(
   who: { username: string; password: string },
   url: string,
 ): Promise<Page> {
-  const context = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  const context = await browser.newContext({
+    storageState: { cookies: [], origins: [] },
+    extraHTTPHeaders: {},
+  });
   const page = await context.newPage();
   await page.goto(`/login?next=${encodeURIComponent(url)}`);
   await signInAs(page, who);

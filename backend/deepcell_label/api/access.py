@@ -51,10 +51,6 @@ class SessionUser(UserMixin):
         return self.identity.session_id
 
 
-def identity() -> Identity | None:
-    return g.get("identity")
-
-
 def current_identity() -> Identity:
     """The caller (every route but the public ones has one)."""
     found = g.get("identity")

@@ -18,7 +18,8 @@ export interface Account {
 }
 
 export interface Me extends Account {
-  csrf_token: string;
+  /** Null when signed in by an API token (no cookie, so nothing to protect). */
+  csrf_token: string | null;
 }
 
 /** The signed-in account, or null when signed out (the 401 is expected here, not a redirect). */
@@ -29,7 +30,7 @@ export async function getMe(): Promise<Me | null> {
   });
   if (!response) return null;
   const me = (await response.json()) as Me;
-  setCsrfToken(me.csrf_token);
+  setCsrfToken(me.csrf_token ?? '');
   return me;
 }
 

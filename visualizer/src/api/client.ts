@@ -258,9 +258,29 @@ export function noticeSignedOut(response: { status: number }) {
   if (response.status === 401) onSignedOut();
 }
 
-export async function request(url: string, init?: RequestInit, quiet = false): Promise<Response> {
+/** Read the session's CSRF token again (none when signed in by an API token, or signed out). */
+async function readCsrfToken() {
+  const response = await fetch('/api/auth/me', { credentials: 'same-origin' }).catch(() => null);
+  const body = response?.ok ? ((await response.json()) as { csrf_token?: string | null }) : {};
+  csrfToken = body.csrf_token ?? '';
+}
+
+export async function request(
+  url: string,
+  init?: RequestInit,
+  quiet = false,
+  retried = false,
+): Promise<Response> {
   const response = await send(url, init, quiet);
-  if (!response.ok) throw await errorFrom(response);
+  if (!response.ok) {
+    const error = await errorFrom(response);
+    // The session changed (signed in again in another tab): its new token, and one more try.
+    if (response.status === 403 && error.message.includes('X-CSRF-Token') && !retried) {
+      await readCsrfToken();
+      return request(url, init, quiet, true);
+    }
+    throw error;
+  }
   return response;
 }
 

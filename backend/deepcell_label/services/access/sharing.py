@@ -54,7 +54,7 @@ def members(project_id: str) -> list[dict]:
 
 def add_member(project_id: str, username: object, role: object) -> dict:
     role = _role(role)
-    user = find_user(username) if isinstance(username, str) else find_user("")
+    user = find_user(username)
     project = db.session.get(Project, project_id)
     if project.owner_id == user.id:
         raise ConflictError(

@@ -15,6 +15,7 @@ process.env.E2E_ADMIN_PASSWORD ??= `e2e ${randomBytes(12).toString('base64url')}
 
 export default defineConfig({
   testDir: 'e2e',
+  globalSetup: './e2e/global-setup.ts',
   outputDir: 'test-results/playwright',
   timeout: 180_000,
   expect: { timeout: 15_000 },
@@ -23,9 +24,11 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     baseURL: `http://127.0.0.1:${port}`,
-    // Every test browser and API request is signed in as the admin by its API token; the
-    // browsers of accounts.spec.ts and together.spec.ts sign in by password with a cookie.
     extraHTTPHeaders: { Authorization: `Bearer ${process.env.E2E_ADMIN_TOKEN}` },
+    // Every test browser and API request is signed in as the admin by its API token, and holds
+    // the admin's session cookie (e2e/global-setup.ts) for what a browser fetches without that
+    // header (downloads); accounts.spec.ts and together.spec.ts sign in by password alone.
+    storageState: 'test-results/e2e-admin-state.json',
     viewport: { width: 1280, height: 720 },
     acceptDownloads: true,
     launchOptions: {

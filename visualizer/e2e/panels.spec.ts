@@ -275,7 +275,7 @@ test('review mode: step through two projects, accept one, reject the other, down
   await page.getByTestId('review-comment').fill('divisions look right');
   await page.getByTestId('review-accept').click();
   await expect(page.getByTestId('review-verdict')).toHaveText('accepted');
-  // The reviewer is the signed-in account (the test browsers' admin, by its API token).
+  // The reviewer is the signed-in account (the test browsers' admin).
   await expect(page.getByTestId('review-by')).toContainText(`by ${ADMIN.username}`);
 
   await page.keyboard.press('Shift+ArrowRight');

@@ -117,6 +117,7 @@ def init_access(app: Flask) -> None:
                 g.identity = _identify()
             except AccessError:
                 g.identity = None
+            access.end_check()
             return None
         g.identity = _identify()
         if (
@@ -134,6 +135,7 @@ def init_access(app: Flask) -> None:
         if more is not None:
             for project_id in more():
                 access.require(g.identity, right, {"project_id": project_id})
+        access.end_check()
         return None
 
 

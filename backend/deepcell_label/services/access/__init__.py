@@ -33,7 +33,7 @@ from .accounts import (
     start_session,
     use_sign_in_link,
 )
-from .rights import PROJECT_RIGHTS, RIGHTS, ROLES, require, role_on, visible_projects
+from .rights import PROJECT_RIGHTS, RIGHTS, ROLES, end_check, require, role_on, visible_projects
 from .sharing import add_member, create_link, links, members, open_link, remove_member, revoke_link
 from .sso import init_sso
 
@@ -52,6 +52,7 @@ __all__ = [
     "create_user",
     "describe_token",
     "describe_user",
+    "end_check",
     "end_session",
     "find_user",
     "first_start",

@@ -136,6 +136,13 @@ def require(identity: Identity | None, right: str, arguments: dict) -> None:
         raise ValueError(f"unknown right {right!r}; the rights are {', '.join(RIGHTS)}")
 
 
+def end_check() -> None:
+    """End the check's read-only transaction, so the use case that follows starts its own: on
+    MariaDB (REPEATABLE READ) a transaction reads the snapshot of its first read, and an edit
+    that locks the project row must then read the version as it is, not as the check saw it."""
+    db.session.commit()
+
+
 # ---------------------------------------------------------------- what the caller may see
 
 

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { getMe, signIn, signOut } from '../../src/api/accounts';
+import { getMe, roleOn, signIn, signOut } from '../../src/api/accounts';
+import { sizeInWords } from '../../src/pages/MyProjectsPage';
 import {
   ApiError,
   getProject,
@@ -119,5 +120,32 @@ describe('coming back after signing in', () => {
     expect(signInUrl('/')).toBe('/login');
     expect(signInUrl('/login?next=/x')).toBe('/login');
     expect(signInUrl('//evil.example')).toBe('/login');
+  });
+});
+
+describe('the caller’s role on a project', () => {
+  const members = [
+    { username: 'olga', display_name: 'Olga', role: 'owner' },
+    { username: 'vera', display_name: 'Vera', role: 'viewer' },
+  ];
+
+  it('is what the member list says; site admins act as owners; unknown where unlisted', async () => {
+    const calls = server(() => answer({ members }));
+    const person = (username: string, admin = false) => ({ username, display_name: '', admin });
+    expect(await roleOn('p1', person('vera'))).toBe('viewer');
+    expect(await roleOn('p1', person('olga'))).toBe('owner');
+    expect(await roleOn('p1', person('zed'))).toBeUndefined();
+    expect(calls.map((call) => call.url)).toEqual(Array(3).fill('/api/projects/p1/members'));
+    expect(await roleOn('p1', person('root', true))).toBe('owner');
+    expect(calls).toHaveLength(3); // an admin's role needs no call
+    expect(await roleOn('p1', null)).toBeUndefined();
+  });
+
+  it('puts the size of a listed project in words', () => {
+    const size = { frames: 1, height: 64, width: 96, channels: 1, features: 1 };
+    expect(sizeInWords({ size })).toBe('96 × 64, 1 channel');
+    expect(sizeInWords({ size: { ...size, frames: 3, channels: 2 } })).toBe(
+      '96 × 64, 3 frames, 2 channels',
+    );
   });
 });

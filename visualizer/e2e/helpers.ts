@@ -237,3 +237,49 @@ export async function uploadThroughHome(page: Page, images: string, labels?: str
   await page.getByTestId('upload-button').click();
   await waitForImage(page);
 }
+
+/** The site admin the test server makes at its first start (playwright.config.ts). */
+export const ADMIN = {
+  username: process.env.E2E_ADMIN_USERNAME ?? 'admin',
+  password: process.env.E2E_ADMIN_PASSWORD ?? 'e2e-admin-password',
+};
+
+/** Sign in on the sign-in page (the page is there already, or goes there). */
+export async function signInAs(page: Page, who: { username: string; password: string }) {
+  if (!new URL(page.url()).pathname.startsWith('/login')) await page.goto('/login');
+  await page.getByTestId('login-username').fill(who.username);
+  await page.getByTestId('login-password').fill(who.password);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((url) => url.pathname !== '/login');
+}
+
+/** Headers for a changing API call made with the page's session cookie. */
+export async function csrfHeaders(page: Page): Promise<Record<string, string>> {
+  const me = await page.request.get('/api/auth/me');
+  expect(me.ok()).toBeTruthy();
+  return { 'X-CSRF-Token': (await me.json()).csrf_token };
+}
+
+/** A new account, made by the signed-in admin of `page`. */
+export async function createAccount(page: Page, username: string, password: string) {
+  const made = await page.request.post('/api/users', {
+    headers: await csrfHeaders(page),
+    data: { username, password, display_name: username[0].toUpperCase() + username.slice(1) },
+  });
+  expect(made.status(), await made.text()).toBe(201);
+  return { username, password };
+}
+
+/** A small project (noise, two frames) made by the signed-in account of `page`; its id. */
+export async function createNoiseProject(page: Page, name: string): Promise<string> {
+  const created = await page.request.post('/api/projects', {
+    headers: await csrfHeaders(page),
+    multipart: {
+      images: { name, mimeType: 'application/octet-stream', buffer: noiseNpy(2) },
+      axes: 'ZYX',
+      name,
+    },
+  });
+  expect([201, 202]).toContain(created.status());
+  return (await created.json()).id as string;
+}

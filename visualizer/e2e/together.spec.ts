@@ -1,29 +1,35 @@
-// Two annotators in two browsers on one project, against the real server: each is asked for (or
-// linked with) a name, sees the other in the list of people present with their frame, sees the
-// other's strokes appear, undoes only their own, and reads both in the history panel.
+// Two annotators in two browsers on one project, against the real server: each signs in with an
+// account, sees the other in the list of people present by account name with their frame, sees
+// the other's strokes appear, undoes only their own, and reads both in the history panel.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import {
-  addAccount,
+  ADMIN,
+  createAccount,
+  createNoiseProject,
+  csrfHeaders,
   localLabels,
-  noiseNpy,
   screenPoint,
   screenshot,
   serverLabels,
-  signIn,
+  signInAs,
   waitForImage,
   waitForLabels,
   waitForSaved,
 } from './helpers';
 
-/** A browser of its own (no name kept yet), signed in as `username` by password, open on the project. */
-async function openAs(browser: Browser, url: string, username: string): Promise<Page> {
+/** A browser of its own, signed in as `who`, open on the project. */
+async function openAs(
+  browser: Browser,
+  who: { username: string; password: string },
+  url: string,
+): Promise<Page> {
   const context = await browser.newContext({
     storageState: { cookies: [], origins: [] },
     extraHTTPHeaders: {},
   });
-  await signIn(context, username);
   const page = await context.newPage();
-  await page.goto(url);
+  await page.goto(`/login?next=${encodeURIComponent(url)}`);
+  await signInAs(page, who);
   return page;
 }
 
@@ -53,33 +59,27 @@ async function shows(page: Page, x: number, y: number, value: number) {
 
 test('two annotators: presence, each other’s strokes, undo of one’s own only, history', async ({
   browser,
-  request,
 }) => {
-  const created = await request.post('/api/projects', {
-    multipart: {
-      images: { name: 'together.npy', mimeType: 'application/octet-stream', buffer: noiseNpy(2) },
-      axes: 'ZYX',
-    },
-  });
-  expect(created.status()).toBe(201);
-  const id = (await created.json()).id as string;
+  // The owner makes the project and gives it to two annotators.
+  const owner = await openAs(browser, ADMIN, '/');
+  const id = await createNoiseProject(owner, 'together.npy');
+  for (const name of ['alice', 'bob']) {
+    await createAccount(owner, name, `${name}-password-1`);
+    const added = await owner.request.post(`/api/projects/${id}/members`, {
+      headers: await csrfHeaders(owner),
+      data: { username: name, role: 'annotator' },
+    });
+    expect(added.status()).toBe(201);
+  }
+  await owner.context().close();
 
-  // Alice comes by a crowdsourcing link that names her; Bob is asked.
-  // Each has an account of their own, with the annotator's role on the project.
-  for (const name of ['alice', 'bob']) await addAccount(request, name, id, 'annotator');
-  const alice = await openAs(browser, `/project?projectId=${id}&annotator=alice`, 'alice');
-  const bob = await openAs(browser, `/project?projectId=${id}`, 'bob');
-  await expect(bob.getByTestId('annotator-dialog')).toBeVisible();
-  await bob.getByTestId('annotator-input').fill('bob/');
-  await bob.getByTestId('annotator-save').click();
-  await expect(bob.getByTestId('annotator-dialog')).toContainText('not /');
-  await screenshot(bob, 'annotator-dialog');
-  await bob.getByTestId('annotator-input').fill('bob');
-  await bob.getByTestId('annotator-save').click();
+  const project = `/project?projectId=${id}`;
+  const alice = await openAs(browser, { username: 'alice', password: 'alice-password-1' }, project);
+  const bob = await openAs(browser, { username: 'bob', password: 'bob-password-1' }, project);
   await waitForImage(alice);
   await waitForImage(bob);
-  await expect(alice.getByTestId('annotator-name')).toHaveText('alice');
-  await expect(bob.getByTestId('annotator-name')).toHaveText('bob');
+  await expect(alice.getByTestId('account-name')).toHaveText('Alice');
+  await expect(bob.getByTestId('account-name')).toHaveText('Bob');
 
   // Each sees the other, with their frame; Bob moves to frame 2 and Alice sees it.
   await expect(alice.getByTestId('viewer-label')).toHaveText('bob · frame 1');

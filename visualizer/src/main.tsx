@@ -1,8 +1,25 @@
-// Entry point: theme and the pages (home at `/`, project at `/project?projectId=`, review mode at
-// `/review?projectId=a,b,c`, campaigns at `/campaigns` and `/campaign?id=`).
+// Entry point: the theme, the signed-in account, and the pages by path: `/login` for anyone,
+// every other page once the account is known (home `/`, project `/project?projectId=`, review mode
+// `/review?projectId=a,b,c`, campaigns `/campaigns` and `/campaign?id=`, …).
+// The server serves index.html for each of these paths (APP_PAGES in the backend's api/).
 import { StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { Box, CssBaseline, ThemeProvider, createTheme } from '@mui/material';
+import {
+  Alert,
+  Box,
+  Button,
+  CircularProgress,
+  CssBaseline,
+  ThemeProvider,
+  Typography,
+  createTheme,
+} from '@mui/material';
+import { useSelector } from '@xstate/react';
+import { account } from './account';
+import { LoginPage } from './pages/LoginPage';
+import { TokensPage } from './pages/TokensPage';
+import { MyProjectsPage } from './pages/MyProjectsPage';
+import { AdminPage } from './pages/AdminPage';
 import { HomePage } from './pages/HomePage';
 import { ProjectPage } from './pages/ProjectPage';
 import { ReviewPage } from './pages/ReviewPage';
@@ -35,31 +52,67 @@ function App() {
     }),
     [mode],
   );
-  const params = new URLSearchParams(window.location.search);
-  const path = window.location.pathname.replace(/\/+$/, '');
-  const onProject = path.endsWith('/project');
-  const onReview = path.endsWith('/review');
-  const page =
-    onProject || onReview ? (
-      <ProjectRoute
-        parameter={params.get('projectId')}
-        review={onReview}
-        task={params.get('task')}
-      />
-    ) : path.endsWith('/campaigns') ? (
-      <CampaignsPage />
-    ) : path.endsWith('/campaign') ? (
-      <CampaignPage campaignId={params.get('id') ?? ''} />
-    ) : (
-      <HomePage />
-    );
+  const page = window.location.pathname.replace(/\/+$/, '').split('/').pop() ?? '';
   return (
     <ThemeModeContext.Provider value={modeValue}>
       <ThemeProvider theme={theme}>
         <CssBaseline />
-        {page}
+        {page === 'login' ? <LoginPage /> : <SignedIn page={page} />}
       </ThemeProvider>
     </ThemeModeContext.Provider>
+  );
+}
+
+function Page({ page }: { page: string }) {
+  const params = new URLSearchParams(window.location.search);
+  switch (page) {
+    case 'project':
+    case 'review':
+      return (
+        <ProjectRoute
+          parameter={params.get('projectId')}
+          review={page === 'review'}
+          task={params.get('task')}
+        />
+      );
+    case 'projects':
+      return <MyProjectsPage />;
+    case 'admin':
+      return <AdminPage />;
+    case 'tokens':
+      return <TokensPage />;
+    case 'campaigns':
+      return <CampaignsPage />;
+    case 'campaign':
+      return <CampaignPage campaignId={params.get('id') ?? ''} />;
+    default:
+      return <HomePage />;
+  }
+}
+
+/** The page, once the server has said who is signed in (signed out: off to sign in). */
+function SignedIn({ page }: { page: string }) {
+  const actor = account();
+  const signedIn = useSelector(actor, (s) => s.matches('signedIn') || s.matches('signingOut'));
+  const error = useSelector(actor, (s) => (s.matches('failed') ? s.context.error : null));
+  if (signedIn) return <Page page={page} />;
+  if (error) {
+    return (
+      <Alert
+        severity="error"
+        sx={{ m: 4 }}
+        data-testid="account-error"
+        action={<Button onClick={() => actor.send({ type: 'RETRY' })}>Retry</Button>}
+      >
+        Could not ask the server who you are: {error}
+      </Alert>
+    );
+  }
+  return (
+    <Box sx={{ p: 4, display: 'flex', gap: 2, alignItems: 'center' }}>
+      <CircularProgress size={24} />
+      <Typography>Signing in…</Typography>
+    </Box>
   );
 }
 

@@ -23,7 +23,17 @@ CONTENT_SECURITY_POLICY = (
 
 
 # Pages of the browser app (client-side routes); every other unknown path is a JSON 404.
-APP_PAGES = {"", "project", "review", "campaigns", "campaign"}
+APP_PAGES = {
+    "",
+    "project",
+    "review",
+    "campaigns",
+    "campaign",
+    "login",
+    "tokens",
+    "projects",
+    "admin",
+}
 
 
 def error_response(message: str, status: int):

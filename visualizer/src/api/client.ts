@@ -84,6 +84,8 @@ export interface ProjectMetadata {
   markers?: Markers;
   /** Vectors imported for the cells (embeddings.json), or null. */
   embeddings?: ImportedEmbeddings | null;
+  /** The caller's role on it, as the project page found it (api/accounts.ts `roleOn`). */
+  role?: 'viewer' | 'annotator' | 'reviewer' | 'owner';
 }
 
 /** A pixel box an edit changed (level-0 pixels). */
@@ -112,7 +114,7 @@ export interface EditRecord {
   version: number;
   action: string;
   kind: string;
-  /** Who made it (the X-Annotator of its request; "anonymous" without one). */
+  /** Who made it: the account's name. */
   author?: string;
   /** When, ISO 8601 in UTC. */
   created?: string;
@@ -153,6 +155,8 @@ export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** Seconds to wait before trying again (a 429's Retry-After), when the server said. */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -175,95 +179,121 @@ export async function errorFrom(response: Response): Promise<ApiError> {
   } catch {
     // The body was not JSON; the status line is all we have.
   }
-  return new ApiError(message, response.status);
+  const wait = Number(response.headers.get('Retry-After') ?? NaN);
+  return new ApiError(message, response.status, Number.isFinite(wait) ? wait : null);
 }
 
-let annotatorName = '';
+/** A request that changes something; a cookie-authenticated one must carry the CSRF token. */
+const CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** Who the user is; sent with every request from now on (see annotator.ts). */
-export function setAnnotator(name: string) {
-  annotatorName = name;
-}
+let csrfToken = '';
 
-/**
- * The X-Annotator header. Headers carry only Latin-1, so the name goes percent-encoded as
- * UTF-8 (the server decodes it); none without a name, which the server takes as "anonymous".
- */
-export function annotatorHeaders(): Record<string, string> {
-  return annotatorName ? { 'X-Annotator': encodeURIComponent(annotatorName) } : {};
-}
-
-// The session's CSRF token: a request that changes something and is signed in by the session
-// cookie must carry it as X-CSRF-Token. Read once from GET /api/auth/me (null: not read yet; '':
-// none, e.g. when signed in by an API token or signed out).
-let csrfToken: string | null = null;
-let csrfReading: Promise<string> | null = null;
-
-/** The token of a new session (the sign-in answer carries it); null reads it again. */
-export function setCsrfToken(token: string | null) {
+/** The session's CSRF token, from sign-in or `GET /api/auth/me` (see account.ts). */
+export function setCsrfToken(token: string) {
   csrfToken = token;
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-async function csrfHeaders(method: string | undefined): Promise<Record<string, string>> {
-  if (SAFE_METHODS.has((method ?? 'GET').toUpperCase())) return {};
-  if (csrfToken === null) {
-    csrfReading ??= fetch('/api/auth/me')
-      .then((response) => (response.ok ? response.json() : {}))
-      .then(
-        (body: { csrf_token?: string | null }) => body.csrf_token ?? '',
-        () => '',
-      );
-    const token = await csrfReading;
-    csrfReading = null;
-    if (csrfToken === null) csrfToken = token;
-  }
-  return csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+/** Headers every request carries: the CSRF token on the ones that change something. */
+export function authHeaders(method = 'GET'): Record<string, string> {
+  return CHANGING.has(method.toUpperCase()) && csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
 }
 
-/** `doFetch` with the CSRF header added to the requests that change something. */
-export function withCsrf(doFetch: typeof fetch): typeof fetch {
-  return async (input, init) => {
-    const csrf = await csrfHeaders(init?.method);
-    return doFetch(input, { ...init, headers: { ...csrf, ...(init?.headers as object) } });
+/** Called when the server answers 401 (the sign-in has ended): by default, off to sign in. */
+let onSignedOut: () => void = () => {
+  if (typeof window !== 'undefined' && window.location) {
+    window.location.assign(signInUrl(window.location.pathname + window.location.search));
+  }
+};
+
+export function setSignedOutHandler(handler: () => void) {
+  onSignedOut = handler;
+}
+
+/** The sign-in page, coming back to `next` afterwards. */
+export function signInUrl(next: string): string {
+  const back = safeNext(next);
+  return back === '/' || back.startsWith('/login')
+    ? '/login'
+    : `/login?next=${encodeURIComponent(back)}`;
+}
+
+/**
+ * Where to go after signing in: `next` when it is a path of this site, else the home page.
+ * `//host`, `/\host`, absolute URLs and other schemes would leave the site, so they are refused.
+ */
+export function safeNext(next: string | null | undefined, origin = 'http://app.invalid'): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  try {
+    const url = new URL(next, origin);
+    return url.origin === origin ? `${url.pathname}${url.search}${url.hash}` : '/';
+  } catch {
+    return '/';
+  }
+}
+
+/** `init` with the session's cookie and headers. */
+export function withAuth(init?: RequestInit): RequestInit {
+  return {
+    credentials: 'same-origin',
+    ...init,
+    headers: { ...authHeaders(init?.method), ...(init?.headers as object) },
   };
 }
 
-async function withAnnotator(init?: RequestInit): Promise<RequestInit> {
-  const csrf = await csrfHeaders(init?.method);
-  return { ...init, headers: { ...annotatorHeaders(), ...csrf, ...(init?.headers as object) } };
-}
-
-export async function request(url: string, init?: RequestInit, retried = false): Promise<Response> {
+/** Fetch with the session's headers; a 401 ends the page (off to sign in) except where `quiet`. */
+async function send(url: string, init?: RequestInit, quiet = false): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(url, await withAnnotator(init));
-  } catch {
+    response = await fetch(url, withAuth(init));
+  } catch (error) {
+    if (init?.signal?.aborted) throw error;
     throw new NetworkError();
   }
+  if (!quiet) noticeSignedOut(response);
+  return response;
+}
+
+/** A 401 means the sign-in has ended (expired, signed out elsewhere): sign in again. */
+export function noticeSignedOut(response: { status: number }) {
+  if (response.status === 401) onSignedOut();
+}
+
+/** Read the session's CSRF token again (none when signed in by an API token, or signed out). */
+async function readCsrfToken() {
+  const response = await fetch('/api/auth/me', { credentials: 'same-origin' }).catch(() => null);
+  const body = response?.ok ? ((await response.json()) as { csrf_token?: string | null }) : {};
+  csrfToken = body.csrf_token ?? '';
+}
+
+export async function request(
+  url: string,
+  init?: RequestInit,
+  quiet = false,
+  retried = false,
+): Promise<Response> {
+  const response = await send(url, init, quiet);
   if (!response.ok) {
     const error = await errorFrom(response);
-    // A session that changed (signed in again elsewhere) has a new token: read it, try once more.
+    // The session changed (signed in again in another tab): its new token, and one more try.
     if (response.status === 403 && error.message.includes('X-CSRF-Token') && !retried) {
-      csrfToken = null;
-      return request(url, init, true);
+      await readCsrfToken();
+      return request(url, init, quiet, true);
     }
     throw error;
   }
   return response;
 }
 
-export async function json<T>(url: string, init?: RequestInit): Promise<T> {
-  return (await request(url, init)).json() as Promise<T>;
+export async function json<T>(url: string, init?: RequestInit, quiet = false): Promise<T> {
+  return (await request(url, init, quiet)).json() as Promise<T>;
 }
 
-export function postJson<T>(url: string, body: unknown): Promise<T> {
-  return json<T>(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+export function postJson<T>(url: string, body: unknown, quiet = false): Promise<T> {
+  return json<T>(
+    url,
+    { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
+    quiet,
+  );
 }
 
 const base = (id: string) => `/api/projects/${encodeURIComponent(id)}`;
@@ -287,18 +317,11 @@ export function createProject(
   if (form.labels) body.append('labels', form.labels, form.labelsName ?? 'labels');
   if (form.axes) body.append('axes', form.axes);
   if (form.name) body.append('name', form.name);
-  return csrfHeaders('POST').then((csrf) => sendForm(body, csrf, onProgress));
-}
-
-function sendForm(
-  body: FormData,
-  csrf: Record<string, string>,
-  onProgress: (fraction: number) => void,
-): Promise<ProjectMetadata> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/projects');
-    for (const [name, value] of Object.entries({ ...annotatorHeaders(), ...csrf })) {
+    xhr.withCredentials = true;
+    for (const [name, value] of Object.entries(authHeaders('POST'))) {
       xhr.setRequestHeader(name, value);
     }
     xhr.upload.onprogress = (event) => {
@@ -306,6 +329,7 @@ function sendForm(
     };
     xhr.onerror = () => reject(new NetworkError());
     xhr.onload = () => {
+      noticeSignedOut(xhr);
       let parsed: unknown = null;
       try {
         parsed = JSON.parse(xhr.responseText);
@@ -400,16 +424,7 @@ export async function getLabelTile(
   etag?: string | null,
 ): Promise<LabelTile | null> {
   const url = `${base(id)}/labels/${feature}/${frame}/levels/${tile.level}/tiles/${tile.ty}/${tile.tx}`;
-  let response: Response;
-  try {
-    response = await fetch(
-      url,
-      await withAnnotator({ signal, headers: etag ? { 'If-None-Match': etag } : {} }),
-    );
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    throw new NetworkError();
-  }
+  const response = await send(url, { signal, headers: etag ? { 'If-None-Match': etag } : {} });
   if (response.status === 304) return null;
   if (!response.ok) throw await errorFrom(response);
   const [height, width] = shapeOf(response);
@@ -489,16 +504,9 @@ export const reportViewing = (id: string, frame: number, feature: number) =>
     body: JSON.stringify({ frame, feature }),
   });
 
-/**
- * The user left the project (`name`: under the name they had, when it just changed). Sent with
- * `keepalive`, so it still goes out while the page unloads.
- */
-export function leaveProject(id: string, name?: string) {
-  const headers = {
-    ...(name ? { 'X-Annotator': encodeURIComponent(name) } : annotatorHeaders()),
-    ...(csrfToken ? { 'X-CSRF-Token': csrfToken } : {}),
-  };
-  return fetch(`${base(id)}/viewers`, { method: 'DELETE', headers, keepalive: true }).then(
+/** The user left the project. Sent with `keepalive`, so it still goes out while the page unloads. */
+export function leaveProject(id: string) {
+  return fetch(`${base(id)}/viewers`, withAuth({ method: 'DELETE', keepalive: true })).then(
     () => undefined,
     () => undefined, // leaving is best effort: an app that is gone stops being listed anyway
   );

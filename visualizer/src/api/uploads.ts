@@ -1,7 +1,14 @@
 // Chunked, resumable uploads of large files (POST /api/uploads, see docs/API.md): the file goes
 // up in numbered chunks, a few at a time, each retried on failure; an interrupted upload resumes
 // by asking the server which chunks it already has.
-import { ApiError, errorFrom, NetworkError, withCsrf, type ProjectMetadata } from './client';
+import {
+  ApiError,
+  errorFrom,
+  NetworkError,
+  noticeSignedOut,
+  withAuth,
+  type ProjectMetadata,
+} from './client';
 
 /** Files larger than this go up in chunks; smaller ones are sent whole with the create request. */
 export const CHUNKED_UPLOAD_BYTES = 64 * 1024 * 1024;
@@ -51,7 +58,9 @@ async function call(
 ): Promise<Response> {
   if (signal?.aborted) throw abortError();
   try {
-    return await doFetch(url, { ...init, signal });
+    const response = await doFetch(url, withAuth({ ...init, signal }));
+    noticeSignedOut(response);
+    return response;
   } catch (error) {
     if (signal?.aborted) throw abortError();
     throw error instanceof ApiError ? error : new NetworkError();
@@ -69,7 +78,7 @@ export async function uploadFile(
   name: string,
   options: UploadOptions = {},
 ): Promise<UploadState> {
-  const doFetch = withCsrf(options.fetch ?? globalThis.fetch.bind(globalThis));
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const sleep = options.sleep ?? defaultSleep;
   const { signal, onProgress } = options;
   const concurrency = Math.max(1, options.concurrency ?? 3);
@@ -179,7 +188,7 @@ export async function createProjectFromUploads(
   form: UploadedProjectForm,
   options: { fetch?: typeof fetch; signal?: AbortSignal } = {},
 ): Promise<ProjectMetadata> {
-  const doFetch = withCsrf(options.fetch ?? globalThis.fetch.bind(globalThis));
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   const body = new FormData();
   body.append('images_upload', form.imagesUpload);
   if (form.labelsUpload) body.append('labels_upload', form.labelsUpload);

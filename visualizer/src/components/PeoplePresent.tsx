@@ -1,31 +1,23 @@
-// In the app bar: the user's own name (click to change it) and everyone else who has the project
-// open, with the frame they are on (click to go there).
+// In the app bar: everyone else who has the project open, by account name, with the frame they
+// are on (click to go there). The user's own name is the account menu beside it.
 import { Avatar, Chip, Stack, Tooltip } from '@mui/material';
 import { useSelector } from '@xstate/react';
-import type { AnnotatorActor } from '../annotator';
 import { cellColorCss } from '../render/lookup';
 import type { ProjectSession } from '../session';
 import { others } from '../machines/viewers';
 
 /** A steady colour per name, so a person keeps theirs across the app. */
-function nameColour(name: string) {
+export function nameColour(name: string) {
   let hash = 0;
   for (const c of name) hash = (hash * 31 + c.codePointAt(0)!) >>> 0;
   return cellColorCss((hash % 997) + 1);
 }
 
-function initial(name: string) {
+export function initial(name: string) {
   return [...name][0]?.toUpperCase() ?? '?';
 }
 
-export function PeoplePresent({
-  session,
-  annotator,
-}: {
-  session: ProjectSession;
-  annotator: AnnotatorActor;
-}) {
-  const me = useSelector(annotator, (s) => s.context.name);
+export function PeoplePresent({ session }: { session: ProjectSession }) {
   const present = useSelector(session.viewers, (s) => others(s.context.viewers));
   const failing = useSelector(session.viewers, (s) => s.context.failing);
   const several = session.metadata.features > 1;
@@ -60,16 +52,6 @@ export function PeoplePresent({
           />
         </Tooltip>
       ))}
-      <Tooltip title="You: click to change your name">
-        <Chip
-          size="small"
-          data-testid="annotator-chip"
-          avatar={<Avatar sx={{ bgcolor: nameColour(me ?? '') }}>{initial(me ?? '?')}</Avatar>}
-          label={<span data-testid="annotator-name">{me ?? 'no name'}</span>}
-          sx={{ color: 'inherit' }}
-          onClick={() => annotator.send({ type: 'EDIT' })}
-        />
-      </Tooltip>
     </Stack>
   );
 }

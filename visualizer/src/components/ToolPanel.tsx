@@ -1,5 +1,6 @@
-// Segment and cells tools, brush size, write mode and scope.
+// Segment and cells tools, brush size, write mode and scope (all disabled for a viewer).
 import {
+  Box,
   Button,
   Divider,
   Slider,
@@ -66,72 +67,80 @@ export function ToolPanel({ session }: { session: ProjectSession }) {
     </ToggleButtonGroup>
   );
   return (
-    <Stack spacing={1} sx={{ p: 1, width: 190, overflowY: 'auto' }}>
-      <Typography variant="overline">Segment</Typography>
-      {toolButtons(SEGMENT, 'Segment tools')}
-      <Typography variant="caption">Brush size: {tools.brushSize}</Typography>
-      <Slider
-        size="small"
-        min={MIN_BRUSH}
-        max={MAX_BRUSH}
-        value={tools.brushSize}
-        onChange={(_e, v) => session.tools.send({ type: 'SET_BRUSH_SIZE', size: v as number })}
-        aria-label="Brush size"
-      />
-      <LabeledSelect<WriteMode>
-        id="write-mode"
-        label="Write mode"
-        value={tools.writeMode}
-        options={[
-          ['exclude', 'Exclude (background only)'],
-          ['overwrite', 'Overwrite'],
-          ['overlap', 'Overlap'],
-        ]}
-        onChange={(mode) => session.tools.send({ type: 'SET_WRITE_MODE', mode })}
-      />
-      <Stack direction="row" spacing={0.5}>
-        {ACTIONS.map(([id, name]) => (
-          <Tooltip key={id} title={`${name} the selected cell (${shortcutFor(id)})`}>
-            <Button
-              size="small"
-              variant="outlined"
-              sx={{ minWidth: 0, px: 0.75 }}
-              onClick={session.keys.handlers[id]}
-              data-testid={`action-${id}`}
-            >
-              {name}
-            </Button>
-          </Tooltip>
-        ))}
+    // A viewer sees the tools, disabled all at once (a disabled fieldset disables every control).
+    <Box
+      component="fieldset"
+      disabled={session.readOnly}
+      data-testid="tool-panel"
+      sx={{ border: 0, m: 0, p: 0, minWidth: 0, opacity: session.readOnly ? 0.5 : 1 }}
+    >
+      <Stack spacing={1} sx={{ p: 1, width: 190, overflowY: 'auto' }}>
+        <Typography variant="overline">Segment</Typography>
+        {toolButtons(SEGMENT, 'Segment tools')}
+        <Typography variant="caption">Brush size: {tools.brushSize}</Typography>
+        <Slider
+          size="small"
+          min={MIN_BRUSH}
+          max={MAX_BRUSH}
+          value={tools.brushSize}
+          onChange={(_e, v) => session.tools.send({ type: 'SET_BRUSH_SIZE', size: v as number })}
+          aria-label="Brush size"
+        />
+        <LabeledSelect<WriteMode>
+          id="write-mode"
+          label="Write mode"
+          value={tools.writeMode}
+          options={[
+            ['exclude', 'Exclude (background only)'],
+            ['overwrite', 'Overwrite'],
+            ['overlap', 'Overlap'],
+          ]}
+          onChange={(mode) => session.tools.send({ type: 'SET_WRITE_MODE', mode })}
+        />
+        <Stack direction="row" spacing={0.5}>
+          {ACTIONS.map(([id, name]) => (
+            <Tooltip key={id} title={`${name} the selected cell (${shortcutFor(id)})`}>
+              <Button
+                size="small"
+                variant="outlined"
+                sx={{ minWidth: 0, px: 0.75 }}
+                onClick={session.keys.handlers[id]}
+                data-testid={`action-${id}`}
+              >
+                {name}
+              </Button>
+            </Tooltip>
+          ))}
+        </Stack>
+        <Divider />
+        <Typography variant="overline">Cells</Typography>
+        {toolButtons(CELLS, 'Cells tools')}
+        <LabeledSelect<Scope>
+          id="scope"
+          label="Scope"
+          value={tools.scope}
+          options={[
+            ['frame', 'This frame'],
+            ['past', 'This and past frames'],
+            ['future', 'This and future frames'],
+            ['all', 'All frames'],
+          ]}
+          onChange={(scope) => session.tools.send({ type: 'SET_SCOPE', scope })}
+        />
+        {(tools.tool === 'replace' || tools.tool === 'swap') && (
+          <Typography variant="caption" data-testid="other-cell">
+            Other cell: {tools.other ?? 'click one on the image'}
+          </Typography>
+        )}
+        <Button
+          variant="contained"
+          size="small"
+          onClick={session.keys.handlers.apply}
+          data-testid="apply"
+        >
+          Apply ({shortcutFor('apply')})
+        </Button>
       </Stack>
-      <Divider />
-      <Typography variant="overline">Cells</Typography>
-      {toolButtons(CELLS, 'Cells tools')}
-      <LabeledSelect<Scope>
-        id="scope"
-        label="Scope"
-        value={tools.scope}
-        options={[
-          ['frame', 'This frame'],
-          ['past', 'This and past frames'],
-          ['future', 'This and future frames'],
-          ['all', 'All frames'],
-        ]}
-        onChange={(scope) => session.tools.send({ type: 'SET_SCOPE', scope })}
-      />
-      {(tools.tool === 'replace' || tools.tool === 'swap') && (
-        <Typography variant="caption" data-testid="other-cell">
-          Other cell: {tools.other ?? 'click one on the image'}
-        </Typography>
-      )}
-      <Button
-        variant="contained"
-        size="small"
-        onClick={session.keys.handlers.apply}
-        data-testid="apply"
-      >
-        Apply ({shortcutFor('apply')})
-      </Button>
-    </Stack>
+    </Box>
   );
 }

@@ -3,7 +3,6 @@
 import { useRef, useState, type DragEvent } from 'react';
 import {
   Alert,
-  AppBar,
   Box,
   Button,
   Card,
@@ -19,7 +18,6 @@ import {
   Select,
   Stack,
   TextField,
-  Toolbar,
   Typography,
 } from '@mui/material';
 import { createProject, type UploadForm } from '../api/client';
@@ -31,8 +29,8 @@ import {
 } from '../api/uploads';
 import { exampleFiles, realExamples, type RealExample } from '../examples/real';
 import { examples } from '../examples/synthetic';
-import { ThemeToggle } from '../components/ThemeToggle';
 import { reviewProjects } from '../machines/review';
+import { TopBar } from '../components/TopBar';
 
 const AXES = [
   '',
@@ -212,14 +210,11 @@ export function HomePage() {
   const busy = progress !== null;
   return (
     <Box sx={{ minHeight: '100vh', bgcolor: 'background.default' }}>
-      <AppBar position="static">
-        <Toolbar>
-          <Typography variant="h6" sx={{ flexGrow: 1 }}>
-            DeepCell Label
-          </Typography>
-          <ThemeToggle />
-        </Toolbar>
-      </AppBar>
+      <TopBar>
+        <Button color="inherit" size="small" href="/projects" data-testid="my-projects-link">
+          My projects
+        </Button>
+      </TopBar>
       <Container maxWidth="md" sx={{ py: 3 }}>
         <Typography variant="h5" gutterBottom>
           Label cells in a microscopy image

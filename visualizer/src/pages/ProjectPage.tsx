@@ -2,9 +2,9 @@
 import { useEffect, useState } from 'react';
 import {
   Alert,
-  AppBar,
   Box,
   Button,
+  Chip,
   CircularProgress,
   Divider,
   LinearProgress,
@@ -12,15 +12,15 @@ import {
   MenuItem,
   Slider,
   Stack,
-  Toolbar,
   Tooltip,
   Typography,
 } from '@mui/material';
 import { useMachine, useSelector } from '@xstate/react';
 import { fromPromise, type ActorRefFrom } from 'xstate';
-import { getProject, type ExportFormat } from '../api/client';
-import { annotator } from '../annotator';
-import { AnnotatorDialog } from '../components/AnnotatorDialog';
+import { openShareLink, roleOn } from '../api/accounts';
+import { getProject, type ExportFormat, type ProjectMetadata } from '../api/client';
+import { account } from '../account';
+import { ShareDialog } from '../components/ShareDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
 import { DivisionsPanel } from '../components/DivisionsPanel';
@@ -35,17 +35,37 @@ import { SegmentPanel } from '../components/SegmentPanel';
 import { SaveStatus } from '../components/SaveStatus';
 import { SelectionPanel } from '../components/SelectionPanel';
 import { SpotsPanel } from '../components/SpotsPanel';
-import { ThemeToggle } from '../components/ThemeToggle';
+import { TopBar } from '../components/TopBar';
 import { TimelineBars } from '../components/TimelineBars';
 import { ToolPanel } from '../components/ToolPanel';
 import { keyName, shortcutFor, type KeyActionId } from '../keymap';
 import type { jobMachine } from '../machines/job';
 import { projectMachine } from '../machines/project';
 import { openProject, type ProjectSession } from '../session';
+import { VIEW_ONLY } from '../session/edits';
 import type { TileStats } from '../data/tiledImage';
 
+/**
+ * The project and the caller's role on it. A share link's address (`&share=<token>`) is opened
+ * first, once: it gives the caller the link's role, and the address loses the token.
+ */
+async function loadProject(projectId: string): Promise<ProjectMetadata> {
+  const address = new URL(window.location.href);
+  const share = address.searchParams.get('share');
+  if (share) {
+    await openShareLink(share);
+    address.searchParams.delete('share');
+    window.history.replaceState(null, '', address.pathname + address.search);
+  }
+  const [metadata, role] = await Promise.all([
+    getProject(projectId),
+    roleOn(projectId, account().getSnapshot().context.me),
+  ]);
+  return { ...metadata, role };
+}
+
 const loadingMachine = projectMachine.provide({
-  actors: { load: fromPromise(({ input }) => getProject(input.projectId)) },
+  actors: { load: fromPromise(({ input }) => loadProject(input.projectId)) },
 });
 
 declare global {
@@ -171,7 +191,7 @@ function ExportButtons({ session }: { session: ProjectSession }) {
       <Button
         color="inherit"
         size="small"
-        disabled={busy}
+        disabled={busy || session.readOnly}
         onClick={() => session.exporter.send({ type: 'SUBMIT' })}
         data-testid="submit"
       >
@@ -202,6 +222,33 @@ function ExportResult({ session }: { session: ProjectSession }) {
   );
 }
 
+/** Owners share; viewers are told they only look. */
+function Access({ session }: { session: ProjectSession }) {
+  const [open, setOpen] = useState(false);
+  if (session.readOnly) {
+    return (
+      <Tooltip title={VIEW_ONLY}>
+        <Chip
+          size="small"
+          label="View only"
+          color="warning"
+          data-testid="view-only"
+          sx={{ fontWeight: 500 }}
+        />
+      </Tooltip>
+    );
+  }
+  if (session.metadata.role !== 'owner') return null;
+  return (
+    <>
+      <Button color="inherit" size="small" onClick={() => setOpen(true)} data-testid="share">
+        Share
+      </Button>
+      <ShareDialog projectId={session.metadata.id} open={open} onClose={() => setOpen(false)} />
+    </>
+  );
+}
+
 function Workspace({ session }: { session: ProjectSession }) {
   const [helpOpen, setHelpOpen] = useState(false);
   const segmentFirst = new URLSearchParams(window.location.search).get('panel') === 'segment';
@@ -229,34 +276,16 @@ function Workspace({ session }: { session: ProjectSession }) {
         bgcolor: 'background.default',
       }}
     >
-      <AppBar position="static" color="primary">
-        <Toolbar variant="dense" sx={{ gap: 1 }}>
-          <Typography
-            component="a"
-            href="/"
-            variant="h6"
-            sx={{ color: 'inherit', textDecoration: 'none' }}
-          >
-            DeepCell Label
-          </Typography>
-          <Typography
-            variant="body2"
-            sx={{ flexGrow: 1, opacity: 0.8 }}
-            noWrap
-            data-testid="project-name"
-          >
-            {session.metadata.name}
-          </Typography>
-          <PeoplePresent session={session} annotator={annotator()} />
-          <SaveStatus session={session} />
-          <HistoryButtons session={session} />
-          <ExportButtons session={session} />
-          <Button color="inherit" size="small" onClick={() => setHelpOpen(true)} data-testid="help">
-            Help (?)
-          </Button>
-          <ThemeToggle />
-        </Toolbar>
-      </AppBar>
+      <TopBar dense title={session.metadata.name} titleTestId="project-name">
+        <PeoplePresent session={session} />
+        <Access session={session} />
+        <SaveStatus session={session} />
+        <HistoryButtons session={session} />
+        <ExportButtons session={session} />
+        <Button color="inherit" size="small" onClick={() => setHelpOpen(true)} data-testid="help">
+          Help (?)
+        </Button>
+      </TopBar>
       <Box sx={{ flex: 1, display: 'flex', minHeight: 0 }}>
         <Box sx={{ borderRight: 1, borderColor: 'divider', overflowY: 'auto' }}>
           <ToolPanel session={session} />
@@ -305,17 +334,13 @@ export function ProjectPage({
   /** Keys handled by the page around the project (review mode's next and previous). */
   pageHandlers?: Partial<Record<KeyActionId, () => void>>;
 }) {
-  // First, so that the project is asked for under the user's name (its undo state is theirs).
-  const person = annotator();
   const [state, send] = useMachine(loadingMachine, { input: { projectId } });
   const ready = state.matches('ready');
   const metadata = ready ? state.context.metadata : null;
   const [session, setSession] = useState<ProjectSession | null>(null);
-  // The project opens once the user has said who they are (edits and presence carry the name).
-  const named = useSelector(person, (s) => s.context.name !== null);
 
   useEffect(() => {
-    if (!metadata || !named) return;
+    if (!metadata) return;
     const created = openProject(metadata);
     window.deepcellLabel = created;
     window.__deepcellDebug = { tiles: () => created.canvas.tileStats() };
@@ -327,20 +352,11 @@ export function ProjectPage({
         delete window.__deepcellDebug;
       }
     };
-  }, [metadata, named]);
+  }, [metadata]);
 
   useEffect(() => {
     if (session) session.keys.pageHandlers = pageHandlers;
   }, [session, pageHandlers]);
-
-  // A new name: the old one leaves the list of people present.
-  useEffect(() => {
-    if (!session) return;
-    const subscription = person.on('named', ({ previous }) => {
-      if (previous) session.presence.leave(previous);
-    });
-    return () => subscription.unsubscribe();
-  }, [session, person]);
 
   if (state.matches('failed')) {
     return (
@@ -399,14 +415,8 @@ export function ProjectPage({
       <Box sx={{ p: 4, display: 'flex', gap: 2, alignItems: 'center' }}>
         <CircularProgress size={24} />
         <Typography>Opening project…</Typography>
-        <AnnotatorDialog annotator={person} />
       </Box>
     );
   }
-  return (
-    <>
-      <Workspace session={session} />
-      <AnnotatorDialog annotator={person} />
-    </>
-  );
+  return <Workspace session={session} />;
 }

@@ -17,6 +17,9 @@ import type { CanvasView } from './canvas';
 /** Actions that read the raw image take the channel shown. */
 const RAW_ACTIONS = new Set(['threshold', 'watershed', 'autofit']);
 /** Only strokes are drawn before the server answers; other edits just did not happen if refused. */
+export const VIEW_ONLY =
+  'View only: you may look at this project and export it, not change it. Ask its owner for the annotator role to label.';
+
 const PREVIEWED_ACTIONS = new Set(['brush', 'erase']);
 
 /** Frames as a person counts them, from 1 (the server counts from 0). */
@@ -71,6 +74,8 @@ type Rejected = Extract<EditQueueEmitted, { type: 'rejected' }>;
 export class Edits {
   /** Answers are written into the label copy one after the other, each after its patches decode. */
   private applyChain: Promise<void> = Promise.resolve();
+  /** A viewer's session: no edit, undo or stroke leaves the browser (the server would refuse). */
+  readOnly = false;
 
   constructor(
     private readonly store: LabelTiles,
@@ -83,9 +88,10 @@ export class Edits {
   connect(): Disconnect {
     const { undo, editQueue } = this.actors;
     return disconnectAll(
-      undo.on('request', (event) =>
-        editQueue.send({ type: event.kind === 'undo' ? 'UNDO' : 'REDO' }),
-      ),
+      undo.on('request', (event) => {
+        if (this.refusedAsViewer()) return;
+        editQueue.send({ type: event.kind === 'undo' ? 'UNDO' : 'REDO' });
+      }),
       editQueue.on('applied', (event) => this.applied(event)),
       editQueue.on('rejected', (event) => this.rejected(event)),
       editQueue.on('settled', (event) => this.settle(event.item)),
@@ -94,6 +100,7 @@ export class Edits {
 
   /** Queue an edit of the shown frame and feature (or of another feature, e.g. a division's). */
   send(action: string, args: Record<string, unknown>, options: { feature?: number } = {}) {
+    if (this.refusedAsViewer()) return;
     const shown = this.actors.display.getSnapshot().context;
     const { frame, channel } = shown;
     const feature = options.feature ?? shown.feature;
@@ -116,8 +123,14 @@ export class Edits {
 
   /** Draw a stroke now, in this frame; the server's patch replaces it. */
   drawStroke(stroke: PreviewStroke) {
+    if (this.readOnly) return;
     const rect = this.preview.extend('stroke', stroke);
     if (rect) this.canvas.drawPreview(this.preview, rect, true);
+  }
+
+  private refusedAsViewer(): boolean {
+    if (this.readOnly) this.notify('warning', VIEW_ONLY);
+    return this.readOnly;
   }
 
   renameChannel(channel: number, name: string) {

@@ -38,6 +38,9 @@ export function openProject(metadata: ProjectMetadata) {
 
   const canvas = new CanvasView(metadata, image, actors);
   const edits = new Edits(store, preview, canvas, actors, notify);
+  // A viewer looks and exports; the tools are shown disabled and no edit is sent.
+  const readOnly = metadata.role === 'viewer';
+  edits.readOnly = readOnly;
   const picking = new Picking(actors, edits);
   const divisions = new Divisions(actors, picking, edits, notify);
   const cellTypes = new CellTypes(actors, picking, edits, notify);
@@ -83,6 +86,8 @@ export function openProject(metadata: ProjectMetadata) {
 
   return {
     metadata,
+    /** The caller may only look (their role is viewer). */
+    readOnly,
     ...actors,
     /** The pixels and the label copy, in tiles. */
     image,

@@ -28,8 +28,8 @@ export class Viewers {
     });
   }
 
-  /** No longer listed: now, or under the name the user had before renaming themselves. */
-  leave(previousName?: string) {
-    void leaveProject(this.projectId, previousName);
+  /** No longer listed. */
+  leave() {
+    void leaveProject(this.projectId);
   }
 }

@@ -55,6 +55,7 @@ export async function standInApi(importOriginal: ImportOriginal) {
     redo: vi.fn(),
     getEditsSince: vi.fn(),
     getSpots: vi.fn(),
+    segmentationMethods: vi.fn(async () => []),
     getRawTile: vi.fn(never),
     getLabelTile: vi.fn(never),
     submitProject: vi.fn(),

@@ -28,11 +28,10 @@ describe('viewers', () => {
     session.dispose();
   });
 
-  it('leaves when the project is closed, and under the old name after a rename', () => {
+  it('leaves when the project is closed', () => {
     const session = openProject(projectMetadata());
-    session.presence.leave('old name');
-    expect(leaveProject).toHaveBeenCalledWith('p', 'old name');
+    expect(leaveProject).not.toHaveBeenCalled();
     session.dispose();
-    expect(leaveProject).toHaveBeenLastCalledWith('p', undefined);
+    expect(leaveProject).toHaveBeenLastCalledWith('p');
   });
 });

@@ -1,0 +1,89 @@
+// Sign-in (`/login?next=<path>`): username and password, then back to the page that asked
+// (a path of this site only), else home.
+import { useEffect, useState } from 'react';
+import { Alert, Box, Button, Container, Paper, Stack, TextField, Typography } from '@mui/material';
+import { useMachine } from '@xstate/react';
+import { fromPromise } from 'xstate';
+import { signIn } from '../api/accounts';
+import { safeNext } from '../api/client';
+import { ThemeToggle } from '../components/ThemeToggle';
+import { signInMachine } from '../machines/signIn';
+
+const serverSignIn = signInMachine.provide({
+  actors: { signIn: fromPromise(({ input }) => signIn(input.username, input.password)) },
+});
+
+export function LoginPage() {
+  const [state, send] = useMachine(serverSignIn);
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const { error } = state.context;
+  const signedIn = state.matches('signedIn');
+  const busy = state.matches('signingIn') || signedIn;
+  const throttled = state.matches('throttled');
+
+  useEffect(() => {
+    if (!signedIn) return;
+    const next = new URLSearchParams(window.location.search).get('next');
+    window.location.assign(safeNext(next, window.location.origin));
+  }, [signedIn]);
+
+  return (
+    <Box sx={{ minHeight: '100vh', bgcolor: 'background.default', py: 8 }}>
+      <Container maxWidth="xs">
+        <Paper sx={{ p: 3 }} elevation={3}>
+          <Stack direction="row" sx={{ alignItems: 'center', mb: 2 }}>
+            <Typography variant="h5" sx={{ flexGrow: 1 }}>
+              DeepCell Label
+            </Typography>
+            <ThemeToggle />
+          </Stack>
+          <Typography variant="subtitle1" gutterBottom>
+            Sign in
+          </Typography>
+          <form
+            onSubmit={(event) => {
+              event.preventDefault();
+              send({ type: 'SUBMIT', username, password });
+            }}
+          >
+            <Stack spacing={2}>
+              <TextField
+                label="Username"
+                autoComplete="username"
+                autoFocus
+                value={username}
+                onChange={(event) => setUsername(event.target.value)}
+                slotProps={{ htmlInput: { 'data-testid': 'login-username', maxLength: 200 } }}
+              />
+              <TextField
+                label="Password"
+                type="password"
+                autoComplete="current-password"
+                value={password}
+                onChange={(event) => setPassword(event.target.value)}
+                slotProps={{ htmlInput: { 'data-testid': 'login-password' } }}
+              />
+              {error && (
+                <Alert severity={throttled ? 'warning' : 'error'} data-testid="login-error">
+                  {error}
+                </Alert>
+              )}
+              <Button
+                type="submit"
+                variant="contained"
+                disabled={busy || throttled}
+                data-testid="login-submit"
+              >
+                {busy ? 'Signing in…' : 'Sign in'}
+              </Button>
+              <Typography variant="body2" color="text.secondary">
+                No account yet? Ask the administrator of this server for one.
+              </Typography>
+            </Stack>
+          </form>
+        </Paper>
+      </Container>
+    </Box>
+  );
+}

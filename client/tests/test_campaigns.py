@@ -115,6 +115,8 @@ def test_a_campaign_from_arrays_gives_back_the_accepted_labels(
     np.save(tmp_path / "other.npy", labels_a)
     with pytest.raises(BadRequestError, match="labels match no image"):
         campaign.add_images([image_a], [tmp_path / "other.npy"])
+    with pytest.raises(ValueError, match="one per image"):
+        campaign.add_images([image_a], [labels_a, labels_b])
     with pytest.raises(NotFoundError, match="no campaign"):
         client.campaign("no-such-campaign")
 

@@ -58,6 +58,12 @@ class Campaign:
         resumable chunks; the add-images job is followed. Returns one entry per image:
         ``{"image", "id", "tasks", "error"}``.
         """
+        labels = list(labels or [])
+        if any(isinstance(label, np.ndarray) for label in labels[len(images) :]):
+            raise ValueError(
+                f"{len(labels)} labels for {len(images)} images: labels given as arrays are "
+                "matched to the image at the same position, so give one per image."
+            )
         with ExitStack() as stack:
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="dcl-")))
             image_paths = [
@@ -68,7 +74,9 @@ class Campaign:
                 stack.enter_context(
                     as_file(label, folder / "labels" / f"{stem(image_paths[n])}.npy")
                 )
-                for n, label in enumerate(labels or [])
+                if isinstance(label, np.ndarray)
+                else stack.enter_context(as_file(label, folder))
+                for n, label in enumerate(labels)
             ]
             uploads = [self.client.upload(path, progress=progress) for path in image_paths]
             fields: list[tuple[str, Any]] = [("images_upload", (None, u)) for u in uploads]

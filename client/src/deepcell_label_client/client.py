@@ -341,6 +341,8 @@ class Client:
         """
         from .campaign import Campaign
 
+        if labels and not images:
+            raise ValueError("Labels need their images: give `images` too.")
         body: dict[str, Any] = {
             "name": name,
             "instructions": instructions,

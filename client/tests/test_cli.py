@@ -1,16 +1,19 @@
-"""The `deepcell-label` command against a real server: login, upload, download, exit codes."""
+"""The `deepcell-label` command against a real server: login, upload, download, campaigns,
+exit codes."""
 
 from __future__ import annotations
 
 import os
 import re
 import stat
+import zipfile
 
 import httpx
 import numpy as np
 import tifffile
 
 from .conftest import run_cli
+from .test_campaigns import blobs
 
 
 def test_login_upload_and_download(server, admin_token, tmp_path):
@@ -85,3 +88,55 @@ def test_every_command_has_help():
         done = run_cli(*command, "--help")
         assert done.returncode == 0, done.stderr
         assert "Usage:" in done.stdout
+
+
+def test_the_campaign_commands(server, admin_token, tmp_path):
+    env = {"DEEPCELL_LABEL_URL": server.url, "DEEPCELL_LABEL_TOKEN": admin_token}
+    for n in range(2):
+        image, labels = blobs(n)
+        tifffile.imwrite(tmp_path / f"cells{n}.tif", image)
+        np.save(tmp_path / f"cells{n}.npy", labels)
+    made = run_cli(
+        "--no-progress",
+        "campaign",
+        "create",
+        "from the command line",
+        str(tmp_path / "cells0.tif"),
+        "--labels",
+        str(tmp_path / "cells0.npy"),
+        "--replicas",
+        "2",
+        env=env,
+    )
+    assert made.returncode == 0, made.stderr
+    campaign_id = made.stdout.strip()
+    added = run_cli(
+        "--no-progress",
+        "campaign",
+        "add",
+        campaign_id,
+        str(tmp_path / "cells1.tif"),
+        "--labels",
+        str(tmp_path / "cells1.npy"),
+        env=env,
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip().endswith("cells1.tif")
+    status = run_cli("campaign", "status", campaign_id, env=env)
+    assert status.returncode == 0, status.stderr
+    assert '"new": 4' in status.stdout
+    exported = run_cli(
+        "--no-progress", "campaign", "export", campaign_id, "-o", str(tmp_path), env=env
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert zipfile.is_zipfile(exported.stdout.strip())
+
+    assert run_cli("campaign", "status", "no-such-campaign", env=env).returncode == 4
+    refused = run_cli(
+        "campaign", "export", campaign_id, "--split", "1", "1", "-1", "-o", "x", env=env
+    )
+    assert refused.returncode == 5 and "'split' must be" in refused.stderr
+    assert run_cli("campaign", "add", campaign_id, env=env).returncode == 2
+    helped = run_cli("campaign", "--help").stdout
+    assert all(command in helped for command in ("create", "add", "status", "export"))
+    assert "--replicas" in run_cli("campaign", "create", "--help").stdout

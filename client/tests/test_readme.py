@@ -18,3 +18,4 @@ def test_the_worked_example_runs_as_written(server, admin_token, monkeypatch, ca
     printed = capsys.readouterr().out
     assert "Correct it at http://127.0.0.1" in printed
     assert "Next round's min_size: 50" in printed
+    assert "Tasks: 2" in printed

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .campaign import Campaign
 from .client import SUPPORTED_API_VERSIONS, Client
 from .errors import (
     AuthenticationError,
@@ -28,6 +29,7 @@ __all__ = [
     "SUPPORTED_API_VERSIONS",
     "AuthenticationError",
     "BadRequestError",
+    "Campaign",
     "Client",
     "ConflictError",
     "ConnectionFailedError",

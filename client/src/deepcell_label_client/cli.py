@@ -8,6 +8,7 @@ this client does not understand; 7 the server could not be reached.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -16,6 +17,7 @@ from typing import Any
 import click
 
 from . import errors
+from .campaign import DATASET_FORMATS
 from .client import Client
 from .project import EXPORT_FORMATS
 from .settings import TOKEN_VARIABLE, URL_VARIABLE, save_login
@@ -31,6 +33,15 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (FileNotFoundError, 5),
     (ValueError, 5),
 ]
+
+
+OUTPUT = click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(),
+    help="The file to write, or a folder to put it in under the server's name.",
+)
 
 
 def reported(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -60,8 +71,8 @@ def connect(context: click.Context) -> Client:
 @click.version_option(package_name="deepcell-label-client")
 @click.pass_context
 def main(context: click.Context, url: str | None, token: str | None, progress: bool) -> None:
-    """DeepCell Label from the command line: send images (and model predictions) as projects,
-    fetch the curated labels back.
+    """DeepCell Label from the command line: send images (and model predictions) as projects or
+    campaigns, fetch the curated labels back.
 
     Exit codes: 0 done, 1 server fault, 2 bad command line, 3 token refused, 4 not found,
     5 file or request refused, 6 incompatible server, 7 server unreachable.
@@ -128,19 +139,139 @@ def upload(
     show_default=True,
     help="zip: the project zip; npz: X and y arrays; ctc, trk, ome-zarr.",
 )
-@click.option(
-    "--output",
-    "-o",
-    required=True,
-    type=click.Path(),
-    help="The file to write, or a folder to put it in under the server's name.",
-)
+@OUTPUT
 @click.pass_context
 @reported
 def download(context: click.Context, project_id: str, export_format: str, output: str) -> None:
     """Download project ID's export; print where it was written."""
     with connect(context) as client:
         path = client.project(project_id).export(output, export_format)
+    click.echo(str(path))
+
+
+@main.group()
+def campaign() -> None:
+    """Campaigns: images handed out to annotators and reviewers; their accepted labels as a
+    training set."""
+
+
+IMAGE_FILES = click.argument(
+    "images", nargs=-1, type=click.Path(exists=True, dir_okay=False), metavar="IMAGES..."
+)
+LABEL_FILES = click.option(
+    "--labels",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="A labels file, matched to its image by file-name stem (repeat for more).",
+)
+
+
+@campaign.command("create")
+@click.argument("name")
+@IMAGE_FILES
+@LABEL_FILES
+@click.option("--replicas", type=int, default=1, show_default=True, help="Annotators per image.")
+@click.option("--instructions", default="", help="What annotators are asked to do.")
+@click.option(
+    "--review-share",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Share of submitted tasks a reviewer checks.",
+)
+@click.pass_context
+@reported
+def campaign_create(
+    context: click.Context,
+    name: str,
+    images: tuple[str, ...],
+    labels: tuple[str, ...],
+    replicas: int,
+    instructions: str,
+    review_share: float,
+) -> None:
+    """Start campaign NAME (with IMAGES and their --labels); print its id."""
+    with connect(context) as client:
+        made = client.create_campaign(
+            name,
+            list(images),
+            list(labels),
+            replicas=replicas,
+            instructions=instructions,
+            review_share=review_share,
+        )
+    click.echo(made.id)
+
+
+@campaign.command("add")
+@click.argument("campaign_id", metavar="ID")
+@IMAGE_FILES
+@LABEL_FILES
+@click.option("--gold", is_flag=True, help="Gold images: their --labels are the reference.")
+@click.pass_context
+@reported
+def campaign_add(
+    context: click.Context,
+    campaign_id: str,
+    images: tuple[str, ...],
+    labels: tuple[str, ...],
+    gold: bool,
+) -> None:
+    """Add IMAGES (and their --labels) to campaign ID; print each image's id and name."""
+    if not images:
+        raise click.UsageError("Name one or more image files.")
+    with connect(context) as client:
+        added = client.campaign(campaign_id).add_images(list(images), list(labels), gold=gold)
+    for entry in added:
+        note = f"\t{entry['error']}" if entry.get("error") else ""
+        click.echo(f"{entry['id']}\t{entry['image']}{note}")
+
+
+@campaign.command("status")
+@click.argument("campaign_id", metavar="ID")
+@click.pass_context
+@reported
+def campaign_status(context: click.Context, campaign_id: str) -> None:
+    """Print campaign ID's settings and its tasks counted per state, as JSON."""
+    with connect(context) as client:
+        click.echo(json.dumps(client.campaign(campaign_id).status(), indent=1))
+
+
+@campaign.command("export")
+@click.argument("campaign_id", metavar="ID")
+@click.option(
+    "--format",
+    "dataset_format",
+    type=click.Choice(DATASET_FORMATS),
+    default="npz",
+    show_default=True,
+    help="npz: X and y arrays per split; zarr: an OME-Zarr zip per image.",
+)
+@click.option(
+    "--split",
+    nargs=3,
+    type=float,
+    default=(0.8, 0.1, 0.1),
+    show_default=True,
+    help="Shares of train, val and test.",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random split.")
+@OUTPUT
+@click.pass_context
+@reported
+def campaign_export(
+    context: click.Context,
+    campaign_id: str,
+    dataset_format: str,
+    split: tuple[float, float, float],
+    seed: int,
+    output: str,
+) -> None:
+    """Export campaign ID's accepted labels as a training set; print where it was written."""
+    with connect(context) as client:
+        path = client.campaign(campaign_id).export_dataset(
+            output, dataset_format, split=split, seed=seed
+        )
     click.echo(str(path))
 
 

@@ -20,6 +20,9 @@ from .routes import route
 from .settings import resolve
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .campaign import Campaign
     from .project import Project
 
 __all__ = ["Client", "SUPPORTED_API_VERSIONS", "ImageInput"]
@@ -302,6 +305,58 @@ class Client:
         if answer.get("status") != "ready":
             self.wait(answer["job"], progress=progress, timeout=timeout)
         return Project(self, answer["id"])
+
+    # ------------------------------------------------------------------ campaigns
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        """A campaign by its id (raises `NotFoundError` when there is none or you are not a
+        member)."""
+        from .campaign import Campaign
+
+        campaign = Campaign(self, campaign_id)
+        campaign.status()
+        return campaign
+
+    def create_campaign(
+        self,
+        name: str,
+        images: Sequence[ImageInput] | None = None,
+        labels: Sequence[ImageInput] | None = None,
+        *,
+        replicas: int = 1,
+        instructions: str = "",
+        review_share: float = 1.0,
+        lease_minutes: float = 60,
+        agreement_threshold: float = 0.8,
+        gold_rate: float | None = None,
+        progress: bool | None = None,
+    ) -> Campaign:
+        """A new campaign, which you manage; with `images` (and `labels`, matched by file-name
+        stem) added as by `Campaign.add_images`.
+
+        `replicas` annotators label each image; a share `review_share` of submitted tasks (and
+        every task whose agreement is below `agreement_threshold`) goes to review; a task not
+        submitted within `lease_minutes` returns to the pool; `gold_rate` is the share of gold
+        images mixed into an annotator's tasks (the server's default when left out).
+        """
+        from .campaign import Campaign
+
+        if labels and not images:
+            raise ValueError("Labels need their images: give `images` too.")
+        body: dict[str, Any] = {
+            "name": name,
+            "instructions": instructions,
+            "replicas": replicas,
+            "review_share": review_share,
+            "lease_minutes": lease_minutes,
+            "agreement_threshold": agreement_threshold,
+        }
+        if gold_rate is not None:
+            body["gold_rate"] = gold_rate
+        campaign = Campaign(self, self.request("create_campaign", json=body).json()["id"])
+        if images:
+            campaign.add_images(images, labels, progress=progress)
+        return campaign
 
     def _drop_uploads(self, uploads: dict) -> None:
         for upload_id in uploads.values():

@@ -154,21 +154,7 @@ class Project:
         return self._download("job_download", {"job_id": job["id"]}, path)
 
     def _download(self, route: str, parts: dict, path: str | os.PathLike, **options: Any) -> Path:
-        from .client import raise_for_answer
-        from .routes import route as address
-
-        method, where = address(route, **parts)
-        with self.client.http.stream(method, where, **options) as response:
-            raise_for_answer(response)
-            target = Path(path)
-            if target.is_dir():
-                target = target / file_name(response.headers.get("Content-Disposition", ""))
-            partial = target.with_name(target.name + ".part")
-            with partial.open("wb") as file:
-                for piece in response.iter_bytes(1 << 20):
-                    file.write(piece)
-            partial.replace(target)
-        return target
+        return download(self.client, route, parts, path, **options)
 
     def link(
         self,
@@ -193,6 +179,64 @@ class Project:
                 body[key] = value
         job = self.client.request("link", parts={"project_id": self.id}, json=body).json()
         return self.client.wait(job, progress=progress)["result"]
+
+    def segment(
+        self,
+        method: str = "auto",
+        feature: int = 0,
+        *,
+        frames: str = "frame",
+        frame: int = 0,
+        channel: int = 0,
+        diameter: float | None = None,
+        box: tuple[int, int, int, int] | None = None,
+        progress: bool | None = None,
+    ) -> dict:
+        """Propose cells (one undoable edit that never changes a cell a person drew), as a job.
+
+        `method` is ``"auto"`` (no training) or ``"learned"`` (trained on your cells inside
+        `box`, ``(x1, y1, x2, y2)``, a region where every cell is drawn) or a plug-in's name;
+        `frames` is ``"frame"`` (only `frame`) or ``"all"``; `diameter` (pixels) is measured from
+        the image when left out.
+
+        Returns the job's result: ``cells`` (``{"cell", "frame", "confidence"}``, the least sure
+        first), ``version``, ``diameters``, …. A refused request raises `BadRequestError` with
+        the server's reason.
+        """
+        body: dict[str, Any] = {
+            "method": method,
+            "feature": feature,
+            "frames": frames,
+            "frame": frame,
+            "channel": channel,
+        }
+        if diameter is not None:
+            body["diameter"] = diameter
+        if box is not None:
+            body["box"] = [int(v) for v in box]
+        job = self.client.request("segment", parts={"project_id": self.id}, json=body).json()
+        return self.client.wait(job, progress=progress)["result"]
+
+
+def download(
+    client: Client, route: str, parts: dict, path: str | os.PathLike, **options: Any
+) -> Path:
+    """Stream a named route's answer into `path` (a folder gets the server's file name)."""
+    from .client import raise_for_answer
+    from .routes import route as address
+
+    method, where = address(route, **parts)
+    with client.http.stream(method, where, **options) as response:
+        raise_for_answer(response)
+        target = Path(path)
+        if target.is_dir():
+            target = target / file_name(response.headers.get("Content-Disposition", ""))
+        partial = target.with_name(target.name + ".part")
+        with partial.open("wb") as file:
+            for piece in response.iter_bytes(1 << 20):
+                file.write(piece)
+        partial.replace(target)
+    return target
 
 
 def file_name(disposition: str) -> str:

@@ -25,6 +25,14 @@ ROUTES: dict[str, tuple[str, str]] = {
     "job": ("GET", "/api/jobs/{job_id}"),
     "job_download": ("GET", "/api/jobs/{job_id}/download"),
     "link": ("POST", "/api/projects/{project_id}/link"),
+    "segment": ("POST", "/api/projects/{project_id}/segment"),
+    "create_campaign": ("POST", "/api/campaigns"),
+    "campaign": ("GET", "/api/campaigns/{campaign_id}"),
+    "add_campaign_images": ("POST", "/api/campaigns/{campaign_id}/images"),
+    "add_campaign_member": ("POST", "/api/campaigns/{campaign_id}/members"),
+    "campaign_tasks": ("GET", "/api/campaigns/{campaign_id}/tasks"),
+    "campaign_agreement": ("GET", "/api/campaigns/{campaign_id}/agreement"),
+    "export_campaign": ("POST", "/api/campaigns/{campaign_id}/exports"),
 }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..services import projects as service
-from .access import current_identity, rule
-from .inputs import annotator, axes_field, source
+from .access import annotator, current_identity, rule
+from .inputs import axes_field, source
 from .projects import download_response, ready_project
 
 compat = Blueprint("compat", __name__)

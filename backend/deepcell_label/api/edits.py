@@ -7,8 +7,8 @@ from flask import Blueprint, jsonify, request
 
 from ..errors import EditError
 from ..services import editing
-from .access import rule
-from .inputs import annotator, json_body
+from .access import annotator, rule
+from .inputs import json_body
 
 edits = Blueprint("edits", __name__, url_prefix="/api/projects")
 

@@ -8,7 +8,6 @@ from flask import request
 
 from ..errors import EditError, InputFormatError
 from ..services.projects import InputRequest
-from .access import current_identity
 
 AXES_PATTERN = re.compile(r"^[TZCYXSQI]{2,6}$")
 
@@ -71,9 +70,3 @@ def json_body() -> dict:
     if not isinstance(body, dict):
         raise EditError("Send a JSON object.")
     return body
-
-
-def annotator() -> str:
-    """Who sends the request, as the history, presence and undo name them: the signed-in
-    account's username (an `X-Annotator` header of earlier versions is ignored)."""
-    return current_identity().username

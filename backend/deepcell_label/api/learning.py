@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify, request
 
 from ..errors import InputFormatError
 from ..services import learning as service
-from .access import rule
-from .inputs import annotator, json_body
+from .access import annotator, rule
+from .inputs import json_body
 
 learning = Blueprint("learning", __name__, url_prefix="/api/projects")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from ..services import linking as service
-from .access import rule
-from .inputs import annotator, json_body
+from .access import annotator, rule
+from .inputs import json_body
 
 linking = Blueprint("linking", __name__, url_prefix="/api/projects")
 

@@ -7,8 +7,8 @@ from flask import Blueprint, Response, jsonify, request, send_file
 from ..errors import InputFormatError
 from ..services import export_jobs, exporting, measurements, pixels
 from ..services import projects as service
-from .access import current_identity, rule
-from .inputs import annotator, axes_field, source
+from .access import annotator, current_identity, rule
+from .inputs import axes_field, source
 
 projects = Blueprint("projects", __name__, url_prefix="/api/projects")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from ..services import reviews as service
-from .access import rule
-from .inputs import annotator, json_body
+from .access import annotator, rule
+from .inputs import json_body
 
 reviews = Blueprint("reviews", __name__, url_prefix="/api")
 

@@ -7,8 +7,8 @@ from flask import Blueprint, jsonify, request
 
 from ..errors import SegmentationError
 from ..services import segmenting as service
-from .access import rule
-from .inputs import annotator, json_body
+from .access import annotator, rule
+from .inputs import json_body
 
 segmenting = Blueprint("segmenting", __name__, url_prefix="/api")
 

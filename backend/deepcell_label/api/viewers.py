@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from ..services import viewers as service
-from .access import rule
-from .inputs import annotator, json_body
+from .access import annotator, rule
+from .inputs import json_body
 
 viewers = Blueprint("viewers", __name__, url_prefix="/api/projects")
 

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import requests
+from accounts import ADMIN_TOKEN, bearer
 from servers import TIMEOUT, Server, migrate, tiff_bytes
 
 STARTS = 2
@@ -26,6 +27,7 @@ def first_creations(server: Server, files: dict) -> list[requests.Response]:
             f"{server.url}/api/projects",
             files=files,
             data={"name": f"first {number}"},
+            headers=bearer(ADMIN_TOKEN),
             timeout=(5, 300),
         )
 
@@ -66,7 +68,11 @@ def test_creations_sent_the_moment_a_fresh_server_answers_are_all_built(tmp_path
             ]
             for answer in answers:
                 project_id = answer.json()["id"]
-                shown = requests.get(f"{server.url}/api/projects/{project_id}", timeout=TIMEOUT)
+                shown = requests.get(
+                    f"{server.url}/api/projects/{project_id}",
+                    headers=bearer(ADMIN_TOKEN),
+                    timeout=TIMEOUT,
+                )
                 assert shown.status_code == 200
                 assert shown.json()["status"] == "ready"
             assert server.errors() == []

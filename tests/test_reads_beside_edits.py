@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import requests
+from accounts import signed_in_session
 from conftest import build_app
 from servers import TIMEOUT, Server, create_project, fetch_labels, running
 
@@ -15,7 +16,7 @@ def beside(tmp_path_factory):
     """This process's app and a server with its job worker, on one SQLite database."""
     data_dir = tmp_path_factory.mktemp("beside")
     app = build_app(data_dir, {})
-    with running(Server(data_dir)) as server, requests.Session() as session:
+    with running(Server(data_dir)) as server, signed_in_session() as session:
         yield app, server, session
 
 

@@ -16,7 +16,7 @@ from deepcell_label_client import BadRequestError, Client, NotFoundError
 from .conftest import REPOSITORY
 
 PASSWORD = "correct horse battery staple"
-NUCLEI = REPOSITORY.parent.parent / "shared" / "testdata" / "stardist" / "img2d.tif"
+NUCLEI = REPOSITORY.parent / "shared" / "testdata" / "stardist" / "img2d.tif"
 
 
 def make_account(server, admin_token: str, username: str) -> str:

@@ -15,7 +15,12 @@ async function account(baseURL: string, username: string): Promise<string> {
   const made = await admin.post('/api/users', { data: { username, password: PASSWORD } });
   expect([201, 409]).toContain(made.status());
   await admin.dispose();
-  const own = await request.newContext({ baseURL });
+  // Signed in by its own password only: none of the admin's token or cookie.
+  const own = await request.newContext({
+    baseURL,
+    extraHTTPHeaders: {},
+    storageState: { cookies: [], origins: [] },
+  });
   const signed = await own.post('/api/auth/login', { data: { username, password: PASSWORD } });
   expect(signed.status()).toBe(200);
   const csrf = (await signed.json()).csrf_token;
@@ -30,7 +35,9 @@ async function account(baseURL: string, username: string): Promise<string> {
 
 async function browserOf(browser: Browser, baseURL: string, username: string): Promise<Page> {
   const token = await account(baseURL, username);
+  // This person's token only: not the admin's session cookie that other specs' pages hold.
   const context = await browser.newContext({
+    storageState: { cookies: [], origins: [] },
     extraHTTPHeaders: { Authorization: `Bearer ${token}` },
   });
   return context.newPage();

@@ -89,7 +89,7 @@ test('divisions: see, remove and re-add a daughter, follow the alert', async ({
   );
   await expect(page.getByTestId('finding-single_daughter')).toHaveAttribute(
     'title',
-    /counting frames from 0: .*at frame 1 /,
+    /As the server reports it: .*at frame 2 /,
   );
   await expect(other.getByTestId('finding-single_daughter')).toContainText(
     'one daughter only, at frame 2',

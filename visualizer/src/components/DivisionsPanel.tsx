@@ -166,7 +166,7 @@ export function DivisionsPanel({ session }: { session: ProjectSession }) {
                 <ListItemButton
                   key={`${finding.kind}-${finding.cell}-${i}`}
                   data-testid={`finding-${finding.kind}`}
-                  title={`As the server reports it, counting frames from 0: ${finding.message}`}
+                  title={`As the server reports it: ${finding.message}`}
                   onClick={() => session.divisions.jumpTo(target.frame, target.cell)}
                 >
                   <ListItemText

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import pytest
 import tifffile
+from accounts import make_user
 from deepcell_label.labels.matching import match_cells
 from helpers import create, pixels
 from testdata import testdata_path as shared_file
@@ -39,8 +40,8 @@ def project(client, nuclei) -> str:
     return create(client, data=_tif(image), name="nuclei.tif", labels=_tif(drawn))["id"]
 
 
-def _labels(client, project_id: str, frame: int = 0) -> np.ndarray:
-    return pixels(client.get(f"/api/projects/{project_id}/labels/0/{frame}"))
+def _labels(client, project_id: str, frame: int = 0, feature: int = 0) -> np.ndarray:
+    return pixels(client.get(f"/api/projects/{project_id}/labels/{feature}/{frame}"))
 
 
 def _segment(client, project_id: str, **body) -> dict:
@@ -80,6 +81,41 @@ def test_auto_adds_cells_around_the_persons_cells_as_one_undoable_edit(client, n
     assert edit["action"] == "segment"
     client.post(f"/api/projects/{project}/undo", json={})
     np.testing.assert_array_equal(_labels(client, project), drawn)
+
+
+def test_a_new_feature_holds_the_proposal_and_one_undo_takes_both_away(
+    app, client, nuclei, project
+):
+    _, truth, drawn = nuclei
+    name = f"segmenter-{project[:8].lower()}"
+    token = make_user(app, name, project, "annotator")
+    annotator = app.test_client(token=token)
+    viewer = app.test_client(
+        token=make_user(app, f"looker-{project[:8].lower()}", project, "viewer")
+    )
+    refused = viewer.post(f"/api/projects/{project}/segment", json={"new_feature": True})
+    assert refused.status_code == 403
+    job = _segment(annotator, project, method="auto", diameter=24, new_feature=True)
+    assert job["state"] == "done", job
+    assert job["result"]["feature"] == 1 and job["result"]["new_feature"] is True
+    shown = annotator.get(f"/api/projects/{project}").get_json()
+    assert shown["features"] == 2 and shown["feature_names"][1] == "auto proposal"
+    # The person's layer is untouched; the new one holds every proposed cell, drawn or not.
+    np.testing.assert_array_equal(_labels(annotator, project), drawn)
+    proposed = _labels(annotator, project, feature=1)
+    assert match_cells(truth, proposed).f1 >= 0.85
+    assert {c["cell"] for c in job["result"]["cells"]} == set(np.unique(proposed)) - {0}
+    (edit,) = annotator.get(f"/api/projects/{project}/edits?since=0").get_json()["edits"]
+    assert (edit["action"], edit["author"]) == ("segment", name)
+    assert edit["featureNames"][1] == "auto proposal"
+    undone = annotator.post(f"/api/projects/{project}/undo", json={})
+    assert undone.status_code == 200, undone.get_json()
+    shown = annotator.get(f"/api/projects/{project}").get_json()
+    assert shown["features"] == 1 and len(shown["feature_names"]) == 1
+    np.testing.assert_array_equal(_labels(annotator, project), drawn)
+    assert annotator.post(f"/api/projects/{project}/redo", json={}).status_code == 200
+    assert annotator.get(f"/api/projects/{project}").get_json()["features"] == 2
+    np.testing.assert_array_equal(_labels(annotator, project, feature=1), proposed)
 
 
 def test_learned_from_the_top_quarter_finds_the_rest(client, nuclei, project):
@@ -139,6 +175,7 @@ def test_measuring_the_diameter_from_the_persons_cells(client, project, nuclei):
         ({"method": "auto", "frame": 2}, 404, "Frame 2 does not exist"),
         ({"method": "auto", "diameter": "big"}, 400, "'diameter' is the typical cell"),
         ({"method": "auto", "colour": 1}, 400, "Unknown fields 'colour'"),
+        ({"method": "auto", "new_feature": "yes"}, 400, "'new_feature' is true"),
     ],
 )
 def test_bad_requests_are_refused_with_a_reason(client, project, body, status, message):

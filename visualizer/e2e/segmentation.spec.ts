@@ -126,3 +126,31 @@ test('the real example without labels opens on the Segment panel and auto segmen
   await waitForSaved(page);
   expect(await cellCount(page)).toBeGreaterThan(100); // StarDist's image has 125 nuclei
 });
+
+test('into a new label layer: the app shows the layer, one undo takes it away', async ({
+  page,
+}) => {
+  await uploadThroughHome(page, testdata('stardist/img2d.tif'), topQuarterLabels());
+  const drawn = await cellCount(page);
+  const panel = page.getByTestId('segment-panel');
+  await panel.getByTestId('segment-diameter').fill('24');
+  await panel.getByTestId('segment-new-feature').locator('input').check();
+  await panel.getByTestId('segment-run').click();
+  await expect(page.getByTestId('notice').last()).toContainText('in the new layer', {
+    timeout: 120_000,
+  });
+  await waitForSaved(page);
+  const display = () =>
+    page.evaluate(() => {
+      const { feature, features } = window.deepcellLabel!.display.getSnapshot().context;
+      return { feature, features };
+    });
+  expect(await display()).toEqual({ feature: 1, features: 2 });
+  expect(await cellCount(page)).toBe(drawn); // the person's layer is as it was
+  const proposed = await serverLabels(page, projectId(page), 1);
+  expect(new Set(proposed.values).size - 1).toBeGreaterThan(100);
+
+  await page.getByTestId('undo').click();
+  await waitForSaved(page);
+  await expect.poll(display).toEqual({ feature: 0, features: 1 });
+});

@@ -4,8 +4,10 @@ on every frame of a feature, then adds the proposed cells as one undoable edit (
 A person's cell is never changed: a proposed cell that lies mostly (over PERSON_SHARE of its
 area) on cells already drawn is left out, and the others are written on background pixels
 only. The segmenter runs outside the project's lock; the edit reads the labels again under
-it, so cells drawn meanwhile are kept too. The job's result lists the cells it added with
-their confidence, least sure first, for the app to step through.
+it, so cells drawn meanwhile are kept too. Asked for (`new_feature`), the proposal goes into a
+new label layer instead, made by the same edit, so that one undo takes both away. The job's
+result lists the cells it added with their confidence, least sure first, for the app to step
+through.
 """
 
 from __future__ import annotations
@@ -28,7 +30,17 @@ from . import jobs
 from .editing.unit import EditContext, record_job_edit, transaction
 from .jobs import JobContext, JobKind
 
-FIELDS = {"method", "feature", "frames", "frame", "channel", "diameter", "box", "seed"}
+FIELDS = {
+    "method",
+    "feature",
+    "new_feature",
+    "frames",
+    "frame",
+    "channel",
+    "diameter",
+    "box",
+    "seed",
+}
 PERSON_SHARE = 0.2
 MAX_SEED = 2**31 - 1
 
@@ -81,9 +93,18 @@ def _parameters(project, body: dict) -> dict:
     if not isinstance(method, str):
         raise SegmentationError("'method' is the name of a segmentation method, e.g. \"auto\".")
     chosen = segmenter(method)
-    if project.features < 1:
-        raise SegmentationError("The project has no label feature to add cells to.")
-    feature = _whole(body, "feature", 0, project.features - 1, "Feature")
+    new_feature = body.get("new_feature", False)
+    if not isinstance(new_feature, bool):
+        raise SegmentationError(
+            "'new_feature' is true (put the proposal into a new label layer) or false (add it "
+            f"to 'feature'), not {str(new_feature)[:40]!r}."
+        )
+    if project.features < 1 and (chosen.learns or not new_feature):
+        raise SegmentationError(
+            "The project has no label feature to add cells to or learn from; send "
+            '"new_feature": true to put the proposal into a new one.'
+        )
+    feature = _whole(body, "feature", 0, max(project.features - 1, 0), "Feature")
     channel = _whole(body, "channel", 0, project.channels - 1, "Channel")
     frame = _whole(body, "frame", 0, project.frames - 1, "Frame")
     frames = body.get("frames", "frame")
@@ -103,6 +124,7 @@ def _parameters(project, body: dict) -> dict:
     params = {
         "method": method,
         "feature": feature,
+        "new_feature": new_feature,
         "channel": channel,
         "frames": frames,
         "frame": frame,
@@ -198,31 +220,64 @@ def _add_cells(
     return change
 
 
-def _apply(context: JobContext, proposals: dict[int, Proposal], edit_context: EditContext) -> dict:
-    """The proposals as one edit."""
-    params = context.params
-    feature = params["feature"]
+def _feature_name(names: list[str], method: str) -> str:
+    """A name for the new layer that no other layer has."""
+    base = f"{method} proposal"
+    name, number = base, 1
+    while name in names:
+        number += 1
+        name = f"{base} {number}"
+    return name
+
+
+def _add_feature(edit_context: EditContext, method: str) -> int:
+    """Make a new, empty label layer as part of the edit; its position."""
     project = edit_context.project
+    feature = project.features
+    names = list(project.feature_names)[:feature]
+    # A layer made and then undone keeps its cell counter: cell ids are never handed out twice.
+    counters = list(project.next_cell)
+    counters = counters[: feature + 1] if len(counters) > feature else [*counters, 1]
+    edit_context.set_list("features", feature + 1)
+    edit_context.set_list("feature_names", [*names, _feature_name(names, method)])
+    edit_context.set_list("next_cell", counters)
+    return feature
+
+
+def _apply(context: JobContext, proposals: dict[int, Proposal], edit_context: EditContext) -> dict:
+    """The proposals as one edit (which makes the new layer first, when one is asked for)."""
+    params = context.params
+    project = edit_context.project
+    made = bool(params.get("new_feature"))
+    before = {name: getattr(project, name) for name in ("features", "feature_names", "next_cell")}
+    feature = _add_feature(edit_context, params["method"]) if made else params["feature"]
     whole: tiling.Box = (0, 0, project.height, project.width)
     added: list[dict] = []
     for frame, proposal in proposals.items():
         first_cell = project.next_cell[feature]
-        before = len(added)
+        start = len(added)
         edit_context.apply_window(
             feature, frame, whole, _add_cells(proposal, first_cell, added, frame)
         )
         # Cells left without a pixel (drawn over meanwhile) are not reported.
         state = edit_context.frame(feature, frame)
-        added[before:] = [a for a in added[before:] if state.has(a["cell"])]
+        added[start:] = [a for a in added[start:] if state.has(a["cell"])]
     added.sort(key=lambda a: (a["confidence"], a["frame"], a["cell"]))
     summary = {
         "cells": added,
         "feature": feature,
+        "new_feature": made,
         "method": params["method"],
         "diameters": {str(f): round(p.diameter, 1) for f, p in proposals.items()},
     }
     if not edit_context.changes.cells:
+        # Nothing proposed: no empty layer is left behind either.
+        for name, value in before.items():
+            edit_context.set_list(name, value)
+        summary.update(feature=params["feature"], new_feature=False)
         return {"version": project.version, **summary}
+    if made:
+        summary["feature_names"] = list(project.feature_names)
     frame = params["frame"] if params["frames"] == "frame" else 0
     edit = record_job_edit(edit_context, "segment", params, frame, feature, context.author)
     return {"version": edit.version, **summary}

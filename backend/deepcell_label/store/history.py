@@ -98,7 +98,8 @@ class ChangeSet:
     cells: dict[tuple[int, int, int], tuple[ValueInfo | None, ValueInfo | None]] = field(
         default_factory=dict
     )
-    # name -> (before, after) for project lists: divisions, cell_types, next_cell
+    # name -> (before, after) for project lists: divisions, cell_types, next_cell, and the
+    # label layers (features, feature_names) a segmentation into a new layer adds
     lists: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     # (feature, frame) -> the values of one cell each given another cell
     relabels: dict[tuple[int, int], Relabel] = field(default_factory=dict)
@@ -188,6 +189,9 @@ class ChangeSet:
                 self.lists["channel_names"][1] if "channel_names" in self.lists else None
             ),
             "markers": self.lists["markers"][1] if "markers" in self.lists else None,
+            "featureNames": (
+                self.lists["feature_names"][1] if "feature_names" in self.lists else None
+            ),
         }
 
     def encode(self) -> bytes:

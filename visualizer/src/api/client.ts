@@ -128,6 +128,8 @@ export interface EditRecord {
   cellTypes: CellType[] | null;
   channelNames?: string[] | null;
   markers?: Markers | null;
+  /** The label layers' names, when the edit added or took away a layer. */
+  featureNames?: string[] | null;
 }
 
 export interface EditResponse {
@@ -682,6 +684,10 @@ export interface SegmentResult {
   version: number;
   method: string;
   feature: number;
+  /** True when the cells went into a new label layer (`feature`). */
+  new_feature?: boolean;
+  /** The label layers' names after a new one was made. */
+  feature_names?: string[];
   /** Added cells, least sure first. */
   cells: ProposedCell[];
   diameters: Record<string, number>;
@@ -694,6 +700,8 @@ export interface SegmentRequest {
   frames: 'frame' | 'all';
   frame: number;
   diameter: number | null;
+  /** Put the proposal into a new label layer instead of `feature`. */
+  new_feature?: boolean;
   /** [x1, y1, x2, y2] in pixels, for methods that learn. */
   box?: [number, number, number, number];
 }

@@ -177,7 +177,7 @@ export function DisplayPanel({ session }: { session: ProjectSession }) {
           id="feature-select"
           label="Feature (F)"
           value={display.feature}
-          options={session.metadata.feature_names.map((name, i): [number, string] => [i, name])}
+          options={display.featureNames.map((name, i): [number, string] => [i, name])}
           onChange={(feature) => send({ type: 'SET_FEATURE', feature })}
         />
       )}

@@ -15,6 +15,27 @@ import { learns } from '../machines/segmentation';
 import type { ProjectSession } from '../session';
 import { JobProgress } from './JobProgress';
 
+function Tick(props: {
+  label: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  testId?: string;
+}) {
+  return (
+    <FormControlLabel
+      control={
+        <Checkbox
+          size="small"
+          checked={props.checked}
+          onChange={(e) => props.onChange(e.target.checked)}
+          data-testid={props.testId}
+        />
+      }
+      label={props.label}
+    />
+  );
+}
+
 export function SegmentPanel({ session }: { session: ProjectSession }) {
   const { actor } = session.segmentation;
   const context = useSelector(actor, (s) => s.context);
@@ -78,17 +99,18 @@ export function SegmentPanel({ session }: { session: ProjectSession }) {
         </Button>
       </Stack>
       {session.metadata.frames > 1 && (
-        <FormControlLabel
-          control={
-            <Checkbox
-              size="small"
-              checked={context.allFrames}
-              onChange={(e) => actor.send({ type: 'SET_ALL_FRAMES', allFrames: e.target.checked })}
-            />
-          }
+        <Tick
           label="Every frame"
+          checked={context.allFrames}
+          onChange={(allFrames) => actor.send({ type: 'SET_ALL_FRAMES', allFrames })}
         />
       )}
+      <Tick
+        label="Into a new label layer"
+        testId="segment-new-feature"
+        checked={context.newFeature}
+        onChange={(newFeature) => actor.send({ type: 'SET_NEW_FEATURE', newFeature })}
+      />
       {learning && (
         <Stack direction="row" spacing={0.5} sx={{ alignItems: 'center' }}>
           <Button

@@ -29,6 +29,8 @@ export interface DisplayContext {
   showLabels: boolean;
   feature: number;
   features: number;
+  /** The label layers' names, one per feature. */
+  featureNames: string[];
   frame: number;
   frames: number;
 }
@@ -38,6 +40,7 @@ export interface DisplayInput {
   channelRanges?: [number, number][];
   dtype: string;
   features: number;
+  featureNames?: string[];
   frames: number;
 }
 
@@ -59,6 +62,7 @@ export type DisplayEvent =
   | { type: 'TOGGLE_HIGHLIGHT' }
   | { type: 'TOGGLE_LABELS' }
   | { type: 'SET_FEATURE'; feature: number }
+  | { type: 'SET_FEATURE_NAMES'; names: string[] }
   | { type: 'NEXT_FEATURE' }
   | { type: 'SET_FRAME'; frame: number }
   | { type: 'NEXT_FRAME' }
@@ -110,6 +114,8 @@ export function initialDisplay(input: DisplayInput): DisplayContext {
     showLabels: true,
     feature: 0,
     features: input.features,
+    featureNames:
+      input.featureNames ?? Array.from({ length: input.features }, (_, i) => `feature ${i}`),
     frame: 0,
     frames: input.frames,
   };
@@ -227,6 +233,15 @@ export const displayMachine = setup({
       actions: assign({
         feature: ({ context, event }) => clamp(event.feature, 0, context.features - 1),
       }),
+    },
+    // A layer was added (or taken away by undo): the layers are the names' count.
+    SET_FEATURE_NAMES: {
+      guard: ({ event }) => event.names.length > 0,
+      actions: assign(({ context, event }) => ({
+        featureNames: event.names,
+        features: event.names.length,
+        feature: Math.min(context.feature, event.names.length - 1),
+      })),
     },
     NEXT_FEATURE: {
       actions: assign({ feature: ({ context }) => (context.feature + 1) % context.features }),

@@ -47,6 +47,7 @@ export function entryOf(record: EditRecord): HistoryEntry {
       ...(record.divisions ? ['divisions'] : []),
       ...(record.cellTypes ? ['cell_types'] : []),
       ...(record.channelNames ? ['channel_names'] : []),
+      ...(record.featureNames ? ['feature_names'] : []),
     ],
   };
 }
@@ -55,6 +56,7 @@ const LIST_NAMES: Record<string, string> = {
   divisions: 'divisions',
   cell_types: 'cell types',
   channel_names: 'channel names',
+  feature_names: 'label layers',
 };
 
 /** Where an entry changed things, as a person reads it (frames counted from 1). */

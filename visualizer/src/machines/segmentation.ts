@@ -14,6 +14,8 @@ export interface SegmentationContext {
   /** Cell diameter in pixels; null: the server measures it. */
   diameter: number | null;
   allFrames: boolean;
+  /** Put the proposal into a new label layer instead of the one shown. */
+  newFeature: boolean;
   /** [x1, y1, x2, y2] in image pixels. */
   box: Box | null;
   job: ActorRefFrom<typeof jobMachine> | null;
@@ -29,6 +31,7 @@ export type SegmentationEvent =
   | { type: 'SET_CHANNEL'; channel: number }
   | { type: 'SET_DIAMETER'; diameter: number | null }
   | { type: 'SET_ALL_FRAMES'; allFrames: boolean }
+  | { type: 'SET_NEW_FEATURE'; newFeature: boolean }
   | { type: 'DRAW_BOX' }
   | { type: 'BOX'; box: Box }
   | { type: 'CANCEL_BOX' }
@@ -68,6 +71,7 @@ export const segmentationMachine = setup({
     channel: 0,
     diameter: null,
     allFrames: false,
+    newFeature: false,
     box: null,
     job: null,
     proposed: [],
@@ -80,6 +84,7 @@ export const segmentationMachine = setup({
     SET_CHANNEL: { actions: assign({ channel: ({ event }) => event.channel }) },
     SET_DIAMETER: { actions: assign({ diameter: ({ event }) => event.diameter }) },
     SET_ALL_FRAMES: { actions: assign({ allFrames: ({ event }) => event.allFrames }) },
+    SET_NEW_FEATURE: { actions: assign({ newFeature: ({ event }) => event.newFeature }) },
     STARTED: { actions: assign({ job: ({ event }) => event.job, proposed: [], checked: 0 }) },
     FOUND: { actions: assign({ proposed: ({ event }) => event.cells, checked: 0 }) },
     CHECKED: { actions: assign({ checked: ({ context }) => context.checked + 1 }) },

@@ -113,6 +113,7 @@ export function createActors(metadata: api.ProjectMetadata) {
         channelRanges: metadata.channel_ranges,
         dtype: metadata.dtype,
         features: metadata.features,
+        featureNames: metadata.feature_names,
         frames: metadata.frames,
       },
     }),

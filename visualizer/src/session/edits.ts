@@ -196,12 +196,15 @@ export class Edits {
     if (records.length) this.canvas.colours.refresh();
   }
 
-  /** Divisions, cell types, markers and channel names of edit records. */
+  /** Divisions, cell types, markers, channel and label layer names of edit records. */
   private applyLists(records: EditRecord[]) {
     if (!records.length) return;
     this.actors.annotations.send({ type: 'RECORDS', records });
     let names: string[] | null = null;
     for (const record of records) if (record.channelNames) names = record.channelNames;
     if (names) this.actors.display.send({ type: 'SET_CHANNEL_NAMES', names });
+    let layers: string[] | null = null;
+    for (const record of records) if (record.featureNames) layers = record.featureNames;
+    if (layers) this.actors.display.send({ type: 'SET_FEATURE_NAMES', names: layers });
   }
 }

@@ -81,6 +81,7 @@ export class Segmentation {
       frames: context.allFrames ? 'all' : 'frame',
       frame,
       diameter: context.diameter,
+      new_feature: context.newFeature,
     };
     if (learns(context)) {
       if (!context.box) {
@@ -103,11 +104,19 @@ export class Segmentation {
       subscription.unsubscribe();
       const finished = snapshot.output as api.Job<api.SegmentResult> | null;
       if (finished?.state !== 'done' || !finished.result) return;
-      const { cells } = finished.result;
+      const { cells, new_feature, feature_names, feature } = finished.result;
+      if (new_feature && feature_names) {
+        // Show the new layer at once (the edit's record, polled, says the same).
+        this.actors.display.send({ type: 'SET_FEATURE_NAMES', names: feature_names });
+        this.actors.display.send({ type: 'SET_FEATURE', feature });
+      }
       this.actor.send({ type: 'FOUND', cells });
       this.notify(
         'success',
-        `Segmented: ${cells.length} cell${cells.length === 1 ? '' : 's'} proposed. ` +
+        `Segmented: ${cells.length} cell${cells.length === 1 ? '' : 's'} proposed` +
+          (new_feature && feature_names
+            ? ` in the new layer "${feature_names[feature]}". `
+            : '. ') +
           'Check the least sure first; undo removes them all.',
       );
     });

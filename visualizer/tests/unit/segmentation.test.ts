@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
+import { displayMachine } from '../../src/machines/display';
 import { boxFrom, learns, segmentationMachine } from '../../src/machines/segmentation';
 
 const methods = [
@@ -39,5 +40,24 @@ describe('the Segment panel machine', () => {
     expect(actor.getSnapshot().context.checked).toBe(1);
     actor.send({ type: 'FOUND', cells: cells.slice(1) });
     expect(actor.getSnapshot().context).toMatchObject({ checked: 0, proposed: cells.slice(1) });
+  });
+
+  it('asks for a new label layer only when the box is ticked', () => {
+    const actor = createActor(segmentationMachine).start();
+    expect(actor.getSnapshot().context.newFeature).toBe(false);
+    actor.send({ type: 'SET_NEW_FEATURE', newFeature: true });
+    expect(actor.getSnapshot().context.newFeature).toBe(true);
+  });
+
+  it('shows the layer a segmentation added, and none once it is undone', () => {
+    const display = createActor(displayMachine, {
+      input: { channelNames: ['DAPI'], dtype: 'uint16', features: 1, frames: 1 },
+    }).start();
+    expect(display.getSnapshot().context.featureNames).toEqual(['feature 0']);
+    display.send({ type: 'SET_FEATURE_NAMES', names: ['nuclei', 'auto proposal'] });
+    display.send({ type: 'SET_FEATURE', feature: 1 });
+    expect(display.getSnapshot().context).toMatchObject({ features: 2, feature: 1 });
+    display.send({ type: 'SET_FEATURE_NAMES', names: ['nuclei'] });
+    expect(display.getSnapshot().context).toMatchObject({ features: 1, feature: 0 });
   });
 });

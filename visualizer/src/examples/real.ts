@@ -10,6 +10,8 @@ export interface RealExample {
   source: string;
   sourceUrl: string;
   licence: string;
+  /** The licence's full text shipped beside the files (public/examples), when it asks for it. */
+  licenceFile?: string;
   /** Open the project on this panel (an image without labels starts with Segment). */
   panel?: 'segment';
 }
@@ -24,6 +26,7 @@ export const realExamples: RealExample[] = [
     source: 'StarDist sample (Kaggle DSB 2018 nuclei)',
     sourceUrl: 'https://github.com/stardist/stardist',
     licence: 'BSD-3-Clause',
+    licenceFile: 'LICENSE-stardist.txt',
     panel: 'segment',
   },
   {
@@ -35,6 +38,7 @@ export const realExamples: RealExample[] = [
     source: 'StarDist sample (Kaggle DSB 2018 nuclei)',
     sourceUrl: 'https://github.com/stardist/stardist',
     licence: 'BSD-3-Clause',
+    licenceFile: 'LICENSE-stardist.txt',
   },
   {
     id: 'stardist-nuclei-3d',
@@ -46,6 +50,7 @@ export const realExamples: RealExample[] = [
     source: 'StarDist sample',
     sourceUrl: 'https://github.com/stardist/stardist',
     licence: 'BSD-3-Clause',
+    licenceFile: 'LICENSE-stardist.txt',
   },
   {
     id: 'ovule',
@@ -56,6 +61,7 @@ export const realExamples: RealExample[] = [
     source: 'PlantSeg sample, via BMCV/galaxy-image-analysis',
     sourceUrl: 'https://github.com/BMCV/galaxy-image-analysis',
     licence: 'MIT',
+    licenceFile: 'LICENSE-galaxy-image-analysis.txt',
   },
   {
     id: 'confocal',
@@ -65,6 +71,7 @@ export const realExamples: RealExample[] = [
     source: 'ImageJ sample, via BMCV/galaxy-image-analysis',
     sourceUrl: 'https://github.com/BMCV/galaxy-image-analysis',
     licence: 'MIT',
+    licenceFile: 'LICENSE-galaxy-image-analysis.txt',
   },
   {
     id: 'ome-timelapse',

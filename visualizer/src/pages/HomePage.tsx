@@ -356,7 +356,15 @@ export function HomePage() {
                 <Link href={example.sourceUrl} target="_blank" rel="noreferrer">
                   {example.source}
                 </Link>
-                . Licence: {example.licence}.
+                . Licence:{' '}
+                {example.licenceFile ? (
+                  <Link href={`/examples/${example.licenceFile}`} target="_blank" rel="noreferrer">
+                    {example.licence}
+                  </Link>
+                ) : (
+                  example.licence
+                )}
+                .
               </Typography>
             </ExampleCard>
           ))}

@@ -8,7 +8,9 @@ import pytest
 import tifffile
 from deepcell_label.errors import SegmentationError
 from deepcell_label.labels.matching import match_cells
-from deepcell_label.segmentation import Request, diameter_of_cells, frames, segmenter, segmenters
+from deepcell_label.segmentation import Request, diameter_of_cells, segmenter, segmenters
+from deepcell_label.segmentation.auto import Auto
+from deepcell_label.segmentation.learned import Learned
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from testdata import testdata_path as shared_file
@@ -77,14 +79,21 @@ def test_same_seed_same_proposal(nuclei, top_quarter):
     assert first.confidence == again.confidence
 
 
-def test_tiles_stitch_like_one_window(nuclei, monkeypatch):
-    """A frame cut into tiles gives (nearly) the cells of the whole frame at once."""
+@pytest.mark.parametrize("method", [Auto, Learned])
+def test_tiles_cut_no_cell_where_they_meet(nuclei, top_quarter, method):
+    """Cut into tiles of 100² (margins of 64 pixels for nuclei 24 across), the frame gets the
+    very cells it gets in one window: none is cut or doubled along the tiles' borders."""
     image, truth = nuclei
-    whole = segmenter("auto").segment(image, Request(diameter=24))
-    monkeypatch.setattr(frames, "TILE", 160)
-    tiled = segmenter("auto").segment(image, Request(diameter=24))
-    assert len(tiled.confidence) > 100
-    assert match_cells(whole.labels, tiled.labels, 0.8).f1 >= 0.95
+    drawn, _, box = top_quarter
+    request = Request(diameter=24, labels=drawn, box=box, seed=1)
+    whole = method().segment(image, request)
+    tiled = method(tile=100).segment(image, request)
+    borders = np.zeros(image.shape, bool)
+    borders[100::100, :] = borders[:, 100::100] = True
+    crossing = np.setdiff1d(np.unique(whole.labels[borders]), [0])
+    assert len(crossing) > 40  # many cells lie across a border
+    same = match_cells(whole.labels, tiled.labels, 0.5)
+    assert same.f1 == 1.0 and same.mean_iou > 0.99, (same.f1, same.mean_iou)
     assert match_cells(truth, tiled.labels).f1 >= 0.85
 
 

@@ -190,3 +190,34 @@ def test_a_constant_image_fails_the_job_with_the_reason(client):
     job = _segment(client, pid, method="auto")
     assert job["state"] == "failed" and "constant" in job["error"]
     assert _version(client, pid) == 0
+
+
+def test_a_stacks_proposals_wait_on_disk_not_in_memory(tmp_path):
+    """Segmenting every frame keeps each frame's proposal in the job's folder; they are read
+    back one at a time when the edit is made."""
+    import tracemalloc
+
+    from deepcell_label.segmentation import Proposal
+    from deepcell_label.services.segmenting import Proposals
+
+    frames, side = 30, 512  # 1 MiB of labels a frame
+    proposals = Proposals(tmp_path)
+    tracemalloc.start()
+    try:
+        for frame in range(frames):
+            labels = np.full((side, side), frame + 1, np.int32)
+            proposals.add(frame, Proposal(labels, {frame + 1: 0.5}, 20.0))
+            del labels
+        held, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        for frame, proposal in proposals.items():
+            assert proposal.confidence == {frame + 1: 0.5}
+            assert (proposal.labels == frame + 1).all()
+            del proposal
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    one_frame = side * side * 4
+    assert held < one_frame  # nothing of the 30 frames stays in memory
+    assert peak < 3 * one_frame  # reading them back holds about one at a time
+    assert proposals.diameters == dict.fromkeys(range(frames), 20.0)

@@ -13,6 +13,7 @@ from ..services.campaigns import (
     images,
     links,
     manage,
+    presegment,
     quality,
     tasks,
 )
@@ -220,6 +221,13 @@ def make_consensus(campaign_id: str, image_id: int):
 def export_dataset(campaign_id: str):
     """Export the accepted labels as a training set (`{format: npz|zarr, split, seed}`), as a job (managers)."""
     return jsonify({"job": dataset.start_export(campaign_id, json_body(), caller())}), 202
+
+
+@campaigns.post("/campaigns/<campaign_id>/presegment")
+@rule("signed_in")
+def presegment_images(campaign_id: str):
+    """Pre-segment the images nobody has started, learning from the accepted ones, as a job (managers)."""
+    return jsonify({"job": presegment.start(campaign_id, caller())}), 202
 
 
 # ---------------------------------------------------------------- comments

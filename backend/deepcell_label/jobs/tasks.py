@@ -21,6 +21,7 @@ from flask import Flask
 from ..services import building, export_jobs, jobs, learning, linking, segmenting
 from ..services.campaigns import dataset as campaign_dataset
 from ..services.campaigns import images as campaign_images
+from ..services.campaigns import presegment as campaign_presegment
 from ..services.campaigns import tasks as campaign_tasks
 from ..services.jobs import JobKind
 from ..store.models import db
@@ -40,6 +41,7 @@ def job_kinds(config: dict) -> dict[str, JobKind]:
         "segment": segmenting.SEGMENT,
         campaign_images.KIND: campaign_images.ADD_IMAGES,
         campaign_dataset.KIND: campaign_dataset.EXPORT_DATASET,
+        campaign_presegment.KIND: campaign_presegment.PRESEGMENT,
     }
     if config["JOB_EXTRA_KINDS"]:
         module, _, name = config["JOB_EXTRA_KINDS"].partition(":")
@@ -98,7 +100,8 @@ def register(celery: Celery, app: Flask) -> None:
     def watch_stale_jobs(**_kwargs) -> None:
         """Now and then, queue again the jobs of workers that went silent (on any machine),
         remove the export files that expired and the temporary folders of jobs that ended
-        (on this machine), and return to the pool campaign tasks whose lease ran out."""
+        (on this machine), return to the pool campaign tasks whose lease ran out, and queue the
+        pre-segmentation of campaigns that have more accepted images to learn from."""
         every = max(app.config["JOB_STALE_SECONDS"] / 2, 1.0)
         # Expired exports are looked for a few times per EXPORT_MAX_AGE_HOURS, at most every
         # 10 minutes (each look lists the stored exports).
@@ -111,6 +114,7 @@ def register(celery: Celery, app: Flask) -> None:
                 try:
                     with app.app_context():
                         jobs.recover_stale_jobs()
+                        campaign_presegment.sweep()
                         if time.monotonic() - last_sweep >= sweep_every:
                             last_sweep = time.monotonic()
                             export_jobs.remove_expired()

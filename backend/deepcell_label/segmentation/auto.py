@@ -60,6 +60,9 @@ class Auto:
     description = "Finds bright cells on a dark background; needs no training."
     learns = False
 
+    def __init__(self, tile: int = frames.TILE) -> None:
+        self.tile = tile  # the side of a tile's core, in pixels
+
     def segment(self, image: np.ndarray, request: Request) -> Proposal:
         scale = frames.measure_scale(image)
         scaled = scale.apply(image)
@@ -71,6 +74,7 @@ class Auto:
             diameter,
             lambda window: self._window(window, diameter, floor),
             request.report,
+            self.tile,
         )
         return Proposal(labels, confidence, diameter)
 

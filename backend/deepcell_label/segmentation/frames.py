@@ -279,8 +279,13 @@ def run_tiled(
     diameter: float,
     segment_window: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     progress: Callable[[float], None] | None = None,
+    size: int = TILE,
 ) -> tuple[np.ndarray, dict[int, float]]:
     """Segment a frame window by window and stitch the cells of each core.
+
+    No cell is cut where tiles meet: each window reaches a margin past its core, so a cell
+    whose centre is in the core is whole in the window, and it is kept by that tile alone
+    (tests/test_segmentation.py checks that tiles give the cells one window would).
 
     Parameters
     ----------
@@ -292,6 +297,8 @@ def run_tiled(
         (an array of length n).
     progress : callable, optional
         Called with the fraction of tiles done.
+    size : int, optional
+        The side of a tile's core, in pixels.
 
     Returns
     -------
@@ -300,7 +307,7 @@ def run_tiled(
     """
     output = np.zeros(image.shape, np.int32)
     confidence: dict[int, float] = {}
-    all_tiles = list(tiles(image.shape, margin_for(diameter)))
+    all_tiles = list(tiles(image.shape, margin_for(diameter), size))
     for done, (core, window) in enumerate(all_tiles):
         cells, scores = segment_window(image[window])
         place_core_cells(output, cells, scores, core, window, confidence)

@@ -12,8 +12,9 @@ through.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 
@@ -167,7 +168,35 @@ def measure_diameter(project_id: str, feature: int, frame: int) -> dict:
     return {"diameter": round(diameter_of_cells(labels), 1), "feature": feature, "frame": frame}
 
 
-def propose(context: JobContext) -> dict[int, Proposal]:
+class Proposals:
+    """Each frame's proposal, kept in the job's folder and read back one at a time: the
+    proposals of a long stack are never all in memory at once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.frames: list[int] = []
+        self.diameters: dict[int, float] = {}
+
+    def add(self, frame: int, proposal: Proposal) -> None:
+        cells = np.asarray(sorted(proposal.confidence), np.int64)
+        scores = np.asarray([proposal.confidence[c] for c in cells.tolist()], np.float64)
+        np.savez(
+            self.folder / f"frame-{frame}.npz", labels=proposal.labels, cells=cells, scores=scores
+        )
+        self.frames.append(frame)
+        self.diameters[frame] = proposal.diameter
+
+    def items(self) -> Iterator[tuple[int, Proposal]]:
+        for frame in self.frames:
+            with np.load(self.folder / f"frame-{frame}.npz") as stored:
+                confidence = dict(
+                    zip(stored["cells"].tolist(), stored["scores"].tolist(), strict=True)
+                )
+                labels = stored["labels"]
+            yield frame, Proposal(labels, confidence, self.diameters[frame])
+
+
+def propose(context: JobContext) -> Proposals:
     """Run the segmenter on the frames asked for (outside any lock)."""
     params = context.params
     project = require_ready(get_project(context.project_id))
@@ -180,7 +209,7 @@ def propose(context: JobContext) -> dict[int, Proposal]:
         request.labels = read_frame(project, params["feature"], params["frame"])
         request.example = raw_frame(project, params["frame"], params["channel"])
     db.session.commit()  # end the reads: segmenting takes a while
-    proposals = {}
+    proposals = Proposals(context.folder())
     share = 0.9 / len(frames)
     for done, frame in enumerate(frames):
         message = f"Segmenting frame {frame + 1} of {project.frames}"
@@ -188,7 +217,7 @@ def propose(context: JobContext) -> dict[int, Proposal]:
         request.progress = lambda fraction, done=done, message=message: context.progress(
             share * (done + fraction), message
         )
-        proposals[frame] = chosen.segment(raw_frame(project, frame, params["channel"]), request)
+        proposals.add(frame, chosen.segment(raw_frame(project, frame, params["channel"]), request))
         db.session.commit()
     return proposals
 
@@ -244,9 +273,11 @@ def _add_feature(edit_context: EditContext, method: str) -> int:
     return feature
 
 
-def _apply(context: JobContext, proposals: dict[int, Proposal], edit_context: EditContext) -> dict:
-    """The proposals as one edit (which makes the new layer first, when one is asked for)."""
-    params = context.params
+def apply_proposals(
+    edit_context: EditContext, params: dict, author: str, proposals: Proposals
+) -> dict:
+    """The proposals as one edit (which makes the new layer first, when one is asked for);
+    `params` are the segment request's, checked."""
     project = edit_context.project
     made = bool(params.get("new_feature"))
     before = {name: getattr(project, name) for name in ("features", "feature_names", "next_cell")}
@@ -268,7 +299,7 @@ def _apply(context: JobContext, proposals: dict[int, Proposal], edit_context: Ed
         "feature": feature,
         "new_feature": made,
         "method": params["method"],
-        "diameters": {str(f): round(p.diameter, 1) for f, p in proposals.items()},
+        "diameters": {str(f): round(d, 1) for f, d in proposals.diameters.items()},
     }
     if not edit_context.changes.cells:
         # Nothing proposed: no empty layer is left behind either.
@@ -279,7 +310,7 @@ def _apply(context: JobContext, proposals: dict[int, Proposal], edit_context: Ed
     if made:
         summary["feature_names"] = list(project.feature_names)
     frame = params["frame"] if params["frames"] == "frame" else 0
-    edit = record_job_edit(edit_context, "segment", params, frame, feature, context.author)
+    edit = record_job_edit(edit_context, "segment", params, frame, feature, author)
     return {"version": edit.version, **summary}
 
 
@@ -287,7 +318,10 @@ def run(context: JobContext) -> dict:
     """The segment job: propose the cells, then add them as one edit."""
     proposals = propose(context)
     context.progress(0.92, "Adding the proposed cells", force=True)
-    return transaction(context.project_id, partial(_apply, context, proposals))
+    return transaction(
+        context.project_id,
+        partial(apply_proposals, params=context.params, author=context.author, proposals=proposals),
+    )
 
 
 SEGMENT = JobKind(run=run)

@@ -44,6 +44,9 @@ class Campaign(db.Model):
     agreement_threshold: Mapped[float] = mapped_column(Float, default=0.8)
     # Share of the tasks an annotator is given that are gold images.
     gold_rate: Mapped[float] = mapped_column(Float, default=0.1)
+    # Pre-segment images nobody has started with the learned segmenter trained on the
+    # accepted images (services/campaigns/presegment.py).
+    presegment: Mapped[bool] = mapped_column(Boolean, default=False)
     created_by: Mapped[str] = mapped_column(String(255), default="")
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

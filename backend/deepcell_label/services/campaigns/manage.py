@@ -47,6 +47,10 @@ def _settings(body: dict, partial: bool = False) -> dict:
             kind = "a whole number" if whole else "a number"
             raise EditError(f"'{field}' must be {kind} from {low} to {high}, not {value!r}.")
         values[field] = int(value) if whole else float(value)
+    if "presegment" in body:
+        if not isinstance(body["presegment"], bool):
+            raise EditError("'presegment' must be true or false.")
+        values["presegment"] = body["presegment"]
     for field in ("name", "instructions"):
         if field in body:
             if not isinstance(body[field], str):
@@ -131,6 +135,7 @@ def describe(campaign: Campaign, role: str | None = None) -> dict:
         "lease_minutes": campaign.lease_minutes,
         "agreement_threshold": campaign.agreement_threshold,
         "gold_rate": campaign.gold_rate,
+        "presegment": bool(campaign.presegment),
         "created_by": campaign.created_by,
         "created": campaign.created.isoformat() + "Z",
         "counts": counts(campaign.id),

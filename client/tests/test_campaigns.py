@@ -132,6 +132,10 @@ def test_segment_auto_adds_cells_to_a_real_nuclei_image(client):
     labels = project.labels()[0]
     assert labels.any()
     assert {c["cell"] for c in project.cells()} == cells
+    apart = project.segment("auto", new_feature=True)
+    assert apart["new_feature"] and apart["feature"] == 1
+    np.testing.assert_array_equal(project.labels()[0], labels)  # the first layer as it was
+    assert project.labels(1)[0].any()
 
     with pytest.raises(BadRequestError, match="takes no box"):
         project.segment("auto", box=(0, 0, 10, 10))

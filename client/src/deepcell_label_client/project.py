@@ -190,6 +190,7 @@ class Project:
         channel: int = 0,
         diameter: float | None = None,
         box: tuple[int, int, int, int] | None = None,
+        new_feature: bool = False,
         progress: bool | None = None,
     ) -> dict:
         """Propose cells (one undoable edit that never changes a cell a person drew), as a job.
@@ -197,7 +198,8 @@ class Project:
         `method` is ``"auto"`` (no training) or ``"learned"`` (trained on your cells inside
         `box`, ``(x1, y1, x2, y2)``, a region where every cell is drawn) or a plug-in's name;
         `frames` is ``"frame"`` (only `frame`) or ``"all"``; `diameter` (pixels) is measured from
-        the image when left out.
+        the image when left out. With `new_feature`, the cells go into a new label layer (made
+        by the same edit, so one undo takes both away) instead of `feature`.
 
         Returns the job's result: ``cells`` (``{"cell", "frame", "confidence"}``, the least sure
         first), ``version``, ``diameters``, …. A refused request raises `BadRequestError` with
@@ -214,6 +216,8 @@ class Project:
             body["diameter"] = diameter
         if box is not None:
             body["box"] = [int(v) for v in box]
+        if new_feature:
+            body["new_feature"] = True
         job = self.client.request("segment", parts={"project_id": self.id}, json=body).json()
         return self.client.wait(job, progress=progress)["result"]
 

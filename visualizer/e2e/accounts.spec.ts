@@ -52,6 +52,30 @@ test.describe('signed out at first', () => {
     await page.waitForURL('**/projects');
   });
 
+  test('single sign-on: the provider’s own sign-in page, then back here signed in', async ({
+    page,
+    baseURL,
+  }) => {
+    // The provider (tests/oidc_provider.py) knows one person, who has no account here yet.
+    await page.goto('/projects');
+    await page.waitForURL('**/login?next=%2Fprojects');
+    const button = page.getByTestId('login-sso');
+    await expect(button).toHaveText('Sign in with Lab Account');
+    await button.click();
+    await page.waitForURL((url) => url.origin !== new URL(baseURL!).origin);
+    await page.getByLabel('Login').fill('sandra.lee');
+    await page.getByRole('button', { name: /continue/i }).click();
+    await page.getByLabel('Password', { exact: true }).fill(process.env.E2E_OIDC_PASSWORD!);
+    await page.getByRole('button', { name: /sign in/i }).click();
+    await screenshot(page, 'sso-consent');
+    await page.getByRole('button', { name: /accept/i }).click();
+    await page.waitForURL(`${baseURL}/projects`);
+    await expect(page.getByTestId('account-name')).toHaveText('Sandra Lee');
+    const me = await (await page.request.get('/api/auth/me')).json();
+    // The provider's preferred username is its display name, with a space: the e-mail names it.
+    expect(me.username).toBe('sandra');
+  });
+
   test('sign in: a link to another site is not followed afterwards', async ({ page, baseURL }) => {
     await page.goto('/login?next=//evil.example/steal');
     await signInAs(page, ADMIN);

@@ -45,6 +45,16 @@ export async function signIn(username: string, password: string): Promise<Me> {
   return { ...answer.user, csrf_token: answer.csrf_token };
 }
 
+/** Whether the server offers single sign-on, and the provider's name for its button. */
+export interface SingleSignOn {
+  enabled: boolean;
+  provider: string | null;
+  /** Where the browser goes to sign in there (add `?next=<path>`). */
+  login: string;
+}
+
+export const getSingleSignOn = () => json<SingleSignOn>('/api/auth/oidc', {}, true);
+
 export async function signOut(): Promise<void> {
   await request('/api/auth/logout', { method: 'POST' }, true);
   setCsrfToken('');

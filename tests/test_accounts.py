@@ -198,6 +198,12 @@ def test_the_creator_owns_members_and_my_projects(app):
         ("olga", "owner"),
         ("victor", "viewer"),
     ]
+    # The project's description tells each caller their own role.
+    annotator = make_user(app, "anna", first["id"], "annotator")
+    for token, role in [(viewer, "viewer"), (annotator, "annotator"), (owner, "owner")]:
+        described = app.test_client(token=token).get(f"/api/projects/{first['id']}")
+        assert described.get_json()["role"] == role
+    assert app.test_client().get(f"/api/projects/{first['id']}").get_json()["role"] == "admin"
     theirs = app.test_client(token=viewer).get("/api/projects").get_json()["projects"]
     assert [(p["id"], p["role"]) for p in theirs] == [(first["id"], "viewer")]
     edit = app.test_client(token=viewer).post(f"/api/projects/{first['id']}/edits", json={})

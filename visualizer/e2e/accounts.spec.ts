@@ -192,6 +192,24 @@ test.describe('signed out at first', () => {
     await expect(other.getByTestId('tool-brush')).toBeDisabled();
     await expect(other.getByTestId('submit')).toBeDisabled();
     await expect(other.getByTestId('share')).toHaveCount(0);
+    // What a viewer may not do is disabled, each part with its reason.
+    const reasons = other.getByTestId('view-only-reason');
+    await expect(reasons).toHaveText([
+      'View only: segmenting needs the annotator role.',
+      'View only: linking needs the annotator role.',
+    ]);
+    await expect(other.getByTestId('segment-run')).toBeDisabled();
+    await expect(other.getByTestId('match-previous')).toBeDisabled();
+    await expect(other.getByTestId('rename-channel')).toBeDisabled();
+    await expect(
+      other.getByText('View only: renaming a channel needs the annotator role.'),
+    ).toBeVisible();
+    await other.getByTestId('tab-learn').click();
+    await expect(reasons).toHaveCount(3);
+    await expect(other.getByTestId('learn-embed')).toBeDisabled();
+    expect((await other.request.get(`/api/projects/${id}`).then((r) => r.json())).role).toBe(
+      'viewer',
+    );
     const versionBefore = (await other.request.get(`/api/projects/${id}`).then((r) => r.json()))
       .version;
     await other.evaluate(() => window.deepcellLabel!.edits.send('delete', { cell: 1 }));

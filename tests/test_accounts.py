@@ -337,3 +337,37 @@ def test_pipelines_create_with_a_token_and_own_the_project(app):
     assert [(p["id"], p["role"]) for p in listed] == [(made.get_json(), "owner")]
     assert app.test_client(token=token).get(f"/api/project/{made.get_json()}").status_code == 200
     assert bearer(token)  # the same token works as a header for any HTTP client
+
+
+def test_the_owner_deletes_a_project_for_everyone(app):
+    from deepcell_label.store.storage import storage
+
+    owner = make_user(app, "otto")
+    project = new_project(app, owner, "to delete")
+    pid = project["id"]
+    annotator = make_user(app, "annie", pid, "annotator")
+    stranger = make_user(app, "stan")
+    with app.app_context():
+        assert list(storage().keys(f"projects/{pid}/"))
+    edit = app.test_client(token=owner).post(
+        f"/api/projects/{pid}/edits",
+        json={"action": "delete", "feature": 0, "frame": 0, "args": {"cell": 1}},
+    )
+    assert edit.status_code < 500
+
+    refused = app.test_client(token=annotator).delete(f"/api/projects/{pid}")
+    assert refused.status_code == 403 and "You are annotator" in refused.get_json()["error"]
+    assert "owner" in refused.get_json()["error"]
+    hidden = app.test_client(token=stranger).delete(f"/api/projects/{pid}")
+    assert hidden.status_code == 404 and "There is no project" in hidden.get_json()["error"]
+    assert app.test_client(token=owner).get(f"/api/projects/{pid}").status_code == 200
+
+    assert app.test_client(token=owner).delete(f"/api/projects/{pid}").status_code == 204
+    for token in (owner, annotator, stranger, ADMIN_TOKEN):
+        gone = app.test_client(token=token).get(f"/api/projects/{pid}")
+        assert gone.status_code == 404 and "There is no project" in gone.get_json()["error"]
+        listed = app.test_client(token=token).get("/api/projects?per_page=200").get_json()
+        assert pid not in [p["id"] for p in listed["projects"]]
+    assert app.test_client(token=owner).delete(f"/api/projects/{pid}").status_code == 404
+    with app.app_context():
+        assert not list(storage().keys(f"projects/{pid}/"))

@@ -186,6 +186,7 @@ test.describe('signed out at first', () => {
     await expect(row.getByTestId('project-role')).toHaveText('viewer');
     await expect(row).toContainText('shared noise.npy');
     await expect(row).toContainText('96 × 64, 2 frames, 1 channel');
+    await expect(row.getByTestId('project-delete')).toHaveCount(0); // only its owner deletes it
     await row.getByTestId('project-open').click();
     await waitForImage(other);
     await expect(other.getByTestId('view-only')).toBeVisible();
@@ -257,6 +258,25 @@ test.describe('signed out at first', () => {
     await again.getByTestId('login-submit').click();
     await expect(again.getByTestId('login-error')).toBeVisible();
     await again.context().close();
+  });
+
+  test('My projects: a project is deleted after a confirmation, for everyone', async ({ page }) => {
+    await signInAs(page, ADMIN);
+    const id = await createNoiseProject(page, 'to delete.npy');
+    await page.goto('/projects');
+    const row = page.locator(`[data-testid="project-row"][data-project="${id}"]`);
+    await row.getByTestId('project-delete').click();
+    await page.getByTestId('delete-cancel').click();
+    await expect(page.getByTestId('delete-dialog')).toHaveCount(0);
+    await expect(row).toHaveCount(1);
+    await row.getByTestId('project-delete').click();
+    await expect(page.getByTestId('delete-dialog')).toContainText('Delete to delete.npy?');
+    await screenshot(page, 'delete-project');
+    await page.getByTestId('delete-confirm').click();
+    await expect(row).toHaveCount(0);
+    expect((await page.request.get(`/api/projects/${id}`)).status()).toBe(404);
+    await page.goto(`/project?projectId=${id}`);
+    await expect(page.getByTestId('project-error')).toContainText('There is no project');
   });
 
   test('signing out ends the session; a protected page then asks to sign in', async ({ page }) => {

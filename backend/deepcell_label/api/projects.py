@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from ..errors import InputFormatError
-from ..services import access, export_jobs, exporting, measurements, pixels
+from ..services import access, deleting, export_jobs, exporting, measurements, pixels
 from ..services import projects as service
 from .access import annotator, current_identity, rule
 from .inputs import axes_field, source
@@ -82,6 +82,20 @@ def describe(project_id: str):
     """
     role = access.role_on(current_identity(), project_id)
     return jsonify({**service.metadata(service.get_project(project_id), annotator()), "role": role})
+
+
+@projects.delete("/<project_id>")
+@rule("own")
+def remove(project_id: str):
+    """Delete a project (its owner, or a site admin): its labels, history, members, links and files.
+
+    From then on it answers 404 to everyone. A campaign's task answers 409: the campaign owns it.
+    ---
+    responses:
+      204: {description: Deleted.}
+    """
+    deleting.delete_project(project_id)
+    return Response(status=204)
 
 
 def ready_project(project_id: str):

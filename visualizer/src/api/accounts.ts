@@ -191,6 +191,9 @@ export interface ProjectList {
   total: number;
 }
 
+/** Delete a project for everyone (its owner or a site admin); it cannot be undone. */
+export const deleteProject = (id: string) => del(projectUrl(id));
+
 /** The projects the caller may see, newest first, a page at a time (pages from 1). */
 export const listProjects = (page: number, perPage: number) =>
   json<ProjectList>(`/api/projects?page=${page}&per_page=${perPage}`);

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from sqlalchemy import select
 
 from ...store.models import User, db
-from .accounts import AccessError, AccountError, create_user, normalise_username
+from .accounts import AccessError, AccountError, create_user, look_alike, normalise_username
 
 PROVIDER = "oidc"
 
@@ -109,4 +109,6 @@ def _free_username(claims: dict) -> str:
         except AccountError:
             continue
     taken = db.session.scalar(select(User.id).where(User.username == name))
-    return name if taken is None else f"{name[:55]}-{secrets.token_hex(3)}"
+    if taken is None and look_alike(name) is None:
+        return name
+    return f"{name[:55]}-{secrets.token_hex(3)}"

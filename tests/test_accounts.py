@@ -371,3 +371,50 @@ def test_the_owner_deletes_a_project_for_everyone(app):
     assert app.test_client(token=owner).delete(f"/api/projects/{pid}").status_code == 404
     with app.app_context():
         assert not list(storage().keys(f"projects/{pid}/"))
+
+
+def test_flask_run_makes_the_admin_and_prints_the_link(tmp_path):
+    """`flask run`, the development server, starts like `make run`: the admin, and the link."""
+    import os
+    import subprocess
+    import sys
+
+    import requests
+    from conftest import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADMIN_", "DATABASE_"))}
+    env.update(
+        DATA_DIR=str(tmp_path),
+        PUBLIC_URL="",
+        FLASK_APP="deepcell_label.app:create_app",
+        PYTHONPATH="backend",
+    )
+    flask = [sys.executable, "-m", "flask"]
+    subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [*flask, "run", "--port", str(port), "--no-reload"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        link = None
+        for line in server.stderr:
+            if "/api/auth/link?token=" in line:
+                link = line.strip()
+                break
+        assert link is not None and link.startswith(f"http://127.0.0.1:{port}/"), link
+        browser = requests.Session()
+        for _ in range(100):  # the link is printed just before the server listens
+            try:
+                went = browser.get(link, allow_redirects=False, timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert went.status_code == 303, went.text
+        me = browser.get(f"http://127.0.0.1:{port}/api/auth/me", timeout=5).json()
+        assert me["username"] == "admin" and me["admin"] is True
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

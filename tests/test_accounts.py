@@ -198,6 +198,12 @@ def test_the_creator_owns_members_and_my_projects(app):
         ("olga", "owner"),
         ("victor", "viewer"),
     ]
+    # The project's description tells each caller their own role.
+    annotator = make_user(app, "anna", first["id"], "annotator")
+    for token, role in [(viewer, "viewer"), (annotator, "annotator"), (owner, "owner")]:
+        described = app.test_client(token=token).get(f"/api/projects/{first['id']}")
+        assert described.get_json()["role"] == role
+    assert app.test_client().get(f"/api/projects/{first['id']}").get_json()["role"] == "admin"
     theirs = app.test_client(token=viewer).get("/api/projects").get_json()["projects"]
     assert [(p["id"], p["role"]) for p in theirs] == [(first["id"], "viewer")]
     edit = app.test_client(token=viewer).post(f"/api/projects/{first['id']}/edits", json={})
@@ -331,3 +337,84 @@ def test_pipelines_create_with_a_token_and_own_the_project(app):
     assert [(p["id"], p["role"]) for p in listed] == [(made.get_json(), "owner")]
     assert app.test_client(token=token).get(f"/api/project/{made.get_json()}").status_code == 200
     assert bearer(token)  # the same token works as a header for any HTTP client
+
+
+def test_the_owner_deletes_a_project_for_everyone(app):
+    from deepcell_label.store.storage import storage
+
+    owner = make_user(app, "otto")
+    project = new_project(app, owner, "to delete")
+    pid = project["id"]
+    annotator = make_user(app, "annie", pid, "annotator")
+    stranger = make_user(app, "stan")
+    with app.app_context():
+        assert list(storage().keys(f"projects/{pid}/"))
+    edit = app.test_client(token=owner).post(
+        f"/api/projects/{pid}/edits",
+        json={"action": "delete", "feature": 0, "frame": 0, "args": {"cell": 1}},
+    )
+    assert edit.status_code < 500
+
+    refused = app.test_client(token=annotator).delete(f"/api/projects/{pid}")
+    assert refused.status_code == 403 and "You are annotator" in refused.get_json()["error"]
+    assert "owner" in refused.get_json()["error"]
+    hidden = app.test_client(token=stranger).delete(f"/api/projects/{pid}")
+    assert hidden.status_code == 404 and "There is no project" in hidden.get_json()["error"]
+    assert app.test_client(token=owner).get(f"/api/projects/{pid}").status_code == 200
+
+    assert app.test_client(token=owner).delete(f"/api/projects/{pid}").status_code == 204
+    for token in (owner, annotator, stranger, ADMIN_TOKEN):
+        gone = app.test_client(token=token).get(f"/api/projects/{pid}")
+        assert gone.status_code == 404 and "There is no project" in gone.get_json()["error"]
+        listed = app.test_client(token=token).get("/api/projects?per_page=200").get_json()
+        assert pid not in [p["id"] for p in listed["projects"]]
+    assert app.test_client(token=owner).delete(f"/api/projects/{pid}").status_code == 404
+    with app.app_context():
+        assert not list(storage().keys(f"projects/{pid}/"))
+
+
+def test_flask_run_makes_the_admin_and_prints_the_link(tmp_path):
+    """`flask run`, the development server, starts like `make run`: the admin, and the link."""
+    import os
+    import subprocess
+    import sys
+
+    import requests
+    from conftest import free_port
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADMIN_", "DATABASE_"))}
+    env.update(
+        DATA_DIR=str(tmp_path),
+        PUBLIC_URL="",
+        FLASK_APP="deepcell_label.app:create_app",
+        PYTHONPATH="backend",
+    )
+    flask = [sys.executable, "-m", "flask"]
+    subprocess.run([*flask, "db", "upgrade"], env=env, check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [*flask, "run", "--port", str(port), "--no-reload"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        link = None
+        for line in server.stderr:
+            if "/api/auth/link?token=" in line:
+                link = line.strip()
+                break
+        assert link is not None and link.startswith(f"http://127.0.0.1:{port}/"), link
+        browser = requests.Session()
+        for _ in range(100):  # the link is printed just before the server listens
+            try:
+                went = browser.get(link, allow_redirects=False, timeout=5)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert went.status_code == 303, went.text
+        me = browser.get(f"http://127.0.0.1:{port}/api/auth/me", timeout=5).json()
+        assert me["username"] == "admin" and me["admin"] is True
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

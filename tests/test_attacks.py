@@ -225,6 +225,26 @@ def test_long_and_look_alike_usernames(app):
     ]:
         answer = admin.post("/api/users", json={"username": look_alike, "password": PASSWORD})
         refused(answer, status)
+    # Names in one script whose letters look like an existing name's (the same skeleton).
+    assert (
+        admin.post("/api/users", json={"username": "coca", "password": PASSWORD}).status_code == 201
+    )
+    for look_alike, existing in [
+        ("paypa1", "paypal"),  # the digit one for the letter l
+        ("раураl", None),  # Cyrillic р, а, у among Latin: mixed scripts, refused as such
+        ("соса", "coca"),  # all Cyrillic: one script, but it reads "coca"
+        ("cоса", None),  # Latin c, then Cyrillic: mixed
+    ]:
+        answer = admin.post("/api/users", json={"username": look_alike, "password": PASSWORD})
+        if existing is None:
+            assert "mixes the scripts" in refused(answer, 400), look_alike
+        else:
+            message = refused(answer, 409)
+            assert f"looks like the existing account {existing!r}" in message, message
+    # Names that only share letters, and a Japanese name (Han with kana), are fine.
+    for fine in ("pay-pal", "paypal2", "山田たろう", "ångström-2"):
+        made = admin.post("/api/users", json={"username": fine, "password": PASSWORD})
+        assert made.status_code == 201, (fine, made.get_json())
     names = [u["username"] for u in admin.get("/api/users").get_json()["users"]]
-    assert names.count("paypal") == 1 and not any("pay" in n and n != "paypal" for n in names)
+    assert names.count("paypal") == 1 and "paypa1" not in names and "соса" not in names
     assert bearer("x")

@@ -375,7 +375,11 @@ def test_a_removed_member_gives_back_their_tasks_and_leases_run_out(client):
 
 def test_comments_and_crowd_links(client):
     campaign = _campaign(client, gold_rate=0.0)
-    _added(client, campaign, {"images": [("a.tif", _image(9))]})
+    (image,) = _added(client, campaign, {"images": [("a.tif", _image(9))]})
+    # A task's project goes with the campaign's image, not on its own (even for a site admin).
+    task = client.get(f"/api/tasks/{image['tasks'][0]}", headers=_as("mia")).get_json()
+    kept = client.delete(f"/api/projects/{task['project']}")
+    assert kept.status_code == 409 and "a task of the campaign" in kept.get_json()["error"]
     link = client.post(
         f"/api/campaigns/{campaign}/links",
         json={"expires_in_hours": 1, "max_uses": 1},

@@ -4,12 +4,12 @@ sign-in where the operator allows it, and refused where not."""
 
 from __future__ import annotations
 
-import datetime
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 from conftest import build_app
+from oidc_provider import register_client
 
 CALLBACK = "http://localhost/api/auth/oidc/callback"
 
@@ -18,18 +18,7 @@ CALLBACK = "http://localhost/api/auth/oidc/callback"
 def provider(iam_server):
     """The provider with this server registered as a client, and a person signed in there who
     consented to share their profile."""
-    client = iam_server.models.Client(
-        client_id="deepcell-label",
-        client_secret="client secret",
-        client_name="DeepCell Label",
-        client_id_issued_at=datetime.datetime.now(datetime.UTC),
-        redirect_uris=[CALLBACK],
-        grant_types=["authorization_code"],
-        response_types=["code"],
-        token_endpoint_auth_method="client_secret_basic",
-        scope=["openid", "profile", "email"],
-    )
-    iam_server.backend.save(client)
+    client = register_client(iam_server, "deepcell-label", "client secret", CALLBACK)
     person = iam_server.random_user(user_name="Sandra.Lee", emails=["sandra@lab.example"])
     iam_server.login(person)
     iam_server.consent(person, client)
@@ -64,7 +53,8 @@ def round_trip(browser, next_path: str = "/project?projectId=abc"):
 def test_sign_in_by_sso_makes_the_account_once(tmp_path, provider):
     app = sso_app(tmp_path, provider, signup=True)
     browser = app.test_client(token=None)
-    assert browser.get("/api/auth/oidc").get_json()["enabled"] is True
+    offered = browser.get("/api/auth/oidc").get_json()
+    assert offered["enabled"] is True and offered["provider"] == "localhost"
     answer = round_trip(browser)
     assert answer.status_code == 303 and answer.headers["Location"] == "/project?projectId=abc"
     me = browser.get("/api/auth/me").get_json()
@@ -104,5 +94,9 @@ def test_a_forged_callback_signs_nobody_in(tmp_path, provider):
 def test_sso_off_without_an_issuer(tmp_path):
     app = build_app(tmp_path, {})
     browser = app.test_client(token=None)
-    assert browser.get("/api/auth/oidc").get_json()["enabled"] is False
+    assert browser.get("/api/auth/oidc").get_json() == {
+        "enabled": False,
+        "provider": None,
+        "login": "/api/auth/oidc/login",
+    }
     assert browser.get("/api/auth/oidc/login").status_code == 404

@@ -8,6 +8,7 @@ import secrets
 import sys
 from pathlib import Path
 
+import click
 from flask import Flask, has_request_context, request
 from flask_migrate import Migrate
 from sqlalchemy import event
@@ -52,6 +53,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.cli.add_command(add_pyramids)
     app.cli.add_command(users)
     init_dashboard(app)
+    command = click.get_current_context(silent=True)
+    if command is not None and command.command.name == "run":
+        # `flask run` (the development server) starts like `make run` and gunicorn (wsgi.py).
+        host, port = command.params.get("host"), command.params.get("port")
+        first_start(app, f"http://{host}:{port}" if host and port else None)
     return app
 
 
@@ -68,9 +74,10 @@ def _kept_secret(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def first_start(app: Flask) -> None:
+def first_start(app: Flask, address: str | None = None) -> None:
     """When no account exists, make the admin (ADMIN_USERNAME, ADMIN_PASSWORD, ADMIN_TOKEN);
-    without a password, print a one-time sign-in link on the console."""
+    without a password, print a one-time sign-in link on the console (to PUBLIC_URL, else
+    `address`, else HOST and PORT)."""
     config = app.config
     with app.app_context():
         try:
@@ -85,8 +92,10 @@ def first_start(app: Flask) -> None:
             return
     if secret is None:
         return
-    base = config["PUBLIC_URL"] or (
-        f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+    base = (
+        config["PUBLIC_URL"]
+        or address
+        or f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
     )
     minutes = config["SIGN_IN_LINK_MINUTES"]
     message = (

@@ -121,6 +121,7 @@ def load_config(overrides: dict | None = None) -> dict:
         "OIDC_CLIENT_SECRET": os.environ.get("OIDC_CLIENT_SECRET", ""),
         "OIDC_SCOPES": os.environ.get("OIDC_SCOPES") or "openid profile email",
         "OIDC_ALLOW_SIGNUP": _flag("OIDC_ALLOW_SIGNUP"),
+        "OIDC_PROVIDER_NAME": os.environ.get("OIDC_PROVIDER_NAME", ""),
     }
     config.update(overrides)
     return config

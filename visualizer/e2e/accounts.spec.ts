@@ -52,6 +52,30 @@ test.describe('signed out at first', () => {
     await page.waitForURL('**/projects');
   });
 
+  test('single sign-on: the provider’s own sign-in page, then back here signed in', async ({
+    page,
+    baseURL,
+  }) => {
+    // The provider (tests/oidc_provider.py) knows one person, who has no account here yet.
+    await page.goto('/projects');
+    await page.waitForURL('**/login?next=%2Fprojects');
+    const button = page.getByTestId('login-sso');
+    await expect(button).toHaveText('Sign in with Lab Account');
+    await button.click();
+    await page.waitForURL((url) => url.origin !== new URL(baseURL!).origin);
+    await page.getByLabel('Login').fill('sandra.lee');
+    await page.getByRole('button', { name: /continue/i }).click();
+    await page.getByLabel('Password', { exact: true }).fill(process.env.E2E_OIDC_PASSWORD!);
+    await page.getByRole('button', { name: /sign in/i }).click();
+    await screenshot(page, 'sso-consent');
+    await page.getByRole('button', { name: /accept/i }).click();
+    await page.waitForURL(`${baseURL}/projects`);
+    await expect(page.getByTestId('account-name')).toHaveText('Sandra Lee');
+    const me = await (await page.request.get('/api/auth/me')).json();
+    // The provider's preferred username is its display name, with a space: the e-mail names it.
+    expect(me.username).toBe('sandra');
+  });
+
   test('sign in: a link to another site is not followed afterwards', async ({ page, baseURL }) => {
     await page.goto('/login?next=//evil.example/steal');
     await signInAs(page, ADMIN);
@@ -67,9 +91,11 @@ test.describe('signed out at first', () => {
     const error = other.getByTestId('login-error');
     for (let attempt = 0; attempt < 8; attempt++) {
       await other.getByTestId('login-password').fill(`wrong ${attempt}`);
+      // This attempt's answer, not the last one's message still on the page, says what next.
+      const answered = other.waitForResponse((answer) => answer.url().endsWith('/api/auth/login'));
       await other.getByTestId('login-submit').click();
-      await expect(error).toBeVisible();
-      if ((await error.textContent())?.startsWith('Too many')) break;
+      if ((await answered).status() === 429) break;
+      await expect(error).toHaveText('The username or the password is wrong.');
       await expect(other.getByTestId('login-submit')).toBeEnabled();
     }
     await expect(error).toHaveText(/^Too many attempts, try again in \d+ s\.$/);
@@ -162,12 +188,31 @@ test.describe('signed out at first', () => {
     await expect(row.getByTestId('project-role')).toHaveText('viewer');
     await expect(row).toContainText('shared noise.npy');
     await expect(row).toContainText('96 × 64, 2 frames, 1 channel');
+    await expect(row.getByTestId('project-delete')).toHaveCount(0); // only its owner deletes it
     await row.getByTestId('project-open').click();
     await waitForImage(other);
     await expect(other.getByTestId('view-only')).toBeVisible();
     await expect(other.getByTestId('tool-brush')).toBeDisabled();
     await expect(other.getByTestId('submit')).toBeDisabled();
     await expect(other.getByTestId('share')).toHaveCount(0);
+    // What a viewer may not do is disabled, each part with its reason.
+    const reasons = other.getByTestId('view-only-reason');
+    await expect(reasons).toHaveText([
+      'View only: segmenting needs the annotator role.',
+      'View only: linking needs the annotator role.',
+    ]);
+    await expect(other.getByTestId('segment-run')).toBeDisabled();
+    await expect(other.getByTestId('match-previous')).toBeDisabled();
+    await expect(other.getByTestId('rename-channel')).toBeDisabled();
+    await expect(
+      other.getByText('View only: renaming a channel needs the annotator role.'),
+    ).toBeVisible();
+    await other.getByTestId('tab-learn').click();
+    await expect(reasons).toHaveCount(3);
+    await expect(other.getByTestId('learn-embed')).toBeDisabled();
+    expect((await other.request.get(`/api/projects/${id}`).then((r) => r.json())).role).toBe(
+      'viewer',
+    );
     const versionBefore = (await other.request.get(`/api/projects/${id}`).then((r) => r.json()))
       .version;
     await other.evaluate(() => window.deepcellLabel!.edits.send('delete', { cell: 1 }));
@@ -215,6 +260,25 @@ test.describe('signed out at first', () => {
     await again.getByTestId('login-submit').click();
     await expect(again.getByTestId('login-error')).toBeVisible();
     await again.context().close();
+  });
+
+  test('My projects: a project is deleted after a confirmation, for everyone', async ({ page }) => {
+    await signInAs(page, ADMIN);
+    const id = await createNoiseProject(page, 'to delete.npy');
+    await page.goto('/projects');
+    const row = page.locator(`[data-testid="project-row"][data-project="${id}"]`);
+    await row.getByTestId('project-delete').click();
+    await page.getByTestId('delete-cancel').click();
+    await expect(page.getByTestId('delete-dialog')).toHaveCount(0);
+    await expect(row).toHaveCount(1);
+    await row.getByTestId('project-delete').click();
+    await expect(page.getByTestId('delete-dialog')).toContainText('Delete to delete.npy?');
+    await screenshot(page, 'delete-project');
+    await page.getByTestId('delete-confirm').click();
+    await expect(row).toHaveCount(0);
+    expect((await page.request.get(`/api/projects/${id}`)).status()).toBe(404);
+    await page.goto(`/project?projectId=${id}`);
+    await expect(page.getByTestId('project-error')).toContainText('There is no project');
   });
 
   test('signing out ends the session; a protected page then asks to sign in', async ({ page }) => {

@@ -104,8 +104,10 @@ NEXT_KEY = "sso_next"
 @auth.get("/auth/oidc")
 @rule("public")
 def oidc_settings():
-    """Whether single sign-on is offered (the sign-in page shows its button)."""
-    return jsonify({"enabled": sso.enabled(), "login": "/api/auth/oidc/login"})
+    """Whether single sign-on is offered, and the provider's name (the sign-in page's button)."""
+    return jsonify(
+        {"enabled": sso.enabled(), "provider": sso.provider_name(), "login": "/api/auth/oidc/login"}
+    )
 
 
 @auth.get("/auth/oidc/login")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from ..errors import InputFormatError
-from ..services import export_jobs, exporting, measurements, pixels
+from ..services import access, deleting, export_jobs, exporting, measurements, pixels
 from ..services import projects as service
 from .access import annotator, current_identity, rule
 from .inputs import axes_field, source
@@ -60,8 +60,42 @@ def create():
 @projects.get("/<project_id>")
 @rule("view")
 def describe(project_id: str):
-    """A project's metadata: shape, dtype, cells, divisions, cell types, status."""
-    return jsonify(service.metadata(service.get_project(project_id), annotator()))
+    """A project's metadata: shape, dtype, cells, divisions, cell types, status, and the caller's role.
+    ---
+    responses:
+      200:
+        description: The metadata (docs/API.md), with the caller's `role` on the project.
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [id, role]
+              properties:
+                id: {type: string}
+                role:
+                  type: string
+                  enum: [viewer, annotator, reviewer, owner, admin]
+                  description: "What the caller may do here: viewer looks and exports; annotator
+                    also edits, learns, links and segments; reviewer also reviews; owner also
+                    shares, renames channels and deletes; admin is a site admin (everything)."
+              additionalProperties: true
+    """
+    role = access.role_on(current_identity(), project_id)
+    return jsonify({**service.metadata(service.get_project(project_id), annotator()), "role": role})
+
+
+@projects.delete("/<project_id>")
+@rule("own")
+def remove(project_id: str):
+    """Delete a project (its owner, or a site admin): its labels, history, members, links and files.
+
+    From then on it answers 404 to everyone. A campaign's task answers 409: the campaign owns it.
+    ---
+    responses:
+      204: {description: Deleted.}
+    """
+    deleting.delete_project(project_id)
+    return Response(status=204)
 
 
 def ready_project(project_id: str):

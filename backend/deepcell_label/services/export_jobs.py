@@ -101,7 +101,7 @@ def _write(context: JobContext) -> tuple[Project, str, Path, int]:
 def run_export(context: JobContext) -> dict:
     """The export job: the file in object storage, named in the result with its size, the route
     that downloads it and when it expires."""
-    _remove_file(context.id)  # an earlier attempt, whose process died, may have left a part
+    remove_file(context.id)  # an earlier attempt, whose process died, may have left a part
     project, filename, path, version = _write(context)
     size = path.stat().st_size
     context.progress(WRITING, "Storing the file", force=True)
@@ -138,10 +138,11 @@ def run_submit(context: JobContext) -> dict:
 
 def clean_up_export(context: JobContext, reason: str) -> None:
     """An export that failed or was cancelled leaves no file."""
-    _remove_file(context.id)
+    remove_file(context.id)
 
 
-def _remove_file(job_id: str) -> None:
+def remove_file(job_id: str) -> None:
+    """Remove an export job's file (there may be none)."""
     storage().delete_prefix(f"{PREFIX}{job_id}/")
 
 
@@ -253,7 +254,7 @@ def remove_expired() -> list[str]:
             continue
         if state == "done" and finished is not None and finished >= cutoff:
             continue
-        _remove_file(job_id)
+        remove_file(job_id)
         removed.append(job_id)
     if removed:
         log.info("removed %d expired or unfinished export files", len(removed))

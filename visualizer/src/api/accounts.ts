@@ -7,9 +7,9 @@ export type Role = 'viewer' | 'annotator' | 'reviewer' | 'owner';
 /** The roles from least to most: each one may do what those before it may. */
 export const ROLES: readonly Role[] = ['viewer', 'annotator', 'reviewer', 'owner'];
 
-/** Whether `role` may do what `needed` may (no role: nothing). */
-export const atLeast = (role: Role | null | undefined, needed: Role) =>
-  !!role && ROLES.indexOf(role) >= ROLES.indexOf(needed);
+/** Whether `role` may do what `needed` may (a site admin: everything; no role: nothing). */
+export const atLeast = (role: Role | 'admin' | null | undefined, needed: Role) =>
+  role === 'admin' || (!!role && ROLES.indexOf(role) >= ROLES.indexOf(needed));
 
 export interface Account {
   username: string;
@@ -44,6 +44,16 @@ export async function signIn(username: string, password: string): Promise<Me> {
   setCsrfToken(answer.csrf_token);
   return { ...answer.user, csrf_token: answer.csrf_token };
 }
+
+/** Whether the server offers single sign-on, and the provider's name for its button. */
+export interface SingleSignOn {
+  enabled: boolean;
+  provider: string | null;
+  /** Where the browser goes to sign in there (add `?next=<path>`). */
+  login: string;
+}
+
+export const getSingleSignOn = () => json<SingleSignOn>('/api/auth/oidc', {}, true);
 
 export async function signOut(): Promise<void> {
   await request('/api/auth/logout', { method: 'POST' }, true);
@@ -129,17 +139,6 @@ export const setMember = (project: string, username: string, role: Role) =>
 export const removeMember = (project: string, username: string) =>
   del(`${projectUrl(project)}/members/${encodeURIComponent(username)}`);
 
-/**
- * The caller's role on a project: site admins may do everything, as owners; others as the
- * member list says (undefined where it does not name them: the server decides each request).
- */
-export async function roleOn(project: string, me: Account | null): Promise<Role | undefined> {
-  if (!me) return undefined;
-  if (me.admin) return 'owner';
-  const members = await listMembers(project);
-  return members.find((member) => member.username === me.username)?.role;
-}
-
 export interface ShareLink {
   id: string;
   role: Role;
@@ -191,6 +190,9 @@ export interface ProjectList {
   per_page: number;
   total: number;
 }
+
+/** Delete a project for everyone (its owner or a site admin); it cannot be undone. */
+export const deleteProject = (id: string) => del(projectUrl(id));
 
 /** The projects the caller may see, newest first, a page at a time (pages from 1). */
 export const listProjects = (page: number, perPage: number) =>

@@ -84,8 +84,8 @@ export interface ProjectMetadata {
   markers?: Markers;
   /** Vectors imported for the cells (embeddings.json), or null. */
   embeddings?: ImportedEmbeddings | null;
-  /** The caller's role on it, as the project page found it (api/accounts.ts `roleOn`). */
-  role?: 'viewer' | 'annotator' | 'reviewer' | 'owner';
+  /** The caller's role on it ("admin": a site admin, who may do everything). */
+  role?: 'viewer' | 'annotator' | 'reviewer' | 'owner' | 'admin';
 }
 
 /** A pixel box an edit changed (level-0 pixels). */

@@ -25,6 +25,7 @@ import { LabeledSwitch } from './controls';
 import { ExpressionDialog } from './ExpressionDialog';
 import { LearnPanel } from './LearnPanel';
 import { MarkersPanel } from './MarkersPanel';
+import { ViewerDisabled } from './ViewOnly';
 
 /** The type being dragged to a new place in the list. */
 const DRAGGED = 'application/x-deepcell-type';
@@ -187,7 +188,11 @@ export function CellTypesPanel({ session }: { session: ProjectSession }) {
       </Tabs>
       {tab === 'types' && <TypesTab session={session} />}
       {tab === 'markers' && <MarkersPanel session={session} />}
-      {tab === 'learn' && <LearnPanel session={session} />}
+      {tab === 'learn' && (
+        <ViewerDisabled session={session} what="learning">
+          <LearnPanel session={session} />
+        </ViewerDisabled>
+      )}
     </Stack>
   );
 }

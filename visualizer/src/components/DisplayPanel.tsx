@@ -18,6 +18,7 @@ import { MAX_LAYERS } from '../machines/display';
 import { LabeledSelect, LabeledSlider, LabeledSwitch } from './controls';
 import { ProjectInfo } from './ProjectInfo';
 import type { ProjectSession } from '../session';
+import { needsAnnotator } from './ViewOnly';
 
 function RangeSlider({ session, channel }: { session: ProjectSession; channel: number }) {
   const settings = useSelector(session.display, (s) => s.context.channels[channel]);
@@ -168,6 +169,8 @@ export function DisplayPanel({ session }: { session: ProjectSession }) {
         key={`${display.channel}-${settings.name}`}
         defaultValue={settings.name}
         onBlur={(e) => session.edits.renameChannel(display.channel, e.target.value)}
+        disabled={session.readOnly}
+        helperText={session.readOnly ? needsAnnotator('renaming a channel') : undefined}
         slotProps={{ htmlInput: { 'data-testid': 'rename-channel' } }}
         onKeyDown={(e) => e.key === 'Enter' && (e.target as HTMLInputElement).blur()}
       />

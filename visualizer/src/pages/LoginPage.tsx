@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import { Alert, Box, Button, Container, Paper, Stack, TextField, Typography } from '@mui/material';
 import { useMachine } from '@xstate/react';
 import { fromPromise } from 'xstate';
-import { signIn } from '../api/accounts';
+import { getSingleSignOn, signIn, type SingleSignOn } from '../api/accounts';
 import { safeNext } from '../api/client';
 import { ThemeToggle } from '../components/ThemeToggle';
 import { signInMachine } from '../machines/signIn';
@@ -12,6 +12,28 @@ import { signInMachine } from '../machines/signIn';
 const serverSignIn = signInMachine.provide({
   actors: { signIn: fromPromise(({ input }) => signIn(input.username, input.password)) },
 });
+
+/** The server's single sign-on when it offers one (else null: no button). */
+function useSingleSignOn(): SingleSignOn | null {
+  const [offered, setOffered] = useState<SingleSignOn | null>(null);
+  useEffect(() => {
+    let live = true;
+    getSingleSignOn()
+      .then((answer) => live && setOffered(answer.enabled ? answer : null))
+      .catch(() => undefined); // no button; signing in by password still works
+    return () => {
+      live = false;
+    };
+  }, []);
+  return offered;
+}
+
+/** The provider's sign-in, coming back to the page that asked (the server checks `next` too). */
+function singleSignOnUrl(offered: SingleSignOn): string {
+  const next = new URLSearchParams(window.location.search).get('next');
+  const target = safeNext(next, window.location.origin);
+  return `${offered.login}?next=${encodeURIComponent(target)}`;
+}
 
 export function LoginPage() {
   const [state, send] = useMachine(serverSignIn);
@@ -21,6 +43,7 @@ export function LoginPage() {
   const signedIn = state.matches('signedIn');
   const busy = state.matches('signingIn') || signedIn;
   const throttled = state.matches('throttled');
+  const singleSignOn = useSingleSignOn();
 
   useEffect(() => {
     if (!signedIn) return;
@@ -77,6 +100,15 @@ export function LoginPage() {
               >
                 {busy ? 'Signing in…' : 'Sign in'}
               </Button>
+              {singleSignOn && (
+                <Button
+                  variant="outlined"
+                  href={singleSignOnUrl(singleSignOn)}
+                  data-testid="login-sso"
+                >
+                  Sign in with {singleSignOn.provider}
+                </Button>
+              )}
               <Typography variant="body2" color="text.secondary">
                 No account yet? Ask the administrator of this server for one.
               </Typography>

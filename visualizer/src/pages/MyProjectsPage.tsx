@@ -1,9 +1,14 @@
 // My projects (`/projects`): what the signed-in account may see, newest first, a page at a time;
-// open one, or tick several and review them together (review mode).
+// open one, tick several and review them together (review mode), or delete one of one's own.
 import { useState } from 'react';
 import {
   Button,
   Checkbox,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogContentText,
+  DialogTitle,
   Link,
   Pagination,
   Stack,
@@ -15,10 +20,10 @@ import {
   Typography,
 } from '@mui/material';
 import { useSelector } from '@xstate/react';
-import { listProjects, type ProjectSummary } from '../api/accounts';
+import { atLeast, deleteProject, listProjects, type ProjectSummary } from '../api/accounts';
 import { ListError, useListing, when } from '../components/lists';
 import { PageShell } from '../components/TopBar';
-import { listed, pageCount } from '../machines/listing';
+import { listed, pageCount, type Change } from '../machines/listing';
 
 export const PROJECTS_PER_PAGE = 20;
 
@@ -27,7 +32,8 @@ const loadProjects = async (page: number, perPage: number) => {
   return { items: answer.projects, total: answer.total };
 };
 
-const nothingToChange = async () => undefined;
+/** The one change made from this page: deleting a project. */
+const changeProjects = async (change: Change) => deleteProject(change.delete as string);
 
 const projectUrl = (ids: string[]) => `/project?projectId=${ids.map(encodeURIComponent).join(',')}`;
 
@@ -44,12 +50,13 @@ export function sizeInWords({ size }: Pick<ProjectSummary, 'size'>): string {
 }
 
 export function MyProjectsPage() {
-  const projects = useListing(loadProjects, nothingToChange, PROJECTS_PER_PAGE);
+  const projects = useListing(loadProjects, changeProjects, PROJECTS_PER_PAGE);
   const { items, total, page, perPage } = useSelector(projects, (s) =>
     listed<ProjectSummary>(s.context),
   );
   const loading = useSelector(projects, (s) => s.matches('loading'));
   const [chosen, setChosen] = useState<string[]>([]);
+  const [deleting, setDeleting] = useState<ProjectSummary | null>(null);
   const toggle = (id: string) =>
     setChosen((ids) => (ids.includes(id) ? ids.filter((x) => x !== id) : [...ids, id]));
 
@@ -80,6 +87,7 @@ export function MyProjectsPage() {
             <TableCell>Size</TableCell>
             <TableCell>My role</TableCell>
             <TableCell>Last edit</TableCell>
+            <TableCell />
           </TableRow>
         </TableHead>
         <TableBody>
@@ -109,11 +117,23 @@ export function MyProjectsPage() {
               <TableCell>{sizeInWords(project)}</TableCell>
               <TableCell data-testid="project-role">{project.role}</TableCell>
               <TableCell>{when(project.last_edit ?? project.created)}</TableCell>
+              <TableCell padding="none">
+                {atLeast(project.role, 'owner') && (
+                  <Button
+                    size="small"
+                    color="error"
+                    onClick={() => setDeleting(project)}
+                    data-testid="project-delete"
+                  >
+                    Delete
+                  </Button>
+                )}
+              </TableCell>
             </TableRow>
           ))}
           {!loading && items.length === 0 && (
             <TableRow>
-              <TableCell colSpan={5} data-testid="projects-empty">
+              <TableCell colSpan={6} data-testid="projects-empty">
                 No projects yet: upload an image on the home page, or open a link someone shared
                 with you.
               </TableCell>
@@ -131,6 +151,50 @@ export function MyProjectsPage() {
           />
         </Stack>
       )}
+      <ConfirmDelete
+        project={deleting}
+        onCancel={() => setDeleting(null)}
+        onConfirm={(id) => {
+          setDeleting(null);
+          setChosen((ids) => ids.filter((x) => x !== id));
+          projects.send({ type: 'CHANGE', change: { delete: id } });
+        }}
+      />
     </PageShell>
+  );
+}
+
+function ConfirmDelete({
+  project,
+  onCancel,
+  onConfirm,
+}: {
+  project: ProjectSummary | null;
+  onCancel: () => void;
+  onConfirm: (id: string) => void;
+}) {
+  return (
+    <Dialog open={!!project} onClose={onCancel} data-testid="delete-dialog">
+      <DialogTitle>Delete {project?.name || project?.id}?</DialogTitle>
+      <DialogContent>
+        <DialogContentText>
+          Its labels, history, members and share links go for everyone who has it. This cannot be
+          undone; export it first to keep a copy.
+        </DialogContentText>
+      </DialogContent>
+      <DialogActions>
+        <Button onClick={onCancel} data-testid="delete-cancel">
+          Cancel
+        </Button>
+        <Button
+          color="error"
+          variant="contained"
+          onClick={() => project && onConfirm(project.id)}
+          data-testid="delete-confirm"
+        >
+          Delete
+        </Button>
+      </DialogActions>
+    </Dialog>
   );
 }

@@ -17,9 +17,8 @@ import {
 } from '@mui/material';
 import { useMachine, useSelector } from '@xstate/react';
 import { fromPromise, type ActorRefFrom } from 'xstate';
-import { openShareLink, roleOn } from '../api/accounts';
+import { atLeast, openShareLink } from '../api/accounts';
 import { getProject, type ExportFormat, type ProjectMetadata } from '../api/client';
-import { account } from '../account';
 import { ShareDialog } from '../components/ShareDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
@@ -38,6 +37,7 @@ import { SpotsPanel } from '../components/SpotsPanel';
 import { TopBar } from '../components/TopBar';
 import { TimelineBars } from '../components/TimelineBars';
 import { ToolPanel } from '../components/ToolPanel';
+import { ViewerDisabled } from '../components/ViewOnly';
 import { keyName, shortcutFor, type KeyActionId } from '../keymap';
 import type { jobMachine } from '../machines/job';
 import { projectMachine } from '../machines/project';
@@ -46,7 +46,7 @@ import { VIEW_ONLY } from '../session/edits';
 import type { TileStats } from '../data/tiledImage';
 
 /**
- * The project and the caller's role on it. A share link's address (`&share=<token>`) is opened
+ * The project, with the caller's role on it. A share link's address (`&share=<token>`) is opened
  * first, once: it gives the caller the link's role, and the address loses the token.
  */
 async function loadProject(projectId: string): Promise<ProjectMetadata> {
@@ -57,11 +57,7 @@ async function loadProject(projectId: string): Promise<ProjectMetadata> {
     address.searchParams.delete('share');
     window.history.replaceState(null, '', address.pathname + address.search);
   }
-  const [metadata, role] = await Promise.all([
-    getProject(projectId),
-    roleOn(projectId, account().getSnapshot().context.me),
-  ]);
-  return { ...metadata, role };
+  return getProject(projectId);
 }
 
 const loadingMachine = projectMachine.provide({
@@ -238,7 +234,7 @@ function Access({ session }: { session: ProjectSession }) {
       </Tooltip>
     );
   }
-  if (session.metadata.role !== 'owner') return null;
+  if (!atLeast(session.metadata.role, 'owner')) return null;
   return (
     <>
       <Button color="inherit" size="small" onClick={() => setOpen(true)} data-testid="share">
@@ -246,6 +242,14 @@ function Access({ session }: { session: ProjectSession }) {
       </Button>
       <ShareDialog projectId={session.metadata.id} open={open} onClose={() => setOpen(false)} />
     </>
+  );
+}
+
+function SegmentPart({ session }: { session: ProjectSession }) {
+  return (
+    <ViewerDisabled session={session} what="segmenting">
+      <SegmentPanel session={session} />
+    </ViewerDisabled>
   );
 }
 
@@ -297,17 +301,19 @@ function Workspace({ session }: { session: ProjectSession }) {
         </Box>
         <Box sx={{ width: 300, borderLeft: 1, borderColor: 'divider', overflowY: 'auto' }}>
           {/* ?panel=segment (an image without labels) opens with the Segment panel first. */}
-          {segmentFirst && <SegmentPanel session={session} />}
+          {segmentFirst && <SegmentPart session={session} />}
           {segmentFirst && <Divider />}
           <SelectionPanel session={session} />
           <Divider />
-          {!segmentFirst && <SegmentPanel session={session} />}
+          {!segmentFirst && <SegmentPart session={session} />}
           {!segmentFirst && <Divider />}
           {/* Divisions and linking follow cells from frame to frame: one frame has neither. */}
           {session.metadata.frames > 1 && (
             <>
               <DivisionsPanel session={session} />
-              <LinkingPanel session={session} />
+              <ViewerDisabled session={session} what="linking">
+                <LinkingPanel session={session} />
+              </ViewerDisabled>
             </>
           )}
           <Divider />

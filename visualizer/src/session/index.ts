@@ -11,6 +11,7 @@
 //   viewers.ts    presence: the shown frame reported, leaving told
 //   history.ts    the history panel's jump to an entry
 // Components read the actors through selectors, send them events, and call these parts.
+import { atLeast } from '../api/accounts';
 import type { ProjectMetadata } from '../api/client';
 import { StrokePreview } from '../data/strokePreview';
 import { TiledImage } from '../data/tiledImage';
@@ -39,7 +40,7 @@ export function openProject(metadata: ProjectMetadata) {
   const canvas = new CanvasView(metadata, image, actors);
   const edits = new Edits(store, preview, canvas, actors, notify);
   // A viewer looks and exports; the tools are shown disabled and no edit is sent.
-  const readOnly = metadata.role === 'viewer';
+  const readOnly = !!metadata.role && !atLeast(metadata.role, 'annotator');
   edits.readOnly = readOnly;
   const picking = new Picking(actors, edits);
   const divisions = new Divisions(actors, picking, edits, notify);

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from confusable_homoglyphs import categories, confusables
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -114,17 +115,39 @@ def normalise_username(raw: object) -> str:
 
 
 # Scripts that are written together in one name (Japanese mixes these three with Han).
-_SCRIPT_GROUPS = {"HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK"}
+_SCRIPT_GROUPS = {"HAN": "CJK", "HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK"}
 
 
 def _scripts(name: str) -> set[str]:
-    """The scripts of a name's letters, by the first word of their Unicode names."""
-    found = set()
-    for character in name:
-        if character.isalpha():
-            script = unicodedata.name(character, "UNKNOWN").split()[0]
-            found.add(_SCRIPT_GROUPS.get(script, script))
-    return found
+    """The scripts of a name's letters (Unicode's Scripts data, through confusable-homoglyphs);
+    digits and . - _ @ + belong to none."""
+    return {_SCRIPT_GROUPS.get(a, a) for a in categories.unique_aliases(name)} - {
+        "COMMON",
+        "INHERITED",
+    }
+
+
+def skeleton(name: str) -> str:
+    """What a name looks like (UTS #39's skeleton, section 4): after NFD, each character is
+    replaced by one stand-in for every character Unicode's confusables data says it can be
+    taken for, and NFD again. Names that look alike ("paypal", "paypa1", Cyrillic "соса" and
+    Latin "coca") have the same skeleton. The stand-in is the lowest code point of the
+    character and its one-character homoglyphs, so each group of look-alikes has one."""
+    alike = confusables.confusables_data
+    stand_ins = (
+        min([character, *(h["c"] for h in alike.get(character, ()) if len(h["c"]) == 1)], key=ord)
+        for character in unicodedata.normalize("NFD", name)
+    )
+    return unicodedata.normalize("NFD", "".join(stand_ins))
+
+
+def look_alike(name: str) -> str | None:
+    """An existing username that looks like `name` but is not it, if there is one."""
+    wanted = skeleton(name)
+    for existing in db.session.scalars(select(User.username)):
+        if existing != name and skeleton(existing) == wanted:
+            return existing
+    return None
 
 
 def _check_password(password: object) -> str:
@@ -190,6 +213,12 @@ def create_user(
     name = normalise_username(username)
     if password_required or password is not None:
         password = _check_password(password)
+    existing = look_alike(name)
+    if existing is not None:
+        raise ConflictError(
+            f"The username {name!r} looks like the existing account {existing!r} (their "
+            "letters can be taken for one another). Choose a name that reads differently."
+        )
     first = db.session.scalar(select(User.id).limit(1)) is None
     user = User(
         username=name,

@@ -5,13 +5,14 @@ that the provider's subject maps to (made at first sign-in only where OIDC_ALLOW
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 from sqlalchemy import select
 
 from ...store.models import User, db
-from .accounts import AccessError, AccountError, create_user, normalise_username
+from .accounts import AccessError, AccountError, create_user, look_alike, normalise_username
 
 PROVIDER = "oidc"
 
@@ -35,6 +36,14 @@ def init_sso(app: Flask) -> None:
 
 def enabled() -> bool:
     return "deepcell_sso" in current_app.extensions
+
+
+def provider_name() -> str | None:
+    """The provider's name on the sign-in page: OIDC_PROVIDER_NAME, else the issuer's host."""
+    if not enabled():
+        return None
+    issuer = current_app.config["OIDC_ISSUER"]
+    return current_app.config.get("OIDC_PROVIDER_NAME") or urlsplit(issuer).hostname or issuer
 
 
 def _client():
@@ -89,11 +98,17 @@ def finish() -> User:
 
 
 def _free_username(claims: dict) -> str:
-    """The provider's preferred username (or the e-mail's local part), made unique."""
-    wanted = claims.get("preferred_username") or (claims.get("email") or "").split("@")[0]
-    try:
-        name = normalise_username(str(wanted)[:60])
-    except AccountError:
-        name = "user"
+    """The provider's preferred username, else the e-mail's local part (the first of them that
+    is a valid username here: a display name with spaces is not), made unique."""
+    wanted = (claims.get("preferred_username"), (claims.get("email") or "").split("@")[0])
+    name = "user"
+    for candidate in wanted:
+        try:
+            name = normalise_username(str(candidate or "")[:60])
+            break
+        except AccountError:
+            continue
     taken = db.session.scalar(select(User.id).where(User.username == name))
-    return name if taken is None else f"{name[:55]}-{secrets.token_hex(3)}"
+    if taken is None and look_alike(name) is None:
+        return name
+    return f"{name[:55]}-{secrets.token_hex(3)}"

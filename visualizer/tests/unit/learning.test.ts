@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import type { CellType, Job, Prediction } from '../../src/api/client';
+import type {
+  CellType,
+  ClassifierReport,
+  EmbeddingResult,
+  Job,
+  KeptLearning,
+  Prediction,
+} from '../../src/api/client';
 import {
   embeddingPoints,
   nextUncertainCell,
@@ -11,7 +18,7 @@ import {
 import { indicesInBox, indicesInPolygon, paddedExtent } from '../../src/data/selection';
 import { dropType } from '../../src/machines/cellTypes';
 import { jobMachine } from '../../src/machines/job';
-import { jobTrouble, learningMachine } from '../../src/machines/learning';
+import { jobTrouble, learningMachine, restored } from '../../src/machines/learning';
 
 const done = (result: unknown): Job => ({
   id: 'j',
@@ -96,7 +103,50 @@ describe('the learning machine', () => {
     actor.send({ type: 'SET_THRESHOLD', threshold: -1 });
     expect(actor.getSnapshot().context.threshold).toBe(0);
     actor.send({ type: 'LABELS_CHANGED' });
-    expect(actor.getSnapshot().context.stale).toBe(false); // no picture yet to be stale
+    expect(actor.getSnapshot().context.outOfDate.embedding).toBe(false); // no picture yet
+  });
+
+  it('brings back kept results, keeping newer ones of the same feature', () => {
+    const { actor } = machine(done(null));
+    const context = {
+      ...actor.getSnapshot().context,
+      embedding: { feature: 1, cells: [] } as unknown as EmbeddingResult,
+      report: { feature: 0, classes: [1] } as unknown as ClassifierReport,
+      outOfDate: { classifier: true },
+      selected: [4],
+    };
+    const kept = (result: unknown, out_of_date: boolean) => ({
+      job: 'j',
+      made: null,
+      labels_version: 1,
+      out_of_date,
+      result,
+    });
+    const back = restored(context, {
+      feature: 0,
+      labels_version: 2,
+      cells: 10,
+      min_cells: 5,
+      channels: ['DAPI'],
+      embedding: null,
+      classifier: kept({ feature: 0, classes: [2] }, false),
+      predictions: kept({ feature: 0, predictions: [] }, true),
+    } as KeptLearning);
+    // The feature 1 picture is not this feature's; the report shown is this feature's own.
+    expect(back.embedding).toBeNull();
+    expect(back.selected).toEqual([]);
+    expect(back.report).toBe(context.report);
+    expect(back.predictions).toEqual({ feature: 0, predictions: [] });
+    expect(back.outOfDate).toEqual({ embedding: false, classifier: true, predictions: true });
+    expect(back.learnable).toEqual({ feature: 0, cells: 10, minCells: 5, channels: ['DAPI'] });
+  });
+
+  it('a new report is up to date and has no predictions yet', async () => {
+    const { actor } = machine(done({ feature: 0, classes: [1, 2] }));
+    actor.send({ type: 'LABELS_CHANGED' });
+    actor.send({ type: 'TRAIN', feature: 0, frame: 0 });
+    const state = await waitFor(actor, (s) => s.context.report !== null);
+    expect(state.context.outOfDate).toMatchObject({ classifier: false, predictions: false });
   });
 
   it('offers the imported vectors once they are uploaded', () => {

@@ -9,11 +9,14 @@ import type {
   Prediction,
 } from '../../src/api/client';
 import {
+  curveLegendValue,
   embeddingPoints,
+  learningTrouble,
   nextUncertainCell,
   pointColours,
   predictionsOfMode,
   uncertaintyColour,
+  uncertaintyLegend,
 } from '../../src/data/learning';
 import { indicesInBox, indicesInPolygon, paddedExtent } from '../../src/data/selection';
 import { dropType } from '../../src/machines/cellTypes';
@@ -212,6 +215,35 @@ describe('choosing points in a plot', () => {
 });
 
 describe('the Learn panel figures', () => {
+  it('says when a feature has too few cells or no channel to learn from, and what to do', () => {
+    const learnable = { feature: 0, cells: 40, minCells: 5, channels: ['DAPI'] };
+    expect(learningTrouble(null, 'mean')).toBeNull();
+    expect(learningTrouble(learnable, 'mean')).toBeNull();
+    expect(learningTrouble({ ...learnable, cells: 1 }, 'position')).toMatch(
+      /has 1 cell; learning needs at least 5\. Draw cells/,
+    );
+    const blank = { ...learnable, channels: [] };
+    expect(learningTrouble(blank, 'total')).toMatch(
+      /no channel to learn from.*Learn from position/,
+    );
+    expect(learningTrouble(blank, 'position')).toBeNull();
+    expect(learningTrouble(blank, 'imported')).toBeNull();
+  });
+
+  it('names the ends of the uncertainty colours', () => {
+    const legend = uncertaintyLegend('dark');
+    expect(legend.gradient).toContain(`rgb(${uncertaintyColour(0).join(', ')})`);
+    expect(legend.to).toBe('0.7 or more (unsure)');
+    expect(legend.untyped).toBe('rgb(175, 175, 175)');
+  });
+
+  it('shows the last point of a training curve when the cursor is elsewhere', () => {
+    const value = curveLegendValue([0.5, 0.75], (v) => `${v * 100}%`);
+    expect(value(null, null, 1, null)).toBe('75%');
+    expect(value(null, 0.5, 1, 0)).toBe('50%');
+    expect(curveLegendValue([], String)(null, null, 1, null)).toBe('');
+  });
+
   const types: CellType[] = [
     { id: 1, name: 'T', color: '#ff0000', cells: [10], feature: 0 },
     { id: 2, name: 'B', color: '#00ff00', cells: [], feature: 0 },

@@ -394,10 +394,16 @@ def test_kept_results_are_read_back_and_say_when_labels_changed(app, client):
     assert changed["labels_version"] > now["labels_version"]
     assert all(changed[kind]["out_of_date"] for kind in made)
 
-    # Trained again: the classifier is up to date, the older predictions are not.
+    # Trained again: followed while at work, then up to date; the older predictions are not.
     _, job = post(client, project_id, "classifier", {"frames": "all", "seed": 3})
+    at_work = kept()
+    assert (
+        at_work["running"].get("classifier", {}).get("id") == job["id"]
+        or at_work["classifier"]["job"] == job["id"]
+    )
     assert wait_job(client, job)["state"] == "done"
     retrained = kept()
+    assert retrained["running"] == {}
     assert retrained["classifier"]["job"] == job["id"]
     assert retrained["classifier"]["out_of_date"] is False
     assert retrained["predictions"]["out_of_date"] is True

@@ -194,18 +194,21 @@ def channels_to_learn_from(project: Project) -> list[str]:
 def kept_results(project_id: str, feature: int) -> dict:
     """The latest embedding, classifier report and predictions made for a feature, each with
     the labels version it was made at and whether the labels (or imported vectors) changed
-    since; and what the project has to learn from (its cells, its channels with signal)."""
+    since; the jobs of the feature still at work; and what the project has to learn from (its
+    cells, its channels with signal)."""
     project = require_ready(get_project(project_id))
     if not 0 <= feature < max(project.features, 1):
         raise NotFoundError(
             f"Feature {feature} does not exist; the project has {project.features}."
         )
     now = labels_version(project, feature)
-    found = {
-        kind: jobs.latest_done(
-            project.id, kind, lambda params: int(params.get("feature", -1)) == feature
-        )
-        for kind in KINDS
+
+    def of_feature(params: dict) -> bool:
+        return int(params.get("feature", -1)) == feature
+
+    found = {kind: jobs.latest(project.id, kind, of_feature) for kind in KINDS}
+    unfinished = {
+        kind: jobs.latest(project.id, kind, of_feature, ("queued", "running")) for kind in KINDS
     }
 
     def described(kind: str) -> dict | None:
@@ -234,6 +237,8 @@ def kept_results(project_id: str, feature: int) -> dict:
         "min_cells": embedding.MIN_CELLS,
         "channels": channels_to_learn_from(project),
         **{kind: described(kind) for kind in KINDS},
+        # Jobs still at work (asked before a reload, or by someone else): to follow.
+        "running": {kind: jobs.describe(job) for kind, job in unfinished.items() if job},
     }
 
 

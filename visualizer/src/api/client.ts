@@ -809,6 +809,8 @@ export interface KeptLearning {
   embedding: KeptResult<EmbeddingResult> | null;
   classifier: KeptResult<ClassifierReport> | null;
   predictions: KeptResult<PredictionsResult> | null;
+  /** The latest job of each kind still queued or running, to follow. */
+  running?: Partial<Record<'embedding' | 'classifier' | 'predictions', Job>>;
 }
 
 export const keptLearning = (id: string, feature: number) =>

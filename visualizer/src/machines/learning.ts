@@ -3,8 +3,9 @@
 // runs as a server job, followed by a child job actor (its id: embeddingJob, trainingJob,
 // predictionJob) that a progress bar reads; its result, or why it failed, lands here. When the
 // panel opens (OPEN), the latest results the server kept for the feature come back (`loadKept`),
-// with whether the labels changed since each was made.
-import { assign, fromPromise, setup } from 'xstate';
+// with whether the labels changed since each was made; a job of them still at work is followed
+// again (RESUME).
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import type {
   CellSelection,
   ClassifierReport,
@@ -72,6 +73,8 @@ export type LearningEvent =
   | { type: 'SET_MODE'; mode: PredictMode }
   | { type: 'VISITED'; cell: number | null }
   | { type: 'LABELS_CHANGED' }
+  /** Follow a job already at work on the server (one asked for before a reload). */
+  | { type: 'RESUME'; kind: LearningJobKind; job: Job }
   | { type: 'IMPORTED'; embeddings: ImportedEmbeddings };
 
 export interface JobRequest {
@@ -246,7 +249,14 @@ export const learningMachine = setup({
             input: ({ event }) => ({ feature: (event as { feature: number }).feature }),
             onDone: {
               target: 'read',
-              actions: assign(({ context, event }) => restored(context, event.output)),
+              actions: [
+                assign(({ context, event }) => restored(context, event.output)),
+                enqueueActions(({ enqueue, event }) => {
+                  for (const [kind, job] of Object.entries(event.output.running ?? {})) {
+                    enqueue.raise({ type: 'RESUME', kind: kind as LearningJobKind, job });
+                  }
+                }),
+              ],
             },
             // Nothing kept to show is no reason to stop: the panel works as on a new project.
             onError: 'read',
@@ -275,7 +285,9 @@ export const learningMachine = setup({
         },
       },
       states: {
-        idle: {},
+        idle: {
+          on: { RESUME: { guard: ({ event }) => event.kind === 'embedding', target: 'following' } },
+        },
         starting: {
           invoke: {
             src: 'startJob',
@@ -327,7 +339,11 @@ export const learningMachine = setup({
         },
       },
       states: {
-        idle: {},
+        idle: {
+          on: {
+            RESUME: { guard: ({ event }) => event.kind === 'classifier', target: 'following' },
+          },
+        },
         starting: {
           invoke: {
             src: 'startJob',
@@ -371,7 +387,11 @@ export const learningMachine = setup({
         },
       },
       states: {
-        idle: {},
+        idle: {
+          on: {
+            RESUME: { guard: ({ event }) => event.kind === 'predictions', target: 'following' },
+          },
+        },
         starting: {
           invoke: {
             src: 'startJob',
@@ -407,8 +427,11 @@ export const learningMachine = setup({
   },
 });
 
-/** The job the starter answered with, for the job actor that follows it. */
+/** The job the starter answered with (or one resumed), for the job actor that follows it. */
 function followed(event: unknown) {
-  const job = (event as { output: Job }).output;
+  const job =
+    (event as { type: string }).type === 'RESUME'
+      ? (event as { job: Job }).job
+      : (event as { output: Job }).output;
   return { jobId: job.id, job };
 }

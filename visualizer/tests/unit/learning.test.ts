@@ -144,6 +144,42 @@ describe('the learning machine', () => {
     expect(back.learnable).toEqual({ feature: 0, cells: 10, minCells: 5, channels: ['DAPI'] });
   });
 
+  it('follows a job still at work when the panel opens, and keeps its result', async () => {
+    const report = { feature: 0, classes: [1, 2] };
+    const followed: unknown[] = [];
+    const actor = createActor(
+      learningMachine.provide({
+        actors: {
+          loadKept: fromPromise(async () => ({
+            feature: 0,
+            labels_version: 1,
+            cells: 50,
+            min_cells: 5,
+            channels: ['DAPI'],
+            embedding: null,
+            classifier: null,
+            predictions: null,
+            running: { classifier: { ...done(null), id: 'training', state: 'running' as const } },
+          })),
+          followJob: jobMachine.provide({
+            actors: {
+              fetchJob: fromPromise(async ({ input }) => {
+                followed.push(input);
+                return done(report);
+              }),
+            },
+          }),
+        },
+      }),
+      { input: {} },
+    ).start();
+    actor.send({ type: 'OPEN', feature: 0 });
+    const state = await waitFor(actor, (s) => s.context.report !== null);
+    expect(state.context.report).toEqual(report);
+    expect(JSON.stringify(followed)).toContain('training');
+    expect(state.matches({ training: 'idle', embedding: 'idle' })).toBe(true);
+  });
+
   it('a new report is up to date and has no predictions yet', async () => {
     const { actor } = machine(done({ feature: 0, classes: [1, 2] }));
     actor.send({ type: 'LABELS_CHANGED' });

@@ -150,7 +150,7 @@ describe('the learning machine', () => {
     const actor = createActor(
       learningMachine.provide({
         actors: {
-          loadKept: fromPromise(async () => ({
+          loadKept: fromPromise<KeptLearning, { feature: number }>(async () => ({
             feature: 0,
             labels_version: 1,
             cells: 50,

@@ -9,6 +9,7 @@ import time
 import zipfile
 
 import pytest
+from accounts import bearer, make_user
 from helpers import create, upload
 from multiplex import TYPES, multiplexed_npz
 
@@ -42,7 +43,10 @@ def types_of(client, project_id: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def generated(app):
     """A multiplexed project (144 cells of three types) with a third of each type typed."""
-    client = app.test_client()
+    return typed_project(app.test_client())
+
+
+def typed_project(client) -> dict:
     data, truth = multiplexed_npz()
     project = create(client, data=data, name="multiplexed.npz")
     ids = {}
@@ -343,3 +347,78 @@ def test_unknown_project_and_job(client):
     status, answer = post(client, "nosuchproject", "embedding", {})
     assert status == 404
     assert client.get("/api/jobs/nosuchjob").status_code == 404
+
+
+def test_kept_results_are_read_back_and_say_when_labels_changed(app, client):
+    project = typed_project(client)
+    project_id = project["id"]
+    viewer = app.test_client(token=make_user(app, "learning-viewer", project_id, "viewer"))
+    stranger = bearer(make_user(app, "learning-stranger"))
+    route = f"/api/projects/{project_id}/learning"
+
+    def kept(feature: str = "0") -> dict:
+        response = viewer.get(f"{route}?feature={feature}")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    nothing = kept()
+    assert (nothing["embedding"], nothing["classifier"], nothing["predictions"]) == (None,) * 3
+    assert nothing["cells"] == len(project["truth"]) and nothing["min_cells"] == 5
+    assert (
+        nothing["channels"] == client.get(f"/api/projects/{project_id}").get_json()["channel_names"]
+    )
+    assert app.test_client(token=None).get(route, headers=stranger).status_code == 404
+
+    made = {}
+    for kind, body in (
+        ("embedding", {"frames": "frame", "frame": 0, "source": "mean"}),
+        ("classifier", {"frames": "all", "seed": 3}),
+        ("predictions", {"frames": "all"}),
+    ):
+        status, job = post(client, project_id, kind, body)
+        assert status == 202, job
+        made[kind] = wait_job(client, job)
+        assert made[kind]["state"] == "done", made[kind]
+    now = kept()
+    for kind, job in made.items():
+        assert now[kind]["job"] == job["id"]
+        assert now[kind]["result"] == job["result"]
+        assert now[kind]["labels_version"] == now["labels_version"]
+        assert now[kind]["out_of_date"] is False, kind
+
+    # Naming a type changes no labels; erasing pixels of a cell does.
+    edit(client, project_id, "rename_cell_type", {"id": project["ids"]["T cell"], "name": "T"})
+    assert not any(kept()[kind]["out_of_date"] for kind in made)
+    edit(client, project_id, "erase", {"cell": 1, "points": [[7, 7]], "brush_size": 2})
+    changed = kept()
+    assert changed["labels_version"] > now["labels_version"]
+    assert all(changed[kind]["out_of_date"] for kind in made)
+
+    # Trained again: followed while at work, then up to date; the older predictions are not.
+    _, job = post(client, project_id, "classifier", {"frames": "all", "seed": 3})
+    at_work = kept()
+    assert (
+        at_work["running"].get("classifier", {}).get("id") == job["id"]
+        or at_work["classifier"]["job"] == job["id"]
+    )
+    assert wait_job(client, job)["state"] == "done"
+    retrained = kept()
+    assert retrained["running"] == {}
+    assert retrained["classifier"]["job"] == job["id"]
+    assert retrained["classifier"]["out_of_date"] is False
+    assert retrained["predictions"]["out_of_date"] is True
+
+    for feature, status, words in (("x", 400, "?feature=<n>"), ("4", 404, "does not exist")):
+        response = viewer.get(f"{route}?feature={feature}")
+        assert response.status_code == status and words in response.get_json()["error"]
+
+
+def test_a_blank_image_has_no_channels_to_learn_from(client):
+    import numpy as np
+
+    blank = io.BytesIO()
+    with np.load(io.BytesIO(multiplexed_npz(rows=3, columns=3)[0])) as arrays:
+        np.savez(blank, X=np.zeros_like(arrays["X"]), y=arrays["y"])
+    project = create(client, data=blank.getvalue(), name="blank image.npz")
+    answer = client.get(f"/api/projects/{project['id']}/learning").get_json()
+    assert answer["channels"] == [] and answer["cells"] == 9

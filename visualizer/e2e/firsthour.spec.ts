@@ -3,6 +3,7 @@
 // panels that fit the project.
 import { expect, test, type Page } from '@playwright/test';
 import {
+  blankImageFor,
   cellPixels,
   clickPixel,
   makeMovie,
@@ -140,6 +141,19 @@ test('a movie: match, copy, interpolate, undo and redo say what they did; linkin
   await expect(proposals.getByTestId('proposal-show')).toHaveText([proposal]);
   await proposals.getByTestId('proposal-reject').first().click();
   await expect(proposals).toHaveCount(0);
+});
+
+test('a blank image: the Learn panel says it has no channel to learn from', async ({ page }) => {
+  const labels = testdata('stardist/mask2d.tif');
+  await uploadThroughHome(page, blankImageFor(labels), labels);
+  await page.getByTestId('tab-learn').click();
+  const told = page.getByTestId('learn-nothing-to-learn');
+  await expect(told).toContainText('no channel to learn from');
+  await expect(told).toContainText('Learn from position');
+  // Learning from position needs no channel: the message goes.
+  await page.getByTestId('learn-source').getByRole('combobox').click();
+  await page.getByRole('option', { name: 'position' }).click();
+  await expect(told).toHaveCount(0);
 });
 
 test('frames are counted from 1 in what a person reads', async ({ page }) => {

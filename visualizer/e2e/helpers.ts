@@ -95,6 +95,18 @@ export function makeMovie(divisions = 2): { images: string; labels: string } {
   return { images, labels };
 }
 
+/** A blank image (every pixel 0) the size of a labels TIFF: a project with nothing to measure. */
+export function blankImageFor(labels: string): string {
+  const images = join(mkdtempSync(join(tmpdir(), 'deepcell-label-blank-')), 'blank.tif');
+  const script = [
+    'import sys, numpy as np, tifffile',
+    'shape = tifffile.imread(sys.argv[1]).shape',
+    'tifffile.imwrite(sys.argv[2], np.zeros(shape, np.uint8), photometric="minisblack")',
+  ].join('\n');
+  execFileSync(join(root, '.venv', 'bin', 'python'), ['-c', script, labels, images], { cwd: root });
+  return images;
+}
+
 export const projectId = (page: Page) => new URL(page.url()).searchParams.get('projectId')!;
 
 /** Wait until the project page has drawn its first full image. */

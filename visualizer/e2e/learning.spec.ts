@@ -1,7 +1,17 @@
 // Cell types that learn, in the browser against the real server and worker: embed the cells,
 // lasso points into a type, train, predict, apply the confident predictions, undo.
 import { expect, test, type Page } from '@playwright/test';
-import { projectId, screenshot, uploadThroughHome, waitForSaved } from './helpers';
+import {
+  canvasColorAt,
+  cellPixels,
+  clickPixel,
+  projectId,
+  screenshot,
+  serverLabels,
+  uploadThroughHome,
+  waitForImage,
+  waitForSaved,
+} from './helpers';
 import { multiplexedProject } from './multiplexed';
 
 async function edit(page: Page, action: string, args: Record<string, unknown>) {
@@ -10,6 +20,16 @@ async function edit(page: Page, action: string, args: Record<string, unknown>) {
   });
   expect(response.ok(), await response.text()).toBeTruthy();
   return response.json();
+}
+
+/** The cell types tab's active type, as the Learn panel's "Add to …" button names it. */
+const activeType = (page: Page) =>
+  page.evaluate(() => window.deepcellLabel!.typeDisplay.getSnapshot().context.active);
+
+async function reloadIntoLearn(page: Page) {
+  await page.reload();
+  await waitForImage(page);
+  await page.getByTestId('tab-learn').click();
 }
 
 async function typesOnServer(page: Page) {
@@ -90,6 +110,10 @@ test('learn cell types: embed, lasso into a type, train, predict, apply, undo', 
     });
     return corners;
   }, truth);
+  const labels = await serverLabels(page, projectId(page));
+  const macrophage = Number(Object.keys(truth).find((c) => truth[c] === 'Macrophage'));
+  const inside = cellPixels(labels, macrophage).centre;
+  const before = await canvasColorAt(page, ...inside);
   await page.getByTestId('select-lasso').click();
   await page.mouse.move(lasso[0].x, lasso[0].y);
   await page.mouse.down();
@@ -104,6 +128,27 @@ test('learn cell types: embed, lasso into a type, train, predict, apply, undo', 
     selected.length - 1,
   );
   await expect(page.getByTestId('learn-selected')).toContainText(`${selected.length} selected`);
+  // The cells selected in the scatter plot are highlighted in the image; the others are not.
+  const other = selected.includes(macrophage)
+    ? null
+    : await canvasColorAt(page, ...cellPixels(labels, macrophage).centre);
+  if (other) expect(other).toEqual(before);
+  const chosen = cellPixels(labels, selected[0]).centre;
+  await page.getByTestId('learn-selected').click(); // keeps the selection, moves the pointer off
+  const highlighted = await canvasColorAt(page, ...chosen);
+  await page.evaluate(() => window.deepcellLabel!.learning.send({ type: 'CLEAR_SELECTION' }));
+  expect(await canvasColorAt(page, ...chosen)).not.toEqual(highlighted);
+  await page.evaluate(
+    (cells) => window.deepcellLabel!.learning.send({ type: 'SELECT', cells }),
+    selected,
+  );
+  expect(await canvasColorAt(page, ...chosen)).toEqual(highlighted);
+  // A cell selected in the image is marked in the scatter plot.
+  await clickPixel(page, ...chosen);
+  await expect(page.getByTestId('scatter-marked')).toHaveAttribute(
+    'data-cell',
+    String(selected[0]),
+  );
   await page.getByTestId('learn-add-selected').click();
   await waitForSaved(page);
   expect((await typesOnServer(page))['Macrophage'].sort()).toEqual([...selected].sort());
@@ -117,6 +162,10 @@ test('learn cell types: embed, lasso into a type, train, predict, apply, undo', 
   });
   await expect(page.getByTestId('confusion-matrix')).toBeVisible();
   await expect(page.getByTestId('training-curve')).toBeVisible();
+  // The chart's legend shows the figures of all the training cells, not "--".
+  const legend = page.getByTestId('training-curve').locator('.u-legend');
+  await expect(legend).toContainText('%');
+  await expect(legend).not.toContainText('--');
   await screenshot(page, 'learning-trained');
   await page.getByTestId('train-dialog').getByRole('button', { name: 'Close' }).click();
 
@@ -139,8 +188,18 @@ test('learn cell types: embed, lasso into a type, train, predict, apply, undo', 
     () => window.deepcellLabel!.selection.getSnapshot().context.selected,
   );
   expect(visited).toBe(predictions[0].cell);
+  // ... and it is marked in the scatter plot.
+  await expect(page.getByTestId('scatter-marked')).toHaveAttribute(
+    'data-cell',
+    String(predictions[0].cell),
+  );
+  const working = await activeType(page);
+  expect(working).not.toBeNull();
   await page.getByTestId('predict-apply').click();
   await waitForSaved(page);
+  // The type worked on before applying is still the one worked on.
+  expect(await activeType(page)).toBe(working);
+  await expect(page.getByTestId('learn-add-selected')).toContainText('Add to Macrophage');
   const typedAfter = await typesOnServer(page);
   const count = (types: Record<string, number[]>) =>
     Object.values(types).reduce((sum, cells) => sum + cells.length, 0);
@@ -151,10 +210,33 @@ test('learn cell types: embed, lasso into a type, train, predict, apply, undo', 
 
   // Colour by uncertainty, then undo the applied predictions.
   await page.getByTestId('colour-by-uncertainty').click();
+  await expect(page.getByTestId('uncertainty-legend')).toContainText('unsure');
+  await expect(page.getByTestId('uncertainty-legend')).toContainText('no prediction');
   await screenshot(page, 'learning-uncertainty');
   await page.getByTestId('undo').click();
   await waitForSaved(page);
   expect(await typesOnServer(page)).toEqual(typedBefore);
+
+  // A reload brings the work back: the picture, the classifier and the predictions.
+  await reloadIntoLearn(page);
+  await expect(page.getByTestId('learn-selected')).toContainText('100 cells');
+  await expect(page.getByTestId('learn-embed')).toHaveText('Embed again');
+  await expect(page.getByTestId('learn-open-predict')).toBeEnabled();
+  await expect(page.getByTestId('learn-next-uncertain')).toBeEnabled();
+  await expect(page.getByTestId('learn-trained')).toContainText('have a prediction');
+  await expect(page.getByTestId('learn-stale')).toHaveCount(0);
+  await expect(page.getByTestId('learn-results-stale')).toHaveCount(0);
+  const restored = await page.evaluate(
+    () => window.deepcellLabel!.learning.getSnapshot().context.predictions!.predictions,
+  );
+  expect(restored).toEqual(predictions);
+
+  // Labels changed since (in another tab): the work comes back marked out of date.
+  await edit(page, 'erase', { cell: selected[0], points: [chosen], brush_size: 3 });
+  await reloadIntoLearn(page);
+  await expect(page.getByTestId('learn-stale')).toContainText('Out of date');
+  await expect(page.getByTestId('learn-results-stale')).toContainText('Out of date');
+  await expect(page.getByTestId('learn-open-predict')).toBeEnabled();
 });
 
 test('marker panel: name a type’s markers and match them in the display', async ({ page }) => {

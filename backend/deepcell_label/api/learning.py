@@ -42,13 +42,34 @@ def predictions(project_id: str):
     return jsonify(service.start_predictions(project_id, json_body(), annotator())), 202
 
 
+@learning.get("/<project_id>/learning")
+@rule("view")
+def kept(project_id: str):
+    """The latest embedding, classifier report and predictions of a feature (`?feature=<n>`,
+    0 by default), each with the labels version it was made at and `out_of_date` when the
+    labels changed since; with the feature's cell count and the channels that carry signal.
+    ---
+    parameters:
+      - {name: feature, in: query, schema: {type: integer, default: 0}}
+    responses:
+      200:
+        description: What the Learn panel shows when it opens.
+    """
+    return jsonify(service.kept_results(project_id, _feature()))
+
+
+def _feature() -> int:
+    feature = request.args.get("feature", "0")
+    if not feature.isdigit() or len(feature) > 6:
+        raise InputFormatError("Use ?feature=<n> (a feature number) or leave it out for feature 0.")
+    return int(feature)
+
+
 @learning.post("/<project_id>/embeddings")
 @rule("annotate")
 def import_embeddings(project_id: str):
     """An embeddings.json as the multipart file `embeddings` or as the JSON body."""
-    feature = request.args.get("feature", "0")
-    if not feature.isdigit() or len(feature) > 6:
-        raise InputFormatError("Use ?feature=<n> (a feature number) or leave it out for feature 0.")
+    feature = _feature()
     upload = request.files.get("embeddings")
     data = upload.read() if upload is not None else request.get_data()
     if not data:
@@ -56,7 +77,7 @@ def import_embeddings(project_id: str):
             'Send an embeddings.json ({"<cell>": [numbers...]}) as the file "embeddings" or as '
             "the JSON body."
         )
-    return jsonify(service.import_embeddings(project_id, data, int(feature)))
+    return jsonify(service.import_embeddings(project_id, data, feature))
 
 
 @learning.delete("/<project_id>/embeddings")

@@ -230,6 +230,28 @@ def wait(job_id: str, seconds: float, interval: float = 0.02) -> Job:
         interval = min(interval * 1.5, 0.25)
 
 
+def latest(
+    project_id: str,
+    kind: str,
+    wanted: Callable[[dict], bool],
+    states: tuple[str, ...] = ("done",),
+    look_at: int = 50,
+) -> Job | None:
+    """The most recent job of this kind of the project, in one of `states`, whose parameters are
+    `wanted` (among the last `look_at` of them; only the chosen one's result is read)."""
+    with _engine().connect() as connection:
+        rows = connection.execute(
+            select(Job.id, Job.params)
+            .where(Job.project_id == project_id, Job.kind == kind, Job.state.in_(states))
+            .order_by(Job.created.desc())
+            .limit(look_at)
+        ).all()
+    for job_id, params in rows:
+        if wanted(dict(params or {})):
+            return _read(job_id)
+    return None
+
+
 def raise_failure(job: Job) -> None:
     """For a request that waited on a job: the job's failure as the request's own error."""
     if job.state == "failed":

@@ -126,6 +126,7 @@ def start_embedding(project_id: str, body: dict, author: str = "") -> dict:
     params["source"] = _source(body, project, params["feature"])
     params["seed"] = _whole(body, "seed", 0)
     params["key"] = _embedding_key(project, params)
+    params.update(_made_at(project, params))
     if storage().exists(params["key"]):
         kept = json.loads(storage().get(params["key"]))
         return jobs.describe(jobs.record_done("embedding", project.id, params, kept, author))
@@ -151,6 +152,7 @@ def start_classifier(project_id: str, body: dict, author: str = "") -> dict:
     params["seed"] = _whole(body, "seed", 0)
     labels = _typed_cells(project, params["feature"])
     classifier.check_trainable(np.array(list(labels.values()), np.int64), _type_names(project))
+    params.update(_made_at(project, params))
     return jobs.describe(jobs.submit("classifier", project.id, params, author))
 
 
@@ -163,7 +165,81 @@ def start_predictions(project_id: str, body: dict, author: str = "") -> dict:
         raise LearningError(
             f"There is no trained classifier for feature {params['feature']}. Train one first.", 409
         )
+    params.update(_made_at(project, params))
     return jobs.describe(jobs.submit("predictions", project.id, params, author))
+
+
+def _made_at(project: Project, params: dict) -> dict:
+    """The state a result is made from, kept with its job: the feature's labels version, and
+    the imported vectors' version for the imported source."""
+    made = {"labels_version": labels_version(project, params["feature"])}
+    if params.get("source") == "imported":
+        made["vectors_version"] = _vectors_version(project)
+    return made
+
+
+def _vectors_version(project: Project) -> int:
+    return int((project.embeddings or {}).get("version", 0))
+
+
+def channels_to_learn_from(project: Project) -> list[str]:
+    """The names of the raw channels that carry something: a channel of one flat value (a blank
+    image) gives every cell the same expression."""
+    ranges = project.channel_ranges or []
+    return [
+        name for name, (low, high) in zip(project.channel_names, ranges, strict=False) if high > low
+    ]
+
+
+def kept_results(project_id: str, feature: int) -> dict:
+    """The latest embedding, classifier report and predictions made for a feature, each with
+    the labels version it was made at and whether the labels (or imported vectors) changed
+    since; the jobs of the feature still at work; and what the project has to learn from (its
+    cells, its channels with signal)."""
+    project = require_ready(get_project(project_id))
+    if not 0 <= feature < max(project.features, 1):
+        raise NotFoundError(
+            f"Feature {feature} does not exist; the project has {project.features}."
+        )
+    now = labels_version(project, feature)
+
+    def of_feature(params: dict) -> bool:
+        return int(params.get("feature", -1)) == feature
+
+    found = {kind: jobs.latest(project.id, kind, of_feature) for kind in KINDS}
+    unfinished = {
+        kind: jobs.latest(project.id, kind, of_feature, ("queued", "running")) for kind in KINDS
+    }
+
+    def described(kind: str) -> dict | None:
+        job = found[kind]
+        if job is None:
+            return None
+        made = job.params.get("labels_version")
+        out_of_date = made is None or int(made) != now
+        if job.params.get("source") == "imported":
+            out_of_date |= job.params.get("vectors_version") != _vectors_version(project)
+        if kind == "predictions" and found["classifier"] is not None:
+            # Predictions of a classifier trained again since are not the classifier's.
+            out_of_date |= job.finished < found["classifier"].finished
+        return {
+            "job": job.id,
+            "made": job.finished.isoformat() + "Z" if job.finished else None,
+            "labels_version": made,
+            "out_of_date": out_of_date,
+            "result": job.result,
+        }
+
+    return {
+        "feature": feature,
+        "labels_version": now,
+        "cells": _cell_count(project.id, feature, None),
+        "min_cells": embedding.MIN_CELLS,
+        "channels": channels_to_learn_from(project),
+        **{kind: described(kind) for kind in KINDS},
+        # Jobs still at work (asked before a reload, or by someone else): to follow.
+        "running": {kind: jobs.describe(job) for kind, job in unfinished.items() if job},
+    }
 
 
 # ---------------------------------------------------------------- kept results
@@ -201,7 +277,7 @@ def labels_version(project: Project, feature: int) -> int:
 
 def _embedding_key(project: Project, params: dict) -> str:
     if params["source"] == "imported":
-        state = f"vectors {project.embeddings.get('version', 0)}"
+        state = f"vectors {_vectors_version(project)}"
     else:
         state = f"labels {labels_version(project, params['feature'])}"
     described = json.dumps(

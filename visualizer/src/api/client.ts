@@ -795,6 +795,35 @@ export const startClassifier = (
 export const startPredictions = (id: string, body: CellSelection) =>
   postJson<Job<PredictionsResult>>(`${base(id)}/predictions`, body);
 
+/** A result kept on the server, with the labels version it was made at. */
+export interface KeptResult<T> {
+  job: string;
+  made: string | null;
+  labels_version: number | null;
+  /** The labels (or the imported vectors) changed since it was made. */
+  out_of_date: boolean;
+  result: T;
+}
+
+/** What the Learn panel opens with: the latest results of a feature and what it can learn from. */
+export interface KeptLearning {
+  feature: number;
+  labels_version: number;
+  /** Cells of the feature, in all frames; learning needs `min_cells`. */
+  cells: number;
+  min_cells: number;
+  /** The names of the raw channels that carry signal (not one flat value). */
+  channels: string[];
+  embedding: KeptResult<EmbeddingResult> | null;
+  classifier: KeptResult<ClassifierReport> | null;
+  predictions: KeptResult<PredictionsResult> | null;
+  /** The latest job of each kind still queued or running, to follow. */
+  running?: Partial<Record<'embedding' | 'classifier' | 'predictions', Job>>;
+}
+
+export const keptLearning = (id: string, feature: number) =>
+  json<KeptLearning>(`${base(id)}/learning?feature=${feature}`);
+
 /** Upload an embeddings.json ({"<cell>": [numbers...]}) for the cells of a feature. */
 export async function uploadEmbeddings(
   id: string,

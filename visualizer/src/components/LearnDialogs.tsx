@@ -26,11 +26,13 @@ import { useSelector } from '@xstate/react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { TrainingCurve } from '../api/client';
-import { predictionsOfMode, type PredictMode } from '../data/learning';
+import { curveLegendValue, predictionsOfMode, type PredictMode } from '../data/learning';
 import { shortcutFor } from '../keymap';
 import type { ProjectSession } from '../session';
 import { LabeledSlider } from './controls';
 import { LearningJob } from './LearnPanel';
+
+const percent = (fraction: number) => `${(fraction * 100).toFixed(1)}%`;
 
 function CurvePlot({ curve }: { curve: TrainingCurve }) {
   const host = useRef<HTMLDivElement>(null);
@@ -47,9 +49,19 @@ function CurvePlot({ curve }: { curve: TrainingCurve }) {
           { ...axis, label: 'accuracy' },
         ],
         series: [
-          {},
-          { label: 'validation', stroke: theme.palette.primary.main, width: 2 },
-          { label: 'training', stroke: theme.palette.secondary.main, dash: [4, 4] },
+          { label: 'cells', value: curveLegendValue(curve.cells, (n) => n.toLocaleString()) },
+          {
+            label: 'validation',
+            stroke: theme.palette.primary.main,
+            width: 2,
+            value: curveLegendValue(curve.validation_accuracy, percent),
+          },
+          {
+            label: 'training',
+            stroke: theme.palette.secondary.main,
+            dash: [4, 4],
+            value: curveLegendValue(curve.train_accuracy, percent),
+          },
         ],
       },
       [curve.cells, curve.validation_accuracy, curve.train_accuracy],

@@ -1,6 +1,6 @@
 // The Learn panel of the cell types: the cells' embedding as a scatter plot (coloured by type or
 // by uncertainty; box and lasso put points in the active type), training and predicting.
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import {
   Alert,
   Box,
@@ -14,7 +14,13 @@ import {
 import { useSelector } from '@xstate/react';
 import type { ActorRefFrom } from 'xstate';
 import type { LearningSource } from '../api/client';
-import { embeddingPoints, pointColours, type ColourBy } from '../data/learning';
+import {
+  embeddingPoints,
+  learningTrouble,
+  pointColours,
+  uncertaintyLegend,
+  type ColourBy,
+} from '../data/learning';
 import { shortcutFor } from '../keymap';
 import type { jobMachine } from '../machines/job';
 import type { ProjectSession } from '../session';
@@ -47,11 +53,17 @@ export function LearnPanel({ session }: { session: ProjectSession }) {
   const active = useSelector(session.typeDisplay, (s) => s.context.active);
   const frame = useSelector(session.display, (s) => s.context.frame);
   const feature = useSelector(session.display, (s) => s.context.feature);
+  const selectedCell = useSelector(session.selection, (s) => s.context.selected);
   const [dialog, setDialog] = useState<'train' | 'predict' | null>(null);
   const mode = useTheme().palette.mode;
   const types = allTypes.filter((t) => (t.feature ?? 0) === feature);
   const activeType = types.find((t) => t.id === active) ?? null;
   const imported = learning.imported;
+  const trouble = learningTrouble(learning.learnable, learning.source);
+  const outOfDate = learning.outOfDate;
+
+  // Opening the panel (or showing another feature) brings back the work kept on the server.
+  useEffect(() => session.learn.open(), [session, feature]);
 
   const points = useMemo(() => (embedding ? embeddingPoints(embedding) : null), [embedding]);
   const predictions = useMemo(
@@ -71,6 +83,11 @@ export function LearnPanel({ session }: { session: ProjectSession }) {
     }
     return mask;
   }, [points, learning.selected]);
+  const markedIndex = selectedCell === null ? undefined : points?.index.get(selectedCell);
+  const marked =
+    markedIndex === undefined || selectedCell === null
+      ? null
+      : { index: markedIndex, cell: selectedCell };
 
   const sources: [LearningSource, string][] = [
     ['mean', 'mean expression'],
@@ -127,6 +144,11 @@ export function LearnPanel({ session }: { session: ProjectSession }) {
           />
         </Button>
       </Stack>
+      {trouble && (
+        <Alert severity="info" data-testid="learn-nothing-to-learn">
+          {trouble}
+        </Alert>
+      )}
       <LearningJob session={session} id="embeddingJob" label="Embedding" />
       {learning.errors.embedding && (
         <Alert severity="error" data-testid="learn-embedding-error">
@@ -135,9 +157,9 @@ export function LearnPanel({ session }: { session: ProjectSession }) {
       )}
       {points && colours && (
         <>
-          {learning.stale && (
+          {outOfDate.embedding && (
             <Typography variant="caption" color="warning.main" data-testid="learn-stale">
-              The labels changed since this picture was made: embed again to see them.
+              Out of date: the labels changed since this picture was made. Embed again to see them.
             </Typography>
           )}
           <Stack
@@ -185,11 +207,13 @@ export function LearnPanel({ session }: { session: ProjectSession }) {
               colours={colours}
               selected={selectedMask}
               tool={learning.tool}
+              marked={marked}
               onSelect={(indices, add) =>
                 send({ type: 'SELECT', cells: indices.map((i) => points.cells[i]), add })
               }
             />
           </Box>
+          {learning.colourBy === 'uncertainty' && <UncertaintyLegend />}
           <Typography variant="caption" data-testid="learn-selected">
             {points.cells.length} cells; {learning.selected.length} selected (Shift adds)
           </Typography>
@@ -248,10 +272,51 @@ export function LearnPanel({ session }: { session: ProjectSession }) {
           Least sure ({shortcutFor('nextUncertainCell')})
         </Button>
       </Stack>
+      {learning.report && (
+        <Typography variant="caption" data-testid="learn-trained">
+          Classifier: {(learning.report.validation_accuracy * 100).toFixed(1)}% right on{' '}
+          {learning.report.validation_cells} cells kept aside
+          {learning.predictions
+            ? `; ${learning.predictions.predictions.length} cells have a prediction`
+            : ''}
+          .
+        </Typography>
+      )}
+      {(outOfDate.classifier || outOfDate.predictions) && (
+        <Typography variant="caption" color="warning.main" data-testid="learn-results-stale">
+          Out of date: the labels changed since the{' '}
+          {outOfDate.classifier ? 'classifier was trained' : 'predictions were made'}. Train or
+          predict again to include them.
+        </Typography>
+      )}
       <LearningJob session={session} id="trainingJob" label="Training" />
       <LearningJob session={session} id="predictionJob" label="Predicting" />
       {dialog === 'train' && <TrainDialog session={session} onClose={() => setDialog(null)} />}
       {dialog === 'predict' && <PredictDialog session={session} onClose={() => setDialog(null)} />}
+    </Stack>
+  );
+}
+
+/** What the uncertainty colours mean. */
+function UncertaintyLegend() {
+  const legend = uncertaintyLegend(useTheme().palette.mode);
+  const swatch = (colour: string) => (
+    <Box
+      component="span"
+      sx={{ display: 'inline-block', width: 10, height: 10, borderRadius: '50%', bgcolor: colour }}
+    />
+  );
+  return (
+    <Stack spacing={0.25} data-testid="uncertainty-legend">
+      <Box sx={{ height: 8, borderRadius: 1, background: legend.gradient }} />
+      <Stack direction="row" sx={{ justifyContent: 'space-between' }}>
+        <Typography variant="caption">uncertainty {legend.from}</Typography>
+        <Typography variant="caption">{legend.to}</Typography>
+      </Stack>
+      <Stack direction="row" spacing={1.5} sx={{ alignItems: 'center' }}>
+        <Typography variant="caption">{swatch(legend.typed)} typed by a person</Typography>
+        <Typography variant="caption">{swatch(legend.untyped)} no prediction</Typography>
+      </Stack>
     </Stack>
   );
 }

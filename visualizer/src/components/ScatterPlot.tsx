@@ -1,7 +1,7 @@
 // The embedding as a WebGL scatter plot, with box or lasso selection drawn over it. Selecting
 // reports the chosen points' indices (Shift adds to the selection); the drawing itself is
 // render/scatter.ts.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { Box, useTheme } from '@mui/material';
 import { indicesInBox, indicesInPolygon, paddedExtent, type Point } from '../data/selection';
 import { ScatterRenderer, type View } from '../render/scatter';
@@ -26,6 +26,7 @@ export function ScatterPlot({
   selected,
   tool,
   onSelect,
+  marked = null,
   height = 280,
 }: {
   xs: Float32Array;
@@ -35,11 +36,14 @@ export function ScatterPlot({
   selected: Uint8Array;
   tool: 'box' | 'lasso';
   onSelect: (indices: number[], add: boolean) => void;
+  /** The point of the cell selected in the image (or visited as the least sure), ringed. */
+  marked?: { index: number; cell: number } | null;
   height?: number;
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const renderer = useRef<ScatterRenderer | null>(null);
-  const view = useRef<View>({ x0: 0, x1: 1, y0: 0, y1: 1 });
+  const extent = useMemo(() => paddedExtent(xs, ys), [xs, ys]);
+  const view = useRef<View>(extent);
   const [path, setPath] = useState<Point[]>([]);
   const theme = useTheme();
   // The plot's background: the paper of the light or dark theme.
@@ -56,10 +60,10 @@ export function ScatterPlot({
 
   useEffect(() => {
     const scatter = renderer.current!;
-    view.current = paddedExtent(xs, ys);
+    view.current = extent;
     scatter.setPoints(xs, ys);
     scatter.setView(view.current);
-  }, [xs, ys]);
+  }, [xs, ys, extent]);
 
   useEffect(() => {
     const scatter = renderer.current!;
@@ -149,6 +153,26 @@ export function ScatterPlot({
         points={shape.map(toScreen)}
         style={{ inset: 0, width: '100%', height: '100%' }}
       />
+      {marked && (
+        <Box
+          data-testid="scatter-marked"
+          data-cell={marked.cell}
+          title={`Cell ${marked.cell}, selected in the image`}
+          sx={{
+            position: 'absolute',
+            left: `${((xs[marked.index] - extent.x0) / (extent.x1 - extent.x0)) * 100}%`,
+            top: `${((extent.y1 - ys[marked.index]) / (extent.y1 - extent.y0)) * 100}%`,
+            width: 16,
+            height: 16,
+            transform: 'translate(-50%, -50%)',
+            border: 2,
+            borderColor: 'warning.main',
+            borderRadius: '50%',
+            boxShadow: (t) => `0 0 0 2px ${t.palette.background.paper}`,
+            pointerEvents: 'none',
+          }}
+        />
+      )}
     </Box>
   );
 }

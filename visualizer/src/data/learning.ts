@@ -1,6 +1,7 @@
 // The Learn panel's figures: the embedding as arrays for the scatter plot, the colour of each
 // point (by cell type or by uncertainty), and which predictions a mode applies or visits.
-import type { CellType, EmbeddingResult, Prediction } from '../api/client';
+import type { CellType, EmbeddingResult, LearningSource, Prediction } from '../api/client';
+import type { Learnable } from '../machines/learning';
 
 export interface EmbeddingPoints {
   cells: Int32Array;
@@ -70,10 +71,64 @@ export function pointColours(
   return colours;
 }
 
+/** The uncertainty from which a prediction is drawn in the reddest red. */
+export const MOST_UNSURE = 0.7;
+
 /** Blue (0, sure) through purple to red (the most unsure a prediction can be). */
 export function uncertaintyColour(uncertainty: number): [number, number, number] {
-  const t = Math.min(1, Math.max(0, uncertainty / 0.7));
+  const t = Math.min(1, Math.max(0, uncertainty / MOST_UNSURE));
   return [Math.round(40 + 215 * t), 60, Math.round(230 - 200 * t)];
+}
+
+const css = ([r, g, b]: RGB) => `rgb(${r}, ${g}, ${b})`;
+
+/** The legend of the uncertainty colours: the gradient of predictions and the two greys. */
+export function uncertaintyLegend(theme: 'light' | 'dark' = 'light') {
+  const stops = [0, 0.5, 1].map((t) => css(uncertaintyColour(t * MOST_UNSURE)));
+  return {
+    gradient: `linear-gradient(to right, ${stops.join(', ')})`,
+    from: '0 (sure)',
+    to: `${MOST_UNSURE} or more (unsure)`,
+    typed: css(NEUTRAL[theme].typed),
+    untyped: css(NEUTRAL[theme].untyped),
+  };
+}
+
+/**
+ * Why the shown feature gives the Learn panel nothing (or little) to learn from, and how to
+ * change that; null when it has cells and, for the expression sources, channels with signal.
+ */
+export function learningTrouble(
+  learnable: Learnable | null,
+  source: LearningSource,
+): string | null {
+  if (!learnable) return null;
+  const { cells, minCells, channels } = learnable;
+  if (cells < minCells) {
+    return (
+      `This feature has ${cells} cell${cells === 1 ? '' : 's'}; learning needs at least ` +
+      `${minCells}. Draw cells, segment the image (Segment panel) or upload labels first.`
+    );
+  }
+  if (!channels.length && (source === 'mean' || source === 'total')) {
+    return (
+      'The image has no channel to learn from: every channel is one flat value, so the ' +
+      'expression tells cells apart by their shape alone. Learn from position, import vectors ' +
+      '(Import vectors…), or make the project again with its raw image.'
+    );
+  }
+  return null;
+}
+
+/**
+ * A training curve's legend value: the point under the cursor, or the last point (all the
+ * training cells) when the cursor is elsewhere, so the legend always shows figures.
+ */
+export function curveLegendValue(values: number[], format: (value: number) => string) {
+  return (_chart: unknown, raw: number | null, _series: number, index: number | null) => {
+    const value = index === null || raw === null ? values.at(-1) : raw;
+    return value === undefined || value === null ? '' : format(value);
+  };
 }
 
 export type PredictMode = 'confident' | 'all' | 'uncertain';

@@ -1,14 +1,18 @@
 // The Learn panel of the cell types: the embedding of the cells, the points selected in it, the
 // classifier trained on the typed cells and its predictions for the others. Each of the three
 // runs as a server job, followed by a child job actor (its id: embeddingJob, trainingJob,
-// predictionJob) that a progress bar reads; its result, or why it failed, lands here.
-import { assign, fromPromise, setup } from 'xstate';
+// predictionJob) that a progress bar reads; its result, or why it failed, lands here. When the
+// panel opens (OPEN), the latest results the server kept for the feature come back (`loadKept`),
+// with whether the labels changed since each was made; a job of them still at work is followed
+// again (RESUME).
+import { assign, enqueueActions, fromPromise, setup } from 'xstate';
 import type {
   CellSelection,
   ClassifierReport,
   EmbeddingResult,
   ImportedEmbeddings,
   Job,
+  KeptLearning,
   LearningFrames,
   LearningSource,
   PredictionsResult,
@@ -25,8 +29,10 @@ export interface LearningContext {
   source: LearningSource;
   frames: LearningFrames;
   embedding: EmbeddingResult | null;
-  /** The labels changed since the embedding was made: embed again to see them. */
-  stale: boolean;
+  /** The results made before the labels last changed: make them again to see the change. */
+  outOfDate: Partial<Record<LearningJobKind, boolean>>;
+  /** What the feature last opened has to learn from (its cells, its channels with signal). */
+  learnable: Learnable | null;
   colourBy: ColourBy;
   tool: SelectTool;
   selected: number[];
@@ -43,7 +49,15 @@ export interface LearningContext {
   requests: Partial<Record<LearningJobKind, JobRequest>>;
 }
 
+export interface Learnable {
+  feature: number;
+  cells: number;
+  minCells: number;
+  channels: string[];
+}
+
 export type LearningEvent =
+  | { type: 'OPEN'; feature: number }
   | { type: 'SET_SOURCE'; source: LearningSource }
   | { type: 'SET_FRAMES'; frames: LearningFrames }
   | { type: 'EMBED'; feature: number; frame: number }
@@ -59,6 +73,8 @@ export type LearningEvent =
   | { type: 'SET_MODE'; mode: PredictMode }
   | { type: 'VISITED'; cell: number | null }
   | { type: 'LABELS_CHANGED' }
+  /** Follow a job already at work on the server (one asked for before a reload). */
+  | { type: 'RESUME'; kind: LearningJobKind; job: Job }
   | { type: 'IMPORTED'; embeddings: ImportedEmbeddings };
 
 export interface JobRequest {
@@ -98,6 +114,42 @@ function failedToStart(context: LearningContext, kind: LearningJobKind, error: u
   return { errors: { ...context.errors, [kind]: errorText(error) } };
 }
 
+const featureOf = (result: { feature: number } | null) => result?.feature ?? null;
+
+/**
+ * The context once the server's kept results of a feature arrive: each result already shown
+ * for that feature stays (it is as new as the kept one or newer), the others are the kept ones.
+ */
+export function restored(context: LearningContext, kept: KeptLearning): Partial<LearningContext> {
+  const { feature } = kept;
+  const own = {
+    embedding: featureOf(context.embedding) === feature,
+    classifier: featureOf(context.report) === feature,
+    predictions: featureOf(context.predictions) === feature,
+  };
+  const outOfDate = (kind: LearningJobKind) =>
+    own[kind] ? context.outOfDate[kind] : (kept[kind]?.out_of_date ?? false);
+  const embedding = own.embedding ? context.embedding : (kept.embedding?.result ?? null);
+  return {
+    embedding,
+    report: own.classifier ? context.report : (kept.classifier?.result ?? null),
+    predictions: own.predictions ? context.predictions : (kept.predictions?.result ?? null),
+    outOfDate: {
+      embedding: outOfDate('embedding'),
+      classifier: outOfDate('classifier'),
+      predictions: outOfDate('predictions'),
+    },
+    selected: own.embedding ? context.selected : [],
+    learnable: {
+      feature,
+      cells: kept.cells,
+      minCells: kept.min_cells,
+      channels: kept.channels,
+    },
+    ...(embedding && !own.embedding ? { source: embedding.source, frames: embedding.frames } : {}),
+  };
+}
+
 function starting(context: LearningContext, request: JobRequest): Partial<LearningContext> {
   return {
     requests: { ...context.requests, [request.kind]: request },
@@ -116,6 +168,9 @@ export const learningMachine = setup({
       throw new Error('Starting a job is provided by the app');
     }),
     followJob: jobMachine,
+    loadKept: fromPromise<KeptLearning, { feature: number }>(async () => {
+      throw new Error('Reading the kept results is provided by the app');
+    }),
   },
 }).createMachine({
   id: 'learning',
@@ -125,7 +180,8 @@ export const learningMachine = setup({
     source: 'mean',
     frames: 'frame',
     embedding: null,
-    stale: false,
+    outOfDate: {},
+    learnable: null,
     colourBy: 'type',
     tool: 'lasso',
     selected: [],
@@ -173,11 +229,48 @@ export const learningMachine = setup({
       }),
     },
     LABELS_CHANGED: {
-      guard: ({ context }) => context.embedding !== null,
-      actions: assign({ stale: true }),
+      actions: assign({
+        outOfDate: ({ context }) => ({
+          embedding: context.embedding !== null,
+          classifier: context.report !== null,
+          predictions: context.predictions !== null,
+        }),
+      }),
     },
   },
   states: {
+    kept: {
+      initial: 'unread',
+      states: {
+        unread: {},
+        loading: {
+          invoke: {
+            src: 'loadKept',
+            input: ({ event }) => ({ feature: (event as { feature: number }).feature }),
+            onDone: {
+              target: 'read',
+              actions: [
+                assign(({ context, event }) => restored(context, event.output)),
+                enqueueActions(({ enqueue, event }) => {
+                  for (const [kind, job] of Object.entries(event.output.running ?? {})) {
+                    enqueue.raise({ type: 'RESUME', kind: kind as LearningJobKind, job });
+                  }
+                }),
+              ],
+            },
+            // Nothing kept to show is no reason to stop: the panel works as on a new project.
+            onError: 'read',
+          },
+        },
+        read: {},
+      },
+      on: {
+        OPEN: {
+          guard: ({ context, event }) => context.learnable?.feature !== event.feature,
+          target: '.loading',
+        },
+      },
+    },
     embedding: {
       initial: 'idle',
       on: {
@@ -192,7 +285,9 @@ export const learningMachine = setup({
         },
       },
       states: {
-        idle: {},
+        idle: {
+          on: { RESUME: { guard: ({ event }) => event.kind === 'embedding', target: 'following' } },
+        },
         starting: {
           invoke: {
             src: 'startJob',
@@ -216,7 +311,7 @@ export const learningMachine = setup({
               actions: assign(({ context, event }) =>
                 finished(context, 'embedding', event.output, (result) => ({
                   embedding: result as EmbeddingResult,
-                  stale: false,
+                  outOfDate: { ...context.outOfDate, embedding: false },
                   selected: [],
                 })),
               ),
@@ -244,7 +339,11 @@ export const learningMachine = setup({
         },
       },
       states: {
-        idle: {},
+        idle: {
+          on: {
+            RESUME: { guard: ({ event }) => event.kind === 'classifier', target: 'following' },
+          },
+        },
         starting: {
           invoke: {
             src: 'startJob',
@@ -268,6 +367,7 @@ export const learningMachine = setup({
               actions: assign(({ context, event }) =>
                 finished(context, 'classifier', event.output, (result) => ({
                   report: result as ClassifierReport,
+                  outOfDate: { ...context.outOfDate, classifier: false, predictions: false },
                   predictions: null,
                 })),
               ),
@@ -287,7 +387,11 @@ export const learningMachine = setup({
         },
       },
       states: {
-        idle: {},
+        idle: {
+          on: {
+            RESUME: { guard: ({ event }) => event.kind === 'predictions', target: 'following' },
+          },
+        },
         starting: {
           invoke: {
             src: 'startJob',
@@ -311,6 +415,7 @@ export const learningMachine = setup({
               actions: assign(({ context, event }) =>
                 finished(context, 'predictions', event.output, (result) => ({
                   predictions: result as PredictionsResult,
+                  outOfDate: { ...context.outOfDate, predictions: false },
                   visited: null,
                 })),
               ),
@@ -322,8 +427,11 @@ export const learningMachine = setup({
   },
 });
 
-/** The job the starter answered with, for the job actor that follows it. */
+/** The job the starter answered with (or one resumed), for the job actor that follows it. */
 function followed(event: unknown) {
-  const job = (event as { output: Job }).output;
+  const job =
+    (event as { type: string }).type === 'RESUME'
+      ? (event as { job: Job }).job
+      : (event as { output: Job }).output;
   return { jobId: job.id, job };
 }

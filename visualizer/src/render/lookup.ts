@@ -44,23 +44,34 @@ export function buildLookup(valueCells: Map<number, number[]>, maxValue: number)
   return { data, size: rows * LOOKUP_WIDTH, rows };
 }
 
-/** A copy of `base` in which every value encoding `selected` has alpha 255. */
+/**
+ * A copy of `base` in which every value encoding a selected cell has alpha 255: the cell
+ * selected in the image, or the cells selected elsewhere (the Learn panel's scatter plot).
+ */
 export function withSelected(
   base: Lookup,
   valueCells: Map<number, number[]>,
-  selected: number | null,
+  selected: number | null | readonly number[],
 ): Lookup {
   const data = base.data.slice();
-  if (selected !== null) {
-    let marked = false;
-    for (const [value, cells] of valueCells) {
-      if (value > 0 && value < base.size && cells.includes(selected)) {
-        data[value * 4 + 3] = 255;
-        marked = true;
-      }
+  const chosen = new Set(
+    selected === null ? [] : typeof selected === 'number' ? [selected] : selected,
+  );
+  if (!chosen.size) return { ...base, data };
+  const marked = new Set<number>();
+  for (const [value, cells] of valueCells) {
+    if (value <= 0 || value >= base.size) continue;
+    for (const cell of cells) {
+      if (!chosen.has(cell)) continue;
+      data[value * 4 + 3] = 255;
+      marked.add(cell);
     }
-    // A value with no entry in the map stands for the cell of the same number.
-    if (!marked && selected < base.size && !valueCells.has(selected)) data[selected * 4 + 3] = 255;
+  }
+  // A value with no entry in the map stands for the cell of the same number.
+  for (const cell of chosen) {
+    if (!marked.has(cell) && cell > 0 && cell < base.size && !valueCells.has(cell)) {
+      data[cell * 4 + 3] = 255;
+    }
   }
   return { ...base, data };
 }

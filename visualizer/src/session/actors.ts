@@ -98,6 +98,7 @@ function serverLearning(projectId: string) {
         return start(projectId, input.body);
       }),
       followJob: serverJobMachine,
+      loadKept: fromPromise(({ input }) => api.keptLearning(projectId, input.feature)),
     },
   });
 }

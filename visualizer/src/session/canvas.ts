@@ -49,7 +49,7 @@ export function displayUniforms(display: DisplayContext, dark: boolean): Display
 
 type Actors = Pick<
   SessionActors,
-  'viewport' | 'display' | 'tools' | 'selection' | 'annotations' | 'typeDisplay'
+  'viewport' | 'display' | 'tools' | 'selection' | 'annotations' | 'typeDisplay' | 'learning'
 >;
 
 export class CanvasView {

@@ -1,12 +1,16 @@
-// The colours of the shown frame's labels: each cell's colour with the selected cell marked, and
-// the cell-type colours. Rebuilt only when the frame, its cells, the selection or the types change.
+// The colours of the shown frame's labels: each cell's colour with the selected cells marked (the
+// one selected in the image and those selected in the Learn panel's scatter plot), and the
+// cell-type colours. Rebuilt only when the frame, its cells, a selection or the types change.
 import type { LabelTiles, StoreChange } from '../data/labelTiles';
 import { typeOpacity } from '../machines/cellTypes';
 import { buildLookup, buildTypeLookup, withSelected, type Lookup } from '../render/lookup';
 import type { Renderer } from '../render/renderer';
 import { disconnectAll, type Disconnect, type SessionActors } from './actors';
 
-type Actors = Pick<SessionActors, 'display' | 'selection' | 'annotations' | 'typeDisplay'>;
+type Actors = Pick<
+  SessionActors,
+  'display' | 'selection' | 'annotations' | 'typeDisplay' | 'learning'
+>;
 
 export class LabelColours {
   /** Colours per (feature, frame), rebuilt only when that frame's cells change. */
@@ -19,15 +23,21 @@ export class LabelColours {
   ) {}
 
   connect(): Disconnect {
-    const { selection, annotations, typeDisplay } = this.actors;
+    const { selection, annotations, typeDisplay, learning } = this.actors;
     // Only a new selection changes the colours; hovering does not.
     let selected = selection.getSnapshot().context.selected;
+    let selectedInPlot = learning.getSnapshot().context.selected;
     let cellTypes = annotations.getSnapshot().context.cellTypes;
     return disconnectAll(
       this.store.subscribe((change) => this.onStoreChange(change)),
       selection.subscribe((snapshot) => {
         if (snapshot.context.selected === selected) return;
         selected = snapshot.context.selected;
+        this.refreshCells();
+      }),
+      learning.subscribe((snapshot) => {
+        if (snapshot.context.selected === selectedInPlot) return;
+        selectedInPlot = snapshot.context.selected;
         this.refreshCells();
       }),
       annotations.subscribe((snapshot) => {
@@ -60,9 +70,9 @@ export class LabelColours {
       base = buildLookup(cells, this.store.maxValue(feature, frame));
       this.lookups.set(key, base);
     }
-    renderer.setLookup(
-      withSelected(base, cells, this.actors.selection.getSnapshot().context.selected),
-    );
+    const inImage = this.actors.selection.getSnapshot().context.selected;
+    const inPlot = this.actors.learning.getSnapshot().context.selected;
+    renderer.setLookup(withSelected(base, cells, inImage === null ? inPlot : [inImage, ...inPlot]));
   }
 
   /** Cell-type colours of the shown frame and feature; none when no type is shown. */

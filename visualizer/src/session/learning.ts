@@ -40,6 +40,11 @@ export class Learning {
     return { feature, frame };
   }
 
+  /** The Learn panel opened (or shows another feature): bring back what the server kept. */
+  open() {
+    this.actors.learning.send({ type: 'OPEN', feature: this.where().feature });
+  }
+
   embed() {
     this.actors.learning.send({ type: 'EMBED', ...this.where() });
   }

@@ -50,4 +50,12 @@ describe('label data', () => {
     expect(withSelected(base, cells, 5).data[5 * 4 + 3]).toBe(255);
     expect(lookup.size).toBe(4096);
   });
+
+  it('marks every cell of a list, as the scatter plot selects them', () => {
+    const cells = new Map([[4, [2, 8]]]);
+    const base = buildLookup(cells, 9);
+    const lookup = withSelected(base, cells, [8, 6]);
+    expect([4, 5, 6].map((value) => lookup.data[value * 4 + 3])).toEqual([255, 128, 255]);
+    expect(withSelected(base, cells, []).data).toEqual(base.data);
+  });
 });

@@ -1,17 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
-import type { CellType, Job, Prediction } from '../../src/api/client';
+import type {
+  CellType,
+  ClassifierReport,
+  EmbeddingResult,
+  Job,
+  KeptLearning,
+  Prediction,
+} from '../../src/api/client';
 import {
+  curveLegendValue,
   embeddingPoints,
+  learningTrouble,
   nextUncertainCell,
   pointColours,
   predictionsOfMode,
   uncertaintyColour,
+  uncertaintyLegend,
 } from '../../src/data/learning';
 import { indicesInBox, indicesInPolygon, paddedExtent } from '../../src/data/selection';
 import { dropType } from '../../src/machines/cellTypes';
 import { jobMachine } from '../../src/machines/job';
-import { jobTrouble, learningMachine } from '../../src/machines/learning';
+import { jobTrouble, learningMachine, restored } from '../../src/machines/learning';
 
 const done = (result: unknown): Job => ({
   id: 'j',
@@ -96,7 +106,86 @@ describe('the learning machine', () => {
     actor.send({ type: 'SET_THRESHOLD', threshold: -1 });
     expect(actor.getSnapshot().context.threshold).toBe(0);
     actor.send({ type: 'LABELS_CHANGED' });
-    expect(actor.getSnapshot().context.stale).toBe(false); // no picture yet to be stale
+    expect(actor.getSnapshot().context.outOfDate.embedding).toBe(false); // no picture yet
+  });
+
+  it('brings back kept results, keeping newer ones of the same feature', () => {
+    const { actor } = machine(done(null));
+    const context = {
+      ...actor.getSnapshot().context,
+      embedding: { feature: 1, cells: [] } as unknown as EmbeddingResult,
+      report: { feature: 0, classes: [1] } as unknown as ClassifierReport,
+      outOfDate: { classifier: true },
+      selected: [4],
+    };
+    const kept = (result: unknown, out_of_date: boolean) => ({
+      job: 'j',
+      made: null,
+      labels_version: 1,
+      out_of_date,
+      result,
+    });
+    const back = restored(context, {
+      feature: 0,
+      labels_version: 2,
+      cells: 10,
+      min_cells: 5,
+      channels: ['DAPI'],
+      embedding: null,
+      classifier: kept({ feature: 0, classes: [2] }, false),
+      predictions: kept({ feature: 0, predictions: [] }, true),
+    } as KeptLearning);
+    // The feature 1 picture is not this feature's; the report shown is this feature's own.
+    expect(back.embedding).toBeNull();
+    expect(back.selected).toEqual([]);
+    expect(back.report).toBe(context.report);
+    expect(back.predictions).toEqual({ feature: 0, predictions: [] });
+    expect(back.outOfDate).toEqual({ embedding: false, classifier: true, predictions: true });
+    expect(back.learnable).toEqual({ feature: 0, cells: 10, minCells: 5, channels: ['DAPI'] });
+  });
+
+  it('follows a job still at work when the panel opens, and keeps its result', async () => {
+    const report = { feature: 0, classes: [1, 2] };
+    const followed: unknown[] = [];
+    const actor = createActor(
+      learningMachine.provide({
+        actors: {
+          loadKept: fromPromise<KeptLearning, { feature: number }>(async () => ({
+            feature: 0,
+            labels_version: 1,
+            cells: 50,
+            min_cells: 5,
+            channels: ['DAPI'],
+            embedding: null,
+            classifier: null,
+            predictions: null,
+            running: { classifier: { ...done(null), id: 'training', state: 'running' as const } },
+          })),
+          followJob: jobMachine.provide({
+            actors: {
+              fetchJob: fromPromise(async ({ input }) => {
+                followed.push(input);
+                return done(report);
+              }),
+            },
+          }),
+        },
+      }),
+      { input: {} },
+    ).start();
+    actor.send({ type: 'OPEN', feature: 0 });
+    const state = await waitFor(actor, (s) => s.context.report !== null);
+    expect(state.context.report).toEqual(report);
+    expect(JSON.stringify(followed)).toContain('training');
+    expect(state.matches({ training: 'idle', embedding: 'idle' })).toBe(true);
+  });
+
+  it('a new report is up to date and has no predictions yet', async () => {
+    const { actor } = machine(done({ feature: 0, classes: [1, 2] }));
+    actor.send({ type: 'LABELS_CHANGED' });
+    actor.send({ type: 'TRAIN', feature: 0, frame: 0 });
+    const state = await waitFor(actor, (s) => s.context.report !== null);
+    expect(state.context.outOfDate).toMatchObject({ classifier: false, predictions: false });
   });
 
   it('offers the imported vectors once they are uploaded', () => {
@@ -162,6 +251,35 @@ describe('choosing points in a plot', () => {
 });
 
 describe('the Learn panel figures', () => {
+  it('says when a feature has too few cells or no channel to learn from, and what to do', () => {
+    const learnable = { feature: 0, cells: 40, minCells: 5, channels: ['DAPI'] };
+    expect(learningTrouble(null, 'mean')).toBeNull();
+    expect(learningTrouble(learnable, 'mean')).toBeNull();
+    expect(learningTrouble({ ...learnable, cells: 1 }, 'position')).toMatch(
+      /has 1 cell; learning needs at least 5\. Draw cells/,
+    );
+    const blank = { ...learnable, channels: [] };
+    expect(learningTrouble(blank, 'total')).toMatch(
+      /no channel to learn from.*Learn from position/,
+    );
+    expect(learningTrouble(blank, 'position')).toBeNull();
+    expect(learningTrouble(blank, 'imported')).toBeNull();
+  });
+
+  it('names the ends of the uncertainty colours', () => {
+    const legend = uncertaintyLegend('dark');
+    expect(legend.gradient).toContain(`rgb(${uncertaintyColour(0).join(', ')})`);
+    expect(legend.to).toBe('0.7 or more (unsure)');
+    expect(legend.untyped).toBe('rgb(175, 175, 175)');
+  });
+
+  it('shows the last point of a training curve when the cursor is elsewhere', () => {
+    const value = curveLegendValue([0.5, 0.75], (v) => `${v * 100}%`);
+    expect(value(null, null, 1, null)).toBe('75%');
+    expect(value(null, 0.5, 1, 0)).toBe('50%');
+    expect(curveLegendValue([], String)(null, null, 1, null)).toBe('');
+  });
+
   const types: CellType[] = [
     { id: 1, name: 'T', color: '#ff0000', cells: [10], feature: 0 },
     { id: 2, name: 'B', color: '#00ff00', cells: [], feature: 0 },

@@ -40,6 +40,18 @@ describe('canvas', () => {
     expect(renderer.last('setTypeLookup')).not.toBeNull();
   });
 
+  it('highlights the cells selected in the scatter plot as it does the selected cell', () => {
+    const renderer = project.attachCanvas();
+    const alpha = (value: number) =>
+      (renderer.last('setLookup') as { data: Uint8Array }).data[value * 4 + 3];
+    expect([alpha(1), alpha(2)]).toEqual([128, 128]);
+    project.session.learning.send({ type: 'SELECT', cells: [1, 2] });
+    expect([alpha(1), alpha(2)]).toEqual([255, 255]);
+    project.session.learning.send({ type: 'CLEAR_SELECTION' });
+    project.session.selection.send({ type: 'SELECT', cell: 2 });
+    expect([alpha(1), alpha(2)]).toEqual([128, 255]);
+  });
+
   it('drops the cell-type colours when the overlay is off and follows the theme', () => {
     const renderer = project.attachCanvas();
     project.session.keys.down('O');

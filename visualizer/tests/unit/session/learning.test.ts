@@ -156,6 +156,46 @@ describe('learning cell types in a session', () => {
     expect(project.notices()).toContain('B cell has no marker channels yet.');
   });
 
+  it('opens with what the server kept for the shown feature, once per feature', async () => {
+    const { session } = project;
+    const embedding: api.EmbeddingResult = {
+      feature: 0,
+      frames: 'all',
+      frame: null,
+      source: 'total',
+      columns: [],
+      cells: [{ cell: 1, x: 0, y: 0 }],
+    };
+    const kept = (result: unknown, outOfDate = false) => ({
+      job: 'j',
+      made: null,
+      labels_version: 3,
+      out_of_date: outOfDate,
+      result,
+    });
+    vi.mocked(api.keptLearning).mockResolvedValue({
+      feature: 0,
+      labels_version: 4,
+      cells: 3,
+      min_cells: 5,
+      channels: [],
+      embedding: kept(embedding, true),
+      classifier: null,
+      predictions: kept(predictions),
+    } as api.KeptLearning);
+    session.learn.open();
+    await vi.waitFor(() =>
+      expect(session.learning.getSnapshot().context.embedding).toEqual(embedding),
+    );
+    const context = session.learning.getSnapshot().context;
+    expect(context).toMatchObject({ source: 'total', frames: 'all', predictions });
+    expect(context.outOfDate).toEqual({ embedding: true, classifier: false, predictions: false });
+    expect(context.learnable).toEqual({ feature: 0, cells: 3, minCells: 5, channels: [] });
+    session.learn.open();
+    expect(api.keptLearning).toHaveBeenCalledTimes(1);
+    expect(api.keptLearning).toHaveBeenCalledWith(expect.any(String), 0);
+  });
+
   it('marks the embedding stale when the labels change', async () => {
     const { session } = project;
     vi.mocked(api.startEmbedding).mockResolvedValue(job('queued'));
@@ -175,6 +215,6 @@ describe('learning cell types in a session', () => {
       type: 'RECORDS',
       records: [{ divisions: null, cellTypes: null, cells: [{ t: 0, c: 0, value: 1, cells: [] }] }],
     });
-    expect(session.learning.getSnapshot().context.stale).toBe(true);
+    expect(session.learning.getSnapshot().context.outOfDate.embedding).toBe(true);
   });
 });

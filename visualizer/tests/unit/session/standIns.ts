@@ -63,6 +63,7 @@ export async function standInApi(importOriginal: ImportOriginal) {
     startEmbedding: vi.fn(),
     startClassifier: vi.fn(),
     startPredictions: vi.fn(),
+    keptLearning: vi.fn(),
     uploadEmbeddings: vi.fn(),
     reportViewing: vi.fn(never),
     leaveProject: vi.fn(async () => undefined),

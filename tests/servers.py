@@ -275,7 +275,9 @@ def create_project(
             "labels": (f"{name}_labels.tif", tiff_bytes(labels), "image/tiff"),
         },
         data={"name": name},
-        timeout=(5, 300),
+        # The body is sent under the first figure too: under load a busy server may take a while
+        # to start reading a large upload.
+        timeout=(60, 300),
     )
     assert response.status_code in statuses, response.text[:500]
     return response.json()

@@ -126,6 +126,16 @@ def _wait_until_done(client, project_id: str, done=("ready", "failed")) -> dict:
     raise AssertionError("the build did not finish")
 
 
+def _wait_for_job(client, job_id: str) -> dict:
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/jobs/{job_id}").get_json()
+        if job["state"] not in ("queued", "running"):
+            return job
+        time.sleep(0.02)
+    raise AssertionError("the build's job did not finish")
+
+
 def _rows_and_objects(app, project_id: str) -> tuple[int, list[str]]:
     with app.app_context():
         rows = sum(
@@ -157,7 +167,7 @@ def _data_requests(project_id: str) -> list[tuple[str, str, dict | None]]:
 def test_a_large_project_is_built_in_the_background_with_growing_progress(background_app, client):
     stages = Stages(background_app, stop_at={"read", "start", "labels", "finish"})
     meta = _start(client)
-    pid = meta["id"]
+    pid, job_id = meta["id"], meta["job"]["id"]
     assert meta["status"] == "building" and meta["job"]["kind"] == "build"
     assert meta["job"]["state"] in ("queued", "running")
     seen = []
@@ -174,7 +184,7 @@ def test_a_large_project_is_built_in_the_background_with_growing_progress(backgr
                 f"The project is still being prepared ({int(now['progress'] * 100)}%). "
                 "Try again when its status is 'ready'."
             )
-        job = client.get(f"/api/jobs/{meta['job']['id']}").get_json()
+        job = client.get(f"/api/jobs/{job_id}").get_json()
         assert job["state"] == "running" and job["project"] == pid
         if stage != "read":  # the files were read: the project has its shape
             assert now["levels"] == 2 and now["view_tile_size"] == 512
@@ -183,7 +193,9 @@ def test_a_large_project_is_built_in_the_background_with_growing_progress(backgr
     assert seen[0] <= seen[1] < seen[2] < seen[3] < 1, seen
     meta = _wait_until_done(client, pid)
     assert meta["status"] == "ready" and meta["progress"] == 1.0 and meta["status_message"] == ""
-    # The build's copies of the uploaded files are gone; the originals are in storage.
+    # The build's copies of the uploaded files are gone once the job's outcome is written (the
+    # project is ready a moment before); the originals are in storage.
+    assert _wait_for_job(client, job_id)["state"] == "done"
     assert not list((Path(background_app.config["DATA_DIR"]) / "tmp").iterdir())
     assert background_app.extensions["deepcell_storage"].exists(f"projects/{pid}/original/labels")
     assert {(c["value"], c["t"]) for c in meta["cells"]} == {(3, 0), (3, 1), (8, 1)}

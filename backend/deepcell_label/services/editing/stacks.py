@@ -143,7 +143,7 @@ def relabel(
         state = context.changing(feature, frame)
         values, before, after = [], [], []  # values of one cell: recorded as one relabelling
         shared: dict[int, ValueInfo] = {}  # values of several overlapping cells: one entry each
-        for value, info in state.index.items():
+        for value, info in state.plain().items():
             if len(info.cells) == 1:  # most values: one cell, looked up once
                 (cell,) = info.cells
                 new = frame_renames.get(cell, cell)

@@ -20,6 +20,8 @@ from ...store.framestate import (
     checkpoint_large_changes,
     frame_cache,
     frame_state,
+    frames_to_rewrite,
+    rewrite_frame_rows,
     write_cell_rows,
     write_relabelled_rows,
 )
@@ -135,14 +137,21 @@ class EditContext:
         self._write_cells()
 
     def _write_cells(self) -> None:
+        changes = self.changes
+        rewritten = frames_to_rewrite(changes.relabels, self.frames)
         write_cell_rows(
             self.project.id,
             [
                 (feature, frame, value, after)
-                for (feature, frame, value), (_, after) in self.changes.cells.items()
+                for (feature, frame, value), (_, after) in changes.cells.items()
+                if (feature, frame) not in rewritten
             ],
         )
-        write_relabelled_rows(self.project.id, self.changes.relabels)
+        write_relabelled_rows(
+            self.project.id,
+            {key: relabel for key, relabel in changes.relabels.items() if key not in rewritten},
+        )
+        rewrite_frame_rows(self.project.id, {key: self.frames[key].index for key in rewritten})
 
 
 def discard_undone(project: Project, author: str) -> None:

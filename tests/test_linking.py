@@ -17,7 +17,7 @@ from scipy import sparse
 from testdata import testdata_path as shared_file
 
 from bench import tracking
-from bench.movies import division_movie, moving_cells, score, shuffled
+from bench.movies import crowded_movie, division_movie, moving_cells, score, shuffled
 from bench.tracking import link_in_memory
 
 
@@ -241,6 +241,20 @@ def test_divisions_are_found_however_the_daughters_look(daughters):
     right, true, false, proposed, divisions, wrong = totals.tolist()
     assert right >= 0.99 * true and false <= 0.01 * true
     assert proposed >= 0.8 * divisions and wrong <= 0.05 * divisions
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_crowded_movie_of_touching_cells_is_linked(seed):
+    """320 cells tiling 512² (each touching its neighbours), drifting, 12 dividing."""
+    movie = crowded_movie(frames=20, size=512, cells=320, divisions=12, seed=seed)
+    assert len(movie.truth[0]) >= 300
+    linked, cells_after = link_in_memory(movie)
+    found = score(movie.truth, cells_after, movie.divisions, linked.divisions)
+    assert found.true_links > 5000
+    assert found.right_links >= 0.99 * found.true_links
+    assert found.false_links <= 0.01 * found.true_links
+    assert found.found_divisions >= 0.8 * found.divisions
+    assert found.false_divisions <= 1
 
 
 def test_the_division_of_the_shared_project_is_proposed(client):

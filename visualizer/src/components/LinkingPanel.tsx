@@ -1,11 +1,13 @@
 // Following cells through frames: match this frame to the previous or next, copy or interpolate
 // the selected cell, link the whole movie (a job with its progress), and the divisions the
-// linking proposes, each to accept or reject, listed by frame or stepped through least sure first.
-// Frames are numbered from 1, as everywhere.
+// linking proposes, each to accept or reject, listed by frame or stepped through least sure first,
+// and the links it is least sure of, stepped through least sure first. Frames are numbered from
+// 1, as everywhere.
 import { Box, Button, Chip, IconButton, Stack, Tooltip, Typography } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import { shortcutFor } from '../keymap';
 import { proposalsOf, sameProposal } from '../machines/proposals';
+import { currentLink } from '../machines/uncertainLinks';
 import type { ProjectSession } from '../session';
 import { JobProgress } from './JobProgress';
 
@@ -63,6 +65,7 @@ export function LinkingPanel({ session }: { session: ProjectSession }) {
         </Button>
       </Stack>
       {job && <JobProgress actor={job} label="Linking" />}
+      <UncertainLinks session={session} />
       {proposals.length > 0 && (
         <Box sx={{ maxHeight: 200, overflowY: 'auto' }} data-testid="proposals">
           <Stack direction="row" spacing={0.5} sx={{ alignItems: 'center' }}>
@@ -138,6 +141,61 @@ export function LinkingPanel({ session }: { session: ProjectSession }) {
             </Stack>
           ))}
         </Box>
+      )}
+    </Stack>
+  );
+}
+
+const REASONS = { rival: 'another cell came close', gap: 'a gap closed' } as const;
+
+/** The links the last linking of the shown feature is least sure of, checked one by one. */
+function UncertainLinks({ session }: { session: ProjectSession }) {
+  const feature = useSelector(session.display, (s) => s.context.feature);
+  const linked = useSelector(session.uncertainLinks, (s) => s.context.feature);
+  const links = useSelector(session.uncertainLinks, (s) => s.context.links);
+  const total = useSelector(session.uncertainLinks, (s) => s.context.total);
+  const checking = useSelector(session.uncertainLinks, currentLink);
+  const position = useSelector(session.uncertainLinks, (s) => s.context.position);
+  if (linked !== feature || !links.length) return null;
+  return (
+    <Stack spacing={0.5} data-testid="uncertain-links">
+      <Stack direction="row" spacing={0.5} sx={{ alignItems: 'center' }}>
+        <Typography variant="caption" sx={{ fontWeight: 'bold' }}>
+          Uncertain links ({total})
+        </Typography>
+        {checking ? (
+          <>
+            <Button
+              size="small"
+              data-testid="uncertain-next"
+              onClick={() => session.linking.nextUncertain()}
+            >
+              Next least sure
+            </Button>
+            <Button
+              size="small"
+              data-testid="uncertain-stop"
+              onClick={() => session.linking.stopUncertain()}
+            >
+              Done
+            </Button>
+          </>
+        ) : (
+          <Button
+            size="small"
+            data-testid="check-uncertain"
+            onClick={() => session.linking.checkUncertain()}
+          >
+            Check least sure first
+          </Button>
+        )}
+      </Stack>
+      {checking && (
+        <Typography variant="body2" data-testid="uncertain-current">
+          {`${position + 1} of ${links.length}: cell ${checking.cell} at frame ${checking.t + 1}, ` +
+            `linked from frame ${checking.from_t + 1} (${Math.round(checking.confidence * 100)}% ` +
+            `sure: ${REASONS[checking.reason]})`}
+        </Typography>
       )}
     </Stack>
   );

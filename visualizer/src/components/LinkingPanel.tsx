@@ -72,33 +72,15 @@ export function LinkingPanel({ session }: { session: ProjectSession }) {
             <Typography variant="caption" sx={{ fontWeight: 'bold' }}>
               Proposed divisions ({proposals.length})
             </Typography>
-            {order === 'leastSure' ? (
-              <>
-                <Button
-                  size="small"
-                  data-testid="check-next"
-                  disabled={!checking}
-                  onClick={() => session.linking.checkNext()}
-                >
-                  Next least sure
-                </Button>
-                <Button
-                  size="small"
-                  data-testid="stop-checking"
-                  onClick={() => session.linking.stopChecking()}
-                >
-                  By frame
-                </Button>
-              </>
-            ) : (
-              <Button
-                size="small"
-                data-testid="check-least-sure"
-                onClick={() => session.linking.checkLeastSure()}
-              >
-                Check least sure first
-              </Button>
-            )}
+            <LeastSureFirst
+              stepping={order === 'leastSure'}
+              canStep={checking !== null}
+              ids={['check-least-sure', 'check-next', 'stop-checking']}
+              stopLabel="By frame"
+              start={() => session.linking.checkLeastSure()}
+              next={() => session.linking.checkNext()}
+              stop={() => session.linking.stopChecking()}
+            />
           </Stack>
           {proposals.map((proposal) => (
             <Stack
@@ -163,32 +145,15 @@ function UncertainLinks({ session }: { session: ProjectSession }) {
         <Typography variant="caption" sx={{ fontWeight: 'bold' }}>
           Uncertain links ({total})
         </Typography>
-        {checking ? (
-          <>
-            <Button
-              size="small"
-              data-testid="uncertain-next"
-              onClick={() => session.linking.nextUncertain()}
-            >
-              Next least sure
-            </Button>
-            <Button
-              size="small"
-              data-testid="uncertain-stop"
-              onClick={() => session.linking.stopUncertain()}
-            >
-              Done
-            </Button>
-          </>
-        ) : (
-          <Button
-            size="small"
-            data-testid="check-uncertain"
-            onClick={() => session.linking.checkUncertain()}
-          >
-            Check least sure first
-          </Button>
-        )}
+        <LeastSureFirst
+          stepping={checking !== null}
+          canStep
+          ids={['check-uncertain', 'uncertain-next', 'uncertain-stop']}
+          stopLabel="Done"
+          start={() => session.linking.checkUncertain()}
+          next={() => session.linking.nextUncertain()}
+          stop={() => session.linking.stopUncertain()}
+        />
       </Stack>
       {checking && (
         <Typography variant="body2" data-testid="uncertain-current">
@@ -198,5 +163,36 @@ function UncertainLinks({ session }: { session: ProjectSession }) {
         </Typography>
       )}
     </Stack>
+  );
+}
+
+/** "Check least sure first", or while stepping "Next least sure" and a way out; `ids` are the
+ *  three buttons' test ids. */
+function LeastSureFirst(props: {
+  stepping: boolean;
+  canStep: boolean;
+  ids: [string, string, string];
+  stopLabel: string;
+  start: () => void;
+  next: () => void;
+  stop: () => void;
+}) {
+  const [startId, nextId, stopId] = props.ids;
+  if (!props.stepping) {
+    return (
+      <Button size="small" data-testid={startId} onClick={props.start}>
+        Check least sure first
+      </Button>
+    );
+  }
+  return (
+    <>
+      <Button size="small" data-testid={nextId} disabled={!props.canStep} onClick={props.next}>
+        Next least sure
+      </Button>
+      <Button size="small" data-testid={stopId} onClick={props.stop}>
+        {props.stopLabel}
+      </Button>
+    </>
   );
 }

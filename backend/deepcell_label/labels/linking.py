@@ -196,6 +196,13 @@ def cell_overlaps(
     the order of the frames' cell ids as :func:`membership` gives them)."""
     _, members_a = membership(overlap.values_a, cells_of_a)
     _, members_b = membership(overlap.values_b, cells_of_b)
+    return overlaps_of_cells(overlap, members_a, members_b)
+
+
+def overlaps_of_cells(
+    overlap: OverlapMeasure, members_a: sparse.csr_matrix, members_b: sparse.csr_matrix
+) -> sparse.csr_matrix:
+    """:func:`cell_overlaps` with each frame's :func:`membership` matrix already made."""
     return (members_a.T @ overlap.matrix.astype(float) @ members_b).tocsr()
 
 

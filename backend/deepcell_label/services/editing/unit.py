@@ -3,9 +3,12 @@ transaction under the project's row lock, and the history record it writes."""
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from sqlalchemy import select, update
@@ -186,11 +189,46 @@ def lock_project(project_id: str) -> Project:
     ).scalar_one()
 
 
+_collector = threading.Lock()
+_edits_running = 0
+_collector_was_on = True
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while edits run (in any thread), resumed after the last.
+
+    A process serving large frames caches millions of small objects (each value's entry), and
+    an edit that relabels thousands of values allocates enough to start full collections, each
+    walking that whole cache: they cost a relabelling more than its own work. What an edit
+    allocates is freed by reference counting; cycles wait for the next collection after it.
+    """
+    global _edits_running, _collector_was_on
+    with _collector:
+        _edits_running += 1
+        if _edits_running == 1:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _collector:
+            _edits_running -= 1
+            if _edits_running == 0 and _collector_was_on:
+                gc.enable()
+
+
 def transaction(project_id: str, work: Callable[[EditContext], dict]) -> dict:
-    """Run `work` in one transaction, retried on lock timeouts and deadlocks.
+    """Run `work` in one transaction, retried on lock timeouts and deadlocks, with the cycle
+    collector paused (see collector_paused).
 
     On failure, the frame states the edit had begun to change are dropped from the cache.
     """
+    with collector_paused():
+        return _transaction(project_id, work)
+
+
+def _transaction(project_id: str, work: Callable[[EditContext], dict]) -> dict:
     for attempt in range(RETRIES):
         context = None
         try:

@@ -8,7 +8,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import String, bindparam, delete, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import labels as label_actions
@@ -422,8 +422,13 @@ def frames_to_rewrite(
 
 def rewrite_frame_rows(project_id: str, frames: dict[tuple[int, int], FrameIndex]) -> None:
     """Store the rows of whole frames from their indexes: each frame's rows deleted with one
-    statement, the new ones inserted in bulk (handed to the driver as plain tuples, which
-    batches them into multi-row inserts)."""
+    statement, the new ones inserted a few thousand per statement.
+
+    The rows go to the database as literals: a pure-Python driver (PyMySQL) spends more time
+    escaping ten parameters a row than the database spends storing the rows. Every number is
+    formatted from an int, and the project id is quoted by SQLAlchemy for the database's
+    dialect, so nothing else reaches the SQL text.
+    """
     if not frames:
         return
     mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
@@ -433,17 +438,20 @@ def rewrite_frame_rows(project_id: str, frames: dict[tuple[int, int], FrameIndex
         f"DELETE FROM {table} WHERE project_id = {mark} AND feature = {mark} AND frame = {mark}",
         [(project_id, feature, frame) for feature, frame in frames],
     )
-    rows = [
-        (project_id, feature, frame, value, cell, info.area, *info.box)
-        for (feature, frame), index in frames.items()
-        for value, info in index.items()
-        for cell in info.cells
-    ]
-    for start in range(0, len(rows), ROWS_PER_STATEMENT * 10):
+    project = literal(project_id, String).compile(
+        dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+    )
+    rows = []
+    for (feature, frame), index in frames.items():
+        head = f"({project},{int(feature)},{int(frame)},"
+        for value, (cells, area, box) in index.items():
+            tail = f",{int(area)},{','.join(str(int(side)) for side in box)})"
+            rows += [f"{head}{int(value)},{int(cell)}{tail}" for cell in cells]
+    step = ROWS_PER_STATEMENT * 10
+    for start in range(0, len(rows), step):
         connection.exec_driver_sql(
             f"INSERT INTO {table} (project_id, feature, frame, value, cell, area, y0, x0, y1, x1) "
-            f"VALUES ({', '.join([mark] * 10)})",
-            rows[start : start + ROWS_PER_STATEMENT * 10],
+            f"VALUES {','.join(rows[start : start + step])}"
         )
 
 

@@ -426,7 +426,7 @@ def rewrite_frame_rows(project_id: str, frames: dict[tuple[int, int], FrameIndex
 
     The rows go to the database as literals: a pure-Python driver (PyMySQL) spends more time
     escaping ten parameters a row than the database spends storing the rows. Every number is
-    formatted from an int, and the project id is quoted by SQLAlchemy for the database's
+    formatted by %d (digits only), and the project id is quoted by SQLAlchemy for the database's
     dialect, so nothing else reaches the SQL text.
     """
     if not frames:
@@ -441,12 +441,13 @@ def rewrite_frame_rows(project_id: str, frames: dict[tuple[int, int], FrameIndex
     project = literal(project_id, String).compile(
         dialect=connection.dialect, compile_kwargs={"literal_binds": True}
     )
+    quoted = str(project).replace("%", "%%")
     rows = []
     for (feature, frame), index in frames.items():
-        head = f"({project},{int(feature)},{int(frame)},"
-        for value, (cells, area, box) in index.items():
-            tail = f",{int(area)},{','.join(str(int(side)) for side in box)})"
-            rows += [f"{head}{int(value)},{int(cell)}{tail}" for cell in cells]
+        # %d takes numbers only, and writes digits.
+        row = f"({quoted},{int(feature)},{int(frame)},%d,%d,%d,%d,%d,%d,%d)"
+        for value, (cells, area, (y0, x0, y1, x1)) in index.items():
+            rows += [row % (value, cell, area, y0, x0, y1, x1) for cell in cells]
     step = ROWS_PER_STATEMENT * 10
     for start in range(0, len(rows), step):
         connection.exec_driver_sql(

@@ -348,6 +348,23 @@ def test_linking_a_movie_with_an_empty_frame(client):
     assert result["uncertain_count"] == 1
 
 
+def test_a_link_with_a_close_rival_is_listed_as_uncertain(client):
+    """Two cells of frame 1 become one cell of frame 2 that overlaps both about equally: it
+    is linked to one of them, and the result says how unsure that link is and why."""
+    labels = np.zeros((2, 30, 40), np.int32)
+    labels[0, 10:20, 5:15] = 4
+    labels[0, 10:20, 25:35] = 6
+    labels[1, 10:20, 9:30] = 9  # 6 columns over cell 4, 5 over cell 6
+    meta = _project(client, labels)
+    result = _link(client, meta["id"], divisions=False)
+    after = _values_to_cells(client, meta["id"], 2)
+    assert after[1] == {9: 4}  # the larger overlap wins
+    (link,) = result["uncertain_links"]
+    assert link["cell"] == 4 and link["t"] == 1 and link["from_t"] == 0
+    assert link["reason"] == "rival" and 0 <= link["confidence"] < 0.5
+    assert result["uncertain_count"] == 1
+
+
 @pytest.mark.slow
 def test_linking_a_generated_movie_finds_the_links_and_divisions(sqlite_app, request):
     """≥ 40 frames, ≥ 150 moving cells, ≥ 10 divisions, ids shuffled in every frame."""

@@ -236,3 +236,80 @@ def shuffled(labels: np.ndarray, divisions: list[dict] | None = None, seed: int 
         mixed[t] = lookup[frame]
         truth.append(dict(zip(new.tolist(), ids.tolist(), strict=True)))
     return Movie(mixed, truth, list(divisions or []))
+
+
+def crowded_movie(
+    frames: int = 20,
+    size: int = 512,
+    cells: int = 320,
+    divisions: int = 12,
+    step: float = 1.5,
+    seed: int = 0,
+) -> Movie:
+    """A crowded movie: ``cells`` cells tiling ``size``² pixels, each touching its neighbours,
+    the whole sheet drifting (``step`` pixels a frame, plus each cell's own jitter).
+
+    Each pixel belongs to the nearest cell centre within three quarters of the cells' spacing (a
+    Voronoi tessellation, so neighbours share borders; pixels further from every centre are
+    background). A dividing cell's centre becomes two, a third of its radius either side of it
+    at first and drifting apart by a tenth of a radius a frame (up to two thirds), so the
+    daughters split the mother's region between them. Ids are shuffled in every frame.
+    """
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(seed)
+    pitch = size / np.sqrt(cells)
+    reach = 0.75 * pitch
+    # Centres on a jittered grid, so that cells are of similar size and all touch.
+    per_side = int(np.ceil(np.sqrt(cells)))
+    grid = (np.stack(np.divmod(np.arange(per_side**2), per_side), 1) + 0.5) * (size / per_side)
+    centres = grid[rng.permutation(per_side**2)[:cells]] + rng.uniform(-0.2, 0.2, (cells, 2)) * (
+        size / per_side
+    )
+    drift = rng.normal(0, 1, 2)
+    drift *= step / np.hypot(*drift)
+    edge = max(min(3, frames // 3), 1)
+    # Dividing cells stay well inside the frame, so that both daughters are seen.
+    ends = (centres, centres + drift * (frames - 1))
+    inner = np.flatnonzero(
+        np.all([(at >= 2 * pitch) & (at <= size - 2 * pitch) for at in ends], axis=(0, 2))
+    )
+    dividing = rng.choice(inner, divisions, replace=False)
+    division_frame = dict(
+        zip(dividing.tolist(), rng.integers(edge, frames - edge, divisions).tolist(), strict=True)
+    )
+    angle = {cell: rng.uniform(0, np.pi) for cell in division_frame}
+    daughters = {cell: (cells + 1 + 2 * n, cells + 2 + 2 * n) for n, cell in enumerate(dividing)}
+    true_divisions = [
+        {"parent": cell + 1, "daughters": list(daughters[cell]), "t": t}
+        for cell, t in division_frame.items()
+    ]
+    radius = pitch / 2
+    rows, columns = np.mgrid[:size, :size]
+    pixels = np.column_stack([rows.ravel(), columns.ravel()]).astype(float)
+    labels = np.zeros((frames, size, size), np.int32)
+    truth: list[dict[int, int]] = []
+    offset = np.zeros((cells, 2))
+    for t in range(frames):
+        offset = np.clip(offset + rng.normal(0, step / 4, (cells, 2)), -pitch / 6, pitch / 6)
+        at = centres + offset + drift * t
+        points, owners = [], []
+        for cell in range(cells):
+            if cell in division_frame and t >= division_frame[cell]:
+                spread = radius * min(1 / 3 + 0.1 * (t - division_frame[cell]), 2 / 3)
+                shift = spread * np.array([np.sin(angle[cell]), np.cos(angle[cell])])
+                points += [at[cell] + shift, at[cell] - shift]
+                owners += list(daughters[cell])
+            else:
+                points.append(at[cell])
+                owners.append(cell + 1)
+        distance, nearest = cKDTree(np.array(points)).query(pixels, distance_upper_bound=reach)
+        inside = np.isfinite(distance)
+        ids = rng.choice(np.arange(1, 8 * (cells + 2 * divisions)), len(points), replace=False)
+        frame = np.zeros(size * size, np.int32)
+        frame[inside] = ids[nearest[inside]]
+        labels[t] = frame.reshape(size, size)
+        present = np.unique(labels[t])
+        kept = np.isin(ids, present)
+        truth.append(dict(zip(ids[kept].tolist(), np.array(owners)[kept].tolist(), strict=True)))
+    return Movie(labels, truth, true_divisions)

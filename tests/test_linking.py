@@ -17,7 +17,7 @@ from scipy import sparse
 from testdata import testdata_path as shared_file
 
 from bench import tracking
-from bench.movies import division_movie, moving_cells, score, shuffled
+from bench.movies import crowded_movie, division_movie, moving_cells, score, shuffled
 from bench.tracking import link_in_memory
 
 
@@ -243,6 +243,20 @@ def test_divisions_are_found_however_the_daughters_look(daughters):
     assert proposed >= 0.8 * divisions and wrong <= 0.05 * divisions
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_crowded_movie_of_touching_cells_is_linked(seed):
+    """320 cells tiling 512² (each touching its neighbours), drifting, 12 dividing."""
+    movie = crowded_movie(frames=20, size=512, cells=320, divisions=12, seed=seed)
+    assert len(movie.truth[0]) >= 300
+    linked, cells_after = link_in_memory(movie)
+    found = score(movie.truth, cells_after, movie.divisions, linked.divisions)
+    assert found.true_links > 5000
+    assert found.right_links >= 0.99 * found.true_links
+    assert found.false_links <= 0.01 * found.true_links
+    assert found.found_divisions >= 0.8 * found.divisions
+    assert found.false_divisions <= 1
+
+
 def test_the_division_of_the_shared_project_is_proposed(client):
     """oneDivision.zip, its division removed: linking proposes it again, sure of it."""
     meta = create(client, shared_file("deepcell-label-zips/oneDivision.zip"))
@@ -331,6 +345,23 @@ def test_linking_a_movie_with_an_empty_frame(client):
     assert result["uncertain_links"] == [
         {"cell": 3, "t": 3, "from_t": 1, "confidence": 0.3, "reason": "gap"}
     ]
+    assert result["uncertain_count"] == 1
+
+
+def test_a_link_with_a_close_rival_is_listed_as_uncertain(client):
+    """Two cells of frame 1 become one cell of frame 2 that overlaps both about equally: it
+    is linked to one of them, and the result says how unsure that link is and why."""
+    labels = np.zeros((2, 30, 40), np.int32)
+    labels[0, 10:20, 5:15] = 4
+    labels[0, 10:20, 25:35] = 6
+    labels[1, 10:20, 9:30] = 9  # 6 columns over cell 4, 5 over cell 6
+    meta = _project(client, labels)
+    result = _link(client, meta["id"], divisions=False)
+    after = _values_to_cells(client, meta["id"], 2)
+    assert after[1] == {9: 4}  # the larger overlap wins
+    (link,) = result["uncertain_links"]
+    assert link["cell"] == 4 and link["t"] == 1 and link["from_t"] == 0
+    assert link["reason"] == "rival" and 0 <= link["confidence"] < 0.5
     assert result["uncertain_count"] == 1
 
 

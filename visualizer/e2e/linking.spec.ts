@@ -72,3 +72,44 @@ test('link a movie, accept a proposed division, undo the linking', async ({ page
     .toEqual([...before.entries()].sort());
   await expect(page.getByTestId('undo')).toBeDisabled();
 });
+
+test('check the links the linking is least sure of, least sure first', async ({ page }) => {
+  // The movie's one cell missing from a frame makes a gap, closed by the linking unsure.
+  const { images, labels } = makeMovie();
+  await uploadThroughHome(page, images, labels);
+  await page.getByTestId('link-movie').click();
+  await expect(page.getByTestId('notice').last()).toContainText('1 uncertain link', {
+    timeout: 60_000,
+  });
+  await waitForSaved(page);
+  const uncertain = page.getByTestId('uncertain-links');
+  await expect(uncertain).toContainText('Uncertain links (1)');
+
+  // The least sure is shown: its frame, its cell selected, how sure and why.
+  await uncertain.getByTestId('check-uncertain').click();
+  const current = uncertain.getByTestId('uncertain-current');
+  await expect(current).toContainText(/1 of 1: cell \d+ at frame \d+, linked from frame \d+/);
+  const text = (await current.textContent())!;
+  const [, cell, frame, from] = /cell (\d+) at frame (\d+), linked from frame (\d+)/.exec(text)!;
+  expect(text).toMatch(/\(\d+% sure: a gap closed\)$/);
+  expect(Number(frame) - Number(from)).toBe(2);
+  await expect(page.getByTestId('frame-label')).toContainText(`Frame ${frame} /`);
+  await expect(page.getByTestId('selected-cell')).toHaveText(`Cell ${cell}`);
+  // The cell is there, under the id the linking gave it, in both frames it links.
+  const cells = await cellsOf(page);
+  for (const t of [Number(frame) - 1, Number(from) - 1]) {
+    expect(
+      [...cells.entries()].some(([key, id]) => key.startsWith(`${t}/`) && id === Number(cell)),
+    ).toBe(true);
+  }
+
+  // Past the last one, the checking ends.
+  await uncertain.getByTestId('uncertain-next').click();
+  await expect(page.getByTestId('notice').last()).toContainText('No uncertain links left');
+  await expect(uncertain.getByTestId('check-uncertain')).toBeVisible();
+
+  // Undoing the linking forgets its uncertain links (their ids no longer hold).
+  await page.getByTestId('undo').click();
+  await waitForSaved(page);
+  await expect(page.getByTestId('uncertain-links')).toHaveCount(0);
+});

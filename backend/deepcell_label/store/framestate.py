@@ -8,11 +8,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import String, bindparam, delete, literal, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import labels as label_actions
 from ..formats import tiling
+from ..labels.overlay import Overlay
 from .cellindex import FrameIndex, PackedFrame, ValueInfo, pack_index, value_rows
 from .history import ChangeSet, Relabel
 from .models import CellValue, Edit, FrameCheckpoint, Project, db
@@ -22,7 +23,11 @@ CACHE_CATCH_UP = 64  # beyond this many unseen versions, reload a frame's state 
 CHECKPOINT_CATCH_UP = 5000  # edits after a checkpoint that a load may replay
 CHECKPOINT_REFRESH = 256  # a load replaying more than this writes a newer checkpoint
 REBUILD_AT = 2000  # changed values from which a frame's maps are built anew
+REBUILD_SHARE = 0.25  # ... or this share of the frame's values
 BIG_CHANGE = 2000  # cell entries from which an edit writes the checkpoints of what it changed
+# A relabelling of at least this share of a frame's values stores the frame's rows anew (one
+# delete, one bulk insert) rather than updating each value's row.
+REWRITE_SHARE = 0.125
 
 
 @dataclass
@@ -51,17 +56,26 @@ class FrameState:
             self.index[value] = info
             self.cellmap.set(value, info.cells)
 
+    def plain(self) -> FrameIndex:
+        """The index as a plain dict. A state opened from a checkpoint is a lazy view that
+        looks each value up in packed arrays: cheap for the few values of a brush edit, slow
+        for a relabelling that reads or changes most of them."""
+        if isinstance(self.index, Overlay):
+            self.index = self.index.as_dict()
+        return self.index
+
     def set_many(self, changes: dict[int, ValueInfo]) -> None:
-        """New infos for many existing values at once (a relabelling). Past a few thousand the
-        maps are built anew, which is several times faster than changing each entry."""
-        if len(changes) < REBUILD_AT:
+        """New infos for many existing values at once (a relabelling). Past a few thousand, or
+        a quarter of the frame, the maps are built anew, which is several times faster than
+        changing each entry."""
+        if len(changes) < REBUILD_AT and len(changes) < REBUILD_SHARE * len(self.index):
             # Forgotten first, so that no two values encode the same cells on the way.
             for value in changes:
                 self.cellmap.remove(value)
             for value, info in changes.items():
                 self.set(value, info)
             return
-        index = dict(self.index.items())
+        index = dict(self.plain())
         index.update(changes)
         self.index = index
         cells = {value: info.cells for value, info in index.items()}
@@ -294,14 +308,14 @@ def _catch_up(
         for value, after in entries:
             entry.state.set(value, after)
         if relabel is not None:
-            entry.state.set_many(relabelled(entry.state.index, relabel.values, relabel.after))
+            entry.state.set_many(relabelled(entry.state.plain(), relabel.values, relabel.after))
     return entry
 
 
 def relabelled(index: FrameIndex, values: np.ndarray, cells: np.ndarray) -> dict[int, ValueInfo]:
     """The index entries of ``values`` each given one cell of ``cells`` (area and box kept)."""
     return {
-        value: index[value]._replace(cells=frozenset((cell,)))
+        value: ValueInfo(frozenset((cell,)), *index[value][1:])
         for value, cell in zip(values.tolist(), cells.tolist(), strict=True)
     }
 
@@ -391,6 +405,54 @@ def write_cell_rows(project_id: str, entries: list[tuple[int, int, int, ValueInf
         # Core's insert: the ORM's bulk insert would spend more time on each row than SQL does.
         db.session.execute(
             CellValue.__table__.insert(), rows[start : start + ROWS_PER_STATEMENT * 10]
+        )
+
+
+def frames_to_rewrite(
+    relabels: dict[tuple[int, int], Relabel], states: dict[tuple[int, int], FrameState]
+) -> set[tuple[int, int]]:
+    """The frames whose relabelling changes so many of their values (REWRITE_SHARE) that their
+    rows are cheaper stored anew than updated value by value."""
+    return {
+        key
+        for key, relabel in relabels.items()
+        if key in states and len(relabel) >= REWRITE_SHARE * max(len(states[key].index), 1)
+    }
+
+
+def rewrite_frame_rows(project_id: str, frames: dict[tuple[int, int], FrameIndex]) -> None:
+    """Store the rows of whole frames from their indexes: each frame's rows deleted with one
+    statement, the new ones inserted a few thousand per statement.
+
+    The rows go to the database as literals: a pure-Python driver (PyMySQL) spends more time
+    escaping ten parameters a row than the database spends storing the rows. Every number is
+    formatted by %d (digits only), and the project id is quoted by SQLAlchemy for the database's
+    dialect, so nothing else reaches the SQL text.
+    """
+    if not frames:
+        return
+    mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
+    table = CellValue.__tablename__
+    connection = db.session.connection()
+    connection.exec_driver_sql(
+        f"DELETE FROM {table} WHERE project_id = {mark} AND feature = {mark} AND frame = {mark}",
+        [(project_id, feature, frame) for feature, frame in frames],
+    )
+    project = literal(project_id, String).compile(
+        dialect=connection.dialect, compile_kwargs={"literal_binds": True}
+    )
+    quoted = str(project).replace("%", "%%")
+    rows = []
+    for (feature, frame), index in frames.items():
+        # %d takes numbers only, and writes digits.
+        row = f"({quoted},{int(feature)},{int(frame)},%d,%d,%d,%d,%d,%d,%d)"
+        for value, (cells, area, (y0, x0, y1, x1)) in index.items():
+            rows += [row % (value, cell, area, y0, x0, y1, x1) for cell in cells]
+    step = ROWS_PER_STATEMENT * 10
+    for start in range(0, len(rows), step):
+        connection.exec_driver_sql(
+            f"INSERT INTO {table} (project_id, feature, frame, value, cell, area, y0, x0, y1, x1) "
+            f"VALUES {','.join(rows[start : start + step])}"
         )
 
 

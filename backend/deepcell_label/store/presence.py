@@ -56,10 +56,18 @@ class Presence(Mapping[int, list[int]]):
         for (feature, frame), relabel in changes.relabels.items():
             if feature != self.feature:
                 continue
-            for cell in relabel.before.tolist():
-                self.add(cell, frame, -1)
-            for cell in relabel.after.tolist():
-                self.add(cell, frame, 1)
+            self.add_many(relabel.before, frame, -1)
+            self.add_many(relabel.after, frame, 1)
+
+    def add_many(self, cells: np.ndarray, frame: int, count: int) -> None:
+        """:meth:`add` for many cells of one frame (a relabelling), the counts added at once."""
+        rows = self.rows
+        for cell in cells.tolist():  # rows for cells never seen
+            if cell not in rows:
+                self.add(cell, frame, 0)
+        at = np.fromiter((rows[cell] for cell in cells.tolist()), np.int64, cells.size)
+        np.add.at(self.table[:, frame], at, count)
+        self._spans = None
 
     def spans(self) -> tuple[dict[int, int], dict[int, int]]:
         """First and last frame of every cell that is present somewhere."""

@@ -1,11 +1,13 @@
 // Following cells through frames: match this frame to the previous or next, copy or interpolate
 // the selected cell, link the whole movie (a job with its progress), and the divisions the
-// linking proposes, each to accept or reject, listed by frame or stepped through least sure first.
-// Frames are numbered from 1, as everywhere.
+// linking proposes, each to accept or reject, listed by frame or stepped through least sure first,
+// and the links it is least sure of, stepped through least sure first. Frames are numbered from
+// 1, as everywhere.
 import { Box, Button, Chip, IconButton, Stack, Tooltip, Typography } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import { shortcutFor } from '../keymap';
 import { proposalsOf, sameProposal } from '../machines/proposals';
+import { currentLink } from '../machines/uncertainLinks';
 import type { ProjectSession } from '../session';
 import { JobProgress } from './JobProgress';
 
@@ -63,39 +65,22 @@ export function LinkingPanel({ session }: { session: ProjectSession }) {
         </Button>
       </Stack>
       {job && <JobProgress actor={job} label="Linking" />}
+      <UncertainLinks session={session} />
       {proposals.length > 0 && (
         <Box sx={{ maxHeight: 200, overflowY: 'auto' }} data-testid="proposals">
           <Stack direction="row" spacing={0.5} sx={{ alignItems: 'center' }}>
             <Typography variant="caption" sx={{ fontWeight: 'bold' }}>
               Proposed divisions ({proposals.length})
             </Typography>
-            {order === 'leastSure' ? (
-              <>
-                <Button
-                  size="small"
-                  data-testid="check-next"
-                  disabled={!checking}
-                  onClick={() => session.linking.checkNext()}
-                >
-                  Next least sure
-                </Button>
-                <Button
-                  size="small"
-                  data-testid="stop-checking"
-                  onClick={() => session.linking.stopChecking()}
-                >
-                  By frame
-                </Button>
-              </>
-            ) : (
-              <Button
-                size="small"
-                data-testid="check-least-sure"
-                onClick={() => session.linking.checkLeastSure()}
-              >
-                Check least sure first
-              </Button>
-            )}
+            <LeastSureFirst
+              stepping={order === 'leastSure'}
+              canStep={checking !== null}
+              ids={['check-least-sure', 'check-next', 'stop-checking']}
+              stopLabel="By frame"
+              start={() => session.linking.checkLeastSure()}
+              next={() => session.linking.checkNext()}
+              stop={() => session.linking.stopChecking()}
+            />
           </Stack>
           {proposals.map((proposal) => (
             <Stack
@@ -140,5 +125,74 @@ export function LinkingPanel({ session }: { session: ProjectSession }) {
         </Box>
       )}
     </Stack>
+  );
+}
+
+const REASONS = { rival: 'another cell came close', gap: 'a gap closed' } as const;
+
+/** The links the last linking of the shown feature is least sure of, checked one by one. */
+function UncertainLinks({ session }: { session: ProjectSession }) {
+  const feature = useSelector(session.display, (s) => s.context.feature);
+  const linked = useSelector(session.uncertainLinks, (s) => s.context.feature);
+  const links = useSelector(session.uncertainLinks, (s) => s.context.links);
+  const total = useSelector(session.uncertainLinks, (s) => s.context.total);
+  const checking = useSelector(session.uncertainLinks, currentLink);
+  const position = useSelector(session.uncertainLinks, (s) => s.context.position);
+  if (linked !== feature || !links.length) return null;
+  return (
+    <Stack spacing={0.5} data-testid="uncertain-links">
+      <Stack direction="row" spacing={0.5} sx={{ alignItems: 'center' }}>
+        <Typography variant="caption" sx={{ fontWeight: 'bold' }}>
+          Uncertain links ({total})
+        </Typography>
+        <LeastSureFirst
+          stepping={checking !== null}
+          canStep
+          ids={['check-uncertain', 'uncertain-next', 'uncertain-stop']}
+          stopLabel="Done"
+          start={() => session.linking.checkUncertain()}
+          next={() => session.linking.nextUncertain()}
+          stop={() => session.linking.stopUncertain()}
+        />
+      </Stack>
+      {checking && (
+        <Typography variant="body2" data-testid="uncertain-current">
+          {`${position + 1} of ${links.length}: cell ${checking.cell} at frame ${checking.t + 1}, ` +
+            `linked from frame ${checking.from_t + 1} (${Math.round(checking.confidence * 100)}% ` +
+            `sure: ${REASONS[checking.reason]})`}
+        </Typography>
+      )}
+    </Stack>
+  );
+}
+
+/** "Check least sure first", or while stepping "Next least sure" and a way out; `ids` are the
+ *  three buttons' test ids. */
+function LeastSureFirst(props: {
+  stepping: boolean;
+  canStep: boolean;
+  ids: [string, string, string];
+  stopLabel: string;
+  start: () => void;
+  next: () => void;
+  stop: () => void;
+}) {
+  const [startId, nextId, stopId] = props.ids;
+  if (!props.stepping) {
+    return (
+      <Button size="small" data-testid={startId} onClick={props.start}>
+        Check least sure first
+      </Button>
+    );
+  }
+  return (
+    <>
+      <Button size="small" data-testid={nextId} disabled={!props.canStep} onClick={props.next}>
+        Next least sure
+      </Button>
+      <Button size="small" data-testid={stopId} onClick={props.stop}>
+        {props.stopLabel}
+      </Button>
+    </>
   );
 }

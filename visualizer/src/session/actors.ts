@@ -16,6 +16,7 @@ import { proposalsMachine } from '../machines/proposals';
 import { selectionMachine } from '../machines/selection';
 import { spotsDisplayMachine } from '../machines/spots';
 import { toolMachine } from '../machines/tools';
+import { uncertainLinksMachine } from '../machines/uncertainLinks';
 import { undoMachine } from '../machines/undo';
 import { viewersMachine } from '../machines/viewers';
 import { viewportMachine } from '../machines/viewport';
@@ -138,6 +139,7 @@ export function createActors(metadata: api.ProjectMetadata) {
     }),
     picker: createActor(pickerMachine),
     proposals: createActor(proposalsMachine),
+    uncertainLinks: createActor(uncertainLinksMachine),
     typeDisplay: createActor(typeDisplayMachine),
     spotsDisplay: createActor(spotsDisplayMachine),
     learning: createActor(serverLearning(metadata.id), {

@@ -1,16 +1,20 @@
 // What the linking tools do: match the shown frame's ids to the previous or next frame, copy or
-// interpolate the selected cell across frames, link the whole movie as a job, and accept or
-// reject the divisions it proposes.
+// interpolate the selected cell across frames, link the whole movie as a job, accept or reject
+// the divisions it proposes, and step through the links it is least sure of.
 import * as api from '../api/client';
 import type { LabelTiles } from '../data/labelTiles';
 import type { ProposedDivision } from '../machines/proposals';
+import { currentLink } from '../machines/uncertainLinks';
 import type { Disconnect, Notify, SessionActors } from './actors';
 import type { Divisions } from './divisions';
 import type { Edits } from './edits';
 import { count } from '../text';
 import { followJob } from './jobs';
 
-type Actors = Pick<SessionActors, 'display' | 'selection' | 'proposals' | 'editQueue'>;
+type Actors = Pick<
+  SessionActors,
+  'display' | 'selection' | 'proposals' | 'uncertainLinks' | 'editQueue'
+>;
 
 export class Linking {
   constructor(
@@ -23,12 +27,17 @@ export class Linking {
     private readonly notify: Notify,
   ) {}
 
-  /** An undo of an accepted division proposes it again; its redo takes it again. */
+  /** An undo of an accepted division proposes it again; its redo takes it again. An undo of
+   *  the linking forgets the links it was unsure of (their ids no longer hold). */
   connect(): Disconnect {
     const subscription = this.actors.editQueue.on('applied', ({ records }) => {
+      const linked = this.actors.uncertainLinks.getSnapshot().context.version;
       for (const record of records) {
         if (record.kind !== 'edit' && record.divisions) {
           this.actors.proposals.send({ type: 'DIVISIONS', divisions: record.divisions });
+        }
+        if (record.kind === 'undo' && linked !== null && record.target === linked) {
+          this.actors.uncertainLinks.send({ type: 'CLEAR' });
         }
       }
     });
@@ -110,11 +119,19 @@ export class Linking {
       if (finished?.state !== 'done' || !finished.result) return;
       const result = finished.result;
       this.actors.proposals.send({ type: 'FOUND', proposals: result.proposed_divisions });
+      this.actors.uncertainLinks.send({
+        type: 'FOUND',
+        feature: result.feature,
+        version: result.version,
+        links: result.uncertain_links ?? [],
+        total: result.uncertain_count,
+      });
       this.notify(
         'info',
         `Linked: ${count(result.tracks, 'track')}, ` +
           `${count(result.cells_relabelled, 'cell')} given new ids, ` +
-          `${count(result.proposed_divisions.length, 'division')} proposed.`,
+          `${count(result.proposed_divisions.length, 'division')} proposed, ` +
+          `${count(result.uncertain_count ?? 0, 'uncertain link')}.`,
       );
     });
   }
@@ -163,5 +180,35 @@ export class Linking {
       this.actors.display.send({ type: 'SET_FEATURE', feature: proposal.feature });
     }
     this.divisions.jumpTo(proposal.t, proposal.daughters[0] ?? null);
+  }
+
+  /** Step through the links the linking is least sure of, from the least sure: each shows the
+   *  frame the cell was linked into, the cell selected. */
+  checkUncertain() {
+    this.actors.uncertainLinks.send({ type: 'CHECK' });
+    this.showUncertain();
+  }
+
+  nextUncertain() {
+    this.actors.uncertainLinks.send({ type: 'NEXT' });
+    this.showUncertain();
+  }
+
+  stopUncertain() {
+    this.actors.uncertainLinks.send({ type: 'STOP' });
+  }
+
+  private showUncertain() {
+    const snapshot = this.actors.uncertainLinks.getSnapshot();
+    const link = currentLink(snapshot);
+    if (!link) {
+      this.notify('info', 'No uncertain links left to check.');
+      return;
+    }
+    const { feature } = snapshot.context;
+    if (feature !== null && this.shown().feature !== feature) {
+      this.actors.display.send({ type: 'SET_FEATURE', feature });
+    }
+    this.divisions.jumpTo(link.t, link.cell);
   }
 }

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from ... import labels as label_actions
 from ...errors import EditError
@@ -101,11 +103,15 @@ def bands(
 
 
 def overlap_of(
-    project: Project, feature: int, frames: tuple[int, int], states: tuple[FrameState, FrameState]
+    project: Project,
+    feature: int,
+    frames: tuple[int, int],
+    states: tuple[FrameState, FrameState],
+    values: tuple[np.ndarray, np.ndarray],
 ) -> linking.OverlapMeasure:
-    """The pixels each value of one frame shares with each value of another, read in bands."""
-    (values_a, _), (values_b, _) = frame_values(states[0]), frame_values(states[1])
-    measure = linking.OverlapMeasure(values_a, values_b)
+    """The pixels each of ``values[0]`` in one frame shares with each of ``values[1]`` in
+    another, read in bands."""
+    measure = linking.OverlapMeasure(*values)
     rows = rows_used(*states)
     if rows is None:
         return measure
@@ -118,12 +124,28 @@ def overlap_of(
     return measure
 
 
-def cell_areas(state: FrameState) -> tuple[np.ndarray, np.ndarray]:
-    """A frame's cells (ascending) and their pixel counts, from its index alone."""
-    values, cells_of = frame_values(state)
-    ids, members = linking.membership(values, cells_of)
-    areas = np.array([state.index[v].area for v in values.tolist()], float)
-    return ids, members.T @ areas
+@dataclass
+class FrameCells:
+    """A frame's values and cells, from its index alone: the nonzero values (ascending), the
+    cells (ascending), which value encodes which cell (values × cells, sparse), and each
+    cell's pixel count."""
+
+    values: np.ndarray
+    ids: np.ndarray
+    members: sparse.csr_matrix
+    areas: np.ndarray
+
+    @classmethod
+    def of(cls, state: FrameState) -> FrameCells:
+        index = state.plain()
+        count = len(index)
+        values = np.fromiter(index.keys(), np.int64, count)
+        order = np.argsort(values, kind="stable")
+        infos = list(index.values())
+        areas = np.fromiter((info.area for info in infos), float, count)[order]
+        values = values[order]
+        ids, members = linking.membership(values, {v: info.cells for v, info in index.items()})
+        return cls(values, ids, members, members.T @ areas)
 
 
 # --------------------------------------------------------------------------- relabelling
@@ -143,7 +165,7 @@ def relabel(
         state = context.changing(feature, frame)
         values, before, after = [], [], []  # values of one cell: recorded as one relabelling
         shared: dict[int, ValueInfo] = {}  # values of several overlapping cells: one entry each
-        for value, info in state.index.items():
+        for value, info in state.plain().items():
             if len(info.cells) == 1:  # most values: one cell, looked up once
                 (cell,) = info.cells
                 new = frame_renames.get(cell, cell)
@@ -206,21 +228,18 @@ def _propagate(context: EditContext, args: dict, feature: int) -> None:
                 f"Frame {frame + 1} has no cells in feature {feature}, so there is nothing to "
                 f"{role}. Choose a frame with cells."
             )
-    ids_a, areas_a = cell_areas(states[0])
-    ids_b, areas_b = cell_areas(states[1])
-    measure = overlap_of(project, feature, (source, target), states)
-    overlaps = linking.cell_overlaps(
-        measure, frame_values(states[0])[1], frame_values(states[1])[1]
+    a, b = FrameCells.of(states[0]), FrameCells.of(states[1])
+    measure = overlap_of(project, feature, (source, target), states, (a.values, b.values))
+    overlaps = linking.overlaps_of_cells(measure, a.members, b.members)
+    rows, columns = linking.match(overlaps, a.areas, b.areas, args["threshold"])
+    changed = a.ids[rows] != b.ids[columns]
+    renames = dict(
+        zip(b.ids[columns][changed].tolist(), a.ids[rows][changed].tolist(), strict=True)
     )
-    rows, columns = linking.match(overlaps, areas_a, areas_b, args["threshold"])
-    renames: dict[int, int] = {}
-    for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
-        if ids_b[column] != ids_a[row]:
-            renames[int(ids_b[column])] = int(ids_a[row])
     next_id = project.next_cell[feature]
-    unmatched = np.setdiff1d(np.arange(ids_b.size), columns)
+    unmatched = np.setdiff1d(np.arange(b.ids.size), columns)
     for column in unmatched.tolist():
-        renames[int(ids_b[column])] = next_id
+        renames[int(b.ids[column])] = next_id
         next_id += 1
     relabel(context, feature, {target: renames}, next_id)
 

@@ -173,7 +173,7 @@ def _relabel_conflict(
         if now is None or now.cells != expected.cells:
             return feature, frame, value
     for (feature, frame), relabel in changes.relabels.items():
-        index = context.frame(feature, frame).index
+        index = context.frame(feature, frame).plain()
         expected = relabel.before if forwards else relabel.after
         for value, cell in zip(relabel.values.tolist(), expected.tolist(), strict=True):
             now = index.get(value)
@@ -197,7 +197,7 @@ def _write_relabels(
     for (feature, frame), relabel in changes.relabels.items():
         step = relabel if forwards else relabel.inverse()
         state = context.changing(feature, frame)
-        state.set_many(relabelled(state.index, step.values, step.after))
+        state.set_many(relabelled(state.plain(), step.values, step.after))
         context.changes.add_relabel(feature, frame, *step.columns())
 
 

@@ -3,9 +3,12 @@ transaction under the project's row lock, and the history record it writes."""
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from sqlalchemy import select, update
@@ -20,6 +23,8 @@ from ...store.framestate import (
     checkpoint_large_changes,
     frame_cache,
     frame_state,
+    frames_to_rewrite,
+    rewrite_frame_rows,
     write_cell_rows,
     write_relabelled_rows,
 )
@@ -135,14 +140,21 @@ class EditContext:
         self._write_cells()
 
     def _write_cells(self) -> None:
+        changes = self.changes
+        rewritten = frames_to_rewrite(changes.relabels, self.frames)
         write_cell_rows(
             self.project.id,
             [
                 (feature, frame, value, after)
-                for (feature, frame, value), (_, after) in self.changes.cells.items()
+                for (feature, frame, value), (_, after) in changes.cells.items()
+                if (feature, frame) not in rewritten
             ],
         )
-        write_relabelled_rows(self.project.id, self.changes.relabels)
+        write_relabelled_rows(
+            self.project.id,
+            {key: relabel for key, relabel in changes.relabels.items() if key not in rewritten},
+        )
+        rewrite_frame_rows(self.project.id, {key: self.frames[key].index for key in rewritten})
 
 
 def discard_undone(project: Project, author: str) -> None:
@@ -177,11 +189,46 @@ def lock_project(project_id: str) -> Project:
     ).scalar_one()
 
 
+_collector = threading.Lock()
+_edits_running = 0
+_collector_was_on = True
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while edits run (in any thread), resumed after the last.
+
+    A process serving large frames caches millions of small objects (each value's entry), and
+    an edit that relabels thousands of values allocates enough to start full collections, each
+    walking that whole cache: they cost a relabelling more than its own work. What an edit
+    allocates is freed by reference counting; cycles wait for the next collection after it.
+    """
+    global _edits_running, _collector_was_on
+    with _collector:
+        _edits_running += 1
+        if _edits_running == 1:
+            _collector_was_on = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _collector:
+            _edits_running -= 1
+            if _edits_running == 0 and _collector_was_on:
+                gc.enable()
+
+
 def transaction(project_id: str, work: Callable[[EditContext], dict]) -> dict:
-    """Run `work` in one transaction, retried on lock timeouts and deadlocks.
+    """Run `work` in one transaction, retried on lock timeouts and deadlocks, with the cycle
+    collector paused (see collector_paused).
 
     On failure, the frame states the edit had begun to change are dropped from the cache.
     """
+    with collector_paused():
+        return _transaction(project_id, work)
+
+
+def _transaction(project_id: str, work: Callable[[EditContext], dict]) -> dict:
     for attempt in range(RETRIES):
         context = None
         try:

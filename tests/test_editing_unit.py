@@ -86,3 +86,27 @@ def test_requests_without_the_project_lock_never_touch_a_cached_frame_state(app,
     assert framestate.frame_cache.get(key).version == 2
     cells = client.get(f"/api/projects/{pid}").get_json()["cells"]
     assert {c["value"] for c in cells} == set(np.unique(label_frame(client, pid)).tolist()) - {0}
+
+
+def test_edits_that_overlap_without_a_break_still_let_cycles_be_collected(monkeypatch):
+    import gc
+    import weakref
+
+    from deepcell_label.services.editing import unit
+
+    class Node:
+        pass
+
+    monkeypatch.setattr(unit, "LONGEST_PAUSE_SECONDS", 0.0)
+    with unit.collector_paused():  # an edit that runs throughout
+        assert not gc.isenabled()
+        cycle = Node()
+        cycle.itself = cycle
+        gone = weakref.ref(cycle)
+        del cycle
+        assert gone() is not None  # reference counting cannot free a cycle
+        with unit.collector_paused():  # another edit, ending while the first goes on
+            pass
+        assert gone() is None
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -192,6 +192,10 @@ def lock_project(project_id: str) -> Project:
 _collector = threading.Lock()
 _edits_running = 0
 _collector_was_on = True
+_paused_since = 0.0
+# Edits that overlap without a break keep the collector paused; cycles then wait at most this
+# long before one collection runs (between edits, outside the lock).
+LONGEST_PAUSE_SECONDS = 10.0
 
 
 @contextmanager
@@ -203,19 +207,26 @@ def collector_paused() -> Iterator[None]:
     walking that whole cache: they cost a relabelling more than its own work. What an edit
     allocates is freed by reference counting; cycles wait for the next collection after it.
     """
-    global _edits_running, _collector_was_on
+    global _edits_running, _collector_was_on, _paused_since
     with _collector:
         _edits_running += 1
         if _edits_running == 1:
             _collector_was_on = gc.isenabled()
+            _paused_since = time.monotonic()
             gc.disable()
     try:
         yield
     finally:
+        overdue = False
         with _collector:
             _edits_running -= 1
             if _edits_running == 0 and _collector_was_on:
                 gc.enable()
+            elif _collector_was_on and time.monotonic() - _paused_since > LONGEST_PAUSE_SECONDS:
+                overdue = True
+                _paused_since = time.monotonic()
+        if overdue:
+            gc.collect()
 
 
 def transaction(project_id: str, work: Callable[[EditContext], dict]) -> dict:

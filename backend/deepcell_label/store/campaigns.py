@@ -20,7 +20,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -173,23 +172,14 @@ class CrowdLink(db.Model):
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-def project_role(project_id: str, username: str) -> str | None:
-    """The project role a campaign gives `username` on a task's project: its annotator may
+def role_from_campaign(annotator: str | None, member_role: str | None, username: str) -> str | None:
+    """The project role that a campaign role (`member_role` of the task's campaign) gives
+    `username` on a task's project whose annotator is `annotator`: the task's annotator may
     annotate it, the campaign's reviewers review it, its managers own it."""
-    row = db.session.execute(
-        select(Task.annotator, CampaignMember.role)
-        .join(
-            CampaignMember,
-            (CampaignMember.campaign_id == Task.campaign_id)
-            & (CampaignMember.username == username),
-        )
-        .where(Task.project_id == project_id)
-    ).first()
-    if row is None:
-        return None
-    annotator, role = row
-    if role == "manager":
+    if member_role == "manager":
         return "owner"
-    if role == "reviewer":
+    if member_role == "reviewer":
         return "reviewer"
-    return "annotator" if annotator == username else None
+    if member_role is not None and annotator == username:
+        return "annotator"
+    return None

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from confusable_homoglyphs import categories, confusables
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ...errors import ConflictError, DeepCellLabelError, NotFoundError
@@ -362,28 +362,45 @@ UNKNOWN_TOKEN = (
 )
 
 
+# The statements of every request's check, built once: SQLAlchemy memoizes a statement's cache
+# key on the statement object, so a statement made anew per request costs more to build and
+# key than the database takes to answer it. Columns, not entities: rows are cheaper than objects.
+_TOKEN_QUERY = (
+    select(
+        ApiToken.id,
+        ApiToken.token_hash,
+        ApiToken.revoked,
+        ApiToken.expires,
+        ApiToken.last_used,
+        User.id.label("user_id"),
+        User.username,
+        User.display_name,
+        User.admin,
+        User.active,
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+_SESSION_QUERY = (
+    select(
+        SignInSession.created,
+        User.id.label("user_id"),
+        User.username,
+        User.display_name,
+        User.admin,
+        User.active,
+    )
+    .join(User, User.id == SignInSession.user_id)
+    .where(SignInSession.id == bindparam("session_hash"))
+)
+
+
 def identity_from_token(secret: str) -> Identity:
     """The account a Bearer token belongs to, checked at this very request."""
     if not secret or len(secret) > 200:
         raise AccessError(UNKNOWN_TOKEN)
     wanted = digest(secret)
-    # Columns, not entities: this runs on every request, and rows are cheaper than objects.
-    row = db.session.execute(
-        select(
-            ApiToken.id,
-            ApiToken.token_hash,
-            ApiToken.revoked,
-            ApiToken.expires,
-            ApiToken.last_used,
-            User.id.label("user_id"),
-            User.username,
-            User.display_name,
-            User.admin,
-            User.active,
-        )
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == wanted)
-    ).first()
+    row = db.session.execute(_TOKEN_QUERY, {"token_hash": wanted}).first()
     if row is None or not hmac.compare_digest(row.token_hash, wanted):
         raise AccessError(UNKNOWN_TOKEN)
     now = utcnow()
@@ -420,14 +437,10 @@ def identity_from_session(session_id: str, max_age: timedelta) -> Identity | Non
     """The account of a browser session that is still open on the server, else None."""
     if not session_id or len(session_id) > 200:
         return None
-    row = db.session.execute(
-        select(SignInSession, User)
-        .join(User, User.id == SignInSession.user_id)
-        .where(SignInSession.id == digest(session_id))
-    ).first()
-    if row is None or not row[1].active or utcnow() - row[0].created > max_age:
+    row = db.session.execute(_SESSION_QUERY, {"session_hash": digest(session_id)}).first()
+    if row is None or not row.active or utcnow() - row.created > max_age:
         return None
-    return _identity(row[1], "cookie", session_id)
+    return Identity(row.user_id, row.username, row.display_name, row.admin, "cookie", session_id)
 
 
 # ---------------------------------------------------------------- first start

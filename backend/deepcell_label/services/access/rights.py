@@ -3,9 +3,9 @@ they are missing (401 no identity, 404 a project the caller may not see, 403 a r
 
 from __future__ import annotations
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
-from ...store.campaigns import project_role
+from ...store.campaigns import CampaignMember, Task, role_from_campaign
 from ...store.models import Edit, Job, Project, ProjectMember, Upload, User, db
 from .accounts import AccessError, Identity
 
@@ -43,6 +43,29 @@ def require_admin(identity: Identity | None) -> Identity:
     return identity
 
 
+# Built once, as the statements of every request's check are (see services/access/accounts.py):
+# the owner, the caller's membership, and the caller's role in the campaign of the project's task.
+_ROLE_QUERY = (
+    select(Project.owner_id, ProjectMember.role, Task.annotator, CampaignMember.role)
+    .outerjoin(
+        ProjectMember,
+        and_(
+            ProjectMember.project_id == Project.id,
+            ProjectMember.user_id == bindparam("user_id"),
+        ),
+    )
+    .outerjoin(Task, Task.project_id == Project.id)
+    .outerjoin(
+        CampaignMember,
+        and_(
+            CampaignMember.campaign_id == Task.campaign_id,
+            CampaignMember.username == bindparam("username"),
+        ),
+    )
+    .where(Project.id == bindparam("project_id"))
+)
+
+
 def role_on(identity: Identity, project_id: str) -> str | None:
     """The caller's role on a project ("owner" for its creator), None when they have none or
     it does not exist. A site admin's is "admin"."""
@@ -51,19 +74,20 @@ def role_on(identity: Identity, project_id: str) -> str | None:
     if not project_id or len(project_id) > 16:
         return None
     row = db.session.execute(
-        select(Project.owner_id, ProjectMember.role)
-        .outerjoin(
-            ProjectMember,
-            and_(ProjectMember.project_id == Project.id, ProjectMember.user_id == identity.user_id),
-        )
-        .where(Project.id == project_id)
+        _ROLE_QUERY,
+        {"project_id": project_id, "user_id": identity.user_id, "username": identity.username},
     ).first()
     if row is None:
         return None
-    if row[0] == identity.user_id:
+    owner, member_role, annotator, campaign_role = row
+    if owner == identity.user_id:
         return "owner"
     # A campaign's roles give the same rights on its tasks' projects.
-    found = [role for role in (row[1], project_role(project_id, identity.username)) if role]
+    found = [
+        role
+        for role in (member_role, role_from_campaign(annotator, campaign_role, identity.username))
+        if role
+    ]
     return max(found, key=lambda role: RANK.get(role, 0), default=None)
 
 

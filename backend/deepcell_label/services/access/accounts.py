@@ -365,6 +365,7 @@ UNKNOWN_TOKEN = (
 # The statements of every request's check, built once: SQLAlchemy memoizes a statement's cache
 # key on the statement object, so a statement made anew per request costs more to build and
 # key than the database takes to answer it. Columns, not entities: rows are cheaper than objects.
+_ACCOUNT = (User.id.label("user_id"), User.username, User.display_name, User.admin, User.active)
 _TOKEN_QUERY = (
     select(
         ApiToken.id,
@@ -372,24 +373,13 @@ _TOKEN_QUERY = (
         ApiToken.revoked,
         ApiToken.expires,
         ApiToken.last_used,
-        User.id.label("user_id"),
-        User.username,
-        User.display_name,
-        User.admin,
-        User.active,
+        *_ACCOUNT,
     )
     .join(User, User.id == ApiToken.user_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
 )
 _SESSION_QUERY = (
-    select(
-        SignInSession.created,
-        User.id.label("user_id"),
-        User.username,
-        User.display_name,
-        User.admin,
-        User.active,
-    )
+    select(SignInSession.created, *_ACCOUNT)
     .join(User, User.id == SignInSession.user_id)
     .where(SignInSession.id == bindparam("session_hash"))
 )

@@ -128,8 +128,26 @@ def run() -> str:
             alone["median_ms"],
             round(alone["median_ms"] / load["campaign_read_alone"]["median_ms"], 1),
         ),
-        (f"next, {PEOPLE} annotators at once: median", together["median_ms"], ""),
-        (f"next, {PEOPLE} annotators at once: p99", p99, round(p99 / alone["median_ms"], 1)),
+        (
+            f"GET the campaign, {PEOPLE} annotators at once: median (baseline)",
+            load["campaign_read_together"]["median_ms"],
+            "",
+        ),
+        (
+            f"GET the campaign, {PEOPLE} annotators at once: p99 (baseline)",
+            load["campaign_read_together_p99_ms"],
+            "",
+        ),
+        (
+            f"next, {PEOPLE} annotators at once: median",
+            together["median_ms"],
+            round(together["median_ms"] / load["campaign_read_together"]["median_ms"], 1),
+        ),
+        (
+            f"next, {PEOPLE} annotators at once: p99",
+            p99,
+            round(p99 / load["campaign_read_together_p99_ms"], 1),
+        ),
         (f"adding {IMAGES} images of {IMAGE_SIZE}², one job process", one * 1000, ""),
         (f"adding {IMAGES} images of {IMAGE_SIZE}², two job processes", two * 1000, ""),
     ]
@@ -153,12 +171,16 @@ def run() -> str:
                     Goal(
                         f"next under {PEOPLE} annotators at once (2 web processes, MariaDB): "
                         "p99 ≤ 50 ms, no task given twice",
-                        f"p99 {p99:.0f} ms (alone {alone['median_ms']:.0f} ms); "
-                        f"{load['distinct']} of {load['given']} distinct, "
-                        f"{load['nothing_given_while_tasks_remained']} answered 204 too early",
+                        f"p50 {together['median_ms']:.0f} ms, p99 {p99:.0f} ms (baseline, one "
+                        f"annotator alone: median {alone['median_ms']:.0f} ms; p99 "
+                        f"{p99 / alone['median_ms']:.1f}× it); {load['distinct']} of "
+                        f"{load['given']} tasks given distinct, "
+                        f"{load['nothing_given_while_tasks_remained']} answered 204 too early, "
+                        f"{len(load['other_answers'])} other answers",
                         p99 <= 50
                         and load["distinct"] == load["given"]
-                        and not load["nothing_given_while_tasks_remained"],
+                        and not load["nothing_given_while_tasks_remained"]
+                        and not load["other_answers"],
                     ),
                     Goal(
                         f"adding {IMAGES} images of {IMAGE_SIZE}² with predictions ≤ 60 s with two "
@@ -282,17 +304,50 @@ def _next(folder: Path) -> dict:
                 )
             given: list[int] = []
             empty: list[str] = []
+            refused: list[str] = []
 
             def ask(name: str) -> float:
                 began = time.perf_counter()
-                answer = sessions[name].post(f"{url}/api/campaigns/{campaign}/next", timeout=60)
+                # A connection of its own: one kept from before may be closed by the server
+                # (its keep-alive is 2 s) just as it is reused.
+                answer = sessions[name].post(
+                    f"{url}/api/campaigns/{campaign}/next",
+                    headers={"Connection": "close"},
+                    timeout=60,
+                )
                 took = time.perf_counter() - began
-                assert answer.status_code in (200, 204), (answer.status_code, answer.text[:300])
                 if answer.status_code == 204:
                     empty.append(name)  # nothing given though new tasks remain: a defect
-                else:
+                elif answer.status_code == 200:
                     given.append(answer.json()["task"]["id"])
+                else:  # every task here is built: 202 (still preparing) is a defect too
+                    refused.append(f"{answer.status_code} {answer.text[:200]}")
                 return took
+
+            def at_once(names: list[str], call) -> list[float]:
+                """`call(name)` by every one of `names` at the same moment; their times."""
+                barrier = threading.Barrier(len(names))
+                times: list[float] = []
+
+                def one(name: str) -> None:
+                    barrier.wait()
+                    times.append(call(name))
+
+                threads = [threading.Thread(target=one, args=(n,)) for n in names]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                return times
+
+            def read(name: str) -> float:
+                began = time.perf_counter()
+                sessions[name].get(f"{url}/api/campaigns/{campaign}", timeout=60).raise_for_status()
+                return time.perf_counter() - began
+
+            # Each annotator has the campaign page open before asking (as in the app): their
+            # token's first use of the minute, and each process's connections, are behind them.
+            at_once(people, read)
 
             alone = [ask(name) for name in people[PEOPLE:]]
             reader = sessions[people[-1]]
@@ -302,21 +357,10 @@ def _next(folder: Path) -> dict:
                 reader.get(f"{url}/api/campaigns/{campaign}", timeout=60).raise_for_status()
                 reading.append(time.perf_counter() - began)
             crowd = people[:PEOPLE]
+            reading_together = at_once(crowd, read)
             together: list[float] = []
             for _ in range(ROUNDS):
-                barrier = threading.Barrier(len(crowd))
-                times: list[float] = []
-
-                def one(name: str, barrier=barrier, times=times) -> None:
-                    barrier.wait()
-                    times.append(ask(name))
-
-                threads = [threading.Thread(target=one, args=(n,)) for n in crowd]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join()
-                together += times
+                together += at_once(crowd, ask)
                 for name in crowd:
                     held = (
                         sessions[name]
@@ -332,9 +376,14 @@ def _next(folder: Path) -> dict:
         "campaign_read_alone": summary(reading),
         "together": summary(together),
         "together_p99_ms": float(np.percentile(np.asarray(together) * 1000, 99)),
+        "campaign_read_together": summary(reading_together),
+        "campaign_read_together_p99_ms": float(
+            np.percentile(np.asarray(reading_together) * 1000, 99)
+        ),
         "given": len(given),
         "distinct": len(set(given)),
         "nothing_given_while_tasks_remained": len(empty),
+        "other_answers": refused,
     }
 
 

@@ -351,6 +351,39 @@ def test_many_people_asking_at_once_never_get_the_same_task(app):
     assert sorted(got.values()).count(204) == 5
 
 
+@pytest.mark.parametrize("app", ["sqlite-local"], indirect=True)
+def test_next_says_when_tasks_are_still_being_prepared(app, tmp_path, request):
+    """A task whose project is not built yet is not given, and not hidden either: 202 with
+    Retry-After until it is ready, then 200; 204 once nothing is left."""
+    from conftest import build_app, start_worker
+    from deepcell_label.jobs.tasks import job_kinds
+    from deepcell_label.services import jobs
+
+    waiting = build_app(tmp_path, {"CREATE_WAIT_SECONDS": 0})  # no worker yet
+    _current[:] = [waiting]
+    client = waiting.test_client()
+    campaign = _campaign(client, gold_rate=0.0)
+    _member(client, campaign, "ann", "annotator")
+    added = _add(client, campaign, {"images": [("a.tif", _image(3))]})
+    assert added.status_code == 202
+    with waiting.app_context():  # the adding job here; the builds it starts stay queued
+        jobs.run(added.get_json()["job"]["id"], job_kinds(waiting.config))
+    early = client.post(f"/api/campaigns/{campaign}/next", headers=_as("ann"))
+    assert early.status_code == 202, early.get_data(as_text=True)
+    assert early.headers["Retry-After"] == "5"
+    assert early.get_json()["preparing"] == 1
+    assert "still being prepared" in early.get_json()["message"]
+
+    start_worker(waiting, request)
+    project = client.get(f"/api/campaigns/{campaign}/tasks", headers=_as("mia")).get_json()
+    _wait_built(client, project["tasks"][0]["project"])
+    ready = client.post(f"/api/campaigns/{campaign}/next", headers=_as("ann"))
+    assert ready.status_code == 200
+    task = ready.get_json()["task"]["id"]
+    assert client.post(f"/api/tasks/{task}/submit", headers=_as("ann")).status_code == 200
+    assert client.post(f"/api/campaigns/{campaign}/next", headers=_as("ann")).status_code == 204
+
+
 def test_a_removed_member_gives_back_their_tasks_and_leases_run_out(client):
     campaign = _campaign(client, lease_minutes=0.01)
     _member(client, campaign, "ann", "annotator")

@@ -132,10 +132,23 @@ def list_images(campaign_id: str):
 @campaigns.post("/campaigns/<campaign_id>/next")
 @rule("signed_in")
 def next_task(campaign_id: str):
-    """The caller's next task: one they hold, else the next new one; 204 when nothing is left."""
+    """The caller's next task: one they hold, else the next new one; 202 with `Retry-After` while the tasks left for the caller are still being built; 204 when nothing is left."""
     found = tasks.next_task(campaign_id, caller())
     if found is None:
         return Response(status=204)
+    if "preparing" in found:
+        response = jsonify(
+            {
+                "status": "preparing",
+                "preparing": found["preparing"],
+                "retry_after": tasks.RETRY_SECONDS,
+                "message": f"{found['preparing']} task(s) for you are still being prepared; "
+                f"ask again in {tasks.RETRY_SECONDS} seconds.",
+            }
+        )
+        response.status_code = 202
+        response.headers["Retry-After"] = str(tasks.RETRY_SECONDS)
+        return response
     return jsonify(found)
 
 

@@ -84,13 +84,24 @@ export const reviewTask = (id: number, decision: 'accept' | 'reject', comment: s
   postJson<Task>(`/api/tasks/${id}/review`, { decision, comment });
 export const getJob = (id: string) => json<Job>(`/api/jobs/${encodeURIComponent(id)}`);
 
-/** The caller's next task, or null when nothing is left for them (204). */
+/**
+ * The caller's next task, or null when nothing is left for them (204). While the tasks left
+ * for them are still being prepared (202), `onPreparing` is told why and the request is sent
+ * again after the server's `Retry-After`.
+ */
 export async function nextTask(
   id: string,
+  onPreparing?: (message: string) => void,
 ): Promise<{ task: Task; project: string; instructions: string } | null> {
-  const response = await request(`${base(id)}/next`, { method: 'POST' });
-  if (response.status === 204) return null;
-  return response.json();
+  for (;;) {
+    const response = await request(`${base(id)}/next`, { method: 'POST' });
+    if (response.status === 204) return null;
+    if (response.status !== 202) return response.json();
+    const waiting = (await response.json()) as { message: string; retry_after: number };
+    onPreparing?.(waiting.message);
+    const seconds = Number(response.headers.get('Retry-After')) || waiting.retry_after || 5;
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
 }
 
 /** Send images (and labels matched by file name) to a campaign; answers the job. */

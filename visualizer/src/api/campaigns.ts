@@ -82,6 +82,23 @@ export const getTask = (id: number) => json<Task>(`/api/tasks/${id}`);
 export const submitTask = (id: number) => postJson<Task>(`/api/tasks/${id}/submit`, {});
 export const reviewTask = (id: number, decision: 'accept' | 'reject', comment: string) =>
   postJson<Task>(`/api/tasks/${id}/review`, { decision, comment });
+/** What opening a crowd link answers: the member (a new guest when no one was signed in). */
+export interface CrowdMember {
+  username: string;
+  campaign: string;
+  role: string;
+  worker: string;
+  guest: boolean;
+  csrf_token?: string;
+}
+
+/** Open a crowd link as the platform's worker; a guest is signed in by the answer's cookie. */
+export const openCrowdLink = (token: string, worker: string) =>
+  postJson<CrowdMember>(
+    `/api/crowd/${encodeURIComponent(token)}?worker=${encodeURIComponent(worker)}`,
+    {},
+    true,
+  );
 export const getJob = (id: string) => json<Job>(`/api/jobs/${encodeURIComponent(id)}`);
 
 /**

@@ -74,6 +74,8 @@ class Identity:
     admin: bool
     via: str
     session_id: str = ""
+    # A guest made by a crowd link: the one campaign it may work in.
+    guest_campaign: str | None = None
 
 
 def digest(secret: str) -> str:
@@ -209,6 +211,23 @@ def create_user(
     return user
 
 
+def add_guest(display_name: str, campaign_id: str) -> User:
+    """A guest account of one campaign (made by its crowd link), in the caller's transaction:
+    a random name, no password; it signs in by the session the link opens."""
+    user = User(
+        username=f"guest-{secrets.token_hex(6)}",
+        display_name=display_name[:NAME_MAX],
+        password_hash=None,
+        active=True,
+        admin=False,
+        created=utcnow(),
+        guest_campaign=campaign_id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
 def _adopt_ownerless(user: User) -> None:
     """Projects and uploads made before accounts existed go to the first admin."""
     db.session.execute(update(Project).where(Project.owner_id.is_(None)).values(owner_id=user.id))
@@ -260,7 +279,15 @@ def check_password(username: object, password: object) -> User | None:
 
 
 def _identity(user: User, via: str, session_id: str = "") -> Identity:
-    return Identity(user.id, user.username, user.display_name, user.admin, via, session_id)
+    return Identity(
+        user.id,
+        user.username,
+        user.display_name,
+        user.admin,
+        via,
+        session_id,
+        user.guest_campaign,
+    )
 
 
 # ---------------------------------------------------------------- API tokens
@@ -351,6 +378,7 @@ def identity_from_token(secret: str) -> Identity:
             User.display_name,
             User.admin,
             User.active,
+            User.guest_campaign,
         )
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.token_hash == wanted)
@@ -366,7 +394,14 @@ def identity_from_token(secret: str) -> Identity:
         db.session.commit()
         db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used=now))
         db.session.commit()
-    return Identity(row.user_id, row.username, row.display_name, row.admin, "token")
+    return Identity(
+        row.user_id,
+        row.username,
+        row.display_name,
+        row.admin,
+        "token",
+        guest_campaign=row.guest_campaign,
+    )
 
 
 # ---------------------------------------------------------------- browser sessions

@@ -326,19 +326,20 @@ def _next(folder: Path) -> dict:
                     json={"username": name, "role": "annotator"},
                     timeout=60,
                 )
+
+            def fresh(name: str):
+                """The person's session on a new connection: one kept from before may be closed
+                by the server (its keep-alive is 2 s) just as it is reused."""
+                sessions[name].close()
+                return sessions[name]
+
             given: list[int] = []
             empty: list[str] = []
             refused: list[str] = []
 
             def ask(name: str) -> float:
                 began = time.perf_counter()
-                # A connection of its own: one kept from before may be closed by the server
-                # (its keep-alive is 2 s) just as it is reused.
-                answer = sessions[name].post(
-                    f"{url}/api/campaigns/{campaign}/next",
-                    headers={"Connection": "close"},
-                    timeout=60,
-                )
+                answer = fresh(name).post(f"{url}/api/campaigns/{campaign}/next", timeout=60)
                 took = time.perf_counter() - began
                 if answer.status_code == 204:
                     empty.append(name)  # nothing given though new tasks remain: a defect
@@ -366,7 +367,7 @@ def _next(folder: Path) -> dict:
 
             def read(name: str) -> float:
                 began = time.perf_counter()
-                sessions[name].get(f"{url}/api/campaigns/{campaign}", timeout=60).raise_for_status()
+                fresh(name).get(f"{url}/api/campaigns/{campaign}", timeout=60).raise_for_status()
                 return time.perf_counter() - began
 
             # Each annotator has the campaign page open before asking (as in the app): their
@@ -387,11 +388,11 @@ def _next(folder: Path) -> dict:
                 together += at_once(crowd, ask)
                 for name in crowd:
                     held = (
-                        sessions[name]
+                        fresh(name)
                         .post(f"{url}/api/campaigns/{campaign}/next", timeout=60)
                         .json()["task"]["id"]
                     )
-                    sessions[name].post(f"{url}/api/tasks/{held}/submit", timeout=60)
+                    fresh(name).post(f"{url}/api/tasks/{held}/submit", timeout=60)
             assert server.errors() == [], server.errors()
         finally:
             server.stop()

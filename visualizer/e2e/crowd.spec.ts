@@ -43,6 +43,18 @@ test('a crowd link signs a guest in, who labels one task and gets a completion c
   await guest.goto(`${link.url}?worker=PROLIFIC-42`);
   await guest.waitForURL(/task=/, { timeout: 90_000 });
   await expect(guest.getByTestId('task-instructions')).toHaveText('Outline every nucleus.');
+
+  // A comment the manager pins to the task's image shows as a marker on the canvas.
+  const project = new URL(guest.url()).searchParams.get('projectId')!;
+  const pinned = await admin.post(`/api/projects/${project}/comments`, {
+    data: { frame: 0, x: 40, y: 30, text: 'Is this one cell or two?' },
+  });
+  expect(pinned.status()).toBe(201);
+  await guest.reload();
+  await expect(guest.getByTestId('comment-marker')).toHaveAttribute(
+    'aria-label',
+    'Comment by admin: Is this one cell or two?',
+  );
   await guest.getByRole('button', { name: 'Submit task' }).click();
   await expect(guest.getByTestId('task-state')).toHaveText('submitted');
   const shown = await guest.getByTestId('completion-code').textContent();

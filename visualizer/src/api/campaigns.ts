@@ -130,3 +130,21 @@ export async function addImages(id: string, images: File[], labels: File[], gold
   const response = await request(`${base(id)}/images`, { method: 'POST', body: form });
   return ((await response.json()) as { job: Job }).job;
 }
+
+/** A comment pinned to a point of a project's frame. */
+export interface PinnedComment {
+  id: number;
+  frame: number;
+  x: number;
+  y: number;
+  text: string;
+  author: string;
+  resolved: boolean;
+}
+
+export const listComments = (projectId: string) =>
+  json<{ comments: PinnedComment[] }>(
+    `/api/projects/${encodeURIComponent(projectId)}/comments`,
+    undefined,
+    true,
+  ).then((a) => a.comments);

@@ -351,6 +351,39 @@ def test_many_people_asking_at_once_never_get_the_same_task(app):
     assert sorted(got.values()).count(204) == 5
 
 
+@pytest.mark.parametrize("app", ["sqlite-local"], indirect=True)
+def test_next_says_when_tasks_are_still_being_prepared(app, tmp_path, request):
+    """A task whose project is not built yet is not given, and not hidden either: 202 with
+    Retry-After until it is ready, then 200; 204 once nothing is left."""
+    from conftest import build_app, start_worker
+    from deepcell_label.jobs.tasks import job_kinds
+    from deepcell_label.services import jobs
+
+    waiting = build_app(tmp_path, {"CREATE_WAIT_SECONDS": 0})  # no worker yet
+    _current[:] = [waiting]
+    client = waiting.test_client()
+    campaign = _campaign(client, gold_rate=0.0)
+    _member(client, campaign, "ann", "annotator")
+    added = _add(client, campaign, {"images": [("a.tif", _image(3))]})
+    assert added.status_code == 202
+    with waiting.app_context():  # the adding job here; the builds it starts stay queued
+        jobs.run(added.get_json()["job"]["id"], job_kinds(waiting.config))
+    early = client.post(f"/api/campaigns/{campaign}/next", headers=_as("ann"))
+    assert early.status_code == 202, early.get_data(as_text=True)
+    assert early.headers["Retry-After"] == "5"
+    assert early.get_json()["preparing"] == 1
+    assert "still being prepared" in early.get_json()["message"]
+
+    start_worker(waiting, request)
+    project = client.get(f"/api/campaigns/{campaign}/tasks", headers=_as("mia")).get_json()
+    _wait_built(client, project["tasks"][0]["project"])
+    ready = client.post(f"/api/campaigns/{campaign}/next", headers=_as("ann"))
+    assert ready.status_code == 200
+    task = ready.get_json()["task"]["id"]
+    assert client.post(f"/api/tasks/{task}/submit", headers=_as("ann")).status_code == 200
+    assert client.post(f"/api/campaigns/{campaign}/next", headers=_as("ann")).status_code == 204
+
+
 def test_a_removed_member_gives_back_their_tasks_and_leases_run_out(client):
     campaign = _campaign(client, lease_minutes=0.01)
     _member(client, campaign, "ann", "annotator")
@@ -387,7 +420,13 @@ def test_comments_and_crowd_links(client):
     ).get_json()
     token = link["url"].rsplit("/", 1)[1]
     guest = client.post(f"/api/crowd/{token}?worker=A1B2C3", headers=_as("gus")).get_json()
-    assert guest == {"username": "gus", "campaign": campaign, "role": "annotator"}
+    assert guest == {
+        "username": "gus",
+        "campaign": campaign,
+        "role": "annotator",
+        "worker": "A1B2C3",
+        "guest": False,
+    }
     again = client.post(f"/api/crowd/{token}?worker=Z9", headers=_as("zoe"))
     assert again.status_code == 410  # one use only
     forged = client.post(f"/api/crowd/{token}x?worker=Z9", headers=_as("zoe"))
@@ -422,6 +461,65 @@ def test_comments_and_crowd_links(client):
     assert [(c["text"], c["author"], c["resolved"]) for c in listed] == [
         ("Is this one cell or two?", "rev", True)
     ]
+
+
+def test_a_crowd_link_makes_a_guest_of_that_campaign_only(app, client):
+    """Opening a crowd link without an account signs a new guest in, who may label the tasks
+    of that campaign and nothing else; the link's uses and expiry hold; submitting shows a
+    completion code the manager can check."""
+    campaign = _campaign(client, gold_rate=0.0)
+    other = _campaign(client, gold_rate=0.0)
+    _added(client, campaign, {"images": [("a.tif", _image(11))]})
+    elsewhere = _added(client, other, {"images": [("b.tif", _image(12))]})[0]["tasks"][0]
+    other_project = client.get(f"/api/tasks/{elsewhere}", headers=_as("mia")).get_json()
+    link = client.post(
+        f"/api/campaigns/{campaign}/links",
+        json={"expires_in_hours": 1, "max_uses": 1},
+        headers=_as("mia"),
+    ).get_json()
+    browser = app.test_client(token=None)
+    assert browser.post(link["url"].replace("/crowd/", "/api/crowd/")).status_code == 400
+    opened = browser.post(f"/api/crowd/{link['token']}?worker=W-77")
+    assert opened.status_code == 201, opened.get_json()
+    guest = opened.get_json()
+    assert guest["guest"] and guest["campaign"] == campaign and guest["worker"] == "W-77"
+    csrf = {"X-CSRF-Token": guest["csrf_token"]}
+    assert browser.get("/api/auth/me").get_json()["username"] == guest["username"]
+    again = browser.post(f"/api/crowd/{link['token']}?worker=W-77", headers=csrf)
+    assert again.status_code == 200 and again.get_json()["username"] == guest["username"]
+    stranger = app.test_client(token=None).post(f"/api/crowd/{link['token']}?worker=W-78")
+    assert stranger.status_code == 410 and "used" in stranger.get_json()["error"]
+
+    # What the guest may not see or do.
+    assert browser.get(f"/api/campaigns/{other}").status_code == 404
+    assert browser.post(f"/api/campaigns/{other}/next", headers=csrf).status_code == 404
+    assert browser.get(f"/api/projects/{other_project['project']}").status_code == 404
+    assert browser.get(f"/api/tasks/{elsewhere}").status_code == 404
+    made = browser.post("/api/campaigns", json={"name": "mine"}, headers=csrf)
+    assert made.status_code == 403 and "guest" in made.get_json()["error"]
+    assert browser.post("/api/auth/tokens", json={"name": "t"}, headers=csrf).status_code == 403
+    assert browser.get(f"/api/campaigns/{campaign}/tasks").status_code == 403
+
+    # What it may: its campaign's next task, its project, submitting with a completion code.
+    assert [c["id"] for c in browser.get("/api/campaigns").get_json()["campaigns"]] == [campaign]
+    taken = browser.post(f"/api/campaigns/{campaign}/next", headers=csrf)
+    assert taken.status_code == 200, taken.get_json()
+    task = taken.get_json()["task"]
+    assert browser.get(f"/api/projects/{task['project']}").status_code == 200
+    done = browser.post(f"/api/tasks/{task['id']}/submit", headers=csrf).get_json()
+    check = client.get(
+        f"/api/campaigns/{campaign}/completion/{done['completion_code']}", headers=_as("mia")
+    )
+    assert check.get_json() == {"valid": True, "task": task["id"], "worker": "W-77"}
+
+    expiring = client.post(
+        f"/api/campaigns/{campaign}/links",
+        json={"expires_in_hours": 0.0003, "max_uses": 5},
+        headers=_as("mia"),
+    ).get_json()
+    threading.Event().wait(1.5)
+    late = app.test_client(token=None).post(f"/api/crowd/{expiring['token']}?worker=W-79")
+    assert late.status_code == 410 and "expired" in late.get_json()["error"]
 
 
 def test_gold_images_score_annotators_and_start_empty(client):

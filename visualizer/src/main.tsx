@@ -1,6 +1,7 @@
-// Entry point: the theme, the signed-in account, and the pages by path: `/login` for anyone,
-// every other page once the account is known (home `/`, project `/project?projectId=`, review mode
-// `/review?projectId=a,b,c`, campaigns `/campaigns` and `/campaign?id=`, …).
+// Entry point: the theme, the signed-in account, and the pages by path: `/login` and a crowd link
+// `/crowd/<token>` for anyone, every other page once the account is known (home `/`, project
+// `/project?projectId=`, review mode `/review?projectId=a,b,c`, campaigns `/campaigns` and
+// `/campaign?id=`, …).
 // The server serves index.html for each of these paths (APP_PAGES in the backend's api/).
 import { StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -17,6 +18,7 @@ import {
 import { useSelector } from '@xstate/react';
 import { account } from './account';
 import { LoginPage } from './pages/LoginPage';
+import { CrowdPage } from './pages/CrowdPage';
 import { TokensPage } from './pages/TokensPage';
 import { MyProjectsPage } from './pages/MyProjectsPage';
 import { AdminPage } from './pages/AdminPage';
@@ -52,12 +54,20 @@ function App() {
     }),
     [mode],
   );
-  const page = window.location.pathname.replace(/\/+$/, '').split('/').pop() ?? '';
+  const parts = window.location.pathname.replace(/\/+$/, '').split('/');
+  // A crowd link's page has the link's token below it: /crowd/<token>.
+  const page = parts[1] === 'crowd' ? 'crowd' : (parts.pop() ?? '');
   return (
     <ThemeModeContext.Provider value={modeValue}>
       <ThemeProvider theme={theme}>
         <CssBaseline />
-        {page === 'login' ? <LoginPage /> : <SignedIn page={page} />}
+        {page === 'login' ? (
+          <LoginPage />
+        ) : page === 'crowd' ? (
+          <CrowdPage />
+        ) : (
+          <SignedIn page={page} />
+        )}
       </ThemeProvider>
     </ThemeModeContext.Provider>
   );

@@ -33,7 +33,10 @@ APP_PAGES = {
     "tokens",
     "projects",
     "admin",
+    "crowd",
 }
+# Pages with a path of their own below them: a crowd link, /crowd/<token>.
+APP_PAGE_FOLDERS = ("crowd/",)
 
 
 def error_response(message: str, status: int):
@@ -164,7 +167,8 @@ def _register_frontend(app: Flask) -> None:
             if path.startswith("assets/"):
                 response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
             return response
-        if path.rstrip("/") not in APP_PAGES:
+        page = path.rstrip("/")
+        if page not in APP_PAGES and not page.startswith(APP_PAGE_FOLDERS):
             return error_response(
                 f"There is nothing at /{path}. See the API reference for the routes.", 404
             )

@@ -23,11 +23,19 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_KEY = "csrf_token"
 
 
-def rule(right: str, *, uploads: tuple[str, ...] = (), projects: Callable | None = None):
+def rule(
+    right: str,
+    *,
+    uploads: tuple[str, ...] = (),
+    projects: Callable | None = None,
+    guests: bool = False,
+):
     """Declare the right a route needs: "public", "signed_in", "admin", "view", "annotate",
     "review", "own" (on the URL's `project_id`), "job" (whoever may see the job's project),
     "upload" (only its uploader). `uploads`: form fields naming upload ids the caller must
-    own; `projects`: a function of the request giving more project ids that need `right`."""
+    own; `projects`: a function of the request giving more project ids that need `right`;
+    `guests`: a crowd link's guest may use this "signed_in" route too (its use case decides
+    what it may see)."""
     if right not in access.RIGHTS:
         raise ValueError(f"unknown right {right!r}; the rights are {', '.join(access.RIGHTS)}")
 
@@ -35,6 +43,7 @@ def rule(right: str, *, uploads: tuple[str, ...] = (), projects: Callable | None
         view.access_rule = right
         view.access_uploads = uploads
         view.access_projects = projects
+        view.access_guests = guests
         return view
 
     return declare
@@ -57,6 +66,11 @@ def current_identity() -> Identity:
     if found is None:
         raise AccessError(access.rights.SIGN_IN, 401)
     return found
+
+
+def signed_in_or_none() -> Identity | None:
+    """The caller of a public route, when they sent a valid token or session cookie."""
+    return g.get("identity")
 
 
 def annotator() -> str:
@@ -125,8 +139,10 @@ def init_access(app: Flask) -> None:
             and g.identity.via == "cookie"
             and request.method not in SAFE_METHODS
         ):
-            _check_csrf()
-        access.require(g.identity, right, request.view_args or {})
+            check_csrf()
+        access.require(
+            g.identity, right, request.view_args or {}, getattr(view, "access_guests", False)
+        )
         for field in getattr(view, "access_uploads", ()):
             upload_id = (request.form.get(field) or "").strip()
             if upload_id:
@@ -139,7 +155,7 @@ def init_access(app: Flask) -> None:
         return None
 
 
-def _check_csrf() -> None:
+def check_csrf() -> None:
     sent = request.headers.get(CSRF_HEADER, "")
     expected = session.get(CSRF_KEY, "")
     if not (sent and expected and hmac.compare_digest(sent.encode(), expected.encode())):

@@ -55,7 +55,7 @@ def safe_next(value: object) -> str:
     return value
 
 
-def _sign_in(user) -> dict:
+def sign_in(user) -> dict:
     """A fresh session (a new id kept on the server) and CSRF token for this browser."""
     session.clear()
     session.permanent = True
@@ -84,7 +84,7 @@ def login():
     user = access.check_password(body.get("username"), body.get("password"))
     if user is None:
         raise AccessError(WRONG, 401)
-    answer = _sign_in(user)
+    answer = sign_in(user)
     return jsonify({**answer, "next": safe_next(body.get("next") or request.args.get("next"))})
 
 
@@ -94,7 +94,7 @@ def login():
 def link():
     """A one-time sign-in link (printed at first start): signs the browser in, goes to the app."""
     user = access.use_sign_in_link(request.args.get("token", ""))
-    _sign_in(user)
+    sign_in(user)
     return redirect(safe_next(request.args.get("next")), 303)
 
 
@@ -131,12 +131,12 @@ def oidc_callback():
     """
     target = safe_next(session.get(NEXT_KEY))
     user = sso.finish()
-    _sign_in(user)
+    sign_in(user)
     return redirect(target, 303)
 
 
 @auth.get("/auth/me")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def me():
     """Who the caller is: username, display name, whether an admin, and the CSRF token of a cookie session."""
     caller = current_identity()
@@ -151,7 +151,7 @@ def me():
 
 
 @auth.post("/auth/logout")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def logout():
     """Sign out: the browser session ends (every copy of its cookie).
     ---

@@ -18,7 +18,8 @@ from ..services.campaigns import (
     tasks,
 )
 from ..services.sources import InputRequest
-from .access import annotator, rule
+from .access import annotator, check_csrf, rule, signed_in_or_none
+from .auth import sign_in
 from .inputs import json_body
 
 campaigns = Blueprint("campaigns", __name__, url_prefix="/api")
@@ -40,42 +41,42 @@ def create():
 
 
 @campaigns.get("/campaigns")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def list_campaigns():
     """The campaigns the caller is a member of."""
     return jsonify({"campaigns": manage.list_campaigns(caller())})
 
 
 @campaigns.get("/campaigns/<campaign_id>")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def campaign(campaign_id: str):
     """A campaign's settings and its tasks counted per state (members only)."""
     return jsonify(manage.campaign(campaign_id, caller()))
 
 
 @campaigns.patch("/campaigns/<campaign_id>")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def update(campaign_id: str):
     """Change a campaign's settings (managers)."""
     return jsonify(manage.update(campaign_id, json_body(), caller()))
 
 
 @campaigns.get("/campaigns/<campaign_id>/members")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def members(campaign_id: str):
     """A campaign's members and their roles."""
     return jsonify({"members": manage.members(campaign_id, caller())})
 
 
 @campaigns.post("/campaigns/<campaign_id>/members")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def add_member(campaign_id: str):
     """Add a member `{username, role: manager|reviewer|annotator}` (managers)."""
     return jsonify(manage.add_member(campaign_id, json_body(), caller())), 201
 
 
 @campaigns.delete("/campaigns/<campaign_id>/members/<username>")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def remove_member(campaign_id: str, username: str):
     """Remove a member; the tasks they hold return to the pool (managers)."""
     return jsonify(manage.remove_member(campaign_id, username, caller()))
@@ -85,7 +86,7 @@ def remove_member(campaign_id: str, username: str):
 
 
 @campaigns.post("/campaigns/<campaign_id>/images")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def add_images(campaign_id: str):
     """Add images (repeated `images` files, zips, `images_url` lines or upload ids; `labels` matched by file-name stem; `gold`) as a job (managers)."""
     files = [
@@ -121,7 +122,7 @@ def add_images(campaign_id: str):
 
 
 @campaigns.get("/campaigns/<campaign_id>/images")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def list_images(campaign_id: str):
     """A campaign's images with their tasks (reviewers and managers)."""
     return jsonify({"images": images.list_images(campaign_id, caller())})
@@ -131,17 +132,30 @@ def list_images(campaign_id: str):
 
 
 @campaigns.post("/campaigns/<campaign_id>/next")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def next_task(campaign_id: str):
-    """The caller's next task: one they hold, else the next new one; 204 when nothing is left."""
+    """The caller's next task: one they hold, else the next new one; 202 with `Retry-After` while the tasks left for the caller are still being built; 204 when nothing is left."""
     found = tasks.next_task(campaign_id, caller())
     if found is None:
         return Response(status=204)
+    if "preparing" in found:
+        response = jsonify(
+            {
+                "status": "preparing",
+                "preparing": found["preparing"],
+                "retry_after": tasks.RETRY_SECONDS,
+                "message": f"{found['preparing']} task(s) for you are still being prepared; "
+                f"ask again in {tasks.RETRY_SECONDS} seconds.",
+            }
+        )
+        response.status_code = 202
+        response.headers["Retry-After"] = str(tasks.RETRY_SECONDS)
+        return response
     return jsonify(found)
 
 
 @campaigns.get("/campaigns/<campaign_id>/tasks")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def list_tasks(campaign_id: str):
     """A campaign's tasks, filtered by `?state=` and `?annotator=` (reviewers and managers)."""
     return jsonify(
@@ -154,35 +168,35 @@ def list_tasks(campaign_id: str):
 
 
 @campaigns.get("/tasks/<int:task_id>")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def task(task_id: int):
     """One task: its image, replica, project, state, people and history."""
     return jsonify(tasks.task(task_id, caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/submit")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def submit(task_id: int):
     """Submit a task the caller holds."""
     return jsonify(tasks.submit(task_id, caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/release")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def release(task_id: int):
     """Give a held task back to the pool."""
     return jsonify(tasks.release(task_id, caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/review")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def review(task_id: int):
     """Accept or reject a submitted task (`{decision, comment}`; a rejection needs a comment)."""
     return jsonify(tasks.review(task_id, json_body(), caller()))
 
 
 @campaigns.post("/tasks/<int:task_id>/assign")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def assign(task_id: int):
     """Give a task to a member `{username}` (managers)."""
     return jsonify(tasks.assign(task_id, json_body(), caller()))
@@ -192,14 +206,14 @@ def assign(task_id: int):
 
 
 @campaigns.get("/campaigns/<campaign_id>/agreement")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def agreement(campaign_id: str):
     """Agreement per image and per annotator (F1, mean IoU, missed, extra, merges, splits; gold scores)."""
     return jsonify(quality.agreement_report(campaign_id, caller()))
 
 
 @campaigns.get("/campaigns/<campaign_id>/stats")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def stats(campaign_id: str):
     """The dashboard's figures (`?format=csv` for a table)."""
     if request.args.get("format") == "csv":
@@ -210,14 +224,14 @@ def stats(campaign_id: str):
 
 
 @campaigns.post("/campaigns/<campaign_id>/images/<int:image_id>/consensus")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def make_consensus(campaign_id: str, image_id: int):
     """Make an image's consensus of its replicas as a task to review (managers)."""
     return jsonify(consensus.make_consensus(campaign_id, image_id, caller())), 201
 
 
 @campaigns.post("/campaigns/<campaign_id>/exports")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def export_dataset(campaign_id: str):
     """Export the accepted labels as a training set (`{format: npz|zarr, split, seed}`), as a job (managers)."""
     return jsonify({"job": dataset.start_export(campaign_id, json_body(), caller())}), 202
@@ -258,21 +272,27 @@ def resolve_comment(project_id: str, comment_id: int):
 
 
 @campaigns.post("/campaigns/<campaign_id>/links")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def create_link(campaign_id: str):
     """A crowd link `{expires_in_hours, max_uses}` that makes its openers annotators of this campaign (managers)."""
     return jsonify(links.create_link(campaign_id, json_body(), caller())), 201
 
 
 @campaigns.post("/crowd/<token>")
-@rule("signed_in")
+@rule("public")
 def open_link(token: str):
-    """Join a campaign through a crowd link (`?worker=` the platform's id)."""
-    return jsonify(links.open_link(token, request.args.get("worker", ""), caller()))
+    """Open a crowd link (`?worker=` the platform's id): a signed-in caller joins the campaign as an annotator; anyone else becomes a guest annotator of that campaign only, signed in by the session cookie of the answer (`201`, with its `csrf_token`)."""
+    signed_in = signed_in_or_none()
+    if signed_in is not None and signed_in.via == "cookie":
+        check_csrf()
+    joined, guest = links.open_link(token, request.args.get("worker", ""), signed_in)
+    if guest is None:
+        return jsonify(joined)
+    return jsonify({**joined, "csrf_token": sign_in(guest)["csrf_token"]}), 201
 
 
 @campaigns.get("/campaigns/<campaign_id>/completion/<code>")
-@rule("signed_in")
+@rule("signed_in", guests=True)
 def check_code(campaign_id: str, code: str):
     """Check a completion code a crowd worker reports (managers)."""
     return jsonify(links.check_code(campaign_id, code, caller()))

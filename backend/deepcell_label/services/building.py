@@ -282,15 +282,17 @@ def read_input(
     labels: Source | None,
     axes: str | None,
     labels_axes: str | None,
+    lazy: bool = False,
 ) -> tuple[formats.ProjectData, RawPlanes, RawPlanes]:
     """Read and check the files; every problem is a user-facing error, before anything is stored.
 
-    A large plain TIFF is only checked from its header here: its planes are read by the build.
+    A large plain TIFF (any plain TIFF when `lazy`) is only checked from its header here: its
+    planes are read by the build.
     """
     config = current_app.config
     max_pixels = config["MAX_PIXELS"]
     planes = open_planes(images.path, axes or None, max_pixels)
-    if planes is not None and planes.size > config["CREATE_INLINE_PIXELS"]:
+    if planes is not None and (lazy or planes.size > config["CREATE_INLINE_PIXELS"]):
         data = formats.ProjectData(raw=np.empty((0, 0, 0, 0), planes.dtype))
         data.channel_names = planes.channel_names
         data.physical_size = planes.physical_size

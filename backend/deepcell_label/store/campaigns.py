@@ -116,8 +116,11 @@ class Task(db.Model):
     completion_code: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    # `next` looks for the lowest new task of a campaign.
-    __table_args__ = (Index("ix_tasks_next", "campaign_id", "state", "id"),)
+    # `next` looks for a task the caller holds, then for the lowest new task of a campaign.
+    __table_args__ = (
+        Index("ix_tasks_next", "campaign_id", "state", "id"),
+        Index("ix_tasks_held", "campaign_id", "annotator", "state"),
+    )
 
 
 class TaskEvent(db.Model):

@@ -318,6 +318,8 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     admin: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # A guest made by a crowd link: the one campaign it may work in.
+    guest_campaign: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
 
 class ApiToken(db.Model):

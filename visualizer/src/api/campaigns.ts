@@ -82,15 +82,43 @@ export const getTask = (id: number) => json<Task>(`/api/tasks/${id}`);
 export const submitTask = (id: number) => postJson<Task>(`/api/tasks/${id}/submit`, {});
 export const reviewTask = (id: number, decision: 'accept' | 'reject', comment: string) =>
   postJson<Task>(`/api/tasks/${id}/review`, { decision, comment });
+/** What opening a crowd link answers: the member (a new guest when no one was signed in). */
+export interface CrowdMember {
+  username: string;
+  campaign: string;
+  role: string;
+  worker: string;
+  guest: boolean;
+  csrf_token?: string;
+}
+
+/** Open a crowd link as the platform's worker; a guest is signed in by the answer's cookie. */
+export const openCrowdLink = (token: string, worker: string) =>
+  postJson<CrowdMember>(
+    `/api/crowd/${encodeURIComponent(token)}?worker=${encodeURIComponent(worker)}`,
+    {},
+    true,
+  );
 export const getJob = (id: string) => json<Job>(`/api/jobs/${encodeURIComponent(id)}`);
 
-/** The caller's next task, or null when nothing is left for them (204). */
+/**
+ * The caller's next task, or null when nothing is left for them (204). While the tasks left
+ * for them are still being prepared (202), `onPreparing` is told why and the request is sent
+ * again after the server's `Retry-After`.
+ */
 export async function nextTask(
   id: string,
+  onPreparing?: (message: string) => void,
 ): Promise<{ task: Task; project: string; instructions: string } | null> {
-  const response = await request(`${base(id)}/next`, { method: 'POST' });
-  if (response.status === 204) return null;
-  return response.json();
+  for (;;) {
+    const response = await request(`${base(id)}/next`, { method: 'POST' });
+    if (response.status === 204) return null;
+    if (response.status !== 202) return response.json();
+    const waiting = (await response.json()) as { message: string; retry_after: number };
+    onPreparing?.(waiting.message);
+    const seconds = Number(response.headers.get('Retry-After')) || waiting.retry_after || 5;
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
 }
 
 /** Send images (and labels matched by file name) to a campaign; answers the job. */
@@ -102,3 +130,21 @@ export async function addImages(id: string, images: File[], labels: File[], gold
   const response = await request(`${base(id)}/images`, { method: 'POST', body: form });
   return ((await response.json()) as { job: Job }).job;
 }
+
+/** A comment pinned to a point of a project's frame. */
+export interface PinnedComment {
+  id: number;
+  frame: number;
+  x: number;
+  y: number;
+  text: string;
+  author: string;
+  resolved: boolean;
+}
+
+export const listComments = (projectId: string) =>
+  json<{ comments: PinnedComment[] }>(
+    `/api/projects/${encodeURIComponent(projectId)}/comments`,
+    undefined,
+    true,
+  ).then((a) => a.comments);

@@ -5,6 +5,7 @@ import { Box, Typography } from '@mui/material';
 import { useSelector } from '@xstate/react';
 import type { ProjectSession } from '../session';
 import { useThemeMode } from '../themeMode';
+import { CommentMarkers } from './CommentMarkers';
 import { HistoryHighlight } from './HistoryHighlight';
 import { LAYER_STYLE } from './layers';
 import { SegmentBox } from './SegmentBox';
@@ -75,6 +76,7 @@ export function ImageCanvas({ session }: { session: ProjectSession }) {
       {/* Without spots there is no second canvas to composite on every redraw. */}
       {!!session.metadata.spots?.count && <SpotsLayer session={session} />}
       <HistoryHighlight session={session} />
+      <CommentMarkers session={session} />
       <SegmentBox session={session} />
       <Typography
         variant="caption"

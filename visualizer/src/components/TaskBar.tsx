@@ -1,11 +1,13 @@
 // Above a campaign task's project: the instructions, the reviewer's last comment, and Submit.
 import { useEffect, useState } from 'react';
 import { Alert, Box, Button, Link, Stack, Typography } from '@mui/material';
-import { getTask, submitTask, type Task } from '../api/campaigns';
+import { getTask, nextTask, submitTask, type Task } from '../api/campaigns';
+import { taskUrl } from '../pages/CampaignPage';
 
 export function TaskBar({ taskId }: { taskId: number }) {
   const [task, setTask] = useState<Task | null>(null);
   const [error, setError] = useState('');
+  const [notice, setNotice] = useState('');
   useEffect(() => {
     getTask(taskId).then(setTask, (e: Error) => setError(e.message));
   }, [taskId]);
@@ -13,6 +15,15 @@ export function TaskBar({ taskId }: { taskId: number }) {
     try {
       const done = await submitTask(taskId);
       setTask({ ...task!, ...done });
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const next = async () => {
+    try {
+      const found = await nextTask(task!.campaign, setNotice);
+      if (found) window.location.assign(taskUrl(found.task));
+      else setNotice('Nothing is left for you in this campaign.');
     } catch (e) {
       setError((e as Error).message);
     }
@@ -39,8 +50,16 @@ export function TaskBar({ taskId }: { taskId: number }) {
         </Alert>
       )}
       {task.completion_code && (
-        <Alert severity="success">Completion code: {task.completion_code}</Alert>
+        <Alert severity="success" data-testid="completion-code">
+          Completion code: {task.completion_code}
+        </Alert>
       )}
+      {task.state !== 'in_progress' && (
+        <Button onClick={next} data-testid="next-task">
+          Next task
+        </Button>
+      )}
+      {notice && <Alert severity="info">{notice}</Alert>}
       {error && <Alert severity="error">{error}</Alert>}
     </Box>
   );

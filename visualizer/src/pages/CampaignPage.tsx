@@ -53,7 +53,7 @@ export function CampaignPage({ campaignId }: { campaignId: string }) {
   useEffect(refresh, [refresh]);
   const start = async () => {
     try {
-      const next = await nextTask(campaignId);
+      const next = await nextTask(campaignId, setNotice);
       if (next) window.location.assign(taskUrl(next.task));
       else setNotice('Nothing is left for you in this campaign.');
     } catch (e) {

@@ -75,6 +75,8 @@ class Identity:
     admin: bool
     via: str
     session_id: str = ""
+    # A guest made by a crowd link: the one campaign it may work in.
+    guest_campaign: str | None = None
 
 
 def digest(secret: str) -> str:
@@ -238,6 +240,23 @@ def create_user(
     return user
 
 
+def add_guest(display_name: str, campaign_id: str) -> User:
+    """A guest account of one campaign (made by its crowd link), in the caller's transaction:
+    a random name, no password; it signs in by the session the link opens."""
+    user = User(
+        username=f"guest-{secrets.token_hex(6)}",
+        display_name=display_name[:NAME_MAX],
+        password_hash=None,
+        active=True,
+        admin=False,
+        created=utcnow(),
+        guest_campaign=campaign_id,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
 def _adopt_ownerless(user: User) -> None:
     """Projects and uploads made before accounts existed go to the first admin."""
     db.session.execute(update(Project).where(Project.owner_id.is_(None)).values(owner_id=user.id))
@@ -289,7 +308,15 @@ def check_password(username: object, password: object) -> User | None:
 
 
 def _identity(user: User, via: str, session_id: str = "") -> Identity:
-    return Identity(user.id, user.username, user.display_name, user.admin, via, session_id)
+    return Identity(
+        user.id,
+        user.username,
+        user.display_name,
+        user.admin,
+        via,
+        session_id,
+        user.guest_campaign,
+    )
 
 
 # ---------------------------------------------------------------- API tokens
@@ -365,7 +392,14 @@ UNKNOWN_TOKEN = (
 # The statements of every request's check, built once: SQLAlchemy memoizes a statement's cache
 # key on the statement object, so a statement made anew per request costs more to build and
 # key than the database takes to answer it. Columns, not entities: rows are cheaper than objects.
-_ACCOUNT = (User.id.label("user_id"), User.username, User.display_name, User.admin, User.active)
+_ACCOUNT = (
+    User.id.label("user_id"),
+    User.username,
+    User.display_name,
+    User.admin,
+    User.active,
+    User.guest_campaign,
+)
 _TOKEN_QUERY = (
     select(
         ApiToken.id,
@@ -402,7 +436,14 @@ def identity_from_token(secret: str) -> Identity:
         db.session.commit()
         db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used=now))
         db.session.commit()
-    return Identity(row.user_id, row.username, row.display_name, row.admin, "token")
+    return Identity(
+        row.user_id,
+        row.username,
+        row.display_name,
+        row.admin,
+        "token",
+        guest_campaign=row.guest_campaign,
+    )
 
 
 # ---------------------------------------------------------------- browser sessions
@@ -430,7 +471,15 @@ def identity_from_session(session_id: str, max_age: timedelta) -> Identity | Non
     row = db.session.execute(_SESSION_QUERY, {"session_hash": digest(session_id)}).first()
     if row is None or not row.active or utcnow() - row.created > max_age:
         return None
-    return Identity(row.user_id, row.username, row.display_name, row.admin, "cookie", session_id)
+    return Identity(
+        row.user_id,
+        row.username,
+        row.display_name,
+        row.admin,
+        "cookie",
+        session_id,
+        guest_campaign=row.guest_campaign,
+    )
 
 
 # ---------------------------------------------------------------- first start

@@ -144,11 +144,26 @@ def require_upload(identity: Identity | None, upload_id: str) -> None:
         )
 
 
-def require(identity: Identity | None, right: str, arguments: dict) -> None:
+GUESTS_ONLY_LABEL = (
+    "A guest of a crowd link may only label the tasks of its campaign. Sign in with an "
+    "account of your own to do more."
+)
+
+
+def require(identity: Identity | None, right: str, arguments: dict, guests: bool = False) -> None:
     """The one check of every request: `right` as a route declared it, on the objects its URL
-    names (`project_id`, `job_id`, `upload_id`)."""
+    names (`project_id`, `job_id`, `upload_id`). A crowd link's guest may use only the routes
+    that let guests in (`guests`) and those of projects and jobs, where its role decides: it
+    has one only on its own tasks' projects."""
     if right == "public":
         return
+    if (
+        identity is not None
+        and identity.guest_campaign is not None
+        and right in ("signed_in", "admin", "upload")
+        and not guests
+    ):
+        raise AccessError(GUESTS_ONLY_LABEL, 403)
     if right == "signed_in":
         require_identity(identity)
     elif right == "admin":

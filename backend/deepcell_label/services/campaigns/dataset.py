@@ -30,6 +30,8 @@ from .manage import require_role
 KIND = "campaign_dataset"
 SPLITS = ("train", "val", "test")
 FORMATS = ("npz", "zarr")
+# Entries compressed already (npz, zipped OME-Zarr) are stored as they are, not deflated again.
+STORED = zipfile.ZIP_STORED
 MANIFEST = ("image", "source", "annotators", "reviewer", "agreement", "split", "height", "width")
 
 
@@ -111,7 +113,11 @@ def run_export(context: JobContext) -> dict:
             else:
                 buffer = io.BytesIO()
                 exporting.write_export(project, "ome-zarr", buffer)
-                archive.writestr(f"{part}/{image.id}-{image.name}.ome.zarr.zip", buffer.getvalue())
+                archive.writestr(
+                    f"{part}/{image.id}-{image.name}.ome.zarr.zip",
+                    buffer.getvalue(),
+                    compress_type=STORED,
+                )
             annotators = sorted({t.annotator for t in replicas if t.annotator})
             agreement = (image.agreement or {}).get("f1")
             rows.append(
@@ -135,7 +141,7 @@ def run_export(context: JobContext) -> dict:
                         X=_padded(arrays[part]["X"]),
                         y=_padded(arrays[part]["y"]).astype(np.int32),
                     )
-                    archive.writestr(f"{part}.npz", buffer.getvalue())
+                    archive.writestr(f"{part}.npz", buffer.getvalue(), compress_type=STORED)
         table = io.StringIO()
         writer = csv.DictWriter(table, MANIFEST)
         writer.writeheader()

@@ -146,7 +146,9 @@ def run_add_images(context: JobContext) -> dict:
             labels = fetch(entry["labels"], "labels", folder) if entry["labels"] else None
             reference = None
             try:
-                _, raw, label_planes = building.read_input(image, labels, None, None)
+                # Plain TIFFs are checked from their headers: their pixels are read by the
+                # builds, on every worker at once, not here one after another.
+                _, raw, label_planes = building.read_input(image, labels, None, None, lazy=True)
             except InputFormatError as error:
                 if labels is None or "shape" not in error.message:
                     raise

@@ -1,5 +1,6 @@
 """Crowd links: a signed link that makes whoever opens it (with their platform's worker id) a
-guest annotator of one campaign, until it expires or its uses run out."""
+guest annotator of one campaign, until it expires or its uses run out; the guest's account
+may work in that campaign only (services/access/rights.py refuses it everything else)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from sqlalchemy import select, update
 
 from ...errors import EditError, GoneError, NotFoundError
 from ...store.campaigns import CampaignMember, CrowdLink, Task
-from ...store.models import db, utcnow
+from ...store.models import User, db, utcnow
+from .. import access
+from ..access import Identity
 from .manage import require_role
 
 SALT = "campaign-crowd-link"
@@ -55,9 +58,13 @@ def create_link(campaign_id: str, body: dict, username: str) -> dict:
     }
 
 
-def open_link(token: str, worker: str, username: str) -> dict:
-    """Make the caller, as the platform's worker `worker`, an annotator of the link's campaign
-    only (opening it again uses no second use)."""
+def open_link(token: str, worker: str, signed_in: Identity | None) -> tuple[dict, User | None]:
+    """Open a crowd link as the platform's worker `worker`.
+
+    A signed-in account (not a guest of another campaign) joins the link's campaign as an
+    annotator; anyone else gets a guest account of that campaign only, returned to be signed
+    in. Opening it again as a member uses no second use; every new member takes one, while the
+    link has not expired. The use, the account and the membership are one transaction."""
     try:
         link_id = _serializer().loads(token)
     except BadSignature:
@@ -75,25 +82,37 @@ def open_link(token: str, worker: str, username: str) -> dict:
             "Open the link with '?worker=<your worker id>' (letters, digits, - and _, "
             f"at most {WORKER_MAX})."
         )
-    member = db.session.get(CampaignMember, (link.campaign_id, username))
-    if member is None:
-        if link.expires < utcnow():
-            raise GoneError("This link has expired. Ask for a new link.")
-        taken = db.session.execute(
-            update(CrowdLink)
-            .where(CrowdLink.id == link.id, CrowdLink.uses < CrowdLink.max_uses)
-            .values(uses=CrowdLink.uses + 1)
-        ).rowcount
-        if not taken:
-            db.session.rollback()
-            raise GoneError("This link has been used as often as it may be. Ask for a new link.")
+    if signed_in is not None and signed_in.guest_campaign not in (None, link.campaign_id):
+        signed_in = None  # a guest of another campaign: a new guest for this one
+    username = signed_in.username if signed_in is not None else None
+    joined = {"campaign": link.campaign_id, "role": "annotator", "worker": worker}
+    if username and db.session.get(CampaignMember, (link.campaign_id, username)) is not None:
+        return {**joined, "username": username, "guest": signed_in.guest_campaign is not None}, None
+    if link.expires < utcnow():
+        raise GoneError("This link has expired. Ask for a new link.")
+    taken = db.session.execute(
+        update(CrowdLink)
+        .where(CrowdLink.id == link.id, CrowdLink.uses < CrowdLink.max_uses)
+        .values(uses=CrowdLink.uses + 1)
+    ).rowcount
+    if not taken:
+        db.session.rollback()
+        raise GoneError("This link has been used as often as it may be. Ask for a new link.")
+    try:
+        guest = None
+        if username is None:
+            guest = access.add_guest(f"Worker {worker}", link.campaign_id)
+            username = guest.username
         db.session.add(
             CampaignMember(
                 campaign_id=link.campaign_id, username=username, role="annotator", worker=worker
             )
         )
         db.session.commit()
-    return {"username": username, "campaign": link.campaign_id, "role": "annotator"}
+    except BaseException:
+        db.session.rollback()
+        raise
+    return {**joined, "username": username, "guest": guest is not None}, guest
 
 
 def check_code(campaign_id: str, code: str, username: str) -> dict:

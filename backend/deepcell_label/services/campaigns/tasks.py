@@ -17,13 +17,22 @@ from flask import current_app
 from sqlalchemy import func, select, update
 
 from ...errors import ConflictError, EditError, NotFoundError
-from ...store.campaigns import TASK_STATES, Campaign, CampaignMember, Task, TaskEvent
+from ...store.campaigns import (
+    TASK_STATES,
+    Campaign,
+    CampaignImage,
+    CampaignMember,
+    Task,
+    TaskEvent,
+)
 from ...store.models import Edit, Project, db, utcnow
 from .events import transition
 from .manage import get_campaign, require_role, role_of
 from .quality import settle
 
-CANDIDATES = 16  # tasks a caller may take, read at once; others may be taking some of them
+CANDIDATES = 64  # tasks a caller may take, read at once; others may be taking some of them
+# When tasks are still being built, how long a caller is asked to wait before asking again.
+RETRY_SECONDS = 5
 
 
 def describe(task: Task, for_annotator: bool = False) -> dict:
@@ -49,8 +58,6 @@ def describe(task: Task, for_annotator: bool = False) -> dict:
 
 
 def _image_name(task: Task) -> str:
-    from ...store.campaigns import CampaignImage
-
     return db.session.get(CampaignImage, task.image_id).name
 
 
@@ -108,29 +115,54 @@ def _take_write_lock(campaign_id: str) -> None:
         )
 
 
-def _wants_gold(campaign: Campaign, username: str) -> bool:
+def _wants_gold(campaign_id: str, gold_rate: float, username: str) -> bool:
     """Whether the caller's next task should be gold: gold_rate of the tasks they were given."""
-    if campaign.gold_rate <= 0:
+    if gold_rate <= 0:
         return False
     rows = db.session.execute(
         select(Task.gold, func.count())
-        .where(Task.campaign_id == campaign.id, Task.annotator == username)
+        .where(Task.campaign_id == campaign_id, Task.annotator == username)
         .group_by(Task.gold)
     ).all()
     given = dict(rows)
     total = given.get(True, 0) + given.get(False, 0)
-    return given.get(True, 0) < (total + 1) * campaign.gold_rate
+    return given.get(True, 0) < (total + 1) * gold_rate
 
 
 def next_task(campaign_id: str, username: str) -> dict | None:
     """The caller's next task: one they hold (in progress or rejected back to them), else the
-    lowest new task of an image they have not had, gold mixed in; None when nothing is left."""
-    campaign = require_role(campaign_id, username)
-    expire_leases(campaign)
+    lowest new task of an image they have not had, gold mixed in.
+
+    Answers `{task, project, instructions}`; `{"preparing": n}` when nothing is ready for the
+    caller yet but `n` tasks they could have are still being built; None when nothing is left.
+    A few short statements (the campaign, the caller's role and whether any lease ran out are
+    one), the rows read without locks except the one task taken.
+    """
+    oldest_lease = (
+        select(func.min(Task.leased))
+        .where(Task.campaign_id == campaign_id, Task.state == "in_progress")
+        .scalar_subquery()
+    )
+    found = db.session.execute(
+        select(
+            Campaign.instructions,
+            Campaign.lease_minutes,
+            Campaign.gold_rate,
+            oldest_lease.label("oldest_lease"),
+        )
+        .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
+        .where(Campaign.id == campaign_id, CampaignMember.username == username)
+    ).first()
+    if found is None:
+        raise NotFoundError(f"There is no campaign {campaign_id!r}.")
+    cutoff = utcnow() - timedelta(minutes=found.lease_minutes)
+    if found.oldest_lease is not None and found.oldest_lease < cutoff:
+        expire_leases(get_campaign(campaign_id))
     try:
         _take_write_lock(campaign_id)
-        task = db.session.scalars(
-            select(Task)
+        held = db.session.execute(
+            select(Task.id, CampaignImage.name)
+            .join(CampaignImage, CampaignImage.id == Task.image_id)
             .where(
                 Task.campaign_id == campaign_id,
                 Task.annotator == username,
@@ -139,21 +171,26 @@ def next_task(campaign_id: str, username: str) -> dict | None:
             .order_by(Task.id)
             .limit(1)
         ).first()
-        if task is not None:
+        if held is not None:
+            task = db.session.get(Task, held.id)
+            image = held.name
             if task.state == "rejected":
                 transition(task, "in_progress", username, "back to its annotator")
         else:
-            task = _take_new(campaign, username)
-            if task is None:
+            taken = _take_new(campaign_id, found.gold_rate, username)
+            if taken is None:
+                preparing = _preparing(campaign_id, username)
                 db.session.commit()
-                return None
+                return {"preparing": preparing} if preparing else None
+            task, image = taken
             transition(task, "in_progress", username)
             task.annotator = username
         task.leased = utcnow()
+        task.image_name = image
         answer = {
             "task": describe(task, for_annotator=True),
             "project": task.project_id,
-            "instructions": campaign.instructions,
+            "instructions": found.instructions,
         }
         db.session.commit()
     except BaseException:
@@ -162,51 +199,70 @@ def next_task(campaign_id: str, username: str) -> dict | None:
     return answer
 
 
-def _take_new(campaign: Campaign, username: str) -> Task | None:
-    had = set(
-        db.session.scalars(
-            select(Task.image_id).where(Task.campaign_id == campaign.id, Task.annotator == username)
-        ).all()
+def _open_to(campaign_id: str, username: str):
+    """The conditions of a new task the caller may take (any build state)."""
+    had = select(Task.image_id).where(Task.campaign_id == campaign_id, Task.annotator == username)
+    return (
+        Task.campaign_id == campaign_id,
+        Task.state == "new",
+        Task.replica > 0,
+        Task.image_id.not_in(had),
     )
-    gold_first = _wants_gold(campaign, username)
+
+
+def _take_new(campaign_id: str, gold_rate: float, username: str) -> tuple[Task, str] | None:
+    """Lock and return the lowest new task the caller may take, with its image's name.
+
+    Which tasks the caller may take is read without locks (a locking read that filters would
+    lock the rows its filter passes over); the first of them still new that no other caller
+    holds a lock on is then locked by id, skipping locked rows, so callers at once take
+    different tasks. The locking read sees what is committed now, so a candidate taken since
+    the first read is passed over, and the next window of candidates is tried."""
+    gold_first = _wants_gold(campaign_id, gold_rate, username)
     for gold in (gold_first, not gold_first):
         after = 0
         while True:
-            # Which tasks this caller may take, read without locks; then the first of them
-            # not locked by another caller is locked and taken. (Filtering while locking would
-            # lock every row the filter looks at, hiding them from everyone else.)
-            query = (
-                select(Task.id)
-                .join(Project, Project.id == Task.project_id)
-                .where(
-                    Task.campaign_id == campaign.id,
-                    Task.state == "new",
-                    Task.replica > 0,
-                    Task.gold == gold,
-                    Task.id > after,
-                    Project.status == "ready",
-                )
-                .order_by(Task.id)
-                .limit(CANDIDATES)
+            eligible = dict(
+                db.session.execute(
+                    select(Task.id, CampaignImage.name)
+                    .join(Project, Project.id == Task.project_id)
+                    .join(CampaignImage, CampaignImage.id == Task.image_id)
+                    .where(
+                        *_open_to(campaign_id, username),
+                        Task.gold == gold,
+                        Task.id > after,
+                        Project.status == "ready",
+                    )
+                    .order_by(Task.id)
+                    .limit(CANDIDATES)
+                ).all()
             )
-            if had:
-                query = query.where(Task.image_id.not_in(had))
-            eligible = db.session.scalars(query).all()
             if not eligible:
                 break
             if not _mysql():
-                return db.session.get(Task, eligible[0])
+                first = min(eligible)
+                return db.session.get(Task, first), eligible[first]
             task = db.session.scalars(
                 select(Task)
-                .where(Task.id.in_(eligible), Task.state == "new")
+                .where(Task.id.in_(list(eligible)), Task.state == "new")
                 .order_by(Task.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
             ).first()
             if task is not None:
-                return task
-            after = eligible[-1]
+                return task, eligible[task.id]
+            after = max(eligible)
     return None
+
+
+def _preparing(campaign_id: str, username: str) -> int:
+    """How many tasks the caller could be given once their projects are built."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Task)
+        .join(Project, Project.id == Task.project_id)
+        .where(*_open_to(campaign_id, username), Project.status == "building")
+    )
 
 
 def _held(task_id: int, username: str) -> tuple[Task, Campaign]:
@@ -348,8 +404,6 @@ def list_tasks(
         query = query.where(Task.state == state)
     if annotator:
         query = query.where(Task.annotator == annotator)
-    from ...store.campaigns import CampaignImage
-
     names = dict(
         db.session.execute(
             select(CampaignImage.id, CampaignImage.name).where(

@@ -126,12 +126,13 @@ export class Linking {
         links: result.uncertain_links ?? [],
         total: result.uncertain_count,
       });
+      const uncertain = result.uncertain_count ?? 0;
       this.notify(
         'info',
         `Linked: ${count(result.tracks, 'track')}, ` +
           `${count(result.cells_relabelled, 'cell')} given new ids, ` +
-          `${count(result.proposed_divisions.length, 'division')} proposed, ` +
-          `${count(result.uncertain_count ?? 0, 'uncertain link')}.`,
+          `${count(result.proposed_divisions.length, 'division')} proposed` +
+          (uncertain ? `, ${count(uncertain, 'uncertain link')} to check.` : '.'),
       );
     });
   }

@@ -127,7 +127,7 @@ test('a movie: match, copy, interpolate, undo and redo say what they did; linkin
   await expect(page.getByTestId('proposals')).toContainText('Proposed divisions (1)', {
     timeout: 60_000,
   });
-  await expect(page.getByTestId('notice').last()).toContainText('1 division proposed.');
+  await expect(page.getByTestId('notice').last()).toContainText('1 division proposed');
   await waitForSaved(page);
 
   // Undoing an accepted proposal proposes it again, to accept or reject once more.

@@ -71,6 +71,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "EXPORT_PRESIGNED_URLS": _flag("EXPORT_PRESIGNED_URLS", True),
         "EXPORT_URL_SECONDS": _int("EXPORT_URL_SECONDS", 900),
         "CREATE_WAIT_SECONDS": _float("CREATE_WAIT_SECONDS", 5.0),
+        # Embeddings: UMAP is fitted on at most this many cells; the others are placed by it.
+        "EMBEDDING_FIT_CELLS": _int("EMBEDDING_FIT_CELLS", 50_000),
         "BUILD_HOOK": os.environ.get("BUILD_HOOK", ""),
         "FLOOD_MAX_PIXELS": _int("FLOOD_MAX_PIXELS", 4096 * 4096),
         "URL_MAX_BYTES": _int("URL_MAX_BYTES", 1024 * 1024 * 1024),

@@ -94,6 +94,29 @@ def read_ctc(
     folder that has them, else from the folder named after the sequence (``01`` for
     ``01_GT/TRA/``). Raises ``InputFormatError`` for malformed or inconsistent files.
     """
+    masks, raw_files = sequence_files(relative_names, track_name)
+    first = min(masks)
+    labels = _read_frames(read, masks, limits, mask=True)
+    tracks = parse_tracks(_text(read(track_name), track_name), _base(track_name))
+    check_tracks(
+        tracks, [present_values(frame) for frame in labels[..., 0]], first, _base(track_name)
+    )
+    raw = None
+    if raw_files:
+        raw = _read_frames(read, raw_files, limits, mask=False)
+        if raw.shape[1:3] != labels.shape[1:3]:
+            raise InputFormatError(
+                f"The raw frames are {raw.shape[2]} x {raw.shape[1]} pixels but the masks are "
+                f"{labels.shape[2]} x {labels.shape[1]}; they must be of the same size."
+            )
+    return CtcContent(raw, labels, tracks_to_divisions(tracks, first))
+
+
+def sequence_files(
+    relative_names: Iterable[str], track_name: str
+) -> tuple[dict[int, str], dict[int, str]]:
+    """The masks and the raw frames (perhaps none) of the sequence of ``track_name``, each by
+    frame number; see :func:`read_ctc` for where they are looked for."""
     names = list(relative_names)
     folder = _folder(track_name)
     masks = _frame_files(names, folder, TRACK_FILES[_base(track_name).lower()])
@@ -113,25 +136,13 @@ def read_ctc(
             f"The Cell Tracking Challenge masks skip frame {missing[0]}: there are masks for "
             f"frames {first} to {last} but none for {', '.join(map(str, missing[:5]))}."
         )
-    labels = _read_frames(read, masks, limits, mask=True)
-    tracks = parse_tracks(_text(read(track_name), track_name), _base(track_name))
-    check_tracks(tracks, labels[..., 0], first, _base(track_name))
-
-    raw = None
     raw_files = _raw_frame_files(names, folder)
-    if raw_files:
-        if sorted(raw_files) != numbers:
-            raise InputFormatError(
-                f"The raw frames tNNN.tif in the zip are frames {_span(sorted(raw_files))} but "
-                f"the masks are frames {_span(numbers)}; they must be the same frames."
-            )
-        raw = _read_frames(read, raw_files, limits, mask=False)
-        if raw.shape[1:3] != labels.shape[1:3]:
-            raise InputFormatError(
-                f"The raw frames are {raw.shape[2]} x {raw.shape[1]} pixels but the masks are "
-                f"{labels.shape[2]} x {labels.shape[1]}; they must be of the same size."
-            )
-    return CtcContent(raw, labels, tracks_to_divisions(tracks, first))
+    if raw_files and sorted(raw_files) != numbers:
+        raise InputFormatError(
+            f"The raw frames tNNN.tif in the zip are frames {_span(sorted(raw_files))} but "
+            f"the masks are frames {_span(numbers)}; they must be the same frames."
+        )
+    return masks, raw_files
 
 
 def parse_tracks(text: str, what: str = "man_track.txt") -> list[Track]:
@@ -196,15 +207,15 @@ def parse_tracks(text: str, what: str = "man_track.txt") -> list[Track]:
     return sorted(tracks.values(), key=lambda track: track.label)
 
 
-def check_tracks(tracks: list[Track], labels: np.ndarray, first: int, what: str) -> None:
-    """Check the tracks against the masks (frames, height, width); frame ``first`` of the
-    file names is ``labels[0]``.
+def check_tracks(tracks: list[Track], present: list[np.ndarray], first: int, what: str) -> None:
+    """Check the tracks against the masks, known by the sorted values present in each frame
+    (``present[0]`` is frame ``first`` of the file names).
 
     Each track must lie within the masks' frames, its label must be present in every frame
     from B to E and nowhere else. Labels with no line in the track file are accepted (cells
     without lineage).
     """
-    frames = labels.shape[0]
+    frames = len(present)
     last = first + frames - 1
     for track in tracks:
         if track.begin < first or track.end > last:
@@ -217,10 +228,9 @@ def check_tracks(tracks: list[Track], labels: np.ndarray, first: int, what: str)
     listed = np.array([track.label for track in tracks], dtype=np.int64)
     begins = np.array([track.begin - first for track in tracks])
     ends = np.array([track.end - first for track in tracks])
-    for t in range(frames):
-        present = present_values(labels[t])
+    for t, values in enumerate(present):
         active = (begins <= t) & (ends >= t)
-        absent = listed[active & ~np.isin(listed, present)]
+        absent = listed[active & ~np.isin(listed, values)]
         if absent.size:
             track = tracks[int(np.flatnonzero(listed == absent[0])[0])]
             raise InputFormatError(
@@ -228,9 +238,9 @@ def check_tracks(tracks: list[Track], labels: np.ndarray, first: int, what: str)
                 f"{track.begin} to {track.end}, but frame {t + first} has no pixel of label "
                 f"{track.label}."
             )
-        outside = np.isin(present, listed[~active])
+        outside = np.isin(values, listed[~active])
         if outside.any():
-            label = int(present[outside][0])
+            label = int(values[outside][0])
             track = tracks[int(np.flatnonzero(listed == label)[0])]
             raise InputFormatError(
                 f"Label {label} is in frame {t + first}, but line {track.line} of {what} says "

@@ -216,6 +216,13 @@ def current_rss() -> int:
     return resident_pages * resource.getpagesize()
 
 
+def reset_peak_rss() -> None:
+    """Make this process's peak resident set size its current one (Linux: /proc/self/clear_refs),
+    so that a step's peak is not one reached before it began."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
 def peak_rss() -> int:
     """Highest resident set size this process has had, in bytes (Linux gives kilobytes)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024

@@ -385,11 +385,14 @@ class CellsOfValues:
             self.lookups.append(lookup)
             self.present.append(np.unique(lookup[lookup != 0]))
 
-    def apply(self, t: int, pixels: np.ndarray) -> np.ndarray:
-        """The cells of (part of) frame ``t``'s label values, as int32."""
-        values, lookup = self.values[t], self.lookups[t]
-        if np.array_equal(values, lookup):
-            return np.asarray(pixels, dtype=np.int32)
+    def apply(self, t: int, pixels: np.ndarray, lookup: np.ndarray | None = None) -> np.ndarray:
+        """The cells of (part of) frame ``t``'s label values, as int32; or, given ``lookup``
+        (an entry per value of the frame), what it says for each pixel's value."""
+        values = self.values[t]
+        if lookup is None:
+            lookup = self.lookups[t]
+            if np.array_equal(values, lookup):
+                return np.asarray(pixels, dtype=np.int32)
         return lookup[np.minimum(np.searchsorted(values, pixels), len(values) - 1)]
 
 
@@ -443,12 +446,10 @@ def write_ctc_bands(project: ProjectBands, fileobj: BinaryIO) -> None:
             lines = "".join(f"{t.label} {t.begin} {t.end} {t.parent}\n" for t in tracks)
             add_entry(archive, f"{folder}man_track.txt", lines.encode())
             for t in range(project.frames):
+                # The track label of each value of the frame: one look-up per pixel.
+                tracks_of_values = _relabel(cells.lookups[t], cells.present[t], frame_labels[t])
                 strips = (
-                    _relabel(
-                        cells.apply(t, project.label_band(t, feature, y0, y1)),
-                        cells.present[t],
-                        frame_labels[t],
-                    )
+                    cells.apply(t, project.label_band(t, feature, y0, y1), tracks_of_values)
                     for y0, y1 in project.bands()
                 )
                 name = f"{folder}man_track{t:0{digits}d}.tif"

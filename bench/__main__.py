@@ -24,6 +24,7 @@ MODULES = (
     "client",
     "segmentation",
     "campaigns",
+    "memory",
 )
 
 

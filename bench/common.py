@@ -47,10 +47,10 @@ class JobsHere:
                 db.session.remove()
 
 
-def make_app(data_dir: Path):
+def make_app(data_dir: Path, settings: dict | None = None):
     """The app on its own SQLite file and storage folder, migrated to the current schema, its
-    jobs run in this process (see JobsHere). Its test clients are signed in as its admin, as
-    the tests' are (tests/accounts.py)."""
+    jobs run in this process (see JobsHere), with `settings` over the defaults. Its test
+    clients are signed in as its admin, as the tests' are (tests/accounts.py)."""
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -65,6 +65,7 @@ def make_app(data_dir: Path):
             "ALLOW_PRIVATE_URLS": True,
             "LOG_LEVEL": "WARNING",
             "CREATE_WAIT_SECONDS": 3600,
+            **(settings or {}),
         }
     )
     app.extensions["deepcell_jobs"] = JobsHere(app)
@@ -172,6 +173,16 @@ def create_from_arrays(client, raw: np.ndarray, labels: np.ndarray, axes: str | 
     return response.get_json()["id"]
 
 
+def finished_job(client, job: dict) -> dict:
+    """The job's description once it is done; an error if it failed or was cancelled."""
+    while job["state"] not in ("done", "failed", "cancelled"):
+        time.sleep(0.05)
+        job = client.get(f"/api/jobs/{job['id']}").get_json()
+    if job["state"] != "done":
+        raise RuntimeError(f"failed: {job['error'] or job['state']}")
+    return job
+
+
 def wait_until_ready(client, project: dict, timeout: float = 3600.0) -> dict:
     """The project's description once its background build (if any) has finished."""
     deadline = time.monotonic() + timeout
@@ -203,6 +214,13 @@ def current_rss() -> int:
     with open("/proc/self/statm") as statm:
         resident_pages = int(statm.read().split()[1])
     return resident_pages * resource.getpagesize()
+
+
+def reset_peak_rss() -> None:
+    """Make this process's peak resident set size its current one (Linux: /proc/self/clear_refs),
+    so that a step's peak is not one reached before it began."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
 
 
 def peak_rss() -> int:

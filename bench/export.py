@@ -24,6 +24,7 @@ from .common import (
     CHANNEL_KINDS,
     QUICK,
     cell_layout,
+    finished_job,
     make_app_with_worker,
     prepare_upload,
     render_labels,
@@ -41,11 +42,7 @@ CHANNELS = 3
 def _download(client, project_id: str, kind: str) -> int:
     """Export by a job and download the file, reading it whole as a client would; its size."""
     job = client.post(f"/api/projects/{project_id}/exports", json={"format": kind}).get_json()
-    while job["state"] not in ("done", "failed", "cancelled"):
-        time.sleep(0.05)
-        job = client.get(f"/api/jobs/{job['id']}").get_json()
-    if job["state"] != "done":
-        raise RuntimeError(f"failed: {job['error'] or job['state']}")
+    job = finished_job(client, job)
     response = client.get(job["result"]["download"])
     if response.status_code != 200:
         raise RuntimeError(f"failed: HTTP {response.status_code}")

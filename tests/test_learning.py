@@ -176,6 +176,27 @@ def test_embedding_is_seeded_and_separates_types():
     assert min(gaps) > spread  # each type its own island
 
 
+def test_above_the_fitting_limit_a_sample_is_fitted_and_every_cell_placed():
+    measured, truth = measured_cells()
+    values, _ = normalise(feature_table("mean", measured))
+    limit = len(values) // 3
+    told = []
+    layout = embedding.embed(values, 2, lambda _, message: told.append(message), max_fit=limit)
+    assert any(f"Laying out {limit:,} of {len(values):,} cells drawn" in m for m in told)
+    assert any("Placing the other" in m for m in told)
+    assert layout.shape == (len(values), 2) and np.isfinite(layout).all()
+    np.testing.assert_array_equal(layout, embedding.embed(values, 2, max_fit=limit))
+    # The placed cells land among the cells of their type.
+    names = np.array([truth[int(c)] for c in measured.cells])
+    centres = {name: np.median(layout[names == name], axis=0) for name in TYPES}
+    nearest = [min(TYPES, key=lambda n: np.linalg.norm(point - centres[n])) for point in layout]
+    assert np.mean(np.array(nearest) == names) > 0.9
+    # At the limit or below, UMAP is fitted on every cell.
+    told.clear()
+    embedding.embed(values, 2, lambda _, message: told.append(message), max_fit=len(values))
+    assert not any("drawn" in m for m in told)
+
+
 def test_too_few_cells_to_embed():
     with pytest.raises(LearningError, match="at least 5 cells"):
         embedding.embed(np.zeros((3, 2)))

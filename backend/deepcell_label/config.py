@@ -58,7 +58,7 @@ def load_config(overrides: dict | None = None) -> dict:
         or os.environ.get("AWS_DEFAULT_REGION")
         or "us-east-1",
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024 * 1024),
-        "MAX_PIXELS": _int("MAX_PIXELS", 2_000_000_000),
+        "MAX_PIXELS": _int("MAX_PIXELS", 4_000_000_000),
         "MAX_UPLOAD_BYTES": _int("MAX_UPLOAD_BYTES", 64 * 1024**3),
         "UPLOAD_CHUNK_BYTES": _int("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024),
         "UPLOAD_MAX_AGE_HOURS": _float("UPLOAD_MAX_AGE_HOURS", 48.0),
@@ -71,6 +71,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "EXPORT_PRESIGNED_URLS": _flag("EXPORT_PRESIGNED_URLS", True),
         "EXPORT_URL_SECONDS": _int("EXPORT_URL_SECONDS", 900),
         "CREATE_WAIT_SECONDS": _float("CREATE_WAIT_SECONDS", 5.0),
+        # Embeddings: UMAP is fitted on at most this many cells; the others are placed by it.
+        "EMBEDDING_FIT_CELLS": _int("EMBEDDING_FIT_CELLS", 50_000),
         "BUILD_HOOK": os.environ.get("BUILD_HOOK", ""),
         "FLOOD_MAX_PIXELS": _int("FLOOD_MAX_PIXELS", 4096 * 4096),
         "URL_MAX_BYTES": _int("URL_MAX_BYTES", 1024 * 1024 * 1024),

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -28,8 +29,11 @@ from deepcell_label.formats import axes as axes_rules
 from deepcell_label.formats.arrays import label_dtype
 from deepcell_label.formats.data import ProjectData
 from deepcell_label.formats.limits import Limits
+from deepcell_label.formats.streams import ProjectBands, bands_of
 from deepcell_label.formats.tiff import read_tiff
+from deepcell_label.formats.writers import SPOOL_BYTES
 from deepcell_label.formats.writers import _add as add_entry
+from deepcell_label.formats.writers import _add_file as add_file
 
 TRACK_FILES = {"man_track.txt": "man_track", "res_track.txt": "mask"}
 MASK_PREFIXES = ("man_track", "mask")
@@ -90,6 +94,29 @@ def read_ctc(
     folder that has them, else from the folder named after the sequence (``01`` for
     ``01_GT/TRA/``). Raises ``InputFormatError`` for malformed or inconsistent files.
     """
+    masks, raw_files = sequence_files(relative_names, track_name)
+    first = min(masks)
+    labels = _read_frames(read, masks, limits, mask=True)
+    tracks = parse_tracks(_text(read(track_name), track_name), _base(track_name))
+    check_tracks(
+        tracks, [present_values(frame) for frame in labels[..., 0]], first, _base(track_name)
+    )
+    raw = None
+    if raw_files:
+        raw = _read_frames(read, raw_files, limits, mask=False)
+        if raw.shape[1:3] != labels.shape[1:3]:
+            raise InputFormatError(
+                f"The raw frames are {raw.shape[2]} x {raw.shape[1]} pixels but the masks are "
+                f"{labels.shape[2]} x {labels.shape[1]}; they must be of the same size."
+            )
+    return CtcContent(raw, labels, tracks_to_divisions(tracks, first))
+
+
+def sequence_files(
+    relative_names: Iterable[str], track_name: str
+) -> tuple[dict[int, str], dict[int, str]]:
+    """The masks and the raw frames (perhaps none) of the sequence of ``track_name``, each by
+    frame number; see :func:`read_ctc` for where they are looked for."""
     names = list(relative_names)
     folder = _folder(track_name)
     masks = _frame_files(names, folder, TRACK_FILES[_base(track_name).lower()])
@@ -109,25 +136,13 @@ def read_ctc(
             f"The Cell Tracking Challenge masks skip frame {missing[0]}: there are masks for "
             f"frames {first} to {last} but none for {', '.join(map(str, missing[:5]))}."
         )
-    labels = _read_frames(read, masks, limits, mask=True)
-    tracks = parse_tracks(_text(read(track_name), track_name), _base(track_name))
-    check_tracks(tracks, labels[..., 0], first, _base(track_name))
-
-    raw = None
     raw_files = _raw_frame_files(names, folder)
-    if raw_files:
-        if sorted(raw_files) != numbers:
-            raise InputFormatError(
-                f"The raw frames tNNN.tif in the zip are frames {_span(sorted(raw_files))} but "
-                f"the masks are frames {_span(numbers)}; they must be the same frames."
-            )
-        raw = _read_frames(read, raw_files, limits, mask=False)
-        if raw.shape[1:3] != labels.shape[1:3]:
-            raise InputFormatError(
-                f"The raw frames are {raw.shape[2]} x {raw.shape[1]} pixels but the masks are "
-                f"{labels.shape[2]} x {labels.shape[1]}; they must be of the same size."
-            )
-    return CtcContent(raw, labels, tracks_to_divisions(tracks, first))
+    if raw_files and sorted(raw_files) != numbers:
+        raise InputFormatError(
+            f"The raw frames tNNN.tif in the zip are frames {_span(sorted(raw_files))} but "
+            f"the masks are frames {_span(numbers)}; they must be the same frames."
+        )
+    return masks, raw_files
 
 
 def parse_tracks(text: str, what: str = "man_track.txt") -> list[Track]:
@@ -192,15 +207,15 @@ def parse_tracks(text: str, what: str = "man_track.txt") -> list[Track]:
     return sorted(tracks.values(), key=lambda track: track.label)
 
 
-def check_tracks(tracks: list[Track], labels: np.ndarray, first: int, what: str) -> None:
-    """Check the tracks against the masks (frames, height, width); frame ``first`` of the
-    file names is ``labels[0]``.
+def check_tracks(tracks: list[Track], present: list[np.ndarray], first: int, what: str) -> None:
+    """Check the tracks against the masks, known by the sorted values present in each frame
+    (``present[0]`` is frame ``first`` of the file names).
 
     Each track must lie within the masks' frames, its label must be present in every frame
     from B to E and nowhere else. Labels with no line in the track file are accepted (cells
     without lineage).
     """
-    frames = labels.shape[0]
+    frames = len(present)
     last = first + frames - 1
     for track in tracks:
         if track.begin < first or track.end > last:
@@ -213,10 +228,9 @@ def check_tracks(tracks: list[Track], labels: np.ndarray, first: int, what: str)
     listed = np.array([track.label for track in tracks], dtype=np.int64)
     begins = np.array([track.begin - first for track in tracks])
     ends = np.array([track.end - first for track in tracks])
-    for t in range(frames):
-        present = present_values(labels[t])
+    for t, values in enumerate(present):
         active = (begins <= t) & (ends >= t)
-        absent = listed[active & ~np.isin(listed, present)]
+        absent = listed[active & ~np.isin(listed, values)]
         if absent.size:
             track = tracks[int(np.flatnonzero(listed == absent[0])[0])]
             raise InputFormatError(
@@ -224,9 +238,9 @@ def check_tracks(tracks: list[Track], labels: np.ndarray, first: int, what: str)
                 f"{track.begin} to {track.end}, but frame {t + first} has no pixel of label "
                 f"{track.label}."
             )
-        outside = np.isin(present, listed[~active])
+        outside = np.isin(values, listed[~active])
         if outside.any():
-            label = int(present[outside][0])
+            label = int(values[outside][0])
             track = tracks[int(np.flatnonzero(listed == label)[0])]
             raise InputFormatError(
                 f"Label {label} is in frame {t + first}, but line {track.line} of {what} says "
@@ -344,36 +358,42 @@ def present_values(array: np.ndarray) -> np.ndarray:
     return np.unique(array)
 
 
-def cell_per_pixel(data: ProjectData, feature: int = 0) -> tuple[np.ndarray, list[np.ndarray]]:
-    """The labels of ``feature`` (frames, height, width) with each pixel holding one cell,
-    and for each frame the sorted cells present in it.
+class CellsOfValues:
+    """For each frame of one feature of a project, the cell each label value is given to, and
+    the sorted cells present (``present[t]``).
 
-    A value encoding several cells (overlapping cells) gives the pixel to the cell with the
-    smallest id; a value without an entry in ``data.cells`` for its frame is its own cell.
-    Without labels, all zeros.
+    A value encoding several cells (overlapping cells) gives its pixels to the cell with the
+    smallest id; a value without an entry in the project's cells for its frame is its own cell.
     """
-    frames, height, width, _ = data.raw.shape
-    if data.labels is None:
-        empty = np.zeros(0, dtype=np.int32)
-        return np.zeros((frames, height, width), dtype=np.int32), [empty] * frames
-    labels = np.asarray(data.labels)[..., feature]
-    smallest: dict[int, dict[int, int]] = defaultdict(dict)
-    for entry in data.cells or []:
-        if entry["c"] == feature:
-            known = smallest[entry["t"]]
-            value, cell = int(entry["value"]), int(entry["cell"])
-            known[value] = min(cell, known.get(value, cell))
-    out = np.empty(labels.shape, dtype=np.int32)
-    present = []
-    for t in range(labels.shape[0]):
-        values = present_values(labels[t])
-        lookup = np.array([smallest[t].get(int(v), int(v)) if v else 0 for v in values], np.int32)
-        if np.array_equal(lookup, values):
-            out[t] = labels[t]
-        else:
-            out[t] = lookup[np.searchsorted(values, labels[t])]
-        present.append(np.unique(lookup[lookup != 0]))
-    return out, present
+
+    def __init__(self, project: ProjectBands, feature: int = 0) -> None:
+        smallest: dict[int, dict[int, int]] = defaultdict(dict)
+        for entry in project.cells or []:
+            if entry["c"] == feature:
+                known = smallest[entry["t"]]
+                value, cell = int(entry["value"]), int(entry["cell"])
+                known[value] = min(cell, known.get(value, cell))
+        self.values: list[np.ndarray] = []
+        self.lookups: list[np.ndarray] = []
+        self.present: list[np.ndarray] = []
+        for t in range(project.frames):
+            values = np.asarray(project.values[t, feature])
+            lookup = np.array(
+                [smallest[t].get(int(v), int(v)) if v else 0 for v in values], np.int32
+            )
+            self.values.append(values)
+            self.lookups.append(lookup)
+            self.present.append(np.unique(lookup[lookup != 0]))
+
+    def apply(self, t: int, pixels: np.ndarray, lookup: np.ndarray | None = None) -> np.ndarray:
+        """The cells of (part of) frame ``t``'s label values, as int32; or, given ``lookup``
+        (an entry per value of the frame), what it says for each pixel's value."""
+        values = self.values[t]
+        if lookup is None:
+            lookup = self.lookups[t]
+            if np.array_equal(values, lookup):
+                return np.asarray(pixels, dtype=np.int32)
+        return lookup[np.minimum(np.searchsorted(values, pixels), len(values) - 1)]
 
 
 def cell_frames(present: list[np.ndarray]) -> dict[int, list[int]]:
@@ -391,6 +411,11 @@ def feature_divisions(divisions: list[dict], feature: int) -> list[dict]:
 
 
 def write_ctc(data: ProjectData, fileobj: BinaryIO) -> None:
+    """:func:`write_ctc_bands` of a project in memory."""
+    write_ctc_bands(bands_of(data), fileobj)
+
+
+def write_ctc_bands(project: ProjectBands, fileobj: BinaryIO) -> None:
     """Write the project as a CTC zip: ``man_track.txt``, ``man_trackNNN.tif`` (uint16 masks)
     and ``tNNN.tif`` (raw frames; one page per channel, dimension order CYX, pixel type as
     loaded), frame numbers of three digits, or four for more than 1000 frames.
@@ -405,27 +430,39 @@ def write_ctc(data: ProjectData, fileobj: BinaryIO) -> None:
     several cells goes to the cell with the smallest id. Cells keep their ids when every
     track fits in 16 bits; otherwise tracks are numbered from 1 in the order of cell and
     frame. More than 65535 tracks cannot be written.
+
+    Each TIFF is written by strips of ``project.band_rows`` rows as its bands are read, so only
+    a band of one plane is held.
     """
-    raw = np.asarray(data.raw)
-    features = 1 if data.labels is None else np.asarray(data.labels).shape[3]
-    digits = 3 if raw.shape[0] <= 1000 else 4
-    with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as archive:
-        for feature in range(features):
-            folder = f"feature_{feature}/" if features > 1 else ""
-            cells, present = cell_per_pixel(data, feature)
+    digits = 3 if project.frames <= 1000 else 4
+    height, width = project.height, project.width
+    with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for feature in range(project.features):
+            folder = f"feature_{feature}/" if project.features > 1 else ""
+            cells = CellsOfValues(project, feature)
             tracks, frame_labels = _tracks(
-                cell_frames(present), feature_divisions(data.divisions, feature)
+                cell_frames(cells.present), feature_divisions(project.divisions, feature)
             )
             lines = "".join(f"{t.label} {t.begin} {t.end} {t.parent}\n" for t in tracks)
             add_entry(archive, f"{folder}man_track.txt", lines.encode())
-            for t in range(cells.shape[0]):
-                mask = _relabel(cells[t], present[t], frame_labels[t])
-                add_entry(archive, f"{folder}man_track{t:0{digits}d}.tif", _tiff(mask, "YX"))
-        for t in range(raw.shape[0]):
-            frame = raw[t, :, :, 0] if raw.shape[3] == 1 else np.moveaxis(raw[t], 2, 0)
-            add_entry(
-                archive, f"t{t:0{digits}d}.tif", _tiff(frame, "YX" if frame.ndim == 2 else "CYX")
+            for t in range(project.frames):
+                # The track label of each value of the frame: one look-up per pixel.
+                tracks_of_values = _relabel(cells.lookups[t], cells.present[t], frame_labels[t])
+                strips = (
+                    cells.apply(t, project.label_band(t, feature, y0, y1), tracks_of_values)
+                    for y0, y1 in project.bands()
+                )
+                name = f"{folder}man_track{t:0{digits}d}.tif"
+                _add_tiff(archive, name, (height, width), np.dtype(np.uint16), strips, project)
+        for t in range(project.frames):
+            channels = project.channels
+            strips = (
+                project.raw_band(t, c, y0, y1)
+                for c in range(channels)
+                for y0, y1 in project.bands()
             )
+            shape = (height, width) if channels == 1 else (channels, height, width)
+            _add_tiff(archive, f"t{t:0{digits}d}.tif", shape, project.dtype, strips, project)
 
 
 def _tracks(
@@ -498,7 +535,25 @@ def _relabel(cells: np.ndarray, present: np.ndarray, labels: dict[int, int]) -> 
     return lookup[np.searchsorted(keys, cells)]
 
 
-def _tiff(array: np.ndarray, axes: str) -> bytes:
-    buffer = io.BytesIO()
-    tifffile.imwrite(buffer, array, photometric="minisblack", metadata={"axes": axes})
-    return buffer.getvalue()
+def _add_tiff(
+    archive: zipfile.ZipFile,
+    name: str,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    strips: Iterator[np.ndarray],
+    project: ProjectBands,
+) -> None:
+    """An uncompressed TIFF (one page, dimension order YX or CYX) written strip by strip into a
+    temporary file (the TIFF writer goes back to fill in offsets), then deflated into the zip."""
+    dtype = np.dtype(dtype)
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as tiff:
+        tifffile.imwrite(
+            tifffile.FileHandle(tiff, name=name),  # a name tifffile wants and never uses
+            data=(np.ascontiguousarray(strip, dtype).tobytes() for strip in strips),
+            shape=shape,
+            dtype=dtype,
+            rowsperstrip=project.band_rows,
+            photometric="minisblack",
+            metadata={"axes": "YX" if len(shape) == 2 else "CYX"},
+        )
+        add_file(archive, name, tiff, zipfile.ZIP_DEFLATED)

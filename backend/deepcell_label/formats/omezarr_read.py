@@ -269,7 +269,30 @@ def _codec(array) -> str | None:
 def _read_multiscale(
     store: ZipZarrStore, folder: str, limits: Limits, what: str, counted: int | None = None
 ) -> tuple[np.ndarray, str, dict]:
-    """The first level of the multiscale image in ``folder``, its axes and its attributes.
+    """The pixels of the first level of the multiscale image in ``folder`` (see
+    :func:`open_multiscale`), its axes and its attributes."""
+    array, letters, attributes = open_multiscale(store, folder, limits, what, counted)
+    return read_pixels(array, ..., what), letters, attributes
+
+
+def read_pixels(array, where, what: str) -> np.ndarray:
+    """``array[where]`` of a zarr array opened by :func:`open_multiscale`, its errors told as
+    damaged data."""
+    try:
+        return np.asarray(array[where])
+    except (InputFormatError, TooLargeError):
+        raise
+    except Exception as error:
+        raise _bad(
+            f"has damaged pixel data in '{array.path}' ({type(error).__name__}: {error})."
+        ) from None
+
+
+def open_multiscale(
+    store: ZipZarrStore, folder: str, limits: Limits, what: str, counted: int | None = None
+):
+    """The first level of the multiscale image in ``folder`` as a zarr array (checked, not yet
+    read), its axes and its attributes.
 
     ``counted`` is None for the image, which must have pixel data; for a label image it is the
     pixel values of the label images read before it, and it may have no chunk at all (every
@@ -325,15 +348,7 @@ def _read_multiscale(
     ):
         raise _bad(f"holds no pixel data for {what} (the array '{key}' has no chunks).")
     store.chunk_rules[key.rstrip("/")] = (codec, chunk_bytes)
-    try:
-        pixels = np.asarray(array[...])
-    except (InputFormatError, TooLargeError):
-        raise
-    except Exception as error:
-        raise _bad(
-            f"has damaged pixel data in '{key}' ({type(error).__name__}: {error})."
-        ) from None
-    return pixels, letters, attributes
+    return array, letters, attributes
 
 
 def read_ome_zarr(
@@ -341,17 +356,18 @@ def read_ome_zarr(
 ) -> tuple[ImageArray, ImageArray | None]:
     """The image and the labels (each label image a feature, or None) of the OME-Zarr."""
     store = ZipZarrStore(members, by_name, "")
-    root = None
+    pixels, letters, attributes = _read_multiscale(store, image_root(store), limits, "the image")
+    image = ImageArray(pixels, letters, _channel_names(attributes), _physical_size(attributes))
+    return image, _read_labels(store, image_root(store), limits)
+
+
+def image_root(store: ZipZarrStore) -> str:
+    """The folder of the OME-Zarr's image (the first group with multiscales metadata)."""
     for folder in find_root(store.keys):
         attributes, _ = _attributes(store, folder)
         if attributes and "multiscales" in attributes and "image-label" not in attributes:
-            root = folder
-            break
-    if root is None:
-        raise _bad("has no image: no group carries OME-NGFF 'multiscales' metadata.")
-    pixels, letters, attributes = _read_multiscale(store, root, limits, "the image")
-    image = ImageArray(pixels, letters, _channel_names(attributes), _physical_size(attributes))
-    return image, _read_labels(store, root, limits)
+            return folder
+    raise _bad("has no image: no group carries OME-NGFF 'multiscales' metadata.")
 
 
 def _physical_size(attributes: dict) -> dict | None:
@@ -377,31 +393,50 @@ def _channel_names(attributes: dict) -> list[str] | None:
 def _read_labels(store: ZipZarrStore, root: str, limits: Limits) -> ImageArray | None:
     from deepcell_label.formats import axes as axes_rules
 
+    images = open_label_images(store, root, limits)
+    if not images:
+        return None
+    parts, feature_names = [], []
+    for array, letters, titles in images:
+        parts.append(axes_rules.to_standard(read_pixels(array, ..., "labels"), letters))
+        feature_names += titles
+    return ImageArray(np.concatenate(parts, axis=3), "TYXC", feature_names)
+
+
+def open_label_images(
+    store: ZipZarrStore, root: str, limits: Limits
+) -> list[tuple[Any, str, list[str]]]:
+    """The label images of the OME-Zarr as checked zarr arrays, not yet read: (array, axes,
+    a feature name for each of its channels)."""
+    from deepcell_label.formats import axes as axes_rules
+
     attributes, _ = _attributes(store, f"{root}labels/")
     names = (attributes or {}).get("labels")
     if not names:
-        return None
+        return []
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise _bad("lists its label images in 'labels' other than as a list of names.")
     if len(names) > MAX_LABEL_IMAGES:
         raise _bad(f"has {len(names)} label images; at most {MAX_LABEL_IMAGES} are read.")
-    parts, feature_names, counted = [], [], 0
+    images: list[tuple[Any, str, list[str]]] = []
+    counted, first = 0, None
     for name in names:
         what = f"the label image '{name}'"
-        pixels, letters, label_attributes = _read_multiscale(
+        array, letters, label_attributes = open_multiscale(
             store, f"{root}labels/{name.strip('/')}/", limits, what, counted
         )
-        counted += pixels.size
-        if not np.issubdtype(pixels.dtype, np.integer):
-            raise _bad(f"stores {what} as {pixels.dtype}; label images hold whole numbers.")
-        standard = axes_rules.to_standard(pixels, letters)
-        if parts and standard.shape[:3] != parts[0].shape[:3]:
+        counted += math.prod(array.shape)
+        if not np.issubdtype(np.dtype(array.dtype), np.integer):
+            raise _bad(f"stores {what} as {array.dtype}; label images hold whole numbers.")
+        shape = axes_rules.standard_shape(array.shape, letters)
+        if first is not None and shape[:3] != first:
             raise _bad(
-                f"has label images of different sizes: {standard.shape[:3]} and "
-                f"{parts[0].shape[:3]} (frames, height, width)."
+                f"has label images of different sizes: {shape[:3]} and {first} (frames, "
+                "height, width)."
             )
-        parts.append(standard)
+        first = shape[:3]
         title = label_attributes["multiscales"][0].get("name") or name
-        count = standard.shape[3]
-        feature_names += [str(title)] if count == 1 else [f"{title} {i}" for i in range(count)]
-    return ImageArray(np.concatenate(parts, axis=3), "TYXC", feature_names)
+        count = shape[3]
+        titles = [str(title)] if count == 1 else [f"{title} {i}" for i in range(count)]
+        images.append((array, letters, titles))
+    return images

@@ -6,12 +6,20 @@ from __future__ import annotations
 import io
 import json
 import tarfile
+from collections.abc import Iterable
 from typing import BinaryIO
 
 import numpy as np
 
-from deepcell_label.formats.ctc import cell_frames, cell_per_pixel, feature_divisions
+from deepcell_label.formats.ctc import CellsOfValues, cell_frames, feature_divisions
 from deepcell_label.formats.data import ProjectData
+from deepcell_label.formats.streams import (
+    PiecesReader,
+    ProjectBands,
+    bands_of,
+    npy_pieces,
+    npy_size,
+)
 
 
 def write_trk(data: ProjectData, fileobj: BinaryIO, feature: int = 0) -> None:
@@ -26,19 +34,36 @@ def write_trk(data: ProjectData, fileobj: BinaryIO, feature: int = 0) -> None:
     The layout allows one division per parent: a parent with several divisions gets all
     daughters in one list and the earliest ``t``.
     """
-    cells, present = cell_per_pixel(data, feature)
-    lineage = trk_lineage(cell_frames(present), feature_divisions(data.divisions, feature))
-    members = {
-        "raw.npy": _npy(np.asarray(data.raw)),
-        "tracked.npy": _npy(cells[..., np.newaxis]),
-        "lineage.json": json.dumps(lineage).encode(),
-    }
+    write_trk_bands(bands_of(data), fileobj, feature)
+
+
+def write_trk_bands(project: ProjectBands, fileobj: BinaryIO, feature: int = 0) -> None:
+    """:func:`write_trk` of a project read band by band: each .npy member is written into the
+    tar (its size known from its shape) as its bands are read."""
+    cells = CellsOfValues(project, feature)
+    lineage = trk_lineage(cell_frames(cells.present), feature_divisions(project.divisions, feature))
+    frames, height, width = project.frames, project.height, project.width
+
+    def tracked_rows(t: int, y0: int, y1: int) -> np.ndarray:
+        return cells.apply(t, project.label_band(t, feature, y0, y1))
+
+    lineage_file = json.dumps(lineage).encode()
+    members = (
+        ("raw.npy", (frames, height, width, project.channels), project.dtype, project.raw_rows),
+        ("tracked.npy", (frames, height, width, 1), np.dtype(np.int32), tracked_rows),
+    )
     with tarfile.open(fileobj=fileobj, mode="w", format=tarfile.PAX_FORMAT) as archive:
-        for name, content in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            info.mode = 0o644
-            archive.addfile(info, io.BytesIO(content))
+        for name, shape, dtype, read in members:
+            pieces = npy_pieces(shape, dtype, project.blocks(read))
+            _add_member(archive, name, npy_size(shape, dtype), pieces)
+        _add_member(archive, "lineage.json", len(lineage_file), [lineage_file])
+
+
+def _add_member(archive: tarfile.TarFile, name: str, size: int, pieces: Iterable) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = size
+    info.mode = 0o644
+    archive.addfile(info, io.BufferedReader(PiecesReader(pieces)))  # reads whole pieces
 
 
 def trk_lineage(frames_of: dict[int, list[int]], divisions: list[dict]) -> dict[str, dict]:
@@ -68,9 +93,3 @@ def trk_lineage(frames_of: dict[int, list[int]], divisions: list[dict]) -> dict[
         }
         for cell in sorted(frames_of)
     }
-
-
-def _npy(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()

@@ -1,4 +1,4 @@
-"""Export: the project zip (see docs/FORMATS.md) and the DeepCell .npz.
+"""Export: the project zip (see docs/FORMATS.md) and the DeepCell .npz (written band by band).
 
 The project zip's images are tiled, pyramidal OME-TIFFs written tile by tile
 (:mod:`ome_tiff`), from a project's stored tiles or from arrays in memory alike.
@@ -18,7 +18,7 @@ import numpy as np
 import tifffile
 
 from deepcell_label.formats import tiling
-from deepcell_label.formats.cells import format_spots, normalize_labels
+from deepcell_label.formats.cells import Renumbering, format_spots, normalize_labels
 from deepcell_label.formats.data import (
     ProjectData,
     default_channel_names,
@@ -27,6 +27,7 @@ from deepcell_label.formats.data import (
 )
 from deepcell_label.formats.levels import every_other, mean_2x2
 from deepcell_label.formats.ome_tiff import Progress, TiledPlanes, array_planes, write_ome_tiff
+from deepcell_label.formats.streams import ProjectBands, bands_of, npy_pieces
 
 # A fixed timestamp makes the same project give the same zip entries.
 ENTRY_TIME = (1980, 1, 1, 0, 0, 0)
@@ -132,8 +133,29 @@ def write_npz(data: ProjectData, fileobj: BinaryIO) -> None:
     """Write arrays ``X`` (frames, height, width, channels) and ``y`` (frames, height, width,
     features, int32, renumbered by ``normalize_labels``). A value encoding several cells
     cannot be told apart from a cell in this format; use the project zip to keep overlaps."""
-    labels, _ = _export_labels(data)
-    np.savez_compressed(fileobj, X=np.asarray(data.raw), y=labels)
+    write_npz_bands(bands_of(data), fileobj)
+
+
+def write_npz_bands(project: ProjectBands, fileobj: BinaryIO) -> None:
+    """:func:`write_npz` of a project read band by band: each .npy member is written into the
+    zip (deflated, as numpy.savez_compressed does) as its bands are read, so only a band of
+    each array is held."""
+    renumbering = Renumbering(project.values, project.cells)
+    frames, height, width = project.frames, project.height, project.width
+
+    def label_rows(frame: int, y0: int, y1: int) -> np.ndarray:
+        bands = [project.label_band(frame, c, y0, y1) for c in range(project.features)]
+        return np.stack([renumbering.apply(frame, c, b) for c, b in enumerate(bands)], axis=-1)
+
+    with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for name, channels, dtype, blocks in (
+            ("X.npy", project.channels, project.dtype, project.blocks(project.raw_rows)),
+            ("y.npy", project.features, np.dtype(np.int32), project.blocks(label_rows)),
+        ):
+            shape = (frames, height, width, channels)
+            with archive.open(_entry(name, zipfile.ZIP_DEFLATED), "w", force_zip64=True) as member:
+                for piece in npy_pieces(shape, dtype, blocks):
+                    member.write(piece)
 
 
 def _export_labels(data: ProjectData) -> tuple[np.ndarray, list[dict]]:
@@ -157,10 +179,12 @@ def _add(archive: zipfile.ZipFile, name: str, content: bytes) -> None:
     archive.writestr(_entry(name, zipfile.ZIP_DEFLATED), content)
 
 
-def _add_file(archive: zipfile.ZipFile, name: str, source: BinaryIO) -> None:
-    """Copy a file into the zip uncompressed: its tiles are compressed already, and a stored
-    member can be read where it lies when the zip is imported again."""
-    info = _entry(name, zipfile.ZIP_STORED)
+def _add_file(
+    archive: zipfile.ZipFile, name: str, source: BinaryIO, compression: int = zipfile.ZIP_STORED
+) -> None:
+    """Copy a file into the zip, by default uncompressed: its tiles are compressed already, and
+    a stored member can be read where it lies when the zip is imported again."""
+    info = _entry(name, compression)
     info.file_size = source.seek(0, io.SEEK_END)
     source.seek(0)
     with archive.open(info, "w") as target:

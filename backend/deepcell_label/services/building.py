@@ -28,8 +28,10 @@ from ..errors import InputFormatError
 from ..formats import tiling
 from ..formats.arrays import label_dtype
 from ..formats.planes import PlaneImages, open_planes
+from ..formats.streams import BAND_ROWS
+from ..formats.zip_planes import ZipPlanes, open_zip_planes
 from ..store import pyramid
-from ..store.cellindex import index_frame, pack_index
+from ..store.cellindex import index_bands, pack_index
 from ..store.cellindex import value_rows as cellindex_rows
 from ..store.labelstore import read_frame
 from ..store.models import (
@@ -42,7 +44,7 @@ from ..store.models import (
     db,
     utcnow,
 )
-from ..store.overviews import overview_rows
+from ..store.overviews import OverviewStrips, overview_rows
 from ..store.rawtiles import project_prefix, raw_frame, raw_key
 from ..store.storage import Storage, storage
 from . import jobs, learning, uploads
@@ -217,23 +219,33 @@ class LabelRows:
 
 
 def label_rows(build: Build, feature: int, frame: int) -> LabelRows:
-    """Tile rows, cell-value rows, the index checkpoint and the overviews of one label frame."""
-    plane = np.ascontiguousarray(build.labels.plane(frame, feature), dtype=np.int32)
+    """Tile rows, cell-value rows, the index checkpoint and the overviews of one label frame,
+    made band by band (see _label_bands), so a frame of any size is held a band at a time."""
     out = LabelRows()
-    for tile_y, tile_x, tile in tiling.tiles_of(plane, tiling.LABEL_TILE_SIZE):
-        if tile.any():
-            out.tiles.append(
-                dict(
-                    project_id=build.project_id,
-                    feature=feature,
-                    frame=frame,
-                    tile_y=tile_y,
-                    tile_x=tile_x,
-                    version=0,
-                    data=tiling.encode(tile),
-                )
-            )
-    index = index_frame(plane, _cell_map(build.data.cells, feature, frame))
+    overviews = OverviewStrips(build.project_id, feature, frame, build.levels)
+
+    def bands() -> Iterator[tuple[int, np.ndarray]]:
+        for y0, band in _label_bands(build.labels, frame, feature):
+            band = np.ascontiguousarray(band, dtype=np.int32)
+            first_row = y0 // tiling.LABEL_TILE_SIZE
+            for tile_y, tile_x, tile in tiling.tiles_of(band, tiling.LABEL_TILE_SIZE):
+                if tile.any():
+                    out.tiles.append(
+                        dict(
+                            project_id=build.project_id,
+                            feature=feature,
+                            frame=frame,
+                            tile_y=first_row + tile_y,
+                            tile_x=tile_x,
+                            version=0,
+                            data=tiling.encode(tile),
+                        )
+                    )
+            out.overviews += overviews.add(y0, band)
+            yield y0, band
+
+    index = index_bands(bands(), _cell_map(build.data.cells, feature, frame))
+    out.overviews += overviews.finish()
     out.checkpoints.append(
         dict(
             project_id=build.project_id,
@@ -248,8 +260,18 @@ def label_rows(build: Build, feature: int, frame: int) -> LabelRows:
             dict(project_id=build.project_id, **row)
             for row in cellindex_rows(feature, frame, value, info)
         ]
-    out.overviews = list(overview_rows(build.project_id, feature, frame, plane, build.levels))
     return out
+
+
+def _label_bands(labels: RawPlanes, frame: int, feature: int) -> Iterator[tuple[int, np.ndarray]]:
+    """A label plane as bands of BAND_ROWS rows (first row, band): read band by band when the
+    planes can (``band(frame, feature, y0, y1)``), else cut from the whole plane."""
+    height = labels.shape[1]
+    band = getattr(labels, "band", None)
+    plane = None if band is not None else labels.plane(frame, feature)
+    for y0 in range(0, height, BAND_ROWS):
+        y1 = min(y0 + BAND_ROWS, height)
+        yield y0, band(frame, feature, y0, y1) if band is not None else plane[y0:y1]
 
 
 def _next_cell(build: Build, max_cell: int) -> list[int]:
@@ -292,29 +314,37 @@ def read_input(
     config = current_app.config
     max_pixels = config["MAX_PIXELS"]
     planes = open_planes(images.path, axes or None, max_pixels)
-    if planes is not None and (lazy or planes.size > config["CREATE_INLINE_PIXELS"]):
+    zipped = None
+    if planes is None:
+        zipped = open_zip_planes(images.path, max_pixels, config["CREATE_INLINE_PIXELS"])
+    label_planes: RawPlanes | None = None
+    if zipped is not None:
+        data, raw = zipped.data, ArchivePlanes(zipped)
+        if labels is None and zipped.labels is not None:
+            label_planes = zipped.labels
+    elif planes is not None and (lazy or planes.size > config["CREATE_INLINE_PIXELS"]):
         data = formats.ProjectData(raw=np.empty((0, 0, 0, 0), planes.dtype))
         data.channel_names = planes.channel_names
         data.physical_size = planes.physical_size
-        raw: RawPlanes = planes
+        raw = planes
     else:
         data = formats.read_images(images.path, axes or None, max_pixels=max_pixels)
         raw = ArrayPlanes(data.raw)
     frames, height, width, _ = raw.shape
-    label_planes: RawPlanes | None = None
     if labels is not None:
-        lazy = _label_planes_of(labels, labels_axes, raw) if isinstance(raw, PlaneImages) else None
-        if lazy is not None:
-            label_planes = lazy
+        large = not isinstance(raw, ArrayPlanes)
+        streamed = _label_planes_of(labels, labels_axes, raw) if large else None
+        if streamed is not None:
+            label_planes = streamed
         else:
             data.labels = formats.read_labels(
                 labels.path, (frames, height, width), labels_axes or None, max_pixels=max_pixels
             )
         data.cells = None
+    if label_planes is None and data.labels is None:
+        label_planes = BlankLabels((frames, height, width, 1))
+        data.feature_names = ["feature 0"]
     if label_planes is None:
-        if data.labels is None:
-            data.labels = np.zeros((frames, height, width, 1), np.int32)
-            data.feature_names = ["feature 0"]
         label_planes = ArrayPlanes(data.labels)
     if labels is not None:
         data.feature_names = [f"feature {i}" for i in range(label_planes.shape[-1])]
@@ -348,8 +378,49 @@ class LabelFilePlanes:
         self.planes.close()
 
 
+@dataclass
+class BlankLabels:
+    """One feature without cells, made band by band (never a whole array of zeros)."""
+
+    shape: tuple[int, int, int, int]
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(np.int32))
+
+    def plane(self, frame: int, feature: int) -> np.ndarray:
+        return np.zeros(self.shape[1:3], np.int32)
+
+    def band(self, frame: int, feature: int, y0: int, y1: int) -> np.ndarray:
+        return np.zeros((y1 - y0, self.shape[2]), np.int32)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class ArchivePlanes:
+    """The raw planes of a large OME-Zarr or CTC zip; closing them closes the zip."""
+
+    zipped: ZipPlanes
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        return self.zipped.raw.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.zipped.raw.dtype
+
+    def plane(self, frame: int, channel: int) -> np.ndarray:
+        return self.zipped.raw.plane(frame, channel)
+
+    def close(self) -> None:
+        for planes in (self.zipped.raw, self.zipped.labels):
+            if planes is not None:
+                planes.close()
+        self.zipped.close()
+
+
 def _label_planes_of(
-    labels: Source, labels_axes: str | None, raw: PlaneImages
+    labels: Source, labels_axes: str | None, raw: RawPlanes
 ) -> LabelFilePlanes | None:
     """The labels file as planes, when it is a plain TIFF of whole numbers that fits the image as
     its own metadata (or the user's axes) describe it; else None (it is read whole)."""

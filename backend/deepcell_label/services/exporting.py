@@ -2,8 +2,9 @@
 the output bucket.
 
 The project zip and the OME-Zarr are written straight from the stored tiles, a row of tiles at
-a time, so a project of any size can be exported; npz, CTC and .trk hold the whole project in
-memory. Large projects are exported by jobs (`export_jobs.py`); this module writes the files.
+a time, and npz, CTC and .trk from bands of rows of each plane (`project_bands`), so a project
+of any size is exported in bounded memory. Large projects are exported by jobs
+(`export_jobs.py`); this module writes the files.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from ..formats.ome_tiff import Progress, TiledPlanes
 from ..formats.omezarr_write import ZarrProject, write_ome_zarr
 from ..formats.writers import TiledProject, write_tiled_project_zip
 from ..store import pyramid
-from ..store.labelstore import read_frame, tile_row
+from ..store.labelstore import read_frame, read_window, tile_row
 from ..store.models import Project, db
 from ..store.overviews import level_tile_row
 from ..store.projects import cells_list
-from ..store.rawtiles import raw_frame, raw_key, storage
+from ..store.rawtiles import raw_frame, raw_key, raw_window, storage
 from ..store.storage import output_storage_from_config
 from . import learning
 from .projects import spots
@@ -79,15 +80,52 @@ def project_data(project: Project, progress: Progress | None = None) -> formats.
     )
 
 
-def _from_arrays(writer: Callable[[formats.ProjectData, BinaryIO], None]):
-    """A writer of in-memory arrays, as an export writer of a stored project."""
+def project_bands(project: Project, progress: Progress | None = None) -> formats.ProjectBands:
+    """The project read band by band from its stored tiles (see formats.streams), with the
+    values present in each label frame known from its cells. ``progress`` is told the fraction
+    of the bands read (counting one pass over the image and the labels)."""
+    cells = cells_list(project.id)
+    total = project.frames * (project.channels + project.features)
+    total *= -(-project.height // formats.streams.BAND_ROWS)
+    read = 0
+
+    def tell(what: str, frame: int) -> None:
+        nonlocal read
+        read += 1
+        if progress is not None:
+            progress(
+                min(read / total, 0.99),
+                f"Writing the {what} (frame {frame + 1} of {project.frames})",
+            )
+
+    def raw_band(frame: int, channel: int, y0: int, y1: int) -> np.ndarray:
+        tell("image", frame)
+        return raw_window(project, frame, channel, (y0, 0, y1, project.width))
+
+    def label_band(frame: int, feature: int, y0: int, y1: int) -> np.ndarray:
+        tell("labels", frame)
+        return read_window(project, feature, frame, (y0, 0, y1, project.width))
+
+    return formats.ProjectBands(
+        frames=project.frames,
+        height=project.height,
+        width=project.width,
+        channels=project.channels,
+        features=project.features,
+        dtype=tiling.little_endian(project.dtype),
+        raw_band=raw_band,
+        label_band=label_band,
+        values=_present_values(project, cells),
+        cells=cells,
+        divisions=list(project.divisions),
+    )
+
+
+def _from_bands(writer: Callable[[formats.ProjectBands, BinaryIO], None]):
+    """A writer of a project read band by band, as an export writer of a stored project."""
 
     def write(project: Project, fileobj: BinaryIO, progress: Progress | None = None) -> None:
-        reading = None if progress is None else lambda done, text: progress(0.8 * done, text)
-        data = project_data(project, reading)
-        if progress is not None:
-            progress(0.8, "Writing the file")
-        writer(data, fileobj)
+        writer(project_bands(project, progress), fileobj)
 
     return write
 
@@ -103,11 +141,16 @@ def _renumbering(project: Project) -> formats.Renumbering:
     """How the export renumbers label values (see normalize_labels), from the cells list: it
     names every value present in every frame."""
     cells = cells_list(project.id)
+    return formats.Renumbering(_present_values(project, cells), cells)
+
+
+def _present_values(project: Project, cells: list[dict]) -> dict[tuple[int, int], np.ndarray]:
+    """The sorted values of every (frame, feature), 0 included, from the cells list (which
+    names every value present in every frame)."""
     present = {(t, c): {0} for t in range(project.frames) for c in range(project.features)}
     for entry in cells:
         present[entry["t"], entry["c"]].add(entry["value"])
-    values = {key: np.array(sorted(found)) for key, found in present.items()}
-    return formats.Renumbering(values, cells)
+    return {key: np.array(sorted(found), np.int32) for key, found in present.items()}
 
 
 def _write_project_zip(
@@ -247,9 +290,9 @@ def _write_ome_zarr(project: Project, fileobj: BinaryIO, progress: Progress | No
 # format -> (writer, content type, file name ending)
 EXPORT_FORMATS = {
     "zip": (_write_project_zip, "application/zip", "zip"),
-    "npz": (_from_arrays(formats.write_npz), "application/octet-stream", "npz"),
-    "ctc": (_from_arrays(formats.write_ctc), "application/zip", "ctc.zip"),
-    "trk": (_from_arrays(formats.write_trk), "application/x-tar", "trk"),
+    "npz": (_from_bands(formats.write_npz_bands), "application/octet-stream", "npz"),
+    "ctc": (_from_bands(formats.write_ctc_bands), "application/zip", "ctc.zip"),
+    "trk": (_from_bands(formats.write_trk_bands), "application/x-tar", "trk"),
     "ome-zarr": (_write_ome_zarr, "application/zip", "ome.zarr.zip"),
 }
 

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import distinct, func, select
 
 from ..errors import InputFormatError, LearningError, NotFoundError
@@ -377,7 +378,12 @@ def run_embedding(context: JobContext) -> dict:
     params = context.params
     table = _features(project, params, _reporter(context, 0.0, 0.6))
     values, _ = normalise(table)
-    layout = embedding.embed(values, params.get("seed", 0), _reporter(context, 0.6, 0.4))
+    layout = embedding.embed(
+        values,
+        params.get("seed", 0),
+        _reporter(context, 0.6, 0.4),
+        current_app.config["EMBEDDING_FIT_CELLS"],
+    )
     result = {
         "feature": params["feature"],
         "frames": params["frames"],

@@ -57,13 +57,28 @@ def _areas_and_boxes(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, list]:
 
 def index_frame(frame: np.ndarray, cells: Mapping[int, Iterable[int]] | None = None) -> FrameIndex:
     """Index a whole 2-D label frame; `cells` maps values to cells (default: value == cell)."""
-    values, counts, slices = _areas_and_boxes(frame)
+    return index_bands([(0, frame)], cells)
+
+
+def index_bands(
+    bands: Iterable[tuple[int, np.ndarray]], cells: Mapping[int, Iterable[int]] | None = None
+) -> FrameIndex:
+    """Index a 2-D label frame given as bands of whole rows (first row, band), only a band
+    held at a time; `cells` as for :func:`index_frame`."""
+    areas: dict[int, int] = {}
+    boxes: dict[int, Box] = {}
+    for y0, band in bands:
+        values, counts, slices = _areas_and_boxes(band)
+        for value, count, (rows, columns) in zip(
+            values.tolist(), counts.tolist(), slices, strict=True
+        ):
+            box = (rows.start + y0, columns.start, rows.stop + y0, columns.stop)
+            areas[value] = areas.get(value, 0) + count
+            boxes[value] = union(boxes.get(value), box)  # type: ignore[assignment]
     index: FrameIndex = {}
-    for value, count, (rows, columns) in zip(values.tolist(), counts.tolist(), slices, strict=True):
+    for value in sorted(areas):
         encoded = frozenset(cells[value]) if cells is not None and value in cells else {value}
-        index[value] = ValueInfo(
-            frozenset(encoded), count, (rows.start, columns.start, rows.stop, columns.stop)
-        )
+        index[value] = ValueInfo(frozenset(encoded), areas[value], boxes[value])
     return index
 
 

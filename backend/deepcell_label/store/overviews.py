@@ -33,11 +33,49 @@ def overview_rows(
     project_id: str, feature: int, frame: int, plane: np.ndarray, levels: int, version: int = 0
 ) -> Iterator[dict]:
     """The rows of every nonzero overview chunk of one whole level-0 label frame."""
-    for level in range(1, levels):
-        for tile_y, tile_x, tile in tiling.tiles_of(pyramid.sample(plane, level), CHUNK):
-            if tile.any():
-                key = _key(project_id, feature, frame, level, tile_y, tile_x)
-                yield dict(**key, version=version, data=tiling.encode(tile))
+    strips = OverviewStrips(project_id, feature, frame, levels, version)
+    yield from strips.add(0, plane)
+    yield from strips.finish()
+
+
+class OverviewStrips:
+    """The overview rows of one label frame given as bands of level-0 rows, top to bottom:
+    each level keeps only the sampled rows of its chunk row being filled."""
+
+    def __init__(
+        self, project_id: str, feature: int, frame: int, levels: int, version: int = 0
+    ) -> None:
+        self.key = (project_id, feature, frame)
+        self.version = version
+        self.pending: dict[int, list[np.ndarray]] = {level: [] for level in range(1, levels)}
+        self.strip = dict.fromkeys(self.pending, 0)  # the chunk row being filled, per level
+
+    def add(self, y0: int, band: np.ndarray) -> Iterator[dict]:
+        """The rows of the chunks completed by level-0 rows y0.. (``band``)."""
+        for level, pending in self.pending.items():
+            step = 1 << level
+            pending.append(band[(-y0) % step :: step, ::step])
+            rows = sum(len(part) for part in pending)
+            if rows >= CHUNK:
+                sampled = np.concatenate(pending)
+                whole = rows - rows % CHUNK
+                yield from self._strips(level, sampled[:whole])
+                pending[:] = [sampled[whole:].copy()]
+
+    def finish(self) -> Iterator[dict]:
+        """The rows of the last, partly filled chunk row of each level."""
+        for level, pending in self.pending.items():
+            if sum(len(part) for part in pending):
+                yield from self._strips(level, np.concatenate(pending))
+            pending.clear()
+
+    def _strips(self, level: int, sampled: np.ndarray) -> Iterator[dict]:
+        for first in range(0, len(sampled), CHUNK):
+            for _, tile_x, tile in tiling.tiles_of(sampled[first : first + CHUNK], CHUNK):
+                if tile.any():
+                    key = _key(*self.key, level, self.strip[level], tile_x)
+                    yield dict(**key, version=self.version, data=tiling.encode(tile))
+            self.strip[level] += 1
 
 
 def _key(project_id: str, feature: int, frame: int, level: int, tile_y: int, tile_x: int) -> dict:

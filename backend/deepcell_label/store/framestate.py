@@ -26,6 +26,7 @@ REBUILD_AT = 2000  # changed values from which a frame's maps are built anew
 REBUILD_SHARE = 0.25  # ... or this share of the frame's values
 BIG_CHANGE = 2000  # cell entries from which an edit writes the checkpoints of what it changed
 RELABELS_BEHIND = 4  # versions a checkpoint may lag behind relabellings of its frame
+LAZY_FRAMES = 8  # ... when the relabelling changed at most this many frames
 # A relabelling of at least this share of a frame's values stores the frame's rows anew (one
 # delete, one bulk insert) rather than updating each value's row.
 REWRITE_SHARE = 0.125
@@ -274,17 +275,23 @@ def checkpoint_large_changes(
     thousands of entries is the cost, paid again by every frame it touched (a link of a whole
     movie, its undo): with a few such records in a row, loading a movie took minutes.
 
-    A frame only relabelled (a propagate, a linking, their undo) is cheaper to replay: its
-    record is three arrays. Its checkpoint is written only once it lags RELABELS_BEHIND
-    versions, so a load replays at most that many relabellings of the frame.
+    A frame only relabelled by an edit of a few frames (a propagate, its undo) is cheaper to
+    replay: its record is three arrays. Its checkpoint is written only once it lags
+    RELABELS_BEHIND versions, so a load replays at most that many relabellings of the frame.
+    An edit relabelling many frames (a linking, its undo) writes them all: the frames drop out
+    of the process's cache, and their replays, one per frame loaded, cost more than the
+    checkpoints.
     """
     if len(changes.cells) + changes.relabelled < BIG_CHANGE:
         return
     with_entries = {(feature, frame) for feature, frame, _ in changes.cells}
     frames = [key for key in with_entries | set(changes.relabels) if key in states]
-    lagging = set(with_entries) | _lagging_checkpoints(
-        project.id, [key for key in frames if key not in with_entries], version
-    )
+    if len(frames) > LAZY_FRAMES:
+        lagging = set(frames)
+    else:
+        lagging = with_entries | _lagging_checkpoints(
+            project.id, [key for key in frames if key not in with_entries], version
+        )
     for key in frames:
         if key in lagging:
             _write_checkpoint(project, *key, states[key].index, version)

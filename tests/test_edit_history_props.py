@@ -355,6 +355,9 @@ def replay(initial: State, edits: list[dict]) -> tuple[dict, dict, list, list]:
                 cells[key] = sorted(entry["cells"])
             else:
                 cells.pop(key, None)
+        for relabel in edit["relabels"]:  # after the entries: value i now encodes cell i
+            for value, cell in zip(relabel["values"], relabel["cells"], strict=True):
+                cells[(relabel["c"], relabel["t"], value)] = [cell]
         if edit["divisions"] is not None:
             divisions = edit["divisions"]
         if edit["cellTypes"] is not None:

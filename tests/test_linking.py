@@ -166,7 +166,8 @@ def test_linking_a_small_movie_is_one_undoable_edit(client):
     history = client.get(f"/api/projects/{pid}/edits?since=0").get_json()
     (edit,) = history["edits"]
     assert edit["action"] == "link" and edit["patches"] == []
-    assert len(edit["cells"]) == result["values_changed"] > 0
+    relabelled = sum(len(r["values"]) for r in edit["relabels"])
+    assert len(edit["cells"]) + relabelled == result["values_changed"] > 0
     # Accepting a proposal is one add_daughter edit naming both daughters.
     proposal = result["proposed_divisions"][0]
     answer = client.post(

@@ -25,6 +25,8 @@ CHECKPOINT_REFRESH = 256  # a load replaying more than this writes a newer check
 REBUILD_AT = 2000  # changed values from which a frame's maps are built anew
 REBUILD_SHARE = 0.25  # ... or this share of the frame's values
 BIG_CHANGE = 2000  # cell entries from which an edit writes the checkpoints of what it changed
+RELABELS_BEHIND = 4  # versions a checkpoint may lag behind relabellings of its frame
+LAZY_FRAMES = 8  # ... when the relabelling changed at most this many frames
 # A relabelling of at least this share of a frame's values stores the frame's rows anew (one
 # delete, one bulk insert) rather than updating each value's row.
 REWRITE_SHARE = 0.125
@@ -272,13 +274,53 @@ def checkpoint_large_changes(
     A later load would otherwise replay that record, and decoding a record of tens of
     thousands of entries is the cost, paid again by every frame it touched (a link of a whole
     movie, its undo): with a few such records in a row, loading a movie took minutes.
+
+    A frame only relabelled by an edit of a few frames (a propagate, its undo) is cheaper to
+    replay: its record is three arrays. Its checkpoint is written only once it lags
+    RELABELS_BEHIND versions, so a load replays at most that many relabellings of the frame.
+    An edit relabelling many frames (a linking, its undo) writes them all: the frames drop out
+    of the process's cache, and their replays, one per frame loaded, cost more than the
+    checkpoints.
     """
     if len(changes.cells) + changes.relabelled < BIG_CHANGE:
         return
-    frames = {(feature, frame) for feature, frame, _ in changes.cells} | set(changes.relabels)
+    with_entries = {(feature, frame) for feature, frame, _ in changes.cells}
+    frames = [key for key in with_entries | set(changes.relabels) if key in states]
+    if len(frames) > LAZY_FRAMES:
+        lagging = set(frames)
+    else:
+        lagging = with_entries | _lagging_checkpoints(
+            project.id, [key for key in frames if key not in with_entries], version
+        )
     for key in frames:
-        if key in states:
+        if key in lagging:
             _write_checkpoint(project, *key, states[key].index, version)
+
+
+def _lagging_checkpoints(
+    project_id: str, frames: list[tuple[int, int]], version: int
+) -> set[tuple[int, int]]:
+    """Which of the frames have no checkpoint, or one RELABELS_BEHIND versions or more before
+    ``version``."""
+    if not frames:
+        return set()
+    recent = set()
+    features = {feature for feature, _ in frames}
+    for feature in features:
+        numbers = sorted(frame for f, frame in frames if f == feature)
+        for start in range(0, len(numbers), 500):
+            recent |= {
+                (feature, frame)
+                for (frame,) in db.session.execute(
+                    select(FrameCheckpoint.frame).where(
+                        FrameCheckpoint.project_id == project_id,
+                        FrameCheckpoint.feature == feature,
+                        FrameCheckpoint.frame.in_(numbers[start : start + 500]),
+                        FrameCheckpoint.version > version - RELABELS_BEHIND,
+                    )
+                )
+            }
+    return set(frames) - recent
 
 
 def _catch_up(

@@ -110,6 +110,14 @@ export interface CellChange {
   cells: number[];
 }
 
+/** A relabelling of one frame: `values[i]` now encodes the one cell `cells[i]`. */
+export interface Relabel {
+  t: number;
+  c: number;
+  values: number[];
+  cells: number[];
+}
+
 export interface EditRecord {
   version: number;
   action: string;
@@ -124,6 +132,8 @@ export interface EditRecord {
   target?: number | null;
   patches: Patch[];
   cells: CellChange[];
+  /** Relabellings (propagate, linking, their undo), applied after `cells`. */
+  relabels?: Relabel[];
   divisions: Division[] | null;
   cellTypes: CellType[] | null;
   channelNames?: string[] | null;

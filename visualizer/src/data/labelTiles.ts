@@ -1,7 +1,7 @@
 // The browser's copy of the labels: the label tiles loaded so far (in the shared tile cache, at any
 // pyramid level) and the value -> cells map per frame. Hovering reads one pixel of a cached tile;
 // patches from the server are written into every cached tile they touch, at every level.
-import type { CellChange, CellEntry, Patch } from '../api/client';
+import type { CellChange, CellEntry, Patch, Relabel } from '../api/client';
 import { TileCache } from './tileCache';
 import {
   applyPatchToTile,
@@ -297,7 +297,7 @@ export class LabelTiles {
     if (changed) this.notify({ kind: 'pixels', feature, frame });
   }
 
-  applyCellChanges(changes: CellChange[]) {
+  applyCellChanges(changes: CellChange[], relabels: Relabel[] = []) {
     const touched = new Set<string>();
     for (const change of changes) {
       const feature = change.c ?? 0;
@@ -306,6 +306,15 @@ export class LabelTiles {
       else map.set(change.value, [...change.cells]);
       this.noteValue(feature, change.t, change.value);
       touched.add(frameKey(feature, change.t));
+    }
+    for (const relabel of relabels) {
+      const feature = relabel.c ?? 0;
+      const map = this.cellMap(feature, relabel.t);
+      relabel.values.forEach((value, i) => {
+        map.set(value, [relabel.cells[i]]);
+        this.noteValue(feature, relabel.t, value);
+      });
+      touched.add(frameKey(feature, relabel.t));
     }
     for (const k of touched) {
       const [feature, frame] = k.split('/').map(Number);

@@ -16,7 +16,7 @@ export interface AnnotationsContext {
 export type AnnotationsEvent =
   | {
       type: 'RECORDS';
-      records: Pick<EditRecord, 'divisions' | 'cellTypes' | 'cells' | 'markers'>[];
+      records: Pick<EditRecord, 'divisions' | 'cellTypes' | 'cells' | 'relabels' | 'markers'>[];
     }
   | { type: 'FINDINGS'; findings: Finding[] };
 
@@ -126,7 +126,7 @@ export const annotationsMachine = setup({
           if (record.divisions) divisions = record.divisions;
           if (record.cellTypes) cellTypes = record.cellTypes;
           if (record.markers) markers = record.markers;
-          if (record.cells?.length) cellsVersion += 1;
+          if (record.cells?.length || record.relabels?.length) cellsVersion += 1;
         }
         return { divisions, cellTypes, markers, cellsVersion };
       }),

@@ -41,12 +41,16 @@ export function doneMessage(item: QueuedEdit, records: EditRecord[]): string | n
   switch (action) {
     case 'propagate': {
       const to = Number(args.to_frame);
-      const changed = new Set(
-        records
+      const changed = new Set([
+        ...records
           .flatMap((r) => r.cells ?? [])
           .filter((c) => c.t === to)
           .map((c) => c.value),
-      );
+        ...records
+          .flatMap((r) => r.relabels ?? [])
+          .filter((r) => r.t === to)
+          .flatMap((r) => r.values),
+      ]);
       return (
         `Matched ${frameName(to)} to ${frameName(args.from_frame)}: ` +
         `${count(changed.size, 'cell')} took the ids there.`
@@ -191,7 +195,8 @@ export class Edits {
           );
         }
       }
-      if (record.cells?.length) this.store.applyCellChanges(record.cells);
+      if (record.cells?.length || record.relabels?.length)
+        this.store.applyCellChanges(record.cells ?? [], record.relabels ?? []);
     }
     if (records.length) this.canvas.colours.refresh();
   }

@@ -195,6 +195,14 @@ describe('label tiles', () => {
     expect(store.cellsAt(0, 0, 5, 5)).toEqual([9]);
     expect(store.allCells(0)).toEqual([1, 9]);
     expect(store.maxCell(0)).toBe(9);
+    // A relabelling comes as two arrays, applied after the per-value changes.
+    store.applyCellChanges(
+      [{ t: 0, c: 0, value: 10, cells: [4] }],
+      [{ t: 0, c: 0, values: [1, 10], cells: [12, 11] }],
+    );
+    expect(store.cellsAt(0, 0, 5, 5)).toEqual([11]);
+    expect(store.allCells(0)).toEqual([11, 12]);
+    expect(store.maxCell(0)).toBe(12);
     expect(changes).toContain('pixels');
     expect(changes).toContain('cells');
   });

@@ -133,6 +133,26 @@ describe('edits', () => {
     expect(session.annotations.getSnapshot().context.cellsVersion).toBe(1);
   });
 
+  it('reads a relabelling sent as two arrays, and counts it in the propagate message', async () => {
+    const { session } = project;
+    anotherTabEdits({ relabels: [{ t: 0, c: 0, values: [1], cells: [8] }] });
+    await vi.waitFor(() => expect(session.pointer.cellsAt(5, 5)).toEqual([8]), { timeout: 3000 });
+    expect(session.annotations.getSnapshot().context.cellsVersion).toBe(1);
+    postEdit.mockImplementation(async (_id, edit) =>
+      answer(edit.base_version + 1, {
+        edits: [
+          record(edit.base_version + 1, {
+            action: 'propagate',
+            relabels: [{ t: 1, c: 0, values: [2, 3, 4], cells: [5, 6, 7] }],
+          }),
+        ],
+      }),
+    );
+    session.edits.send('propagate', { from_frame: 0, to_frame: 1 });
+    await project.settled();
+    expect(project.notices()).toContain('Matched frame 2 to frame 1: 3 cells took the ids there.');
+  });
+
   it('tells a patch it cannot read', async () => {
     const { session } = project;
     anotherTabEdits({

@@ -71,6 +71,18 @@ def test_a_merge_seen_from_each_side_is_a_split():
     assert (reverse.missed, reverse.extra) == (0, 1)
 
 
+def test_the_disagreeing_cells_are_named():
+    a = _image((1, 0, 4, 0, 4), (2, 6, 10, 6, 8), (4, 6, 10, 8, 10))
+    # Cell 1 kept as 5; cells 2 and 4 as one cell 6; an extra cell 9 in a corner.
+    b = _image((5, 0, 4, 0, 4), (6, 6, 10, 6, 10), (9, 10, 12, 0, 2))
+    found = agreement.disagreeing_cells(a, b)
+    # Cells 2 and 4 each have IoU 8/16 with cell 6: the solver matches one of them.
+    assert len(found.missed) == 1 and found.missed[0] in (2, 4)
+    assert found.extra == [9]
+    assert (found.merges, found.splits) == ([6], [])
+    assert agreement.disagreeing_cells(b, a).splits == [6]
+
+
 def test_an_iou_just_under_the_threshold_is_no_match():
     a = _image((1, 0, 2, 0, 5))  # 10 pixels
     b = _image((1, 0, 2, 0, 4))  # 8 pixels inside: IoU 0.8
@@ -141,6 +153,9 @@ def test_comparing_the_other_way_swaps_missed_extra_merges_and_splits(a, b):
     assert 0.0 <= forward.f1 <= 1.0
     count_a = np.unique(a[a != 0]).size
     assert forward.matched + forward.missed == count_a
+    named = agreement.disagreeing_cells(a, b)
+    assert (len(named.missed), len(named.extra)) == (forward.missed, forward.extra)
+    assert (len(named.merges), len(named.splits)) == (forward.merges, forward.splits)
 
 
 @settings(max_examples=40, deadline=None)

@@ -556,3 +556,41 @@ def test_gold_images_score_annotators_and_start_empty(client):
     (ann,) = found["annotators"]
     assert (ann["username"], ann["tasks"], ann["agreement_f1"]) == ("ann", 1, None)
     assert ann["gold_f1"] == pytest.approx(2 / 3, abs=1e-5)
+
+
+def test_a_reviewer_sees_the_cells_where_replicas_disagree(client):
+    campaign = _campaign(client, replicas=2)
+    for name, role in (("ann", "annotator"), ("bo", "annotator"), ("rev", "reviewer")):
+        _member(client, campaign, name, role)
+    labels = _tiff(_predictions())
+    _added(client, campaign, {"images": [("one.tif", _image(5))], "labels": [("one.tif", labels)]})
+    projects = {}
+    # Ann adds a cell in one corner, Bo another in the opposite corner.
+    for name, cell, point in (("ann", 7, [44, 4]), ("bo", 8, [4, 44])):
+        task = client.post(f"/api/campaigns/{campaign}/next", headers=_as(name)).get_json()["task"]
+        projects[name] = client.get(f"/api/tasks/{task['id']}", headers=_as(name)).get_json()[
+            "project"
+        ]
+        person = client.application.test_client(token=_tokens[(id(client.application), name)])
+        brush(person, projects[name], point, cell)
+
+    found = client.get(f"/api/projects/{projects['ann']}/disagreement", headers=_as("rev"))
+    assert found.status_code == 200, found.get_json()
+    body = found.get_json()
+    assert body["image"]["name"] == "one.tif" and body["cells"] == [7]
+    (against,) = body["against"]
+    assert against["project"] == projects["bo"]
+    assert (against["unmatched"], against["merges"]) == ([7], [])
+    other = client.get(
+        f"/api/projects/{projects['bo']}/disagreement?with={projects['ann']}", headers=_as("mia")
+    ).get_json()
+    assert other["cells"] == [8] and other["against"][0]["replica"] == body["replica"]
+
+    stray = client.get(
+        f"/api/projects/{projects['ann']}/disagreement?with=nothing", headers=_as("rev")
+    )
+    assert stray.status_code == 400 and "no other replica" in stray.get_json()["error"]
+    for name in ("eve", "ann"):
+        hidden = client.get(f"/api/projects/{projects['ann']}/disagreement", headers=_as(name))
+        assert hidden.status_code == (404 if name == "eve" else 403), hidden.get_json()
+        assert hidden.get_json()["error"]

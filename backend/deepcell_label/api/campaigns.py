@@ -223,6 +223,15 @@ def stats(campaign_id: str):
     return jsonify(quality.stats(campaign_id, caller()))
 
 
+@campaigns.get("/projects/<project_id>/disagreement")
+@rule("signed_in", guests=True)
+def disagreement(project_id: str):
+    """The cells of a replica's project that disagree with the image's other replicas (`?with=` comma-separated projects of the replicas to compare with; all others when left out): against each, its cells with no match at IoU ≥ 0.5 and its cells merging two of the other's (reviewers and managers)."""
+    others = request.args.get("with")
+    chosen = None if others is None else [p.strip() for p in others.split(",") if p.strip()]
+    return jsonify(quality.disagreement(project_id, chosen, caller()))
+
+
 @campaigns.post("/campaigns/<campaign_id>/images/<int:image_id>/consensus")
 @rule("signed_in", guests=True)
 def make_consensus(campaign_id: str, image_id: int):

@@ -81,10 +81,19 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> _Overlap:
 
 
 def _covering(shared: sparse.csr_matrix, area_covered: np.ndarray, fraction: float) -> int:
-    """Rows of ``shared`` that hold at least ``fraction`` of the pixels of two or more columns."""
+    """How many rows of ``shared`` hold at least ``fraction`` of the pixels of two or more
+    columns."""
+    return int(_covering_cells(shared, area_covered, fraction).size)
+
+
+def _covering_cells(
+    shared: sparse.csr_matrix, area_covered: np.ndarray, fraction: float
+) -> np.ndarray:
+    """The rows of ``shared`` that hold at least ``fraction`` of the pixels of two or more
+    columns."""
     pairs = shared.tocoo()
     covers = pairs.data >= fraction * area_covered[pairs.col]
-    return int(np.count_nonzero(np.bincount(pairs.row[covers], minlength=shared.shape[0]) >= 2))
+    return np.flatnonzero(np.bincount(pairs.row[covers], minlength=shared.shape[0]) >= 2)
 
 
 def compare(
@@ -130,6 +139,51 @@ def compare(
         extra=float(n_b - n),
         merges=float(_covering(overlap.shared.T.tocsr(), overlap.area_a, cover_fraction)),
         splits=float(_covering(overlap.shared, overlap.area_b, cover_fraction)),
+    )
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Which cells (label values) of two labellings ``a`` and ``b`` disagree.
+
+    The same findings :func:`compare` counts, named cell by cell: ``missed`` cells of ``a``
+    and ``extra`` cells of ``b`` have no match in the other labelling; ``merges`` are cells
+    of ``b`` covering two or more cells of ``a``, ``splits`` cells of ``a`` covering two or
+    more cells of ``b``. Each list is ascending.
+    """
+
+    missed: list[int]
+    extra: list[int]
+    merges: list[int]
+    splits: list[int]
+
+
+def disagreeing_cells(
+    a: np.ndarray,
+    b: np.ndarray,
+    threshold: float = MATCH_IOU,
+    cover_fraction: float = COVER_FRACTION,
+) -> Disagreement:
+    """The cells of two labellings of one image that disagree (see :class:`Disagreement`).
+
+    Parameters are those of :func:`compare`, whose counts are the lengths of these lists.
+    """
+    overlap = _overlap(np.asarray(a), np.asarray(b))
+    rows, columns = match(overlap.shared, overlap.area_a, overlap.area_b, threshold)
+
+    def listed(values: np.ndarray, chosen: np.ndarray) -> list[int]:
+        return [int(v) for v in values[chosen]]
+
+    return Disagreement(
+        missed=listed(overlap.values_a, np.setdiff1d(np.arange(overlap.values_a.size), rows)),
+        extra=listed(overlap.values_b, np.setdiff1d(np.arange(overlap.values_b.size), columns)),
+        merges=listed(
+            overlap.values_b,
+            _covering_cells(overlap.shared.T.tocsr(), overlap.area_a, cover_fraction),
+        ),
+        splits=listed(
+            overlap.values_a, _covering_cells(overlap.shared, overlap.area_b, cover_fraction)
+        ),
     )
 
 

@@ -1,6 +1,6 @@
 """How good a campaign's labels are: agreement of an image's replicas and of an annotator's work
-with gold, what goes to review, and the dashboard's figures (per state, over time, per
-annotator, with active time from the edit times)."""
+with gold, the cells where replicas disagree, what goes to review, and the dashboard's figures
+(per state, over time, per annotator, with active time from the edit times)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from collections.abc import Callable
 import numpy as np
 from sqlalchemy import func, select
 
+from ...errors import EditError, NotFoundError
 from ...labels import agreement
 from ...store.campaigns import Campaign, CampaignImage, Task, TaskEvent
 from ...store.labelstore import read_frame
 from ...store.models import CellValue, Edit, Project, db
 from ...store.storage import storage
-from .manage import counts, require_role
+from .manage import counts, require_role, role_of
 
 HANDED_IN = ("submitted", "in_review", "accepted")
 # Edits further apart than this count as a pause, not as time spent labelling.
@@ -103,6 +104,61 @@ def agreement_report(campaign_id: str, username: str) -> dict:
         for name, count, f1, gold in rows
     ]
     return {"images": images, "annotators": annotators}
+
+
+def disagreement(project_id: str, others: list[str] | None, username: str) -> dict:
+    """The cells of a replica's project that disagree with other replicas of its image.
+
+    `others`: the projects of the other replicas to compare with (every other replica of the
+    image when None). Against each: `unmatched`, its cells with no match at IoU >= 0.5 in the
+    other replica, and `merges`, its cells covering two or more of the other's (a cell the
+    other splits). Reviewers and managers of the campaign only; anyone else is told there is
+    no such replica (404), as for a project that is no replica at all.
+    """
+    task = db.session.scalar(
+        select(Task).where(Task.project_id == project_id, Task.replica > 0).limit(1)
+    )
+    if task is None or role_of(task.campaign_id, username) is None:
+        raise NotFoundError(f"Project {project_id!r} is no replica of a campaign image you review.")
+    require_role(task.campaign_id, username, "reviewer")
+    image = db.session.get(CampaignImage, task.image_id)
+    siblings = db.session.scalars(
+        select(Task)
+        .where(Task.image_id == image.id, Task.replica > 0, Task.id != task.id)
+        .order_by(Task.replica, Task.id)
+    ).all()
+    if others is not None:
+        by_project = {sibling.project_id: sibling for sibling in siblings}
+        strays = [other for other in others if other not in by_project]
+        if strays:
+            raise EditError(
+                f"{', '.join(map(repr, strays))} is no other replica of the image "
+                f"{image.name!r}; compare with the projects of its other replicas."
+            )
+        siblings = [by_project[other] for other in dict.fromkeys(others)]
+    labels = task_labels(task)
+    against = []
+    for sibling in siblings:
+        found = agreement.disagreeing_cells(labels, task_labels(sibling))
+        against.append(
+            {
+                "project": sibling.project_id,
+                "replica": sibling.replica,
+                "task": sibling.id,
+                "unmatched": found.missed,
+                "merges": found.splits,
+            }
+        )
+    cells = sorted({cell for other in against for cell in other["unmatched"] + other["merges"]})
+    return {
+        "campaign": task.campaign_id,
+        "image": {"id": image.id, "name": image.name},
+        "project": project_id,
+        "replica": task.replica,
+        "task": task.id,
+        "cells": cells,
+        "against": against,
+    }
 
 
 def active_seconds(times: list) -> float:

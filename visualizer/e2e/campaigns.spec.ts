@@ -1,47 +1,9 @@
 // A campaign walked by three people in three browsers: the manager makes it and adds an image,
 // the annotator labels and submits, the reviewer rejects with a comment, the annotator gets the
 // task back with it and submits again, the reviewer accepts, the manager sees it counted.
-import { expect, request, test, type Browser, type Page } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { testdata } from './helpers';
-
-const PASSWORD = 'correct horse battery staple';
-
-/** A new account (made by the site admin) and an API token of its own. */
-async function account(baseURL: string, username: string): Promise<string> {
-  const admin = await request.newContext({
-    baseURL,
-    extraHTTPHeaders: { Authorization: `Bearer ${process.env.E2E_ADMIN_TOKEN}` },
-  });
-  const made = await admin.post('/api/users', { data: { username, password: PASSWORD } });
-  expect([201, 409]).toContain(made.status());
-  await admin.dispose();
-  // Signed in by its own password only: none of the admin's token or cookie.
-  const own = await request.newContext({
-    baseURL,
-    extraHTTPHeaders: {},
-    storageState: { cookies: [], origins: [] },
-  });
-  const signed = await own.post('/api/auth/login', { data: { username, password: PASSWORD } });
-  expect(signed.status()).toBe(200);
-  const csrf = (await signed.json()).csrf_token;
-  const token = await own.post('/api/auth/tokens', {
-    data: { name: 'e2e' },
-    headers: { 'X-CSRF-Token': csrf },
-  });
-  const secret = (await token.json()).token as string;
-  await own.dispose();
-  return secret;
-}
-
-async function browserOf(browser: Browser, baseURL: string, username: string): Promise<Page> {
-  const token = await account(baseURL, username);
-  // This person's token only: not the admin's session cookie that other specs' pages hold.
-  const context = await browser.newContext({
-    storageState: { cookies: [], origins: [] },
-    extraHTTPHeaders: { Authorization: `Bearer ${token}` },
-  });
-  return context.newPage();
-}
+import { browserOf } from './people';
 
 /** Start labelling until the task's project is built and given. */
 async function startLabelling(page: Page, campaignUrl: string) {

@@ -148,3 +148,32 @@ export const listComments = (projectId: string) =>
     undefined,
     true,
   ).then((a) => a.comments);
+
+/** Against one other replica: the shown replica's cells with no match, and those merging two. */
+export interface ReplicaDisagreement {
+  project: string;
+  replica: number;
+  task: number;
+  unmatched: number[];
+  merges: number[];
+}
+
+/** The cells (label values of frame 0, feature 0) of a replica that disagree with others. */
+export interface Disagreement {
+  campaign: string;
+  image: { id: number; name: string };
+  project: string;
+  replica: number;
+  task: number;
+  cells: number[];
+  against: ReplicaDisagreement[];
+}
+
+export const getDisagreement = (projectId: string, others: string[]) =>
+  json<Disagreement>(
+    `/api/projects/${encodeURIComponent(projectId)}/disagreement?with=${others
+      .map(encodeURIComponent)
+      .join(',')}`,
+    undefined,
+    true,
+  );

@@ -22,6 +22,7 @@ import { getProject, type ExportFormat, type ProjectMetadata } from '../api/clie
 import { ShareDialog } from '../components/ShareDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
+import { DisagreementNotice } from '../components/DisagreementNotice';
 import { DivisionsPanel } from '../components/DivisionsPanel';
 import { LinkingPanel } from '../components/LinkingPanel';
 import { HelpDialog } from '../components/HelpDialog';
@@ -295,6 +296,7 @@ function Workspace({ session }: { session: ProjectSession }) {
           <ToolPanel session={session} />
         </Box>
         <Box sx={{ flex: 1, display: 'flex', flexDirection: 'column', minWidth: 0 }}>
+          <DisagreementNotice session={session} />
           <ImageCanvas session={session} />
           <FrameSlider session={session} />
           <TimelineBars session={session} />
@@ -332,13 +334,19 @@ function Workspace({ session }: { session: ProjectSession }) {
   );
 }
 
+const NO_PROJECTS: string[] = [];
+
 export function ProjectPage({
   projectId,
   pageHandlers = {},
+  compareWith = NO_PROJECTS,
 }: {
   projectId: string;
   /** Keys handled by the page around the project (review mode's next and previous). */
   pageHandlers?: Partial<Record<KeyActionId, () => void>>;
+  /** Other projects of a review: where they are replicas of this one's image, the cells that
+   * disagree are highlighted. */
+  compareWith?: string[];
 }) {
   const [state, send] = useMachine(loadingMachine, { input: { projectId } });
   const ready = state.matches('ready');
@@ -363,6 +371,11 @@ export function ProjectPage({
   useEffect(() => {
     if (session) session.keys.pageHandlers = pageHandlers;
   }, [session, pageHandlers]);
+
+  const others = compareWith.join(',');
+  useEffect(() => {
+    session?.disagreement.send({ type: 'COMPARE', others: others ? others.split(',') : [] });
+  }, [session, others]);
 
   if (state.matches('failed')) {
     return (

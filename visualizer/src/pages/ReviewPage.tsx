@@ -1,5 +1,7 @@
 // Review mode (`/review?projectId=a,b,c`, or `/project` with several ids): a bar to step through the projects and judge each,
 // above the usual project page of the one being reviewed (or a note when the id names no project).
+// When the projects are replicas of one campaign image, the cells where the shown one disagrees
+// with the others are highlighted.
 import { useEffect, useMemo, useState } from 'react';
 import { Alert, Box, Button, Chip, Paper, Stack, TextField, Typography } from '@mui/material';
 import { useMachine } from '@xstate/react';
@@ -72,6 +74,11 @@ export function ReviewPage({ projects }: { projects: string[] }) {
     [send],
   );
   const judge = (judgment: api.Judgment) => send({ type: 'JUDGE', judgment, comment });
+  // The shown project is compared with the others where they are replicas of one image.
+  const others = useMemo(
+    () => projects.filter((id) => id !== project && !isMissing(state.context, id)),
+    [projects, project, state.context],
+  );
 
   return (
     <Box sx={{ height: '100%', display: 'flex', flexDirection: 'column' }}>
@@ -167,7 +174,12 @@ export function ReviewPage({ projects }: { projects: string[] }) {
         {missing ? (
           <MissingProject project={project} handlers={handlers} />
         ) : (
-          <ProjectPage key={project} projectId={project} pageHandlers={handlers} />
+          <ProjectPage
+            key={project}
+            projectId={project}
+            pageHandlers={handlers}
+            compareWith={others}
+          />
         )}
       </Box>
     </Box>

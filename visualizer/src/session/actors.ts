@@ -3,8 +3,10 @@
 // annotators present, an edit history) is one more entry in `createActors`.
 import { createActor, fromPromise } from 'xstate';
 import * as api from '../api/client';
+import { getDisagreement } from '../api/campaigns';
 import { annotationsMachine } from '../machines/annotations';
 import { typeDisplayMachine } from '../machines/cellTypes';
+import { disagreementMachine } from '../machines/disagreement';
 import { displayMachine } from '../machines/display';
 import { editQueueMachine } from '../machines/editQueue';
 import { exportMachine } from '../machines/exporter';
@@ -44,6 +46,11 @@ const serverViewers = viewersMachine.provide({
       api.reportViewing(input.projectId, input.frame, input.feature),
     ),
   },
+});
+
+/** Review mode asks which cells of the shown replica disagree with the other replicas. */
+const serverDisagreement = disagreementMachine.provide({
+  actors: { load: fromPromise(({ input }) => getDisagreement(input.projectId, input.others)) },
 });
 
 /** The history panel reads the history a page at a time. */
@@ -147,6 +154,7 @@ export function createActors(metadata: api.ProjectMetadata) {
     }),
     viewers: createActor(serverViewers, { input: { projectId: metadata.id } }),
     history: createActor(serverHistory, { input: { projectId: metadata.id } }),
+    disagreement: createActor(serverDisagreement, { input: { projectId: metadata.id } }),
   };
 }
 

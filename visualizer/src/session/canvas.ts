@@ -49,7 +49,14 @@ export function displayUniforms(display: DisplayContext, dark: boolean): Display
 
 type Actors = Pick<
   SessionActors,
-  'viewport' | 'display' | 'tools' | 'selection' | 'annotations' | 'typeDisplay' | 'learning'
+  | 'viewport'
+  | 'display'
+  | 'tools'
+  | 'selection'
+  | 'annotations'
+  | 'typeDisplay'
+  | 'learning'
+  | 'disagreement'
 >;
 
 export class CanvasView {

@@ -1,15 +1,16 @@
 // The colours of the shown frame's labels: each cell's colour with the selected cells marked (the
-// one selected in the image and those selected in the Learn panel's scatter plot), and the
-// cell-type colours. Rebuilt only when the frame, its cells, a selection or the types change.
+// one selected in the image, those selected in the Learn panel's scatter plot, and in review
+// mode the cells where replicas disagree), and the cell-type colours. Rebuilt only when the frame, its cells, a selection or the types change.
 import type { LabelTiles, StoreChange } from '../data/labelTiles';
 import { typeOpacity } from '../machines/cellTypes';
+import { highlightedCells } from '../machines/disagreement';
 import { buildLookup, buildTypeLookup, withSelected, type Lookup } from '../render/lookup';
 import type { Renderer } from '../render/renderer';
 import { disconnectAll, type Disconnect, type SessionActors } from './actors';
 
 type Actors = Pick<
   SessionActors,
-  'display' | 'selection' | 'annotations' | 'typeDisplay' | 'learning'
+  'display' | 'selection' | 'annotations' | 'typeDisplay' | 'learning' | 'disagreement'
 >;
 
 export class LabelColours {
@@ -23,11 +24,12 @@ export class LabelColours {
   ) {}
 
   connect(): Disconnect {
-    const { selection, annotations, typeDisplay, learning } = this.actors;
+    const { selection, annotations, typeDisplay, learning, disagreement } = this.actors;
     // Only a new selection changes the colours; hovering does not.
     let selected = selection.getSnapshot().context.selected;
     let selectedInPlot = learning.getSnapshot().context.selected;
     let cellTypes = annotations.getSnapshot().context.cellTypes;
+    let disagreeing = highlightedCells(disagreement.getSnapshot().context);
     return disconnectAll(
       this.store.subscribe((change) => this.onStoreChange(change)),
       selection.subscribe((snapshot) => {
@@ -38,6 +40,12 @@ export class LabelColours {
       learning.subscribe((snapshot) => {
         if (snapshot.context.selected === selectedInPlot) return;
         selectedInPlot = snapshot.context.selected;
+        this.refreshCells();
+      }),
+      disagreement.subscribe((snapshot) => {
+        const cells = highlightedCells(snapshot.context);
+        if (cells === disagreeing) return;
+        disagreeing = cells;
         this.refreshCells();
       }),
       annotations.subscribe((snapshot) => {
@@ -72,7 +80,14 @@ export class LabelColours {
     }
     const inImage = this.actors.selection.getSnapshot().context.selected;
     const inPlot = this.actors.learning.getSnapshot().context.selected;
-    renderer.setLookup(withSelected(base, cells, inImage === null ? inPlot : [inImage, ...inPlot]));
+    const marked = inImage === null ? [...inPlot] : [inImage, ...inPlot];
+    // The replicas are compared on their first frame and feature, value by value.
+    if (frame === 0 && feature === 0) {
+      for (const value of highlightedCells(this.actors.disagreement.getSnapshot().context)) {
+        marked.push(...(cells.get(value) ?? [value]));
+      }
+    }
+    renderer.setLookup(withSelected(base, cells, marked));
   }
 
   /** Cell-type colours of the shown frame and feature; none when no type is shown. */

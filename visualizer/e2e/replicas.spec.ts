@@ -1,0 +1,104 @@
+// A reviewer compares two replicas of one campaign image that their annotators drew differently:
+// the cells where they disagree are counted and highlighted, and the highlight turns off.
+import { readFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { canvasColorAt, testdata, waitForImage } from './helpers';
+import { browserOf } from './people';
+
+async function ok<T>(answer: Promise<import('@playwright/test').APIResponse>): Promise<T> {
+  const response = await answer;
+  expect(response.ok(), await response.text()).toBe(true);
+  return (await response.json()) as T;
+}
+
+/** The annotator takes their next task (once it is built), brushes cells, and submits. */
+async function label(page: Page, campaign: string, cells: [number, [number, number]][]) {
+  let given: { task: { id: number }; project: string } | null = null;
+  await expect(async () => {
+    const answer = await page.request.post(`/api/campaigns/${campaign}/next`);
+    expect(answer.status()).toBe(200);
+    given = await answer.json();
+  }).toPass({ timeout: 90_000 });
+  const { task, project } = given!;
+  for (const [cell, point] of cells) {
+    await ok(
+      page.request.post(`/api/projects/${project}/edits`, {
+        data: { action: 'brush', args: { points: [point], brush_size: 8, cell } },
+      }),
+    );
+  }
+  await ok(page.request.post(`/api/tasks/${task.id}/submit`));
+}
+
+test('a reviewer sees where two replicas disagree', async ({ browser, baseURL }) => {
+  const image = testdata('stardist/img2d.tif');
+  const manager = await browserOf(browser, baseURL!, 'e2e-replica-manager');
+  const ann = await browserOf(browser, baseURL!, 'e2e-replica-ann');
+  const bo = await browserOf(browser, baseURL!, 'e2e-replica-bo');
+  const reviewer = await browserOf(browser, baseURL!, 'e2e-replica-reviewer');
+
+  const { id: campaign } = await ok<{ id: string }>(
+    manager.request.post('/api/campaigns', {
+      data: { name: 'Two replicas', replicas: 2, review_share: 1.0, gold_rate: 0.0 },
+    }),
+  );
+  for (const [username, role] of [
+    ['e2e-replica-ann', 'annotator'],
+    ['e2e-replica-bo', 'annotator'],
+    ['e2e-replica-reviewer', 'reviewer'],
+  ]) {
+    await ok(
+      manager.request.post(`/api/campaigns/${campaign}/members`, { data: { username, role } }),
+    );
+  }
+  await ok(
+    manager.request.post(`/api/campaigns/${campaign}/images`, {
+      multipart: {
+        images: { name: 'img2d.tif', mimeType: 'image/tiff', buffer: readFileSync(image) },
+      },
+    }),
+  );
+
+  // Both draw a cell at the same place; Ann draws a second one Bo does not have.
+  await label(ann, campaign, [
+    [1, [100, 100]],
+    [2, [300, 300]],
+  ]);
+  await label(bo, campaign, [[1, [100, 100]]]);
+
+  await reviewer.goto(`/campaign?id=${campaign}`);
+  const queue = reviewer.getByTestId('review-queue');
+  await expect(queue.getByRole('row')).toHaveCount(2);
+  await queue.getByRole('link', { name: 'Compare replicas' }).first().click();
+  await waitForImage(reviewer);
+
+  // One of the two is Ann's: one cell disagrees there, none in Bo's.
+  const seen: string[] = [];
+  for (const step of [0, 1]) {
+    if (step) {
+      await reviewer.getByTestId('review-next').click();
+      await waitForImage(reviewer);
+    }
+    const notice = reviewer.getByTestId('disagreement');
+    await expect(notice).toContainText(/cells? disagrees? with replica \d/);
+    const cells = (await notice.getAttribute('data-cells')) ?? '';
+    seen.push(cells);
+    if (cells !== '2') {
+      await expect(notice).toContainText('0 cells disagree with replica');
+      continue;
+    }
+    await expect(notice).toContainText('1 cell disagrees with replica');
+    // The highlight: the disagreeing cell is drawn stronger, and less once turned off.
+    const highlighted = await canvasColorAt(reviewer, 300, 300);
+    await reviewer.getByTestId('disagreement-toggle').click();
+    await expect(notice).toHaveAttribute('data-shown', 'false');
+    await expect.poll(() => canvasColorAt(reviewer, 300, 300)).not.toEqual(highlighted);
+    // The cell both drew is drawn the same either way.
+    const agreed = await canvasColorAt(reviewer, 100, 100);
+    await reviewer.getByTestId('disagreement-toggle').click();
+    await expect(notice).toHaveAttribute('data-shown', 'true');
+    await expect.poll(() => canvasColorAt(reviewer, 300, 300)).toEqual(highlighted);
+    expect(await canvasColorAt(reviewer, 100, 100)).toEqual(agreed);
+  }
+  expect(seen.sort()).toEqual(['', '2']);
+});

@@ -1,0 +1,86 @@
+// Where replicas of one campaign image disagree: in review mode the shown replica is compared
+// with the other projects of the review, and its disagreeing cells are highlighted until the
+// reviewer turns that off. Projects that are no replicas of one image compare to nothing.
+import { assign, fromPromise, setup } from 'xstate';
+import type { Disagreement } from '../api/campaigns';
+
+export interface DisagreementContext {
+  projectId: string;
+  others: string[];
+  found: Disagreement | null;
+  shown: boolean;
+  error: string | null;
+}
+
+export type DisagreementEvent = { type: 'COMPARE'; others: string[] } | { type: 'TOGGLE' };
+
+const NONE: readonly number[] = [];
+
+/** The cells to highlight: those that disagree, while the highlight is on. */
+export function highlightedCells(
+  context: Pick<DisagreementContext, 'found' | 'shown'>,
+): readonly number[] {
+  return context.shown && context.found ? context.found.cells : NONE;
+}
+
+/** One line per other replica, e.g. "2 cells disagree with replica 1". */
+export function disagreementLines(found: Disagreement): string[] {
+  return found.against.map((other) => {
+    const count = new Set([...other.unmatched, ...other.merges]).size;
+    return `${count} ${count === 1 ? 'cell disagrees' : 'cells disagree'} with replica ${other.replica}`;
+  });
+}
+
+export const disagreementMachine = setup({
+  types: {
+    context: {} as DisagreementContext,
+    events: {} as DisagreementEvent,
+    input: {} as { projectId: string },
+  },
+  actors: {
+    load: fromPromise<Disagreement, { projectId: string; others: string[] }>(async () => {
+      throw new Error('The disagreement loader is provided by the app');
+    }),
+  },
+}).createMachine({
+  id: 'disagreement',
+  context: ({ input }) => ({
+    projectId: input.projectId,
+    others: [],
+    found: null,
+    shown: true,
+    error: null,
+  }),
+  initial: 'off',
+  on: {
+    COMPARE: [
+      {
+        guard: ({ event }) => event.others.length > 0,
+        target: '.loading',
+        actions: assign({ others: ({ event }) => event.others, found: null, error: null }),
+      },
+      { target: '.off', actions: assign({ others: [], found: null, error: null }) },
+    ],
+  },
+  states: {
+    off: {},
+    loading: {
+      invoke: {
+        src: 'load',
+        input: ({ context }) => ({ projectId: context.projectId, others: context.others }),
+        onDone: { target: 'compared', actions: assign({ found: ({ event }) => event.output }) },
+        // Not replicas of one image (or the caller does not review them): nothing to compare.
+        onError: {
+          target: 'off',
+          actions: assign({
+            error: ({ event }) =>
+              event.error instanceof Error ? event.error.message : String(event.error),
+          }),
+        },
+      },
+    },
+    compared: {
+      on: { TOGGLE: { actions: assign({ shown: ({ context }) => !context.shown }) } },
+    },
+  },
+});

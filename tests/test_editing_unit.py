@@ -110,3 +110,29 @@ def test_edits_that_overlap_without_a_break_still_let_cycles_be_collected(monkey
         assert gone() is None
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_after_an_edit_the_objects_then_alive_are_frozen_and_later_cycles_still_collected(
+    client,
+):
+    """Full collections skip what was alive when the first edits ended (the app's modules,
+    the cached frames), yet cycles made afterwards are still freed."""
+    import gc
+    import weakref
+
+    pid = create(
+        client, shared_file("stardist/img2d.tif"), labels=shared_file("stardist/mask2d.tif")
+    )["id"]
+    brush(client, pid, [40, 40], 5)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0
+
+    class Node:
+        pass
+
+    cycle = Node()
+    cycle.itself = cycle
+    gone = weakref.ref(cycle)
+    del cycle
+    gc.collect()
+    assert gone() is None

@@ -355,11 +355,17 @@ def _catch_up(
 
 
 def relabelled(index: FrameIndex, values: np.ndarray, cells: np.ndarray) -> dict[int, ValueInfo]:
-    """The index entries of ``values`` each given one cell of ``cells`` (area and box kept)."""
-    return {
-        value: ValueInfo(frozenset((cell,)), *index[value][1:])
-        for value, cell in zip(values.tolist(), cells.tolist(), strict=True)
-    }
+    """The index entries of ``values`` each given one cell of ``cells`` (area and box kept).
+
+    The entries are made by tuple.__new__, not the named tuple's own constructor (a Python
+    function): a relabelling makes one per value, and this way costs a third less.
+    """
+    make = tuple.__new__
+    entries = {}
+    for value, cell in zip(values.tolist(), cells.tolist(), strict=True):
+        info = index[value]
+        entries[value] = make(ValueInfo, (frozenset((cell,)), info[1], info[2]))
+    return entries
 
 
 RECORDS_KEPT = 4
@@ -484,17 +490,24 @@ def rewrite_frame_rows(project_id: str, frames: dict[tuple[int, int], FrameIndex
         dialect=connection.dialect, compile_kwargs={"literal_binds": True}
     )
     quoted = str(project).replace("%", "%%")
-    rows = []
+    # The numbers of every row in one flat list, formatted a statement at a time by one %
+    # over the repeated row (half the time of formatting each row apart); %d takes numbers
+    # only, and writes digits.
+    row = f"({quoted},%d,%d,%d,%d,%d,%d,%d,%d,%d)"
+    numbers: list[int] = []
     for (feature, frame), index in frames.items():
-        # %d takes numbers only, and writes digits.
-        row = f"({quoted},{int(feature)},{int(frame)},%d,%d,%d,%d,%d,%d,%d)"
-        for value, (cells, area, (y0, x0, y1, x1)) in index.items():
-            rows += [row % (value, cell, area, y0, x0, y1, x1) for cell in cells]
-    step = ROWS_PER_STATEMENT * 10
-    for start in range(0, len(rows), step):
+        for value, (cells, area, box) in index.items():
+            for cell in cells:
+                numbers += (feature, frame, value, cell, area)
+                numbers += box
+    width = 9  # numbers per row
+    step = ROWS_PER_STATEMENT * 10 * width
+    for start in range(0, len(numbers), step):
+        part = numbers[start : start + step]
+        values = ",".join([row] * (len(part) // width)) % tuple(part)
         connection.exec_driver_sql(
             f"INSERT INTO {table} (project_id, feature, frame, value, cell, area, y0, x0, y1, x1) "
-            f"VALUES {','.join(rows[start : start + step])}"
+            f"VALUES {values}"
         )
 
 

@@ -235,15 +235,18 @@ def _add_cells(
         on_person = np.bincount(cells[person], minlength=count + 1)
         kept = (area > 0) & (on_person <= PERSON_SHARE * area)
         kept[0] = False
+        proposed = np.flatnonzero(kept)
+        new_cells = range(first_cell, first_cell + len(proposed))
         values = np.zeros(count + 1, np.int32)
-        for offset, proposed in enumerate(np.flatnonzero(kept).tolist()):
-            cell = first_cell + offset
-            values[proposed] = cellmap.value_for({cell})
-            added.append(
-                {"cell": cell, "frame": frame, "confidence": proposal.confidence.get(proposed, 0.0)}
-            )
-        write = ~person & (values[cells] > 0)
-        window[write] = values[cells[write]]
+        values[proposed] = cellmap.values_for_new_cells(new_cells)
+        confidence = proposal.confidence
+        added.extend(
+            {"cell": cell, "frame": frame, "confidence": confidence.get(number, 0.0)}
+            for cell, number in zip(new_cells, proposed.tolist(), strict=True)
+        )
+        written = values[cells]
+        written[person] = 0
+        np.copyto(window, written, where=written > 0)
         return window
 
     return change

@@ -170,24 +170,34 @@ def measure_diameter(project_id: str, feature: int, frame: int) -> dict:
 
 class Proposals:
     """Each frame's proposal, kept in the job's folder and read back one at a time: the
-    proposals of a long stack are never all in memory at once."""
+    proposals of a long stack are never all in memory at once. The last one stays in memory
+    (a single frame's is never written)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.frames: list[int] = []
         self.diameters: dict[int, float] = {}
+        self.last: tuple[int, Proposal] | None = None
 
     def add(self, frame: int, proposal: Proposal) -> None:
+        if self.last is not None:
+            self._write(*self.last)
+        self.last = (frame, proposal)
+        self.frames.append(frame)
+        self.diameters[frame] = proposal.diameter
+
+    def _write(self, frame: int, proposal: Proposal) -> None:
         cells = np.asarray(sorted(proposal.confidence), np.int64)
         scores = np.asarray([proposal.confidence[c] for c in cells.tolist()], np.float64)
         np.savez(
             self.folder / f"frame-{frame}.npz", labels=proposal.labels, cells=cells, scores=scores
         )
-        self.frames.append(frame)
-        self.diameters[frame] = proposal.diameter
 
     def items(self) -> Iterator[tuple[int, Proposal]]:
         for frame in self.frames:
+            if self.last is not None and self.last[0] == frame:
+                yield self.last
+                continue
             with np.load(self.folder / f"frame-{frame}.npz") as stored:
                 confidence = dict(
                     zip(stored["cells"].tolist(), stored["scores"].tolist(), strict=True)

@@ -1,10 +1,17 @@
 """A frame's packed index, opened lazily: the same answers as the unpacked one, before and after
-any sequence of changes."""
+any sequence of changes; and the index as an edit updates it: the same as indexing anew."""
 
 from __future__ import annotations
 
+import numpy as np
 from deepcell_label.labels.cellmap import CellMap
-from deepcell_label.store.cellindex import PackedFrame, ValueInfo, pack_index
+from deepcell_label.store.cellindex import (
+    PackedFrame,
+    ValueInfo,
+    index_frame,
+    pack_index,
+    update_index,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -116,3 +123,47 @@ def test_relabelling_many_values_at_once_equals_one_by_one(index, data):
     for cells in {frozenset(c) for c in encoded if encoded.count(c) == 1}:
         assert rebuilt.cellmap.value_for(cells) == one_by_one.cellmap.value_for(cells)
     assert rebuilt.cellmap.next_value == one_by_one.cellmap.next_value
+
+
+FRAMES = st.integers(1, 24).flatmap(
+    lambda side: st.lists(
+        st.sampled_from([0, 0, 1, 2, 3, 7, 5000, 2**30]), min_size=side * side, max_size=side * side
+    ).map(lambda pixels: np.array(pixels, np.int32).reshape(side, side))
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(before=FRAMES, data=st.data())
+def test_an_edit_changes_the_index_as_indexing_the_frame_again_would(before, data):
+    """Areas are exact after any change of a window, and boxes cover every pixel of their
+    value (an edit's values may be few and high, or many and low)."""
+    after = before.copy()
+    changed = data.draw(
+        st.lists(st.booleans(), min_size=after.size, max_size=after.size).map(
+            lambda flags: np.array(flags).reshape(after.shape)
+        )
+    )
+    offset = data.draw(st.sampled_from([1, 11, 3000, 2**29]))
+    after[changed] = np.where(after[changed] > 0, 0, np.arange(changed.sum()) % 50 + offset)
+    index = dict(index_frame(before))
+    for value, info in update_index(index, before, after, (0, 0), lambda v: {v}).items():
+        if info is None:
+            index.pop(value)
+        else:
+            index[value] = info
+    again = index_frame(after)
+    assert {v: i.area for v, i in index.items()} == {v: i.area for v, i in again.items()}
+    for value, info in again.items():
+        y0, x0, y1, x1 = index[value].box
+        assert y0 <= info.box[0] and x0 <= info.box[1] and info.box[2] <= y1 and info.box[3] <= x1
+
+
+@settings(max_examples=300, deadline=None)
+@given(index=indexes(), cells=st.lists(st.integers(1, 60), unique=True, max_size=20))
+def test_values_for_many_new_cells_are_those_given_one_by_one(index, cells):
+    one_by_one = CellMap.from_sets({v: i.cells for v, i in index.items()}, 1)
+    at_once = PackedFrame(pack_index(index)).cellmap()
+    expected = [one_by_one.value_for({cell}) for cell in cells]
+    assert at_once.values_for_new_cells(cells) == expected
+    assert at_once.added == one_by_one.added
+    assert at_once.mapping == one_by_one.mapping

@@ -167,6 +167,37 @@ class CellMap:
         self.added.append(value)
         return value
 
+    def values_for_new_cells(self, cells: Iterable[int]) -> list[int]:
+        """:meth:`value_for` of each cell alone, for many cells at once (a segmentation adds
+        thousands): a cell that no value encodes yet gets its own id as value, or
+        ``next_value`` when that id is taken; a cell already encoded, its value as
+        :meth:`value_for` gives it.
+
+        Parameters
+        ----------
+        cells : iterable of int
+            Cell ids, each once.
+
+        Returns
+        -------
+        list of int
+            The value of each cell, in order.
+        """
+        found = []
+        for cell in cells:
+            cell = int(cell)
+            if cell <= 0 or cell in self._values_of_cell:
+                found.append(self.value_for((cell,)))
+                continue
+            value = self._take_next_value() if cell in self._cells else cell
+            encoded = frozenset((cell,))
+            self._cells[value] = encoded
+            self._value_of[encoded] = value
+            self._values_of_cell[cell] = frozenset((value,))
+            self.added.append(value)
+            found.append(value)
+        return found
+
     def _take_next_value(self) -> int:
         while self.next_value in self._cells:
             self.next_value += 1

@@ -170,24 +170,34 @@ def measure_diameter(project_id: str, feature: int, frame: int) -> dict:
 
 class Proposals:
     """Each frame's proposal, kept in the job's folder and read back one at a time: the
-    proposals of a long stack are never all in memory at once."""
+    proposals of a long stack are never all in memory at once. The last one stays in memory
+    (a single frame's is never written)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.frames: list[int] = []
         self.diameters: dict[int, float] = {}
+        self.last: tuple[int, Proposal] | None = None
 
     def add(self, frame: int, proposal: Proposal) -> None:
+        if self.last is not None:
+            self._write(*self.last)
+        self.last = (frame, proposal)
+        self.frames.append(frame)
+        self.diameters[frame] = proposal.diameter
+
+    def _write(self, frame: int, proposal: Proposal) -> None:
         cells = np.asarray(sorted(proposal.confidence), np.int64)
         scores = np.asarray([proposal.confidence[c] for c in cells.tolist()], np.float64)
         np.savez(
             self.folder / f"frame-{frame}.npz", labels=proposal.labels, cells=cells, scores=scores
         )
-        self.frames.append(frame)
-        self.diameters[frame] = proposal.diameter
 
     def items(self) -> Iterator[tuple[int, Proposal]]:
         for frame in self.frames:
+            if self.last is not None and self.last[0] == frame:
+                yield self.last
+                continue
             with np.load(self.folder / f"frame-{frame}.npz") as stored:
                 confidence = dict(
                     zip(stored["cells"].tolist(), stored["scores"].tolist(), strict=True)
@@ -235,15 +245,18 @@ def _add_cells(
         on_person = np.bincount(cells[person], minlength=count + 1)
         kept = (area > 0) & (on_person <= PERSON_SHARE * area)
         kept[0] = False
+        proposed = np.flatnonzero(kept)
+        new_cells = range(first_cell, first_cell + len(proposed))
         values = np.zeros(count + 1, np.int32)
-        for offset, proposed in enumerate(np.flatnonzero(kept).tolist()):
-            cell = first_cell + offset
-            values[proposed] = cellmap.value_for({cell})
-            added.append(
-                {"cell": cell, "frame": frame, "confidence": proposal.confidence.get(proposed, 0.0)}
-            )
-        write = ~person & (values[cells] > 0)
-        window[write] = values[cells[write]]
+        values[proposed] = cellmap.values_for_new_cells(new_cells)
+        confidence = proposal.confidence
+        added.extend(
+            {"cell": cell, "frame": frame, "confidence": confidence.get(number, 0.0)}
+            for cell, number in zip(new_cells, proposed.tolist(), strict=True)
+        )
+        written = values[cells]
+        written[person] = 0
+        np.copyto(window, written, where=written > 0)
         return window
 
     return change

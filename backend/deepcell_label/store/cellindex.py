@@ -19,6 +19,8 @@ from ..labels.overlay import MISSING, Overlay
 
 # Above this, bincount/find_objects would allocate per possible value; fall back to np.unique.
 DENSE_VALUE_LIMIT = 1 << 24
+# Values up to this are counted by value (not sorted) in an edit's window, whatever its size.
+DENSE_SMALL = 4096
 
 
 class ValueInfo(NamedTuple):
@@ -82,6 +84,50 @@ def index_bands(
     return index
 
 
+def _dense_enough(picked: np.ndarray) -> bool:
+    """Whether counting `picked` by value (bincount) is cheaper than sorting it first:
+    no negative value and none much above the number of pixels (a brush stroke on a cell of a
+    high id is sorted rather than given an array as long as its id)."""
+    if picked.size == 0 or picked.min() < 0:
+        return False
+    top = int(picked.max())
+    return top < DENSE_VALUE_LIMIT and top <= max(DENSE_SMALL, 8 * picked.size)
+
+
+def _counts(picked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a 1-D array and how often each occurs."""
+    if _dense_enough(picked):
+        counts = np.bincount(picked)
+        values = np.flatnonzero(counts)
+        return values, counts[values]
+    return np.unique(picked, return_counts=True)
+
+
+def _gained(window: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct values of `window` at the pixels of the mask `where`, each one's pixel
+    count and bounding box there (rows of y0, x0, y1, x1), in one pass over those pixels."""
+    flat = np.flatnonzero(where)
+    picked = window.ravel()[flat]
+    rows, columns = np.divmod(flat, window.shape[1])
+    if _dense_enough(picked):
+        ranks, values = picked, None
+    else:
+        values, ranks = np.unique(picked, return_inverse=True)
+        ranks = ranks.reshape(-1)
+    size = int(ranks.max()) + 1
+    counts = np.bincount(ranks, minlength=size)
+    first = np.full((2, size), np.iinfo(np.int64).max)
+    last = np.full((2, size), -1)
+    for axis, positions in enumerate((rows, columns)):
+        np.minimum.at(first[axis], ranks, positions)
+        np.maximum.at(last[axis], ranks, positions)
+    present = np.flatnonzero(counts)
+    values = present if values is None else values[present]
+    keep = values != 0
+    boxes = np.concatenate([first, last + 1])[:, present[keep]].T
+    return values[keep], counts[present[keep]], boxes
+
+
 def update_index(
     index: Mapping[int, ValueInfo],
     before: np.ndarray,
@@ -91,38 +137,28 @@ def update_index(
 ) -> dict[int, ValueInfo | None]:
     """What an edit of one window changes in the frame's index: value -> new info, or None if gone.
 
-    Only the changed pixels are counted; boxes grow to cover new pixels and are left as they are
-    when pixels go (they remain valid bounds).
+    Only the changed pixels are counted, all values at once (an edit may add thousands of
+    cells); boxes grow to cover new pixels and are left as they are when pixels go (they remain
+    valid bounds).
     """
     changed = before != after
     if not changed.any():
         return {}
-    lost_values, lost_counts = np.unique(before[changed], return_counts=True)
-    rows, columns = np.nonzero(changed)
-    gained = after[rows, columns]
-    order = np.argsort(gained, kind="stable")
-    gained, rows, columns = gained[order], rows[order], columns[order]
-    gained_values, starts, gained_counts = np.unique(gained, return_index=True, return_counts=True)
+    lost_values, lost_counts = _counts(before[changed])
+    gained_values, gained_counts, gained_boxes = _gained(after, changed)
     y, x = origin
     result: dict[int, ValueInfo | None] = {}
     area_change: dict[int, int] = {}
     for value, count in zip(lost_values.tolist(), lost_counts.tolist(), strict=True):
         if value:
-            area_change[value] = area_change.get(value, 0) - count
+            area_change[value] = -count
     new_boxes: dict[int, Box] = {}
-    for value, start, count in zip(
-        gained_values.tolist(), starts.tolist(), gained_counts.tolist(), strict=True
+    gained_boxes += [y, x, y, x]
+    for value, count, box in zip(
+        gained_values.tolist(), gained_counts.tolist(), gained_boxes.tolist(), strict=True
     ):
-        if not value:
-            continue
         area_change[value] = area_change.get(value, 0) + count
-        r, c = rows[start : start + count], columns[start : start + count]
-        new_boxes[value] = (
-            y + int(r.min()),
-            x + int(c.min()),
-            y + int(r.max()) + 1,
-            x + int(c.max()) + 1,
-        )
+        new_boxes[value] = tuple(box)
     for value, delta in area_change.items():
         old = index.get(value)
         area = (old.area if old else 0) + delta

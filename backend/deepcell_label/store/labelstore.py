@@ -11,11 +11,11 @@ from collections import OrderedDict
 from collections.abc import Iterator
 
 import numpy as np
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from ..formats import tiling
 from .models import LabelTile, Project, db
-from .overviews import patch
+from .overviews import patch, write_rows
 
 CACHE_TILES = 1024
 SIZE = tiling.LABEL_TILE_SIZE
@@ -156,9 +156,11 @@ class TileSet:
         return out
 
     def write(self, box: tiling.Box, values: np.ndarray) -> None:
+        """Write pixels; only the tiles whose pixels change are saved again."""
         for tile, window_part, tile_part in self._parts(box):
-            self.tiles[tile][tile_part] = values[window_part]
-            self.dirty.add(tile)
+            if not np.array_equal(self.tiles[tile][tile_part], values[window_part]):
+                self.tiles[tile][tile_part] = values[window_part]
+                self.dirty.add(tile)
 
     def save(self, version: int) -> None:
         """Write the changed tiles in the current transaction; all-background tiles are deleted.
@@ -175,30 +177,26 @@ class TileSet:
             {tile: self.tiles[tile] for tile in self.dirty},
             version,
         )
-        for tile in sorted(self.dirty):
-            array = self.tiles[tile]
-            key = dict(
+        tiles = sorted(self.dirty)
+        keys = [
+            dict(
                 project_id=self.project.id,
                 feature=self.feature,
                 frame=self.frame,
                 tile_y=tile[0],
                 tile_x=tile[1],
             )
-            where = [getattr(LabelTile, name) == value for name, value in key.items()]
-            if not array.any():
-                if tile in self.stored:
-                    db.session.execute(delete(LabelTile).where(*where))
-                    self.stored.discard(tile)
-                continue
-            data = tiling.encode(array)
-            if tile in self.stored:
-                db.session.execute(
-                    update(LabelTile).where(*where).values(version=version, data=data)
-                )
-            else:
-                db.session.add(LabelTile(**key, version=version, data=data))
+            for tile in tiles
+        ]
+        arrays = [self.tiles[tile] for tile in tiles]
+        stored = {number for number, tile in enumerate(tiles) if tile in self.stored}
+        write_rows(LabelTile, keys, stored, arrays, version)
+        for tile, array in zip(tiles, arrays, strict=True):
+            if array.any():
                 self.stored.add(tile)
-            self.saved[tile] = (version, array.copy())
+                self.saved[tile] = (version, array.copy())
+            else:
+                self.stored.discard(tile)
         self.dirty.clear()
 
     def publish(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 
 from ..formats import tiling
 from . import pyramid
@@ -89,6 +89,35 @@ def _key(project_id: str, feature: int, frame: int, level: int, tile_y: int, til
     )
 
 
+def write_rows(
+    model, keys: list[dict], stored: set[int], arrays: list[np.ndarray], version: int
+) -> None:
+    """Store tiles of a tile table (LabelTile, LabelOverview) in one statement each for the
+    updated, inserted and deleted ones: tile i has key columns ``keys[i]`` and pixels
+    ``arrays[i]``; it has a row already when i is in ``stored``. An all-background tile has
+    no row."""
+    table = model.__table__
+    names = list(keys[0]) if keys else []
+    where = [table.c[name] == bindparam(f"key_{name}") for name in names]
+    changed, added, removed = [], [], []
+    for number, (key, array) in enumerate(zip(keys, arrays, strict=True)):
+        by_name = {f"key_{name}": value for name, value in key.items()}
+        if not array.any():
+            if number in stored:
+                removed.append(by_name)
+        elif number in stored:
+            changed.append({**by_name, "new_data": tiling.encode(array)})
+        else:
+            added.append({**key, "version": version, "data": tiling.encode(array)})
+    if removed:
+        db.session.execute(delete(table).where(*where), removed)
+    if changed:
+        new = update(table).where(*where).values(version=version, data=bindparam("new_data"))
+        db.session.execute(new, changed)
+    if added:
+        db.session.execute(insert(table), added)
+
+
 def _first_multiple_index(start: int, step: int) -> int:
     """The smallest i with i * step >= start."""
     return -(-start // step)
@@ -133,7 +162,11 @@ def patch(
                         values[y0 - y_first : y1 - y_first, x0 - x_first : x1 - x_first],
                     )
                 )
-    stored = _read(project, feature, frame, updates)
+    # A chunk that the changed tiles cover whole is not read: none of its pixels stay.
+    partial = [key for key, parts in updates.items() if not _covered(project, key, parts)]
+    stored = _read(project, feature, frame, partial)
+    present = _present(project, feature, frame, [key for key in updates if key not in stored])
+    keys, arrays, existing = [], [], set()
     for key, parts in sorted(updates.items()):
         level, tile_y, tile_x = key
         height, width = pyramid.level_shape(project.height, project.width, level)
@@ -146,19 +179,35 @@ def patch(
         )
         for rows, columns, values in parts:
             array[rows, columns] = values
-        key = _key(project.id, feature, frame, level, tile_y, tile_x)
-        where = [getattr(LabelOverview, name) == value for name, value in key.items()]
-        if not array.any():
-            if current is not None:
-                db.session.execute(delete(LabelOverview).where(*where))
-        elif current is not None:
-            db.session.execute(
-                update(LabelOverview)
-                .where(*where)
-                .values(version=version, data=tiling.encode(array))
-            )
-        else:
-            db.session.add(LabelOverview(**key, version=version, data=tiling.encode(array)))
+        if current is not None or key in present:
+            existing.add(len(keys))
+        keys.append(_key(project.id, feature, frame, level, tile_y, tile_x))
+        arrays.append(array)
+    write_rows(LabelOverview, keys, existing, arrays, version)
+
+
+def _covered(project: Project, key: tuple[int, int, int], parts: list) -> bool:
+    level, tile_y, tile_x = key
+    height, width = pyramid.level_shape(project.height, project.width, level)
+    y0, x0, y1, x1 = tiling.tile_box(tile_y, tile_x, height, width, CHUNK)
+    return sum(values.size for _, _, values in parts) == (y1 - y0) * (x1 - x0)
+
+
+def _present(
+    project: Project, feature: int, frame: int, keys: list[tuple[int, int, int]]
+) -> set[tuple[int, int, int]]:
+    """Which of the chunks have a stored row (without reading their data)."""
+    if not keys:
+        return set()
+    rows = db.session.execute(
+        select(LabelOverview.level, LabelOverview.tile_y, LabelOverview.tile_x).where(
+            LabelOverview.project_id == project.id,
+            LabelOverview.feature == feature,
+            LabelOverview.frame == frame,
+            LabelOverview.level.in_({level for level, _, _ in keys}),
+        )
+    )
+    return {tuple(row) for row in rows} & set(keys)
 
 
 def _in_chunks(keys: Iterable, size: int) -> Iterator[list]:

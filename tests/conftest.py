@@ -158,6 +158,23 @@ def app_with_worker(request, tmp: Path, backend: str, overrides: dict) -> Iterat
         worker.stop()
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test marked `configuration(name)` is kept only with that configuration of `app`, so
+    what only one configuration can check is neither run twice nor reported as skipped."""
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("configuration")
+        params = getattr(item, "callspec", None)
+        chosen = params.params.get("app") if params else None
+        if marker and chosen is not None and chosen != marker.args[0]:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session", params=["sqlite-local", "mysql-s3"])
 def app(request, tmp_path_factory):
     """The application, once on SQLite with local storage and once on MariaDB with S3."""

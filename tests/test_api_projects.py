@@ -318,10 +318,10 @@ def test_tracking_exports_reimport_with_their_division(client, kind):
         )
 
 
+@pytest.mark.configuration("mysql-s3")
 def test_create_from_an_allowed_s3_url(app, client):
     """A few-MB object in an allowed bucket becomes a project with the object's pixels."""
-    if app.config["STORAGE"] != "s3":
-        pytest.skip("needs the S3 endpoint of the MariaDB + S3 configuration")
+    assert app.config["STORAGE"] == "s3"
     from conftest import make_bucket
     from deepcell_label.store.storage import make_s3_client
 

@@ -452,15 +452,70 @@ def test_comments_and_crowd_links(client):
         json={"frame": 0, "x": 10.5, "y": 3, "text": "Is this one cell or two?"},
         headers=_as("rev"),
     ).get_json()
+    assert made["resolved"] is False and made["resolved_at"] is None
     resolved = client.patch(
         f"/api/projects/{project}/comments/{made['id']}", json={}, headers=_as("gus")
     ).get_json()
     assert resolved["resolved"] and resolved["resolved_by"] == "gus"
+    assert resolved["resolved_at"] >= made["created"]
     listed = client.get(f"/api/projects/{project}/comments", headers=_as("mia")).get_json()
     listed = listed["comments"]
     assert [(c["text"], c["author"], c["resolved"]) for c in listed] == [
         ("Is this one cell or two?", "rev", True)
     ]
+
+
+def test_who_may_resolve_a_comment(client):
+    """The task's annotator, the campaign's reviewers and managers resolve a comment and open
+    it again, each recorded with when; a member holding another task, or a stranger, is told
+    there is no such project; bad bodies are refused and change nothing."""
+    campaign = _campaign(client, gold_rate=0.0, replicas=2)
+    for name, role in (("ann", "annotator"), ("bo", "annotator"), ("rev", "reviewer")):
+        _member(client, campaign, name, role)
+    _added(client, campaign, {"images": [("a.tif", _image(21))]})
+    held = {}
+    for name in ("ann", "bo"):
+        task = client.post(f"/api/campaigns/{campaign}/next", headers=_as(name)).get_json()
+        held[name] = task["task"]["project"]
+    project = held["ann"]
+    made = client.post(
+        f"/api/projects/{project}/comments",
+        json={"frame": 0, "x": 12, "y": 30, "text": "This one is two cells."},
+        headers=_as("rev"),
+    )
+    assert made.status_code == 201, made.get_json()
+    url = f"/api/projects/{project}/comments/{made.get_json()['id']}"
+
+    for name in ("bo", "eve"):
+        refused = client.patch(url, json={"resolved": True}, headers=_as(name))
+        assert refused.status_code == 404, refused.get_json()
+        assert "There is no project" in refused.get_json()["error"]
+    for body, words in (({"resolved": "yes"}, "true or false"), ({"done": True}, "'resolved'")):
+        bad = client.patch(url, json=body, headers=_as("ann"))
+        assert bad.status_code == 400 and words in bad.get_json()["error"]
+    missing = client.patch(f"/api/projects/{project}/comments/999999", json={}, headers=_as("ann"))
+    assert missing.status_code == 404 and "no comment" in missing.get_json()["error"]
+    # A comment of one project is not reached through another's address.
+    elsewhere = client.patch(url.replace(project, held["bo"]), json={}, headers=_as("bo"))
+    assert elsewhere.status_code == 404
+    listed = client.get(f"/api/projects/{project}/comments", headers=_as("ann")).get_json()
+    assert [c["resolved"] for c in listed["comments"]] == [False]
+
+    for name in ("ann", "rev", "mia"):
+        done = client.patch(url, json={"resolved": True}, headers=_as(name)).get_json()
+        assert (done["resolved"], done["resolved_by"]) == (True, name)
+        assert done["resolved_at"].endswith("Z")
+        opened = client.patch(url, json={"resolved": False}, headers=_as(name)).get_json()
+        assert (opened["resolved"], opened["resolved_by"], opened["resolved_at"]) == (
+            False,
+            None,
+            None,
+        )
+    client.patch(url, json={"resolved": True}, headers=_as("ann"))
+    (kept,) = client.get(f"/api/projects/{project}/comments", headers=_as("rev")).get_json()[
+        "comments"
+    ]
+    assert (kept["resolved"], kept["resolved_by"]) == (True, "ann")
 
 
 def test_a_crowd_link_makes_a_guest_of_that_campaign_only(app, client):

@@ -21,6 +21,7 @@ import { atLeast, openShareLink } from '../api/accounts';
 import { getProject, type ExportFormat, type ProjectMetadata } from '../api/client';
 import { ShareDialog } from '../components/ShareDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
+import { CommentsPanel } from '../components/CommentsPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
 import { DisagreementNotice } from '../components/DisagreementNotice';
 import { DivisionsPanel } from '../components/DivisionsPanel';
@@ -306,6 +307,8 @@ function Workspace({ session }: { session: ProjectSession }) {
           {segmentFirst && <SegmentPart session={session} />}
           {segmentFirst && <Divider />}
           <SelectionPanel session={session} />
+          <Divider />
+          <CommentsPanel session={session} />
           <Divider />
           {!segmentFirst && <SegmentPart session={session} />}
           {!segmentFirst && <Divider />}

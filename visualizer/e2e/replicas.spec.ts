@@ -1,9 +1,19 @@
 // A reviewer compares two replicas of one campaign image that their annotators drew differently:
-// the cells where they disagree are counted and highlighted, and the highlight turns off.
+// the cells where they disagree are counted and highlighted, and the highlight turns off; then
+// the two side by side, both showing the same place, each with its disagreeing cells marked.
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import { canvasColorAt, testdata, waitForImage } from './helpers';
 import { browserOf } from './people';
+
+/** Zoom and pan of each pane of the side-by-side view. */
+const paneViews = (page: Page) =>
+  page.evaluate(() =>
+    window.deepcellLabelPair!.map((s) => {
+      const { zoom, x, y } = s.viewport.getSnapshot().context;
+      return { zoom, x, y };
+    }),
+  );
 
 async function ok<T>(answer: Promise<import('@playwright/test').APIResponse>): Promise<T> {
   const response = await answer;
@@ -101,4 +111,68 @@ test('a reviewer sees where two replicas disagree', async ({ browser, baseURL })
     expect(await canvasColorAt(reviewer, 100, 100)).toEqual(agreed);
   }
   expect(seen.sort()).toEqual(['', '2']);
+
+  // Side by side: both replicas at once, each with the cells that disagree with the other.
+  await reviewer.getByTestId('view-side').click();
+  const judged = reviewer.getByTestId('pane-judged');
+  const beside = reviewer.getByTestId('pane-beside');
+  await expect(judged.getByTestId('image-canvas')).toBeVisible();
+  await expect(beside.getByTestId('image-canvas')).toBeVisible();
+  await reviewer.waitForFunction(
+    () =>
+      window.deepcellLabelPair?.length === 2 &&
+      window.deepcellLabelPair.every((s) => s.canvas.firstImageShown && s.image.complete()),
+    null,
+    { timeout: 60_000 },
+  );
+  expect(await judged.getAttribute('data-project')).not.toEqual(
+    await beside.getAttribute('data-project'),
+  );
+  const cellsOf = async (pane: typeof judged) => {
+    const notice = pane.getByTestId('disagreement');
+    await expect(notice).toContainText(/cells? disagrees? with replica \d/);
+    return (await notice.getAttribute('data-cells')) ?? '';
+  };
+  const paneCells = [await cellsOf(judged), await cellsOf(beside)];
+  expect([...paneCells].sort()).toEqual(['', '2']);
+  const annIndex = paneCells.indexOf('2');
+  const annPane = annIndex === 0 ? judged : beside;
+
+  // Zooming or panning one pane moves the other the same way.
+  const before = (await paneViews(reviewer))[0];
+  const box = (await beside.getByTestId('canvas-container').boundingBox())!;
+  await reviewer.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await reviewer.mouse.wheel(0, -400);
+  await expect.poll(async () => (await paneViews(reviewer))[1].zoom).toBeGreaterThan(before.zoom);
+  await expect
+    .poll(async () => {
+      const [first, second] = await paneViews(reviewer);
+      return first.zoom === second.zoom && first.x === second.x && first.y === second.y;
+    })
+    .toBe(true);
+  const zoomed = (await paneViews(reviewer))[0];
+  const judgedBox = (await judged.getByTestId('canvas-container').boundingBox())!;
+  await reviewer.mouse.move(judgedBox.x + 100, judgedBox.y + 100);
+  await reviewer.mouse.down({ button: 'right' });
+  await reviewer.mouse.move(judgedBox.x + 140, judgedBox.y + 130, { steps: 4 });
+  await reviewer.mouse.up({ button: 'right' });
+  const [panned, follower] = await paneViews(reviewer);
+  expect(panned.x).not.toEqual(zoomed.x);
+  expect(follower).toEqual(panned);
+
+  // Ann's disagreeing cell is highlighted in her pane, and less once its highlight is off.
+  await reviewer.evaluate(() =>
+    window.deepcellLabelPair!.forEach((s) => s.viewport.send({ type: 'FIT' })),
+  );
+  const marked = await canvasColorAt(reviewer, 300, 300, annIndex);
+  await annPane.getByTestId('disagreement-toggle').click();
+  await expect.poll(() => canvasColorAt(reviewer, 300, 300, annIndex)).not.toEqual(marked);
+  await annPane.getByTestId('disagreement-toggle').click();
+  await expect.poll(() => canvasColorAt(reviewer, 300, 300, annIndex)).toEqual(marked);
+
+  // Back to one at a time.
+  await reviewer.getByTestId('view-one').click();
+  await expect(judged).toHaveCount(0);
+  await waitForImage(reviewer);
+  await expect(reviewer.getByTestId('disagreement')).toHaveCount(1);
 });

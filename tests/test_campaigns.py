@@ -649,3 +649,58 @@ def test_a_reviewer_sees_the_cells_where_replicas_disagree(client):
         hidden = client.get(f"/api/projects/{projects['ann']}/disagreement", headers=_as(name))
         assert hidden.status_code == (404 if name == "eve" else 403), hidden.get_json()
         assert hidden.get_json()["error"]
+
+
+def test_disagreement_of_the_frame_and_feature_asked_for(client):
+    """Replicas of a movie are compared on the frame (and feature) the reviewer looks at; a frame
+    or feature the image does not have is refused, naming the ones it has."""
+    campaign = _campaign(client, replicas=2, gold_rate=0.0)
+    for name, role in (("ann", "annotator"), ("bo", "annotator"), ("rev", "reviewer")):
+        _member(client, campaign, name, role)
+    movie = np.random.default_rng(31).integers(0, 255, (3, SIZE, SIZE), dtype=np.uint8)
+    _added(client, campaign, {"images": [("movie.tif", _tiff(movie))]})
+    projects = {}
+    for name in ("ann", "bo"):
+        task = client.post(f"/api/campaigns/{campaign}/next", headers=_as(name)).get_json()["task"]
+        projects[name] = task["project"]
+    described = client.get(f"/api/projects/{projects['ann']}", headers=_as("ann")).get_json()
+    assert (described["frames"], described["features"]) == (3, 1)
+    # Both draw cell 4 on the first frame; on the last Ann draws cell 7, which Bo has not.
+    person = {
+        name: client.application.test_client(token=_tokens[(id(client.application), name)])
+        for name in ("ann", "bo")
+    }
+    for name in ("ann", "bo"):
+        brush(person[name], projects[name], [20, 20], 4)
+    answer = person["ann"].post(
+        f"/api/projects/{projects['ann']}/edits",
+        json={
+            "action": "brush",
+            "args": {"points": [[40, 8]], "brush_size": 6, "cell": 7},
+            "frame": 2,
+        },
+    )
+    assert answer.status_code == 200, answer.get_json()
+
+    url = f"/api/projects/{projects['ann']}/disagreement?with={projects['bo']}"
+    first = client.get(url, headers=_as("rev")).get_json()
+    assert (first["frame"], first["feature"], first["cells"]) == (0, 0, [])
+    last = client.get(f"{url}&frame=2&feature=0", headers=_as("rev"))
+    assert last.status_code == 200, last.get_json()
+    assert (last.get_json()["frame"], last.get_json()["cells"]) == (2, [7])
+    assert last.get_json()["against"][0]["unmatched"] == [7]
+    middle = client.get(f"{url}&frame=1", headers=_as("rev")).get_json()
+    assert middle["cells"] == []
+
+    for query, words in (
+        ("frame=3", "'frame' must be a whole number from 0 to 2 (the image has 3 frames)"),
+        ("frame=-1", "'frame' must be a whole number from 0 to 2"),
+        ("frame=last", "not 'last'"),
+        ("feature=1", "'feature' must be a whole number from 0 to 0 (the image has 1 feature)"),
+    ):
+        refused = client.get(f"{url}&{query}", headers=_as("rev"))
+        assert refused.status_code == 400, (query, refused.get_json())
+        assert words in refused.get_json()["error"], refused.get_json()
+    # A stranger learns nothing of the frames either.
+    hidden = client.get(f"{url}&frame=9", headers=_as("eve"))
+    assert hidden.status_code == 404

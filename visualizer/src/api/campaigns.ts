@@ -173,22 +173,29 @@ export interface ReplicaDisagreement {
   merges: number[];
 }
 
-/** The cells (label values of frame 0, feature 0) of a replica that disagree with others. */
+/** The cells (label values of one frame and feature) of a replica that disagree with others. */
 export interface Disagreement {
   campaign: string;
   image: { id: number; name: string };
   project: string;
   replica: number;
   task: number;
+  frame: number;
+  feature: number;
   cells: number[];
   against: ReplicaDisagreement[];
 }
 
-export const getDisagreement = (projectId: string, others: string[]) =>
+export const getDisagreement = (
+  projectId: string,
+  others: string[],
+  frame: number,
+  feature: number,
+) =>
   json<Disagreement>(
     `/api/projects/${encodeURIComponent(projectId)}/disagreement?with=${others
       .map(encodeURIComponent)
-      .join(',')}`,
+      .join(',')}&frame=${frame}&feature=${feature}`,
     undefined,
     true,
   );

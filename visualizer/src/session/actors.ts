@@ -49,9 +49,13 @@ const serverViewers = viewersMachine.provide({
   },
 });
 
-/** Review mode asks which cells of the shown replica disagree with the other replicas. */
+/** Review mode asks which cells of the shown replica's frame disagree with the other replicas. */
 const serverDisagreement = disagreementMachine.provide({
-  actors: { load: fromPromise(({ input }) => getDisagreement(input.projectId, input.others)) },
+  actors: {
+    load: fromPromise(({ input }) =>
+      getDisagreement(input.projectId, input.others, input.frame, input.feature),
+    ),
+  },
 });
 
 /** Comments pinned to the project's frames, read, added and resolved on the server. */

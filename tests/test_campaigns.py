@@ -452,15 +452,70 @@ def test_comments_and_crowd_links(client):
         json={"frame": 0, "x": 10.5, "y": 3, "text": "Is this one cell or two?"},
         headers=_as("rev"),
     ).get_json()
+    assert made["resolved"] is False and made["resolved_at"] is None
     resolved = client.patch(
         f"/api/projects/{project}/comments/{made['id']}", json={}, headers=_as("gus")
     ).get_json()
     assert resolved["resolved"] and resolved["resolved_by"] == "gus"
+    assert resolved["resolved_at"] >= made["created"]
     listed = client.get(f"/api/projects/{project}/comments", headers=_as("mia")).get_json()
     listed = listed["comments"]
     assert [(c["text"], c["author"], c["resolved"]) for c in listed] == [
         ("Is this one cell or two?", "rev", True)
     ]
+
+
+def test_who_may_resolve_a_comment(client):
+    """The task's annotator, the campaign's reviewers and managers resolve a comment and open
+    it again, each recorded with when; a member holding another task, or a stranger, is told
+    there is no such project; bad bodies are refused and change nothing."""
+    campaign = _campaign(client, gold_rate=0.0, replicas=2)
+    for name, role in (("ann", "annotator"), ("bo", "annotator"), ("rev", "reviewer")):
+        _member(client, campaign, name, role)
+    _added(client, campaign, {"images": [("a.tif", _image(21))]})
+    held = {}
+    for name in ("ann", "bo"):
+        task = client.post(f"/api/campaigns/{campaign}/next", headers=_as(name)).get_json()
+        held[name] = task["task"]["project"]
+    project = held["ann"]
+    made = client.post(
+        f"/api/projects/{project}/comments",
+        json={"frame": 0, "x": 12, "y": 30, "text": "This one is two cells."},
+        headers=_as("rev"),
+    )
+    assert made.status_code == 201, made.get_json()
+    url = f"/api/projects/{project}/comments/{made.get_json()['id']}"
+
+    for name in ("bo", "eve"):
+        refused = client.patch(url, json={"resolved": True}, headers=_as(name))
+        assert refused.status_code == 404, refused.get_json()
+        assert "There is no project" in refused.get_json()["error"]
+    for body, words in (({"resolved": "yes"}, "true or false"), ({"done": True}, "'resolved'")):
+        bad = client.patch(url, json=body, headers=_as("ann"))
+        assert bad.status_code == 400 and words in bad.get_json()["error"]
+    missing = client.patch(f"/api/projects/{project}/comments/999999", json={}, headers=_as("ann"))
+    assert missing.status_code == 404 and "no comment" in missing.get_json()["error"]
+    # A comment of one project is not reached through another's address.
+    elsewhere = client.patch(url.replace(project, held["bo"]), json={}, headers=_as("bo"))
+    assert elsewhere.status_code == 404
+    listed = client.get(f"/api/projects/{project}/comments", headers=_as("ann")).get_json()
+    assert [c["resolved"] for c in listed["comments"]] == [False]
+
+    for name in ("ann", "rev", "mia"):
+        done = client.patch(url, json={"resolved": True}, headers=_as(name)).get_json()
+        assert (done["resolved"], done["resolved_by"]) == (True, name)
+        assert done["resolved_at"].endswith("Z")
+        opened = client.patch(url, json={"resolved": False}, headers=_as(name)).get_json()
+        assert (opened["resolved"], opened["resolved_by"], opened["resolved_at"]) == (
+            False,
+            None,
+            None,
+        )
+    client.patch(url, json={"resolved": True}, headers=_as("ann"))
+    (kept,) = client.get(f"/api/projects/{project}/comments", headers=_as("rev")).get_json()[
+        "comments"
+    ]
+    assert (kept["resolved"], kept["resolved_by"]) == (True, "ann")
 
 
 def test_a_crowd_link_makes_a_guest_of_that_campaign_only(app, client):
@@ -594,3 +649,58 @@ def test_a_reviewer_sees_the_cells_where_replicas_disagree(client):
         hidden = client.get(f"/api/projects/{projects['ann']}/disagreement", headers=_as(name))
         assert hidden.status_code == (404 if name == "eve" else 403), hidden.get_json()
         assert hidden.get_json()["error"]
+
+
+def test_disagreement_of_the_frame_and_feature_asked_for(client):
+    """Replicas of a movie are compared on the frame (and feature) the reviewer looks at; a frame
+    or feature the image does not have is refused, naming the ones it has."""
+    campaign = _campaign(client, replicas=2, gold_rate=0.0)
+    for name, role in (("ann", "annotator"), ("bo", "annotator"), ("rev", "reviewer")):
+        _member(client, campaign, name, role)
+    movie = np.random.default_rng(31).integers(0, 255, (3, SIZE, SIZE), dtype=np.uint8)
+    _added(client, campaign, {"images": [("movie.tif", _tiff(movie))]})
+    projects = {}
+    for name in ("ann", "bo"):
+        task = client.post(f"/api/campaigns/{campaign}/next", headers=_as(name)).get_json()["task"]
+        projects[name] = task["project"]
+    described = client.get(f"/api/projects/{projects['ann']}", headers=_as("ann")).get_json()
+    assert (described["frames"], described["features"]) == (3, 1)
+    # Both draw cell 4 on the first frame; on the last Ann draws cell 7, which Bo has not.
+    person = {
+        name: client.application.test_client(token=_tokens[(id(client.application), name)])
+        for name in ("ann", "bo")
+    }
+    for name in ("ann", "bo"):
+        brush(person[name], projects[name], [20, 20], 4)
+    answer = person["ann"].post(
+        f"/api/projects/{projects['ann']}/edits",
+        json={
+            "action": "brush",
+            "args": {"points": [[40, 8]], "brush_size": 6, "cell": 7},
+            "frame": 2,
+        },
+    )
+    assert answer.status_code == 200, answer.get_json()
+
+    url = f"/api/projects/{projects['ann']}/disagreement?with={projects['bo']}"
+    first = client.get(url, headers=_as("rev")).get_json()
+    assert (first["frame"], first["feature"], first["cells"]) == (0, 0, [])
+    last = client.get(f"{url}&frame=2&feature=0", headers=_as("rev"))
+    assert last.status_code == 200, last.get_json()
+    assert (last.get_json()["frame"], last.get_json()["cells"]) == (2, [7])
+    assert last.get_json()["against"][0]["unmatched"] == [7]
+    middle = client.get(f"{url}&frame=1", headers=_as("rev")).get_json()
+    assert middle["cells"] == []
+
+    for query, words in (
+        ("frame=3", "'frame' must be a whole number from 0 to 2 (the image has 3 frames)"),
+        ("frame=-1", "'frame' must be a whole number from 0 to 2"),
+        ("frame=last", "not 'last'"),
+        ("feature=1", "'feature' must be a whole number from 0 to 0 (the image has 1 feature)"),
+    ):
+        refused = client.get(f"{url}&{query}", headers=_as("rev"))
+        assert refused.status_code == 400, (query, refused.get_json())
+        assert words in refused.get_json()["error"], refused.get_json()
+    # A stranger learns nothing of the frames either.
+    hidden = client.get(f"{url}&frame=9", headers=_as("eve"))
+    assert hidden.status_code == 404

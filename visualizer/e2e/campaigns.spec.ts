@@ -1,8 +1,9 @@
 // A campaign walked by three people in three browsers: the manager makes it and adds an image,
-// the annotator labels and submits, the reviewer rejects with a comment, the annotator gets the
-// task back with it and submits again, the reviewer accepts, the manager sees it counted.
+// the annotator labels and submits, the reviewer pins a comment to a point of the image and
+// rejects with a comment, the annotator gets the task back with both, resolves the pinned one and
+// submits again, the reviewer accepts, the manager sees it counted.
 import { expect, test, type Page } from '@playwright/test';
-import { testdata } from './helpers';
+import { clickPixel, screenPoint, testdata, waitForImage } from './helpers';
 import { browserOf } from './people';
 
 /** Start labelling until the task's project is built and given. */
@@ -49,9 +50,25 @@ test('a campaign task walks through reject and accept', async ({ browser, baseUR
   await annotator.getByRole('button', { name: 'Submit task' }).click();
   await expect(annotator.getByTestId('task-state')).toHaveText('submitted');
 
-  // The reviewer rejects: first without a comment (refused), then with one.
+  // The reviewer opens the task and pins a comment to a point of the image.
   await reviewer.goto(campaignUrl);
   const queue = reviewer.getByTestId('review-queue');
+  await queue.getByRole('link', { name: 'img2d.tif' }).click();
+  await waitForImage(reviewer);
+  await reviewer.getByTestId('comment-add').click();
+  await clickPixel(reviewer, 120, 80);
+  await reviewer.getByTestId('comment-draft-text').fill('This nucleus is two.');
+  await reviewer.getByTestId('comment-save').click();
+  await expect(reviewer.getByTestId('comment-marker')).toHaveCount(1);
+  await expect(reviewer.getByTestId('comment-entry')).toHaveText(
+    /1\. e2e-reviewer: This nucleus is two\..*Resolve/,
+  );
+  const version = await reviewer.evaluate(
+    () => window.deepcellLabel!.editQueue.getSnapshot().context.version,
+  );
+
+  // The reviewer rejects: first without a comment (refused), then with one.
+  await reviewer.goto(campaignUrl);
   await expect(queue.getByRole('row')).toHaveCount(1);
   await queue.getByRole('button', { name: 'Reject' }).click();
   await expect(reviewer.getByRole('alert')).toContainText('comment');
@@ -64,11 +81,40 @@ test('a campaign task walks through reject and accept', async ({ browser, baseUR
   await expect(annotator.getByTestId('task-rejection')).toContainText(
     'e2e-reviewer: Two nuclei at the top are missing.',
   );
+  // The pinned comment is a marker where the reviewer clicked (pinning edited nothing).
+  await waitForImage(annotator);
+  expect(
+    await annotator.evaluate(() => window.deepcellLabel!.editQueue.getSnapshot().context.version),
+  ).toBe(version);
+  const marker = annotator.getByTestId('comment-marker');
+  await expect(marker).toHaveCount(1);
+  const tip = await screenPoint(annotator, 120, 80);
+  const pin = (await marker.boundingBox())!;
+  expect(Math.abs(pin.x + pin.width / 2 - tip.x)).toBeLessThan(pin.width);
+  expect(Math.abs(pin.y + pin.height - tip.y)).toBeLessThan(pin.height);
+  await marker.click();
+  await expect(annotator.getByTestId('comment-card')).toContainText(
+    'e2e-reviewer: This nucleus is two.',
+  );
+  await annotator.getByTestId('comment-resolve').click();
+  await expect(marker).toHaveCount(0);
+  await expect(annotator.getByTestId('comments-panel')).toContainText('Every comment is resolved.');
+  await annotator.getByTestId('comments-show-resolved').click();
+  await expect(marker).toHaveAttribute('data-resolved', 'true');
+  await expect(annotator.getByTestId('comment-entry')).toContainText('resolved by e2e-annotator');
   await annotator.getByRole('button', { name: 'Submit task' }).click();
   await expect(annotator.getByTestId('task-state')).toHaveText('submitted');
 
   await reviewer.reload();
   await expect(queue.getByRole('row')).toHaveCount(1);
+  // The reviewer sees it resolved, and by whom.
+  await queue.getByRole('link', { name: 'img2d.tif' }).click();
+  await waitForImage(reviewer);
+  await expect(reviewer.getByTestId('comment-marker')).toHaveCount(0);
+  await expect(reviewer.getByTestId('comments-panel')).toContainText('0 open');
+  await reviewer.getByTestId('comments-show-resolved').click();
+  await expect(reviewer.getByTestId('comment-entry')).toContainText('resolved by e2e-annotator');
+  await reviewer.goto(campaignUrl);
   await queue.getByRole('button', { name: 'Accept' }).click();
   await expect(queue.getByRole('row')).toHaveCount(0);
 

@@ -53,7 +53,7 @@ test('a crowd link signs a guest in, who labels one task and gets a completion c
   await guest.reload();
   await expect(guest.getByTestId('comment-marker')).toHaveAttribute(
     'aria-label',
-    'Comment by admin: Is this one cell or two?',
+    'Comment 1 by admin: Is this one cell or two?',
   );
   await guest.getByRole('button', { name: 'Submit task' }).click();
   await expect(guest.getByTestId('task-state')).toHaveText('submitted');

@@ -145,11 +145,17 @@ export async function clickPixel(page: Page, x: number, y: number) {
   await page.mouse.click(p.x, p.y);
 }
 
-/** Canvas RGBA at an image pixel, read from the WebGL drawing buffer. */
-export async function canvasColorAt(page: Page, x: number, y: number): Promise<number[]> {
+/** Canvas RGBA at an image pixel, read from the WebGL drawing buffer (of one pane of review's
+ * side-by-side view when `pane` is given: 0 the judged project, 1 the one beside it). */
+export async function canvasColorAt(
+  page: Page,
+  x: number,
+  y: number,
+  pane?: number,
+): Promise<number[]> {
   return page.evaluate(
-    ([ix, iy]) => {
-      const s = window.deepcellLabel!;
+    ([ix, iy, index]) => {
+      const s = index < 0 ? window.deepcellLabel! : window.deepcellLabelPair![index];
       const view = s.viewport.getSnapshot().context;
       const dpr = window.devicePixelRatio || 1;
       s.canvas.renderer!.render();
@@ -158,7 +164,7 @@ export async function canvasColorAt(page: Page, x: number, y: number): Promise<n
         Math.floor((iy + 0.5 - view.y) * view.zoom * dpr),
       );
     },
-    [x, y],
+    [x, y, pane ?? -1],
   );
 }
 

@@ -101,7 +101,7 @@ export const KEY_BINDINGS = [
   {
     id: 'reset',
     keys: ['Escape'],
-    description: 'Deselect and cancel the current gesture',
+    description: 'Deselect and cancel the current gesture (or the comment being pinned)',
     group: 'Selection',
     context: 'project',
   },

@@ -226,10 +226,18 @@ def stats(campaign_id: str):
 @campaigns.get("/projects/<project_id>/disagreement")
 @rule("signed_in", guests=True)
 def disagreement(project_id: str):
-    """The cells of a replica's project that disagree with the image's other replicas (`?with=` comma-separated projects of the replicas to compare with; all others when left out): against each, its cells with no match at IoU ≥ 0.5 and its cells merging two of the other's (reviewers and managers)."""
+    """The cells of a replica's project that disagree with the image's other replicas (`?with=` comma-separated projects of the replicas to compare with, all others when left out; `&frame=`, `&feature=` the frame and feature compared, 0 when left out): against each, its cells with no match at IoU ≥ 0.5 and its cells merging two of the other's (reviewers and managers)."""
     others = request.args.get("with")
     chosen = None if others is None else [p.strip() for p in others.split(",") if p.strip()]
-    return jsonify(quality.disagreement(project_id, chosen, caller()))
+    return jsonify(
+        quality.disagreement(
+            project_id,
+            chosen,
+            caller(),
+            request.args.get("frame"),
+            request.args.get("feature"),
+        )
+    )
 
 
 @campaigns.post("/campaigns/<campaign_id>/images/<int:image_id>/consensus")

@@ -155,6 +155,7 @@ class Comment(db.Model):
     author: Mapped[str] = mapped_column(String(255))
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     resolved_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     created: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -139,15 +139,30 @@ export interface PinnedComment {
   y: number;
   text: string;
   author: string;
+  created: string;
   resolved: boolean;
+  resolved_by: string | null;
+  resolved_at: string | null;
 }
 
+const commentsUrl = (projectId: string) =>
+  `/api/projects/${encodeURIComponent(projectId)}/comments`;
+
 export const listComments = (projectId: string) =>
-  json<{ comments: PinnedComment[] }>(
-    `/api/projects/${encodeURIComponent(projectId)}/comments`,
-    undefined,
-    true,
-  ).then((a) => a.comments);
+  json<{ comments: PinnedComment[] }>(commentsUrl(projectId), undefined, true).then(
+    (a) => a.comments,
+  );
+export const addComment = (
+  projectId: string,
+  point: { frame: number; x: number; y: number },
+  text: string,
+) => postJson<PinnedComment>(commentsUrl(projectId), { ...point, text });
+export const resolveComment = (projectId: string, id: number, resolved: boolean) =>
+  json<PinnedComment>(`${commentsUrl(projectId)}/${id}`, {
+    method: 'PATCH',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ resolved }),
+  });
 
 /** Against one other replica: the shown replica's cells with no match, and those merging two. */
 export interface ReplicaDisagreement {
@@ -158,22 +173,29 @@ export interface ReplicaDisagreement {
   merges: number[];
 }
 
-/** The cells (label values of frame 0, feature 0) of a replica that disagree with others. */
+/** The cells (label values of one frame and feature) of a replica that disagree with others. */
 export interface Disagreement {
   campaign: string;
   image: { id: number; name: string };
   project: string;
   replica: number;
   task: number;
+  frame: number;
+  feature: number;
   cells: number[];
   against: ReplicaDisagreement[];
 }
 
-export const getDisagreement = (projectId: string, others: string[]) =>
+export const getDisagreement = (
+  projectId: string,
+  others: string[],
+  frame: number,
+  feature: number,
+) =>
   json<Disagreement>(
     `/api/projects/${encodeURIComponent(projectId)}/disagreement?with=${others
       .map(encodeURIComponent)
-      .join(',')}`,
+      .join(',')}&frame=${frame}&feature=${feature}`,
     undefined,
     true,
   );

@@ -6,15 +6,17 @@ import { disagreementLines } from '../machines/disagreement';
 import type { ProjectSession } from '../session';
 
 export function DisagreementNotice({ session }: { session: ProjectSession }) {
-  const compared = useSelector(session.disagreement, (s) => s.matches('compared'));
   const { found, shown } = useSelector(session.disagreement, (s) => s.context);
-  if (!compared || !found) return null;
+  const featureNames = useSelector(session.display, (s) => s.context.featureNames);
+  // While another frame is compared, the last answer stays (saying which frame it is of).
+  if (!found) return null;
   return (
     <Alert
       severity={found.cells.length ? 'warning' : 'success'}
       sx={{ py: 0, borderRadius: 0, alignItems: 'center' }}
       data-testid="disagreement"
       data-cells={found.cells.join(',')}
+      data-frame={found.frame}
       data-shown={shown ? 'true' : 'false'}
       action={
         found.cells.length > 0 && (
@@ -33,8 +35,11 @@ export function DisagreementNotice({ session }: { session: ProjectSession }) {
         )
       }
     >
-      Replica {found.replica} of {found.image.name}: {disagreementLines(found).join('; ')}
-      {found.cells.length > 0 && shown ? ' (highlighted, on the first frame).' : '.'}
+      Replica {found.replica} of {found.image.name}
+      {session.metadata.frames > 1 ? `, frame ${found.frame + 1}` : ''}
+      {session.metadata.features > 1 ? `, ${featureNames[found.feature]}` : ''}:{' '}
+      {disagreementLines(found).join('; ')}
+      {found.cells.length > 0 && shown ? ' (highlighted).' : '.'}
     </Alert>
   );
 }

@@ -1,6 +1,7 @@
 // Review mode: step through several projects, judge each (accept or reject, with a comment), and
 // keep every project's verdict as the server has it. Ids that name no project are shown as
-// missing.
+// missing. The projects are shown one at a time, or two side by side (the one being judged and
+// another beside it, replicas of one image compared).
 import { assign, fromPromise, setup } from 'xstate';
 import type { Judgment, Review } from '../api/client';
 
@@ -9,6 +10,9 @@ export interface ReviewContext {
   index: number;
   reviews: Record<string, Review>;
   error: string | null;
+  sideBySide: boolean;
+  /** Beside the judged project in the side-by-side view (null: the next one shown). */
+  beside: string | null;
 }
 
 export type ReviewEvent =
@@ -16,7 +20,9 @@ export type ReviewEvent =
   | { type: 'PREVIOUS' }
   | { type: 'GO'; index: number }
   | { type: 'JUDGE'; judgment: Judgment; comment: string }
-  | { type: 'REFRESH' };
+  | { type: 'REFRESH' }
+  | { type: 'SIDE_BY_SIDE'; on: boolean }
+  | { type: 'BESIDE'; project: string };
 
 /** Project ids from the `projectId` parameter: comma-separated, blanks and repeats dropped. */
 export function reviewProjects(parameter: string | null): string[] {
@@ -44,13 +50,30 @@ export function reviewsByProject(projects: string[], reviews: Review[]): Record<
 export const isMissing = (context: Pick<ReviewContext, 'reviews'>, project: string) =>
   context.reviews[project]?.missing === true;
 
+/** The projects that can be shown beside the judged one: every other that exists. */
+export function besideChoices(context: Pick<ReviewContext, 'projects' | 'index' | 'reviews'>) {
+  const judged = context.projects[context.index];
+  return context.projects.filter((id) => id !== judged && !isMissing(context, id));
+}
+
+/** The project shown beside the judged one: the one chosen, else the next after it (round). */
+export function besideProject(context: ReviewContext): string | null {
+  const choices = besideChoices(context);
+  if (context.beside && choices.includes(context.beside)) return context.beside;
+  const after = [
+    ...context.projects.slice(context.index + 1),
+    ...context.projects.slice(0, context.index),
+  ];
+  return after.find((id) => choices.includes(id)) ?? null;
+}
+
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 export const reviewMachine = setup({
   types: {
     context: {} as ReviewContext,
     events: {} as ReviewEvent,
-    input: {} as { projects: string[] },
+    input: {} as { projects: string[]; sideBySide?: boolean },
   },
   actors: {
     loadReviews: fromPromise<Review[], { projects: string[] }>(async () => {
@@ -64,8 +87,17 @@ export const reviewMachine = setup({
   },
 }).createMachine({
   id: 'review',
-  context: ({ input }) => ({ projects: input.projects, index: 0, reviews: {}, error: null }),
+  context: ({ input }) => ({
+    projects: input.projects,
+    index: 0,
+    reviews: {},
+    error: null,
+    sideBySide: input.sideBySide ?? false,
+    beside: null,
+  }),
   on: {
+    SIDE_BY_SIDE: { actions: assign({ sideBySide: ({ event }) => event.on }) },
+    BESIDE: { actions: assign({ beside: ({ event }) => event.project }) },
     NEXT: {
       actions: assign({
         index: ({ context }) => stepIndex(context.index, context.projects.length, 1),

@@ -19,7 +19,9 @@ export type ViewportEvent =
   | { type: 'ZOOM_AT'; factor: number; canvasX: number; canvasY: number }
   | { type: 'ZOOM_IN' }
   | { type: 'ZOOM_OUT' }
-  | { type: 'PAN'; dx: number; dy: number };
+  | { type: 'PAN'; dx: number; dy: number }
+  /** Show what another view of the same image shows (views kept in step side by side). */
+  | { type: 'SET_VIEW'; zoom: number; x: number; y: number };
 
 export const MIN_ZOOM = 0.05;
 export const MAX_ZOOM = 64;
@@ -103,6 +105,9 @@ export const viewportMachine = setup({
       actions: assign(({ context }) =>
         zoomAbout(context, 1 / KEY_ZOOM_STEP, context.canvasWidth / 2, context.canvasHeight / 2),
       ),
+    },
+    SET_VIEW: {
+      actions: assign(({ event }) => ({ zoom: clampZoom(event.zoom), x: event.x, y: event.y })),
     },
     PAN: {
       actions: assign(({ context, event }) => ({

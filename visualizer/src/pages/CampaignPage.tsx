@@ -267,7 +267,7 @@ function ReviewQueue({ campaignId, onChange }: { campaignId: string; onChange: (
       setError((e as Error).message);
     }
   };
-  // The replicas of one image, side by side in review mode.
+  // The replicas of one image, in review mode: one at a time, or side by side.
   const replicas = (task: Task) =>
     all.filter((t) => t.image === task.image && t.replica > 0).map((t) => t.project);
   return (
@@ -287,9 +287,14 @@ function ReviewQueue({ campaignId, onChange }: { campaignId: string; onChange: (
               </TableCell>
               <TableCell>
                 {replicas(task).length > 1 && (
-                  <Link href={`/project?projectId=${replicas(task).join(',')}`}>
-                    Compare replicas
-                  </Link>
+                  <Stack direction="row" spacing={1}>
+                    <Link href={`/project?projectId=${replicas(task).join(',')}`}>
+                      Compare replicas
+                    </Link>
+                    <Link href={`/project?projectId=${replicas(task).join(',')}&view=side`}>
+                      Side by side
+                    </Link>
+                  </Stack>
                 )}
               </TableCell>
               <TableCell>

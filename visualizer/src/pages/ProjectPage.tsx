@@ -21,6 +21,7 @@ import { atLeast, openShareLink } from '../api/accounts';
 import { getProject, type ExportFormat, type ProjectMetadata } from '../api/client';
 import { ShareDialog } from '../components/ShareDialog';
 import { CellTypesPanel } from '../components/CellTypesPanel';
+import { CommentsPanel } from '../components/CommentsPanel';
 import { DisplayPanel } from '../components/DisplayPanel';
 import { DisagreementNotice } from '../components/DisagreementNotice';
 import { DivisionsPanel } from '../components/DivisionsPanel';
@@ -86,7 +87,7 @@ function isTyping(target: EventTarget | null) {
   );
 }
 
-function FrameSlider({ session }: { session: ProjectSession }) {
+export function FrameSlider({ session }: { session: ProjectSession }) {
   const frame = useSelector(session.display, (s) => s.context.frame);
   const frames = session.metadata.frames;
   if (frames <= 1) return null;
@@ -307,6 +308,8 @@ function Workspace({ session }: { session: ProjectSession }) {
           {segmentFirst && <Divider />}
           <SelectionPanel session={session} />
           <Divider />
+          <CommentsPanel session={session} />
+          <Divider />
           {!segmentFirst && <SegmentPart session={session} />}
           {!segmentFirst && <Divider />}
           {/* Divisions and linking follow cells from frame to frame: one frame has neither. */}
@@ -334,6 +337,35 @@ function Workspace({ session }: { session: ProjectSession }) {
   );
 }
 
+/**
+ * A project's metadata loaded (asked for again while it is being prepared), then its session
+ * opened, and disposed of when the page closes. `shown`: the page's main project, the one that
+ * `window.deepcellLabel` gives to tests and the console.
+ */
+export function useProjectSession(projectId: string, shown = false) {
+  const [state, send] = useMachine(loadingMachine, { input: { projectId } });
+  const metadata = state.matches('ready') ? state.context.metadata : null;
+  const [session, setSession] = useState<ProjectSession | null>(null);
+
+  useEffect(() => {
+    if (!metadata) return;
+    const created = openProject(metadata);
+    if (shown) {
+      window.deepcellLabel = created;
+      window.__deepcellDebug = { tiles: () => created.canvas.tileStats() };
+    }
+    setSession(created);
+    return () => {
+      created.dispose();
+      if (window.deepcellLabel === created) {
+        delete window.deepcellLabel;
+        delete window.__deepcellDebug;
+      }
+    };
+  }, [metadata, shown]);
+  return { state, send, session };
+}
+
 const NO_PROJECTS: string[] = [];
 
 export function ProjectPage({
@@ -348,25 +380,8 @@ export function ProjectPage({
    * disagree are highlighted. */
   compareWith?: string[];
 }) {
-  const [state, send] = useMachine(loadingMachine, { input: { projectId } });
+  const { state, send, session } = useProjectSession(projectId, true);
   const ready = state.matches('ready');
-  const metadata = ready ? state.context.metadata : null;
-  const [session, setSession] = useState<ProjectSession | null>(null);
-
-  useEffect(() => {
-    if (!metadata) return;
-    const created = openProject(metadata);
-    window.deepcellLabel = created;
-    window.__deepcellDebug = { tiles: () => created.canvas.tileStats() };
-    setSession(created);
-    return () => {
-      created.dispose();
-      if (window.deepcellLabel === created) {
-        delete window.deepcellLabel;
-        delete window.__deepcellDebug;
-      }
-    };
-  }, [metadata]);
 
   useEffect(() => {
     if (session) session.keys.pageHandlers = pageHandlers;

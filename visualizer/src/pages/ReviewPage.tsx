@@ -1,15 +1,28 @@
 // Review mode (`/review?projectId=a,b,c`, or `/project` with several ids): a bar to step through the projects and judge each,
 // above the usual project page of the one being reviewed (or a note when the id names no project).
 // When the projects are replicas of one campaign image, the cells where the shown one disagrees
-// with the others are highlighted.
+// with the others are highlighted. They are shown one at a time (toggled with Next and Previous)
+// or two side by side (`&view=side`), the judged one and another, both showing the same place.
 import { useEffect, useMemo, useState } from 'react';
-import { Alert, Box, Button, Chip, Paper, Stack, TextField, Typography } from '@mui/material';
+import {
+  Alert,
+  Box,
+  Button,
+  Chip,
+  Paper,
+  Stack,
+  TextField,
+  ToggleButton,
+  ToggleButtonGroup,
+  Typography,
+} from '@mui/material';
 import { useMachine } from '@xstate/react';
 import { fromPromise } from 'xstate';
 import * as api from '../api/client';
 import { actionForKey, keyName, shortcutFor, type KeyActionId } from '../keymap';
-import { isMissing, reviewMachine } from '../machines/review';
+import { besideChoices, besideProject, isMissing, reviewMachine } from '../machines/review';
 import { ProjectPage } from './ProjectPage';
+import { SideBySide } from './SideBySide';
 
 const serverReviewMachine = reviewMachine.provide({
   actors: {
@@ -33,8 +46,8 @@ function verdictColor(review: api.Review | undefined) {
 
 type PageHandlers = Partial<Record<KeyActionId, () => void>>;
 
-/** In place of the project page when the id names no project; the review keys still step on. */
-function MissingProject({ project, handlers }: { project: string; handlers: PageHandlers }) {
+/** The review keys where no project page handles the keys (it passes them on when it does). */
+function usePageKeys(handlers: PageHandlers) {
   useEffect(() => {
     const down = (event: KeyboardEvent) => {
       const target = event.target as HTMLElement | null;
@@ -49,6 +62,11 @@ function MissingProject({ project, handlers }: { project: string; handlers: Page
     window.addEventListener('keydown', down);
     return () => window.removeEventListener('keydown', down);
   }, [handlers]);
+}
+
+/** In place of the project page when the id names no project; the review keys still step on. */
+function MissingProject({ project, handlers }: { project: string; handlers: PageHandlers }) {
+  usePageKeys(handlers);
   return (
     <Alert severity="warning" sx={{ m: 2 }} data-testid="review-missing">
       There is no project with the id “{project}”: it may be mistyped, or the project was deleted.
@@ -57,8 +75,18 @@ function MissingProject({ project, handlers }: { project: string; handlers: Page
   );
 }
 
+/** The side-by-side view, with the review keys (its panes show the canvas only). */
+function SideBySideWithKeys({
+  handlers,
+  ...props
+}: { handlers: PageHandlers } & React.ComponentProps<typeof SideBySide>) {
+  usePageKeys(handlers);
+  return <SideBySide {...props} />;
+}
+
 export function ReviewPage({ projects }: { projects: string[] }) {
-  const [state, send] = useMachine(serverReviewMachine, { input: { projects } });
+  const sideBySide = new URLSearchParams(window.location.search).get('view') === 'side';
+  const [state, send] = useMachine(serverReviewMachine, { input: { projects, sideBySide } });
   const { index, reviews, error } = state.context;
   const project = projects[index];
   const review = reviews[project];
@@ -75,10 +103,10 @@ export function ReviewPage({ projects }: { projects: string[] }) {
   );
   const judge = (judgment: api.Judgment) => send({ type: 'JUDGE', judgment, comment });
   // The shown project is compared with the others where they are replicas of one image.
-  const others = useMemo(
-    () => projects.filter((id) => id !== project && !isMissing(state.context, id)),
-    [projects, project, state.context],
-  );
+  const others = useMemo(() => besideChoices(state.context), [state.context]);
+  const beside = besideProject(state.context);
+  const nameOf = (id: string) => reviews[id]?.name ?? id;
+  const paired = state.context.sideBySide && !missing && beside !== null;
 
   return (
     <Box sx={{ height: '100%', display: 'flex', flexDirection: 'column' }}>
@@ -137,6 +165,23 @@ export function ReviewPage({ projects }: { projects: string[] }) {
               {review.reviewed ? `, ${new Date(review.reviewed).toLocaleString()}` : ''}
             </Typography>
           )}
+          <ToggleButtonGroup
+            size="small"
+            exclusive
+            value={state.context.sideBySide ? 'side' : 'one'}
+            onChange={(_event, value) =>
+              value && send({ type: 'SIDE_BY_SIDE', on: value === 'side' })
+            }
+            aria-label="How the projects are shown"
+            disabled={others.length === 0}
+          >
+            <ToggleButton value="one" data-testid="view-one">
+              One at a time
+            </ToggleButton>
+            <ToggleButton value="side" data-testid="view-side">
+              Side by side
+            </ToggleButton>
+          </ToggleButtonGroup>
           <Button
             size="small"
             component="a"
@@ -173,6 +218,15 @@ export function ReviewPage({ projects }: { projects: string[] }) {
       <Box sx={{ flex: 1, minHeight: 0 }}>
         {missing ? (
           <MissingProject project={project} handlers={handlers} />
+        ) : paired ? (
+          <SideBySideWithKeys
+            handlers={handlers}
+            judged={project}
+            beside={beside}
+            choices={others.map((id) => ({ project: id, name: nameOf(id) }))}
+            nameOf={nameOf}
+            onChoose={(id) => send({ type: 'BESIDE', project: id })}
+          />
         ) : (
           <ProjectPage
             key={project}

@@ -3,9 +3,10 @@
 // annotators present, an edit history) is one more entry in `createActors`.
 import { createActor, fromPromise } from 'xstate';
 import * as api from '../api/client';
-import { getDisagreement } from '../api/campaigns';
+import { addComment, getDisagreement, listComments, resolveComment } from '../api/campaigns';
 import { annotationsMachine } from '../machines/annotations';
 import { typeDisplayMachine } from '../machines/cellTypes';
+import { commentsMachine } from '../machines/comments';
 import { disagreementMachine } from '../machines/disagreement';
 import { displayMachine } from '../machines/display';
 import { editQueueMachine } from '../machines/editQueue';
@@ -48,9 +49,22 @@ const serverViewers = viewersMachine.provide({
   },
 });
 
-/** Review mode asks which cells of the shown replica disagree with the other replicas. */
+/** Review mode asks which cells of the shown replica's frame disagree with the other replicas. */
 const serverDisagreement = disagreementMachine.provide({
-  actors: { load: fromPromise(({ input }) => getDisagreement(input.projectId, input.others)) },
+  actors: {
+    load: fromPromise(({ input }) =>
+      getDisagreement(input.projectId, input.others, input.frame, input.feature),
+    ),
+  },
+});
+
+/** Comments pinned to the project's frames, read, added and resolved on the server. */
+const serverComments = commentsMachine.provide({
+  actors: {
+    list: fromPromise(({ input }) => listComments(input.projectId)),
+    add: fromPromise(({ input }) => addComment(input.projectId, input.point, input.text)),
+    resolve: fromPromise(({ input }) => resolveComment(input.projectId, input.id, input.resolved)),
+  },
 });
 
 /** The history panel reads the history a page at a time. */
@@ -155,6 +169,7 @@ export function createActors(metadata: api.ProjectMetadata) {
     viewers: createActor(serverViewers, { input: { projectId: metadata.id } }),
     history: createActor(serverHistory, { input: { projectId: metadata.id } }),
     disagreement: createActor(serverDisagreement, { input: { projectId: metadata.id } }),
+    comments: createActor(serverComments, { input: { projectId: metadata.id } }),
   };
 }
 

@@ -81,11 +81,10 @@ export class LabelColours {
     const inImage = this.actors.selection.getSnapshot().context.selected;
     const inPlot = this.actors.learning.getSnapshot().context.selected;
     const marked = inImage === null ? [...inPlot] : [inImage, ...inPlot];
-    // The replicas are compared on their first frame and feature, value by value.
-    if (frame === 0 && feature === 0) {
-      for (const value of highlightedCells(this.actors.disagreement.getSnapshot().context)) {
-        marked.push(...(cells.get(value) ?? [value]));
-      }
+    // The replicas are compared on the shown frame and feature, value by value.
+    const disagreement = this.actors.disagreement.getSnapshot().context;
+    for (const value of highlightedCells(disagreement, frame, feature)) {
+      marked.push(...(cells.get(value) ?? [value]));
     }
     renderer.setLookup(withSelected(base, cells, marked));
   }

@@ -80,6 +80,11 @@ export function openProject(metadata: ProjectMetadata) {
     picking.connect(),
     linking.connect(),
   ];
+  // Review mode compares the replicas on the frame and feature shown.
+  const shownPlane = actors.display.subscribe(({ context: { frame, feature } }) =>
+    actors.disagreement.send({ type: 'VIEW', frame, feature }),
+  );
+  connections.push(() => shownPlane.unsubscribe());
   startActors(actors);
   // After the actors start: the first position report goes out with the right frame.
   connections.push(viewers.connect());

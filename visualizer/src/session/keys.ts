@@ -13,7 +13,14 @@ import type { Pointer } from './pointer';
 
 type Actors = Pick<
   SessionActors,
-  'viewport' | 'display' | 'selection' | 'tools' | 'undo' | 'typeDisplay' | 'spotsDisplay'
+  | 'viewport'
+  | 'display'
+  | 'selection'
+  | 'tools'
+  | 'undo'
+  | 'typeDisplay'
+  | 'spotsDisplay'
+  | 'comments'
 >;
 
 export interface KeyParts {
@@ -37,7 +44,8 @@ export class Keys {
 
   constructor({ actors, store, pointer, picking, divisions, cellTypes, learn, linking }: KeyParts) {
     this.pointer = pointer;
-    const { viewport, display, selection, tools, undo, typeDisplay, spotsDisplay } = actors;
+    const { viewport, display, selection, tools, undo, typeDisplay, spotsDisplay, comments } =
+      actors;
     const feature = () => display.getSnapshot().context.feature;
     const selected = () => selection.getSnapshot().context.selected;
     const chooseTool = (tool: Tool) => () => tools.send({ type: 'SELECT_TOOL', tool });
@@ -62,6 +70,12 @@ export class Keys {
       reset: () => {
         if (picking.active) {
           picking.cancel();
+          return;
+        }
+        // A comment about to be pinned is given up first.
+        const { placing, draft } = comments.getSnapshot().context;
+        if (placing || draft) {
+          comments.send({ type: 'CANCEL' });
           return;
         }
         selection.send({ type: 'RESET' });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createActor, fromPromise, waitFor } from 'xstate';
 import type { Judgment, Review } from '../../src/api/client';
 import {
+  besideProject,
   isMissing,
   reviewMachine,
   reviewProjects,
@@ -102,5 +103,34 @@ describe('review mode', () => {
     const rows = [missing(long), verdict('b', null)];
     expect(Object.keys(reviewsByProject([long, 'b'], rows))).toEqual([long, 'b']);
     expect(Object.keys(reviewsByProject(['b'], [verdict('b', null)]))).toEqual(['b']);
+  });
+
+  it('shows two projects side by side: the judged one and the next beside it, or the chosen', async () => {
+    const { actor } = start(
+      ['a', 'b', 'c', 'd'],
+      [verdict('a', null), verdict('b', null), missing('c'), verdict('d', null)],
+    );
+    await waitFor(actor, (s) => s.matches('ready'));
+    expect(actor.getSnapshot().context.sideBySide).toBe(false);
+    actor.send({ type: 'SIDE_BY_SIDE', on: true });
+    expect(actor.getSnapshot().context.sideBySide).toBe(true);
+    expect(besideProject(actor.getSnapshot().context)).toBe('b');
+    // The missing one is skipped; past the last comes the first.
+    actor.send({ type: 'NEXT' });
+    expect(besideProject(actor.getSnapshot().context)).toBe('d');
+    actor.send({ type: 'GO', index: 3 });
+    expect(besideProject(actor.getSnapshot().context)).toBe('a');
+    actor.send({ type: 'BESIDE', project: 'b' });
+    expect(besideProject(actor.getSnapshot().context)).toBe('b');
+    // The chosen one is not shown beside itself.
+    actor.send({ type: 'GO', index: 1 });
+    expect(besideProject(actor.getSnapshot().context)).toBe('d');
+    actor.send({ type: 'SIDE_BY_SIDE', on: false });
+    expect(actor.getSnapshot().context.sideBySide).toBe(false);
+  });
+
+  it('has nothing to show beside a lone project', () => {
+    const { actor } = start(['a']);
+    expect(besideProject(actor.getSnapshot().context)).toBeNull();
   });
 });

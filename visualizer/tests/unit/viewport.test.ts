@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { fit, toImage, viewportMachine, zoomAbout } from '../../src/machines/viewport';
+import { fit, MAX_ZOOM, toImage, viewportMachine, zoomAbout } from '../../src/machines/viewport';
 
 const base = {
   zoom: 2,
@@ -41,5 +41,15 @@ describe('viewport', () => {
     expect(actor.getSnapshot().context.zoom).toBeCloseTo(1.96 * 1.25);
     actor.send({ type: 'FIT' });
     expect(actor.getSnapshot().context.zoom).toBeCloseTo(1.96);
+  });
+
+  it('shows the view it is given, within the zoom limits', () => {
+    const actor = createActor(viewportMachine, {
+      input: { imageWidth: 512, imageHeight: 256 },
+    }).start();
+    actor.send({ type: 'SET_VIEW', zoom: 3, x: -4, y: 17.5 });
+    expect(actor.getSnapshot().context).toMatchObject({ zoom: 3, x: -4, y: 17.5 });
+    actor.send({ type: 'SET_VIEW', zoom: 1000, x: 0, y: 0 });
+    expect(actor.getSnapshot().context.zoom).toBe(MAX_ZOOM);
   });
 });

@@ -25,6 +25,7 @@ def _describe(comment: Comment) -> dict:
         "author": comment.author,
         "resolved": comment.resolved,
         "resolved_by": comment.resolved_by,
+        "resolved_at": comment.resolved_at.isoformat() + "Z" if comment.resolved_at else None,
         "created": comment.created.isoformat() + "Z",
     }
 
@@ -69,13 +70,19 @@ def list_comments(project_id: str) -> list[dict]:
 
 
 def resolve_comment(project_id: str, comment_id: int, body: dict, username: str) -> dict:
-    comment = db.session.get(Comment, comment_id)
-    if comment is None or comment.project_id != project_id:
-        raise NotFoundError(f"There is no comment {comment_id} on this project.")
+    """Mark a comment resolved (`{resolved: true}`, the default) with who and when, or open it
+    again (`{resolved: false}`)."""
+    extra = set(body) - {"resolved"}
+    if extra:
+        raise EditError(f"Unknown fields {sorted(extra)}; send only 'resolved' (true or false).")
     resolved = body.get("resolved", True)
     if not isinstance(resolved, bool):
         raise EditError("'resolved' must be true or false.")
+    comment = db.session.get(Comment, comment_id)
+    if comment is None or comment.project_id != project_id:
+        raise NotFoundError(f"There is no comment {comment_id} on this project.")
     comment.resolved = resolved
     comment.resolved_by = username if resolved else None
+    comment.resolved_at = utcnow() if resolved else None
     db.session.commit()
     return _describe(comment)

@@ -25,9 +25,22 @@ HANDED_IN = ("submitted", "in_review", "accepted")
 PAUSE_SECONDS = 5 * 60
 
 
-def task_labels(task: Task) -> np.ndarray:
-    """The labels of a task's project (its first frame and feature)."""
-    return read_frame(db.session.get(Project, task.project_id), 0, 0)
+def task_labels(task: Task, frame: int = 0, feature: int = 0) -> np.ndarray:
+    """The labels of one frame and feature of a task's project (the first by default)."""
+    return read_frame(db.session.get(Project, task.project_id), feature, frame)
+
+
+def plane_index(value: str | None, name: str, count: int) -> int:
+    """A `frame` or `feature` of a query (0 when left out), one of the project's `count`."""
+    if value is None:
+        return 0
+    plural = f"{name}s" if count != 1 else name
+    if not (value.isdigit() and len(value) < 7 and int(value) < count):
+        raise EditError(
+            f"'{name}' must be a whole number from 0 to {count - 1} (the image has {count} "
+            f"{plural}), not {value[:20]!r}."
+        )
+    return int(value)
 
 
 def reference_labels(image: CampaignImage) -> np.ndarray:
@@ -106,14 +119,22 @@ def agreement_report(campaign_id: str, username: str) -> dict:
     return {"images": images, "annotators": annotators}
 
 
-def disagreement(project_id: str, others: list[str] | None, username: str) -> dict:
-    """The cells of a replica's project that disagree with other replicas of its image.
+def disagreement(
+    project_id: str,
+    others: list[str] | None,
+    username: str,
+    frame: str | None = None,
+    feature: str | None = None,
+) -> dict:
+    """The cells of one frame and feature of a replica's project that disagree with the same
+    frame and feature of other replicas of its image.
 
     `others`: the projects of the other replicas to compare with (every other replica of the
-    image when None). Against each: `unmatched`, its cells with no match at IoU >= 0.5 in the
-    other replica, and `merges`, its cells covering two or more of the other's (a cell the
-    other splits). Reviewers and managers of the campaign only; anyone else is told there is
-    no such replica (404), as for a project that is no replica at all.
+    image when None). `frame`, `feature`: as the query gives them (the first when None). Against
+    each: `unmatched`, its cells with no match at IoU >= 0.5 in the other replica, and `merges`,
+    its cells covering two or more of the other's (a cell the other splits). Reviewers and
+    managers of the campaign only; anyone else is told there is no such replica (404), as for a
+    project that is no replica at all.
     """
     task = db.session.scalar(
         select(Task).where(Task.project_id == project_id, Task.replica > 0).limit(1)
@@ -121,6 +142,9 @@ def disagreement(project_id: str, others: list[str] | None, username: str) -> di
     if task is None or role_of(task.campaign_id, username) is None:
         raise NotFoundError(f"Project {project_id!r} is no replica of a campaign image you review.")
     require_role(task.campaign_id, username, "reviewer")
+    project = db.session.get(Project, project_id)
+    frame_index = plane_index(frame, "frame", project.frames)
+    feature_index = plane_index(feature, "feature", project.features)
     image = db.session.get(CampaignImage, task.image_id)
     siblings = db.session.scalars(
         select(Task)
@@ -136,10 +160,12 @@ def disagreement(project_id: str, others: list[str] | None, username: str) -> di
                 f"{image.name!r}; compare with the projects of its other replicas."
             )
         siblings = [by_project[other] for other in dict.fromkeys(others)]
-    labels = task_labels(task)
+    labels = task_labels(task, frame_index, feature_index)
     against = []
     for sibling in siblings:
-        found = agreement.disagreeing_cells(labels, task_labels(sibling))
+        found = agreement.disagreeing_cells(
+            labels, task_labels(sibling, frame_index, feature_index)
+        )
         against.append(
             {
                 "project": sibling.project_id,
@@ -156,6 +182,8 @@ def disagreement(project_id: str, others: list[str] | None, username: str) -> di
         "project": project_id,
         "replica": task.replica,
         "task": task.id,
+        "frame": frame_index,
+        "feature": feature_index,
         "cells": cells,
         "against": against,
     }

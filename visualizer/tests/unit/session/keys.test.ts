@@ -18,6 +18,18 @@ describe('keys', () => {
     expect(session.keys.down('Shift+F12')).toBe(false);
   });
 
+  it('gives up a comment about to be pinned with Escape, before the selection', () => {
+    const { session } = project;
+    const { keys } = session;
+    keys.down(']');
+    session.comments.send({ type: 'PLACE' });
+    keys.down('Escape');
+    expect(session.comments.getSnapshot().context.placing).toBe(false);
+    expect(project.selected()).toBe(1);
+    keys.down('Escape');
+    expect(project.selected()).toBe(null);
+  });
+
   it('hands help and the review keys to the page', () => {
     const { keys } = project.session;
     const help = vi.fn();

@@ -351,6 +351,35 @@ def test_many_people_asking_at_once_never_get_the_same_task(app):
     assert sorted(got.values()).count(204) == 5
 
 
+def test_one_person_asking_twice_at_once_is_given_one_task(app):
+    """Two tabs (or a double click) asking at the same moment take turns: both are given the
+    same task, and the person holds one task, not one per request."""
+    client = app.test_client()
+    campaign = _campaign(client, gold_rate=0.0)
+    _member(client, campaign, "tabs", "annotator")
+    _added(client, campaign, {"images": [(f"t{k}.tif", _image(30 + k)) for k in range(2)]})
+    headers = _as("tabs")
+    barrier = threading.Barrier(4)
+    got: list[int] = []
+
+    def ask() -> None:
+        own = app.test_client()
+        barrier.wait()
+        response = own.post(f"/api/campaigns/{campaign}/next", headers=headers)
+        got.append(response.get_json()["task"]["id"])
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert len(got) == 4 and len(set(got)) == 1, got
+    held = client.get(
+        f"/api/campaigns/{campaign}/tasks?annotator=tabs", headers=_as("mia")
+    ).get_json()["tasks"]
+    assert [(t["id"], t["state"]) for t in held] == [(got[0], "in_progress")]
+
+
 @pytest.mark.parametrize("app", ["sqlite-local"], indirect=True)
 def test_next_says_when_tasks_are_still_being_prepared(app, tmp_path, request):
     """A task whose project is not built yet is not given, and not hidden either: 202 with

@@ -22,7 +22,7 @@ from .commands import add_pyramids, publish_frontend, users
 from .config import REPOSITORY_ROOT, load_config
 from .jobs.queue import CeleryDispatcher, make_celery
 from .services import access
-from .store import snapshot
+from .store import connections, snapshot
 from .store.models import db
 from .store.storage import storage_from_config
 
@@ -33,14 +33,23 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(overrides))
     Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
     configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    database = app.config["SQLALCHEMY_DATABASE_URI"]
+    mariadb = database.startswith(("mysql", "mariadb"))
+    if database.startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
             "connect_args": {"timeout": 60},
         }
+    elif mariadb:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            **connections.ENGINE_OPTIONS,
+        }
     db.init_app(app)
     with app.app_context():
         event.listen(db.engine, "begin", _begin)
+        if mariadb:
+            connections.keep_connections(db.engine)
     Migrate(app, db, directory=str(REPOSITORY_ROOT / "migrations"))
     app.extensions["deepcell_storage"] = storage_from_config(app.config)
     app.extensions["celery"] = make_celery(app.config)

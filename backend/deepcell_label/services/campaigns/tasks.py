@@ -12,9 +12,11 @@ import hashlib
 import hmac
 import random
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import aliased
 
 from ...errors import ConflictError, EditError, NotFoundError
 from ...store.campaigns import (
@@ -26,11 +28,11 @@ from ...store.campaigns import (
     TaskEvent,
 )
 from ...store.models import Edit, Project, db, utcnow
-from .events import transition
+from .events import transition, transition_row
 from .manage import get_campaign, require_role, role_of
 from .quality import settle
 
-CANDIDATES = 64  # tasks a caller may take, read at once; others may be taking some of them
+CANDIDATES = 32  # tasks a caller may take, read at once; others may be taking some of them
 # When tasks are still being built, how long a caller is asked to wait before asking again.
 RETRY_SECONDS = 5
 
@@ -115,18 +117,94 @@ def _take_write_lock(campaign_id: str) -> None:
         )
 
 
-def _wants_gold(campaign_id: str, gold_rate: float, username: str) -> bool:
+def _wants_gold(gold_rate: float, gold_given: int, given: int) -> bool:
     """Whether the caller's next task should be gold: gold_rate of the tasks they were given."""
-    if gold_rate <= 0:
-        return False
-    rows = db.session.execute(
-        select(Task.gold, func.count())
-        .where(Task.campaign_id == campaign_id, Task.annotator == username)
-        .group_by(Task.gold)
-    ).all()
-    given = dict(rows)
-    total = given.get(True, 0) + given.get(False, 0)
-    return given.get(True, 0) < (total + 1) * gold_rate
+    return gold_rate > 0 and gold_given < (given + 1) * gold_rate
+
+
+# The statements of `next`, built once: each request only binds its values (building and
+# caching a statement costs more than running it).
+_CAMPAIGN = bindparam("campaign")
+_USERNAME = bindparam("username")
+_Own = aliased(Task)
+_OWN = (_Own.campaign_id == _CAMPAIGN, _Own.annotator == _USERNAME)
+# The caller's membership row, locked (FOR UPDATE on MariaDB; the write lock on SQLite) so
+# that two requests of one person take turns and never take two tasks, or two replicas of
+# one image, at once. Only that row is locked: people never wait for one another. What
+# `next` reads next is read once the lock is held (a read begun before would not see what
+# the person's other request did).
+_MEMBER = (
+    select(CampaignMember.role)
+    .where(CampaignMember.campaign_id == _CAMPAIGN, CampaignMember.username == _USERNAME)
+    .with_for_update()
+)
+# The campaign's settings, whether a lease ran out, the task the caller holds and how many
+# (and how many gold) they were given, in one read.
+_CALLER = select(
+    select(Campaign.instructions).where(Campaign.id == _CAMPAIGN).scalar_subquery(),
+    select(Campaign.lease_minutes).where(Campaign.id == _CAMPAIGN).scalar_subquery(),
+    select(Campaign.gold_rate).where(Campaign.id == _CAMPAIGN).scalar_subquery(),
+    select(func.min(Task.leased))
+    .where(Task.campaign_id == _CAMPAIGN, Task.state == "in_progress")
+    .scalar_subquery(),
+    select(_Own.id)
+    .where(*_OWN, _Own.state.in_(("in_progress", "rejected")))
+    .order_by(_Own.id)
+    .limit(1)
+    .scalar_subquery(),
+    select(func.count()).where(*_OWN).scalar_subquery(),
+    select(func.count()).where(*_OWN, _Own.gold.is_(True)).scalar_subquery(),
+).where(CampaignMember.campaign_id == _CAMPAIGN, CampaignMember.username == _USERNAME)
+# A task as `next` answers it, with its image's name (a subquery: it locks no image row).
+_ANSWERED = (
+    Task.id,
+    Task.campaign_id,
+    Task.replica,
+    Task.project_id,
+    Task.state,
+    Task.reviewer,
+    Task.agreement,
+    Task.completion_code,
+    select(CampaignImage.name)
+    .where(CampaignImage.id == Task.image_id)
+    .scalar_subquery()
+    .label("image_name"),
+)
+_HELD = select(*_ANSWERED).where(Task.id == bindparam("task"))
+# The new tasks of images the caller has not had. Their project's status is read by a
+# subquery, so that the tasks are read in the order of their index on (campaign, state, id)
+# and the read stops after the first few, however many tasks share a project.
+_PROJECT_STATUS = select(Project.status).where(Project.id == Task.project_id).scalar_subquery()
+_OPEN = (
+    Task.campaign_id == _CAMPAIGN,
+    Task.state == "new",
+    Task.replica > 0,
+    Task.image_id.not_in(select(_Own.image_id).where(*_OWN)),
+)
+# Which tasks the caller may take is read without locks (a locking read that filters would
+# lock the rows its filter passes over); the first of them still new that no other caller
+# holds a lock on is then locked by id, skipping locked rows, so callers at once take
+# different tasks. The locking read sees what is committed now, so a candidate taken since
+# the first read is passed over, and the next window of candidates is tried.
+_CANDIDATES = (
+    select(Task.id)
+    .where(
+        *_OPEN,
+        Task.gold == bindparam("gold"),
+        Task.id > bindparam("after"),
+        _PROJECT_STATUS == "ready",
+    )
+    .order_by(Task.id)
+    .limit(CANDIDATES)
+)
+_TAKE = (
+    select(*_ANSWERED)
+    .where(Task.id.in_(bindparam("candidates", expanding=True)), Task.state == "new")
+    .order_by(Task.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_PREPARING = select(func.count()).where(*_OPEN, _PROJECT_STATUS == "building")
 
 
 def next_task(campaign_id: str, username: str) -> dict | None:
@@ -135,62 +213,45 @@ def next_task(campaign_id: str, username: str) -> dict | None:
 
     Answers `{task, project, instructions}`; `{"preparing": n}` when nothing is ready for the
     caller yet but `n` tasks they could have are still being built; None when nothing is left.
-    A few short statements (the campaign, the caller's role and whether any lease ran out are
-    one), the rows read without locks except the one task taken.
+    The caller's member row locked, one read of the campaign's settings, the task they hold
+    and whether a lease ran out, two of the task to take (or one of the task held), one
+    update of its row and its event.
     """
-    oldest_lease = (
-        select(func.min(Task.leased))
-        .where(Task.campaign_id == campaign_id, Task.state == "in_progress")
-        .scalar_subquery()
-    )
-    found = db.session.execute(
-        select(
-            Campaign.instructions,
-            Campaign.lease_minutes,
-            Campaign.gold_rate,
-            oldest_lease.label("oldest_lease"),
-        )
-        .join(CampaignMember, CampaignMember.campaign_id == Campaign.id)
-        .where(Campaign.id == campaign_id, CampaignMember.username == username)
-    ).first()
-    if found is None:
-        raise NotFoundError(f"There is no campaign {campaign_id!r}.")
-    cutoff = utcnow() - timedelta(minutes=found.lease_minutes)
-    if found.oldest_lease is not None and found.oldest_lease < cutoff:
-        expire_leases(get_campaign(campaign_id))
+    who = {"campaign": campaign_id, "username": username}
     try:
-        _take_write_lock(campaign_id)
-        held = db.session.execute(
-            select(Task.id, CampaignImage.name)
-            .join(CampaignImage, CampaignImage.id == Task.image_id)
-            .where(
-                Task.campaign_id == campaign_id,
-                Task.annotator == username,
-                Task.state.in_(("in_progress", "rejected")),
+        found = _caller(who)
+        instructions, lease_minutes, gold_rate, oldest_lease, held, given, gold_given = found
+        if oldest_lease is not None and oldest_lease < utcnow() - timedelta(minutes=lease_minutes):
+            expire_leases(get_campaign(campaign_id))  # commits: read the caller again
+            instructions, lease_minutes, gold_rate, oldest_lease, held, given, gold_given = _caller(
+                who
             )
-            .order_by(Task.id)
-            .limit(1)
-        ).first()
+        now = utcnow()
         if held is not None:
-            task = db.session.get(Task, held.id)
-            image = held.name
+            task = db.session.execute(_HELD, {"task": held}).first()
             if task.state == "rejected":
-                transition(task, "in_progress", username, "back to its annotator")
+                transition_row(
+                    task.id,
+                    "rejected",
+                    "in_progress",
+                    username,
+                    "back to its annotator",
+                    leased=now,
+                )
+            else:
+                db.session.execute(_LEASE, {"task": task.id, "leased": now})
         else:
-            taken = _take_new(campaign_id, found.gold_rate, username)
-            if taken is None:
-                preparing = _preparing(campaign_id, username)
+            task = _take_new(who, _wants_gold(gold_rate, gold_given, given))
+            if task is None:
+                preparing = db.session.scalar(_PREPARING, who)
                 db.session.commit()
                 return {"preparing": preparing} if preparing else None
-            task, image = taken
-            transition(task, "in_progress", username)
-            task.annotator = username
-        task.leased = utcnow()
-        task.image_name = image
+            transition_row(task.id, "new", "in_progress", username, annotator=username, leased=now)
+        taken = SimpleNamespace(**{**task._asdict(), "state": "in_progress", "annotator": username})
         answer = {
-            "task": describe(task, for_annotator=True),
+            "task": describe(taken, for_annotator=True),
             "project": task.project_id,
-            "instructions": found.instructions,
+            "instructions": instructions,
         }
         db.session.commit()
     except BaseException:
@@ -199,70 +260,34 @@ def next_task(campaign_id: str, username: str) -> dict | None:
     return answer
 
 
-def _open_to(campaign_id: str, username: str):
-    """The conditions of a new task the caller may take (any build state)."""
-    had = select(Task.image_id).where(Task.campaign_id == campaign_id, Task.annotator == username)
-    return (
-        Task.campaign_id == campaign_id,
-        Task.state == "new",
-        Task.replica > 0,
-        Task.image_id.not_in(had),
-    )
+def _caller(who: dict):
+    """`_CALLER`'s row, once the caller's member row is locked (on SQLite: once the database's
+    write lock is taken)."""
+    _take_write_lock(who["campaign"])
+    if db.session.scalar(_MEMBER, who) is None:
+        raise NotFoundError(f"There is no campaign {who['campaign']!r}.")
+    return db.session.execute(_CALLER, who).first()
 
 
-def _take_new(campaign_id: str, gold_rate: float, username: str) -> tuple[Task, str] | None:
-    """Lock and return the lowest new task the caller may take, with its image's name.
+_LEASE = update(Task.__table__).where(Task.__table__.c.id == bindparam("task"))
 
-    Which tasks the caller may take is read without locks (a locking read that filters would
-    lock the rows its filter passes over); the first of them still new that no other caller
-    holds a lock on is then locked by id, skipping locked rows, so callers at once take
-    different tasks. The locking read sees what is committed now, so a candidate taken since
-    the first read is passed over, and the next window of candidates is tried."""
-    gold_first = _wants_gold(campaign_id, gold_rate, username)
+
+def _take_new(who: dict, gold_first: bool):
+    """Lock and return the lowest new task the caller may take (gold first when `gold_first`)
+    as `_ANSWERED` reads it, or None."""
     for gold in (gold_first, not gold_first):
         after = 0
         while True:
-            eligible = dict(
-                db.session.execute(
-                    select(Task.id, CampaignImage.name)
-                    .join(Project, Project.id == Task.project_id)
-                    .join(CampaignImage, CampaignImage.id == Task.image_id)
-                    .where(
-                        *_open_to(campaign_id, username),
-                        Task.gold == gold,
-                        Task.id > after,
-                        Project.status == "ready",
-                    )
-                    .order_by(Task.id)
-                    .limit(CANDIDATES)
-                ).all()
-            )
-            if not eligible:
+            candidates = db.session.scalars(
+                _CANDIDATES, {**who, "gold": gold, "after": after}
+            ).all()
+            if not candidates:
                 break
-            if not _mysql():
-                first = min(eligible)
-                return db.session.get(Task, first), eligible[first]
-            task = db.session.scalars(
-                select(Task)
-                .where(Task.id.in_(list(eligible)), Task.state == "new")
-                .order_by(Task.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
+            task = db.session.execute(_TAKE, {"candidates": candidates}).first()
             if task is not None:
-                return task, eligible[task.id]
-            after = max(eligible)
+                return task
+            after = candidates[-1]
     return None
-
-
-def _preparing(campaign_id: str, username: str) -> int:
-    """How many tasks the caller could be given once their projects are built."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Task)
-        .join(Project, Project.id == Task.project_id)
-        .where(*_open_to(campaign_id, username), Project.status == "building")
-    )
 
 
 def _held(task_id: int, username: str) -> tuple[Task, Campaign]:

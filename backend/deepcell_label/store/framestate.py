@@ -402,8 +402,11 @@ def cell_frames(
     project: Project, feature: int, cells: set[int] | None = None
 ) -> dict[int, list[int]]:
     """In which frames each cell appears (all cells, or the given ones)."""
+    counts: dict[tuple[int, int], int] = {}
+    for cell, frame, count in relabels.frame_counts(project.id, feature, cells):
+        counts[cell, frame] = counts.get((cell, frame), 0) + count
     frames: dict[int, list[int]] = {}
-    for cell, frame in sorted(relabels.frame_counts(project.id, feature, cells)):
+    for cell, frame in sorted(key for key, count in counts.items() if count > 0):
         frames.setdefault(cell, []).append(frame)
     return frames
 

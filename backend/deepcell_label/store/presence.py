@@ -110,7 +110,7 @@ _entries_lock = threading.Lock()
 
 def _load(project: Project, feature: int) -> Presence:
     presence = Presence(project.frames, feature)
-    for (cell, frame), count in relabels.frame_counts(project.id, feature).items():
+    for cell, frame, count in relabels.frame_counts(project.id, feature):
         presence.add(cell, frame, count)
     return presence
 

@@ -190,35 +190,31 @@ def _corrections(
 
 def frame_counts(
     project_id: str, feature: int, cells: Iterable[int] | None = None
-) -> dict[tuple[int, int], int]:
-    """(cell, frame) -> how many values of the frame encode the cell (those of ``cells``, or
-    all), the mappings applied; cells a frame no longer has are left out."""
+) -> Iterator[tuple[int, int, int]]:
+    """(cell, frame, count): how many values of the frame encode the cell (those of ``cells``,
+    or all), to be summed per cell and frame: the rows' counts come first, then the mappings'
+    corrections (-1 for the cell a mapped value's row names, +1 for its cell now). Streamed,
+    so a project of millions of cells and frames is never held as one dict."""
     query = (
         select(CellValue.cell, CellValue.frame, func.count())
         .where(CellValue.project_id == project_id, CellValue.feature == feature)
         .group_by(CellValue.cell, CellValue.frame)
     )
-    counts: dict[tuple[int, int], int] = {}
     if cells is None:
         wanted = None
-        queries = [query]
+        yield from db.session.execute(query).tuples()
     else:
         ids = sorted(set(cells))
         wanted = np.array(ids, np.int64)
-        queries = [
-            query.where(CellValue.cell.in_(ids[start : start + FRAMES_PER_QUERY]))
-            for start in range(0, len(ids), FRAMES_PER_QUERY)
-        ]
-    for part in queries:
-        for cell, frame, count in db.session.execute(part):
-            counts[cell, frame] = count
+        for start in range(0, len(ids), FRAMES_PER_QUERY):
+            part = query.where(CellValue.cell.in_(ids[start : start + FRAMES_PER_QUERY]))
+            yield from db.session.execute(part).tuples()
     for frame, stored, now in _corrections(project_id, feature, None):
         for column, step in ((stored, -1), (now, 1)):
             if wanted is not None:
                 column = column[np.isin(column, wanted)]
             for cell in column.tolist():
-                counts[cell, frame] = counts.get((cell, frame), 0) + step
-    return {key: count for key, count in counts.items() if count > 0}
+                yield cell, frame, step
 
 
 def distinct_cells(

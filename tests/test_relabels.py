@@ -12,7 +12,7 @@ import pytest
 import tifffile
 from conftest import build_app, mysql_database, start_worker
 from deepcell_label.store import framestate, presence, relabels
-from deepcell_label.store.history import Relabel
+from deepcell_label.store.history import ChangeSet
 from deepcell_label.store.models import CellValue, FrameRelabel, Project, db
 from deepcell_label.store.projects import cells_list
 from helpers import brush, create, follow
@@ -182,32 +182,38 @@ def test_a_linked_movie_and_its_undo_read_back_from_storage(app):
 # ---------------------------------------------------------------- the mapping's arithmetic
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    steps=st.lists(
-        st.one_of(
-            st.tuples(st.just("relabel"), st.sets(st.integers(1, 12)), st.integers(1, 6)),
-            st.tuples(st.just("rewrite"), st.sets(st.integers(1, 12)), st.just(0)),
-        ),
-        max_size=12,
-    )
+OPERATIONS = st.one_of(
+    st.tuples(st.just("relabel"), st.sets(st.integers(1, 12), min_size=1), st.integers(1, 6)),
+    st.tuples(st.just("brush"), st.sets(st.integers(1, 12), min_size=1), st.just(0)),
+    st.tuples(st.just("erase"), st.sets(st.integers(1, 12), min_size=1), st.just(0)),
 )
-def test_the_mapping_follows_relabellings_and_rewritten_rows(steps):
-    """Against a model: each value's row cell and its cell now."""
-    row = {value: value % 5 + 1 for value in range(1, 13)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(edits=st.lists(st.lists(OPERATIONS, min_size=1, max_size=3), max_size=8))
+def test_the_mapping_follows_relabellings_and_rewritten_rows(edits):
+    """Against a model of each value's row and its cell now, over edits that relabel values,
+    and brush (their rows written anew, cells kept: painting never changes a value's cells)
+    or erase them, in either order within one edit."""
+    row: dict[int, int | None] = {value: value % 5 + 1 for value in range(1, 13)}
     now = dict(row)
     mapping = relabels.CellMapping.empty()
-    for kind, values, cell in steps:
-        chosen = sorted(values)
-        if kind == "relabel":
-            before = [now[v] for v in chosen]
-            mapping = mapping.after(
-                Relabel(*(np.array(x, np.int64) for x in (chosen, before, [cell] * len(chosen))))
-            )
-            now.update(dict.fromkeys(chosen, cell))
-        else:
-            mapping = mapping.without(chosen)
-            row.update({v: now[v] for v in chosen})
+    for operations in edits:
+        changes, written = ChangeSet(), {}
+        for kind, values, cell in operations:
+            chosen = sorted(v for v in values if now[v] is not None)
+            if kind == "relabel":
+                changes.add_relabel(0, 0, chosen, [now[v] for v in chosen], [cell] * len(chosen))
+                now.update(dict.fromkeys(chosen, cell))
+            else:
+                if kind == "erase":
+                    now.update(dict.fromkeys(chosen))
+                written.update({v: now[v] for v in chosen})
+        rows = {v: None if c is None else frozenset((c,)) for v, c in written.items()}
+        mapping = mapping.without(rows)
+        if (0, 0) in changes.relabels:
+            mapping = mapping.after(changes.relabels[0, 0]).rows_written(rows)
+        row.update(written)
         assert mapping.values.tolist() == sorted(v for v in row if row[v] != now[v])
         assert mapping.stored.tolist() == [row[v] for v in mapping.values.tolist()]
         assert mapping.cells.tolist() == [now[v] for v in mapping.values.tolist()]

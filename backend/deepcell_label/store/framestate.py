@@ -423,10 +423,10 @@ def write_cells(
     when gone) of changed values as rows, their old rows deleted and new ones inserted, many
     per statement; then its relabellings, as one mapping per frame (store/relabels.py), which
     the values whose rows were written leave first."""
-    by_frame: dict[tuple[int, int], list[int]] = {}
+    by_frame: dict[tuple[int, int], dict[int, frozenset[int] | None]] = {}
     rows = []
     for feature, frame, value, info in entries:
-        by_frame.setdefault((feature, frame), []).append(value)
+        by_frame.setdefault((feature, frame), {})[value] = info.cells if info else None
         if info is not None:
             rows += [
                 {"project_id": project_id, **row} for row in value_rows(feature, frame, value, info)

@@ -65,6 +65,24 @@ class CellMapping:
         keep = ~np.isin(self.values, np.fromiter(values, np.int64))
         return CellMapping(*(column[keep] for column in self.columns()))
 
+    def rows_written(self, rows: dict[int, frozenset[int] | None]) -> CellMapping:
+        """The mapping once rows were written for values of it (value -> the row's cells, None
+        for none) in the edit that relabelled them: a row of one cell is what the mapping
+        starts from; a value of no row or several cells is the rows' alone."""
+        if not rows or not len(self):
+            return self
+        stored = self.stored.copy()
+        keep = np.ones(len(self), bool)
+        for at, value in enumerate(self.values.tolist()):
+            if value in rows:
+                cells = rows[value]
+                if cells is not None and len(cells) == 1:
+                    (stored[at],) = cells
+                else:
+                    keep[at] = False
+        keep &= stored != self.cells
+        return CellMapping(self.values[keep], stored[keep], self.cells[keep])
+
     def after(self, relabel: Relabel) -> CellMapping:
         """The mapping once ``relabel`` is applied; values back at their row's cell leave it."""
         at = np.minimum(np.searchsorted(self.values, relabel.values), max(len(self) - 1, 0))
@@ -106,11 +124,13 @@ def mappings(
 
 def store(
     project_id: str,
-    rewritten: dict[tuple[int, int], list[int]],
+    rewritten: dict[tuple[int, int], dict[int, frozenset[int] | None]],
     relabels: dict[tuple[int, int], Relabel],
 ) -> None:
-    """Bring the mappings up to an edit: the values whose rows it wrote anew (by frame) leave
-    them, then its relabellings are applied. One read and at most two writes for all frames."""
+    """Bring the mappings up to an edit: the values whose rows it wrote anew (by frame: value
+    -> the row's cells, None when gone) leave them, then its relabellings are applied, from
+    the rows just written for values it also rewrote (whichever came first in the edit, the
+    rows and the mapping end at the edit's cells). One read and at most two writes."""
     keys = set(rewritten) | set(relabels)
     if not keys:
         return
@@ -124,10 +144,11 @@ def store(
         if old is None and key not in relabels:
             continue
         mapping = old if old is not None else CellMapping.empty()
-        if old is not None and key in rewritten:
-            mapping = mapping.without(rewritten[key])
+        rows = rewritten.get(key, {})
+        if old is not None and rows:
+            mapping = mapping.without(rows)
         if key in relabels:
-            mapping = mapping.after(relabels[key])
+            mapping = mapping.after(relabels[key]).rows_written(rows)
         changed[key] = mapping
     table = FrameRelabel.__table__
     gone = [

@@ -230,6 +230,7 @@ EDITS = st.one_of(
     _cell_action("replace", other=True),
     _cell_action("swap", other=True),
     _cell_action("new", other=False),
+    _edit("propagate", st.fixed_dictionaries({"from_frame": FRAME, "to_frame": FRAME})),
     _edit("add_daughter", st.fixed_dictionaries({"parent": CELL_IDS, "daughter": CELL_IDS})),
     _edit("remove_daughter", st.fixed_dictionaries({"parent": CELL_IDS, "daughter": CELL_IDS})),
     _edit(

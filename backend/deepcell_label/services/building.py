@@ -37,6 +37,7 @@ from ..store.labelstore import read_frame
 from ..store.models import (
     CellValue,
     FrameCheckpoint,
+    FrameRelabel,
     Job,
     LabelOverview,
     LabelTile,
@@ -681,7 +682,7 @@ def _fail(project_id: str, inputs: dict[str, dict], reason: str) -> None:
 def _remove_data(project_id: str, keep_originals: bool = False) -> None:
     """Remove the rows and stored objects a build wrote (not the project row)."""
     try:
-        for model in (LabelOverview, LabelTile, CellValue, FrameCheckpoint):
+        for model in (LabelOverview, LabelTile, CellValue, FrameCheckpoint, FrameRelabel):
             db.session.execute(delete(model).where(model.project_id == project_id))
         db.session.commit()
     except BaseException:

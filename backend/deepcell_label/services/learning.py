@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 
 from ..errors import InputFormatError, LearningError, NotFoundError
 from ..formats.learning_files import (
@@ -40,9 +40,10 @@ from ..learning.features import (
 )
 from ..store.framestate import read_state
 from ..store.labelstore import read_frame
-from ..store.models import CellValue, Edit, Project, db
+from ..store.models import Edit, Project, db
 from ..store.projects import get_project, require_ready
 from ..store.rawtiles import project_prefix
+from ..store.relabels import distinct_cells
 from ..store.storage import storage
 from . import jobs
 from .jobs import JobContext, JobKind
@@ -87,12 +88,7 @@ def _selection(project: Project, body: dict) -> dict:
 
 
 def _cell_count(project_id: str, feature: int, frame: int | None) -> int:
-    query = select(func.count(distinct(CellValue.cell))).where(
-        CellValue.project_id == project_id, CellValue.feature == feature
-    )
-    if frame is not None:
-        query = query.where(CellValue.frame == frame)
-    return int(db.session.execute(query).scalar() or 0)
+    return len(distinct_cells(project_id, feature, frame))
 
 
 def _source(body: dict, project: Project, feature: int) -> str:
@@ -491,12 +487,7 @@ def imported_vectors(project: Project, feature: int) -> tuple[np.ndarray, np.nda
 
 
 def known_cells(project_id: str, feature: int) -> np.ndarray:
-    rows = db.session.execute(
-        select(distinct(CellValue.cell)).where(
-            CellValue.project_id == project_id, CellValue.feature == feature
-        )
-    ).scalars()
-    return np.fromiter(rows, np.int64)
+    return distinct_cells(project_id, feature)
 
 
 def keep_vectors(project: Project, cells: np.ndarray, vectors: np.ndarray, feature: int) -> dict:

@@ -8,12 +8,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import String, bindparam, delete, literal, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .. import labels as label_actions
 from ..formats import tiling
 from ..labels.overlay import Overlay
+from . import relabels
 from .cellindex import FrameIndex, PackedFrame, ValueInfo, pack_index, value_rows
 from .history import ChangeSet, Relabel
 from .models import CellValue, Edit, FrameCheckpoint, Project, db
@@ -27,9 +28,6 @@ REBUILD_SHARE = 0.25  # ... or this share of the frame's values
 BIG_CHANGE = 2000  # cell entries from which an edit writes the checkpoints of what it changed
 RELABELS_BEHIND = 4  # versions a checkpoint may lag behind relabellings of its frame
 LAZY_FRAMES = 8  # ... when the relabelling changed at most this many frames
-# A relabelling of at least this share of a frame's values stores the frame's rows anew (one
-# delete, one bulk insert) rather than updating each value's row.
-REWRITE_SHARE = 0.125
 
 
 @dataclass
@@ -160,6 +158,8 @@ def _load_index(project_id: str, feature: int, frame: int) -> FrameIndex:
     for value, cell, area, y0, x0, y1, x1 in rows:
         cells.setdefault(value, set()).add(cell)
         first.setdefault(value, (area, (y0, x0, y1, x1)))
+    for value, cell in relabels.frame_cells(project_id, feature, frame).items():
+        cells[value] = {cell}
     return {value: ValueInfo(frozenset(found), *first[value]) for value, found in cells.items()}
 
 
@@ -402,34 +402,31 @@ def cell_frames(
     project: Project, feature: int, cells: set[int] | None = None
 ) -> dict[int, list[int]]:
     """In which frames each cell appears (all cells, or the given ones)."""
-    query = select(CellValue.cell, CellValue.frame).where(
-        CellValue.project_id == project.id, CellValue.feature == feature
-    )
-    frames: dict[int, set[int]] = {}
-    if cells is not None:
-        ids = sorted(cells)
-        for start in range(0, len(ids), 500):
-            for cell, frame in db.session.execute(
-                query.where(CellValue.cell.in_(ids[start : start + 500]))
-            ):
-                frames.setdefault(cell, set()).add(frame)
-    else:
-        for cell, frame in db.session.execute(query):
-            frames.setdefault(cell, set()).add(frame)
-    return {cell: sorted(found) for cell, found in frames.items()}
+    counts: dict[tuple[int, int], int] = {}
+    for cell, frame, count in relabels.frame_counts(project.id, feature, cells):
+        counts[cell, frame] = counts.get((cell, frame), 0) + count
+    frames: dict[int, list[int]] = {}
+    for cell, frame in sorted(key for key, count in counts.items() if count > 0):
+        frames.setdefault(cell, []).append(frame)
+    return frames
 
 
 ROWS_PER_STATEMENT = 500
 
 
-def write_cell_rows(project_id: str, entries: list[tuple[int, int, int, ValueInfo | None]]) -> None:
-    """Store the entries (feature, frame, value, info or None when gone) of changed values:
-    their old rows deleted and new ones inserted, many per statement (an edit that relabels a
-    whole movie changes tens of thousands)."""
-    by_frame: dict[tuple[int, int], list[int]] = {}
+def write_cells(
+    project_id: str,
+    entries: list[tuple[int, int, int, ValueInfo | None]],
+    relabellings: dict[tuple[int, int], Relabel],
+) -> None:
+    """Store an edit's cell index changes: the entries (feature, frame, value, info or None
+    when gone) of changed values as rows, their old rows deleted and new ones inserted, many
+    per statement; then its relabellings, as one mapping per frame (store/relabels.py), which
+    the values whose rows were written leave first."""
+    by_frame: dict[tuple[int, int], dict[int, frozenset[int] | None]] = {}
     rows = []
     for feature, frame, value, info in entries:
-        by_frame.setdefault((feature, frame), []).append(value)
+        by_frame.setdefault((feature, frame), {})[value] = info.cells if info else None
         if info is not None:
             rows += [
                 {"project_id": project_id, **row} for row in value_rows(feature, frame, value, info)
@@ -454,82 +451,4 @@ def write_cell_rows(project_id: str, entries: list[tuple[int, int, int, ValueInf
         db.session.execute(
             CellValue.__table__.insert(), rows[start : start + ROWS_PER_STATEMENT * 10]
         )
-
-
-def frames_to_rewrite(
-    relabels: dict[tuple[int, int], Relabel], states: dict[tuple[int, int], FrameState]
-) -> set[tuple[int, int]]:
-    """The frames whose relabelling changes so many of their values (REWRITE_SHARE) that their
-    rows are cheaper stored anew than updated value by value."""
-    return {
-        key
-        for key, relabel in relabels.items()
-        if key in states and len(relabel) >= REWRITE_SHARE * max(len(states[key].index), 1)
-    }
-
-
-def rewrite_frame_rows(project_id: str, frames: dict[tuple[int, int], FrameIndex]) -> None:
-    """Store the rows of whole frames from their indexes: each frame's rows deleted with one
-    statement, the new ones inserted a few thousand per statement.
-
-    The rows go to the database as literals: a pure-Python driver (PyMySQL) spends more time
-    escaping ten parameters a row than the database spends storing the rows. Every number is
-    formatted by %d (digits only), and the project id is quoted by SQLAlchemy for the database's
-    dialect, so nothing else reaches the SQL text.
-    """
-    if not frames:
-        return
-    mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
-    table = CellValue.__tablename__
-    connection = db.session.connection()
-    connection.exec_driver_sql(
-        f"DELETE FROM {table} WHERE project_id = {mark} AND feature = {mark} AND frame = {mark}",
-        [(project_id, feature, frame) for feature, frame in frames],
-    )
-    project = literal(project_id, String).compile(
-        dialect=connection.dialect, compile_kwargs={"literal_binds": True}
-    )
-    quoted = str(project).replace("%", "%%")
-    # The numbers of every row in one flat list, formatted a statement at a time by one %
-    # over the repeated row (half the time of formatting each row apart); %d takes numbers
-    # only, and writes digits.
-    row = f"({quoted},%d,%d,%d,%d,%d,%d,%d,%d,%d)"
-    numbers: list[int] = []
-    for (feature, frame), index in frames.items():
-        for value, (cells, area, box) in index.items():
-            for cell in cells:
-                numbers += (feature, frame, value, cell, area)
-                numbers += box
-    width = 9  # numbers per row
-    step = ROWS_PER_STATEMENT * 10 * width
-    for start in range(0, len(numbers), step):
-        part = numbers[start : start + step]
-        values = ",".join([row] * (len(part) // width)) % tuple(part)
-        connection.exec_driver_sql(
-            f"INSERT INTO {table} (project_id, feature, frame, value, cell, area, y0, x0, y1, x1) "
-            f"VALUES {values}"
-        )
-
-
-def write_relabelled_rows(project_id: str, relabels: dict[tuple[int, int], Relabel]) -> None:
-    """Store relabellings: each value's one row gets its new cell (a value of one cell has one
-    row, so no two rows meet on the way).
-
-    One statement run for all, handed to the database driver as plain tuples: for the tens of
-    thousands of values of a relabelling, SQLAlchemy's work on each row's parameters would cost
-    more than the database's.
-    """
-    rows = [
-        (cell, project_id, feature, frame, value)
-        for (feature, frame), relabel in relabels.items()
-        for value, cell in zip(relabel.values.tolist(), relabel.after.tolist(), strict=True)
-    ]
-    if not rows:
-        return
-    mark = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
-    table = CellValue.__tablename__
-    db.session.connection().exec_driver_sql(
-        f"UPDATE {table} SET cell = {mark} WHERE project_id = {mark} AND feature = {mark} "
-        f"AND frame = {mark} AND value = {mark}",
-        rows,
-    )
+    relabels.store(project_id, by_frame, relabellings)

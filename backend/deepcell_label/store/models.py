@@ -147,6 +147,24 @@ class CellValue(db.Model):
     __table_args__ = (Index("ix_cell_values_cell", "project_id", "feature", "cell"),)
 
 
+class FrameRelabel(db.Model):
+    """The cells that relabellings (propagate, linking, their undo) gave values of one frame,
+    as one packed mapping (store/relabels.py) applied over the frame's `cell_values` rows.
+
+    Each mapped value has exactly one row, whose cell the mapping overrides; a relabelling
+    thus writes this one row, not one row per value.
+    """
+
+    __tablename__ = "frame_relabels"
+
+    project_id: Mapped[str] = mapped_column(
+        String(16), ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    feature: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    frame: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(Blob)
+
+
 class Edit(db.Model):
     """One numbered record of the history: an edit, an undo or a redo, with what it changed."""
 

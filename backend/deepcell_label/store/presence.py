@@ -13,10 +13,11 @@ import threading
 from collections.abc import Iterator, Mapping
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from . import relabels
 from .history import ChangeSet
-from .models import CellValue, Edit, Project, db
+from .models import Edit, Project, db
 
 CATCH_UP = 256
 CACHED_PROJECTS = 8
@@ -109,12 +110,7 @@ _entries_lock = threading.Lock()
 
 def _load(project: Project, feature: int) -> Presence:
     presence = Presence(project.frames, feature)
-    rows = db.session.execute(
-        select(CellValue.cell, CellValue.frame, func.count())
-        .where(CellValue.project_id == project.id, CellValue.feature == feature)
-        .group_by(CellValue.cell, CellValue.frame)
-    ).tuples()
-    for cell, frame, count in rows:
+    for cell, frame, count in relabels.frame_counts(project.id, feature):
         presence.add(cell, frame, count)
     return presence
 

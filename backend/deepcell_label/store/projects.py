@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..errors import ConflictError, NotFoundError
+from . import relabels
 from .models import CellValue, Project, db
 
 
@@ -23,7 +24,11 @@ def cells_list(project_id: str) -> list[dict]:
         .where(CellValue.project_id == project_id)
         .order_by(CellValue.feature, CellValue.frame, CellValue.value, CellValue.cell)
     )
-    return [{"value": v, "cell": c, "t": t, "c": f} for v, c, t, f in rows]
+    # A mapped value has one row, so the order by value then cell holds once its cell is mapped.
+    return [
+        {"value": v, "cell": c, "t": t, "c": f}
+        for v, c, t, f in relabels.corrected_cells(project_id, rows)
+    ]
 
 
 def status(project: Project) -> tuple[str, float, str]:

@@ -16,7 +16,8 @@ from ...errors import EditError, NotFoundError
 from ...labels import agreement
 from ...store.campaigns import Campaign, CampaignImage, Task, TaskEvent
 from ...store.labelstore import read_frame
-from ...store.models import CellValue, Edit, Project, db
+from ...store.models import Edit, Project, db
+from ...store.relabels import distinct_cells
 from ...store.storage import storage
 from .manage import counts, require_role, role_of
 
@@ -231,11 +232,7 @@ def stats(campaign_id: str, username: str) -> dict:
             person["submitted"] += 1
         if task.state in ("accepted", "rejected"):
             person[task.state] += 1
-        person["cells"] += db.session.scalar(
-            select(func.count(func.distinct(CellValue.cell))).where(
-                CellValue.project_id == task.project_id
-            )
-        )
+        person["cells"] += len(distinct_cells(task.project_id))
         times = db.session.scalars(
             select(Edit.created)
             .where(Edit.project_id == task.project_id, Edit.author == task.annotator)

@@ -23,10 +23,7 @@ from ...store.framestate import (
     checkpoint_large_changes,
     frame_cache,
     frame_state,
-    frames_to_rewrite,
-    rewrite_frame_rows,
-    write_cell_rows,
-    write_relabelled_rows,
+    write_cells,
 )
 from ...store.history import ChangeSet
 from ...store.labelstore import TileSet
@@ -140,21 +137,14 @@ class EditContext:
         self._write_cells()
 
     def _write_cells(self) -> None:
-        changes = self.changes
-        rewritten = frames_to_rewrite(changes.relabels, self.frames)
-        write_cell_rows(
+        write_cells(
             self.project.id,
             [
                 (feature, frame, value, after)
-                for (feature, frame, value), (_, after) in changes.cells.items()
-                if (feature, frame) not in rewritten
+                for (feature, frame, value), (_, after) in self.changes.cells.items()
             ],
+            self.changes.relabels,
         )
-        write_relabelled_rows(
-            self.project.id,
-            {key: relabel for key, relabel in changes.relabels.items() if key not in rewritten},
-        )
-        rewrite_frame_rows(self.project.id, {key: self.frames[key].index for key in rewritten})
 
 
 def discard_undone(project: Project, author: str) -> None:

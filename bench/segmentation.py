@@ -12,7 +12,9 @@ edit; not the client's polling interval); each job is undone before the next. Jo
 threads of this process (bench/common.py JobsHere): what a queue adds is `bench jobs`' figure.
 Direct calls and jobs alternate, so that both meet the same load of the machine, and each
 run has its own seed: `learned` trains afresh in both (a segmenter keeps the forest it trained
-last, for the frames of one stack).
+last, for the frames of one stack). Beside the times, the CPU seconds of this process in a job
+(its POST to its end, the client's polls included) over those of the direct call: how much
+more work the job does, a figure the machine's other work does not sway.
 
 Quality: F1 of the cells matched one to one at IoU ≥ 0.5 (labels/matching.py). Baseline in
 the same run: Otsu's threshold and distance-transform watershed (the textbook pipeline, with
@@ -48,7 +50,9 @@ from .common import (
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 REPEAT = 2 if QUICK else 4  # the 512² image tiled REPEAT × REPEAT
-RUNS = 2 if QUICK else 3
+# Runs of each method (direct and through the job); `auto` is quick, and its job's figure the
+# one most swayed by the machine's other work.
+RUNS = {"auto": 2, "learned": 2} if QUICK else {"auto": 5, "learned": 3}
 
 
 def _drawn(truth: np.ndarray, rows: int) -> np.ndarray:
@@ -78,15 +82,19 @@ def _request(method: str, truth: np.ndarray, seed: int = 0):
     return Request(labels=_drawn(truth, rows), box=(0, 0, truth.shape[1], rows), seed=seed)
 
 
-def _direct(method: str, image: np.ndarray, truth: np.ndarray, seed: int = 0) -> float:
+def _timed_direct(
+    method: str, image: np.ndarray, truth: np.ndarray, seed: int
+) -> tuple[float, float]:
+    """Seconds of one direct call, and the CPU seconds this process spent meanwhile."""
     from deepcell_label.segmentation import segmenter
 
     chosen = segmenter(method)
     if method == "learned":
         chosen = type(chosen)()  # trained afresh: training is part of the figure
-    began = time.perf_counter()
-    chosen.segment(image, _request(method, truth, seed))
-    return time.perf_counter() - began
+    request = _request(method, truth, seed)
+    cpu, began = time.process_time(), time.perf_counter()
+    chosen.segment(image, request)
+    return time.perf_counter() - began, time.process_time() - cpu
 
 
 def _peak_in_child(method: str) -> int:
@@ -96,7 +104,7 @@ def _peak_in_child(method: str) -> int:
     parent's; writing 5 to clear_refs resets it to this process's own."""
     Path("/proc/self/clear_refs").write_text("5")
     image, truth = large_frame()
-    _direct(method, image, truth)
+    _timed_direct(method, image, truth, 0)
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) * 1024
@@ -118,8 +126,10 @@ def _job_seconds(job: dict) -> float:
     return (finished - created).total_seconds()
 
 
-def _direct_and_job(image: np.ndarray, truth: np.ndarray) -> tuple[dict, dict]:
-    """Seconds of each method called directly and through the job, runs alternating."""
+def _direct_and_job(image: np.ndarray, truth: np.ndarray) -> tuple[dict, dict, dict]:
+    """Seconds of each method called directly and through the job, runs alternating; and the
+    CPU seconds of this process in each (a job's: from its POST to its end, the client's polls
+    included), a measure that other work on the machine leaves alone."""
     with tempfile.TemporaryDirectory(prefix="bench-segmentation-") as folder:
         app = make_app(Path(folder))
         client = app.test_client()
@@ -131,10 +141,15 @@ def _direct_and_job(image: np.ndarray, truth: np.ndarray) -> tuple[dict, dict]:
         }
         direct: dict[str, list[float]] = {"auto": [], "learned": []}
         through_job: dict[str, list[float]] = {"auto": [], "learned": []}
-        for run in range(RUNS):
+        cpu: dict[str, list[float]] = {"auto": [], "learned": []}
+        for run in range(max(RUNS.values())):
             for method, body in bodies.items():
+                if run >= RUNS[method]:
+                    continue
                 seed = run + 1
-                direct[method].append(_direct(method, image, truth, seed))
+                seconds, direct_cpu = _timed_direct(method, image, truth, seed)
+                direct[method].append(seconds)
+                began = time.process_time()
                 job = client.post(
                     f"/api/projects/{project}/segment", json={**body, "seed": seed}
                 ).get_json()
@@ -142,12 +157,14 @@ def _direct_and_job(image: np.ndarray, truth: np.ndarray) -> tuple[dict, dict]:
                 while job["state"] not in ("done", "failed", "cancelled"):
                     time.sleep(0.5)
                     job = client.get(f"/api/jobs/{job['id']}").get_json()
+                cpu[method].append((time.process_time() - began) / direct_cpu)
                 assert job["state"] == "done", job
                 through_job[method].append(_job_seconds(job))
                 assert client.post(f"/api/projects/{project}/undo", json={}).status_code == 200
         return (
             {method: summary(values) for method, values in direct.items()},
             {method: summary(values) for method, values in through_job.items()},
+            {method: float(np.median(values)) for method, values in cpu.items()},
         )
 
 
@@ -226,9 +243,9 @@ def quality() -> list[dict]:
 def run() -> str:
     image, truth = large_frame()
     size = image.shape[0]
-    direct, job = _direct_and_job(image, truth)
+    direct, job, cpu_ratio = _direct_and_job(image, truth)
     # The textbook pipeline on the same frame: how fast this machine is in this run.
-    baseline = summary(time_calls(lambda _: otsu_watershed(image, 24.0), RUNS))
+    baseline = summary(time_calls(lambda _: otsu_watershed(image, 24.0), RUNS["auto"]))
     peaks = {method: _peak(method) for method in ("auto", "learned")}
     found = quality()
     write_results(
@@ -238,6 +255,7 @@ def run() -> str:
             "direct": direct,
             "baseline": baseline,
             "job": job,
+            "job_cpu_over_direct": cpu_ratio,
             "peak_bytes": peaks,
             "quality": found,
         },
@@ -246,7 +264,16 @@ def run() -> str:
     speed = table(
         f"Segment one {size}² frame ({int(truth.max() and len(np.unique(truth)) - 1):,} nuclei; "
         "median over n)",
-        ("method", "direct ms", "× baseline", "job ms", "job × direct", "peak RSS MiB", "n"),
+        (
+            "method",
+            "direct ms",
+            "× baseline",
+            "job ms",
+            "job × direct",
+            "job CPU × direct",
+            "peak RSS MiB",
+            "n",
+        ),
         [
             *(
                 (
@@ -255,6 +282,7 @@ def run() -> str:
                     round(direct[m]["median_ms"] / baseline["median_ms"], 2),
                     round(job[m]["median_ms"]),
                     round(ratio[m], 2),
+                    round(cpu_ratio[m], 2),
                     mib(peaks[m]),
                     direct[m]["n"],
                 )
@@ -264,6 +292,7 @@ def run() -> str:
                 "baseline: Otsu + watershed",
                 round(baseline["median_ms"]),
                 1.0,
+                "-",
                 "-",
                 "-",
                 "-",

@@ -9,11 +9,13 @@ resident size, VmHWM, interpreter and libraries included). Through the job: POST
 project of the same frame, timed from the job's creation to its end as the job record says
 (what the person waits for: reading the frame from storage, segmenting, adding the cells as one
 edit; not the client's polling interval); each job is undone before the next. Jobs run on
-threads of this process (bench/common.py JobsHere): what a queue adds is `bench jobs`' figure.
+threads of this process (bench/common.py JobsHere), waited for without polling (polls from
+this process would take turns of its interpreter from the job, which a worker process does
+not give to the browser's polls): what a queue adds is `bench jobs`' figure.
 Direct calls and jobs alternate, so that both meet the same load of the machine, and each
 run has its own seed: `learned` trains afresh in both (a segmenter keeps the forest it trained
 last, for the frames of one stack). Beside the times, the CPU seconds of this process in a job
-(its POST to its end, the client's polls included) over those of the direct call: how much
+(its POST to its end) over those of the direct call: how much
 more work the job does, a figure the machine's other work does not sway.
 
 Quality: F1 of the cells matched one to one at IoU ≥ 0.5 (labels/matching.py). Baseline in
@@ -128,8 +130,8 @@ def _job_seconds(job: dict) -> float:
 
 def _direct_and_job(image: np.ndarray, truth: np.ndarray) -> tuple[dict, dict, dict]:
     """Seconds of each method called directly and through the job, runs alternating; and the
-    CPU seconds of this process in each (a job's: from its POST to its end, the client's polls
-    included), a measure that other work on the machine leaves alone."""
+    CPU seconds of this process in each (a job's: from its POST to its end), a measure that
+    other work on the machine leaves alone."""
     with tempfile.TemporaryDirectory(prefix="bench-segmentation-") as folder:
         app = make_app(Path(folder))
         client = app.test_client()
@@ -153,10 +155,8 @@ def _direct_and_job(image: np.ndarray, truth: np.ndarray) -> tuple[dict, dict, d
                 job = client.post(
                     f"/api/projects/{project}/segment", json={**body, "seed": seed}
                 ).get_json()
-                # Jobs run on a thread of this process: a slow poll leaves it the interpreter.
-                while job["state"] not in ("done", "failed", "cancelled"):
-                    time.sleep(0.5)
-                    job = client.get(f"/api/jobs/{job['id']}").get_json()
+                app.extensions["deepcell_jobs"].wait(job["id"])
+                job = client.get(f"/api/jobs/{job['id']}").get_json()
                 cpu[method].append((time.process_time() - began) / direct_cpu)
                 assert job["state"] == "done", job
                 through_job[method].append(_job_seconds(job))

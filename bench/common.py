@@ -31,9 +31,18 @@ class JobsHere:
 
     def __init__(self, app) -> None:
         self.app = app
+        self.threads: dict[str, threading.Thread] = {}
 
     def send(self, job_id: str) -> None:
-        threading.Thread(target=self._run, args=(job_id,), daemon=True).start()
+        thread = threading.Thread(target=self._run, args=(job_id,), daemon=True)
+        self.threads[job_id] = thread
+        thread.start()
+
+    def wait(self, job_id: str) -> None:
+        """Until the job's thread ends: unlike polling the API from this process, waiting
+        takes no turn of the interpreter from the job (in a deployment the browser's polls
+        are answered by web processes, not the worker's)."""
+        self.threads.pop(job_id).join()
 
     def _run(self, job_id: str) -> None:
         from deepcell_label.jobs.tasks import job_kinds

@@ -122,3 +122,32 @@ test('a campaign task walks through reject and accept', async ({ browser, baseUR
   await expect(manager.getByTestId('campaign-counts')).toContainText('accepted 1');
   await expect(manager.getByTestId('annotator-table')).toContainText('e2e-annotator');
 });
+
+test('a manager switches pre-segmentation on and off on the campaign page', async ({
+  page,
+  request,
+}) => {
+  const made = await request.post('/api/campaigns', { data: { name: 'Pre-segmented nuclei' } });
+  expect(made.status()).toBe(201);
+  const campaign = (await made.json()).id as string;
+  await page.goto(`/campaign?id=${campaign}`);
+  const section = page.getByRole('region', { name: 'Pre-segmentation' });
+  const setting = section.getByLabel('Pre-segment images nobody has started');
+  await expect(setting).not.toBeChecked();
+  // The switch follows the server's answer.
+  await setting.click();
+  await expect(setting).toBeChecked();
+  // Kept by the server: the page opened again and the API both say so.
+  await page.reload();
+  await expect(setting).toBeChecked();
+  const described = await request.get(`/api/campaigns/${campaign}`);
+  expect((await described.json()).presegment).toBe(true);
+  await setting.click();
+  await expect(setting).not.toBeChecked();
+  await expect
+    .poll(async () => (await (await request.get(`/api/campaigns/${campaign}`)).json()).presegment)
+    .toBe(false);
+  // Before any image is accepted there is nothing to learn from, and the page says so.
+  await section.getByRole('button', { name: 'Pre-segment now' }).click();
+  await expect(section.getByRole('alert')).toContainText('No image of this campaign is accepted');
+});

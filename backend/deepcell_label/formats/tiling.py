@@ -6,7 +6,6 @@ Tiles are stored zlib-deflated so that the HTTP layer can send a stored tile as 
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 
 import imagecodecs
@@ -16,6 +15,11 @@ TILE_SIZE = 512  # raw image tiles in object storage
 # Label tiles are smaller: an edit re-deflates every label tile it touches, in its transaction.
 LABEL_TILE_SIZE = 256
 COMPRESSION_LEVEL = 1
+# Labels (tiles, edit patches, overviews) are deflated by zlib-ng at its level 2: on the
+# labels of a 2048² frame of 1,400 nuclei 4–5 times faster than Python's zlib at level 1, and
+# half the size (zlib-ng's level 1 only codes literals: faster still, but larger than zlib's).
+# The stream is plain zlib: browsers and zlib inflate it.
+LABEL_LEVEL = 2
 
 Box = tuple[int, int, int, int]  # y0, x0, y1, x1 (end exclusive)
 
@@ -27,7 +31,7 @@ def little_endian(dtype: np.dtype | str) -> np.dtype:
 def encode(array: np.ndarray) -> bytes:
     """Deflate an array's little-endian bytes (zlib format, as HTTP `deflate` expects)."""
     array = np.ascontiguousarray(array, dtype=little_endian(array.dtype))
-    return zlib.compress(array.data, COMPRESSION_LEVEL)
+    return imagecodecs.zlibng_encode(array, level=LABEL_LEVEL)
 
 
 def encode_image(array: np.ndarray) -> bytes:
@@ -38,9 +42,10 @@ def encode_image(array: np.ndarray) -> bytes:
 
 
 def decode(data: bytes, shape: tuple[int, ...], dtype: np.dtype | str) -> np.ndarray:
-    """Inverse of :func:`encode`; the result is writable."""
-    raw = bytearray(zlib.decompress(data))
-    return np.frombuffer(raw, dtype=little_endian(dtype)).reshape(shape)
+    """Inverse of :func:`encode` (and :func:`encode_image`); the result is writable."""
+    dtype = little_endian(dtype)
+    raw = imagecodecs.zlibng_decode(data, out=bytearray(int(np.prod(shape)) * dtype.itemsize))
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
 def padded_tile(tile: np.ndarray, size: int) -> bytes:

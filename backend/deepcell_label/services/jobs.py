@@ -87,8 +87,8 @@ def _read(job_id: str) -> Job | None:
 # ---------------------------------------------------------------- requests
 
 
-def _insert(kind: str, project_id: str | None, params: dict, author: str, **values) -> Job:
-    """Write a new job row (queued unless `values` say otherwise)."""
+def _new(kind: str, project_id: str | None, params: dict, author: str, **values) -> Job:
+    """A new job (queued unless `values` say otherwise), not yet written."""
     job = Job(
         id=secrets.token_urlsafe(ID_BYTES),
         kind=kind,
@@ -107,9 +107,29 @@ def _insert(kind: str, project_id: str | None, params: dict, author: str, **valu
     )
     for name, value in values.items():
         setattr(job, name, value)
+    return job
+
+
+def _insert(kind: str, project_id: str | None, params: dict, author: str, **values) -> Job:
+    """Write a new job row (queued unless `values` say otherwise)."""
+    job = _new(kind, project_id, params, author, **values)
     with _engine().begin() as connection:
         connection.execute(Job.__table__.insert().values(**_columns(job)))
     return job
+
+
+def add_queued(kind: str, project_id: str | None, params: dict, author: str = "") -> Job:
+    """A queued job's row added to the session: written when the caller's transaction commits,
+    with whatever that transaction checked (e.g. that no such job is running). Put it on the
+    queue with `send` after the commit."""
+    job = _new(kind, project_id, params, author)
+    db.session.add(job)
+    return job
+
+
+def send(job_id: str) -> None:
+    """Put a job whose row is committed on the queue."""
+    _send(job_id)
 
 
 def submit(kind: str, project_id: str | None, params: dict, author: str = "") -> Job:

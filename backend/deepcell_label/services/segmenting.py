@@ -213,11 +213,12 @@ def propose(context: JobContext) -> Proposals:
     chosen = segmenter(params["method"])
     frames = range(project.frames) if params["frames"] == "all" else [params["frame"]]
     request = Request(diameter=params["diameter"], seed=params["seed"])
+    example = None
     if chosen.learns:
         x1, y1, x2, y2 = params["box"]
         request.box = (x1, y1, x2, y2)
         request.labels = read_frame(project, params["feature"], params["frame"])
-        request.example = raw_frame(project, params["frame"], params["channel"])
+        request.example = example = raw_frame(project, params["frame"], params["channel"])
     db.session.commit()  # end the reads: segmenting takes a while
     proposals = Proposals(context.folder())
     share = 0.9 / len(frames)
@@ -227,17 +228,24 @@ def propose(context: JobContext) -> Proposals:
         request.progress = lambda fraction, done=done, message=message: context.progress(
             share * (done + fraction), message
         )
-        proposals.add(frame, chosen.segment(raw_frame(project, frame, params["channel"]), request))
+        if example is not None and frame == params["frame"]:
+            image = example  # the frame learnt from is read once
+        else:
+            image = raw_frame(project, frame, params["channel"])
+        proposals.add(frame, chosen.segment(image, request))
         db.session.commit()
     return proposals
 
 
 def _add_cells(
-    proposal: Proposal, first_cell: int, added: list, frame: int
+    proposal: Proposal, first_cell: int, added: list, frame: int, cleared: np.ndarray | None
 ) -> Callable[[np.ndarray, CellMap], np.ndarray]:
-    """The change of one frame: the proposed cells that keep clear of the person's cells."""
+    """The change of one frame: the `cleared` pixels (an earlier proposal's) given back to the
+    background, then the proposed cells that keep clear of the person's cells."""
 
     def change(window: np.ndarray, cellmap: CellMap) -> np.ndarray:
+        if cleared is not None:
+            window[cleared] = 0
         cells = proposal.labels
         count = int(cells.max())
         person = window > 0
@@ -287,10 +295,15 @@ def _add_feature(edit_context: EditContext, method: str) -> int:
 
 
 def apply_proposals(
-    edit_context: EditContext, params: dict, author: str, proposals: Proposals
+    edit_context: EditContext,
+    params: dict,
+    author: str,
+    proposals: Proposals,
+    cleared: dict[int, np.ndarray] | None = None,
 ) -> dict:
     """The proposals as one edit (which makes the new layer first, when one is asked for);
-    `params` are the segment request's, checked."""
+    `params` are the segment request's, checked. `cleared` are pixels of frames that the same
+    edit gives back to the background first (an earlier proposal replaced)."""
     project = edit_context.project
     made = bool(params.get("new_feature"))
     before = {name: getattr(project, name) for name in ("features", "feature_names", "next_cell")}
@@ -301,7 +314,10 @@ def apply_proposals(
         first_cell = project.next_cell[feature]
         start = len(added)
         edit_context.apply_window(
-            feature, frame, whole, _add_cells(proposal, first_cell, added, frame)
+            feature,
+            frame,
+            whole,
+            _add_cells(proposal, first_cell, added, frame, (cleared or {}).get(frame)),
         )
         # Cells left without a pixel (drawn over meanwhile) are not reported.
         state = edit_context.frame(feature, frame)

@@ -11,6 +11,8 @@ export interface Campaign {
   review_share: number;
   lease_minutes: number;
   agreement_threshold: number;
+  /** The workers pre-segment the images nobody has started, learning from the accepted ones. */
+  presegment: boolean;
   role?: string;
   counts: Record<TaskState, number>;
 }
@@ -64,6 +66,16 @@ export const listCampaigns = () =>
 export const createCampaign = (settings: Partial<Campaign>) =>
   postJson<Campaign>('/api/campaigns', settings);
 export const getCampaign = (id: string) => json<Campaign>(base(id));
+/** Change settings of a campaign (managers); answers the campaign. */
+export const updateCampaign = (id: string, settings: Partial<Campaign>) =>
+  json<Campaign>(base(id), {
+    method: 'PATCH',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(settings),
+  });
+/** Queue a pre-segmentation now (or be given the one already on its way). */
+export const presegmentNow = (id: string) =>
+  postJson<{ job: Job }>(`${base(id)}/presegment`, {}).then((a) => a.job);
 export const listMembers = (id: string) =>
   json<{ members: { username: string; role: string }[] }>(`${base(id)}/members`).then(
     (a) => a.members,

@@ -13,6 +13,7 @@ import {
   MenuItem,
   Select,
   Stack,
+  Switch,
   Table,
   TableBody,
   TableCell,
@@ -31,8 +32,10 @@ import {
   listMembers,
   listTasks,
   nextTask,
+  presegmentNow,
   reviewTask,
   statsCsvUrl,
+  updateCampaign,
   type Campaign,
   type Job,
   type Stats,
@@ -82,6 +85,7 @@ export function CampaignPage({ campaignId }: { campaignId: string }) {
       </Button>
       {manager && <Members campaignId={campaignId} />}
       {manager && <AddImages campaignId={campaignId} onDone={refresh} />}
+      {manager && <Presegmentation campaign={campaign} onChange={setCampaign} />}
       {manager && <CrowdLink campaignId={campaignId} />}
       {reviewer && <ReviewQueue campaignId={campaignId} onChange={refresh} />}
       {reviewer && <Dashboard campaignId={campaignId} />}
@@ -145,6 +149,28 @@ function Members({ campaignId }: { campaignId: string }) {
   );
 }
 
+/** Follow a job until it ends, telling `onUpdate` each state seen; the last one. */
+async function follow(job: Job, onUpdate: (job: Job) => void): Promise<Job> {
+  let current = job;
+  onUpdate(current);
+  while (current.state === 'queued' || current.state === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    current = await getJob(current.id);
+    onUpdate(current);
+  }
+  return current;
+}
+
+function JobProgress({ job, testId }: { job: Job; testId: string }) {
+  return (
+    <LinearProgress
+      variant="determinate"
+      value={job.state === 'done' ? 100 : job.progress * 100}
+      data-testid={testId}
+    />
+  );
+}
+
 function AddImages({ campaignId, onDone }: { campaignId: string; onDone: () => void }) {
   const [images, setImages] = useState<File[]>([]);
   const [labels, setLabels] = useState<File[]>([]);
@@ -154,13 +180,7 @@ function AddImages({ campaignId, onDone }: { campaignId: string; onDone: () => v
   const send = async () => {
     setError('');
     try {
-      let current = await addImages(campaignId, images, labels, gold);
-      setJob(current);
-      while (current.state === 'queued' || current.state === 'running') {
-        await new Promise((resolve) => setTimeout(resolve, 500));
-        current = await getJob(current.id);
-        setJob(current);
-      }
+      const current = await follow(await addImages(campaignId, images, labels, gold), setJob);
       if (current.state !== 'done') setError(current.error ?? `The job ${current.state}.`);
       onDone();
     } catch (e) {
@@ -199,16 +219,69 @@ function AddImages({ campaignId, onDone }: { campaignId: string; onDone: () => v
           Add {images.length} image{images.length === 1 ? '' : 's'}
         </Button>
       </Stack>
-      {job && (
-        <LinearProgress
-          variant="determinate"
-          value={job.state === 'done' ? 100 : job.progress * 100}
-          data-testid="images-progress"
-        />
-      )}
+      {job && <JobProgress job={job} testId="images-progress" />}
       {added && (
         <Typography data-testid="images-added">
           {added.map((i) => (i.error ? `${i.image}: ${i.error}` : `${i.image} added`)).join('; ')}
+        </Typography>
+      )}
+    </Section>
+  );
+}
+
+function Presegmentation({
+  campaign,
+  onChange,
+}: {
+  campaign: Campaign;
+  onChange: (campaign: Campaign) => void;
+}) {
+  const [job, setJob] = useState<Job | null>(null);
+  const [error, setError] = useState('');
+  const toggle = async (on: boolean) => {
+    setError('');
+    try {
+      // The answer is the campaign's settings, without the caller's role in it.
+      const updated = await updateCampaign(campaign.id, { presegment: on });
+      onChange({ ...updated, role: campaign.role });
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const now = async () => {
+    setError('');
+    try {
+      const current = await follow(await presegmentNow(campaign.id), setJob);
+      if (current.state !== 'done') setError(current.error ?? `The job ${current.state}.`);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const working = job?.state === 'queued' || job?.state === 'running';
+  const images = (job?.result as { images?: unknown[] } | undefined)?.images;
+  return (
+    <Section title="Pre-segmentation">
+      {error && <Alert severity="error">{error}</Alert>}
+      <Typography color="text.secondary">
+        The learned segmenter learns from the accepted images and proposes the cells of the images
+        nobody has started, for annotators to correct. Proposals are made again when more images are
+        accepted, as long as nobody has started the image.
+      </Typography>
+      <Stack direction="row" spacing={2} sx={{ alignItems: 'center' }}>
+        <FormControlLabel
+          control={
+            <Switch checked={campaign.presegment} onChange={(e) => toggle(e.target.checked)} />
+          }
+          label="Pre-segment images nobody has started"
+        />
+        <Button variant="outlined" onClick={now} disabled={working}>
+          Pre-segment now
+        </Button>
+      </Stack>
+      {job && <JobProgress job={job} testId="presegment-progress" />}
+      {job?.state === 'done' && images && (
+        <Typography data-testid="presegment-result">
+          {images.length} image{images.length === 1 ? '' : 's'} pre-segmented
         </Typography>
       )}
     </Section>

@@ -1,7 +1,6 @@
 """Divisions and cell types on hand-made lineages."""
 
 import random
-import time
 
 import pytest
 from deepcell_label.errors import EditError
@@ -289,7 +288,10 @@ def test_validation_findings():
     assert messages[6] == "cell 6 is the parent in 2 divisions (at frames 2, 9)"
 
 
-def test_validation_is_fast():
+def test_validation_of_thousands_of_divisions():
+    """6 000 cells and 2 000 divisions: a clean lineage has no findings, and one with nearly
+    every division wrong has at least one finding per division. (Its speed is in `make bench`
+    lineage, against a baseline in the same run.)"""
     rng = random.Random(1)
     frames = {cell: sorted(rng.sample(range(100), rng.randint(1, 100))) for cell in range(1, 6001)}
     divisions = [
@@ -299,16 +301,8 @@ def test_validation_is_fast():
     clean = {c: list(range(50)) if c % 3 == 1 else list(range(50, 100)) for c in range(1, 6001)}
     clean_divisions = [{**d, "t": 50} for d in divisions]
     assert validate_divisions(clean_divisions, clean) == []
-    best = min(_time(validate_divisions, clean_divisions, clean) for _ in range(20))
-    assert best < 0.020
-    # Nearly every division wrong (thousands of findings to write): still quick.
-    assert min(_time(validate_divisions, divisions, frames) for _ in range(5)) < 0.15
-
-
-def _time(function, *args):
-    start = time.perf_counter()
-    function(*args)
-    return time.perf_counter() - start
+    findings = validate_divisions(divisions, frames)
+    assert len(findings) >= len(divisions)
 
 
 # --- cell types --------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from deepcell_label.labels.cellmap import CellMap
+from deepcell_label.labels.overlay import get_many
 from deepcell_label.store.cellindex import (
     PackedFrame,
     ValueInfo,
@@ -12,7 +13,7 @@ from deepcell_label.store.cellindex import (
     pack_index,
     update_index,
 )
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 CELL = st.integers(1, 12)
@@ -69,6 +70,8 @@ def test_a_packed_frame_answers_as_the_unpacked_one(index, operations, next_valu
             assert lazy.cells(probe) == plain.cells(probe)
             assert lazy_index.get(probe) == plain_index.get(probe)
             assert (probe in lazy_index) == (probe in plain_index)
+        probes = [*range(-1, 62), True, 2**70, "1"]
+        assert get_many(lazy_index, probes) == [plain_index.get(p) for p in probes]
     assert lazy.mapping == plain.mapping
     assert lazy.all_cells() == plain.all_cells()
     assert lazy.next_value == plain.next_value
@@ -159,10 +162,27 @@ def test_an_edit_changes_the_index_as_indexing_the_frame_again_would(before, dat
 
 
 @settings(max_examples=300, deadline=None)
-@given(index=indexes(), cells=st.lists(st.integers(1, 60), unique=True, max_size=20))
-def test_values_for_many_new_cells_are_those_given_one_by_one(index, cells):
+@given(
+    index=indexes(),
+    operations=OPERATIONS,
+    cells=st.lists(st.integers(1, 60), unique=True, max_size=20),
+)
+# Cell 20's id is a value: it gets 21, which cell 21 then finds taken.
+@example(index={20: ValueInfo(frozenset({3}), 1, (0, 0, 1, 1))}, operations=[], cells=[20, 21])
+def test_values_for_many_new_cells_are_those_given_one_by_one(index, operations, cells):
+    """Also after changes of the packed map (cells looked up at once in the packed arrays
+    and in the changes laid over them), and where an id is a value made on the way."""
     one_by_one = CellMap.from_sets({v: i.cells for v, i in index.items()}, 1)
     at_once = PackedFrame(pack_index(index)).cellmap()
+    for name, value, changed in operations:
+        for cellmap in (one_by_one, at_once):
+            if name == "set":
+                cellmap.set(value, changed)
+            elif name == "remove":
+                cellmap.remove(value)
+            else:
+                cellmap.value_for(changed)
+        one_by_one.added, at_once.added = [], []
     expected = [one_by_one.value_for({cell}) for cell in cells]
     assert at_once.values_for_new_cells(cells) == expected
     assert at_once.added == one_by_one.added

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping
 
 import numpy as np
 
+from .overlay import get_many
+
 _NO_CELLS: frozenset[int] = frozenset()
 
 
@@ -183,16 +185,24 @@ class CellMap:
         list of int
             The value of each cell, in order.
         """
+        cells = [int(cell) for cell in cells]
+        # Whether each cell is encoded, and whether its id is a value, asked all at once (the
+        # maps may be views of packed arrays, where one question at a time costs a search).
+        encoded_now = [found is not None for found in get_many(self._values_of_cell, cells)]
+        value_now = [found is not None for found in get_many(self._cells, cells)]
+        made: set[int] = set()  # values created below, which the answers above do not know
         found = []
-        for cell in cells:
-            cell = int(cell)
-            if cell <= 0 or cell in self._values_of_cell:
+        for cell, encoded, taken in zip(cells, encoded_now, value_now, strict=True):
+            if cell <= 0 or encoded:
+                before = len(self.added)
                 found.append(self.value_for((cell,)))
+                made.update(self.added[before:])
                 continue
-            value = self._take_next_value() if cell in self._cells else cell
-            encoded = frozenset((cell,))
-            self._cells[value] = encoded
-            self._value_of[encoded] = value
+            value = self._take_next_value() if taken or cell in made else cell
+            made.add(value)
+            alone = frozenset((cell,))
+            self._cells[value] = alone
+            self._value_of[alone] = value
             self._values_of_cell[cell] = frozenset((value,))
             self.added.append(value)
             found.append(value)

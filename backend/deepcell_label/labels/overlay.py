@@ -8,7 +8,7 @@ form, hence this small class.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -27,13 +27,14 @@ class Overlay(MutableMapping, Generic[K, V]):
     whole base can be built at once), so even a reader changes it: share it between threads
     only under a lock."""
 
-    __slots__ = ("_changed", "_everything", "_keys", "_lookup", "_removed")
+    __slots__ = ("_changed", "_everything", "_keys", "_lookup", "_lookup_many", "_removed")
 
     def __init__(
         self,
         lookup: Callable[[K], object],
         keys: Callable[[], Iterable[K]],
         everything: Callable[[], dict[K, V]] | None = None,
+        lookup_many: Callable[[list[K]], list[object]] | None = None,
     ) -> None:
         self._changed: dict[K, V] = {}
         self._removed: set[K] = set()
@@ -41,6 +42,8 @@ class Overlay(MutableMapping, Generic[K, V]):
         self._keys = keys
         # The whole base at once, when the caller can build it faster than key by key.
         self._everything = everything
+        # Many keys of the base at once (MISSING where absent), cheaper than one by one.
+        self._lookup_many = lookup_many
 
     def _base(self, key: K) -> object:
         if key in self._removed:
@@ -64,6 +67,17 @@ class Overlay(MutableMapping, Generic[K, V]):
             pass
         found = self._base(key)
         return default if found is MISSING else found
+
+    def get_many(self, keys: list[K]) -> list[V | None]:
+        """`get` of each key (None where absent), the keys the base is asked for in one call."""
+        changed, removed = self._changed, self._removed
+        asked = [key for key in keys if key not in changed and key not in removed]
+        if self._lookup_many is not None and len(asked) > 1:
+            base = dict(zip(asked, self._lookup_many(asked), strict=True))
+        else:
+            base = {key: self._lookup(key) for key in asked}
+        found = [changed[key] if key in changed else base.get(key, MISSING) for key in keys]
+        return [None if value is MISSING else value for value in found]
 
     def __contains__(self, key: object) -> bool:
         return key in self._changed or self._base(key) is not MISSING  # type: ignore[arg-type]
@@ -91,6 +105,7 @@ class Overlay(MutableMapping, Generic[K, V]):
         found = self.as_dict()
         self._changed = found
         self._lookup = _nothing
+        self._lookup_many = None
         self._keys = tuple
         self._everything = None
         self._removed = set()
@@ -110,3 +125,10 @@ class Overlay(MutableMapping, Generic[K, V]):
 
     def __repr__(self) -> str:
         return f"Overlay({dict(self.items())!r})"
+
+
+def get_many(mapping: Mapping[K, V], keys: list[K]) -> list[V | None]:
+    """`mapping.get` of each key (None where absent); an Overlay looks its base up at once."""
+    if isinstance(mapping, Overlay):
+        return mapping.get_many(keys)
+    return [mapping.get(key) for key in keys]

@@ -246,11 +246,15 @@ def _add_cells(
     def change(window: np.ndarray, cellmap: CellMap) -> np.ndarray:
         if cleared is not None:
             window[cleared] = 0
-        cells = proposal.labels
-        count = int(cells.max())
-        person = window > 0
-        area = np.bincount(cells.ravel(), minlength=count + 1)
-        on_person = np.bincount(cells[person], minlength=count + 1)
+        # One pass over the frame finds the proposal's pixels; the rest looks at those only.
+        window = np.ascontiguousarray(window)
+        flat = window.reshape(-1)  # a view, written through
+        spots = np.flatnonzero(proposal.labels > 0)
+        cells = proposal.labels.reshape(-1)[spots]
+        under = flat[spots]
+        count = int(cells.max(initial=0))
+        area = np.bincount(cells, minlength=count + 1)
+        on_person = np.bincount(cells[under > 0], minlength=count + 1)
         kept = (area > 0) & (on_person <= PERSON_SHARE * area)
         kept[0] = False
         proposed = np.flatnonzero(kept)
@@ -263,8 +267,8 @@ def _add_cells(
             for cell, number in zip(new_cells, proposed.tolist(), strict=True)
         )
         written = values[cells]
-        written[person] = 0
-        np.copyto(window, written, where=written > 0)
+        free = (under == 0) & (written > 0)
+        flat[spots[free]] = written[free]
         return window
 
     return change

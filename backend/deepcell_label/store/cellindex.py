@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from ..formats.tiling import Box, union
 from ..labels.cellmap import CellMap
-from ..labels.overlay import MISSING, Overlay
+from ..labels.overlay import MISSING, Overlay, get_many
 
 # Above this, bincount/find_objects would allocate per possible value; fall back to np.unique.
 DENSE_VALUE_LIMIT = 1 << 24
@@ -159,8 +159,8 @@ def update_index(
     ):
         area_change[value] = area_change.get(value, 0) + count
         new_boxes[value] = tuple(box)
-    for value, delta in area_change.items():
-        old = index.get(value)
+    olds = get_many(index, list(area_change))
+    for (value, delta), old in zip(area_change.items(), olds, strict=True):
         area = (old.area if old else 0) + delta
         if area <= 0:
             if old is not None:
@@ -208,6 +208,16 @@ def pack_index(index: Mapping[int, ValueInfo]) -> bytes:
     return zlib.compress(b"".join(part.astype("<i8").tobytes() for part in parts), 1)
 
 
+def _whole_numbers(keys: list) -> np.ndarray | None:
+    """The keys as an int64 array; None unless each is a whole number that fits."""
+    if not all(isinstance(key, int | np.integer) for key in keys):
+        return None
+    try:
+        return np.asarray(keys, np.int64)
+    except OverflowError:
+        return None
+
+
 class PackedFrame:
     """A frame's index as packed by :func:`pack_index`, read key by key without unpacking it.
 
@@ -239,6 +249,46 @@ class PackedFrame:
             return -1
         row = int(np.searchsorted(self.values, value))
         return row if row < len(self.values) and self.values[row] == value else -1
+
+    def _rows(self, values: list) -> np.ndarray | None:
+        """The row of each value, -1 where absent, in one binary search of them all (None
+        unless every value is a whole number)."""
+        keys = _whole_numbers(values)
+        if keys is None:
+            return None
+        rows = np.searchsorted(self.values, keys)
+        inside = rows < len(self.values)
+        found = np.zeros(len(rows), bool)
+        found[inside] = self.values[rows[inside]] == keys[inside]
+        return np.where(found, rows, -1)
+
+    def _many(self, one: Callable[[object], object], rows: np.ndarray | None, keys: list) -> list:
+        if rows is None:
+            return [one(key) for key in keys]
+        return [
+            MISSING if row < 0 else one(key) for row, key in zip(rows.tolist(), keys, strict=True)
+        ]
+
+    def cells_of_many(self, values: list) -> list:
+        """:meth:`cells_of` of each value; absent values found without a search each."""
+        return self._many(self.cells_of, self._rows(values), values)
+
+    def info_many(self, values: list) -> list:
+        """:meth:`info` of each value; absent values found without a search each."""
+        return self._many(self.info, self._rows(values), values)
+
+    def values_of_cell_many(self, cells: list) -> list:
+        """:meth:`values_of_cell` of each cell; cells of no value found without a search each."""
+        keys = _whole_numbers(cells)
+        if keys is None:
+            return [self.values_of_cell(cell) for cell in cells]
+        low = np.searchsorted(self.cell_ids, keys)
+        high = np.searchsorted(self.cell_ids, keys, side="right")
+        present = (high > low).tolist()
+        return [
+            self.values_of_cell(cell) if here else MISSING
+            for cell, here in zip(cells, present, strict=True)
+        ]
 
     def cells_of(self, value: object) -> object:
         row = self._row(value)
@@ -306,13 +356,13 @@ class PackedFrame:
         return dict(zip(self.values.tolist(), self._all_cells_of(), strict=True))
 
     def index(self) -> Overlay[int, ValueInfo]:
-        return Overlay(self.info, self.all_values, self._every_info)
+        return Overlay(self.info, self.all_values, self._every_info, self.info_many)
 
     def cellmap(self, next_value: int = 1) -> CellMap:
         return CellMap.over(
-            Overlay(self.cells_of, self.all_values, self._every_cells_of),
+            Overlay(self.cells_of, self.all_values, self._every_cells_of, self.cells_of_many),
             Overlay(self.value_of, self.all_sets),
-            Overlay(self.values_of_cell, self.all_cells),
+            Overlay(self.values_of_cell, self.all_cells, lookup_many=self.values_of_cell_many),
             max(next_value, int(self.values[-1]) + 1 if len(self.values) else 1),
         )
 

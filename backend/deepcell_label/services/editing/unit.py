@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from ...formats import tiling
+from ...labels.overlay import get_many
 from ...store import presence
 from ...store.cellindex import update_index
 from ...store.framestate import (
@@ -108,8 +109,9 @@ class EditContext:
         tileset.write(patch_box, after[sub])
         self.changes.add_patch(feature, frame, patch_box, before[sub], after[sub])
         updates = update_index(state.index, before[sub], after[sub], patch_box[:2], cellmap.cells)
-        for value, info in updates.items():
-            self.changes.set_cell((feature, frame, value), state.index.get(value), info)
+        befores = get_many(state.index, list(updates))
+        for (value, info), before_info in zip(updates.items(), befores, strict=True):
+            self.changes.set_cell((feature, frame, value), before_info, info)
             if info is None:
                 state.set(value, None)
             else:

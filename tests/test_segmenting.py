@@ -12,7 +12,9 @@ import pytest
 import tifffile
 from accounts import make_user
 from deepcell_label.labels.matching import match_cells
+from deepcell_label.store.models import CellValue, db
 from helpers import create, pixels
+from sqlalchemy import select
 from testdata import testdata_path as shared_file
 
 ROWS = 128  # the top quarter of the 512² StarDist image, where the person drew every cell
@@ -64,7 +66,33 @@ def _version(client, project_id: str) -> int:
     return client.get(f"/api/projects/{project_id}/edits?since=0").get_json()["version"]
 
 
-def test_auto_adds_cells_around_the_persons_cells_as_one_undoable_edit(client, nuclei, project):
+def _stored_cells(app, project_id: str) -> dict[int, tuple[int, int]]:
+    """value -> (cell, pixel count) of frame 0 as the cell index's rows store them (one row
+    per value here: no cells overlap)."""
+    rows = {}
+    with app.app_context():
+        found = db.session.execute(
+            select(CellValue.value, CellValue.cell, CellValue.area).where(
+                CellValue.project_id == project_id,
+                CellValue.feature == 0,
+                CellValue.frame == 0,
+            )
+        ).all()
+        db.session.rollback()
+    for value, cell, area in found:
+        assert value not in rows, f"value {value} has two rows"
+        rows[value] = (cell, area)
+    return rows
+
+
+def _cells_of(labels: np.ndarray) -> dict[int, tuple[int, int]]:
+    values, counts = np.unique(labels[labels > 0], return_counts=True)
+    return {v: (v, c) for v, c in zip(values.tolist(), counts.tolist(), strict=True)}
+
+
+def test_auto_adds_cells_around_the_persons_cells_as_one_undoable_edit(
+    app, client, nuclei, project
+):
     _, truth, drawn = nuclei
     job = _segment(client, project, method="auto", channel=0, frame=0, diameter=24)
     assert job["state"] == "done", job
@@ -79,8 +107,14 @@ def test_auto_adds_cells_around_the_persons_cells_as_one_undoable_edit(client, n
     assert match_cells(truth, labels).f1 >= 0.85
     (edit,) = client.get(f"/api/projects/{project}/edits?since=0").get_json()["edits"]
     assert edit["action"] == "segment"
+    assert _stored_cells(app, project) == _cells_of(labels)
     client.post(f"/api/projects/{project}/undo", json={})
     np.testing.assert_array_equal(_labels(client, project), drawn)
+    assert _stored_cells(app, project) == _cells_of(drawn)
+    # Redone, the cells' rows are written again, once each.
+    assert client.post(f"/api/projects/{project}/redo", json={}).status_code == 200
+    np.testing.assert_array_equal(_labels(client, project), labels)
+    assert _stored_cells(app, project) == _cells_of(labels)
 
 
 def test_a_new_feature_holds_the_proposal_and_one_undo_takes_both_away(

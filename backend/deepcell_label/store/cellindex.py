@@ -173,11 +173,15 @@ def update_index(
     return result
 
 
-def value_rows(feature: int, frame: int, value: int, info: ValueInfo) -> list[dict]:
-    """The `cell_values` rows (without the project id) that store one value's entry."""
+def value_rows(
+    feature: int, frame: int, value: int, info: ValueInfo, project_id: str | None = None
+) -> list[dict]:
+    """The `cell_values` rows that store one value's entry (with the project id if given)."""
     y0, x0, y1, x1 = info.box
+    project = {} if project_id is None else {"project_id": project_id}
     return [
         dict(
+            **project,
             feature=feature,
             frame=frame,
             value=value,

@@ -416,21 +416,23 @@ ROWS_PER_STATEMENT = 500
 
 def write_cells(
     project_id: str,
-    entries: list[tuple[int, int, int, ValueInfo | None]],
+    entries: list[tuple[int, int, int, ValueInfo | None, ValueInfo | None]],
     relabellings: dict[tuple[int, int], Relabel],
 ) -> None:
-    """Store an edit's cell index changes: the entries (feature, frame, value, info or None
-    when gone) of changed values as rows, their old rows deleted and new ones inserted, many
-    per statement; then its relabellings, as one mapping per frame (store/relabels.py), which
-    the values whose rows were written leave first."""
+    """Store an edit's cell index changes: the entries (feature, frame, value, info before the
+    edit and after it, None where the value has no pixel) of changed values as rows, their old
+    rows deleted (a value new to the frame has none) and new ones inserted, many per
+    statement; then its relabellings, as one mapping per frame (store/relabels.py), which the
+    values whose rows were written leave first."""
     by_frame: dict[tuple[int, int], dict[int, frozenset[int] | None]] = {}
     rows = []
-    for feature, frame, value, info in entries:
+    gone = []
+    for feature, frame, value, before, info in entries:
         by_frame.setdefault((feature, frame), {})[value] = info.cells if info else None
+        if before is not None:
+            gone.append({"p": project_id, "f": feature, "t": frame, "v": value})
         if info is not None:
-            rows += [
-                {"project_id": project_id, **row} for row in value_rows(feature, frame, value, info)
-            ]
+            rows += value_rows(feature, frame, value, info, project_id)
     table = CellValue.__table__
     # One statement run for many values (executemany): its SQL is compiled once.
     forget = delete(table).where(
@@ -439,11 +441,6 @@ def write_cells(
         table.c.frame == bindparam("t"),
         table.c.value == bindparam("v"),
     )
-    gone = [
-        {"p": project_id, "f": feature, "t": frame, "v": value}
-        for (feature, frame), values in by_frame.items()
-        for value in values
-    ]
     if gone:
         db.session.execute(forget, gone)
     for start in range(0, len(rows), ROWS_PER_STATEMENT * 10):

@@ -142,8 +142,8 @@ class EditContext:
         write_cells(
             self.project.id,
             [
-                (feature, frame, value, after)
-                for (feature, frame, value), (_, after) in self.changes.cells.items()
+                (feature, frame, value, before, after)
+                for (feature, frame, value), (before, after) in self.changes.cells.items()
             ],
             self.changes.relabels,
         )

@@ -205,6 +205,8 @@ def test_the_mapping_follows_relabellings_and_rewritten_rows(edits):
             if kind == "relabel":
                 changes.add_relabel(0, 0, chosen, [now[v] for v in chosen], [cell] * len(chosen))
                 now.update(dict.fromkeys(chosen, cell))
+                # Rows this edit writes end at the edit's cells.
+                written.update({v: cell for v in chosen if v in written})
             else:
                 if kind == "erase":
                     now.update(dict.fromkeys(chosen))

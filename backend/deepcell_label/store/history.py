@@ -118,8 +118,18 @@ class ChangeSet:
 
     def add_relabel(self, feature: int, frame: int, values, before, after) -> None:
         """Record that each of ``values`` (of one cell each) went from cell ``before`` to cell
-        ``after``; a value relabelled twice in one edit keeps its first ``before``."""
+        ``after``; a value relabelled twice in one edit keeps its first ``before``. A value
+        whose rows this edit writes gets its new cell in them too, so the rows end at the
+        edit's cells even when its relabellings add up to none."""
         new = Relabel(_as_int64(values), _as_int64(before), _as_int64(after))
+        for v, _, a in new.triples() if self.cells else ():
+            written = self.cells.get((feature, frame, v))
+            if written is not None and written[1] is not None:
+                info = written[1]
+                self.cells[feature, frame, v] = (
+                    written[0],
+                    ValueInfo(frozenset((a,)), info.area, info.box),
+                )
         old = self.relabels.get((feature, frame))
         if old is not None:
             merged = {v: (b, a) for v, b, a in old.triples()}

@@ -140,8 +140,7 @@ def store(
         return
     existing: dict[tuple[int, int], CellMapping] = {}
     for feature in {feature for feature, _ in keys}:
-        found = mappings(project_id, feature, (frame for f, frame in keys if f == feature))
-        existing.update((key, mapping) for key, mapping in found.items() if key in keys)
+        existing.update(mappings(project_id, feature, (frame for f, frame in keys if f == feature)))
     changed = {}
     for key in keys:
         old = existing.get(key)
